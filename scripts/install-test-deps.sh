@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs, idempotently: Debian's boto3 and AWS CLI v2, and the npm
+# packages of the JavaScript interop tests. Safe to run again; does nothing when all is present.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+need_apt=()
+/usr/bin/python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
+[[ -x /usr/bin/aws ]] || need_apt+=(awscli)
+if ((${#need_apt[@]})); then
+  echo "install-test-deps: installing ${need_apt[*]} with apt-get"
+  sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get install -y -q "${need_apt[@]}" >/dev/null 2>&1 \
+    || { "${sudo_cmd[@]}" apt-get update -q >/dev/null && "${sudo_cmd[@]}" apt-get install -y -q "${need_apt[@]}" >/dev/null; }
+fi
+
+if [[ -f $root/tests/interop/js/package.json ]]; then
+  js=$root/tests/interop/js
+  if [[ ! -d $js/node_modules || $js/package.json -nt $js/node_modules ]]; then
+    echo "install-test-deps: installing npm packages in tests/interop/js"
+    (cd "$js" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+  fi
+fi

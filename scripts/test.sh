@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the .NET unit and integration tests, then the interop suites that drive a
+# real Runnel server with stock clients (boto3, the AWS CLI, the AWS SDK for JavaScript v3, a foreign
+# CBOR encoder) and the shared acceptance scripts. Ends with one line: "N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+passed=0 failed=0
+tally() { # tally SUITE-NAME OUTPUT-FILE: adds the last "N passed, N failed" line of a suite
+  local line p f
+  line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+  if [[ -z $line ]]; then echo "test: $1 printed no result; counting it as 1 failure"; failed=$((failed + 1)); return; fi
+  p=${line%% passed*}; f=${line##*passed, }; f=${f%% failed*}
+  passed=$((passed + p)); failed=$((failed + f))
+  echo "test: $1: $line"
+}
+
+scripts/install-test-deps.sh || echo "test: installing test dependencies failed; interop suites may fail"
+
+echo "test: building (Release)"
+if ! dotnet build Runnel.slnx -c Release -v quiet -nologo > .tmp-build.log 2>&1; then
+  cat .tmp-build.log; echo "0 passed, 1 failed"; exit 1
+fi
+rm -f .tmp-build.log
+
+work=$(mktemp -d)
+trap 'kill "${server_pid:-}" 2>/dev/null; wait "${server_pid:-}" 2>/dev/null; rm -rf "$work"' EXIT
+
+# .NET tests: one line per project from dotnet test ("Passed!  - Failed: 0, Passed: 12, ...").
+dotnet test Runnel.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$work/dotnet.log" | grep -E "^(Passed|Failed)!|error|\[FAIL\]" || true
+read -r dp df < <(awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } } END { print p + 0, f + 0 }' FS='[ ,]+' "$work/dotnet.log")
+if ! grep -qE "(Passed|Failed)!" "$work/dotnet.log"; then df=$((df + 1)); fi
+echo "dotnet: $dp passed, $df failed" > "$work/dotnet.sum"; tally dotnet "$work/dotnet.sum"
+
+# One server for the interop suites; each suite uses its own stream names.
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dotnet src/Runnel/bin/Release/net10.0/runnel.dll serve --port "$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
+server_pid=$!
+url="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do curl -fs "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+if ! curl -fs "$url/health" >/dev/null 2>&1; then cat "$work/server.log"; echo "test: server did not start"; echo "$passed passed, $((failed + 1)) failed"; exit 1; fi
+export KINESIS_ENDPOINT=$url
+
+run_suite() { # run_suite NAME COMMAND...
+  local name=$1; shift
+  timeout 600 "$@" > "$work/$name.log" 2>&1
+  local rc=$?
+  if ((rc != 0)) && ! grep -qE '[0-9]+ passed, [0-9]+ failed' "$work/$name.log"; then cat "$work/$name.log"; fi
+  grep -E "FAIL|Error|error" "$work/$name.log" | head -20
+  tally "$name" "$work/$name.log"
+}
+
+acceptance=$root/../shared/acceptance
+if [[ -d $acceptance ]]; then
+  run_suite acceptance-quickstart /usr/bin/python3 "$acceptance/seed_quickstart.py" "$url"
+  run_suite acceptance-cli bash "$acceptance/seed_cli.sh" "$url"
+else
+  echo "test: $acceptance not found; the shared acceptance scripts were not run"
+fi
+for suite in tests/interop/*/run.sh; do
+  [[ -x $suite ]] || continue
+  run_suite "interop-$(basename "$(dirname "$suite")")" "$suite" "$url"
+done
+
+if grep -qE "Unhandled exception|InternalFailure" "$work/server.log"; then
+  echo "test: the server logged an internal failure:"; grep -E -A5 "fail:|Unhandled" "$work/server.log" | head -40
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,51 @@
+namespace Runnel.Core.Errors;
+
+/// <summary>
+/// The error catalogue: every client-visible error with AWS's <c>__type</c> and message text, in one
+/// place so that wording stays identical across operations.
+/// </summary>
+public static class KinesisErrors
+{
+    public static KinesisException StreamNotFound(string streamName, string accountId) =>
+        new("ResourceNotFoundException", $"Stream {streamName} under account {accountId} not found.");
+
+    public static KinesisException StreamExists(string streamName, string accountId) =>
+        new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists.");
+
+    public static KinesisException StreamNotActive(string streamName, string accountId, string status) =>
+        new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
+
+    public static KinesisException ResourceInUse(string message) => new("ResourceInUseException", message);
+
+    public static KinesisException ResourceNotFound(string message) => new("ResourceNotFoundException", message);
+
+    public static KinesisException InvalidArgument(string message) => new("InvalidArgumentException", message);
+
+    public static KinesisException LimitExceeded(string message) => new("LimitExceededException", message);
+
+    public static KinesisException Validation(string message) => new("ValidationException", message);
+
+    /// <summary>A member of the wrong JSON type (AWS sends this one with a capital-M <c>Message</c>).</summary>
+    public static KinesisException Serialization(string message) => new("SerializationException", message) { CapitalMessageField = true };
+
+    /// <summary>A body that does not parse: AWS sends only the type.</summary>
+    public static KinesisException MalformedBody() => new("SerializationException", null);
+
+    public static KinesisException ExpiredIterator(string message) => new("ExpiredIteratorException", message);
+
+    public static KinesisException ExpiredNextToken(string message) => new("ExpiredNextTokenException", message);
+
+    public static KinesisException UnknownOperation() => new("UnknownOperationException", null);
+
+    public static KinesisException MissingAuthenticationToken() =>
+        new("MissingAuthenticationTokenException", "Missing Authentication Token", 400);
+
+    public static KinesisException IncompleteSignature(string message) =>
+        new("IncompleteSignatureException", message, 400);
+
+    public static KinesisException AccessDenied(string message) => new("AccessDeniedException", message, 400);
+
+    public static KinesisException InternalFailure() => new("InternalFailure", null, 500);
+
+    public static KinesisException InvalidSignature(string message) => new("InvalidSignatureException", message);
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Runnel.Core.Model;
+
+/// <summary>
+/// A record's sequence number: a fixed-width decimal string, so that comparing two of them as strings
+/// and as big integers agrees. Layout (42 digits):
+/// <code>
+///   '4' | epoch (9 digits) | shard index (12 digits) | offset (20 digits)
+/// </code>
+/// The offset is the record's position in its shard's log, so sequence numbers grow strictly within a
+/// shard. The shard index makes them unique across a stream. The epoch is the stream's reshard
+/// generation in which the shard was created: children get a larger epoch than their parents, so every
+/// child sequence number is above every parent sequence number. The leading '4' keeps the width fixed
+/// and marks the layout version.
+/// </summary>
+public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong Offset) : IComparable<SequenceNumber>
+{
+    public const int Length = 42;
+    private const char LayoutMarker = '4';
+
+    public override string ToString() => string.Create(Length, this, static (span, s) =>
+    {
+        span[0] = LayoutMarker;
+        s.Epoch.TryFormat(span.Slice(1, 9), out _, "D9", CultureInfo.InvariantCulture);
+        s.ShardIndex.TryFormat(span.Slice(10, 12), out _, "D12", CultureInfo.InvariantCulture);
+        s.Offset.TryFormat(span.Slice(22, 20), out _, "D20", CultureInfo.InvariantCulture);
+    });
+
+    public int CompareTo(SequenceNumber other)
+    {
+        int c = Epoch.CompareTo(other.Epoch);
+        if (c != 0) return c;
+        c = ShardIndex.CompareTo(other.ShardIndex);
+        return c != 0 ? c : Offset.CompareTo(other.Offset);
+    }
+
+    /// <summary>
+    /// Parses a sequence number this server issued. Anything else (wrong width, other digits, a
+    /// sequence number from AWS itself) returns false, which callers report as InvalidArgumentException.
+    /// </summary>
+    public static bool TryParse(string? text, out SequenceNumber value)
+    {
+        value = default;
+        if (text is null || text.Length != Length || text[0] != LayoutMarker)
+            return false;
+        foreach (char c in text)
+            if (c is < '0' or > '9')
+                return false;
+        var span = text.AsSpan();
+        if (!long.TryParse(span.Slice(1, 9), NumberStyles.None, CultureInfo.InvariantCulture, out long epoch)
+            || !long.TryParse(span.Slice(10, 12), NumberStyles.None, CultureInfo.InvariantCulture, out long shard)
+            || shard > int.MaxValue
+            || !ulong.TryParse(span.Slice(22, 20), NumberStyles.None, CultureInfo.InvariantCulture, out ulong offset))
+            return false;
+        value = new SequenceNumber(epoch, (int)shard, offset);
+        return true;
+    }
+}

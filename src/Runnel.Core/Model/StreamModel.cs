@@ -1,0 +1,65 @@
+namespace Runnel.Core.Model;
+
+public enum StreamStatus { Creating, Deleting, Active, Updating }
+
+public enum StreamMode { Provisioned, OnDemand }
+
+public static class StreamEnums
+{
+    public static string ToWire(this StreamStatus status) => status switch
+    {
+        StreamStatus.Creating => "CREATING",
+        StreamStatus.Deleting => "DELETING",
+        StreamStatus.Active => "ACTIVE",
+        StreamStatus.Updating => "UPDATING",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    public static string ToWire(this StreamMode mode) => mode == StreamMode.OnDemand ? "ON_DEMAND" : "PROVISIONED";
+}
+
+/// <summary>One shard of a stream as the metadata store keeps it. Immutable; a change makes a new value.</summary>
+public sealed record ShardInfo(
+    int Index,
+    HashKeyRange HashKeyRange,
+    long Epoch,
+    int? ParentIndex,
+    int? AdjacentParentIndex,
+    // Set when the shard is closed by a reshard: the offset one past its last record.
+    ulong? EndOffset,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ClosedAt)
+{
+    public string ShardId => Model.ShardId.Format(Index);
+
+    public bool IsOpen => EndOffset is null;
+
+    public SequenceNumber StartingSequenceNumber => new(Epoch, Index, 0);
+}
+
+/// <summary>A stream as the metadata store keeps it. Immutable; a change makes a new value.</summary>
+public sealed record StreamInfo(
+    string Name,
+    // Unique per incarnation of the name: a deleted and recreated stream gets a new id.
+    long Id,
+    StreamStatus Status,
+    StreamMode Mode,
+    int RetentionHours,
+    DateTimeOffset CreatedAt,
+    // When the current status ends (CREATING → ACTIVE, DELETING → gone), if it is transitional.
+    DateTimeOffset? StatusUntil,
+    IReadOnlyList<ShardInfo> Shards,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<string> EnhancedMetrics,
+    long Epoch)
+{
+    public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
+
+    public ShardInfo? FindShard(int index)
+    {
+        foreach (var s in Shards)
+            if (s.Index == index)
+                return s;
+        return null;
+    }
+}

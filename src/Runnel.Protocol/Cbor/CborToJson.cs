@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Formats.Cbor;
+using System.Text.Json;
+
+namespace Runnel.Protocol.Cbor;
+
+/// <summary>
+/// Turns a CBOR request body into the equivalent AWS JSON 1.1 body, so that one request reader and one
+/// validator serve both encodings: byte strings become base64 strings, tag-1 timestamps (epoch
+/// milliseconds, as the AWS SDKs send them) become epoch seconds, and everything else maps one to one.
+/// </summary>
+public static class CborToJson
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>Transcodes; throws <see cref="FormatException"/> when the body is not well-formed CBOR
+    /// or has a map key that is not a text string.</summary>
+    public static byte[] Transcode(ReadOnlyMemory<byte> cbor)
+    {
+        var reader = new CborReader(cbor, CborConformanceMode.Lax, allowMultipleRootLevelValues: false);
+        var output = new ArrayBufferWriter<byte>(cbor.Length * 2 + 16);
+        using (var writer = new Utf8JsonWriter(output))
+        {
+            try
+            {
+                Copy(reader, writer, 0);
+                if (reader.BytesRemaining != 0)
+                    throw new FormatException("Trailing bytes after the CBOR document.");
+            }
+            catch (CborContentException e)
+            {
+                throw new FormatException(e.Message, e);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new FormatException(e.Message, e);
+            }
+        }
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static void Copy(CborReader reader, Utf8JsonWriter writer, int depth)
+    {
+        if (depth > MaxDepth)
+            throw new FormatException("CBOR nesting is too deep.");
+        switch (reader.PeekState())
+        {
+            case CborReaderState.StartMap:
+                reader.ReadStartMap();
+                writer.WriteStartObject();
+                while (reader.PeekState() != CborReaderState.EndMap)
+                {
+                    if (reader.PeekState() != CborReaderState.TextString)
+                        throw new FormatException("CBOR map keys must be text strings.");
+                    writer.WritePropertyName(reader.ReadTextString());
+                    Copy(reader, writer, depth + 1);
+                }
+                reader.ReadEndMap();
+                writer.WriteEndObject();
+                break;
+            case CborReaderState.StartArray:
+                reader.ReadStartArray();
+                writer.WriteStartArray();
+                while (reader.PeekState() != CborReaderState.EndArray)
+                    Copy(reader, writer, depth + 1);
+                reader.ReadEndArray();
+                writer.WriteEndArray();
+                break;
+            case CborReaderState.TextString:
+                writer.WriteStringValue(reader.ReadTextString());
+                break;
+            case CborReaderState.StartIndefiniteLengthTextString:
+                writer.WriteStringValue(reader.ReadTextString());
+                break;
+            case CborReaderState.ByteString:
+            case CborReaderState.StartIndefiniteLengthByteString:
+                writer.WriteBase64StringValue(reader.ReadByteString());
+                break;
+            case CborReaderState.UnsignedInteger:
+                writer.WriteNumberValue(reader.ReadUInt64());
+                break;
+            case CborReaderState.NegativeInteger:
+                writer.WriteNumberValue(reader.ReadInt64());
+                break;
+            case CborReaderState.HalfPrecisionFloat:
+            case CborReaderState.SinglePrecisionFloat:
+            case CborReaderState.DoublePrecisionFloat:
+                double d = reader.ReadDouble();
+                if (!double.IsFinite(d))
+                    throw new FormatException("Non-finite number.");
+                writer.WriteNumberValue(d);
+                break;
+            case CborReaderState.Boolean:
+                writer.WriteBooleanValue(reader.ReadBoolean());
+                break;
+            case CborReaderState.Null:
+                reader.ReadNull();
+                writer.WriteNullValue();
+                break;
+            case CborReaderState.SimpleValue:
+                reader.ReadSimpleValue(); // undefined and unassigned simple values read as null
+                writer.WriteNullValue();
+                break;
+            case CborReaderState.Tag:
+                var tag = reader.ReadTag();
+                if (tag == CborTag.UnixTimeSeconds)
+                {
+                    // The AWS SDKs put epoch milliseconds under tag 1; JSON carries epoch seconds.
+                    var state = reader.PeekState();
+                    if (state is CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger)
+                        writer.WriteNumberValue(reader.ReadInt64() / 1000m);
+                    else
+                        writer.WriteNumberValue(reader.ReadDouble() / 1000d);
+                }
+                else
+                {
+                    Copy(reader, writer, depth + 1);
+                }
+                break;
+            default:
+                throw new FormatException($"Unsupported CBOR item: {reader.PeekState()}.");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Runnel.Protocol.Json;
+
+/// <summary>AWS JSON 1.1 responses over <see cref="Utf8JsonWriter"/>. Not thread-safe.</summary>
+public sealed class JsonWireWriter : IWireWriter
+{
+    public const string MediaType = "application/x-amz-json-1.1";
+
+    private readonly ArrayBufferWriter<byte> _buffer;
+    private readonly Utf8JsonWriter _writer;
+
+    public JsonWireWriter(int initialCapacity = 1024)
+    {
+        _buffer = new ArrayBufferWriter<byte>(initialCapacity);
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    public string ContentType => MediaType;
+
+    public void StartObject() => _writer.WriteStartObject();
+    public void StartObject(string name) => _writer.WriteStartObject(name);
+    public void EndObject() => _writer.WriteEndObject();
+    public void StartArray(string name) => _writer.WriteStartArray(name);
+    public void StartArray() => _writer.WriteStartArray();
+    public void EndArray() => _writer.WriteEndArray();
+    public void String(string name, string value) => _writer.WriteString(name, value);
+    public void String(string value) => _writer.WriteStringValue(value);
+    public void Number(string name, long value) => _writer.WriteNumber(name, value);
+    public void Boolean(string name, bool value) => _writer.WriteBoolean(name, value);
+    public void Null(string name) => _writer.WriteNull(name);
+    public void Blob(string name, ReadOnlySpan<byte> value) => _writer.WriteBase64String(name, value);
+    public void Utf8String(string name, ReadOnlySpan<byte> value) => _writer.WriteString(name, value);
+
+    /// <summary>Epoch seconds with millisecond precision, as a JSON number (1700000000.123).</summary>
+    public void Timestamp(string name, long epochMillis) => _writer.WriteNumber(name, epochMillis / 1000m);
+
+    public ReadOnlyMemory<byte> Complete()
+    {
+        _writer.Flush();
+        return _buffer.WrittenMemory;
+    }
+}

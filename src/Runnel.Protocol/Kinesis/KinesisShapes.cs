@@ -1,0 +1,128 @@
+using Runnel.Protocol.Validation;
+using static Runnel.Protocol.Validation.Members;
+
+namespace Runnel.Protocol.Kinesis;
+
+/// <summary>
+/// The request shape of every Kinesis operation: members, constraints (from the service model) and the
+/// order in which AWS reports violations (captured from AWS; see docs/compatibility.md). Newer members
+/// (StreamARN, Tags on CreateStream, ...) whose order was not captured follow StreamName or come last.
+/// </summary>
+public static class KinesisShapes
+{
+    public const string NamePattern = "[a-zA-Z0-9_.-]+";
+    public const string ArnPattern = @"arn:aws.*:kinesis:.*:\d{12}:stream/\S+";
+
+    private static Member StreamName(bool required = false) => Str("StreamName", required, 1, 128, NamePattern);
+
+    private static Member StreamArn() => Str("StreamARN", false, 1, 2048, ArnPattern);
+
+    private static Member ShardId(string name, bool required = false) => Str(name, required, 1, 128, NamePattern);
+
+    private static Member TagKey(string name) => Str(name, true, 1, 128);
+
+    private static readonly Member TagMap = Map("Tags", Str("Key", true, 1, 128), Str("Value", true, 0, 256), true, 1, 200);
+
+    private static readonly string[] MetricNames =
+        ["IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords", "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds", "ALL"];
+
+    public static readonly Shape CreateStream = new(
+        Int("ShardCount", min: 1),
+        StreamName(required: true),
+        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND"))),
+        TagMap with { Required = false, MaxLength = 50 });
+
+    public static readonly Shape DeleteStream = new(StreamName(), StreamArn(), Bool("EnforceConsumerDeletion"));
+
+    public static readonly Shape DescribeStream = new(
+        Int("Limit", min: 1, max: 10000),
+        ShardId("ExclusiveStartShardId"),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape DescribeStreamSummary = new(StreamName(), StreamArn());
+
+    public static readonly Shape ListStreams = new(
+        Int("Limit", min: 1, max: 10000),
+        Str("ExclusiveStartStreamName", false, 1, 128, NamePattern),
+        Str("NextToken", false, 1, 1048576));
+
+    public static readonly Shape ListShards = new(
+        ShardId("ExclusiveStartShardId"),
+        Int("MaxResults", min: 1, max: 10000),
+        Str("NextToken", false, 1, 1048576),
+        Time("StreamCreationTimestamp"),
+        StreamName(),
+        StreamArn(),
+        Struct("ShardFilter", new Shape(
+            Enum("Type", true, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"),
+            ShardId("ShardId"),
+            Time("Timestamp"))));
+
+    public static readonly Shape PutRecord = new(
+        Str("SequenceNumberForOrdering", pattern: @"0|([1-9]\d{0,128})"),
+        Str("PartitionKey", true, 1, 256),
+        Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
+        Blob("Data", true, 0, 1048576),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape PutRecordsEntry = new(
+        Str("PartitionKey", true, 1, 256),
+        Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
+        Blob("Data", true, 0, 1048576));
+
+    public static readonly Shape PutRecords = new(
+        List("Records", Struct("member", PutRecordsEntry), true, 1, 500),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape GetShardIterator = new(
+        ShardId("ShardId", required: true),
+        Enum("ShardIteratorType", true, "AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"),
+        Str("StartingSequenceNumber", pattern: @"0|([1-9]\d{0,128})"),
+        StreamName(),
+        Time("Timestamp"),
+        StreamArn());
+
+    public static readonly Shape GetRecords = new(
+        Int("Limit", min: 1, max: 10000),
+        Str("ShardIterator", true, 1, 512),
+        StreamArn());
+
+    public static readonly Shape ChangeRetention = new(
+        Int("RetentionPeriodHours", required: true),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape AddTagsToStream = new(TagMap, StreamName(), StreamArn());
+
+    public static readonly Shape RemoveTagsFromStream = new(
+        List("TagKeys", TagKey("member"), true, 1, 50),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape ListTagsForStream = new(
+        Int("Limit", min: 1, max: 50),
+        Str("ExclusiveStartTagKey", false, 1, 128),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape TagResource = new(
+        TagMap,
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+
+    public static readonly Shape UntagResource = new(
+        List("TagKeys", TagKey("member"), true, 1, 50),
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+
+    public static readonly Shape ListTagsForResource = new(
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+
+    public static readonly Shape DescribeLimits = new();
+
+    public static readonly Shape EnhancedMonitoring = new(
+        List("ShardLevelMetrics", Enum("member", true, MetricNames), true, 1, 7),
+        StreamName(),
+        StreamArn());
+}

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json;
+using Runnel.Core.Errors;
+
+namespace Runnel.Protocol.Validation;
+
+/// <summary>
+/// Checks a request body against its operation's shape the way AWS does (docs/compatibility.md):
+/// <list type="number">
+/// <item>type check, members in declared order: the first mismatch is a SerializationException;</item>
+/// <item>constraints, members in declared order and each member's constraints in AWS's order
+/// (not null, pattern, min length, max length, min value, max value, enum, element constraints,
+/// children), collected into one ValidationException of at most 10 messages.</item>
+/// </list>
+/// A JSON null counts as absent; unknown members are ignored. Thread-safe: stateless.
+/// </summary>
+public static class RequestValidator
+{
+    private const int MaxListedErrors = 10;
+
+    public static void Validate(JsonElement root, Shape shape)
+    {
+        if (root.ValueKind == JsonValueKind.Array)
+            throw KinesisErrors.Serialization("Start of list found where not expected");
+        if (root.ValueKind != JsonValueKind.Object)
+            throw KinesisErrors.MalformedBody();
+        CheckTypes(root, shape);
+        var errors = new List<string>();
+        CheckConstraints(root, shape, "", errors);
+        if (errors.Count > 0)
+            throw KinesisErrors.Validation(Describe(errors));
+    }
+
+    /// <summary>The message AWS gives for a list of constraint failures.</summary>
+    public static string Describe(IReadOnlyList<string> errors) =>
+        errors.Count == 1
+            ? $"1 validation error detected: {errors[0]}"
+            : $"{errors.Count} validation errors detected: {string.Join("; ", errors)}";
+
+    private static void CheckTypes(JsonElement obj, Shape shape)
+    {
+        foreach (var member in shape.Members)
+            if (obj.TryGetProperty(member.Name, out var value))
+                CheckType(value, member);
+    }
+
+    private static void CheckType(JsonElement value, Member member)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+            return;
+        string? problem = member.Type switch
+        {
+            WireType.String => TypeMessages.ForString(value),
+            WireType.Integer or WireType.Long => TypeMessages.ForInteger(value, member.Type == WireType.Long),
+            WireType.Boolean => TypeMessages.ForBoolean(value),
+            WireType.Blob => TypeMessages.ForBlob(value),
+            WireType.Timestamp => TypeMessages.ForTimestamp(value),
+            WireType.List => TypeMessages.ForList(value.ValueKind),
+            WireType.Map => TypeMessages.ForMap(value.ValueKind),
+            WireType.Structure => TypeMessages.ForStructure(value.ValueKind),
+            _ => null,
+        };
+        if (problem is not null)
+            throw KinesisErrors.Serialization(problem);
+        if (member.Type == WireType.List)
+            foreach (var item in value.EnumerateArray())
+                CheckType(item, member.Element!);
+        else if (member.Type == WireType.Map)
+            foreach (var property in value.EnumerateObject())
+                CheckType(property.Value, member.Value!);
+        else if (member.Type == WireType.Structure)
+            CheckTypes(value, member.Structure!);
+    }
+
+    private static void CheckConstraints(JsonElement obj, Shape shape, string prefix, List<string> errors)
+    {
+        foreach (var member in shape.Members)
+        {
+            obj.TryGetProperty(member.Name, out var value);
+            CheckMember(value, member, prefix + member.WireName, errors);
+        }
+    }
+
+    private static void CheckMember(JsonElement value, Member member, string path, List<string> errors)
+    {
+        void Fail(string shown, string constraint)
+        {
+            if (errors.Count < MaxListedErrors)
+                errors.Add($"Value {shown} at '{path}' failed to satisfy constraint: {constraint}");
+        }
+
+        if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        {
+            if (member.Required)
+                Fail("null", "Member must not be null");
+            return;
+        }
+        string shown = Render(value, member);
+        long? length = member.Type switch
+        {
+            WireType.String => value.GetString()!.Length,
+            WireType.Blob => Base64DecodedLength(value.GetString()!),
+            WireType.List => value.GetArrayLength(),
+            WireType.Map => value.EnumerateObject().Count(),
+            _ => null,
+        };
+        if (member.Pattern is { } pattern && !pattern.IsMatch(value.GetString()!))
+            Fail(shown, $"Member must satisfy regular expression pattern: {member.PatternText}");
+        if (member.MinLength is { } minLength && length < minLength)
+            Fail(shown, $"Member must have length greater than or equal to {minLength}");
+        if (member.MaxLength is { } maxLength && length > maxLength)
+            Fail(shown, $"Member must have length less than or equal to {maxLength}");
+        if (member.Type is WireType.Integer or WireType.Long)
+        {
+            long number = IntegerValue(value, member.Type);
+            if (member.Min is { } min && number < min)
+                Fail(shown, $"Member must have value greater than or equal to {min}");
+            if (member.Max is { } max && number > max)
+                Fail(shown, $"Member must have value less than or equal to {max}");
+        }
+        if (member.Enum is { } allowed && !allowed.Contains(value.GetString()!))
+            Fail(shown, $"Member must satisfy enum value set: [{string.Join(", ", allowed)}]");
+
+        switch (member.Type)
+        {
+            case WireType.List when member.Element!.Type == WireType.Structure:
+                int i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    i++;
+                    if (item.ValueKind == JsonValueKind.Object)
+                        CheckConstraints(item, member.Element.Structure!, $"{path}.{i}.member.", errors);
+                }
+                break;
+            case WireType.List:
+                if (ElementsViolate(value.EnumerateArray().Select(e => e.GetString() ?? ""), member.Element!))
+                    Fail(shown, $"Member must satisfy constraint: [{LengthRule(member.Element!)}]");
+                if (member.Element!.Enum is { } elementEnum && value.EnumerateArray().Any(e => !elementEnum.Contains(e.GetString())))
+                    Fail(shown, $"Member must satisfy constraint: [Member must satisfy enum value set: [{string.Join(", ", elementEnum)}]]");
+                break;
+            case WireType.Map:
+                if (ElementsViolate(value.EnumerateObject().Select(p => p.Name), member.Key!))
+                    Fail(shown, $"Map keys must satisfy constraint: [{LengthRule(member.Key!)}]");
+                if (ElementsViolate(value.EnumerateObject().Select(p => p.Value.GetString() ?? ""), member.Value!))
+                    Fail(shown, $"Map value must satisfy constraint: [{LengthRule(member.Value!)}]");
+                break;
+            case WireType.Structure:
+                CheckConstraints(value, member.Structure!, path + ".", errors);
+                break;
+        }
+    }
+
+    private static bool ElementsViolate(IEnumerable<string> items, Member rule) =>
+        items.Any(s => (rule.MinLength is { } min && s.Length < min) || (rule.MaxLength is { } max && s.Length > max));
+
+    private static string LengthRule(Member rule)
+    {
+        var parts = new List<string>();
+        if (rule.MaxLength is { } max)
+            parts.Add($"Member must have length less than or equal to {max}");
+        if (rule.MinLength is { } min)
+            parts.Add($"Member must have length greater than or equal to {min}");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>An integer member's value as AWS sees it: floored, and for Integer clamped to 2^31-1.</summary>
+    public static long IntegerValue(JsonElement value, WireType type)
+    {
+        double d = Math.Floor(value.GetDouble());
+        if (type == WireType.Integer && d > int.MaxValue)
+            return int.MaxValue;
+        return d >= long.MaxValue ? long.MaxValue : d <= long.MinValue ? long.MinValue : (long)d;
+    }
+
+    /// <summary>How AWS shows a value in a validation message.</summary>
+    private static string Render(JsonElement value, Member member)
+    {
+        switch (member.Type)
+        {
+            case WireType.Blob:
+                long n = Base64DecodedLength(value.GetString()!);
+                return $"'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]'";
+            case WireType.Integer or WireType.Long:
+                return $"'{IntegerValue(value, member.Type).ToString(CultureInfo.InvariantCulture)}'";
+            case WireType.List when member.Element!.Type == WireType.Structure:
+                return $"'[{string.Join(", ", value.EnumerateArray().Select(_ => "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"))}]'";
+            case WireType.List:
+                return $"'[{string.Join(", ", value.EnumerateArray().Select(Plain))}]'";
+            case WireType.Map:
+                return $"'{{{string.Join(", ", value.EnumerateObject().Select(p => $"{p.Name}={Plain(p.Value)}"))}}}'";
+            default:
+                return $"'{Plain(value)}'";
+        }
+    }
+
+    private static string Plain(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString()!,
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => e.GetRawText(),
+    };
+
+    public static long Base64DecodedLength(string base64)
+    {
+        int length = base64.Length;
+        if (length == 0)
+            return 0;
+        int padding = base64.EndsWith("==", StringComparison.Ordinal) ? 2 : base64.EndsWith('=') ? 1 : 0;
+        return (long)length * 3 / 4 - padding;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+
+namespace Runnel.Protocol.Validation;
+
+/// <summary>The JSON types a modelled member can have, as in the AWS service model.</summary>
+public enum WireType { String, Integer, Long, Boolean, Blob, Timestamp, List, Map, Structure }
+
+/// <summary>
+/// One member of a request shape and its constraints, taken from the service model
+/// (botocore's kinesis service-2.json). Lengths count characters for strings, decoded bytes for blobs
+/// and entries for lists and maps.
+/// </summary>
+public sealed record Member(string Name, WireType Type)
+{
+    public bool Required { get; init; }
+    public long? Min { get; init; }
+    public long? Max { get; init; }
+    public long? MinLength { get; init; }
+    public long? MaxLength { get; init; }
+    public Regex? Pattern { get; init; }
+    public string? PatternText { get; init; }
+    public IReadOnlyList<string>? Enum { get; init; }
+    public Member? Element { get; init; }
+    public Member? Key { get; init; }
+    public Member? Value { get; init; }
+    public Shape? Structure { get; init; }
+
+    /// <summary>The member's name as AWS writes it in validation messages (lower camel case).</summary>
+    public string WireName { get; } = char.ToLowerInvariant(Name[0]) + Name[1..];
+}
+
+/// <summary>A structure: its members in the order AWS validates them.</summary>
+public sealed class Shape(params Member[] members)
+{
+    public IReadOnlyList<Member> Members { get; } = members;
+}
+
+/// <summary>Short constructors for shapes, so each operation's request reads like its model entry.</summary>
+public static class Members
+{
+    public static Member Str(string name, bool required = false, long? minLength = null, long? maxLength = null, string? pattern = null) =>
+        new(name, WireType.String)
+        {
+            Required = required,
+            MinLength = minLength,
+            MaxLength = maxLength,
+            PatternText = pattern,
+            Pattern = pattern is null ? null : new Regex("^(?:" + pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.Compiled | RegexOptions.Singleline),
+        };
+
+    public static Member Enum(string name, bool required, params string[] values) =>
+        new(name, WireType.String) { Required = required, Enum = values };
+
+    public static Member Int(string name, bool required = false, long? min = null, long? max = null) =>
+        new(name, WireType.Integer) { Required = required, Min = min, Max = max };
+
+    public static Member Bool(string name, bool required = false) => new(name, WireType.Boolean) { Required = required };
+
+    public static Member Blob(string name, bool required = false, long? minLength = null, long? maxLength = null) =>
+        new(name, WireType.Blob) { Required = required, MinLength = minLength, MaxLength = maxLength };
+
+    public static Member Time(string name, bool required = false) => new(name, WireType.Timestamp) { Required = required };
+
+    public static Member List(string name, Member element, bool required = false, long? minLength = null, long? maxLength = null) =>
+        new(name, WireType.List) { Required = required, Element = element, MinLength = minLength, MaxLength = maxLength };
+
+    public static Member Map(string name, Member key, Member value, bool required = false, long? minLength = null, long? maxLength = null) =>
+        new(name, WireType.Map) { Required = required, Key = key, Value = value, MinLength = minLength, MaxLength = maxLength };
+
+    public static Member Struct(string name, Shape shape, bool required = false) =>
+        new(name, WireType.Structure) { Required = required, Structure = shape };
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Runnel.Protocol.Validation;
+
+/// <summary>
+/// The SerializationException messages Kinesis (a Java service) gives when a member has the wrong
+/// JSON type, as captured from AWS. Their wording names Java classes ("an String" is AWS's grammar).
+/// Kept in one table so they can follow AWS if its wording changes.
+/// </summary>
+internal static class TypeMessages
+{
+    private const string NumberClass = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+    private const string ListNotExpected = "Start of list found where not expected";
+    private const string StructureNotExpected = "Start of structure or map found where not expected.";
+
+    public static string? ForString(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => null,
+        JsonValueKind.Number => $"{NumberClass} can not be converted to an String",
+        JsonValueKind.True or JsonValueKind.False => "class java.lang.Boolean can not be converted to an String",
+        JsonValueKind.Array => ListNotExpected,
+        _ => StructureNotExpected,
+    };
+
+    public static string? ForInteger(JsonElement value, bool isLong)
+    {
+        string target = isLong ? "Long" : "Integer";
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number => null,
+            JsonValueKind.String => $"class java.lang.String can not be converted to an {target}",
+            JsonValueKind.True or JsonValueKind.False => $"class java.lang.Boolean can not be converted to an {target}",
+            JsonValueKind.Array => ListNotExpected,
+            _ => StructureNotExpected,
+        };
+    }
+
+    public static string? ForBoolean(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.True or JsonValueKind.False => null,
+        JsonValueKind.Number => $"{NumberClass} can not be converted to an Boolean",
+        JsonValueKind.String => WireValues.ParseBoolean(value.GetString()!) is null
+            ? $"'{value.GetString()!.ToUpperInvariant()}' can not be converted to an Boolean"
+            : null,
+        JsonValueKind.Array => ListNotExpected,
+        _ => StructureNotExpected,
+    };
+
+
+    public static string? ForBlob(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                string text = value.GetString()!;
+                string prefix = $"'{text}' can not be converted to a Blob: ";
+                if (text.Length % 4 != 0)
+                    return prefix + $"Base64 encoded length is expected a multiple of 4 bytes but found: {text.Length.ToString(CultureInfo.InvariantCulture)}";
+                for (int i = 0; i < text.Length; i++)
+                {
+                    char c = text[i];
+                    bool valid = c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '+' or '/'
+                        || (c == '=' && (i == text.Length - 1 || (i == text.Length - 2 && text[^1] == '=')));
+                    if (!valid)
+                        return prefix + $"Invalid Base64 character: '{c}'";
+                }
+                if (!IsCanonical(text))
+                    return prefix + "Invalid last non-pad Base64 character dectected";
+                return null;
+            case JsonValueKind.Number:
+                return $"{NumberClass} can not be converted to a Blob";
+            case JsonValueKind.True or JsonValueKind.False:
+                return "class java.lang.Boolean can not be converted to a Blob";
+            case JsonValueKind.Array:
+                return ListNotExpected;
+            default:
+                return StructureNotExpected;
+        }
+    }
+
+    /// <summary>True when the unused low bits of the last base64 character are zero.</summary>
+    private static bool IsCanonical(string text)
+    {
+        if (text.Length == 0)
+            return true;
+        int padding = text.EndsWith("==", StringComparison.Ordinal) ? 2 : text.EndsWith('=') ? 1 : 0;
+        if (padding == 0)
+            return true;
+        if (padding == 3 || text.Length - padding == 0)
+            return false;
+        char last = text[text.Length - padding - 1];
+        int sextet = last switch
+        {
+            >= 'A' and <= 'Z' => last - 'A',
+            >= 'a' and <= 'z' => last - 'a' + 26,
+            >= '0' and <= '9' => last - '0' + 52,
+            '+' => 62,
+            _ => 63,
+        };
+        int unusedMask = padding == 2 ? 0b1111 : 0b11;
+        return (sextet & unusedMask) == 0;
+    }
+
+    public static string? ForTimestamp(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => null,
+        JsonValueKind.String => "class java.lang.String can not be converted to milliseconds since epoch",
+        JsonValueKind.True or JsonValueKind.False => "class java.lang.Boolean can not be converted to milliseconds since epoch",
+        JsonValueKind.Array => ListNotExpected,
+        _ => StructureNotExpected,
+    };
+
+    public static string? ForList(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => null,
+        JsonValueKind.Object => StructureNotExpected,
+        _ => "Expected list or null",
+    };
+
+    public static string? ForMap(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => null,
+        JsonValueKind.Array => ListNotExpected,
+        _ => "Expected map or null",
+    };
+
+    public static string? ForStructure(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => null,
+        JsonValueKind.Array => ListNotExpected,
+        _ => "Expected null",
+    };
+}
+
+/// <summary>Conversions AWS applies to member values.</summary>
+public static class WireValues
+{
+    /// <summary>The strings AWS accepts for a boolean member.</summary>
+    public static bool? ParseBoolean(string text) => text.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" => true,
+        "false" or "0" or "no" => false,
+        _ => null,
+    };
+}

@@ -1,0 +1,54 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+
+namespace Runnel.Server;
+
+/// <summary>
+/// Serves HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c, what the AWS SDK for JavaScript v3
+/// speaks by default) on one port. Kestrel picks HTTP/2 on a cleartext Http1AndHttp2 endpoint only when
+/// ALPN says "h2", so this connection middleware peeks at the first bytes without consuming them and,
+/// when they are the HTTP/2 connection preface, tells Kestrel "h2" as ALPN would have.
+/// </summary>
+internal static class H2cDetection
+{
+    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+
+    public static ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
+    {
+        var input = connection.Transport.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync(connection.ConnectionClosed);
+            var buffer = result.Buffer;
+            int compare = (int)Math.Min(buffer.Length, Preface.Length);
+            bool prefixMatches = buffer.Slice(0, compare).ToArray().AsSpan().SequenceEqual(Preface.AsSpan(0, compare));
+            if (!prefixMatches || buffer.Length >= Preface.Length || result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start, buffer.Start);
+                if (prefixMatches && buffer.Length >= Preface.Length)
+                {
+                    var prior = new PriorKnowledge();
+                    connection.Features.Set<ITlsApplicationProtocolFeature>(prior);
+                    connection.Features.Set<ITlsConnectionFeature>(prior);
+                }
+                break;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End); // need more bytes to decide
+        }
+        await next(connection);
+    };
+
+    /// <summary>The features Kestrel consults when choosing the protocol; no TLS is involved.</summary>
+    private sealed class PriorKnowledge : ITlsApplicationProtocolFeature, ITlsConnectionFeature
+    {
+        public ReadOnlyMemory<byte> ApplicationProtocol => "h2"u8.ToArray();
+
+        public X509Certificate2? ClientCertificate { get; set; }
+
+        public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult<X509Certificate2?>(null);
+    }
+}

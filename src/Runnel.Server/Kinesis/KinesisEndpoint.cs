@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Runnel.Core.Errors;
+using Runnel.Protocol;
+using Runnel.Protocol.Cbor;
+using Runnel.Protocol.Json;
+using Runnel.Protocol.Validation;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>
+/// The HTTP front of the Kinesis API: any POST whose X-Amz-Target names a Kinesis_20131202 operation.
+/// It applies AWS's checks in AWS's order (size, method, content type, target, body, authentication,
+/// types, constraints; docs/compatibility.md) and turns every failure into the AWS error a client
+/// expects, never a 500 with a stack trace.
+/// </summary>
+public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, ILogger<KinesisEndpoint> log)
+{
+    public const string TargetPrefix = "Kinesis_20131202";
+    private const string JsonMediaType = JsonWireWriter.MediaType;
+    private const string CborMediaType = CborWireWriter.MediaType;
+    private const string PlainJsonMediaType = "application/json";
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var http = context.Response;
+        http.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        http.Headers["x-amz-id-2"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(72));
+        var request = context.Request;
+        if (request.Headers.Origin.Count > 0)
+        {
+            http.Headers.AccessControlAllowOrigin = "*";
+            if (HttpMethods.IsOptions(request.Method))
+            {
+                http.Headers.Remove("x-amz-id-2");
+                if (request.Headers.AccessControlRequestHeaders.Count > 0)
+                    http.Headers.AccessControlAllowHeaders = request.Headers.AccessControlRequestHeaders;
+                if (request.Headers.AccessControlRequestMethod.Count > 0)
+                    http.Headers.AccessControlAllowMethods = request.Headers.AccessControlRequestMethod;
+                http.Headers.AccessControlMaxAge = "172800";
+                http.ContentLength = 0;
+                return;
+            }
+            http.Headers.AccessControlExposeHeaders = "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date";
+        }
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            await WriteXmlError(http, 403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
+            return;
+        }
+
+        long limit = streams.Options.MaxRequestBytes;
+        if (request.ContentLength > limit)
+        {
+            http.StatusCode = 413;
+            return;
+        }
+        byte[]? body = await ReadBodyAsync(request, limit, context.RequestAborted);
+        if (body is null)
+        {
+            http.StatusCode = 413;
+            return;
+        }
+
+        string mediaType = (request.ContentType ?? "").Split(';')[0].Trim();
+        string target = request.Headers["X-Amz-Target"].ToString();
+        string[] targetParts = target.Split('.');
+        string service = targetParts[0];
+        string operation = targetParts.Length > 1 ? targetParts[1] : "";
+        bool knownTarget = service == TargetPrefix && operations.Has(operation);
+        bool validMediaType = mediaType is JsonMediaType or CborMediaType or PlainJsonMediaType;
+
+        if (body.Length == 0)
+        {
+            var writer = mediaType == JsonMediaType ? (IWireWriter)new JsonWireWriter() : new CborWireWriter();
+            await WriteError(http, writer, knownTarget ? KinesisErrors.MalformedBody() : KinesisErrors.UnknownOperation());
+            return;
+        }
+        if (!validMediaType)
+        {
+            if (service.Length == 0 || operation.Length == 0)
+                await WriteXmlError(http, 403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
+            else
+                await WriteBareXml(http, 404, "UnknownOperationException");
+            return;
+        }
+
+        IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
+        JsonDocument? document = null;
+        try
+        {
+            document = Parse(body, mediaType == CborMediaType);
+            if (mediaType == PlainJsonMediaType)
+            {
+                await WritePlainJson(http, 404, "UnknownOperationException");
+                return;
+            }
+            if (document is null || document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
+                throw KinesisErrors.MalformedBody();
+            if (!knownTarget)
+                throw KinesisErrors.UnknownOperation();
+            Authentication.Check(request);
+            var op = operations.Get(operation);
+            RequestValidator.Validate(document.RootElement, op.Shape);
+            var call = new KinesisRequest(document.RootElement, response, streams);
+            await op.Handler(call);
+            http.StatusCode = 200;
+            http.ContentType = response.ContentType;
+            if (call.EmptyResponse)
+            {
+                http.ContentLength = 0;
+                return;
+            }
+            var bytes = response.Complete();
+            http.ContentLength = bytes.Length;
+            await http.Body.WriteAsync(bytes, context.RequestAborted);
+        }
+        catch (KinesisException e)
+        {
+            if (mediaType == PlainJsonMediaType)
+                await WritePlainJson(http, 400, "SerializationException");
+            else
+                await WriteError(http, mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter(), e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            log.LogError(e, "{Operation} failed unexpectedly; answered InternalFailure. This is a Runnel bug: please report it with this log.", operation);
+            if (!http.HasStarted)
+                await WriteError(http, mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter(), KinesisErrors.InternalFailure());
+        }
+        finally
+        {
+            document?.Dispose();
+        }
+    }
+
+    /// <summary>Parses a JSON body, or a CBOR body by way of its JSON equivalent; null when it does not parse.</summary>
+    private static JsonDocument? Parse(byte[] body, bool cbor)
+    {
+        try
+        {
+            return JsonDocument.Parse(cbor ? CborToJson.Transcode(body) : body, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancel)
+    {
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancel);
+            if (result.Buffer.Length > limit)
+            {
+                reader.AdvanceTo(result.Buffer.End);
+                return null;
+            }
+            if (result.IsCompleted)
+            {
+                var bytes = result.Buffer.ToArray();
+                reader.AdvanceTo(result.Buffer.End);
+                return bytes;
+            }
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    public static async Task WriteError(HttpResponse http, IWireWriter writer, KinesisException e)
+    {
+        writer.StartObject();
+        writer.String("__type", e.ErrorType);
+        if (e.WireMessage is { } message)
+            writer.String(e.CapitalMessageField ? "Message" : "message", message);
+        writer.EndObject();
+        var bytes = writer.Complete();
+        http.StatusCode = e.StatusCode;
+        http.ContentType = writer.ContentType;
+        http.ContentLength = bytes.Length;
+        await http.Body.WriteAsync(bytes);
+    }
+
+    private static Task WriteXmlError(HttpResponse http, int status, string type, string message) =>
+        WriteRaw(http, status, $"<{type}>\n  <Message>{message}</Message>\n</{type}>\n", null);
+
+    private static Task WriteBareXml(HttpResponse http, int status, string type) => WriteRaw(http, status, $"<{type}/>\n", null);
+
+    private static Task WritePlainJson(HttpResponse http, int status, string type) =>
+        WriteRaw(http, status, $"{{\"Output\":{{\"__type\":\"com.amazon.coral.service#{type}\"}},\"Version\":\"1.0\"}}", PlainJsonMediaType);
+
+    private static async Task WriteRaw(HttpResponse http, int status, string text, string? contentType)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        http.StatusCode = status;
+        if (contentType is not null)
+            http.ContentType = contentType;
+        http.ContentLength = bytes.Length;
+        await http.Body.WriteAsync(bytes);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+using Runnel.Protocol;
+using Runnel.Protocol.Validation;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>
+/// One validated request: typed access to its members, the response writer, and the services. Members
+/// were type-checked by <see cref="RequestValidator"/> first, so the accessors do not re-check types.
+/// </summary>
+public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams)
+{
+    public JsonElement Body { get; } = body;
+
+    public IWireWriter Response { get; } = response;
+
+    public StreamService Streams { get; } = streams;
+
+    /// <summary>True when the operation produced no output (AWS sends an empty body).</summary>
+    public bool EmptyResponse { get; set; }
+
+    public string? String(string name) => Member(name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+
+    public long? Integer(string name) => Member(name) is { ValueKind: JsonValueKind.Number } v ? RequestValidator.IntegerValue(v, WireType.Integer) : null;
+
+    public bool? Boolean(string name) => Member(name) switch
+    {
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.False } => false,
+        { ValueKind: JsonValueKind.String } v => WireValues.ParseBoolean(v.GetString()!),
+        _ => null,
+    };
+
+    /// <summary>A timestamp member (epoch seconds, fraction allowed) in Unix milliseconds.</summary>
+    public long? TimestampMillis(string name) =>
+        Member(name) is { ValueKind: JsonValueKind.Number } v ? (long)Math.Floor(v.GetDouble() * 1000) : null;
+
+    public JsonElement? Member(string name) =>
+        Body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    /// <summary>
+    /// The stream the request names, by StreamName or StreamARN. With both, they must agree; with an ARN
+    /// of another account or region the stream is not ours, as on AWS.
+    /// </summary>
+    public string StreamName()
+    {
+        string? name = String("StreamName");
+        string? arn = String("StreamARN");
+        if (arn is null)
+            return name ?? throw KinesisErrors.Validation("Either StreamName or StreamARN should be provided.");
+        if (!StreamArn.TryParse(arn, out string region, out string account, out string arnName))
+            throw KinesisErrors.InvalidArgument($"Invalid StreamARN: {arn}");
+        if (name is not null && name != arnName)
+            throw KinesisErrors.InvalidArgument("StreamARN and StreamName do not refer to the same stream.");
+        if (account != Streams.AccountId || region != Streams.Options.Region)
+            throw KinesisErrors.ResourceNotFound($"Stream {arnName} under account {account} not found.");
+        return arnName;
+    }
+}
+

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+using Runnel.Core.Errors;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>
+/// Pagination tokens: opaque to clients, base64 of a small versioned text record. ListShards tokens carry
+/// the stream, its creation time, the last shard listed, the filter of the first call and their issue
+/// time, and expire after 300 seconds as AWS's do.
+/// </summary>
+internal static class PageToken
+{
+    public static readonly TimeSpan ListShardsLifetime = TimeSpan.FromSeconds(300);
+
+    public static string EncodeStreamName(string lastName) => Encode($"s1|{lastName}");
+
+    public static string DecodeStreamName(string token)
+    {
+        string? text = Decode(token);
+        if (text is null || !text.StartsWith("s1|", StringComparison.Ordinal))
+            throw KinesisErrors.InvalidArgument("Invalid NextToken.");
+        return text[3..];
+    }
+
+    public sealed record ShardPage(string StreamName, long StreamCreatedMillis, int LastShardIndex, string? FilterType, string? FilterShardId, long? FilterTimestampMillis, long IssuedMillis);
+
+    public static string EncodeShards(ShardPage page) => Encode(string.Join('|',
+        "h1",
+        page.IssuedMillis.ToString(CultureInfo.InvariantCulture),
+        page.StreamCreatedMillis.ToString(CultureInfo.InvariantCulture),
+        page.LastShardIndex.ToString(CultureInfo.InvariantCulture),
+        page.FilterType ?? "",
+        page.FilterShardId ?? "",
+        page.FilterTimestampMillis?.ToString(CultureInfo.InvariantCulture) ?? "",
+        page.StreamName));
+
+    public static ShardPage DecodeShards(string token, DateTimeOffset now)
+    {
+        string[]? parts = Decode(token)?.Split('|', 8);
+        if (parts is not { Length: 8 } || parts[0] != "h1"
+            || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long issued)
+            || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long created)
+            || !int.TryParse(parts[3], CultureInfo.InvariantCulture, out int last))
+            throw KinesisErrors.InvalidArgument("Invalid ShardId in NextToken.");
+        if (now.ToUnixTimeMilliseconds() - issued > (long)ListShardsLifetime.TotalMilliseconds)
+            throw KinesisErrors.ExpiredNextToken("The timestamp in the NextToken has expired. Please call ListShards again without NextToken.");
+        long? timestamp = long.TryParse(parts[6], CultureInfo.InvariantCulture, out long t) ? t : null;
+        return new ShardPage(parts[7], created, last, parts[4].Length == 0 ? null : parts[4], parts[5].Length == 0 ? null : parts[5], timestamp, issued);
+    }
+
+    private static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
+    private static string? Decode(string token)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(token));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,301 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Runnel.Core.Errors;
+using Runnel.Core.Hashing;
+using Runnel.Core.Iterators;
+using Runnel.Core.Model;
+using Runnel.Storage;
+using Runnel.Storage.Log;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>The data plane: PutRecord, PutRecords, GetShardIterator, GetRecords.</summary>
+internal static class RecordOperations
+{
+    private const int DefaultGetRecordsLimit = 10000;
+    private const long MaxGetRecordsBytes = 10L * 1024 * 1024;
+
+    public static async ValueTask PutRecord(KinesisRequest r)
+    {
+        var stream = WritableStream(r);
+        string partitionKey = r.String("PartitionKey")!;
+        string? explicitHashKey = r.String("ExplicitHashKey");
+        var shard = Route(stream, partitionKey, explicitHashKey);
+        if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
+            throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
+
+        using var batch = new RecordBatch();
+        AddRecord(batch, partitionKey, explicitHashKey, r.Member("Data")!.Value);
+        var result = await r.Streams.Log(stream, shard).AppendAsync(batch);
+
+        var w = r.Response;
+        w.StartObject();
+        w.String("ShardId", shard.ShardId);
+        w.String("SequenceNumber", new SequenceNumber(shard.Epoch, shard.Index, result.FirstOffset).ToString());
+        w.String("EncryptionType", "NONE");
+        w.EndObject();
+    }
+
+    public static async ValueTask PutRecords(KinesisRequest r)
+    {
+        var stream = WritableStream(r);
+        var entries = r.Member("Records")!.Value;
+        int count = entries.GetArrayLength();
+        var targets = new ShardInfo[count];
+        var indexInBatch = new int[count];
+        var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch)>();
+        try
+        {
+            int i = 0;
+            foreach (var entry in entries.EnumerateArray())
+            {
+                string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
+                string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
+                var shard = Route(stream, partitionKey, explicitHashKey);
+                if (!batches.TryGetValue(shard.Index, out var target))
+                    batches[shard.Index] = target = (shard, new RecordBatch(8192));
+                targets[i] = shard;
+                indexInBatch[i] = target.Batch.Count;
+                AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
+                i++;
+            }
+
+            var appends = new Dictionary<int, ValueTask<AppendResult>>(batches.Count);
+            foreach (var (index, target) in batches)
+                appends[index] = r.Streams.Log(stream, target.Shard).AppendAsync(target.Batch);
+            var results = new Dictionary<int, AppendResult>(batches.Count);
+            foreach (var (index, append) in appends)
+                results[index] = await append;
+
+            var w = r.Response;
+            w.StartObject();
+            w.Number("FailedRecordCount", 0);
+            w.StartArray("Records");
+            for (i = 0; i < count; i++)
+            {
+                var shard = targets[i];
+                w.StartObject();
+                w.String("SequenceNumber", new SequenceNumber(shard.Epoch, shard.Index, results[shard.Index].FirstOffset + (ulong)indexInBatch[i]).ToString());
+                w.String("ShardId", shard.ShardId);
+                w.EndObject();
+            }
+            w.EndArray();
+            w.String("EncryptionType", "NONE");
+            w.EndObject();
+        }
+        finally
+        {
+            foreach (var target in batches.Values)
+                target.Batch.Dispose();
+        }
+    }
+
+    /// <summary>The stream to write to: ACTIVE or UPDATING; while CREATING or DELETING AWS says it is not found.</summary>
+    private static StreamInfo WritableStream(KinesisRequest r)
+    {
+        var stream = r.Streams.Get(r.StreamName());
+        if (stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
+            throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId);
+        return stream;
+    }
+
+    /// <summary>The open shard whose hash key range holds the record's hash key.</summary>
+    private static ShardInfo Route(StreamInfo stream, string partitionKey, string? explicitHashKey)
+    {
+        UInt128 key;
+        if (explicitHashKey is not null)
+        {
+            if (!HashKey.TryParseDecimal(explicitHashKey, out key))
+                throw KinesisErrors.InvalidArgument($"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {explicitHashKey}");
+        }
+        else
+        {
+            key = HashKey.FromPartitionKey(partitionKey);
+        }
+        foreach (var shard in stream.Shards)
+            if (shard.IsOpen && shard.HashKeyRange.Contains(key))
+                return shard;
+        throw KinesisErrors.InternalFailure(); // the open shards always tile the key space
+    }
+
+    /// <summary>Decodes the base64 Data member straight from the request bytes into the batch.</summary>
+    private static void AddRecord(RecordBatch batch, string partitionKey, string? explicitHashKey, JsonElement data)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(data);
+        var base64 = raw.Length >= 2 ? raw[1..^1] : raw; // strip the quotes
+        if (base64.IndexOf((byte)'\\') < 0)
+        {
+            int max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
+            byte[]? rented = max > 4096 ? ArrayPool<byte>.Shared.Rent(max) : null;
+            Span<byte> decoded = rented ?? stackalloc byte[max];
+            try
+            {
+                if (Base64.DecodeFromUtf8(base64, decoded, out _, out int written) == OperationStatus.Done)
+                {
+                    batch.Add(partitionKey, explicitHashKey, decoded[..written]);
+                    return;
+                }
+            }
+            finally
+            {
+                if (rented is not null)
+                    ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+        batch.Add(partitionKey, explicitHashKey, data.GetBytesFromBase64());
+    }
+
+    public static ValueTask GetShardIterator(KinesisRequest r)
+    {
+        string name = r.StreamName();
+        string shardIdText = r.String("ShardId")!;
+        string account = r.Streams.AccountId;
+        if (!TryNormalizeShardId(shardIdText, out int shardIndex))
+            throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {name} under account {account}.");
+        string shardId = ShardId.Format(shardIndex);
+        var stream = r.Streams.Find(name);
+        var shard = stream?.FindShard(shardIndex);
+        if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
+            throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {name} under account {account} does not exist");
+
+        string type = r.String("ShardIteratorType")!;
+        string? startingSequence = r.String("StartingSequenceNumber");
+        const string eitherOr = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber.";
+        var log = r.Streams.Log(stream, shard);
+        ulong end = shard.EndOffset ?? log.NextOffset;
+        ulong offset;
+        if (startingSequence is not null && type is "TRIM_HORIZON" or "LATEST")
+            throw KinesisErrors.InvalidArgument($"{eitherOr} Request specified {type} and also a StartingSequenceNumber.");
+        switch (type)
+        {
+            case "TRIM_HORIZON":
+                offset = 0;
+                break;
+            case "LATEST":
+                offset = end;
+                break;
+            case "AT_SEQUENCE_NUMBER" or "AFTER_SEQUENCE_NUMBER":
+                if (startingSequence is null)
+                    throw KinesisErrors.InvalidArgument($"{eitherOr} Request specified {type} and no StartingSequenceNumber.");
+                if (!SequenceNumber.TryParse(startingSequence, out var sequence))
+                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid.");
+                if (sequence.ShardIndex != shardIndex)
+                    throw KinesisErrors.InvalidArgument($"Invalid StartingSequenceNumber. It encodes {ShardId.Format(sequence.ShardIndex)}, while it was used in a call to a shard with {shardId}");
+                if (sequence.Epoch != shard.Epoch)
+                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid because it did not come from this stream.");
+                offset = type == "AT_SEQUENCE_NUMBER" ? sequence.Offset : sequence.Offset + 1;
+                break;
+            default: // AT_TIMESTAMP
+                if (r.TimestampMillis("Timestamp") is not { } timestamp)
+                    throw KinesisErrors.InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.");
+                long now = r.Streams.Now.ToUnixTimeMilliseconds();
+                if (timestamp > now)
+                    throw KinesisErrors.InvalidArgument($"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {timestamp}, currentTimestampInMillis: {now}");
+                offset = log.FirstOffsetAtOrAfter(timestamp);
+                break;
+        }
+
+        var w = r.Response;
+        w.StartObject();
+        w.String("ShardIterator", r.Streams.Iterators.Encode(new ShardPosition(stream.Name, stream.Id, shardIndex, offset, r.Streams.Now.ToUnixTimeMilliseconds())));
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>AWS's reading of a shard id: the digits after the first '-', 0..2^31-1.</summary>
+    private static bool TryNormalizeShardId(string text, out int index)
+    {
+        index = -1;
+        int dash = text.IndexOf('-', StringComparison.Ordinal);
+        string digits = dash >= 0 ? text[(dash + 1)..] : text;
+        if (digits.Length == 0 || digits.Any(c => c is < '0' or > '9'))
+            return false;
+        if (!long.TryParse(digits.TrimStart('0') is { Length: > 0 } d ? d : "0", NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > int.MaxValue)
+            return false;
+        index = (int)value;
+        return true;
+    }
+
+    public static ValueTask GetRecords(KinesisRequest r)
+    {
+        string token = r.String("ShardIterator")!;
+        if (!r.Streams.Iterators.TryDecode(token, out var position))
+            throw KinesisErrors.InvalidArgument("Invalid ShardIterator.");
+        var now = r.Streams.Now;
+        var issued = DateTimeOffset.FromUnixTimeMilliseconds(position.IssuedAtMillis);
+        if (now - issued > ShardIteratorCodec.Lifetime)
+            throw KinesisErrors.ExpiredIterator(
+                $"Iterator expired. The iterator was created at time {JavaDate(issued)} while right now it is {JavaDate(now)} which is further in the future than the tolerated delay of 300000 milliseconds.");
+        string account = r.Streams.AccountId;
+        string shardId = ShardId.Format(position.ShardIndex);
+        var stream = r.Streams.Find(position.StreamName);
+        var shard = stream?.FindShard(position.ShardIndex);
+        if (stream is null || shard is null)
+            throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {position.StreamName} under account {account} does not exist");
+        if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
+            throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
+
+        int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
+        var log = r.Streams.Log(stream, shard);
+        ulong end = shard.EndOffset ?? ulong.MaxValue;
+        long minArrival = (now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
+        ulong from = position.Offset;
+        using var result = from < end ? log.Read(from, limit, MaxGetRecordsBytes, minArrival) : null;
+
+        var w = r.Response;
+        w.StartObject();
+        w.StartArray("Records");
+        long lastArrival = 0;
+        if (result is not null)
+        {
+            foreach (ref readonly var record in result.Records)
+            {
+                if (record.Offset >= end)
+                    break;
+                w.StartObject();
+                w.String("SequenceNumber", new SequenceNumber(shard.Epoch, shard.Index, record.Offset).ToString());
+                w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
+                w.Blob("Data", result.Data(record));
+                w.Utf8String("PartitionKey", result.PartitionKey(record));
+                w.EndObject();
+                lastArrival = record.ArrivalMillis;
+            }
+        }
+        w.EndArray();
+        ulong next = Math.Min(result?.NextOffset ?? from, end);
+        if (next < end)
+            w.String("NextShardIterator", r.Streams.Iterators.Encode(position with { Offset = next, IssuedAtMillis = now.ToUnixTimeMilliseconds() }));
+        bool caughtUp = next >= Math.Min(end, log.NextOffset);
+        w.Number("MillisBehindLatest", caughtUp || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival));
+        if (next >= end)
+        {
+            w.StartArray("ChildShards");
+            foreach (var child in stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index))
+            {
+                w.StartObject();
+                w.String("ShardId", child.ShardId);
+                w.StartArray("ParentShards");
+                if (child.ParentIndex is { } p)
+                    w.String(ShardId.Format(p));
+                if (child.AdjacentParentIndex is { } a)
+                    w.String(ShardId.Format(a));
+                w.EndArray();
+                w.StartObject("HashKeyRange");
+                w.String("StartingHashKey", child.HashKeyRange.StartingHashKey);
+                w.String("EndingHashKey", child.HashKeyRange.EndingHashKey);
+                w.EndObject();
+                w.EndObject();
+            }
+            w.EndArray();
+        }
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Java's Date.toString() in UTC, which AWS uses in iterator messages: "Thu Jan 22 01:22:02 UTC 2015".</summary>
+    private static string JavaDate(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("ddd MMM dd HH:mm:ss 'UTC' yyyy", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,207 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>Handlers of the stream control plane: create, delete, describe, list, retention, limits, monitoring.</summary>
+internal static class StreamOperations
+{
+    public const int MinRetentionHours = 24;
+    public const int MaxRetentionHours = 8760;
+    public const int OnDemandShardCount = 4;
+    public const int OnDemandStreamCountLimit = 50;
+
+    private static readonly string[] AllMetrics =
+        ["IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords", "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"];
+
+    public static ValueTask CreateStream(KinesisRequest r)
+    {
+        string name = r.String("StreamName")!;
+        var mode = r.Member("StreamModeDetails") is { } details && details.GetProperty("StreamMode").GetString() == "ON_DEMAND"
+            ? StreamMode.OnDemand
+            : StreamMode.Provisioned;
+        int shardCount = mode == StreamMode.OnDemand ? OnDemandShardCount : (int)(r.Integer("ShardCount") ?? OnDemandShardCount);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (r.Member("Tags") is { } tagMap)
+        {
+            foreach (var tag in tagMap.EnumerateObject())
+                tags[tag.Name] = tag.Value.GetString() ?? "";
+            TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to");
+        }
+        r.Streams.Create(name, shardCount, mode, tags);
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask DeleteStream(KinesisRequest r)
+    {
+        r.Streams.Delete(r.StreamName());
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask DescribeStream(KinesisRequest r)
+    {
+        var stream = r.Streams.Get(r.StreamName());
+        int limit = (int)Math.Min(r.Integer("Limit") ?? 100, 100);
+        int after = -1;
+        if (r.String("ExclusiveStartShardId") is { } start)
+            after = ShardId.TryParse(start, out int index) ? index : int.MaxValue;
+        var visible = stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? [] : stream.Shards;
+        var page = visible.Where(s => s.Index > after).OrderBy(s => s.Index).ToList();
+
+        var w = r.Response;
+        w.StartObject();
+        w.StartObject("StreamDescription");
+        w.String("StreamName", stream.Name);
+        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
+        w.String("StreamStatus", stream.Status.ToWire());
+        Describe.ModeDetails(w, stream);
+        w.StartArray("Shards");
+        foreach (var shard in page.Take(limit))
+            Describe.Shard(w, stream, shard);
+        w.EndArray();
+        w.Boolean("HasMoreShards", page.Count > limit);
+        w.Number("RetentionPeriodHours", stream.RetentionHours);
+        Describe.CreationTimestamp(w, stream);
+        Describe.EnhancedMonitoring(w, stream);
+        w.String("EncryptionType", "NONE");
+        w.EndObject();
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask DescribeStreamSummary(KinesisRequest r)
+    {
+        var stream = r.Streams.Get(r.StreamName());
+        var w = r.Response;
+        w.StartObject();
+        w.StartObject("StreamDescriptionSummary");
+        w.String("StreamName", stream.Name);
+        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
+        w.String("StreamStatus", stream.Status.ToWire());
+        Describe.ModeDetails(w, stream);
+        w.Number("RetentionPeriodHours", stream.RetentionHours);
+        Describe.CreationTimestamp(w, stream);
+        Describe.EnhancedMonitoring(w, stream);
+        w.String("EncryptionType", "NONE");
+        w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
+        w.Number("ConsumerCount", 0);
+        w.EndObject();
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask ListStreams(KinesisRequest r)
+    {
+        int limit = (int)Math.Min(r.Integer("Limit") ?? 100, 100);
+        string? after = r.String("ExclusiveStartStreamName");
+        if (r.String("NextToken") is { } token)
+        {
+            if (after is not null)
+                throw KinesisErrors.InvalidArgument("NextToken and ExclusiveStartStreamName cannot be provided together.");
+            after = PageToken.DecodeStreamName(token);
+        }
+        var names = r.Streams.All.Select(s => s).Where(s => after is null || string.CompareOrdinal(s.Name, after) > 0)
+            .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        var page = names.Take(limit).ToList();
+        bool more = names.Count > limit;
+
+        var w = r.Response;
+        w.StartObject();
+        w.StartArray("StreamNames");
+        foreach (var s in page)
+            w.String(s.Name);
+        w.EndArray();
+        w.Boolean("HasMoreStreams", more);
+        if (more)
+            w.String("NextToken", PageToken.EncodeStreamName(page[^1].Name));
+        w.StartArray("StreamSummaries");
+        foreach (var s in page)
+        {
+            w.StartObject();
+            w.String("StreamName", s.Name);
+            w.String("StreamARN", r.Streams.ArnOf(s.Name));
+            w.String("StreamStatus", s.Status.ToWire());
+            Describe.ModeDetails(w, s);
+            Describe.CreationTimestamp(w, s);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask IncreaseRetention(KinesisRequest r) => ChangeRetention(r, increase: true);
+
+    public static ValueTask DecreaseRetention(KinesisRequest r) => ChangeRetention(r, increase: false);
+
+    private static ValueTask ChangeRetention(KinesisRequest r, bool increase)
+    {
+        string name = r.StreamName();
+        int hours = (int)r.Integer("RetentionPeriodHours")!.Value;
+        r.Streams.Update(name, stream =>
+        {
+            RequireActive(r, stream);
+            if (hours < MinRetentionHours)
+                throw KinesisErrors.InvalidArgument($"Minimum allowed retention period is {MinRetentionHours} hours. Requested retention period ({hours} hours) is too short.");
+            if (hours > MaxRetentionHours)
+                throw KinesisErrors.InvalidArgument($"Maximum allowed retention period is {MaxRetentionHours} hours. Requested retention period ({hours} hours) is too long.");
+            if (increase && hours < stream.RetentionHours)
+                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be shorter than existing retention period ({stream.RetentionHours} hours). Use DecreaseRetentionPeriod API.");
+            if (!increase && hours > stream.RetentionHours)
+                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({stream.RetentionHours} hours). Use IncreaseRetentionPeriod API.");
+            return hours == stream.RetentionHours ? stream : r.Streams.BeginUpdate(stream with { RetentionHours = hours });
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask DescribeLimits(KinesisRequest r)
+    {
+        var w = r.Response;
+        w.StartObject();
+        w.Number("ShardLimit", r.Streams.Options.ShardLimit);
+        w.Number("OpenShardCount", r.Streams.OpenShardCount);
+        w.Number("OnDemandStreamCount", r.Streams.All.Count(s => s.Mode == StreamMode.OnDemand));
+        w.Number("OnDemandStreamCountLimit", OnDemandStreamCountLimit);
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask ChangeMonitoring(KinesisRequest r, bool enable)
+    {
+        string name = r.StreamName();
+        var requested = r.Member("ShardLevelMetrics")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        var named = requested.Contains("ALL") ? AllMetrics : requested.ToArray();
+        IReadOnlyList<string> before = [];
+        var stream = r.Streams.Update(name, s =>
+        {
+            RequireActive(r, s);
+            before = s.EnhancedMetrics;
+            var after = enable ? s.EnhancedMetrics.Union(named) : s.EnhancedMetrics.Except(named);
+            return s with { EnhancedMetrics = AllMetrics.Where(after.Contains).ToList() };
+        });
+        var w = r.Response;
+        w.StartObject();
+        w.String("StreamName", stream.Name);
+        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
+        w.StartArray("CurrentShardLevelMetrics");
+        foreach (string m in before)
+            w.String(m);
+        w.EndArray();
+        w.StartArray("DesiredShardLevelMetrics");
+        foreach (string m in stream.EnhancedMetrics)
+            w.String(m);
+        w.EndArray();
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Control-plane changes need an ACTIVE stream, as on AWS.</summary>
+    public static void RequireActive(KinesisRequest r, StreamInfo stream)
+    {
+        if (stream.Status != StreamStatus.Active)
+            throw KinesisErrors.StreamNotActive(stream.Name, r.Streams.AccountId, stream.Status.ToWire());
+    }
+}

@@ -1,0 +1,112 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>Stream tags, through both the stream API (AddTagsToStream, ...) and the resource API (TagResource, ...); one tag set.</summary>
+internal static class TagOperations
+{
+    public const int MaxTagsPerStream = 50;
+
+    public static ValueTask AddTagsToStream(KinesisRequest r) => AddTags(r, r.StreamName());
+
+    public static ValueTask TagResource(KinesisRequest r) => AddTags(r, StreamOfResource(r));
+
+    public static ValueTask RemoveTagsFromStream(KinesisRequest r) => RemoveTags(r, r.StreamName());
+
+    public static ValueTask UntagResource(KinesisRequest r) => RemoveTags(r, StreamOfResource(r));
+
+    private static ValueTask AddTags(KinesisRequest r, string name)
+    {
+        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        r.Streams.Update(name, stream =>
+        {
+            CheckCharacters(added.Keys.Concat(added.Values), name, r.Streams.AccountId, "add tags to");
+            var merged = new Dictionary<string, string>(stream.Tags, StringComparer.Ordinal);
+            foreach (var (key, value) in added)
+                merged[key] = value;
+            if (merged.Count > MaxTagsPerStream)
+                throw KinesisErrors.InvalidArgument($"Failed to add tags to stream {name} under account {r.Streams.AccountId} because a given stream cannot have more than {MaxTagsPerStream} tags associated with it.");
+            return stream with { Tags = merged };
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask RemoveTags(KinesisRequest r, string name)
+    {
+        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        r.Streams.Update(name, stream =>
+        {
+            CheckCharacters(keys, name, r.Streams.AccountId, "remove tags from");
+            var remaining = new Dictionary<string, string>(stream.Tags, StringComparer.Ordinal);
+            foreach (string key in keys)
+                remaining.Remove(key);
+            return stream with { Tags = remaining };
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask ListTagsForStream(KinesisRequest r)
+    {
+        var stream = r.Streams.Get(r.StreamName());
+        string? after = r.String("ExclusiveStartTagKey");
+        int limit = (int)(r.Integer("Limit") ?? MaxTagsPerStream);
+        var tags = stream.Tags.Where(t => after is null || string.CompareOrdinal(t.Key, after) > 0)
+            .OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        var w = r.Response;
+        w.StartObject();
+        WriteTags(w, tags.Take(limit));
+        w.Boolean("HasMoreTags", tags.Count > limit);
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask ListTagsForResource(KinesisRequest r)
+    {
+        var stream = r.Streams.Get(StreamOfResource(r));
+        var w = r.Response;
+        w.StartObject();
+        WriteTags(w, stream.Tags.OrderBy(t => t.Key, StringComparer.Ordinal));
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    private static void WriteTags(Protocol.IWireWriter w, IEnumerable<KeyValuePair<string, string>> tags)
+    {
+        w.StartArray("Tags");
+        foreach (var (key, value) in tags)
+        {
+            w.StartObject();
+            w.String("Key", key);
+            w.String("Value", value);
+            w.EndObject();
+        }
+        w.EndArray();
+    }
+
+    /// <summary>The stream a resource ARN names; consumer ARNs are not supported yet.</summary>
+    private static string StreamOfResource(KinesisRequest r)
+    {
+        string arn = r.String("ResourceARN")!;
+        if (!StreamArn.TryParse(arn, out string region, out string account, out string name))
+            throw KinesisErrors.InvalidArgument($"Invalid ResourceARN: {arn}");
+        if (account != r.Streams.AccountId || region != r.Streams.Options.Region)
+            throw KinesisErrors.StreamNotFound(name, account);
+        return name;
+    }
+
+    /// <summary>Tags allow Unicode letters and digits, white space and <c>_ . : / = + - % @</c>; '%' then gets its own error, as on AWS.</summary>
+    public static void CheckCharacters(IEnumerable<string> texts, string streamName, string accountId, string action)
+    {
+        var all = texts.ToList();
+        foreach (string text in all)
+            foreach (char c in text)
+                if (!(char.IsLetterOrDigit(c) || c == ' ' || "_./=+-%@:".Contains(c, StringComparison.Ordinal)))
+                    throw KinesisErrors.InvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.");
+        if (all.Any(t => t.Contains('%', StringComparison.Ordinal)))
+            throw KinesisErrors.InvalidArgument(
+                $"Failed to {action} stream {streamName} under account {accountId} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'.");
+    }
+}

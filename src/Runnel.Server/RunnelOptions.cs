@@ -1,0 +1,40 @@
+using Runnel.Storage.Log;
+
+namespace Runnel.Server;
+
+/// <summary>Every setting of the server. Bound from flags, RUNNEL_* environment variables and runnel.json.</summary>
+public sealed record RunnelOptions
+{
+    /// <summary>Interface to listen on. 127.0.0.1 by default: nothing outside the machine can reach it.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port for the Kinesis API, /health and everything else (HTTP/1.1 and h2c).</summary>
+    public int Port { get; init; } = 4567;
+
+    /// <summary>Directory for the metadata database and the shard logs.</summary>
+    public string DataDir { get; init; } = "./data";
+
+    /// <summary>Region reported in stream ARNs.</summary>
+    public string Region { get; init; } = "us-east-1";
+
+    /// <summary>Account id reported in stream ARNs and error messages.</summary>
+    public string AccountId { get; init; } = "000000000000";
+
+    /// <summary>How long a new stream stays CREATING.</summary>
+    public TimeSpan CreateStreamDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long a deleted stream stays DELETING.</summary>
+    public TimeSpan DeleteStreamDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long a stream stays UPDATING after a change of retention or shape.</summary>
+    public TimeSpan UpdateStreamDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Most open shards the account may have across all streams (AWS's default is 500 in most regions).</summary>
+    public int ShardLimit { get; init; } = 500;
+
+    /// <summary>Largest request body accepted, in bytes.</summary>
+    public long MaxRequestBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>Settings of the embedded log.</summary>
+    public LogOptions Log { get; init; } = new();
+}

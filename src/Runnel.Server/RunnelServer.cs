@@ -1,0 +1,129 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Runnel.Server.Kinesis;
+using Runnel.Server.Streams;
+using Runnel.Storage.Log;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Server;
+
+/// <summary>
+/// The whole server in one process: Kestrel on one port (HTTP/1.1 and cleartext HTTP/2), the Kinesis
+/// API on POST, <c>GET /health</c>, and the storage underneath. Start with <see cref="StartAsync"/>,
+/// stop with <see cref="DisposeAsync"/> (which flushes and closes every log).
+/// </summary>
+public sealed class RunnelServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly MetadataStore _metadata;
+    private readonly LogStore _logs;
+    private readonly StreamService _streams;
+    private readonly Timer _retention;
+
+    private RunnelServer(WebApplication app, MetadataStore metadata, LogStore logs, StreamService streams)
+    {
+        _app = app;
+        _metadata = metadata;
+        _logs = logs;
+        _streams = streams;
+        _retention = new Timer(_ => EnforceRetention(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+    }
+
+    public RunnelOptions Options => _streams.Options;
+
+    /// <summary>The address the server listens on (with the real port when 0 was asked for).</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    public StreamService Streams => _streams;
+
+    public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+            logging(builder.Logging);
+        else
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // Kestrel warns that cleartext HTTP/2 needs ALPN; H2cDetection supplies it.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.AllowAlternateSchemes = true; // h2c requests say :scheme http on a connection H2cDetection marks as ALPN h2
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(H2cDetection.Middleware);
+            });
+        });
+
+        Directory.CreateDirectory(options.DataDir);
+        var metadata = new MetadataStore(options.DataDir);
+        var startupLog = LoggerFactory.Create(l => { if (logging is not null) logging(l); else l.AddSimpleConsole(o => o.SingleLine = true); }).CreateLogger("Runnel.Storage");
+        Action<string> warn = message => startupLog.LogWarning("{Message}", message);
+        var logs = new LogStore(options.DataDir, options.Log, warn);
+        var streams = new StreamService(options, metadata, logs, TimeProvider.System, warn);
+        builder.Services.AddSingleton(streams);
+        builder.Services.AddSingleton<KinesisOperations>();
+        builder.Services.AddSingleton<KinesisEndpoint>();
+
+        var app = builder.Build();
+        var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
+        app.Run(context =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("{\"status\":\"ok\"}");
+            }
+            return endpoint.HandleAsync(context);
+        });
+        return new RunnelServer(app, metadata, logs, streams);
+    }
+
+    public async Task StartAsync(CancellationToken cancel = default)
+    {
+        await _app.StartAsync(cancel);
+        var address = _app.Urls.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
+        Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
+
+    private void EnforceRetention()
+    {
+        try
+        {
+            _streams.EnforceRetention();
+        }
+        catch (Exception e)
+        {
+            _app.Logger.LogWarning(e, "Retention pass failed; it will run again in 30 s.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _retention.DisposeAsync();
+        try
+        {
+            await _app.StopAsync(TimeSpan.FromSeconds(5) is var t ? new CancellationTokenSource(t).Token : default);
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+            _streams.Dispose();
+            _logs.Dispose();
+            _metadata.Dispose();
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using Runnel.Core.Errors;
+using Runnel.Core.Iterators;
+using Runnel.Core.Model;
+using Runnel.Storage;
+using Runnel.Storage.Log;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>
+/// The streams of one account: their metadata (in memory, persisted to the metadata store on every
+/// change) and their shard logs. Knows nothing of HTTP or wire formats.
+/// <para>Thread-safety: lookups are lock-free reads of immutable <see cref="StreamInfo"/> values;
+/// changes take <c>_changes</c> so that read-modify-write of a stream is atomic and the store sees
+/// changes in order.</para>
+/// </summary>
+public sealed partial class StreamService : IDisposable
+{
+    private readonly RunnelOptions _options;
+    private readonly MetadataStore _metadata;
+    private readonly LogStore _logs;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
+    private readonly Lock _changes = new();
+    private readonly Timer _transitions;
+    private readonly Action<string> _warn;
+
+    public StreamService(RunnelOptions options, MetadataStore metadata, LogStore logs, TimeProvider clock, Action<string>? warn = null)
+    {
+        _options = options;
+        _metadata = metadata;
+        _logs = logs;
+        _clock = clock;
+        _warn = warn ?? (_ => { });
+        Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
+        foreach (var stream in metadata.LoadStreams())
+            _streams[stream.Name] = stream;
+        var known = _streams.Values.Select(s => s.Id).ToHashSet();
+        foreach (long orphan in logs.OrphanedStreams(known))
+            logs.DeleteStream(orphan);
+        _transitions = new Timer(_ => AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+    }
+
+    public RunnelOptions Options => _options;
+
+    /// <summary>Signs and checks shard iterators; its key persists in the metadata store so iterators survive a restart.</summary>
+    public ShardIteratorCodec Iterators { get; }
+
+    public string AccountId => _options.AccountId;
+
+    public DateTimeOffset Now => _clock.GetUtcNow();
+
+    public IEnumerable<StreamInfo> All => _streams.Values.Select(Resolve).Where(s => s is not null).Select(s => s!);
+
+    public string ArnOf(string streamName) => StreamArn.Format(_options.Region, _options.AccountId, streamName);
+
+    /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
+    public StreamInfo Get(string name) =>
+        _streams.TryGetValue(name, out var s) && Resolve(s) is { } current ? current : throw KinesisErrors.StreamNotFound(name, AccountId);
+
+    public StreamInfo? Find(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
+
+    public IShardLog Log(StreamInfo stream, ShardInfo shard) => _logs.Open(stream.Id, shard.Index);
+
+    public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
+
+    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags)
+    {
+        lock (_changes)
+        {
+            if (Find(name) is not null)
+                throw KinesisErrors.StreamExists(name, AccountId);
+            int open = OpenShardCount;
+            if (open + shardCount > _options.ShardLimit)
+                throw KinesisErrors.LimitExceeded(
+                    $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
+                    $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
+                    $"Number of additional shards that would have resulted from this request: {shardCount}. " +
+                    "Refer to the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
+            var now = Now;
+            var ranges = HashKeyRange.SplitEvenly(shardCount);
+            var shards = new ShardInfo[shardCount];
+            for (int i = 0; i < shardCount; i++)
+                shards[i] = new ShardInfo(i, ranges[i], 0, null, null, null, now, null);
+            bool delayed = _options.CreateStreamDelay > TimeSpan.Zero;
+            var stream = new StreamInfo(
+                name,
+                _metadata.NextSequence("stream"),
+                delayed ? StreamStatus.Creating : StreamStatus.Active,
+                mode,
+                24,
+                now,
+                delayed ? now + _options.CreateStreamDelay : null,
+                shards,
+                new Dictionary<string, string>(tags, StringComparer.Ordinal),
+                [],
+                0);
+            _metadata.Save(stream);
+            _streams[name] = stream;
+            return stream;
+        }
+    }
+
+    public void Delete(string name)
+    {
+        lock (_changes)
+        {
+            var stream = Get(name);
+            if (stream.Status == StreamStatus.Deleting)
+                return;
+            if (_options.DeleteStreamDelay > TimeSpan.Zero)
+            {
+                var now = Now;
+                Save(stream with { Status = StreamStatus.Deleting, StatusUntil = now + _options.DeleteStreamDelay });
+            }
+            else
+            {
+                Remove(stream);
+            }
+        }
+    }
+
+    /// <summary>Applies a change to a stream atomically and persists it.</summary>
+    public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
+    {
+        lock (_changes)
+        {
+            var updated = change(Get(name));
+            Save(updated);
+            return updated;
+        }
+    }
+
+    /// <summary>Marks a stream UPDATING for the configured delay (or not at all when it is zero).</summary>
+    public StreamInfo BeginUpdate(StreamInfo stream) =>
+        _options.UpdateStreamDelay > TimeSpan.Zero
+            ? stream with { Status = StreamStatus.Updating, StatusUntil = Now + _options.UpdateStreamDelay }
+            : stream;
+
+    private void Save(StreamInfo stream)
+    {
+        _metadata.Save(stream);
+        _streams[stream.Name] = stream;
+    }
+
+    private void Remove(StreamInfo stream)
+    {
+        _metadata.Delete(stream.Id);
+        _streams.TryRemove(new KeyValuePair<string, StreamInfo>(stream.Name, stream));
+        _logs.DeleteStream(stream.Id);
+    }
+
+    /// <summary>Returns the stream as it is now: a due CREATING/UPDATING becomes ACTIVE, a due DELETING is gone (null).</summary>
+    private StreamInfo? Resolve(StreamInfo stream)
+    {
+        if (stream.StatusUntil is not { } until || Now < until)
+            return stream;
+        lock (_changes)
+        {
+            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
+                return null;
+            if (current.StatusUntil is not { } due || Now < due)
+                return current;
+            if (current.Status == StreamStatus.Deleting)
+            {
+                Remove(current);
+                return null;
+            }
+            var active = current with { Status = StreamStatus.Active, StatusUntil = null };
+            Save(active);
+            return active;
+        }
+    }
+
+    private void AdvanceTransitions()
+    {
+        try
+        {
+            foreach (var stream in _streams.Values)
+                if (stream.StatusUntil is not null)
+                    Resolve(stream);
+        }
+        catch (Exception e)
+        {
+            _warn($"Stream status update failed: {e.Message}");
+        }
+    }
+
+    /// <summary>Frees the space of expired records in every shard; called periodically by the host.</summary>
+    public void EnforceRetention()
+    {
+        foreach (var stream in All)
+        {
+            long cutoff = (Now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
+            foreach (var shard in stream.Shards)
+                Log(stream, shard).EnforceRetention(cutoff);
+        }
+    }
+
+    public void Dispose()
+    {
+        _transitions.Dispose();
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace Runnel.Storage.Log;
+
+/// <summary>
+/// All shard logs under one data directory (<c>{root}/streams/{streamId}/{shardIndex}</c>), opened lazily
+/// on first use so that start-up does not depend on the number of shards. A maintenance timer flushes
+/// under the interval fsync policy and closes idle file handles. Thread-safe.
+/// </summary>
+public sealed class LogStore : IDisposable
+{
+    private readonly string _root;
+    private readonly LogOptions _options;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<ShardLog>> _logs = new();
+    private readonly Timer _maintenance;
+    private int _maintaining;
+
+    public LogStore(string root, LogOptions options, Action<string>? warn = null)
+    {
+        _root = Path.Combine(root, "streams");
+        _options = options;
+        _warn = warn ?? (_ => { });
+        Directory.CreateDirectory(_root);
+        var period = options.Fsync == FsyncPolicy.Interval ? options.FsyncInterval : TimeSpan.FromSeconds(1);
+        _maintenance = new Timer(_ => Maintain(), null, period, period);
+    }
+
+    public LogOptions Options => _options;
+
+    public IShardLog Open(long streamId, int shardIndex) =>
+        _logs.GetOrAdd((streamId, shardIndex), key => new Lazy<ShardLog>(
+            () => ShardLog.Open(ShardDirectory(key.Stream, key.Shard), _options, _warn))).Value;
+
+    /// <summary>Closes and deletes every shard log of a stream.</summary>
+    public void DeleteStream(long streamId)
+    {
+        foreach (var key in _logs.Keys.Where(k => k.Stream == streamId).ToList())
+            if (_logs.TryRemove(key, out var log) && log.IsValueCreated)
+                log.Value.Dispose();
+        string directory = StreamDirectory(streamId);
+        try
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException e)
+        {
+            _warn($"Could not delete {directory}: {e.Message}. Remove it by hand once Runnel is stopped.");
+        }
+    }
+
+    /// <summary>Stream directories on disk whose stream is not in <paramref name="known"/> (left by a crash during a delete).</summary>
+    public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>
+        Directory.GetDirectories(_root)
+            .Select(d => long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : -1)
+            .Where(id => id >= 0 && !known.Contains(id));
+
+    private string StreamDirectory(long streamId) => Path.Combine(_root, streamId.ToString(CultureInfo.InvariantCulture));
+
+    private string ShardDirectory(long streamId, int shardIndex) =>
+        Path.Combine(StreamDirectory(streamId), shardIndex.ToString("D12", CultureInfo.InvariantCulture));
+
+    private void Maintain()
+    {
+        if (Interlocked.Exchange(ref _maintaining, 1) == 1)
+            return;
+        try
+        {
+            foreach (var log in _logs.Values)
+                if (log.IsValueCreated)
+                    log.Value.Maintain();
+        }
+        catch (Exception e)
+        {
+            _warn($"Log maintenance failed: {e.Message}");
+        }
+        finally
+        {
+            Volatile.Write(ref _maintaining, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        _maintenance.Dispose();
+        foreach (var log in _logs.Values)
+            if (log.IsValueCreated)
+                log.Value.Dispose();
+        _logs.Clear();
+    }
+}

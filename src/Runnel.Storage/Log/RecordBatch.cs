@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Text;
+
+namespace Runnel.Storage.Log;
+
+/// <summary>
+/// Records bound for one shard, framed into one pooled buffer as they are parsed so that the writer can
+/// append the whole batch with one write. Not thread-safe: one request fills it, then hands it to the log.
+/// Dispose returns the buffer to the pool.
+/// </summary>
+public sealed class RecordBatch : IDisposable
+{
+    private byte[] _buffer;
+    private int _length;
+    private int[] _frameStarts;
+
+    public RecordBatch(int capacityBytes = 4096)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(capacityBytes);
+        _frameStarts = ArrayPool<int>.Shared.Rent(16);
+    }
+
+    public int Count { get; private set; }
+
+    public int Length => _length;
+
+    public Memory<byte> Frames => _buffer.AsMemory(0, _length);
+
+    public int FrameStart(int index) => _frameStarts[index];
+
+    public void Add(string partitionKey, string? explicitHashKey, ReadOnlySpan<byte> data)
+    {
+        Span<byte> pk = stackalloc byte[Encoding.UTF8.GetMaxByteCount(partitionKey.Length)];
+        int pkLength = Encoding.UTF8.GetBytes(partitionKey, pk);
+        Span<byte> ehk = stackalloc byte[explicitHashKey?.Length ?? 0];
+        if (explicitHashKey is not null)
+            Encoding.ASCII.GetBytes(explicitHashKey, ehk);
+        Add(pk[..pkLength], ehk, data);
+    }
+
+    public void Add(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data)
+    {
+        int size = RecordFrame.SizeOf(partitionKey.Length, explicitHashKey.Length, data.Length);
+        EnsureCapacity(size);
+        if (Count == _frameStarts.Length)
+        {
+            var larger = ArrayPool<int>.Shared.Rent(Count * 2);
+            _frameStarts.AsSpan(0, Count).CopyTo(larger);
+            ArrayPool<int>.Shared.Return(_frameStarts);
+            _frameStarts = larger;
+        }
+        _frameStarts[Count++] = _length;
+        _length += RecordFrame.WriteUnsealed(_buffer.AsSpan(_length), partitionKey, explicitHashKey, data);
+    }
+
+    /// <summary>Assigns consecutive offsets from <paramref name="firstOffset"/> and the arrival time to every frame.</summary>
+    internal void Seal(ulong firstOffset, long arrivalMillis)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            int start = _frameStarts[i];
+            int end = i + 1 < Count ? _frameStarts[i + 1] : _length;
+            RecordFrame.Seal(_buffer.AsSpan(start, end - start), firstOffset + (ulong)i, arrivalMillis);
+        }
+    }
+
+    private void EnsureCapacity(int extra)
+    {
+        if (_length + extra <= _buffer.Length)
+            return;
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + extra));
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length == 0)
+            return;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        ArrayPool<int>.Shared.Return(_frameStarts);
+        _buffer = [];
+        _frameStarts = [];
+    }
+}

@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace Runnel.Storage.Log;
+
+/// <summary>
+/// Naming and the header of segment files. A segment is named by the offset of its first record,
+/// zero-padded to 20 digits (<c>00000000000000000042.seg</c>), with its index beside it (<c>.idx</c>).
+/// Header layout (version 1, little-endian, 32 bytes; docs/formats/segment.md):
+/// <code>
+///   u32 magic 'RNLS', u16 version, u16 minCompatibleVersion, u64 baseOffset,
+///   i64 createdMillis, u32 flags (bit 0: records may be encrypted; reserved), u32 crc32c(bytes 0..27)
+/// </code>
+/// </summary>
+public static class SegmentFile
+{
+    public const uint Magic = 0x534C4E52; // "RNLS" little-endian
+    public const ushort Version = 1;
+    public const ushort MinCompatibleVersion = 1;
+    public const int HeaderSize = 32;
+    public const string DataExtension = ".seg";
+    public const string IndexExtension = ".idx";
+
+    public static string DataPath(string directory, ulong baseOffset) =>
+        Path.Combine(directory, baseOffset.ToString("D20", CultureInfo.InvariantCulture) + DataExtension);
+
+    public static string IndexPath(string dataPath) => Path.ChangeExtension(dataPath, IndexExtension);
+
+    public static bool TryParseBaseOffset(string path, out ulong baseOffset) =>
+        ulong.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
+
+    public static byte[] BuildHeader(ulong baseOffset, long createdMillis)
+    {
+        var header = new byte[HeaderSize];
+        var h = header.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(h, Magic);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[4..], Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], MinCompatibleVersion);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[8..], baseOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(h[16..], createdMillis);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[28..], RecordFrame.Crc32C(h[..28]));
+        return header;
+    }
+
+    /// <summary>Checks a header; returns its creation time, or null when it is damaged or for another segment.</summary>
+    public static long? TryReadHeader(ReadOnlySpan<byte> h, ulong expectedBaseOffset)
+    {
+        if (h.Length < HeaderSize
+            || BinaryPrimitives.ReadUInt32LittleEndian(h) != Magic
+            || BinaryPrimitives.ReadUInt32LittleEndian(h[28..]) != RecordFrame.Crc32C(h[..28])
+            || BinaryPrimitives.ReadUInt64LittleEndian(h[8..]) != expectedBaseOffset)
+            return null;
+        if (BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) > Version)
+            throw new InvalidDataException($"Segment with base offset {expectedBaseOffset} needs format version {BinaryPrimitives.ReadUInt16LittleEndian(h[6..])}; this Runnel reads up to {Version}. Upgrade Runnel.");
+        return BinaryPrimitives.ReadInt64LittleEndian(h[16..]);
+    }
+}
+
+/// <summary>What readers see of one segment: immutable, published by the writer after each commit.</summary>
+public sealed record SegmentView(
+    string Path,
+    ulong BaseOffset,
+    // One past the last committed record.
+    ulong NextOffset,
+    // Committed bytes, header included; readers never read past it.
+    long Length,
+    long FirstArrivalMillis,
+    long LastArrivalMillis,
+    ReadOnlyMemory<IndexEntry> Index)
+{
+    public bool IsEmpty => NextOffset == BaseOffset;
+}
+
+/// <summary>An immutable picture of a shard's log at one commit.</summary>
+public sealed record LogView(SegmentView[] Segments, ulong NextOffset)
+{
+    public static readonly LogView Empty = new([], 0);
+
+    /// <summary>The offset of the oldest record still on disk.</summary>
+    public ulong FirstOffset => Segments.Length == 0 ? NextOffset : Segments[0].BaseOffset;
+}

@@ -1,0 +1,411 @@
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+
+namespace Runnel.Storage.Log;
+
+/// <summary>
+/// The embedded log of one shard: a directory of append-only segment files.
+/// <para>Thread-safety: any number of threads may append and read at once. Appends are queued and
+/// written by whichever appender finds the writer idle (group commit: everything queued meanwhile goes
+/// out in one vectored write and shares one fsync). Readers work from the immutable <see cref="LogView"/>
+/// published after each commit and never take the writer's lock.</para>
+/// </summary>
+public sealed partial class ShardLog : IShardLog
+{
+    private readonly string _directory;
+    private readonly LogOptions _options;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentQueue<PendingAppend> _pending = new();
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private volatile LogView _view = LogView.Empty;
+
+    // Owned by whoever holds _writer.
+    private readonly List<SegmentView> _sealed = [];
+    private ActiveSegment? _active;
+    private ulong _nextOffset;
+    private long _lastArrival;
+    private bool _dirty;
+    private long _lastWriteTicks;
+    private bool _disposed;
+
+    private ShardLog(string directory, LogOptions options, Action<string>? warn)
+    {
+        _directory = directory;
+        _options = options;
+        _warn = warn ?? (_ => { });
+    }
+
+    public ulong NextOffset => _view.NextOffset;
+
+    public long LastArrivalMillis { get; private set; }
+
+    internal LogView View => _view;
+
+    public string Directory => _directory;
+
+    /// <summary>Opens (and if needed recovers) the log in <paramref name="directory"/>, creating it if absent.</summary>
+    public static ShardLog Open(string directory, LogOptions options, Action<string>? warn = null)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var log = new ShardLog(directory, options, warn);
+        log.Recover();
+        return log;
+    }
+
+    public ValueTask<AppendResult> AppendAsync(RecordBatch batch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (batch.Count == 0)
+            return ValueTask.FromResult(new AppendResult(NextOffset, LastArrivalMillis));
+        var pending = new PendingAppend(batch);
+        _pending.Enqueue(pending);
+        DrainWhileIdle();
+        return new ValueTask<AppendResult>(pending.Completion.Task);
+    }
+
+    /// <summary>
+    /// Writes queued appends while the writer is free. Checking the queue again after releasing the
+    /// writer closes the race where an append is queued just as the previous drainer finishes.
+    /// </summary>
+    private void DrainWhileIdle()
+    {
+        while (!_pending.IsEmpty && _writer.Wait(0))
+        {
+            try
+            {
+                DrainQueued();
+            }
+            finally
+            {
+                _writer.Release();
+            }
+        }
+    }
+
+    private void DrainQueued()
+    {
+        var group = new List<PendingAppend>();
+        long groupBytes = 0;
+        while (groupBytes < 16 * 1024 * 1024 && _pending.TryDequeue(out var next))
+        {
+            group.Add(next);
+            groupBytes += next.Batch.Length;
+        }
+        if (group.Count == 0)
+            return;
+        if (_disposed)
+        {
+            foreach (var p in group)
+                p.Completion.TrySetException(new ObjectDisposedException(nameof(ShardLog)));
+            return;
+        }
+
+        long arrival = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival);
+        ActiveSegment active;
+        try
+        {
+            active = PrepareActiveSegment(arrival);
+        }
+        catch (Exception e)
+        {
+            Fail(group, e);
+            return;
+        }
+
+        var buffers = new ReadOnlyMemory<byte>[group.Count];
+        ulong offset = _nextOffset;
+        for (int i = 0; i < group.Count; i++)
+        {
+            var batch = group[i].Batch;
+            batch.Seal(offset, arrival);
+            group[i].FirstOffset = offset;
+            offset += (ulong)batch.Count;
+            buffers[i] = batch.Frames;
+        }
+
+        long writeAt = active.Length;
+        try
+        {
+            RandomAccess.Write(active.Handle!, buffers, writeAt);
+            if (_options.Fsync == FsyncPolicy.Always)
+                RandomAccess.FlushToDisk(active.Handle!);
+            else
+                _dirty = true;
+        }
+        catch (Exception e)
+        {
+            // Undo a partial write so the file ends on a frame boundary, and fail the whole group.
+            try { RandomAccess.SetLength(active.Handle!, writeAt); } catch (IOException) { }
+            Fail(group, e);
+            return;
+        }
+
+        long position = writeAt;
+        foreach (var p in group)
+        {
+            var batch = p.Batch;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                long framePosition = position + batch.FrameStart(i);
+                if (active.Index.Count == 0 || framePosition - active.LastIndexedPosition >= _options.IndexIntervalBytes)
+                {
+                    active.Index.Add(new IndexEntry(p.FirstOffset + (ulong)i, framePosition, arrival));
+                    active.LastIndexedPosition = framePosition;
+                }
+            }
+            position += batch.Length;
+        }
+        if (active.NextOffset == active.BaseOffset)
+            active.FirstArrival = arrival;
+        active.Length = position;
+        active.NextOffset = offset;
+        active.LastArrival = arrival;
+        _nextOffset = offset;
+        _lastArrival = arrival;
+        _lastWriteTicks = Environment.TickCount64;
+        Publish();
+
+        foreach (var p in group)
+            p.Completion.TrySetResult(new AppendResult(p.FirstOffset, arrival));
+    }
+
+    private static void Fail(List<PendingAppend> group, Exception e)
+    {
+        foreach (var p in group)
+            p.Completion.TrySetException(new IOException($"Append failed: {e.Message}", e));
+    }
+
+    /// <summary>Returns the segment to append to: opens its handle, or seals it and starts a new one when it is full or old.</summary>
+    private ActiveSegment PrepareActiveSegment(long arrival)
+    {
+        if (_active is { } current)
+        {
+            bool full = current.Length >= _options.SegmentBytes;
+            bool old = current.NextOffset > current.BaseOffset
+                && arrival - current.FirstArrival >= (long)_options.SegmentMaxAge.TotalMilliseconds;
+            if (!full && !old)
+            {
+                current.Handle ??= OpenForAppend(current.Path);
+                return current;
+            }
+            SealActive();
+        }
+        _active = CreateSegment(_nextOffset, arrival);
+        return _active;
+    }
+
+    private static SafeFileHandle OpenForAppend(string path) =>
+        File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+
+    private ActiveSegment CreateSegment(ulong baseOffset, long createdMillis)
+    {
+        string path = SegmentFile.DataPath(_directory, baseOffset);
+        var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, createdMillis), 0);
+        if (_options.Fsync != FsyncPolicy.Never)
+        {
+            RandomAccess.FlushToDisk(handle);
+            FlushDirectory();
+        }
+        return new ActiveSegment(path, baseOffset, createdMillis) { Handle = handle };
+    }
+
+    /// <summary>Makes the active segment immutable: flushes it, writes its index beside it, closes its handle.</summary>
+    private void SealActive()
+    {
+        var active = _active!;
+        WriteIndexFile(active);
+        if (active.Handle is { } handle)
+        {
+            if (_options.Fsync != FsyncPolicy.Never)
+                RandomAccess.FlushToDisk(handle);
+            handle.Dispose();
+            active.Handle = null;
+        }
+        _sealed.Add(active.ToView());
+        _active = null;
+    }
+
+    private void WriteIndexFile(ActiveSegment segment)
+    {
+        string indexPath = SegmentFile.IndexPath(segment.Path);
+        string temp = indexPath + ".tmp";
+        var bytes = segment.Index.Serialize(segment.BaseOffset, segment.NextOffset, segment.LastArrival, segment.Length);
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, bytes, 0);
+            if (_options.Fsync != FsyncPolicy.Never)
+                RandomAccess.FlushToDisk(handle);
+        }
+        File.Move(temp, indexPath, overwrite: true);
+    }
+
+    private void FlushDirectory()
+    {
+        // Makes a new file's directory entry durable. Opening a directory for reading works on Linux;
+        // elsewhere it is skipped.
+        if (!OperatingSystem.IsLinux())
+            return;
+        try
+        {
+            using var dir = File.OpenHandle(_directory, FileMode.Open, FileAccess.Read);
+            RandomAccess.FlushToDisk(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void Publish()
+    {
+        var segments = new SegmentView[_sealed.Count + (_active is null ? 0 : 1)];
+        _sealed.CopyTo(segments);
+        if (_active is not null)
+            segments[^1] = _active.ToView();
+        _view = new LogView(segments, _nextOffset);
+        LastArrivalMillis = _lastArrival;
+    }
+
+    public void Flush()
+    {
+        _writer.Wait();
+        try
+        {
+            FlushLocked();
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        DrainWhileIdle();
+    }
+
+    private void FlushLocked()
+    {
+        if (_dirty && _active?.Handle is { } handle)
+            RandomAccess.FlushToDisk(handle);
+        _dirty = false;
+    }
+
+    /// <summary>Flushes under the interval policy and closes the file handle of a shard that has been idle,
+    /// so that thousands of quiet shards do not hold thousands of open files. Skips a busy shard.</summary>
+    public void Maintain()
+    {
+        if (!_writer.Wait(0))
+            return;
+        try
+        {
+            if (_disposed)
+                return;
+            FlushLocked();
+            if (_active?.Handle is { } handle
+                && Environment.TickCount64 - _lastWriteTicks >= (long)_options.IdleHandleTimeout.TotalMilliseconds)
+            {
+                handle.Dispose();
+                _active.Handle = null;
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        DrainWhileIdle();
+    }
+
+    public void EnforceRetention(long cutoffMillis)
+    {
+        _writer.Wait();
+        try
+        {
+            if (_disposed)
+                return;
+            // The active segment is sealed first when everything in it has expired, so that its space comes
+            // back too; an empty segment always remains to carry the next offset across restarts.
+            if (_active is { } active && active.NextOffset > active.BaseOffset && active.LastArrival < cutoffMillis)
+            {
+                SealActive();
+                _active = CreateSegment(_nextOffset, Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival));
+            }
+            int expired = 0;
+            while (expired < _sealed.Count && (_sealed[expired].IsEmpty || _sealed[expired].LastArrivalMillis < cutoffMillis))
+                expired++;
+            if (expired == 0)
+                return;
+            var doomed = _sealed.GetRange(0, expired);
+            _sealed.RemoveRange(0, expired);
+            Publish();
+            foreach (var segment in doomed)
+            {
+                TryDelete(SegmentFile.IndexPath(segment.Path));
+                TryDelete(segment.Path);
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException e)
+        {
+            _warn($"Could not delete {path}: {e.Message}. It will be retried at the next retention pass.");
+        }
+    }
+
+    public void Dispose()
+    {
+        _writer.Wait();
+        try
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            if (_active is { } active)
+            {
+                // A clean close leaves an index for the active segment too, so the next open scans only what
+                // was appended after it.
+                FlushLocked();
+                if (active.Handle is not null || active.NextOffset > active.BaseOffset)
+                    WriteIndexFile(active);
+                active.Handle?.Dispose();
+                active.Handle = null;
+            }
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        while (_pending.TryDequeue(out var p))
+            p.Completion.TrySetException(new ObjectDisposedException(nameof(ShardLog)));
+    }
+
+    private sealed class PendingAppend(RecordBatch batch)
+    {
+        public RecordBatch Batch { get; } = batch;
+        public ulong FirstOffset { get; set; }
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The segment being appended to. Owned by the writer.</summary>
+    private sealed class ActiveSegment(string path, ulong baseOffset, long createdMillis)
+    {
+        public string Path { get; } = path;
+        public ulong BaseOffset { get; } = baseOffset;
+        public long CreatedMillis { get; } = createdMillis;
+        public SafeFileHandle? Handle { get; set; }
+        public long Length { get; set; } = SegmentFile.HeaderSize;
+        public ulong NextOffset { get; set; } = baseOffset;
+        public long FirstArrival { get; set; }
+        public long LastArrival { get; set; }
+        public long LastIndexedPosition { get; set; }
+        public SegmentIndex Index { get; init; } = new();
+
+        public SegmentView ToView() => new(Path, BaseOffset, NextOffset, Length, FirstArrival, LastArrival, Index.Published);
+    }
+}

@@ -1,0 +1,3 @@
+using Runnel;
+
+return await RunnelCommand.RunAsync(args);

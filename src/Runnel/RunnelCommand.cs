@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Runnel.Server;
+
+namespace Runnel;
+
+/// <summary>The <c>runnel</c> command line: <c>serve</c> runs the server; <c>--help</c> explains every flag.</summary>
+public static class RunnelCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            PrintUsage();
+            return args.Length == 0 ? 1 : 0;
+        }
+        if (args[0] != "serve")
+        {
+            Console.Error.WriteLine($"Unknown command '{args[0]}'. Run 'runnel --help'.");
+            return 2;
+        }
+        var rest = args[1..];
+        if (rest.Contains("--help") || rest.Contains("-h"))
+        {
+            PrintUsage();
+            return 0;
+        }
+
+        RunnelOptions options;
+        try
+        {
+            options = Settings.Load(rest);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"runnel: {e.Message}");
+            return 2;
+        }
+
+        var started = Stopwatch.StartNew();
+        RunnelServer server;
+        try
+        {
+            server = RunnelServer.Create(options);
+            await server.StartAsync();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"runnel: could not start: {e.Message}");
+            if (e is IOException && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                Console.Error.WriteLine($"runnel: another process is using port {options.Port}; pick another with --port.");
+            return 1;
+        }
+        Console.WriteLine(
+            $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c) | data {Path.GetFullPath(options.DataDir)} | " +
+            $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
+            $"shard limit {options.ShardLimit} | started in {started.ElapsedMilliseconds} ms");
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Console.WriteLine("Runnel shutting down: finishing requests, flushing logs...");
+        await server.DisposeAsync();
+        Console.WriteLine("Runnel stopped cleanly.");
+        return 0;
+    }
+
+    private static void PrintUsage()
+    {
+        Console.WriteLine("""
+            runnel: a self-hosted server that speaks the Amazon Kinesis Data Streams API.
+
+            Usage: runnel serve [options]
+
+            Every option can also be set by an environment variable (--data-dir: RUNNEL_DATA_DIR)
+            or in a JSON configuration file ({"DataDir": "/var/lib/runnel"}). Flags win over the
+            environment, which wins over the file.
+
+            Options:
+            """);
+        foreach (var (flag, value, help) in Settings.All)
+            Console.WriteLine($"  {flag + " " + value,-28} {help}");
+        Console.WriteLine("""
+              --help                       show this text
+
+            Point any AWS SDK or the AWS CLI at it with --endpoint-url http://127.0.0.1:4567;
+            any access key works. GET /health answers 200 once the server is ready.
+            """);
+    }
+}

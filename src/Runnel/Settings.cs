@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Runnel.Server;
+using Runnel.Storage.Log;
+
+namespace Runnel;
+
+/// <summary>
+/// Reads <see cref="RunnelOptions"/> from, in rising precedence: a JSON file (<c>--config</c>, else
+/// <c>./runnel.json</c> if present), <c>RUNNEL_*</c> environment variables and command-line flags.
+/// Names are matched ignoring case, dashes and underscores, so <c>--data-dir</c>, <c>RUNNEL_DATA_DIR</c>
+/// and <c>"DataDir"</c> are the same setting.
+/// </summary>
+public static class Settings
+{
+    /// <summary>Every setting: flag name, value placeholder, and a one-line description.</summary>
+    public static readonly (string Flag, string Value, string Help)[] All =
+    [
+        ("--port", "PORT", "TCP port for the Kinesis API, /health and everything else (default 4567)"),
+        ("--host", "ADDRESS", "interface to listen on (default 127.0.0.1; 0.0.0.0 exposes Runnel to the network)"),
+        ("--data-dir", "DIR", "where streams and records are kept (default ./data)"),
+        ("--region", "REGION", "region shown in stream ARNs (default us-east-1)"),
+        ("--account-id", "ID", "12-digit account id shown in ARNs and errors (default 000000000000)"),
+        ("--create-stream-delay", "MS", "how long a new stream stays CREATING, in ms (default 0)"),
+        ("--delete-stream-delay", "MS", "how long a deleted stream stays DELETING, in ms (default 0)"),
+        ("--update-stream-delay", "MS", "how long a changed stream stays UPDATING, in ms (default 0)"),
+        ("--shard-limit", "N", "most open shards across all streams, as AWS's account limit (default 500)"),
+        ("--fsync", "POLICY", "always | interval | never: when records reach stable storage (default interval)"),
+        ("--fsync-interval", "MS", "flush period for --fsync interval, in ms (default 200)"),
+        ("--segment-bytes", "BYTES", "size at which a shard's segment file is sealed (default 67108864)"),
+        ("--max-request-bytes", "BYTES", "largest request body accepted (default 16777216)"),
+        ("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
+    ];
+
+    public static RunnelOptions Load(string[] args, IDictionary<string, string?>? environment = null)
+    {
+        string? configFile = null;
+        for (int i = 0; i < args.Length - 1; i++)
+            if (args[i] == "--config")
+                configFile = args[i + 1];
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+                throw new ArgumentException($"Configuration file {configFile} does not exist.");
+            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+        }
+        else if (File.Exists("runnel.json"))
+        {
+            builder.AddJsonFile(Path.GetFullPath("runnel.json"), optional: true);
+        }
+        if (environment is null)
+            builder.AddEnvironmentVariables("RUNNEL_");
+        else
+            builder.AddInMemoryCollection(environment.Where(e => e.Key.StartsWith("RUNNEL_", StringComparison.Ordinal))
+                .Select(e => new KeyValuePair<string, string?>(e.Key["RUNNEL_".Length..], e.Value)));
+        var known = All.Select(s => s.Flag).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && !known.Contains(args[i].Split('=')[0]))
+                throw new ArgumentException($"Unknown option {args[i]}. Run 'runnel serve --help' for the list.");
+            if (known.Contains(args[i]) && i == args.Length - 1)
+                throw new ArgumentException($"Option {args[i]} needs a value.");
+        }
+        builder.AddCommandLine(args);
+        var values = builder.Build().AsEnumerable()
+            .Where(kv => kv.Value is not null)
+            .GroupBy(kv => Normalize(kv.Key))
+            .ToDictionary(g => g.Key, g => g.Last().Value!);
+
+        string? Get(string name) => values.TryGetValue(Normalize(name), out string? v) ? v : null;
+        int Int(string name, int fallback) => Get(name) is { } v ? Parse<int>(name, v) : fallback;
+        long Long(string name, long fallback) => Get(name) is { } v ? Parse<long>(name, v) : fallback;
+        TimeSpan Millis(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromMilliseconds(Parse<long>(name, v)) : fallback;
+
+        var defaults = new RunnelOptions();
+        var fsync = Get("fsync") is { } policy
+            ? Enum.TryParse<FsyncPolicy>(policy, ignoreCase: true, out var p) ? p : throw new ArgumentException($"--fsync must be always, interval or never, not '{policy}'.")
+            : defaults.Log.Fsync;
+        var options = new RunnelOptions
+        {
+            Host = Get("host") ?? defaults.Host,
+            Port = Int("port", defaults.Port),
+            DataDir = Get("data-dir") ?? defaults.DataDir,
+            Region = Get("region") ?? defaults.Region,
+            AccountId = Get("account-id") ?? defaults.AccountId,
+            CreateStreamDelay = Millis("create-stream-delay", defaults.CreateStreamDelay),
+            DeleteStreamDelay = Millis("delete-stream-delay", defaults.DeleteStreamDelay),
+            UpdateStreamDelay = Millis("update-stream-delay", defaults.UpdateStreamDelay),
+            ShardLimit = Int("shard-limit", defaults.ShardLimit),
+            MaxRequestBytes = Long("max-request-bytes", defaults.MaxRequestBytes),
+            Log = defaults.Log with
+            {
+                Fsync = fsync,
+                FsyncInterval = Millis("fsync-interval", defaults.Log.FsyncInterval),
+                SegmentBytes = Long("segment-bytes", defaults.Log.SegmentBytes),
+            },
+        };
+        if (options.Port is < 0 or > 65535)
+            throw new ArgumentException($"--port must be 0..65535, not {options.Port}.");
+        if (!System.Net.IPAddress.TryParse(options.Host, out _))
+            throw new ArgumentException($"--host must be an IP address such as 127.0.0.1, not '{options.Host}'.");
+        if (options.AccountId.Length != 12 || !options.AccountId.All(char.IsAsciiDigit))
+            throw new ArgumentException($"--account-id must be 12 digits, not '{options.AccountId}'.");
+        if (options.ShardLimit < 1)
+            throw new ArgumentException("--shard-limit must be at least 1.");
+        return options;
+    }
+
+    private static string Normalize(string key) => key.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    private static T Parse<T>(string name, string value) where T : IParsable<T> =>
+        T.TryParse(value, CultureInfo.InvariantCulture, out var result) ? result : throw new ArgumentException($"--{name} must be a number, not '{value}'.");
+}
