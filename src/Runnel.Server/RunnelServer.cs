@@ -93,7 +93,9 @@ public sealed class RunnelServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancel = default)
     {
         await _app.StartAsync(cancel);
-        var address = _app.Urls.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
+        var addresses = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
         Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
