@@ -57,7 +57,7 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowAlternateSchemes = true; // h2c requests say :scheme http on a connection H2cDetection marks as ALPN h2
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1;
+            kestrel.Limits.MaxRequestBodySize = null; // KinesisEndpoint enforces MaxRequestBytes with AWS's 413
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
             {
