@@ -42,7 +42,7 @@ public sealed class RunnelServer : IAsyncDisposable
 
     public StreamService Streams => _streams;
 
-    public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null)
+    public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -71,7 +71,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var startupLog = LoggerFactory.Create(l => { if (logging is not null) logging(l); else l.AddSimpleConsole(o => o.SingleLine = true); }).CreateLogger("Runnel.Storage");
         Action<string> warn = message => startupLog.LogWarning("{Message}", message);
         var logs = new LogStore(options.DataDir, options.Log, warn);
-        var streams = new StreamService(options, metadata, logs, TimeProvider.System, warn);
+        var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
         builder.Services.AddSingleton(streams);
         builder.Services.AddSingleton<KinesisOperations>();
         builder.Services.AddSingleton<KinesisEndpoint>();
