@@ -260,3 +260,21 @@ public class LifecycleTests
         }
     }
 }
+
+public class RequestLimitTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact(Timeout = 30000)]
+    public async Task Put_records_over_5_mib_in_total_are_rejected_whole()
+    {
+        string name = ServerFixture.UniqueName("big");
+        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1}""");
+        string mib = Convert.ToBase64String(new byte[1024 * 1024]);
+        var records = string.Join(",", Enumerable.Range(0, 5).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"{{mib}}"}"""));
+        var (status, error) = await server.CallAsync("PutRecords", $$"""{"StreamName":"{{name}}","Records":[{{records}}]}""");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+        Assert.Equal("InvalidArgumentException", error.GetProperty("__type").GetString());
+        Assert.Equal("Records size exceeds 5 MB limit", error.GetProperty("message").GetString());
+        var describe = await server.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{name}}"}""");
+        Assert.Equal("ACTIVE", describe.GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+    }
+}
