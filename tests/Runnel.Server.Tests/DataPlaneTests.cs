@@ -72,6 +72,10 @@ public class DataPlaneTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal(["r0", "r1", "r2", "r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "TRIM_HORIZON")));
         Assert.Equal(["r2", "r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "AT_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{sequences[2]}}" """)));
         Assert.Equal(["r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "AFTER_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{sequences[2]}}" """)));
+        string start = (await server.OkAsync("ListShards", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Shards")[0].GetProperty("SequenceNumberRange").GetProperty("StartingSequenceNumber").GetString()!;
+        Assert.True(BigInteger.Parse(start) < BigInteger.Parse(sequences[0]), "the shard starts below its first record");
+        Assert.Equal(5, (await ReadAllAsync(await IteratorAsync(stream, shard, "AFTER_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{start}}" """))).Count);
+        Assert.Equal(5, (await ReadAllAsync(await IteratorAsync(stream, shard, "AT_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{start}}" """))).Count);
         string latest = await IteratorAsync(stream, shard, "LATEST");
         Assert.Empty(await ReadAllAsync(latest));
         await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("r5")}}"}""");

@@ -6,17 +6,27 @@ namespace Runnel.Core.Model;
 /// A record's sequence number: a fixed-width decimal string, so that comparing two of them as strings
 /// and as big integers agrees. Layout (42 digits):
 /// <code>
-///   '4' | epoch (9 digits) | shard index (12 digits) | offset (20 digits)
+///   '4' | epoch (9 digits) | shard index (12 digits) | counter (20 digits)
 /// </code>
-/// The offset is the record's position in its shard's log, so sequence numbers grow strictly within a
-/// shard. The shard index makes them unique across a stream. The epoch is the stream's reshard
+/// The counter is the record's offset in its shard's log plus one; counter 0 is the shard's
+/// StartingSequenceNumber, below every record, so that AFTER_SEQUENCE_NUMBER at a shard's start returns its
+/// first record as on AWS. Sequence numbers therefore grow strictly within a shard. The shard index makes them unique across a stream. The epoch is the stream's reshard
 /// generation in which the shard was created: children get a larger epoch than their parents, so every
 /// child sequence number is above every parent sequence number. The leading '4' keeps the width fixed
 /// and marks the layout version.
 /// </summary>
-public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong Offset) : IComparable<SequenceNumber>
+public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong Counter) : IComparable<SequenceNumber>
 {
     public const int Length = 42;
+
+    /// <summary>The sequence number of the record at <paramref name="offset"/> of a shard.</summary>
+    public static SequenceNumber OfRecord(long epoch, int shardIndex, ulong offset) => new(epoch, shardIndex, offset + 1);
+
+    /// <summary>The offset an AT_SEQUENCE_NUMBER iterator starts at (the shard's start for its StartingSequenceNumber).</summary>
+    public ulong AtOffset => Counter == 0 ? 0 : Counter - 1;
+
+    /// <summary>The offset an AFTER_SEQUENCE_NUMBER iterator starts at.</summary>
+    public ulong AfterOffset => Counter;
     private const char LayoutMarker = '4';
 
     public override string ToString() => string.Create(Length, this, static (span, s) =>
@@ -24,7 +34,7 @@ public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong O
         span[0] = LayoutMarker;
         s.Epoch.TryFormat(span.Slice(1, 9), out _, "D9", CultureInfo.InvariantCulture);
         s.ShardIndex.TryFormat(span.Slice(10, 12), out _, "D12", CultureInfo.InvariantCulture);
-        s.Offset.TryFormat(span.Slice(22, 20), out _, "D20", CultureInfo.InvariantCulture);
+        s.Counter.TryFormat(span.Slice(22, 20), out _, "D20", CultureInfo.InvariantCulture);
     });
 
     public int CompareTo(SequenceNumber other)
@@ -32,7 +42,7 @@ public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong O
         int c = Epoch.CompareTo(other.Epoch);
         if (c != 0) return c;
         c = ShardIndex.CompareTo(other.ShardIndex);
-        return c != 0 ? c : Offset.CompareTo(other.Offset);
+        return c != 0 ? c : Counter.CompareTo(other.Counter);
     }
 
     /// <summary>
