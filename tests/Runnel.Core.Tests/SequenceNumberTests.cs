@@ -36,8 +36,9 @@ public class SequenceNumberTests
     [Fact]
     public void Children_sort_above_every_parent_record()
     {
-        var lastOfParent = new SequenceNumber(0, 999, ulong.MaxValue);
-        var firstOfChild = new SequenceNumber(1, 0, 0);
+        // A child is created no earlier than its parent and always gets a larger shard index.
+        var lastOfParent = new SequenceNumber(1_700_000_000, 3, ulong.MaxValue);
+        var firstOfChild = new SequenceNumber(1_700_000_000, 4, 0);
         Assert.True(BigInteger.Parse(firstOfChild.ToString()) > BigInteger.Parse(lastOfParent.ToString()));
     }
 
@@ -46,8 +47,8 @@ public class SequenceNumberTests
     [InlineData("")]
     [InlineData("0")]
     [InlineData("49590338271490256608559692538361571095921575989136588898")]
-    [InlineData("40000000000000000000000000000000000000000x")]
-    [InlineData("500000000000000000000000000000000000000000")]
+    [InlineData("400000000000000000000000000000000000000000x")]
+    [InlineData("5000000000000000000000000000000000000000000")]
     public void Rejects_what_it_did_not_issue(string? text) => Assert.False(SequenceNumber.TryParse(text, out _));
 
     [Fact]

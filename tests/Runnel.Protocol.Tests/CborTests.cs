@@ -31,6 +31,19 @@ public class CborTests
         Assert.Equal("a", root.GetProperty("Keys")[0].GetString());
     }
 
+    [Fact]
+    public void Untagged_integer_timestamps_are_milliseconds_too()
+    {
+        var w = new CborWriter(CborConformanceMode.Lax);
+        w.WriteStartMap(null);
+        w.WriteTextString("Timestamp"); w.WriteInt64(1_700_000_000_500);
+        w.WriteTextString("Limit"); w.WriteInt64(1_700_000_000_500);
+        w.WriteEndMap();
+        using var doc = JsonDocument.Parse(CborToJson.Transcode(w.Encode()));
+        Assert.Equal(1_700_000_000.5m, doc.RootElement.GetProperty("Timestamp").GetDecimal());
+        Assert.Equal(1_700_000_000_500, doc.RootElement.GetProperty("Limit").GetInt64());
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xBF })] // unterminated map
     [InlineData(new byte[] { 0xA1, 0x01, 0x02 })] // integer key

@@ -38,10 +38,12 @@ public class RequestValidatorTests
     {
         var e = Fail("{}", KinesisShapes.PutRecord);
         Assert.Equal(
-            "2 validation errors detected: " +
+            "3 validation errors detected: " +
             "Value null at 'partitionKey' failed to satisfy constraint: Member must not be null; " +
-            "Value null at 'data' failed to satisfy constraint: Member must not be null",
+            "Value null at 'data' failed to satisfy constraint: Member must not be null; " +
+            "Value null at 'streamName' failed to satisfy constraint: Member must not be null",
             e.WireMessage);
+        Pass("""{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","PartitionKey":"k","Data":""}""", KinesisShapes.PutRecord);
     }
 
     [Fact]

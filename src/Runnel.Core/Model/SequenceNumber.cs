@@ -4,9 +4,9 @@ namespace Runnel.Core.Model;
 
 /// <summary>
 /// A record's sequence number: a fixed-width decimal string, so that comparing two of them as strings
-/// and as big integers agrees. Layout (42 digits):
+/// and as big integers agrees. Layout (43 digits):
 /// <code>
-///   '4' | epoch (9 digits) | shard index (12 digits) | counter (20 digits)
+///   '4' | shard creation time, Unix seconds (10 digits) | shard index (12 digits) | counter (20 digits)
 /// </code>
 /// The counter is the record's offset in its shard's log plus one; counter 0 is the shard's
 /// StartingSequenceNumber, below every record, so that AFTER_SEQUENCE_NUMBER at a shard's start returns its
@@ -15,12 +15,12 @@ namespace Runnel.Core.Model;
 /// child sequence number is above every parent sequence number. The leading '4' keeps the width fixed
 /// and marks the layout version.
 /// </summary>
-public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong Counter) : IComparable<SequenceNumber>
+public readonly record struct SequenceNumber(long ShardCreatedSeconds, int ShardIndex, ulong Counter) : IComparable<SequenceNumber>
 {
-    public const int Length = 42;
+    public const int Length = 43;
 
     /// <summary>The sequence number of the record at <paramref name="offset"/> of a shard.</summary>
-    public static SequenceNumber OfRecord(long epoch, int shardIndex, ulong offset) => new(epoch, shardIndex, offset + 1);
+    public static SequenceNumber OfRecord(long shardCreatedSeconds, int shardIndex, ulong offset) => new(shardCreatedSeconds, shardIndex, offset + 1);
 
     /// <summary>The offset an AT_SEQUENCE_NUMBER iterator starts at (the shard's start for its StartingSequenceNumber).</summary>
     public ulong AtOffset => Counter == 0 ? 0 : Counter - 1;
@@ -32,14 +32,14 @@ public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong C
     public override string ToString() => string.Create(Length, this, static (span, s) =>
     {
         span[0] = LayoutMarker;
-        s.Epoch.TryFormat(span.Slice(1, 9), out _, "D9", CultureInfo.InvariantCulture);
-        s.ShardIndex.TryFormat(span.Slice(10, 12), out _, "D12", CultureInfo.InvariantCulture);
-        s.Counter.TryFormat(span.Slice(22, 20), out _, "D20", CultureInfo.InvariantCulture);
+        s.ShardCreatedSeconds.TryFormat(span.Slice(1, 10), out _, "D10", CultureInfo.InvariantCulture);
+        s.ShardIndex.TryFormat(span.Slice(11, 12), out _, "D12", CultureInfo.InvariantCulture);
+        s.Counter.TryFormat(span.Slice(23, 20), out _, "D20", CultureInfo.InvariantCulture);
     });
 
     public int CompareTo(SequenceNumber other)
     {
-        int c = Epoch.CompareTo(other.Epoch);
+        int c = ShardCreatedSeconds.CompareTo(other.ShardCreatedSeconds);
         if (c != 0) return c;
         c = ShardIndex.CompareTo(other.ShardIndex);
         return c != 0 ? c : Counter.CompareTo(other.Counter);
@@ -58,10 +58,10 @@ public readonly record struct SequenceNumber(long Epoch, int ShardIndex, ulong C
             if (c is < '0' or > '9')
                 return false;
         var span = text.AsSpan();
-        if (!long.TryParse(span.Slice(1, 9), NumberStyles.None, CultureInfo.InvariantCulture, out long epoch)
-            || !long.TryParse(span.Slice(10, 12), NumberStyles.None, CultureInfo.InvariantCulture, out long shard)
+        if (!long.TryParse(span.Slice(1, 10), NumberStyles.None, CultureInfo.InvariantCulture, out long epoch)
+            || !long.TryParse(span.Slice(11, 12), NumberStyles.None, CultureInfo.InvariantCulture, out long shard)
             || shard > int.MaxValue
-            || !ulong.TryParse(span.Slice(22, 20), NumberStyles.None, CultureInfo.InvariantCulture, out ulong offset))
+            || !ulong.TryParse(span.Slice(23, 20), NumberStyles.None, CultureInfo.InvariantCulture, out ulong offset))
             return false;
         value = new SequenceNumber(epoch, (int)shard, offset);
         return true;

@@ -22,6 +22,7 @@ public static class StreamEnums
 public sealed record ShardInfo(
     int Index,
     HashKeyRange HashKeyRange,
+    // The reshard generation that created the shard (0 for the shards of CreateStream).
     long Epoch,
     int? ParentIndex,
     int? AdjacentParentIndex,
@@ -34,7 +35,11 @@ public sealed record ShardInfo(
 
     public bool IsOpen => EndOffset is null;
 
-    public SequenceNumber StartingSequenceNumber => new(Epoch, Index, 0);
+    public long CreatedSeconds => CreatedAt.ToUnixTimeSeconds();
+
+    public SequenceNumber StartingSequenceNumber => new(CreatedSeconds, Index, 0);
+
+    public SequenceNumber SequenceOf(ulong offset) => SequenceNumber.OfRecord(CreatedSeconds, Index, offset);
 }
 
 /// <summary>A stream as the metadata store keeps it. Immutable; a change makes a new value.</summary>

@@ -13,6 +13,12 @@ public static class CborToJson
 {
     private const int MaxDepth = 64;
 
+    /// <summary>
+    /// Members whose CBOR value is a timestamp even without tag 1 (the SDKs may send a bare integer of
+    /// epoch milliseconds). These are the only timestamp members of Kinesis requests.
+    /// </summary>
+    private static readonly HashSet<string> TimestampMembers = new(StringComparer.Ordinal) { "Timestamp", "StreamCreationTimestamp" };
+
     /// <summary>Transcodes; throws <see cref="FormatException"/> when the body is not well-formed CBOR
     /// or has a map key that is not a text string.</summary>
     public static byte[] Transcode(ReadOnlyMemory<byte> cbor)
@@ -23,7 +29,7 @@ public static class CborToJson
         {
             try
             {
-                Copy(reader, writer, 0);
+                Copy(reader, writer, 0, null);
                 if (reader.BytesRemaining != 0)
                     throw new FormatException("Trailing bytes after the CBOR document.");
             }
@@ -39,7 +45,7 @@ public static class CborToJson
         return output.WrittenSpan.ToArray();
     }
 
-    private static void Copy(CborReader reader, Utf8JsonWriter writer, int depth)
+    private static void Copy(CborReader reader, Utf8JsonWriter writer, int depth, string? member)
     {
         if (depth > MaxDepth)
             throw new FormatException("CBOR nesting is too deep.");
@@ -52,8 +58,9 @@ public static class CborToJson
                 {
                     if (reader.PeekState() != CborReaderState.TextString)
                         throw new FormatException("CBOR map keys must be text strings.");
-                    writer.WritePropertyName(reader.ReadTextString());
-                    Copy(reader, writer, depth + 1);
+                    string name = reader.ReadTextString();
+                    writer.WritePropertyName(name);
+                    Copy(reader, writer, depth + 1, name);
                 }
                 reader.ReadEndMap();
                 writer.WriteEndObject();
@@ -62,7 +69,7 @@ public static class CborToJson
                 reader.ReadStartArray();
                 writer.WriteStartArray();
                 while (reader.PeekState() != CborReaderState.EndArray)
-                    Copy(reader, writer, depth + 1);
+                    Copy(reader, writer, depth + 1, null);
                 reader.ReadEndArray();
                 writer.WriteEndArray();
                 break;
@@ -75,6 +82,9 @@ public static class CborToJson
             case CborReaderState.ByteString:
             case CborReaderState.StartIndefiniteLengthByteString:
                 writer.WriteBase64StringValue(reader.ReadByteString());
+                break;
+            case CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger when member is not null && TimestampMembers.Contains(member):
+                writer.WriteNumberValue(reader.ReadInt64() / 1000m);
                 break;
             case CborReaderState.UnsignedInteger:
                 writer.WriteNumberValue(reader.ReadUInt64());
@@ -114,7 +124,7 @@ public static class CborToJson
                 }
                 else
                 {
-                    Copy(reader, writer, depth + 1);
+                    Copy(reader, writer, depth + 1, member);
                 }
                 break;
             default:

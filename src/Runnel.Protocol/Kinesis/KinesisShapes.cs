@@ -13,7 +13,12 @@ public static class KinesisShapes
     public const string NamePattern = "[a-zA-Z0-9_.-]+";
     public const string ArnPattern = @"arn:aws.*:kinesis:.*:\d{12}:stream/\S+";
 
-    private static Member StreamName(bool required = false) => Str("StreamName", required, 1, 128, NamePattern);
+    /// <summary>
+    /// StreamName: required unless the request names the stream by StreamARN. Without either, AWS's answer is
+    /// the not-null validation error for streamName, as before ARNs existed.
+    /// </summary>
+    private static Member StreamName(bool required = false) =>
+        Str("StreamName", required, 1, 128, NamePattern) with { RequiredUnless = required ? null : "StreamARN" };
 
     private static Member StreamArn() => Str("StreamARN", false, 1, 2048, ArnPattern);
 
@@ -91,7 +96,7 @@ public static class KinesisShapes
         StreamArn());
 
     public static readonly Shape ChangeRetention = new(
-        Int("RetentionPeriodHours", required: true),
+        Int("RetentionPeriodHours", required: true, min: 1),
         StreamName(),
         StreamArn());
 

@@ -77,7 +77,11 @@ public static class RequestValidator
         foreach (var member in shape.Members)
         {
             obj.TryGetProperty(member.Name, out var value);
-            CheckMember(value, member, prefix + member.WireName, errors);
+            var rule = member;
+            if (member.RequiredUnless is { } alternative
+                && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null))
+                rule = member with { Required = true };
+            CheckMember(value, rule, prefix + member.WireName, errors);
         }
     }
 

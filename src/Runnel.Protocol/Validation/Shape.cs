@@ -13,6 +13,9 @@ public enum WireType { String, Integer, Long, Boolean, Blob, Timestamp, List, Ma
 public sealed record Member(string Name, WireType Type)
 {
     public bool Required { get; init; }
+
+    /// <summary>When set, the member is required unless this sibling member is present.</summary>
+    public string? RequiredUnless { get; init; }
     public long? Min { get; init; }
     public long? Max { get; init; }
     public long? MinLength { get; init; }

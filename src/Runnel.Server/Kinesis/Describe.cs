@@ -21,7 +21,7 @@ internal static class Describe
         w.StartObject("SequenceNumberRange");
         w.String("StartingSequenceNumber", shard.StartingSequenceNumber.ToString());
         if (shard.EndOffset is { } end) // the last record's sequence number (offset end - 1, counter end)
-            w.String("EndingSequenceNumber", new SequenceNumber(shard.Epoch, shard.Index, end).ToString());
+            w.String("EndingSequenceNumber", new SequenceNumber(shard.CreatedSeconds, shard.Index, end).ToString());
         w.EndObject();
         w.EndObject();
     }

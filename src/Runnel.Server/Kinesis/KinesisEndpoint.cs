@@ -28,7 +28,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     public async Task HandleAsync(HttpContext context)
     {
         var http = context.Response;
-        http.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        http.Headers["x-amzn-RequestId"] = RequestId.Next();
         http.Headers["x-amz-id-2"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(72));
         var request = context.Request;
         if (request.Headers.Origin.Count > 0)
@@ -96,7 +96,9 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             document = Parse(body, mediaType == CborMediaType);
             if (mediaType == PlainJsonMediaType)
             {
-                await WritePlainJson(http, 404, "UnknownOperationException");
+                // AWS answers plain JSON in the Coral envelope: 400 when it does not parse, 404 otherwise.
+                bool parsed = document?.RootElement.ValueKind is JsonValueKind.Object or JsonValueKind.Array;
+                await WritePlainJson(http, parsed ? 404 : 400, parsed ? "UnknownOperationException" : "SerializationException");
                 return;
             }
             if (document is null || document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))

@@ -38,7 +38,7 @@ internal static class RecordOperations
         var w = r.Response;
         w.StartObject();
         w.String("ShardId", shard.ShardId);
-        w.String("SequenceNumber", SequenceNumber.OfRecord(shard.Epoch, shard.Index, result.FirstOffset).ToString());
+        w.String("SequenceNumber", shard.SequenceOf(result.FirstOffset).ToString());
         w.String("EncryptionType", "NONE");
         w.EndObject();
     }
@@ -88,7 +88,7 @@ internal static class RecordOperations
             {
                 var shard = targets[i];
                 w.StartObject();
-                w.String("SequenceNumber", SequenceNumber.OfRecord(shard.Epoch, shard.Index, results[shard.Index].FirstOffset + (ulong)indexInBatch[i]).ToString());
+                w.String("SequenceNumber", shard.SequenceOf(results[shard.Index].FirstOffset + (ulong)indexInBatch[i]).ToString());
                 w.String("ShardId", shard.ShardId);
                 w.EndObject();
             }
@@ -194,7 +194,7 @@ internal static class RecordOperations
                     throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid.");
                 if (sequence.ShardIndex != shardIndex)
                     throw KinesisErrors.InvalidArgument($"Invalid StartingSequenceNumber. It encodes {ShardId.Format(sequence.ShardIndex)}, while it was used in a call to a shard with {shardId}");
-                if (sequence.Epoch != shard.Epoch)
+                if (sequence.ShardCreatedSeconds != shard.CreatedSeconds)
                     throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid because it did not come from this stream.");
                 offset = type == "AT_SEQUENCE_NUMBER" ? sequence.AtOffset : sequence.AfterOffset;
                 break;
@@ -266,7 +266,7 @@ internal static class RecordOperations
                 if (record.Offset >= end)
                     break;
                 w.StartObject();
-                w.String("SequenceNumber", SequenceNumber.OfRecord(shard.Epoch, shard.Index, record.Offset).ToString());
+                w.String("SequenceNumber", shard.SequenceOf(record.Offset).ToString());
                 w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
                 w.Blob("Data", result.Data(record));
                 w.Utf8String("PartitionKey", result.PartitionKey(record));

@@ -22,6 +22,8 @@ internal static class StreamOperations
         long? requested = r.Integer("ShardCount");
         string? modeName = r.Member("StreamModeDetails") is { } details ? details.GetProperty("StreamMode").GetString() : null;
         var mode = modeName == "ON_DEMAND" || (modeName is null && requested is null) ? StreamMode.OnDemand : StreamMode.Provisioned;
+        if (modeName == "ON_DEMAND" && requested is not null)
+            throw KinesisErrors.InvalidArgument("ShardCount is not expected when StreamMode=ON_DEMAND.");
         if (mode == StreamMode.Provisioned && requested is null)
             throw KinesisErrors.InvalidArgument("ShardCount must be specified for a stream in PROVISIONED mode.");
         int shardCount = mode == StreamMode.OnDemand ? OnDemandShardCount : (int)requested!.Value;

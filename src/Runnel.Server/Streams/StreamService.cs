@@ -77,7 +77,7 @@ public sealed partial class StreamService : IDisposable
                     $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
                     $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
                     $"Number of additional shards that would have resulted from this request: {shardCount}. " +
-                    "Refer to the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
+                    "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
             var now = Now;
             var ranges = HashKeyRange.SplitEvenly(shardCount);
             var shards = new ShardInfo[shardCount];
