@@ -16,10 +16,11 @@ class SummaryResult(unittest.TestResult):
 
     def __init__(self):
         super().__init__()
-        self.passed = 0
+        self.failed_ids = set()
 
-    def addSuccess(self, test):
-        self.passed += 1
+    @property
+    def passed(self):
+        return self.testsRun - len(self.failed_ids)
 
     def _report(self, kind, test, err):
         exc_type, exc, tb = err
@@ -32,11 +33,19 @@ class SummaryResult(unittest.TestResult):
             reason = f"{exc_type.__name__}{where}: {exc}"
         print(f"FAIL {test.id()}: {kind}: {reason}", flush=True)
 
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self.failed_ids.add(test.id())
+            self._report("assertion" if issubclass(err[0], test.failureException) else "error", subtest, err)
+
     def addFailure(self, test, err):
+        self.failed_ids.add(test.id())
         super().addFailure(test, err)
         self._report("assertion", test, err)
 
     def addError(self, test, err):
+        self.failed_ids.add(test.id())
         super().addError(test, err)
         self._report("error", test, err)
 
@@ -64,7 +73,7 @@ def main():
     left = kinesis_support.sweep_streams()
     if left:
         print(f"note: deleted {len(left)} stream(s) left behind: {', '.join(left)}")
-    failed = len(result.failures) + len(result.errors)
+    failed = len(result.failed_ids)
     print(f"python: ran {result.testsRun} tests in {time.monotonic() - started:.1f}s against {kinesis_support.ENDPOINT}")
     print(f"{result.passed} passed, {failed} failed")
     return 1 if failed else 0
