@@ -2,6 +2,8 @@
 
 import base64
 import datetime
+import decimal
+import json
 import os
 import re
 import time
@@ -231,19 +233,27 @@ class ShardIteratorTests(KinesisTestCase):
         early = datetime.datetime.fromtimestamp(boundary - 3600, datetime.timezone.utc)
         self.assertEqual(len(self.read_all(name, "shardId-000000000000", "AT_TIMESTAMP", Timestamp=early)), 5)
 
-    def test_at_timestamp_fraction_in_raw_request(self):
-        # JSON timestamps are epoch seconds with a fraction; the iterator starts at the first record
-        # whose arrival time is at or after it.
+    def test_at_timestamp_reads_millisecond_fractions_exactly(self):
+        # JSON timestamps are epoch seconds with a fraction. AT_TIMESTAMP at a record's exact arrival time
+        # includes it; one millisecond later excludes it. Decimal keeps the numbers exact on this side.
         name = self.create_stream("attimefrac")
-        self.put_numbered(name, 1)
-        records = self.read_all(name, "shardId-000000000000")
-        arrival = records[0]["ApproximateArrivalTimestamp"].timestamp()
-        time.sleep(0.05)
-        self.put_numbered(name, 1, start=1)
-        response = raw_call("GetShardIterator", {"StreamName": name, "ShardId": "shardId-000000000000",
-                                                 "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": arrival + 0.001})
-        iterator = response.json()["ShardIterator"]
-        self.assertEqual([r["Data"] for r in self.kinesis.get_records(ShardIterator=iterator)["Records"]], [b"r1"])
+        for i in range(6):
+            self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"r%d" % i)
+            time.sleep(0.004)
+        iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
+                                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = json.loads(raw_call("GetRecords", {"ShardIterator": iterator}).body,
+                             parse_float=decimal.Decimal)["Records"]
+        self.assertEqual(len(records), 6)
+        arrivals = [decimal.Decimal(r["ApproximateArrivalTimestamp"]) for r in records]
+        for i, arrival in enumerate(arrivals[:-1]):
+            for timestamp, first in ((arrival, i), (arrival + decimal.Decimal("0.001"), None)):
+                first = first if first is not None else next(j for j, a in enumerate(arrivals) if a >= timestamp)
+                body = ('{"StreamName":"%s","ShardId":"shardId-000000000000","ShardIteratorType":"AT_TIMESTAMP",'
+                        '"Timestamp":%s}' % (name, timestamp))
+                at = json.loads(raw_call("GetShardIterator", body).body)["ShardIterator"]
+                got = self.kinesis.get_records(ShardIterator=at, Limit=1)["Records"]
+                self.assertEqual(got[0]["Data"], b"r%d" % first, f"AT_TIMESTAMP {timestamp} (arrivals {arrivals})")
 
     def test_at_timestamp_now_starts_at_the_tip(self):
         name = self.create_stream("attimenow")
