@@ -1,6 +1,7 @@
 """The data plane through boto3: PutRecord, PutRecords, GetShardIterator, GetRecords."""
 
 import base64
+import concurrent.futures
 import datetime
 import decimal
 import json
@@ -72,6 +73,20 @@ class PutRecordTests(KinesisTestCase):
                     self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": "k", "Data": b"x"}] * 30)["Records"]]
         for earlier, later in zip(numbers, numbers[1:]):
             self.assertLess(earlier, later)
+
+    def test_concurrent_puts_to_one_shard(self):
+        name = self.create_stream("concurrent")
+        client = self.kinesis
+
+        def put(worker):
+            return [(client.put_record(StreamName=name, PartitionKey=f"w{worker}", Data=b"%d-%d" % (worker, i))["SequenceNumber"],
+                     b"%d-%d" % (worker, i)) for i in range(40)]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            results = [item for batch in pool.map(put, range(4)) for item in batch]
+        self.assertEqual(len({sequence for sequence, _ in results}), 160, "sequence numbers are unique")
+        stored = self.read_all(name, "shardId-000000000000")
+        self.assertEqual([(r["SequenceNumber"], r["Data"]) for r in stored], sorted(results, key=lambda x: int(x[0])))
 
     def test_record_sequence_numbers_exceed_shard_starting_sequence_number(self):
         # AWS: a shard's StartingSequenceNumber sorts below its first record (fact sheet 6.1), so a reader

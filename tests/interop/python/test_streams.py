@@ -4,7 +4,7 @@ import datetime
 import re
 import time
 
-from kinesis_support import (ACCOUNT, KinesisTestCase, expected_hash_ranges, raw_call, stream_arn,
+from kinesis_support import (ACCOUNT, REGION, KinesisTestCase, delete_quietly, expected_hash_ranges, raw_call, stream_arn,
                              unique_name, wait_gone)
 
 SEQUENCE_NUMBER = re.compile(r"0|[1-9]\d{0,128}")
@@ -292,6 +292,21 @@ class LimitsAndMonitoringTests(KinesisTestCase):
         self.assertEqual(after["OpenShardCount"], before["OpenShardCount"] + 3)
         body = raw_call("DescribeLimits", {}).json()
         self.assertTrue({"ShardLimit", "OpenShardCount", "OnDemandStreamCount", "OnDemandStreamCountLimit"} <= set(body))
+
+    def test_shard_limit_exceeded(self):
+        limits = self.kinesis.describe_limits()
+        extra = limits["ShardLimit"] - limits["OpenShardCount"] + 1
+        name = unique_name("overlimit")
+        self.addCleanup(delete_quietly, name)
+        self.assert_client_error(
+            "LimitExceededException",
+            f"This request would exceed the shard limit for the account {ACCOUNT} in {REGION}. "
+            f"Current shard count for the account: {limits['OpenShardCount']}. Limit: {limits['ShardLimit']}. "
+            f"Number of additional shards that would have resulted from this request: {extra}. Refer to the AWS Service "
+            "Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and "
+            "how to request higher limits.",
+            self.kinesis.create_stream, StreamName=name, ShardCount=extra)
+        self.assert_client_error("ResourceNotFoundException", None, self.kinesis.describe_stream_summary, StreamName=name)
 
     def test_enhanced_monitoring_enable_disable_and_all(self):
         name = self.create_stream("monitoring")
