@@ -1,0 +1,1 @@
+// CBOR suite: to be written
