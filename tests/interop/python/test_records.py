@@ -10,7 +10,7 @@ import re
 import time
 
 from kinesis_support import (ACCOUNT, HASH_KEY_SPACE, KinesisTestCase, md5_hash_key, raw_call, shard_for,
-                             unique_name, wait_gone)
+                             unique_name, wait_active, wait_gone)
 
 SEQUENCE_NUMBER = re.compile(r"0|[1-9]\d{0,128}")
 EITHER_OR = ("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
@@ -436,6 +436,38 @@ class GetRecordsTests(KinesisTestCase):
         self.assert_client_error("ResourceNotFoundException",
                                  f"Shard shardId-000000000000 in stream {name} under account {ACCOUNT} does not exist",
                                  self.kinesis.get_records, ShardIterator=iterator)
+
+    def test_old_iterator_survives_delete_and_recreate(self):
+        # The AWS-captured case (fact sheet 3.10): after a stream is deleted and created again under the
+        # same name, an old iterator for a shard that still exists works.
+        name = self.create_stream("itrecreate")
+        iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
+                                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.kinesis.delete_stream(StreamName=name)
+        wait_gone(name)
+        self.kinesis.create_stream(StreamName=name, ShardCount=1)
+        wait_active(name)
+        page = self.kinesis.get_records(ShardIterator=iterator)
+        self.assertEqual(page["Records"], [])
+        self.assertIn("NextShardIterator", page)
+
+    def test_get_records_returns_at_most_10_mib(self):
+        name = self.create_stream("tenmib")
+        payload = b"\xab" * 1048576
+        for _ in range(4):
+            self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": "k", "Data": payload}] * 3)
+        iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
+                                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        sizes = []
+        for _ in range(10):
+            page = self.kinesis.get_records(ShardIterator=iterator)
+            if not page["Records"]:
+                break
+            self.assertLessEqual(sum(len(r["Data"]) + len(r["PartitionKey"]) for r in page["Records"]), 10 * 1048576)
+            sizes.append(len(page["Records"]))
+            iterator = page["NextShardIterator"]
+        self.assertEqual(sum(sizes), 12)
+        self.assertGreater(len(sizes), 1, "12 MiB cannot come back in one call")
 
     def test_millis_behind_latest_when_behind(self):
         name = self.create_stream("behind")

@@ -30,6 +30,10 @@ class CreateStreamTests(KinesisTestCase):
             self.assertEqual(set(shard["SequenceNumberRange"]), {"StartingSequenceNumber"}, "open shards have no EndingSequenceNumber")
             self.assertRegex(shard["SequenceNumberRange"]["StartingSequenceNumber"], SEQUENCE_NUMBER)
 
+    def test_create_with_every_name_character(self):
+        name = self.create_stream("Name.With_every-char9")
+        self.assertEqual(self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"], name)
+
     def test_create_with_shard_count_is_provisioned(self):
         name = self.create_stream("prov", shard_count=2)
         summary = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
