@@ -4,8 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http2 from 'node:http2';
 import cbor from 'cbor';
-import { ACCOUNT, CBOR_TYPE, notFound, rawRequest, streamArn, test, uniqueName, waitFor } from './harness.js';
+import { ACCOUNT, CBOR_TYPE, DUMMY_AUTH, ENDPOINT, TARGET, notFound, rawRequest, streamArn, test, uniqueName, waitFor } from './harness.js';
 
 /** Marks a tag-1 value on decoding, so tests can tell a tagged timestamp from a bare number. */
 class Tag1 {
@@ -229,4 +230,35 @@ test('cbor: pipeline errors in CBOR (undecodable body, unknown operation, no aut
   assert.equal((await call('ListStreams', cbor.encode([1, 2]))).value.__type, 'SerializationException');
   await error('ListStream', {}, 'UnknownOperationException', undefined);
   await error('ListStreams', {}, 'MissingAuthenticationTokenException', 'Missing Authentication Token', { auth: false });
+});
+
+test('cbor: requests over cleartext HTTP/2 (prior knowledge) as well', async () => {
+  const name = await createStream('h2');
+  const session = http2.connect(ENDPOINT);
+  try {
+    const request = (operation, payload) => new Promise((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST', ':path': '/', 'content-type': CBOR_TYPE, 'x-amz-target': TARGET + operation,
+        authorization: DUMMY_AUTH.Authorization, 'x-amz-date': DUMMY_AUTH['X-Amz-Date'],
+      });
+      const chunks = [];
+      let headers;
+      stream.on('response', (h) => { headers = h; });
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.on('end', () => resolve({ headers, body: Buffer.concat(chunks) }));
+      stream.on('error', reject);
+      stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      stream.end(cbor.encode(payload));
+    });
+    const put = await request('PutRecord', new Indefinite({ StreamName: name, PartitionKey: 'k', Data: Buffer.from([0, 1, 2]) }));
+    assert.equal(put.headers[':status'], 200);
+    assert.equal(put.headers['content-type'], CBOR_TYPE);
+    const missing = await request('DescribeStreamSummary', { StreamName: `${name}-missing` });
+    assert.equal(missing.headers[':status'], 400);
+    assert.deepEqual(decode(missing.body), { __type: 'ResourceNotFoundException', message: notFound(`${name}-missing`) });
+  } finally {
+    session.close();
+  }
+  const [record] = await records(await iterator(name, 'TRIM_HORIZON'));
+  assert.deepEqual([...record.Data], [0, 1, 2]);
 });
