@@ -42,14 +42,36 @@ public sealed class RunnelServer : IAsyncDisposable
 
     public StreamService Streams => _streams;
 
-    public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null)
+    public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var trace = Environment.GetEnvironmentVariable("RUNNEL_TRACE_STARTUP") == "1" ? System.Diagnostics.Stopwatch.StartNew() : null;
+        void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
+
+        // Storage opens on another core while the web host is assembled: both take tens of milliseconds.
+        Directory.CreateDirectory(options.DataDir);
+        var pendingWarnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        ILogger? storageLog = null;
+        Action<string> warn = message =>
+        {
+            if (Volatile.Read(ref storageLog) is { } log) log.LogWarning("{Message}", message);
+            else pendingWarnings.Enqueue(message);
+        };
+        var storage = Task.Run(() =>
+        {
+            var metadata = new MetadataStore(options.DataDir);
+            var logs = new LogStore(options.DataDir, options.Log, warn);
+            var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
+            Mark("storage opened");
+            return (metadata, logs, streams);
+        });
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
         if (logging is not null)
             logging(builder.Logging);
         else
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         // Kestrel warns that cleartext HTTP/2 needs ALPN; H2cDetection supplies it.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
@@ -57,7 +79,7 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowAlternateSchemes = true; // h2c requests say :scheme http on a connection H2cDetection marks as ALPN h2
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1;
+            kestrel.Limits.MaxRequestBodySize = null; // KinesisEndpoint enforces MaxRequestBytes with AWS's 413
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
             {
@@ -65,18 +87,16 @@ public sealed class RunnelServer : IAsyncDisposable
                 listen.Use(H2cDetection.Middleware);
             });
         });
-
-        Directory.CreateDirectory(options.DataDir);
-        var metadata = new MetadataStore(options.DataDir);
-        var startupLog = LoggerFactory.Create(l => { if (logging is not null) logging(l); else l.AddSimpleConsole(o => o.SingleLine = true); }).CreateLogger("Runnel.Storage");
-        Action<string> warn = message => startupLog.LogWarning("{Message}", message);
-        var logs = new LogStore(options.DataDir, options.Log, warn);
-        var streams = new StreamService(options, metadata, logs, TimeProvider.System, warn);
-        builder.Services.AddSingleton(streams);
+        builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
         builder.Services.AddSingleton<KinesisEndpoint>();
-
         var app = builder.Build();
+        Mark("host built");
+
+        var (metadata, logs, streams) = storage.GetAwaiter().GetResult();
+        Volatile.Write(ref storageLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage"));
+        while (pendingWarnings.TryDequeue(out string? message))
+            storageLog!.LogWarning("{Message}", message);
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         app.Run(context =>
         {
@@ -87,13 +107,16 @@ public sealed class RunnelServer : IAsyncDisposable
             }
             return endpoint.HandleAsync(context);
         });
+        Mark("ready to start");
         return new RunnelServer(app, metadata, logs, streams);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
     {
         await _app.StartAsync(cancel);
-        var address = _app.Urls.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
+        var addresses = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
         Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 

@@ -83,10 +83,12 @@ public static class RequestValidator
 
     private static void CheckMember(JsonElement value, Member member, string path, List<string> errors)
     {
-        void Fail(string shown, string constraint)
+        // The value is rendered only when a constraint fails: valid requests (the hot path) never pay for it.
+        string? rendered = null;
+        void Fail(string? shown, string constraint)
         {
             if (errors.Count < MaxListedErrors)
-                errors.Add($"Value {shown} at '{path}' failed to satisfy constraint: {constraint}");
+                errors.Add($"Value {shown ?? (rendered ??= Render(value, member))} at '{path}' failed to satisfy constraint: {constraint}");
         }
 
         if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
@@ -95,7 +97,7 @@ public static class RequestValidator
                 Fail("null", "Member must not be null");
             return;
         }
-        string shown = Render(value, member);
+        const string? shown = null;
         long? length = member.Type switch
         {
             WireType.String => value.GetString()!.Length,

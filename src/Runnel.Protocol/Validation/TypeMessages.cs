@@ -54,6 +54,9 @@ internal static class TypeMessages
         {
             case JsonValueKind.String:
                 string text = value.GetString()!;
+                // Fast path for the common, valid case (vectorized); the slow path below names the problem.
+                if (text.Length % 4 == 0 && System.Buffers.Text.Base64.IsValid(text) && text.AsSpan().IndexOfAny(" \t\r\n") < 0 && IsCanonical(text))
+                    return null;
                 string prefix = $"'{text}' can not be converted to a Blob: ";
                 if (text.Length % 4 != 0)
                     return prefix + $"Base64 encoded length is expected a multiple of 4 bytes but found: {text.Length.ToString(CultureInfo.InvariantCulture)}";

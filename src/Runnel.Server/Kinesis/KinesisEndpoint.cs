@@ -55,15 +55,14 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
 
         long limit = streams.Options.MaxRequestBytes;
-        if (request.ContentLength > limit)
-        {
-            http.StatusCode = 413;
-            return;
-        }
-        byte[]? body = await ReadBodyAsync(request, limit, context.RequestAborted);
+        byte[]? body = request.ContentLength > limit ? null : await ReadBodyAsync(request, limit, context.RequestAborted);
         if (body is null)
         {
+            // Read (and drop) what the client is still sending, within reason, so that it sees the 413
+            // instead of a reset connection.
+            await DiscardBodyAsync(request, 4 * limit, context.RequestAborted);
             http.StatusCode = 413;
+            http.Headers.Connection = "close";
             return;
         }
 
@@ -170,6 +169,20 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 return bytes;
             }
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private static async Task DiscardBodyAsync(HttpRequest request, long budget, CancellationToken cancel)
+    {
+        var reader = request.BodyReader;
+        long discarded = 0;
+        while (discarded <= budget)
+        {
+            var result = await reader.ReadAsync(cancel);
+            discarded += result.Buffer.Length;
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+                return;
         }
     }
 

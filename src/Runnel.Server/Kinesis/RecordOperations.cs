@@ -7,6 +7,7 @@ using Runnel.Core.Errors;
 using Runnel.Core.Hashing;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
+
 using Runnel.Storage;
 using Runnel.Storage.Log;
 
@@ -17,6 +18,9 @@ internal static class RecordOperations
 {
     private const int DefaultGetRecordsLimit = 10000;
     private const long MaxGetRecordsBytes = 10L * 1024 * 1024;
+
+    /// <summary>A PutRecords request carries at most 5 MiB of data and partition keys.</summary>
+    private const long MaxPutRecordsBytes = 5L * 1024 * 1024;
 
     public static async ValueTask PutRecord(KinesisRequest r)
     {
@@ -44,6 +48,12 @@ internal static class RecordOperations
         var stream = WritableStream(r);
         var entries = r.Member("Records")!.Value;
         int count = entries.GetArrayLength();
+        long requestBytes = 0;
+        foreach (var entry in entries.EnumerateArray())
+            requestBytes += Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(entry.GetProperty("Data").GetString()!)
+                + System.Text.Encoding.UTF8.GetByteCount(entry.GetProperty("PartitionKey").GetString()!);
+        if (requestBytes > MaxPutRecordsBytes)
+            throw KinesisErrors.InvalidArgument("Records size exceeds 5 MB limit");
         var targets = new ShardInfo[count];
         var indexInBatch = new int[count];
         var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch)>();

@@ -17,10 +17,14 @@ internal static class StreamOperations
     public static ValueTask CreateStream(KinesisRequest r)
     {
         string name = r.String("StreamName")!;
-        var mode = r.Member("StreamModeDetails") is { } details && details.GetProperty("StreamMode").GetString() == "ON_DEMAND"
-            ? StreamMode.OnDemand
-            : StreamMode.Provisioned;
-        int shardCount = mode == StreamMode.OnDemand ? OnDemandShardCount : (int)(r.Integer("ShardCount") ?? OnDemandShardCount);
+        // Mode and shard count as AWS resolves them: a shard count alone means PROVISIONED; neither means
+        // ON_DEMAND, which starts with 4 shards.
+        long? requested = r.Integer("ShardCount");
+        string? modeName = r.Member("StreamModeDetails") is { } details ? details.GetProperty("StreamMode").GetString() : null;
+        var mode = modeName == "ON_DEMAND" || (modeName is null && requested is null) ? StreamMode.OnDemand : StreamMode.Provisioned;
+        if (mode == StreamMode.Provisioned && requested is null)
+            throw KinesisErrors.InvalidArgument("ShardCount must be specified for a stream in PROVISIONED mode.");
+        int shardCount = mode == StreamMode.OnDemand ? OnDemandShardCount : (int)requested!.Value;
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         if (r.Member("Tags") is { } tagMap)
         {

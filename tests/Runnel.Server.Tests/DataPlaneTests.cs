@@ -1,0 +1,280 @@
+using System.Net;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using Runnel.Server;
+
+namespace Runnel.Server.Tests;
+
+public class DataPlaneTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+    private async Task<string> CreateAsync(int shards)
+    {
+        string name = ServerFixture.UniqueName("dp");
+        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":{{shards}}}""");
+        return name;
+    }
+
+    private async Task<string> IteratorAsync(string stream, string shard, string type, string extra = "")
+    {
+        var json = await server.OkAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"{{shard}}","ShardIteratorType":"{{type}}"{{extra}}}""");
+        return json.GetProperty("ShardIterator").GetString()!;
+    }
+
+    private async Task<List<string>> ReadAllAsync(string iterator)
+    {
+        var values = new List<string>();
+        for (int i = 0; i < 10; i++)
+        {
+            var page = await server.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+            foreach (var r in page.GetProperty("Records").EnumerateArray())
+                values.Add(Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64()));
+            iterator = page.GetProperty("NextShardIterator").GetString()!;
+            if (page.GetProperty("MillisBehindLatest").GetInt64() == 0 && page.GetProperty("Records").GetArrayLength() == 0)
+                break;
+        }
+        return values;
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Records_route_by_md5_of_the_partition_key_or_the_explicit_hash_key()
+    {
+        string stream = await CreateAsync(4);
+        var shards = (await server.OkAsync("ListShards", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Shards").EnumerateArray().ToList();
+        foreach (string key in new[] { "a", "b", "customer-17", "ключ" })
+        {
+            var put = await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"{{key}}","Data":"{{B64(key)}}"}""");
+            var hash = new BigInteger(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(key)), isUnsigned: true, isBigEndian: true);
+            var owner = shards.Single(s => BigInteger.Parse(s.GetProperty("HashKeyRange").GetProperty("StartingHashKey").GetString()!) <= hash
+                && hash <= BigInteger.Parse(s.GetProperty("HashKeyRange").GetProperty("EndingHashKey").GetString()!));
+            Assert.Equal(owner.GetProperty("ShardId").GetString(), put.GetProperty("ShardId").GetString());
+        }
+        var explicitPut = await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"a","ExplicitHashKey":"340282366920938463463374607431768211455","Data":""}""");
+        Assert.Equal("shardId-000000000003", explicitPut.GetProperty("ShardId").GetString());
+        var (status, error) = await server.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"a","ExplicitHashKey":"340282366920938463463374607431768211456","Data":""}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was 340282366920938463463374607431768211456", error.GetProperty("message").GetString());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Every_iterator_type_starts_where_aws_says()
+    {
+        string stream = await CreateAsync(1);
+        const string shard = "shardId-000000000000";
+        var sequences = new List<string>();
+        for (int i = 0; i < 5; i++)
+            sequences.Add((await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64($"r{i}")}}"}""")).GetProperty("SequenceNumber").GetString()!);
+        for (int i = 1; i < sequences.Count; i++)
+            Assert.True(BigInteger.Parse(sequences[i]) > BigInteger.Parse(sequences[i - 1]));
+
+        Assert.Equal(["r0", "r1", "r2", "r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "TRIM_HORIZON")));
+        Assert.Equal(["r2", "r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "AT_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{sequences[2]}}" """)));
+        Assert.Equal(["r3", "r4"], await ReadAllAsync(await IteratorAsync(stream, shard, "AFTER_SEQUENCE_NUMBER", $$""","StartingSequenceNumber":"{{sequences[2]}}" """)));
+        string latest = await IteratorAsync(stream, shard, "LATEST");
+        Assert.Empty(await ReadAllAsync(latest));
+        await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("r5")}}"}""");
+        Assert.Equal(["r5"], await ReadAllAsync(latest));
+        double past = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds() / 1000.0;
+        Assert.Equal(6, (await ReadAllAsync(await IteratorAsync(stream, shard, "AT_TIMESTAMP", $$""","Timestamp":{{past}}"""))).Count);
+        double now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        Assert.Empty(await ReadAllAsync(await IteratorAsync(stream, shard, "AT_TIMESTAMP", $$""","Timestamp":{{now}}""")));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Put_records_answers_per_record_in_request_order()
+    {
+        string stream = await CreateAsync(3);
+        var records = string.Join(",", Enumerable.Range(0, 500).Select(i => $$"""{"PartitionKey":"pk{{i}}","Data":"{{B64($"v{i}")}}"}"""));
+        var result = await server.OkAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{{records}}]}""");
+        Assert.Equal(0, result.GetProperty("FailedRecordCount").GetInt32());
+        var entries = result.GetProperty("Records").EnumerateArray().ToList();
+        Assert.Equal(500, entries.Count);
+        Assert.Equal(500, entries.Select(e => e.GetProperty("SequenceNumber").GetString()).Distinct().Count());
+        foreach (var group in entries.GroupBy(e => e.GetProperty("ShardId").GetString()))
+        {
+            var seqs = group.Select(e => BigInteger.Parse(e.GetProperty("SequenceNumber").GetString()!)).ToList();
+            Assert.Equal(seqs.OrderBy(s => s), seqs); // request order within a shard
+        }
+        int total = 0;
+        foreach (var shard in new[] { "shardId-000000000000", "shardId-000000000001", "shardId-000000000002" })
+            total += (await ReadAllAsync(await IteratorAsync(stream, shard, "TRIM_HORIZON"))).Count;
+        Assert.Equal(500, total);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Get_shard_iterator_rejects_foreign_sequence_numbers_with_awss_messages()
+    {
+        string stream = await CreateAsync(2);
+        string seq = (await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","ExplicitHashKey":"0","Data":""}""")).GetProperty("SequenceNumber").GetString()!;
+        var (_, wrongShard) = await server.CallAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000001","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":"{{seq}}"}""");
+        Assert.Equal("Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001", wrongShard.GetProperty("message").GetString());
+        var (_, missing) = await server.CallAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER"}""");
+        Assert.Equal("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber.", missing.GetProperty("message").GetString());
+        var (_, noShard) = await server.CallAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000009","ShardIteratorType":"LATEST"}""");
+        Assert.Equal($"Shard shardId-000000000009 in stream {stream} under account 000000000000 does not exist", noShard.GetProperty("message").GetString());
+        var (_, badShard) = await server.CallAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"ABKLFD8","ShardIteratorType":"LATEST"}""");
+        Assert.Equal($"Could not find shard ABKLFD8 in stream {stream} under account 000000000000.", badShard.GetProperty("message").GetString());
+        var (_, badIterator) = await server.CallAsync("GetRecords", """{"ShardIterator":"AAAAAAAAAAAbogus"}""");
+        Assert.Equal("InvalidArgumentException", badIterator.GetProperty("__type").GetString());
+        Assert.Equal("Invalid ShardIterator.", badIterator.GetProperty("message").GetString());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Writes_to_a_missing_stream_are_not_found()
+    {
+        var (status, error) = await server.CallAsync("PutRecord", """{"StreamName":"no-such-stream","PartitionKey":"k","Data":""}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("ResourceNotFoundException", error.GetProperty("__type").GetString());
+        Assert.Equal("Stream no-such-stream under account 000000000000 not found.", error.GetProperty("message").GetString());
+    }
+}
+
+/// <summary>Tests that need a server of their own: restarts and a moving clock.</summary>
+public class LifecycleTests
+{
+    [Fact(Timeout = 60000)]
+    public async Task A_restart_keeps_streams_shards_tags_retention_and_records()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-restart-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string iteratorBefore;
+            await using (var first = await StartAsync(dir))
+            {
+                await first.OkAsync("CreateStream", """{"StreamName":"kept","ShardCount":2,"Tags":{"team":"data"}}""");
+                await first.OkAsync("IncreaseStreamRetentionPeriod", """{"StreamName":"kept","RetentionPeriodHours":48}""");
+                for (int i = 0; i < 50; i++)
+                    await first.OkAsync("PutRecord", $$"""{"StreamName":"kept","PartitionKey":"k{{i}}","Data":"{{Convert.ToBase64String(BitConverter.GetBytes(i))}}"}""");
+                iteratorBefore = (await first.OkAsync("GetShardIterator", """{"StreamName":"kept","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+            }
+            await using var second = await StartAsync(dir);
+            var description = (await second.OkAsync("DescribeStream", """{"StreamName":"kept"}""")).GetProperty("StreamDescription");
+            Assert.Equal(48, description.GetProperty("RetentionPeriodHours").GetInt32());
+            Assert.Equal(2, description.GetProperty("Shards").GetArrayLength());
+            var tags = await second.OkAsync("ListTagsForStream", """{"StreamName":"kept"}""");
+            Assert.Equal("data", tags.GetProperty("Tags")[0].GetProperty("Value").GetString());
+            int count = 0;
+            foreach (string shard in new[] { "shardId-000000000000", "shardId-000000000001" })
+            {
+                string it = (await second.OkAsync("GetShardIterator", $$"""{"StreamName":"kept","ShardId":"{{shard}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+                count += (await second.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""")).GetProperty("Records").GetArrayLength();
+            }
+            Assert.Equal(50, count);
+            // Iterators are signed with a key kept in the data directory, so they survive the restart.
+            Assert.True((await second.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iteratorBefore}}"}""")).GetProperty("Records").GetArrayLength() > 0);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Iterators_expire_after_five_minutes_with_awss_message()
+    {
+        var clock = new ManualClock();
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-clock-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var server = await StartAsync(dir, clock);
+            await server.OkAsync("CreateStream", """{"StreamName":"ticking","ShardCount":1}""");
+            string it = (await server.OkAsync("GetShardIterator", """{"StreamName":"ticking","ShardId":"shardId-000000000000","ShardIteratorType":"LATEST"}""")).GetProperty("ShardIterator").GetString()!;
+            clock.Advance(TimeSpan.FromMinutes(4));
+            await server.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""");
+            clock.Advance(TimeSpan.FromMinutes(1.1));
+            var (status, error) = await server.CallAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("ExpiredIteratorException", error.GetProperty("__type").GetString());
+            Assert.Matches(@"^Iterator expired\. The iterator was created at time \w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4} while right now it is \w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4} which is further in the future than the tolerated delay of 300000 milliseconds\.$", error.GetProperty("message").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Streams_pass_through_creating_and_deleting_with_the_configured_delays()
+    {
+        var clock = new ManualClock();
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-delay-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var server = await StartAsync(dir, clock, new RunnelOptions { CreateStreamDelay = TimeSpan.FromSeconds(5), DeleteStreamDelay = TimeSpan.FromSeconds(5) });
+            await server.OkAsync("CreateStream", """{"StreamName":"slow","ShardCount":1}""");
+            var creating = (await server.OkAsync("DescribeStream", """{"StreamName":"slow"}""")).GetProperty("StreamDescription");
+            Assert.Equal("CREATING", creating.GetProperty("StreamStatus").GetString());
+            Assert.Equal(0, creating.GetProperty("Shards").GetArrayLength());
+            var (_, notYet) = await server.CallAsync("PutRecord", """{"StreamName":"slow","PartitionKey":"k","Data":""}""");
+            Assert.Equal("ResourceNotFoundException", notYet.GetProperty("__type").GetString());
+            clock.Advance(TimeSpan.FromSeconds(6));
+            Assert.Equal("ACTIVE", (await server.OkAsync("DescribeStream", """{"StreamName":"slow"}""")).GetProperty("StreamDescription").GetProperty("StreamStatus").GetString());
+            await server.OkAsync("DeleteStream", """{"StreamName":"slow"}""");
+            Assert.Equal("DELETING", (await server.OkAsync("DescribeStream", """{"StreamName":"slow"}""")).GetProperty("StreamDescription").GetProperty("StreamStatus").GetString());
+            var (_, exists) = await server.CallAsync("CreateStream", """{"StreamName":"slow","ShardCount":1}""");
+            Assert.Equal("ResourceInUseException", exists.GetProperty("__type").GetString());
+            clock.Advance(TimeSpan.FromSeconds(6));
+            var (status, gone) = await server.CallAsync("DescribeStream", """{"StreamName":"slow"}""");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("ResourceNotFoundException", gone.GetProperty("__type").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<StartedServer> StartAsync(string dir, TimeProvider? clock = null, RunnelOptions? options = null)
+    {
+        var server = RunnelServer.Create((options ?? new RunnelOptions()) with { Port = 0, DataDir = dir }, _ => { }, clock);
+        await server.StartAsync();
+        return new StartedServer(server);
+    }
+
+    private sealed class StartedServer(RunnelServer server) : IAsyncDisposable
+    {
+        private readonly HttpClient _http = new() { BaseAddress = server.Url };
+        private readonly ServerFixture _requests = new();
+
+        public async Task<JsonElement> OkAsync(string operation, string body)
+        {
+            var (status, json) = await CallAsync(operation, body);
+            Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
+            return json;
+        }
+
+        public async Task<(HttpStatusCode, JsonElement)> CallAsync(string operation, string body)
+        {
+            using var response = await _http.SendAsync(_requests.Request(operation, body));
+            string text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _http.Dispose();
+            _requests.Http.Dispose();
+            await server.DisposeAsync();
+        }
+    }
+}
+
+public class RequestLimitTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact(Timeout = 30000)]
+    public async Task Put_records_over_5_mib_in_total_are_rejected_whole()
+    {
+        string name = ServerFixture.UniqueName("big");
+        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1}""");
+        string mib = Convert.ToBase64String(new byte[1024 * 1024]);
+        var records = string.Join(",", Enumerable.Range(0, 5).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"{{mib}}"}"""));
+        var (status, error) = await server.CallAsync("PutRecords", $$"""{"StreamName":"{{name}}","Records":[{{records}}]}""");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+        Assert.Equal("InvalidArgumentException", error.GetProperty("__type").GetString());
+        Assert.Equal("Records size exceeds 5 MB limit", error.GetProperty("message").GetString());
+        var describe = await server.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{name}}"}""");
+        Assert.Equal("ACTIVE", describe.GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+    }
+}
