@@ -45,6 +45,18 @@ class CreateStreamTests(KinesisTestCase):
         self.assertEqual(len(self.shards(name)), 4)
         summary = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
         self.assertEqual(summary["OpenShardCount"], 4)
+        # Fact sheet 3.1: most likely ON_DEMAND, which starts at 4 shards.
+        self.assertEqual(summary["StreamModeDetails"], {"StreamMode": "ON_DEMAND"})
+
+    def test_create_mode_and_shard_count_conflicts(self):
+        # AWS's texts are not captured (fact sheet 3.1), so only the error code is asserted; CloudFormation
+        # relays AWS's refusal of ON_DEMAND with a ShardCount as "ShardCount is not expected when StreamMode=ON_DEMAND".
+        for tag, arguments in (("ondemandcount", {"ShardCount": 2, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}}),
+                               ("provnocount", {"StreamModeDetails": {"StreamMode": "PROVISIONED"}})):
+            with self.subTest(arguments):
+                name = unique_name(tag)
+                self.addCleanup(delete_quietly, name)
+                self.assert_client_error("InvalidArgumentException", None, self.kinesis.create_stream, StreamName=name, **arguments)
 
     def test_create_on_demand(self):
         before = self.kinesis.describe_limits()["OnDemandStreamCount"]
