@@ -163,9 +163,12 @@ test_tags() {
 
 test_retention() {
   local s; s=$(new_stream retention 1)
+  # A retention change may leave the stream UPDATING for a while, as on AWS: the waiter waits for ACTIVE.
   kin increase-stream-retention-period --stream-name "$s" --retention-period-hours 48 >/dev/null
   assert_eq 48 "$(kin_text StreamDescriptionSummary.RetentionPeriodHours describe-stream-summary --stream-name "$s")" "after increase"
+  kin wait stream-exists --stream-name "$s"
   kin decrease-stream-retention-period --stream-name "$s" --retention-period-hours 24 >/dev/null
+  kin wait stream-exists --stream-name "$s"
   assert_eq 24 "$(kin_text StreamDescription.RetentionPeriodHours describe-stream --stream-name "$s")" "after decrease"
   local rc=0 err
   err=$(kin decrease-stream-retention-period --stream-name "$s" --retention-period-hours 12 2>&1 >/dev/null) || rc=$?

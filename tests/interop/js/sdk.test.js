@@ -321,8 +321,12 @@ test('sdk: StreamARN in place of StreamName, retention, monitoring, limits', asy
   const put = await send(new PutRecordCommand({ StreamARN: arn, PartitionKey: 'k', Data: bytes('by-arn') }));
   const it = (await send(new GetShardIteratorCommand({ StreamARN: arn, ShardId: put.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
   assert.equal(text((await send(new GetRecordsCommand({ ShardIterator: it, StreamARN: arn }))).Records[0].Data), 'by-arn');
+  // A retention change may leave the stream UPDATING for a while, as on AWS: wait for ACTIVE after each.
+  const active = () => waitUntilStreamExists({ client: kinesis, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamARN: arn });
   await send(new IncreaseStreamRetentionPeriodCommand({ StreamARN: arn, RetentionPeriodHours: 72 }));
+  await active();
   await send(new DecreaseStreamRetentionPeriodCommand({ StreamARN: arn, RetentionPeriodHours: 48 }));
+  await active();
   assert.equal((await send(new DescribeStreamSummaryCommand({ StreamARN: arn }))).StreamDescriptionSummary.RetentionPeriodHours, 48);
   const enabled = await send(new EnableEnhancedMonitoringCommand({ StreamARN: arn, ShardLevelMetrics: ['ALL'] }));
   assert.equal(enabled.DesiredShardLevelMetrics.length, 7);

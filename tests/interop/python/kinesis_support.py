@@ -195,6 +195,15 @@ def wait_gone(name):
     wait_until(gone, f"stream {name} to be deleted")
 
 
+def wait_no_deletions():
+    """Waits until no stream of this run is DELETING, so account-wide counts (DescribeLimits) hold still."""
+    def settled():
+        page = client().list_streams(ExclusiveStartStreamName=PREFIX, Limit=100)
+        return not any(s["StreamName"].startswith(PREFIX) and s["StreamStatus"] == "DELETING"
+                       for s in page.get("StreamSummaries", []))
+    wait_until(settled, "this run's deleted streams to be gone")
+
+
 def sweep_streams():
     """Deletes any stream left behind by this run (a test that died between create and cleanup)."""
     left = []

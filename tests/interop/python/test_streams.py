@@ -5,7 +5,7 @@ import re
 import time
 
 from kinesis_support import (ACCOUNT, REGION, KinesisTestCase, delete_quietly, expected_hash_ranges, raw_call, stream_arn,
-                             unique_name, wait_gone)
+                             unique_name, wait_active, wait_gone, wait_no_deletions)
 
 SEQUENCE_NUMBER = re.compile(r"0|[1-9]\d{0,128}")
 ALL_METRICS = ["IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
@@ -59,6 +59,7 @@ class CreateStreamTests(KinesisTestCase):
                 self.assert_client_error("InvalidArgumentException", None, self.kinesis.create_stream, StreamName=name, **arguments)
 
     def test_create_on_demand(self):
+        wait_no_deletions()
         before = self.kinesis.describe_limits()["OnDemandStreamCount"]
         name = self.create_stream("ondemand", shard_count=None, StreamModeDetails={"StreamMode": "ON_DEMAND"})
         summary = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
@@ -192,6 +193,7 @@ class DescribeStreamTests(KinesisTestCase):
         self.kinesis.delete_stream(StreamName=name)
         wait_gone(name)
         self.kinesis.create_stream(StreamName=name, ShardCount=1)
+        wait_active(name)
         self.assertEqual(len(self.shards(name)), 1)
 
 
@@ -253,15 +255,20 @@ class RetentionTests(KinesisTestCase):
 
     def test_increase_and_decrease_retention(self):
         name = self.create_stream("retention")
+        # A retention change may leave the stream UPDATING for a while, as on AWS: wait after each.
         response = raw_call("IncreaseStreamRetentionPeriod", {"StreamName": name, "RetentionPeriodHours": 48})
         self.assertEqual((response.status, response.body), (200, b""))
         self.assertEqual(self.retention(name), 48)
+        wait_active(name)
         self.kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=8760)
         self.assertEqual(self.retention(name), 8760)
+        wait_active(name)
         self.kinesis.decrease_stream_retention_period(StreamName=name, RetentionPeriodHours=24)
         self.assertEqual(self.retention(name), 24)
+        wait_active(name)
         # The same value is accepted both ways as a no-op.
         self.kinesis.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=24)
+        wait_active(name)
         self.kinesis.decrease_stream_retention_period(StreamName=name, RetentionPeriodHours=24)
         self.assertEqual(self.retention(name), 24)
 
@@ -279,6 +286,7 @@ class RetentionTests(KinesisTestCase):
         name = self.create_stream("retdir")
         k = self.kinesis
         k.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=48)
+        wait_active(name)
         self.assert_client_error(
             "InvalidArgumentException",
             f"Requested retention period (30 hours) for stream {name} can not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API.",
@@ -299,6 +307,7 @@ class RetentionTests(KinesisTestCase):
 class LimitsAndMonitoringTests(KinesisTestCase):
 
     def test_describe_limits(self):
+        wait_no_deletions()
         before = self.kinesis.describe_limits()
         for key in ("ShardLimit", "OpenShardCount", "OnDemandStreamCount", "OnDemandStreamCountLimit"):
             self.assertIsInstance(before[key], int, key)
@@ -310,6 +319,7 @@ class LimitsAndMonitoringTests(KinesisTestCase):
         self.assertTrue({"ShardLimit", "OpenShardCount", "OnDemandStreamCount", "OnDemandStreamCountLimit"} <= set(body))
 
     def test_shard_limit_exceeded(self):
+        wait_no_deletions()
         limits = self.kinesis.describe_limits()
         extra = limits["ShardLimit"] - limits["OpenShardCount"] + 1
         name = unique_name("overlimit")
@@ -386,7 +396,9 @@ class StreamArnTests(KinesisTestCase):
         k.remove_tags_from_stream(StreamARN=arn, TagKeys=["via"])
         self.assertEqual(k.list_tags_for_stream(StreamARN=arn)["Tags"], [])
         k.increase_stream_retention_period(StreamARN=arn, RetentionPeriodHours=36)
+        wait_active(name)
         k.decrease_stream_retention_period(StreamARN=arn, RetentionPeriodHours=30)
+        wait_active(name)
         self.assertEqual(k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["RetentionPeriodHours"], 30)
         k.enable_enhanced_monitoring(StreamARN=arn, ShardLevelMetrics=["IncomingRecords"])
         k.disable_enhanced_monitoring(StreamARN=arn, ShardLevelMetrics=["IncomingRecords"])
