@@ -96,6 +96,18 @@ class PutRecordTests(KinesisTestCase):
         first = int(self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"first")["SequenceNumber"])
         self.assertGreater(first, start)
 
+    def test_after_the_shard_starting_sequence_number_reads_every_record(self):
+        # What that ordering means to a reader: a checkpoint at the shard's StartingSequenceNumber
+        # (AFTER_SEQUENCE_NUMBER) must not skip the shard's first record.
+        name = self.create_stream("afterstart")
+        start = self.shards(name)[0]["SequenceNumberRange"]["StartingSequenceNumber"]
+        for i in range(3):
+            self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"r%d" % i)
+        records = self.read_all(name, "shardId-000000000000", "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=start)
+        self.assertEqual([r["Data"] for r in records], [b"r0", b"r1", b"r2"])
+        records = self.read_all(name, "shardId-000000000000", "AT_SEQUENCE_NUMBER", StartingSequenceNumber=start)
+        self.assertEqual([r["Data"] for r in records], [b"r0", b"r1", b"r2"])
+
     def test_sequence_number_for_ordering(self):
         name = self.create_stream("ordering")
         first = self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"1")["SequenceNumber"]
