@@ -1,7 +1,6 @@
 """ListShards (paging and every ShardFilter type) and stream tags through both tag APIs."""
 
 import datetime
-import time
 
 from kinesis_support import ACCOUNT, KinesisTestCase, raw_call, stream_arn, unique_name
 
