@@ -1,7 +1,7 @@
 using System.Text;
 using Runnel.Storage.Log;
 
-namespace Runnel.Storage.Tests;
+namespace Runnel.Storage.Tests.Crash;
 
 /// <summary>Damage the files on purpose, the way crashes and disks do, and check what recovery keeps.</summary>
 [Trait("Category", "CrashConsistency")]
