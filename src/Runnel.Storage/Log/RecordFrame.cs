@@ -34,6 +34,16 @@ public static class RecordFrame
     /// <summary>A frame larger than this is treated as corruption during recovery (records are at most 10 MiB).</summary>
     public const int MaxFrameLength = 16 * 1024 * 1024;
 
+    /// <summary>The longest partition key a frame holds (its length field is a u16).</summary>
+    public const int MaxPartitionKeyBytes = ushort.MaxValue;
+
+    /// <summary>The longest explicit hash key a frame holds (its length field is a u8).</summary>
+    public const int MaxExplicitHashKeyBytes = byte.MaxValue;
+
+    /// <summary>The most data a record with keys of these lengths can carry within <see cref="MaxFrameLength"/>.</summary>
+    public static int MaxDataBytes(int partitionKeyBytes, int explicitHashKeyBytes) =>
+        MaxFrameLength - (SizeOf(partitionKeyBytes, explicitHashKeyBytes, 0) - LengthFieldSize);
+
     public static int SizeOf(int partitionKeyBytes, int explicitHashKeyBytes, int dataBytes) =>
         HeaderSize + FixedBodySize + partitionKeyBytes + explicitHashKeyBytes + dataBytes;
 
