@@ -122,15 +122,19 @@ public static class RecordFrame
     }
 
     /// <summary>CRC-32C (Castagnoli), hardware-accelerated where the CPU has it.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
+    public static uint Crc32C(ReadOnlySpan<byte> data) => ~Crc32CUpdate(0xFFFFFFFF, data);
+
+    /// <summary>CRC-32C of <paramref name="first"/> followed by <paramref name="second"/>, as if they were one span.</summary>
+    public static uint Crc32C(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) => ~Crc32CUpdate(Crc32CUpdate(0xFFFFFFFF, first), second);
+
+    private static uint Crc32CUpdate(uint crc, ReadOnlySpan<byte> data)
     {
-        uint crc = 0xFFFFFFFF;
         var words = MemoryMarshal.Cast<byte, ulong>(data);
         foreach (ulong w in words)
             crc = BitOperations.Crc32C(crc, w);
         foreach (byte b in data[(words.Length * 8)..])
             crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
+        return crc;
     }
 }
 

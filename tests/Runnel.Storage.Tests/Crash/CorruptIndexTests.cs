@@ -87,6 +87,25 @@ public class CorruptIndexTests
         await AssertRecoversAsync(dir.Path, Range(0, 300), 300);
     }
 
+    /// <summary>A version 1 index (its CRC covered the entries only) written by an older Runnel is rebuilt
+    /// as version 2 rather than trusted.</summary>
+    [Fact(Timeout = 30000)]
+    public async Task Version_1_index_from_an_older_Runnel_is_rebuilt()
+    {
+        using var dir = new TempDirectory();
+        await WriteAsync(dir.Path, 300);
+        RemoveActiveIndex(dir.Path);
+        string index = SegmentFile.IndexPath(Segments(dir.Path)[1]);
+        var b = await File.ReadAllBytesAsync(index);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(VersionAt), 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(MinVersionAt), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(CrcAt), RecordFrame.Crc32C(b.AsSpan(SegmentIndex.HeaderSize)));
+        await File.WriteAllBytesAsync(index, b);
+        var warnings = await AssertRecoversAsync(dir.Path, Range(0, 300), 300);
+        Assert.Contains(warnings, w => w.Contains("rebuilding", StringComparison.Ordinal));
+        Assert.Equal(SegmentIndex.Version, BinaryPrimitives.ReadUInt16LittleEndian((await File.ReadAllBytesAsync(index)).AsSpan(VersionAt)));
+    }
+
     /// <summary>Every sealed segment lost its index (a copy of the data directory that skipped them).</summary>
     [Fact(Timeout = 30000)]
     public async Task Missing_indexes_of_sealed_segments_are_rebuilt()
