@@ -47,7 +47,9 @@ public class KillDuringWritesTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         string data = "";
         var acknowledged = new List<CrashWorkload.Ack>();
-        var random = new Random(Environment.TickCount);
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+        output.WriteLine($"kill points drawn with seed {seed}");
         int cycles = Cycles, total = 0;
         for (int generation = 0; generation < cycles; generation++)
         {
@@ -208,6 +210,8 @@ public class KillDuringWritesTests(ITestOutputHelper output)
     private static void CopyTree(string source, string destination)
     {
         Directory.CreateDirectory(destination);
+        if (!Directory.Exists(source))
+            return; // killed before it created the log: an empty log
         foreach (var sub in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
             Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, sub)));
         foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
