@@ -7,8 +7,11 @@ public sealed class TempDirectory : IDisposable
 
     public TempDirectory() => Directory.CreateDirectory(Path);
 
+    /// <summary>A path inside this directory (not created).</summary>
+    public string Sub(string name) => System.IO.Path.Combine(Path, name);
+
     public void Dispose()
     {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

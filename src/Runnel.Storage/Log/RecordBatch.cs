@@ -28,18 +28,42 @@ public sealed class RecordBatch : IDisposable
 
     public int FrameStart(int index) => _frameStarts[index];
 
+    /// <summary>Adds a record; throws <see cref="ArgumentOutOfRangeException"/> for one the frame cannot hold
+    /// (see the other overload).</summary>
     public void Add(string partitionKey, string? explicitHashKey, ReadOnlySpan<byte> data)
     {
-        Span<byte> pk = stackalloc byte[Encoding.UTF8.GetMaxByteCount(partitionKey.Length)];
-        int pkLength = Encoding.UTF8.GetBytes(partitionKey, pk);
-        Span<byte> ehk = stackalloc byte[explicitHashKey?.Length ?? 0];
-        if (explicitHashKey is not null)
-            Encoding.ASCII.GetBytes(explicitHashKey, ehk);
-        Add(pk[..pkLength], ehk, data);
+        // Checked before encoding: a key this long cannot fit however it encodes, and must not size a stackalloc.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionKey.Length, RecordFrame.MaxPartitionKeyBytes, nameof(partitionKey));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(explicitHashKey?.Length ?? 0, RecordFrame.MaxExplicitHashKeyBytes, nameof(explicitHashKey));
+        int maxPk = Encoding.UTF8.GetMaxByteCount(partitionKey.Length);
+        byte[]? rented = maxPk > 1024 ? ArrayPool<byte>.Shared.Rent(maxPk) : null;
+        try
+        {
+            Span<byte> pk = rented ?? stackalloc byte[maxPk];
+            int pkLength = Encoding.UTF8.GetBytes(partitionKey, pk);
+            Span<byte> ehk = stackalloc byte[explicitHashKey?.Length ?? 0];
+            if (explicitHashKey is not null)
+                Encoding.ASCII.GetBytes(explicitHashKey, ehk);
+            Add(pk[..pkLength], ehk, data);
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
+    /// <summary>
+    /// Adds a record. Throws <see cref="ArgumentOutOfRangeException"/>, leaving the batch unchanged, for a
+    /// record the frame format cannot hold: a partition key over 65,535 bytes, an explicit hash key over
+    /// 255, or a frame over <see cref="RecordFrame.MaxFrameLength"/>. (Written anyway, such a record would
+    /// be acknowledged and then read back as corrupt, taking every later record of the shard with it.)
+    /// </summary>
     public void Add(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionKey.Length, RecordFrame.MaxPartitionKeyBytes, nameof(partitionKey));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(explicitHashKey.Length, RecordFrame.MaxExplicitHashKeyBytes, nameof(explicitHashKey));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(data.Length, RecordFrame.MaxDataBytes(partitionKey.Length, explicitHashKey.Length), nameof(data));
         int size = RecordFrame.SizeOf(partitionKey.Length, explicitHashKey.Length, data.Length);
         EnsureCapacity(size);
         if (Count == _frameStarts.Length)

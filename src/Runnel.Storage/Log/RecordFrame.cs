@@ -34,6 +34,16 @@ public static class RecordFrame
     /// <summary>A frame larger than this is treated as corruption during recovery (records are at most 10 MiB).</summary>
     public const int MaxFrameLength = 16 * 1024 * 1024;
 
+    /// <summary>The longest partition key a frame holds (its length field is a u16).</summary>
+    public const int MaxPartitionKeyBytes = ushort.MaxValue;
+
+    /// <summary>The longest explicit hash key a frame holds (its length field is a u8).</summary>
+    public const int MaxExplicitHashKeyBytes = byte.MaxValue;
+
+    /// <summary>The most data a record with keys of these lengths can carry within <see cref="MaxFrameLength"/>.</summary>
+    public static int MaxDataBytes(int partitionKeyBytes, int explicitHashKeyBytes) =>
+        MaxFrameLength - (SizeOf(partitionKeyBytes, explicitHashKeyBytes, 0) - LengthFieldSize);
+
     public static int SizeOf(int partitionKeyBytes, int explicitHashKeyBytes, int dataBytes) =>
         HeaderSize + FixedBodySize + partitionKeyBytes + explicitHashKeyBytes + dataBytes;
 
@@ -112,15 +122,19 @@ public static class RecordFrame
     }
 
     /// <summary>CRC-32C (Castagnoli), hardware-accelerated where the CPU has it.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
+    public static uint Crc32C(ReadOnlySpan<byte> data) => ~Crc32CUpdate(0xFFFFFFFF, data);
+
+    /// <summary>CRC-32C of <paramref name="first"/> followed by <paramref name="second"/>, as if they were one span.</summary>
+    public static uint Crc32C(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) => ~Crc32CUpdate(Crc32CUpdate(0xFFFFFFFF, first), second);
+
+    private static uint Crc32CUpdate(uint crc, ReadOnlySpan<byte> data)
     {
-        uint crc = 0xFFFFFFFF;
         var words = MemoryMarshal.Cast<byte, ulong>(data);
         foreach (ulong w in words)
             crc = BitOperations.Crc32C(crc, w);
         foreach (byte b in data[(words.Length * 8)..])
             crc = BitOperations.Crc32C(crc, b);
-        return ~crc;
+        return crc;
     }
 }
 

@@ -11,19 +11,22 @@ public readonly record struct IndexEntry(ulong Offset, long Position, long Arriv
 /// Because arrival times never decrease within a shard, the same entries answer "where is offset N" and
 /// "where is the first record at or after time T" by binary search. Not thread-safe for writes; the shard
 /// writer appends, and readers see <see cref="Published"/>.
-/// File layout (version 1, little-endian; docs/formats/index.md):
+/// File layout (version 2, little-endian; docs/formats/index.md):
 /// <code>
 ///   u32 magic 'RNLI', u16 version, u16 minCompatibleVersion, u64 baseOffset,
-///   u64 nextOffset, i64 lastArrival, i64 dataLength, i32 count, u32 crc32c(entries)
+///   u64 nextOffset, i64 lastArrival, i64 dataLength, i32 count, u32 crc32c(bytes 0..43, then the entries)
 ///   count × (u64 offset, i64 position, i64 arrivalMillis)
 /// </code>
+/// Version 1 checked the entries only, so a damaged nextOffset, lastArrival or dataLength was trusted;
+/// an index is a cache of its segment, so a version 1 file is simply rebuilt.
 /// </summary>
 public sealed class SegmentIndex
 {
     public const uint Magic = 0x494C4E52; // "RNLI" little-endian
-    public const ushort Version = 1;
-    public const ushort MinCompatibleVersion = 1;
+    public const ushort Version = 2;
+    public const ushort MinCompatibleVersion = 2;
     public const int HeaderSize = 4 + 2 + 2 + 8 + 8 + 8 + 8 + 4 + 4;
+    private const int CrcPosition = HeaderSize - 4;
     public const int EntrySize = 24;
 
     private IndexEntry[] _entries = new IndexEntry[16];
@@ -94,7 +97,7 @@ public sealed class SegmentIndex
         BinaryPrimitives.WriteInt64LittleEndian(h[24..], lastArrival);
         BinaryPrimitives.WriteInt64LittleEndian(h[32..], dataLength);
         BinaryPrimitives.WriteInt32LittleEndian(h[40..], _count);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[44..], RecordFrame.Crc32C(body));
+        BinaryPrimitives.WriteUInt32LittleEndian(h[CrcPosition..], RecordFrame.Crc32C(h[..CrcPosition], body));
         return bytes;
     }
 
@@ -103,6 +106,7 @@ public sealed class SegmentIndex
     {
         if (bytes.Length < HeaderSize
             || BinaryPrimitives.ReadUInt32LittleEndian(bytes) != Magic
+            || BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) < MinCompatibleVersion
             || BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]) > Version
             || BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]) != expectedBaseOffset)
             return null;
@@ -110,7 +114,7 @@ public sealed class SegmentIndex
         if (count < 0 || bytes.Length != HeaderSize + (long)count * EntrySize)
             return null;
         var body = bytes[HeaderSize..];
-        if (RecordFrame.Crc32C(body) != BinaryPrimitives.ReadUInt32LittleEndian(bytes[44..]))
+        if (RecordFrame.Crc32C(bytes[..CrcPosition], body) != BinaryPrimitives.ReadUInt32LittleEndian(bytes[CrcPosition..]))
             return null;
         var index = new SegmentIndex();
         for (int i = 0; i < count; i++)

@@ -317,32 +317,40 @@ public sealed partial class ShardLog : IShardLog
         _writer.Wait();
         try
         {
-            if (_disposed)
-                return;
-            // The active segment is sealed first when everything in it has expired, so that its space comes
-            // back too; an empty segment always remains to carry the next offset across restarts.
-            if (_active is { } active && active.NextOffset > active.BaseOffset && active.LastArrival < cutoffMillis)
-            {
-                SealActive();
-                _active = CreateSegment(_nextOffset, Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival));
-            }
-            int expired = 0;
-            while (expired < _sealed.Count && (_sealed[expired].IsEmpty || _sealed[expired].LastArrivalMillis < cutoffMillis))
-                expired++;
-            if (expired == 0)
-                return;
-            var doomed = _sealed.GetRange(0, expired);
-            _sealed.RemoveRange(0, expired);
-            Publish();
-            foreach (var segment in doomed)
-            {
-                TryDelete(SegmentFile.IndexPath(segment.Path));
-                TryDelete(segment.Path);
-            }
+            EnforceRetentionLocked(cutoffMillis);
         }
         finally
         {
             _writer.Release();
+        }
+        // Appends queued while retention held the writer found it busy and left their records to the
+        // holder, as they do with any other holder: write them now, or they wait for the next append.
+        DrainWhileIdle();
+    }
+
+    private void EnforceRetentionLocked(long cutoffMillis)
+    {
+        if (_disposed)
+            return;
+        // The active segment is sealed first when everything in it has expired, so that its space comes
+        // back too; an empty segment always remains to carry the next offset across restarts.
+        if (_active is { } active && active.NextOffset > active.BaseOffset && active.LastArrival < cutoffMillis)
+        {
+            SealActive();
+            _active = CreateSegment(_nextOffset, Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival));
+        }
+        int expired = 0;
+        while (expired < _sealed.Count && (_sealed[expired].IsEmpty || _sealed[expired].LastArrivalMillis < cutoffMillis))
+            expired++;
+        if (expired == 0)
+            return;
+        var doomed = _sealed.GetRange(0, expired);
+        _sealed.RemoveRange(0, expired);
+        Publish();
+        foreach (var segment in doomed)
+        {
+            TryDelete(SegmentFile.IndexPath(segment.Path));
+            TryDelete(segment.Path);
         }
     }
 

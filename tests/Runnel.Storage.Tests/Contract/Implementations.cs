@@ -1,0 +1,7 @@
+namespace Runnel.Storage.Tests.Contract;
+
+// Every IShardLog implementation runs the behavioural suite from here: one line each. A durable
+// implementation (one that keeps its records across Dispose and Open) derives from
+// DurableShardLogContractTests, which adds the reopen tests; any other derives from ShardLogContractTests.
+
+public sealed class EmbeddedShardLogTests() : DurableShardLogContractTests(new EmbeddedShardLogFactory());
