@@ -29,9 +29,21 @@ public sealed class LogStore : IDisposable
 
     public LogOptions Options => _options;
 
-    public IShardLog Open(long streamId, int shardIndex) =>
-        _logs.GetOrAdd((streamId, shardIndex), key => new Lazy<ShardLog>(
-            () => ShardLog.Open(ShardDirectory(key.Stream, key.Shard), _options, _warn))).Value;
+    public IShardLog Open(long streamId, int shardIndex)
+    {
+        var key = (streamId, shardIndex);
+        var lazy = _logs.GetOrAdd(key, k => new Lazy<ShardLog>(() => ShardLog.Open(ShardDirectory(k.Stream, k.Shard), _options, _warn)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // Forget the failure (Lazy would cache it) so that the next request tries again.
+            _logs.TryRemove(new KeyValuePair<(long, int), Lazy<ShardLog>>(key, lazy));
+            throw;
+        }
+    }
 
     /// <summary>Closes and deletes every shard log of a stream.</summary>
     public void DeleteStream(long streamId)

@@ -50,6 +50,14 @@ public sealed partial class ShardLog
         return view.NextOffset;
     }
 
+    private static IndexEntry? NextIndexedAfter(ReadOnlySpan<IndexEntry> index, long position)
+    {
+        foreach (var entry in index)
+            if (entry.Position > position)
+                return entry;
+        return null;
+    }
+
     /// <summary>The last segment whose base offset is at most <paramref name="offset"/> (0 if none).</summary>
     private static int FindSegment(SegmentView[] segments, ulong offset)
     {
@@ -104,6 +112,7 @@ public sealed partial class ShardLog
             int pendingBytes = 0; // bytes of an incomplete frame carried at the end of the kept region
             while (position < segment.Length && !scan.Done)
             {
+                long skipTo = -1;
                 long budget = scan.MaxBytes - result.PayloadBytes;
                 int chunk = (int)Math.Min(segment.Length - position, Math.Max(MinReadChunk, Math.Min(budget, 8 * 1024 * 1024) + 1024));
                 result.EnsureCapacity(scan.Used + pendingBytes + chunk);
@@ -122,8 +131,15 @@ public sealed partial class ShardLog
                         break;
                     if (length < 0)
                     {
-                        _warn($"Corrupt record frame in {segment.Path} at byte {position - (end - cursor)}; reading stops there until recovery repairs it.");
-                        scan.Done = true;
+                        // A damaged record inside a region recovery trusted (disk corruption, not a torn
+                        // write): skip to the next indexed record so the shard stays readable, and say
+                        // which offsets were lost.
+                        long corruptAt = position - (end - cursor);
+                        var next = NextIndexedAfter(index, corruptAt);
+                        ulong resume = next?.Offset ?? segment.NextOffset;
+                        _warn($"Corrupt record frame in {segment.Path} at byte {corruptAt}: records from offset {scan.Cursor} up to {resume} cannot be read and are skipped.");
+                        scan.Cursor = Math.Max(scan.Cursor, resume);
+                        skipTo = next?.Position ?? segment.Length;
                         break;
                     }
                     ulong offset = RecordFrame.ReadOffset(span);
@@ -165,6 +181,12 @@ public sealed partial class ShardLog
                 }
                 if (scan.Done)
                     break;
+                if (skipTo >= 0)
+                {
+                    position = skipTo;
+                    pendingBytes = 0;
+                    continue;
+                }
                 pendingBytes = end - cursor;
                 if (pendingBytes > 0 && cursor != scan.Used)
                     result.RawBuffer.AsSpan(cursor, pendingBytes).CopyTo(result.RawBuffer.AsSpan(scan.Used));

@@ -17,6 +17,10 @@ public sealed partial class ShardLog
             .ToList();
         foreach (var stray in System.IO.Directory.GetFiles(_directory, "*.tmp"))
             File.Delete(stray);
+        // An index whose segment is gone (retention deleted the segment, then the process died) is noise.
+        foreach (var index in System.IO.Directory.GetFiles(_directory, "*" + SegmentFile.IndexExtension))
+            if (!File.Exists(Path.ChangeExtension(index, SegmentFile.DataExtension)))
+                TryDelete(index);
 
         for (int i = 0; i < paths.Count; i++)
         {
@@ -37,9 +41,12 @@ public sealed partial class ShardLog
         }
         // A segment that was deleted or lost between two others leaves a gap in offsets; that is
         // tolerated (readers skip it) but reported.
-        for (int i = 1; i < _sealed.Count; i++)
-            if (_sealed[i].BaseOffset != _sealed[i - 1].NextOffset)
-                _warn($"Offsets {_sealed[i - 1].NextOffset}..{_sealed[i].BaseOffset - 1} of {_directory} are missing (a segment file was lost).");
+        var all = _sealed.Select(s => (s.BaseOffset, s.NextOffset)).ToList();
+        if (_active is not null)
+            all.Add((_active.BaseOffset, _active.NextOffset));
+        for (int i = 1; i < all.Count; i++)
+            if (all[i].BaseOffset > all[i - 1].NextOffset)
+                _warn($"Offsets {all[i - 1].NextOffset}..{all[i].BaseOffset - 1} of {_directory} are missing (a segment file was lost).");
         Publish();
     }
 

@@ -297,7 +297,8 @@ public sealed partial class ShardLog : IShardLog
         {
             if (_disposed)
                 return;
-            FlushLocked();
+            if (_options.Fsync == FsyncPolicy.Interval)
+                FlushLocked();
             if (_active?.Handle is { } handle
                 && Environment.TickCount64 - _lastWriteTicks >= (long)_options.IdleHandleTimeout.TotalMilliseconds)
             {

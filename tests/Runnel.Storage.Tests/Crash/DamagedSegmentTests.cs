@@ -184,4 +184,34 @@ public class DamagedSegmentTests
         var warnings = await AssertRecoversAsync(dir.Path, Range(firstOfSecond, 200), 200);
         Assert.Empty(warnings);
     }
+
+    /// <summary>Disk corruption inside a sealed segment that recovery trusts (its index is intact): readers
+    /// skip from the damaged record to the next indexed one instead of stopping there for good.</summary>
+    [Fact(Timeout = 30000)]
+    public async Task Corrupt_record_in_a_trusted_sealed_segment_is_skipped_not_a_dead_end()
+    {
+        using var dir = new TempDirectory();
+        await WriteAsync(dir.Path, 200);
+        var segments = Segments(dir.Path);
+        var frames = Frames(segments[1]);
+        var victim = frames[frames.Count / 2];
+        FlipByte(segments[1], victim.Position + RecordFrame.HeaderSize + 20); // inside the body: the CRC fails
+        var warnings = new List<string>();
+        using var log = ShardLog.Open(dir.Path, Options, warnings.Add);
+        var offsets = new List<ulong>();
+        ulong from = 0;
+        for (int round = 0; round < 50 && from < log.NextOffset; round++)
+        {
+            using var page = log.Read(from, 30, long.MaxValue, 0);
+            foreach (var r in page.Records)
+                offsets.Add(r.Offset);
+            Assert.True(page.NextOffset > from, "every read makes progress");
+            from = page.NextOffset;
+        }
+        Assert.DoesNotContain(victim.Offset, offsets);
+        Assert.Contains(199UL, offsets);
+        Assert.Equal(offsets.Order(), offsets);
+        Assert.True(offsets.Count >= 190, $"only the records up to the next index entry are lost ({offsets.Count} read)");
+        Assert.Contains(warnings, w => w.Contains("cannot be read and are skipped", StringComparison.Ordinal));
+    }
 }
