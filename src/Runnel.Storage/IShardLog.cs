@@ -41,4 +41,17 @@ public interface IShardLog : IDisposable
 
     /// <summary>Puts everything appended so far on stable storage.</summary>
     void Flush();
+
+    /// <summary>True once <see cref="Close"/> was called.</summary>
+    bool IsClosed { get; }
+
+    /// <summary>
+    /// Closes the log to appends, as a reshard does to its parent shards, and returns the offset one past
+    /// the last record. Appends queued before the call are written; any later one fails with
+    /// <see cref="ShardClosedException"/>. Idempotent.
+    /// </summary>
+    ulong Close();
 }
+
+/// <summary>An append reached a shard log that a reshard has closed: route the records again.</summary>
+public sealed class ShardClosedException(string shard) : InvalidOperationException($"The shard log {shard} is closed to appends.");

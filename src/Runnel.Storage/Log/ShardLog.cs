@@ -27,6 +27,7 @@ public sealed partial class ShardLog : IShardLog
     private bool _dirty;
     private long _lastWriteTicks;
     private bool _disposed;
+    private volatile bool _closed;
 
     private ShardLog(string directory, LogOptions options, Action<string>? warn)
     {
@@ -52,9 +53,39 @@ public sealed partial class ShardLog : IShardLog
         return log;
     }
 
+    public bool IsClosed => _closed;
+
+    /// <summary>
+    /// Closes the log to appends (a reshard closed its shard) and returns the offset one past its last
+    /// record. Appends already queued are written first; later ones fail with <see cref="ShardClosedException"/>.
+    /// Idempotent. The closed state lives in the stream's metadata, not in the files: a reopened log
+    /// accepts appends again, and the caller must not route any to it.
+    /// </summary>
+    public ulong Close()
+    {
+        ulong end;
+        _writer.Wait();
+        try
+        {
+            while (!_pending.IsEmpty && !_disposed)
+                DrainQueued(); // what was queued before the close is written
+            _closed = true;
+            FlushLocked();
+            end = _nextOffset;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        DrainWhileIdle(); // anything that slipped in meanwhile is failed, not left waiting
+        return end;
+    }
+
     public ValueTask<AppendResult> AppendAsync(RecordBatch batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_closed)
+            return ValueTask.FromException<AppendResult>(new ShardClosedException(_directory));
         if (batch.Count == 0)
             return ValueTask.FromResult(new AppendResult(NextOffset, LastArrivalMillis));
         var pending = new PendingAppend(batch);
@@ -97,6 +128,12 @@ public sealed partial class ShardLog : IShardLog
         {
             foreach (var p in group)
                 p.Completion.TrySetException(new ObjectDisposedException(nameof(ShardLog)));
+            return;
+        }
+        if (_closed)
+        {
+            foreach (var p in group)
+                p.Completion.TrySetException(new ShardClosedException(_directory));
             return;
         }
 

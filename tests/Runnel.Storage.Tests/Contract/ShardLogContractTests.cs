@@ -39,6 +39,39 @@ public abstract class ShardLogContractTests(IShardLogFactory factory)
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Closing_returns_the_end_and_refuses_later_appends_but_keeps_reads()
+    {
+        using var dir = new TempDirectory();
+        using var log = Open(dir);
+        await AppendAsync(log, "a", "b");
+        Assert.False(log.IsClosed);
+        Assert.Equal(2UL, log.Close());
+        Assert.True(log.IsClosed);
+        Assert.Equal(2UL, log.Close()); // idempotent
+        await Assert.ThrowsAsync<ShardClosedException>(async () => await AppendAsync(log, "c"));
+        Assert.Equal(["a", "b"], ReadAllText(log));
+        Assert.Equal(2UL, log.NextOffset);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Appends_racing_a_close_are_either_written_before_the_end_or_refused()
+    {
+        using var dir = new TempDirectory();
+        using var log = Open(dir);
+        var appends = Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            try { return (ulong?)(await AppendAsync(log, $"r{i}")).FirstOffset; }
+            catch (ShardClosedException) { return null; }
+        })).ToList();
+        ulong end = await Task.Run(() => { Thread.Sleep(1); return log.Close(); });
+        var results = await Task.WhenAll(appends);
+        var acknowledged = results.Where(r => r is not null).Select(r => r!.Value).ToList();
+        Assert.All(acknowledged, offset => Assert.True(offset < end, $"acknowledged offset {offset} is before the end {end}"));
+        Assert.Equal((int)end, acknowledged.Count);
+        Assert.Equal((int)end, ReadAll(log).Count);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Every_record_of_a_batch_shares_its_arrival_time_and_keeps_its_keys()
     {
         using var dir = new TempDirectory();
