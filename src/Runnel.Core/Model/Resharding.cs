@@ -1,0 +1,125 @@
+namespace Runnel.Core.Model;
+
+/// <summary>What a reshard does to a stream: open shards it closes and shards it creates (in creation order).</summary>
+public sealed record ReshardPlan(IReadOnlyList<int> Close, IReadOnlyList<ShardInfo> Create);
+
+/// <summary>
+/// The hash-range arithmetic and lineage of SplitShard, MergeShards and UpdateShardCount, as pure
+/// functions of a stream's shards. Callers check AWS's preconditions (state, limits, adjacency) first.
+/// Every plan keeps the open shards tiling 0..2^128-1 with no gap or overlap, gives new shards indexes
+/// above every existing one (so their sequence numbers sort above their parents'), and gives each new
+/// shard at most two parents, as the Kinesis lineage model allows.
+/// </summary>
+public static class Resharding
+{
+    /// <summary>
+    /// The stream after the plan: closed shards get their end offset (from <paramref name="endOffsetOf"/>,
+    /// which closes their logs) and close time, new shards are appended, the epoch advances.
+    /// </summary>
+    public static StreamInfo Apply(StreamInfo stream, ReshardPlan plan, Func<ShardInfo, ulong> endOffsetOf, DateTimeOffset now)
+    {
+        var shards = stream.Shards
+            .Select(s => plan.Close.Contains(s.Index) ? s with { EndOffset = endOffsetOf(s), ClosedAt = now } : s)
+            .Concat(plan.Create)
+            .ToList();
+        return stream with { Shards = shards, Epoch = stream.Epoch + 1 };
+    }
+
+    public static int NextIndex(IReadOnlyList<ShardInfo> shards) => shards.Count == 0 ? 0 : shards.Max(s => s.Index) + 1;
+
+    /// <summary>Splits <paramref name="parent"/> so that the second child starts at <paramref name="newStartingHashKey"/>.</summary>
+    public static ReshardPlan Split(StreamInfo stream, ShardInfo parent, UInt128 newStartingHashKey, DateTimeOffset now)
+    {
+        int next = NextIndex(stream.Shards);
+        long epoch = stream.Epoch + 1;
+        return new ReshardPlan(
+            [parent.Index],
+            [
+                new ShardInfo(next, new HashKeyRange(parent.HashKeyRange.Start, newStartingHashKey - 1), epoch, parent.Index, null, null, now, null),
+                new ShardInfo(next + 1, new HashKeyRange(newStartingHashKey, parent.HashKeyRange.End), epoch, parent.Index, null, null, now, null),
+            ]);
+    }
+
+    /// <summary>True when the two ranges touch end to start, in either order.</summary>
+    public static bool AreAdjacent(HashKeyRange a, HashKeyRange b) =>
+        (a.End != UInt128.MaxValue && a.End + 1 == b.Start) || (b.End != UInt128.MaxValue && b.End + 1 == a.Start);
+
+    /// <summary>Merges two adjacent shards; the child's parent is <paramref name="shard"/>, its adjacent parent the other.</summary>
+    public static ReshardPlan Merge(StreamInfo stream, ShardInfo shard, ShardInfo adjacent, DateTimeOffset now)
+    {
+        var range = new HashKeyRange(UInt128.Min(shard.HashKeyRange.Start, adjacent.HashKeyRange.Start), UInt128.Max(shard.HashKeyRange.End, adjacent.HashKeyRange.End));
+        return new ReshardPlan(
+            [shard.Index, adjacent.Index],
+            [new ShardInfo(NextIndex(stream.Shards), range, stream.Epoch + 1, shard.Index, adjacent.Index, null, now, null)]);
+    }
+
+    /// <summary>
+    /// UNIFORM_SCALING to <paramref name="target"/> open shards of equal width, as a sequence of splits and
+    /// merges (as AWS performs it): each open shard is first split at the target boundaries inside it, then
+    /// the pieces of each target range are merged pairwise from the left. Shards made only to be split or
+    /// merged again are created closed and empty. A target range that is already an open shard is kept.
+    /// </summary>
+    public static ReshardPlan UniformScale(StreamInfo stream, int target, DateTimeOffset now)
+    {
+        var open = stream.OpenShards.OrderBy(s => s.HashKeyRange.Start).ToList();
+        var targets = HashKeyRange.SplitEvenly(target);
+        int next = NextIndex(stream.Shards);
+        long epoch = stream.Epoch + 1;
+        var close = new List<int>();
+        var create = new List<ShardInfo>();
+
+        ShardInfo New(HashKeyRange range, int? parent, int? adjacent) => new(next++, range, epoch, parent, adjacent, null, now, null);
+
+        void Retire(ShardInfo intermediate)
+        {
+            // Created and closed in the same reshard: it never takes a record.
+            int i = create.FindIndex(s => s.Index == intermediate.Index);
+            create[i] = intermediate with { EndOffset = 0, ClosedAt = now };
+        }
+
+        var pieces = new List<ShardInfo>(); // after the splits: shards whose ranges align with target boundaries
+        foreach (var shard in open)
+        {
+            var cuts = targets.Skip(1).Select(t => t.Start).Where(b => b > shard.HashKeyRange.Start && b <= shard.HashKeyRange.End).OrderBy(b => b).ToList();
+            if (cuts.Count == 0)
+            {
+                pieces.Add(shard);
+                continue;
+            }
+            close.Add(shard.Index);
+            var remainder = shard;
+            foreach (var cut in cuts)
+            {
+                var left = New(new HashKeyRange(remainder.HashKeyRange.Start, cut - 1), remainder.Index, null);
+                var right = New(new HashKeyRange(cut, remainder.HashKeyRange.End), remainder.Index, null);
+                create.Add(left);
+                create.Add(right);
+                if (remainder.Index != shard.Index)
+                    Retire(remainder);
+                pieces.Add(left);
+                remainder = right;
+            }
+            pieces.Add(remainder);
+        }
+
+        foreach (var range in targets)
+        {
+            var parts = pieces.Where(p => p.HashKeyRange.Start >= range.Start && p.HashKeyRange.End <= range.End).OrderBy(p => p.HashKeyRange.Start).ToList();
+            var merged = parts[0];
+            for (int i = 1; i < parts.Count; i++)
+            {
+                var child = New(new HashKeyRange(merged.HashKeyRange.Start, parts[i].HashKeyRange.End), merged.Index, parts[i].Index);
+                create.Add(child);
+                foreach (var parent in new[] { merged, parts[i] })
+                {
+                    if (create.Any(s => s.Index == parent.Index))
+                        Retire(parent);
+                    else
+                        close.Add(parent.Index);
+                }
+                merged = child;
+            }
+        }
+        return new ReshardPlan(close.Distinct().ToList(), create);
+    }
+}
