@@ -230,6 +230,47 @@ public class LifecycleTests
         }
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task A_restart_in_the_middle_of_a_reshard_leaves_a_consistent_stream()
+    {
+        var clock = new ManualClock();
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-reshard-restart-" + Guid.NewGuid().ToString("N"));
+        var options = new RunnelOptions { UpdateStreamDelay = TimeSpan.FromSeconds(30) };
+        try
+        {
+            await using (var first = await StartAsync(dir, clock, options))
+            {
+                await first.OkAsync("CreateStream", """{"StreamName":"moving","ShardCount":2}""");
+                for (int i = 0; i < 10; i++)
+                    await first.OkAsync("PutRecord", $$"""{"StreamName":"moving","PartitionKey":"k{{i}}","Data":""}""");
+                await first.OkAsync("UpdateShardCount", """{"StreamName":"moving","TargetShardCount":4,"ScalingType":"UNIFORM_SCALING"}""");
+                Assert.Equal("UPDATING", (await first.OkAsync("DescribeStreamSummary", """{"StreamName":"moving"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+                await first.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"during","Data":""}""");
+            }
+            await using var second = await StartAsync(dir, clock, options);
+            var description = (await second.OkAsync("DescribeStream", """{"StreamName":"moving"}""")).GetProperty("StreamDescription");
+            Assert.Equal("UPDATING", description.GetProperty("StreamStatus").GetString());
+            var shards = description.GetProperty("Shards").EnumerateArray().ToList();
+            Assert.Equal(4, shards.Count(s => !s.GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _)));
+            Assert.Equal(2, shards.Count(s => s.GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _)));
+            await second.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"after","Data":""}""");
+            int total = 0;
+            foreach (var shard in shards)
+            {
+                string id = shard.GetProperty("ShardId").GetString()!;
+                string it = (await second.OkAsync("GetShardIterator", $$"""{"StreamName":"moving","ShardId":"{{id}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+                total += (await second.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""")).GetProperty("Records").GetArrayLength();
+            }
+            Assert.Equal(12, total);
+            clock.Advance(TimeSpan.FromSeconds(31));
+            Assert.Equal("ACTIVE", (await second.OkAsync("DescribeStreamSummary", """{"StreamName":"moving"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     private static async Task<StartedServer> StartAsync(string dir, TimeProvider? clock = null, RunnelOptions? options = null)
     {
         var server = RunnelServer.Create((options ?? new RunnelOptions()) with { Port = 0, DataDir = dir }, _ => { }, clock);

@@ -60,6 +60,13 @@ public sealed record StreamInfo(
 {
     public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
 
+    /// <summary>
+    /// The shards AWS lists: open ones, and closed ones that may still hold unexpired records (closed
+    /// less than the retention period ago). Older closed shards disappear from listings.
+    /// </summary>
+    public IEnumerable<ShardInfo> ListedShards(DateTimeOffset now) =>
+        Shards.Where(s => s.ClosedAt is not { } closed || closed > now - TimeSpan.FromHours(RetentionHours));
+
     public ShardInfo? FindShard(int index)
     {
         foreach (var s in Shards)

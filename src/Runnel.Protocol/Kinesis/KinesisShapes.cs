@@ -131,4 +131,26 @@ public static class KinesisShapes
         List("ShardLevelMetrics", Enum("member", true, MetricNames), true, 1, 7),
         StreamName(),
         StreamArn());
+
+    public static readonly Shape SplitShard = new(
+        Str("NewStartingHashKey", true, pattern: @"0|([1-9]\d{0,38})"),
+        StreamName(),
+        ShardId("ShardToSplit", required: true),
+        StreamArn());
+
+    public static readonly Shape MergeShards = new(
+        ShardId("ShardToMerge", required: true),
+        ShardId("AdjacentShardToMerge", required: true),
+        StreamName(),
+        StreamArn());
+
+    public static readonly Shape UpdateShardCount = new(
+        Enum("ScalingType", true, "UNIFORM_SCALING"),
+        StreamName(),
+        Int("TargetShardCount", required: true, min: 1, max: 100000),
+        StreamArn());
+
+    public static readonly Shape UpdateStreamMode = new(
+        Str("StreamARN", true, 1, 2048, ArnPattern),
+        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true));
 }

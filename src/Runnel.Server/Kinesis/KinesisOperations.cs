@@ -34,6 +34,10 @@ public sealed class KinesisOperations
         Add("PutRecords", KinesisShapes.PutRecords, RecordOperations.PutRecords);
         Add("GetShardIterator", KinesisShapes.GetShardIterator, RecordOperations.GetShardIterator);
         Add("GetRecords", KinesisShapes.GetRecords, RecordOperations.GetRecords);
+        Add("SplitShard", KinesisShapes.SplitShard, ReshardOperations.SplitShard);
+        Add("MergeShards", KinesisShapes.MergeShards, ReshardOperations.MergeShards);
+        Add("UpdateShardCount", KinesisShapes.UpdateShardCount, ReshardOperations.UpdateShardCount);
+        Add("UpdateStreamMode", KinesisShapes.UpdateStreamMode, ReshardOperations.UpdateStreamMode);
     }
 
     public bool Has(string name) => _operations.ContainsKey(name);

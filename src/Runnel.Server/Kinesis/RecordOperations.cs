@@ -22,6 +22,9 @@ internal static class RecordOperations
     /// <summary>A PutRecords request carries at most 5 MiB of data and partition keys.</summary>
     private const long MaxPutRecordsBytes = 5L * 1024 * 1024;
 
+    /// <summary>How many times a write is routed again after a reshard closed its shard under it.</summary>
+    private const int MaxRoutingAttempts = 20;
+
     public static async ValueTask PutRecord(KinesisRequest r)
     {
         var stream = WritableStream(r);
@@ -33,7 +36,22 @@ internal static class RecordOperations
 
         using var batch = new RecordBatch();
         AddRecord(batch, partitionKey, explicitHashKey, r.Member("Data")!.Value);
-        var result = await r.Streams.Log(stream, shard).AppendAsync(batch);
+        AppendResult result;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                result = await r.Streams.Log(stream, shard).AppendAsync(batch);
+                break;
+            }
+            catch (ShardClosedException) when (attempt < MaxRoutingAttempts)
+            {
+                // A reshard closed the shard between routing and writing: route again on the new shape.
+                await Task.Delay(attempt);
+                stream = WritableStream(r);
+                shard = Route(stream, partitionKey, explicitHashKey);
+            }
+        }
 
         var w = r.Response;
         w.StartObject();
@@ -43,64 +61,98 @@ internal static class RecordOperations
         w.EndObject();
     }
 
+    /// <summary>Where one PutRecords entry ended up.</summary>
+    private struct PutOutcome
+    {
+        public ShardInfo? Shard;
+        public ulong Offset;
+    }
+
     public static async ValueTask PutRecords(KinesisRequest r)
     {
         var stream = WritableStream(r);
-        var entries = r.Member("Records")!.Value;
-        int count = entries.GetArrayLength();
+        var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
         long requestBytes = 0;
-        foreach (var entry in entries.EnumerateArray())
+        foreach (var entry in entries)
             requestBytes += Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(entry.GetProperty("Data").GetString()!)
                 + System.Text.Encoding.UTF8.GetByteCount(entry.GetProperty("PartitionKey").GetString()!);
         if (requestBytes > MaxPutRecordsBytes)
             throw KinesisErrors.InvalidArgument("Records size exceeds 5 MB limit");
-        var targets = new ShardInfo[count];
-        var indexInBatch = new int[count];
-        var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch)>();
+
+        var outcomes = new PutOutcome[entries.Length];
+        var pending = Enumerable.Range(0, entries.Length).ToList();
+        for (int attempt = 1; pending.Count > 0; attempt++)
+        {
+            if (attempt > 1)
+            {
+                if (attempt > MaxRoutingAttempts)
+                    throw KinesisErrors.InternalFailure();
+                await Task.Delay(attempt - 1);
+                stream = WritableStream(r);
+            }
+            pending = await AppendRoutedAsync(r, stream, entries, pending, outcomes);
+        }
+
+        var w = r.Response;
+        w.StartObject();
+        w.Number("FailedRecordCount", 0);
+        w.StartArray("Records");
+        foreach (var outcome in outcomes)
+        {
+            w.StartObject();
+            w.String("SequenceNumber", outcome.Shard!.SequenceOf(outcome.Offset).ToString());
+            w.String("ShardId", outcome.Shard.ShardId);
+            w.EndObject();
+        }
+        w.EndArray();
+        w.String("EncryptionType", "NONE");
+        w.EndObject();
+    }
+
+    /// <summary>
+    /// Routes the <paramref name="pending"/> entries to their shards, appends one batch per shard (all
+    /// shards at once), and records where each landed. Returns the entries whose shard was closed by a
+    /// reshard meanwhile, to be routed again.
+    /// </summary>
+    private static async Task<List<int>> AppendRoutedAsync(KinesisRequest r, StreamInfo stream, JsonElement[] entries, List<int> pending, PutOutcome[] outcomes)
+    {
+        var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch, List<int> Entries)>();
+        var retry = new List<int>();
         try
         {
-            int i = 0;
-            foreach (var entry in entries.EnumerateArray())
+            foreach (int i in pending)
             {
+                var entry = entries[i];
                 string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
                 string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
                 var shard = Route(stream, partitionKey, explicitHashKey);
                 if (!batches.TryGetValue(shard.Index, out var target))
-                    batches[shard.Index] = target = (shard, new RecordBatch(8192));
-                targets[i] = shard;
-                indexInBatch[i] = target.Batch.Count;
+                    batches[shard.Index] = target = (shard, new RecordBatch(8192), []);
+                target.Entries.Add(i);
                 AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
-                i++;
             }
-
-            var appends = new Dictionary<int, ValueTask<AppendResult>>(batches.Count);
-            foreach (var (index, target) in batches)
-                appends[index] = r.Streams.Log(stream, target.Shard).AppendAsync(target.Batch);
-            var results = new Dictionary<int, AppendResult>(batches.Count);
-            foreach (var (index, append) in appends)
-                results[index] = await append;
-
-            var w = r.Response;
-            w.StartObject();
-            w.Number("FailedRecordCount", 0);
-            w.StartArray("Records");
-            for (i = 0; i < count; i++)
+            var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: r.Streams.Log(stream, b.Shard).AppendAsync(b.Batch))).ToList();
+            foreach (var (shard, batchEntries, append) in appends)
             {
-                var shard = targets[i];
-                w.StartObject();
-                w.String("SequenceNumber", shard.SequenceOf(results[shard.Index].FirstOffset + (ulong)indexInBatch[i]).ToString());
-                w.String("ShardId", shard.ShardId);
-                w.EndObject();
+                try
+                {
+                    var result = await append;
+                    for (int k = 0; k < batchEntries.Count; k++)
+                        outcomes[batchEntries[k]] = new PutOutcome { Shard = shard, Offset = result.FirstOffset + (ulong)k };
+                }
+                catch (ShardClosedException)
+                {
+                    retry.AddRange(batchEntries);
+                }
             }
-            w.EndArray();
-            w.String("EncryptionType", "NONE");
-            w.EndObject();
         }
         finally
         {
             foreach (var target in batches.Values)
                 target.Batch.Dispose();
         }
+        retry.Sort(); // keep request order within a shard on the next attempt
+        return retry;
     }
 
     /// <summary>The stream to write to: ACTIVE or UPDATING; while CREATING or DELETING AWS says it is not found.</summary>
@@ -216,7 +268,7 @@ internal static class RecordOperations
     }
 
     /// <summary>AWS's reading of a shard id: the digits after the first '-', 0..2^31-1.</summary>
-    private static bool TryNormalizeShardId(string text, out int index)
+    public static bool TryNormalizeShardId(string text, out int index)
     {
         index = -1;
         int dash = text.IndexOf('-', StringComparison.Ordinal);

@@ -60,7 +60,7 @@ internal static class ShardListing
         }
 
         int max = (int)Math.Min(r.Integer("MaxResults") ?? DefaultMaxResults, DefaultMaxResults);
-        var candidates = (stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? [] : stream.Shards)
+        var candidates = (stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? [] : stream.ListedShards(now))
             .Where(s => s.Index > page.LastShardIndex && Matches(s, stream, page, now))
             .OrderBy(s => s.Index)
             .ToList();

@@ -53,7 +53,7 @@ internal static class StreamOperations
         int after = -1;
         if (r.String("ExclusiveStartShardId") is { } start)
             after = ShardId.TryParse(start, out int index) ? index : int.MaxValue;
-        var visible = stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? [] : stream.Shards;
+        var visible = stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? [] : stream.ListedShards(r.Streams.Now);
         var page = visible.Where(s => s.Index > after).OrderBy(s => s.Index).ToList();
 
         var w = r.Response;
@@ -203,6 +203,8 @@ internal static class StreamOperations
         w.EndObject();
         return ValueTask.CompletedTask;
     }
+
+    public static KinesisException ShardLimitExceeded(KinesisRequest r, int open, int additional) => r.Streams.ShardLimitExceeded(open, additional);
 
     /// <summary>Control-plane changes need an ACTIVE stream, as on AWS.</summary>
     public static void RequireActive(KinesisRequest r, StreamInfo stream)

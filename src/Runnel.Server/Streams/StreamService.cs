@@ -23,6 +23,7 @@ public sealed partial class StreamService : IDisposable
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
     private readonly Lock _changes = new();
+    private readonly ConcurrentDictionary<long, List<DateTimeOffset>> _scalings = new();
     private readonly Timer _transitions;
     private readonly Action<string> _warn;
 
@@ -65,6 +66,32 @@ public sealed partial class StreamService : IDisposable
 
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 
+    /// <summary>AWS's message for a request that would take the account past its open-shard limit.</summary>
+    public KinesisException ShardLimitExceeded(int open, int additional) =>
+        KinesisErrors.LimitExceeded(
+            $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
+            $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
+            $"Number of additional shards that would have resulted from this request: {additional}. " +
+            "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
+
+    /// <summary>
+    /// Counts one UpdateShardCount against the stream's allowance of <paramref name="perDay"/> in any 24
+    /// hours; false when it is used up. Kept in memory: a restart forgets earlier scalings.
+    /// </summary>
+    public bool TryRecordScaling(StreamInfo stream, int perDay)
+    {
+        var now = Now;
+        var history = _scalings.GetOrAdd(stream.Id, _ => []);
+        lock (history)
+        {
+            history.RemoveAll(t => now - t >= TimeSpan.FromDays(1));
+            if (history.Count >= perDay)
+                return false;
+            history.Add(now);
+            return true;
+        }
+    }
+
     public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags)
     {
         lock (_changes)
@@ -73,11 +100,7 @@ public sealed partial class StreamService : IDisposable
                 throw KinesisErrors.StreamExists(name, AccountId);
             int open = OpenShardCount;
             if (open + shardCount > _options.ShardLimit)
-                throw KinesisErrors.LimitExceeded(
-                    $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
-                    $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
-                    $"Number of additional shards that would have resulted from this request: {shardCount}. " +
-                    "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
+                throw ShardLimitExceeded(open, shardCount);
             var now = Now;
             var ranges = HashKeyRange.SplitEvenly(shardCount);
             var shards = new ShardInfo[shardCount];
@@ -129,6 +152,27 @@ public sealed partial class StreamService : IDisposable
             var updated = change(Get(name));
             Save(updated);
             return updated;
+        }
+    }
+
+    /// <summary>
+    /// Reshards a stream atomically: <paramref name="plan"/> sees the current stream (and throws AWS's error
+    /// when a precondition fails); the logs of the shards it closes are closed first, so that every
+    /// acknowledged record lies below the end offset recorded for its shard; then the new lineage is stored
+    /// in one transaction and the stream is UPDATING for the configured delay. A crash before the store
+    /// leaves the stream as it was; after it, as it will be.
+    /// </summary>
+    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
+    {
+        lock (_changes)
+        {
+            var stream = Get(name);
+            var reshard = plan(stream);
+            var now = Now;
+            var after = Resharding.Apply(stream, reshard, shard => Log(stream, shard).Close(), now);
+            after = BeginUpdate(after);
+            Save(after);
+            return after;
         }
     }
 

@@ -1,0 +1,133 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Hashing;
+using Runnel.Core.Model;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>SplitShard, MergeShards, UpdateShardCount and UpdateStreamMode, with AWS's checks in AWS's order.</summary>
+internal static class ReshardOperations
+{
+    public const int MaxShardsPerStream = 10000;
+    public const int MaxScalingsPerDay = 10;
+
+    public static ValueTask SplitShard(KinesisRequest r)
+    {
+        string name = r.StreamName();
+        string account = r.Streams.AccountId;
+        string requested = r.String("ShardToSplit")!;
+        int index = ResolveShard(requested, name, account);
+        string hashKeyText = r.String("NewStartingHashKey")!;
+        r.Streams.Reshard(name, stream =>
+        {
+            RequireReshardable(r, stream);
+            var shard = FindShard(stream, index, name, account);
+            RequireOpen(shard, name, account);
+            RequireShardCapacity(r, 1);
+            var range = shard.HashKeyRange;
+            if (!HashKey.TryParseDecimal(hashKeyText, out var hashKey) || hashKey <= range.Start + 1 || hashKey >= range.End)
+                throw KinesisErrors.InvalidArgument(
+                    $"NewStartingHashKey {hashKeyText} used in SplitShard() on shard {shard.ShardId} in stream {name} under account {account} " +
+                    $"is not both greater than one plus the shard's StartingHashKey {range.StartingHashKey} and less than the shard's EndingHashKey {range.EndingHashKey}.");
+            return Resharding.Split(stream, shard, hashKey, r.Streams.Now);
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask MergeShards(KinesisRequest r)
+    {
+        string name = r.StreamName();
+        string account = r.Streams.AccountId;
+        int first = ResolveShard(r.String("ShardToMerge")!, name, account);
+        int second = ResolveShard(r.String("AdjacentShardToMerge")!, name, account);
+        r.Streams.Reshard(name, stream =>
+        {
+            RequireReshardable(r, stream);
+            var shard = FindShard(stream, first, name, account);
+            var adjacent = FindShard(stream, second, name, account);
+            RequireOpen(shard, name, account);
+            RequireOpen(adjacent, name, account);
+            if (first == second || !Resharding.AreAdjacent(shard.HashKeyRange, adjacent.HashKeyRange))
+                throw KinesisErrors.InvalidArgument(
+                    $"Shards {shard.ShardId} and {adjacent.ShardId} in stream {name} under account {account} are not an adjacent pair of shards eligible for merging");
+            return Resharding.Merge(stream, shard, adjacent, r.Streams.Now);
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask UpdateShardCount(KinesisRequest r)
+    {
+        string name = r.StreamName();
+        int target = (int)r.Integer("TargetShardCount")!.Value;
+        int current = 0;
+        var stream = r.Streams.Reshard(name, stream =>
+        {
+            RequireReshardable(r, stream);
+            current = stream.OpenShards.Count();
+            string counts = $"Current open shard count: {current}, Target shard count: {target}";
+            int limit = Math.Min(MaxShardsPerStream, r.Streams.Options.ShardLimit);
+            if (target > limit || target - current > r.Streams.Options.ShardLimit - r.Streams.OpenShardCount)
+                throw KinesisErrors.LimitExceeded($"Target shard count or number of open shards cannot be greater than {limit}. {counts}");
+            if (target > 2 * current)
+                throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale up over double your current open shard count. {counts}");
+            if (2 * target < current)
+                throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale down below half your current open shard count. {counts}");
+            if (!r.Streams.TryRecordScaling(stream, MaxScalingsPerDay))
+                throw KinesisErrors.LimitExceeded(
+                    $"Stream {name} under account {r.Streams.AccountId} has already been scaled {MaxScalingsPerDay} times in the last 24 hours. {counts}");
+            return Resharding.UniformScale(stream, target, r.Streams.Now);
+        });
+        var w = r.Response;
+        w.StartObject();
+        w.String("StreamName", stream.Name);
+        w.Number("CurrentShardCount", current);
+        w.Number("TargetShardCount", target);
+        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
+        w.EndObject();
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask UpdateStreamMode(KinesisRequest r)
+    {
+        string name = r.StreamName();
+        var mode = r.Member("StreamModeDetails")!.Value.GetProperty("StreamMode").GetString() == "ON_DEMAND" ? StreamMode.OnDemand : StreamMode.Provisioned;
+        r.Streams.Update(name, stream =>
+        {
+            StreamOperations.RequireActive(r, stream);
+            return stream.Mode == mode ? stream : r.Streams.BeginUpdate(stream with { Mode = mode });
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>AWS's reading of a shard id (digits after the first '-'); a malformed one is "not found".</summary>
+    private static int ResolveShard(string text, string stream, string account) =>
+        RecordOperations.TryNormalizeShardId(text, out int index)
+            ? index
+            : throw KinesisErrors.ResourceNotFound($"Could not find shard {text} in stream {stream} under account {account}.");
+
+    private static ShardInfo FindShard(StreamInfo stream, int index, string name, string account) =>
+        stream.FindShard(index) ?? throw KinesisErrors.ResourceNotFound($"Could not find shard {ShardId.Format(index)} in stream {name} under account {account}.");
+
+    private static void RequireReshardable(KinesisRequest r, StreamInfo stream)
+    {
+        StreamOperations.RequireActive(r, stream);
+        if (stream.Mode == StreamMode.OnDemand)
+            throw KinesisErrors.Validation($"Request is invalid. Stream {stream.Name} under account {r.Streams.AccountId} is in On-Demand mode.");
+    }
+
+    private static void RequireOpen(ShardInfo shard, string name, string account)
+    {
+        if (!shard.IsOpen)
+            throw KinesisErrors.InvalidArgument(
+                $"Shard {shard.ShardId} in stream {name} under account {account} has already been merged or split, and thus is not eligible for merging or splitting.");
+    }
+
+    private static void RequireShardCapacity(KinesisRequest r, int additional)
+    {
+        int open = r.Streams.OpenShardCount;
+        if (open + additional > r.Streams.Options.ShardLimit)
+            throw StreamOperations.ShardLimitExceeded(r, open, additional);
+    }
+}
