@@ -35,6 +35,9 @@ public sealed record RunnelOptions
     /// <summary>Largest request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>Per-shard throughput limits (AWS's by default) and whether control-plane rate limits apply.</summary>
+    public Runnel.Core.Throughput.ThroughputLimits Limits { get; init; } = new();
+
     /// <summary>Settings of the embedded log.</summary>
     public LogOptions Log { get; init; } = new();
 }

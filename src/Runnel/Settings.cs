@@ -29,6 +29,11 @@ public static class Settings
         ("--fsync-interval", "MS", "flush period for --fsync interval, in ms (default 200)"),
         ("--segment-bytes", "BYTES", "size at which a shard's segment file is sealed (default 67108864)"),
         ("--max-request-bytes", "BYTES", "largest request body accepted (default 16777216)"),
+        ("--limits", "on|off", "AWS's throughput and control-plane rate limits (default on, as on AWS)"),
+        ("--shard-write-bytes", "N", "bytes per second a shard accepts (default 1048576)"),
+        ("--shard-write-records", "N", "records per second a shard accepts (default 1000)"),
+        ("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)"),
+        ("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)"),
         ("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
     ];
 
@@ -77,8 +82,27 @@ public static class Settings
         var fsync = Get("fsync") is { } policy
             ? Enum.TryParse<FsyncPolicy>(policy, ignoreCase: true, out var p) ? p : throw new ArgumentException($"--fsync must be always, interval or never, not '{policy}'.")
             : defaults.Log.Fsync;
+        var limitsDefaults = new Runnel.Core.Throughput.ThroughputLimits();
+        bool limitsOn = Get("limits") switch
+        {
+            null => true,
+            var v when v.Equals("on", StringComparison.OrdinalIgnoreCase) || v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+            var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+            var v => throw new ArgumentException($"--limits must be on or off, not '{v}'."),
+        };
+        double Rate(string name, double fallback) => Get(name) is { } v
+            ? Parse<double>(name, v) is var d && d > 0 ? d : throw new ArgumentException($"--{name} must be a positive number, not '{v}'.")
+            : fallback;
         var options = new RunnelOptions
         {
+            Limits = new Runnel.Core.Throughput.ThroughputLimits
+            {
+                Enabled = limitsOn,
+                WriteBytesPerSecond = Rate("shard-write-bytes", limitsDefaults.WriteBytesPerSecond),
+                WriteRecordsPerSecond = Rate("shard-write-records", limitsDefaults.WriteRecordsPerSecond),
+                ReadBytesPerSecond = Rate("shard-read-bytes", limitsDefaults.ReadBytesPerSecond),
+                ReadsPerSecond = Rate("shard-reads", limitsDefaults.ReadsPerSecond),
+            },
             Host = Get("host") ?? defaults.Host,
             Port = Int("port", defaults.Port),
             DataDir = Get("data-dir") ?? defaults.DataDir,

@@ -17,7 +17,8 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = DataDir }, logging: _ => { });
+        // API-semantics tests call faster than AWS's per-shard limits allow; LimitTests covers the limits.
+        Server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = DataDir, Limits = Runnel.Core.Throughput.ThroughputLimits.Off }, logging: _ => { });
         await Server.StartAsync();
         Http.BaseAddress = Server.Url;
     }

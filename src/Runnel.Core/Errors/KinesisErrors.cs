@@ -19,6 +19,15 @@ public static class KinesisErrors
 
     public static KinesisException ResourceNotFound(string message) => new("ResourceNotFoundException", message);
 
+    public static string ShardRateExceeded(string shardId, string streamName, string accountId) =>
+        $"Rate exceeded for shard {shardId} in stream {streamName} under account {accountId}.";
+
+    /// <summary>AWS's text for reads and control-plane calls over their rate (captured from AWS).</summary>
+    public static string StreamRateExceeded(string streamName, string accountId) =>
+        $"Rate exceeded for stream {streamName} under account {accountId}.";
+
+    public static KinesisException ProvisionedThroughputExceeded(string message) => new("ProvisionedThroughputExceededException", message);
+
     public static KinesisException InvalidArgument(string message) => new("InvalidArgumentException", message);
 
     public static KinesisException LimitExceeded(string message) => new("LimitExceededException", message);

@@ -20,6 +20,8 @@ namespace Runnel.Server.Kinesis;
 /// </summary>
 public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, ILogger<KinesisEndpoint> log)
 {
+    private readonly ControlPlaneLimits rateLimits = new(streams);
+
     public const string TargetPrefix = "Kinesis_20131202";
     private const string JsonMediaType = JsonWireWriter.MediaType;
     private const string CborMediaType = CborWireWriter.MediaType;
@@ -109,6 +111,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             var op = operations.Get(operation);
             RequestValidator.Validate(document.RootElement, op.Shape);
             var call = new KinesisRequest(document.RootElement, response, streams);
+            rateLimits.Check(op, call);
             await op.Handler(call);
             http.StatusCode = 200;
             http.ContentType = response.ContentType;

@@ -4,7 +4,11 @@ using Runnel.Protocol.Validation;
 namespace Runnel.Server.Kinesis;
 
 /// <summary>One operation: its request shape and its handler.</summary>
-public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler);
+/// <summary>
+/// One operation: its request shape, its handler, and its account-wide rate limit in calls per second
+/// (AWS's quota; null for the data plane, which is limited per shard).
+/// </summary>
+public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler, double? AccountRate);
 
 /// <summary>The table of Kinesis operations this server answers. Thread-safe: immutable after construction.</summary>
 public sealed class KinesisOperations
@@ -45,5 +49,15 @@ public sealed class KinesisOperations
     public Operation Get(string name) => _operations[name];
 
     private void Add(string name, Shape shape, Func<KinesisRequest, ValueTask> handler) =>
-        _operations[name] = new Operation(name, shape, handler);
+        _operations[name] = new Operation(name, shape, handler, AccountRates.GetValueOrDefault(name));
+
+    /// <summary>AWS's control-plane quotas, calls per second per account.</summary>
+    private static readonly Dictionary<string, double?> AccountRates = new(StringComparer.Ordinal)
+    {
+        ["CreateStream"] = 5, ["DeleteStream"] = 5, ["DescribeStream"] = 10, ["DescribeStreamSummary"] = 20,
+        ["ListStreams"] = 5, ["ListShards"] = 1000, ["IncreaseStreamRetentionPeriod"] = 5, ["DecreaseStreamRetentionPeriod"] = 5,
+        ["AddTagsToStream"] = 5, ["RemoveTagsFromStream"] = 5, ["ListTagsForStream"] = 5, ["TagResource"] = 5,
+        ["UntagResource"] = 5, ["ListTagsForResource"] = 5, ["DescribeLimits"] = 1, ["EnableEnhancedMonitoring"] = 5,
+        ["DisableEnhancedMonitoring"] = 5, ["SplitShard"] = 5, ["MergeShards"] = 5, ["UpdateShardCount"] = 5, ["UpdateStreamMode"] = 5,
+    };
 }

@@ -34,6 +34,10 @@ internal static class RecordOperations
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
+        long bytes = Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(r.String("Data")!) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
+        if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
+            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId));
+
         using var batch = new RecordBatch();
         AddRecord(batch, partitionKey, explicitHashKey, r.Member("Data")!.Value);
         AppendResult result;
@@ -66,6 +70,7 @@ internal static class RecordOperations
     {
         public ShardInfo? Shard;
         public ulong Offset;
+        public string? ThrottledMessage;
     }
 
     public static async ValueTask PutRecords(KinesisRequest r)
@@ -95,13 +100,21 @@ internal static class RecordOperations
 
         var w = r.Response;
         w.StartObject();
-        w.Number("FailedRecordCount", 0);
+        w.Number("FailedRecordCount", outcomes.Count(o => o.ThrottledMessage is not null));
         w.StartArray("Records");
         foreach (var outcome in outcomes)
         {
             w.StartObject();
-            w.String("SequenceNumber", outcome.Shard!.SequenceOf(outcome.Offset).ToString());
-            w.String("ShardId", outcome.Shard.ShardId);
+            if (outcome.ThrottledMessage is { } message)
+            {
+                w.String("ErrorCode", "ProvisionedThroughputExceededException");
+                w.String("ErrorMessage", message);
+            }
+            else
+            {
+                w.String("SequenceNumber", outcome.Shard!.SequenceOf(outcome.Offset).ToString());
+                w.String("ShardId", outcome.Shard.ShardId);
+            }
             w.EndObject();
         }
         w.EndArray();
@@ -126,10 +139,18 @@ internal static class RecordOperations
                 string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
                 string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
                 var shard = Route(stream, partitionKey, explicitHashKey);
+                var data = entry.GetProperty("Data");
+                long bytes = Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(data.GetString()!) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
+                if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
+                {
+                    // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
+                    outcomes[i] = new PutOutcome { ThrottledMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
+                    continue;
+                }
                 if (!batches.TryGetValue(shard.Index, out var target))
                     batches[shard.Index] = target = (shard, new RecordBatch(8192), []);
                 target.Entries.Add(i);
-                AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
+                AddRecord(target.Batch, partitionKey, explicitHashKey, data);
             }
             var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: r.Streams.Log(stream, b.Shard).AppendAsync(b.Batch))).ToList();
             foreach (var (shard, batchEntries, append) in appends)
@@ -223,6 +244,8 @@ internal static class RecordOperations
         if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
             throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {name} under account {account} does not exist");
 
+        if (!r.Streams.Throughput(stream, shard).TryGetIterator(r.Streams.NowMillis))
+            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
         string type = r.String("ShardIteratorType")!;
         string? startingSequence = r.String("StartingSequenceNumber");
         const string eitherOr = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber.";
@@ -300,6 +323,9 @@ internal static class RecordOperations
         if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
 
+        var throughput = r.Streams.Throughput(stream, shard);
+        if (!throughput.TryRead(r.Streams.NowMillis))
+            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(stream.Name, account));
         int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
         var log = r.Streams.Log(stream, shard);
         ulong end = shard.EndOffset ?? ulong.MaxValue;
@@ -327,6 +353,7 @@ internal static class RecordOperations
             }
         }
         w.EndArray();
+        throughput.Delivered(result?.Count ?? 0, result?.PayloadBytes ?? 0, r.Streams.NowMillis);
         ulong next = Math.Min(result?.NextOffset ?? from, end);
         if (next < end)
             w.String("NextShardIterator", r.Streams.Iterators.Encode(position with { Offset = next, IssuedAtMillis = now.ToUnixTimeMilliseconds() }));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Runnel.Core.Errors;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
+using Runnel.Core.Throughput;
 using Runnel.Storage;
 using Runnel.Storage.Log;
 using Runnel.Storage.Metadata;
@@ -24,6 +25,7 @@ public sealed partial class StreamService : IDisposable
     private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
     private readonly Lock _changes = new();
     private readonly ConcurrentDictionary<long, List<DateTimeOffset>> _scalings = new();
+    private readonly ConcurrentDictionary<(long Stream, int Shard), ShardThroughput> _throughput = new();
     private readonly Timer _transitions;
     private readonly Action<string> _warn;
 
@@ -63,6 +65,12 @@ public sealed partial class StreamService : IDisposable
     public StreamInfo? Find(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
 
     public IShardLog Log(StreamInfo stream, ShardInfo shard) => _logs.Open(stream.Id, shard.Index);
+
+    /// <summary>The throughput limits and counters of one shard (kept in memory; they start afresh at a restart).</summary>
+    public ShardThroughput Throughput(StreamInfo stream, ShardInfo shard) =>
+        _throughput.GetOrAdd((stream.Id, shard.Index), _ => new ShardThroughput(_options.Limits, Now.ToUnixTimeMilliseconds()));
+
+    public long NowMillis => Now.ToUnixTimeMilliseconds();
 
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 

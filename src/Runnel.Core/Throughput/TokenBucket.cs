@@ -1,0 +1,96 @@
+namespace Runnel.Core.Throughput;
+
+/// <summary>
+/// A token bucket: <see cref="Rate"/> tokens a second flow in, up to <see cref="Capacity"/>. Thread-safe
+/// (a lock per bucket; the buckets of different shards never contend). Time is passed in by the caller,
+/// in Unix milliseconds, so tests control it.
+/// </summary>
+public sealed class TokenBucket
+{
+    private readonly Lock _lock = new();
+    private double _tokens;
+    private long _lastMillis;
+
+    public TokenBucket(double rate, double capacity, long nowMillis)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
+        Rate = rate;
+        Capacity = capacity;
+        _tokens = capacity;
+        _lastMillis = nowMillis;
+    }
+
+    public double Rate { get; }
+
+    public double Capacity { get; }
+
+    public double Available(long nowMillis)
+    {
+        lock (_lock)
+        {
+            Refill(nowMillis);
+            return _tokens;
+        }
+    }
+
+    /// <summary>Takes <paramref name="amount"/> tokens if that many are there; otherwise takes none.</summary>
+    public bool TryTake(double amount, long nowMillis)
+    {
+        lock (_lock)
+        {
+            Refill(nowMillis);
+            if (_tokens < amount)
+                return false;
+            _tokens -= amount;
+            return true;
+        }
+    }
+
+    /// <summary>True when the bucket is not in debt (see <see cref="Charge"/>).</summary>
+    public bool HasCredit(long nowMillis)
+    {
+        lock (_lock)
+        {
+            Refill(nowMillis);
+            return _tokens > 0;
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="amount"/> tokens even if the bucket goes into debt: used where the cost is
+    /// known only after the work (the bytes a GetRecords returned), so that a large read holds back the
+    /// reads after it until the debt is repaid.
+    /// </summary>
+    public void Charge(double amount, long nowMillis)
+    {
+        lock (_lock)
+        {
+            Refill(nowMillis);
+            _tokens -= amount;
+        }
+    }
+
+    /// <summary>Takes from two buckets at once, or from neither (a record costs a record and its bytes).</summary>
+    public static bool TryTakeBoth(TokenBucket first, double firstAmount, TokenBucket second, double secondAmount, long nowMillis)
+    {
+        lock (first._lock)
+        lock (second._lock)
+        {
+            first.Refill(nowMillis);
+            second.Refill(nowMillis);
+            if (first._tokens < firstAmount || second._tokens < secondAmount)
+                return false;
+            first._tokens -= firstAmount;
+            second._tokens -= secondAmount;
+            return true;
+        }
+    }
+
+    private void Refill(long nowMillis)
+    {
+        if (nowMillis <= _lastMillis)
+            return;
+        _tokens = Math.Min(Capacity, _tokens + (nowMillis - _lastMillis) * Rate / 1000.0);
+        _lastMillis = nowMillis;
+    }
+}

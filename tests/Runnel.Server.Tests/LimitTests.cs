@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json;
+using Runnel.Server;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>AWS's throughput limits, on by default, against a server whose clock the test moves.</summary>
+public sealed class LimitTests : IAsyncLifetime
+{
+    private readonly ManualClock _clock = new();
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-limits-" + Guid.NewGuid().ToString("N"));
+    private readonly ServerFixture _requests = new();
+    private RunnelServer _server = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir }, _ => { }, _clock);
+        await _server.StartAsync();
+        _http = new HttpClient { BaseAddress = _server.Url };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _requests.Http.Dispose();
+        await _server.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body)
+    {
+        using var response = await _http.SendAsync(_requests.Request(operation, body));
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private async Task<JsonElement> OkAsync(string operation, string body)
+    {
+        var (status, json) = await CallAsync(operation, body);
+        Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
+        return json;
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Put_records_fails_only_the_records_over_1000_per_second()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"busy","ShardCount":1}""");
+        var batch = string.Join(",", Enumerable.Range(0, 500).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"AA=="}"""));
+        string request = $$"""{"StreamName":"busy","Records":[{{batch}}]}""";
+        Assert.Equal(0, (await OkAsync("PutRecords", request)).GetProperty("FailedRecordCount").GetInt32());
+        Assert.Equal(0, (await OkAsync("PutRecords", request)).GetProperty("FailedRecordCount").GetInt32());
+        var third = await OkAsync("PutRecords", request);
+        Assert.Equal(500, third.GetProperty("FailedRecordCount").GetInt32());
+        var failed = third.GetProperty("Records")[0];
+        Assert.Equal("ProvisionedThroughputExceededException", failed.GetProperty("ErrorCode").GetString());
+        Assert.Equal("Rate exceeded for shard shardId-000000000000 in stream busy under account 000000000000.", failed.GetProperty("ErrorMessage").GetString());
+        Assert.False(failed.TryGetProperty("SequenceNumber", out _));
+        var (status, single) = await CallAsync("PutRecord", """{"StreamName":"busy","PartitionKey":"k","Data":"AA=="}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("ProvisionedThroughputExceededException", single.GetProperty("__type").GetString());
+
+        _clock.Advance(TimeSpan.FromMilliseconds(300)); // 300 records' worth flows back in
+        var partial = await OkAsync("PutRecords", request);
+        Assert.Equal(200, partial.GetProperty("FailedRecordCount").GetInt32());
+        Assert.True(partial.GetProperty("Records")[0].TryGetProperty("SequenceNumber", out _), "the first records of the batch pass");
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_shard_takes_at_most_1_mib_per_second()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"wide","ShardCount":1}""");
+        string halfMiB = Convert.ToBase64String(new byte[512 * 1024 - 8]);
+        await OkAsync("PutRecord", $$"""{"StreamName":"wide","PartitionKey":"k","Data":"{{halfMiB}}"}""");
+        await OkAsync("PutRecord", $$"""{"StreamName":"wide","PartitionKey":"k","Data":"{{halfMiB}}"}""");
+        var (status, _) = await CallAsync("PutRecord", $$"""{"StreamName":"wide","PartitionKey":"k","Data":"{{halfMiB}}"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await OkAsync("PutRecord", $$"""{"StreamName":"wide","PartitionKey":"k","Data":"{{halfMiB}}"}""");
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Get_records_allows_5_calls_per_second_per_shard_and_a_large_read_holds_back_the_next_ones()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"read","ShardCount":1}""");
+        string iterator = (await OkAsync("GetShardIterator", """{"StreamName":"read","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+        for (int i = 0; i < 5; i++)
+            await OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+        var (status, error) = await CallAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("ProvisionedThroughputExceededException", error.GetProperty("__type").GetString());
+        Assert.Equal("Rate exceeded for stream read under account 000000000000.", error.GetProperty("message").GetString());
+
+        // 6 MiB written over 6 seconds, then read in one call: the reads after it wait ~2 s to repay it.
+        string mib = Convert.ToBase64String(new byte[1024 * 1024 - 8]);
+        for (int i = 0; i < 6; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await OkAsync("PutRecord", $$"""{"StreamName":"read","PartitionKey":"k","Data":"{{mib}}"}""");
+        }
+        var page = await OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+        Assert.Equal(6, page.GetProperty("Records").GetArrayLength());
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.BadRequest, (await CallAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).Status);
+        _clock.Advance(TimeSpan.FromSeconds(1.5));
+        await OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Describe_stream_is_limited_to_10_calls_per_second_per_account()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"described","ShardCount":1}""");
+        for (int i = 0; i < 10; i++)
+            await OkAsync("DescribeStream", """{"StreamName":"described"}""");
+        var (status, error) = await CallAsync("DescribeStream", """{"StreamName":"described"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("LimitExceededException", error.GetProperty("__type").GetString());
+        Assert.Equal("Rate exceeded for stream described under account 000000000000.", error.GetProperty("message").GetString());
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        await OkAsync("DescribeStream", """{"StreamName":"described"}""");
+    }
+}
