@@ -1,0 +1,218 @@
+using System.Globalization;
+using Runnel.Bench.Kinesis;
+using Runnel.Bench.Reporting;
+
+namespace Runnel.Bench.Scenarios;
+
+/// <summary>
+/// <c>runnel-bench run</c>: the scenarios against one endpoint, in an order that makes each meaningful:
+/// warm-up; PutRecords of 100-byte records; the server's RSS with those records written; the drain of
+/// that stream; PutRecords of 1 KiB records; single PutRecord; put-to-visible latency; RSS at the end.
+/// </summary>
+public static class BenchRun
+{
+    private const int SmallRecord = 100;
+    private const int LargeRecord = 1024;
+
+    public static async Task<BenchReport> RunAsync(RunOptions options, TextWriter log)
+    {
+        var report = new BenchReport { Label = options.Label, Endpoint = options.Endpoint.ToString() };
+        var settings = report.Settings;
+        settings["records"] = Str(options.Records);
+        settings["batch"] = Str(options.BatchSize);
+        settings["single_records"] = Str(options.SingleRecords);
+        settings["concurrency"] = Str(options.Concurrency);
+        settings["shards"] = Str(options.Shards);
+        settings["duration_cap_s"] = Str(options.Duration.TotalSeconds);
+        settings["http"] = options.Http2 ? "h2c" : "HTTP/1.1";
+        settings["latency"] = $"{options.LatencyRecords} records at {Str(options.LatencyRate)}/s, poll pause {options.PollMillis} ms";
+        settings["client_cores"] = Str(Environment.ProcessorCount);
+
+        using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, options.Http2, TimeSpan.FromSeconds(60));
+        var ctx = new BenchContext(options, client, log);
+        log.WriteLine($"[{options.Label}] {options.Endpoint}: run {ctx.RunId}");
+        await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
+        bool Wants(string scenario) => options.Scenarios.Contains(scenario);
+
+        try
+        {
+            if (options.Warmup > 0)
+                await WarmUpAsync(ctx).ConfigureAwait(false);
+
+            string? drainStream = null;
+            IReadOnlyList<string> drainShards = [];
+            long drainExpected = 0;
+            if (Wants("put100"))
+            {
+                drainStream = ctx.StreamName("put100");
+                drainShards = await ctx.CreateStreamAsync(drainStream, options.Shards).ConfigureAwait(false);
+                var put = await PutScenarios.PutRecordsAsync(ctx, drainStream, options.Records, SmallRecord).ConfigureAwait(false);
+                ctx.RecordsWritten += put.RecordsOk;
+                drainExpected = put.RecordsOk;
+                ReportPutRecords(report, "put100", $"PutRecords, {options.BatchSize} x {SmallRecord} B", put, SmallRecord, log);
+            }
+
+            if (Wants("rss"))
+                await MeasureMemoryAsync(ctx, report, "rss.after_writes", "after the 100 B records are written").ConfigureAwait(false);
+
+            if (Wants("drain"))
+            {
+                if (drainStream is null)
+                {
+                    report.Note("drain skipped: it reads back the stream that put100 writes");
+                }
+                else
+                {
+                    var drain = await DrainScenario.RunAsync(ctx, drainStream, drainShards, drainExpected).ConfigureAwait(false);
+                    ReportDrain(report, drain, drainExpected, log);
+                }
+            }
+
+            if (Wants("put1k"))
+            {
+                string stream = ctx.StreamName("put1k");
+                await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+                var put = await PutScenarios.PutRecordsAsync(ctx, stream, options.Records, LargeRecord).ConfigureAwait(false);
+                ctx.RecordsWritten += put.RecordsOk;
+                ReportPutRecords(report, "put1k", $"PutRecords, {options.BatchSize} x 1 KiB", put, LargeRecord, log);
+            }
+
+            if (Wants("put1"))
+            {
+                string stream = ctx.StreamName("put1");
+                await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+                var put = await PutScenarios.PutRecordAsync(ctx, stream, options.SingleRecords, SmallRecord).ConfigureAwait(false);
+                ctx.RecordsWritten += put.RecordsOk;
+                const string title = "PutRecord, 1 x 100 B";
+                report.Add("put1.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
+                AddLatency(report, "put1", title, put.Latency);
+                report.Add("put1.requests", $"{title}: requests answered", put.Requests - put.FailedRequests, "req");
+                NoteProblems(report, "put1", put, log);
+                log.WriteLine($"  put1: {put.RequestsPerSecond:N0} req/s over {put.Elapsed.TotalSeconds:0.0} s");
+            }
+
+            if (Wants("latency"))
+            {
+                string stream = ctx.StreamName("latency");
+                var shards = await ctx.CreateStreamAsync(stream, 1).ConfigureAwait(false);
+                var latency = await LatencyScenario.RunAsync(ctx, stream, shards[0]).ConfigureAwait(false);
+                ctx.RecordsWritten += latency.Written;
+                ReportLatency(report, latency, options, log);
+            }
+
+            if (Wants("rss"))
+                await MeasureMemoryAsync(ctx, report, "rss.end", "at the end of the run").ConfigureAwait(false);
+        }
+        finally
+        {
+            settings["records_written_total"] = Str(ctx.RecordsWritten);
+            if (!options.KeepStreams)
+                await ctx.DeleteStreamsAsync().ConfigureAwait(false);
+        }
+        return report;
+    }
+
+    /// <summary>Runs each operation a little, untimed, so that neither the server nor this client is
+    /// measured while its JIT compiles the hot path.</summary>
+    private static async Task WarmUpAsync(BenchContext ctx)
+    {
+        var options = ctx.Options;
+        string stream = ctx.StreamName("warmup");
+        var shards = await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+        var warm = options with { Duration = TimeSpan.FromSeconds(Math.Min(options.Duration.TotalSeconds, 20)) };
+        var warmCtx = new BenchContext(warm, ctx.Client, ctx.Log);
+        var small = await PutScenarios.PutRecordsAsync(warmCtx, stream, (long)options.Warmup * options.BatchSize, SmallRecord).ConfigureAwait(false);
+        var large = await PutScenarios.PutRecordsAsync(warmCtx, stream, (long)options.Warmup * options.BatchSize / 10, LargeRecord).ConfigureAwait(false);
+        var single = await PutScenarios.PutRecordAsync(warmCtx, stream, options.Warmup * 10L, SmallRecord).ConfigureAwait(false);
+        long written = small.RecordsOk + large.RecordsOk + single.RecordsOk;
+        ctx.RecordsWritten += written;
+        await DrainScenario.RunAsync(warmCtx, stream, shards, written).ConfigureAwait(false);
+        ctx.Log.WriteLine($"  warm-up: {written:N0} records written and read back");
+    }
+
+    private static void ReportPutRecords(BenchReport report, string id, string title, LoadResult put, int recordBytes, TextWriter log)
+    {
+        report.Add($"{id}.records_per_s", $"{title}: records/s", put.RecordsPerSecond, "rec/s");
+        report.Add($"{id}.mib_per_s", $"{title}: payload MiB/s", put.RecordsPerSecond * recordBytes / (1024 * 1024), "MiB/s");
+        report.Add($"{id}.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
+        AddLatency(report, id, title, put.Latency);
+        report.Add($"{id}.records", $"{title}: records written", put.RecordsOk, "rec");
+        report.Add($"{id}.seconds", $"{title}: elapsed", put.Elapsed.TotalSeconds, "s");
+        NoteProblems(report, id, put, log);
+        log.WriteLine($"  {id}: {put.RecordsOk:N0} records in {put.Elapsed.TotalSeconds:0.0} s = {put.RecordsPerSecond:N0} records/s");
+    }
+
+    private static void ReportDrain(BenchReport report, DrainScenario.Result drain, long expected, TextWriter log)
+    {
+        const string title = "GetRecords drain, 100 B";
+        report.Add("drain.records_per_s", $"{title}: records/s", drain.RecordsPerSecond, "rec/s");
+        report.Add("drain.mib_per_s", $"{title}: payload MiB/s", drain.RecordsPerSecond * SmallRecord / (1024 * 1024), "MiB/s");
+        AddLatency(report, "drain", $"{title}, GetRecords", drain.Latency);
+        report.Add("drain.records", $"{title}: records read", drain.Records, "rec");
+        report.Add("drain.seconds", $"{title}: elapsed", drain.Elapsed.TotalSeconds, "s");
+        if (drain.Records != expected)
+            report.Note($"drain: read {drain.Records:N0} records of the {expected:N0} written{(drain.HitTimeCap ? " (stopped at the time cap)" : "")}");
+        if (drain.FailedRequests > 0)
+            report.Note($"drain: {drain.FailedRequests} failed requests, first: {drain.FirstError}");
+        log.WriteLine($"  drain: {drain.Records:N0} records in {drain.Elapsed.TotalSeconds:0.0} s = {drain.RecordsPerSecond:N0} records/s");
+    }
+
+    private static void ReportLatency(BenchReport report, LatencyScenario.Result latency, RunOptions options, TextWriter log)
+    {
+        const string title = "Put-to-visible";
+        report.Add("latency.visible_p50_ms", $"{title}: p50", latency.Visible.Percentile(50), "ms");
+        report.Add("latency.visible_p99_ms", $"{title}: p99", latency.Visible.Percentile(99), "ms");
+        report.Add("latency.visible_max_ms", $"{title}: max", latency.Visible.Max, "ms");
+        report.Add("latency.ack_p50_ms", $"{title}: PutRecord acknowledged p50", latency.Acknowledged.Percentile(50), "ms");
+        report.Add("latency.ack_p99_ms", $"{title}: PutRecord acknowledged p99", latency.Acknowledged.Percentile(99), "ms");
+        report.Add("latency.records", $"{title}: records seen", latency.Seen, "rec");
+        report.Add("latency.polls", $"{title}: GetRecords polls", latency.Polls, "req");
+        if (latency.Seen < latency.Written)
+            report.Note($"latency: the reader saw {latency.Seen} of {latency.Written} records put");
+        if (latency.Written < options.LatencyRecords)
+            report.Note($"latency: {latency.Written} of {options.LatencyRecords} records put before the time cap");
+        if (latency.FailedRequests > 0)
+            report.Note($"latency: {latency.FailedRequests} failed requests, first: {latency.FirstError}");
+        log.WriteLine($"  latency: p50 {latency.Visible.Percentile(50):0.00} ms, p99 {latency.Visible.Percentile(99):0.00} ms over {latency.Seen} records, {latency.Polls:N0} polls");
+    }
+
+    private static async Task MeasureMemoryAsync(BenchContext ctx, BenchReport report, string id, string when)
+    {
+        if (ctx.Options.ServerPid is not { } pid)
+        {
+            if (id == "rss.after_writes")
+                report.Note("rss skipped: no --server-pid");
+            return;
+        }
+        // Let a periodic flush or a collection that the last requests triggered run before looking.
+        await Task.Delay(1000).ConfigureAwait(false);
+        var memory = MemorySnapshot.Read(pid);
+        report.Add($"{id}_mib", $"RSS {when}", MemorySnapshot.Mib(memory.RssKiB), "MiB");
+        report.Add($"{id}_anon_mib", $"RSS {when}: anonymous (heap)", MemorySnapshot.Mib(memory.AnonKiB), "MiB");
+        report.Add($"{id}_file_mib", $"RSS {when}: file-backed", MemorySnapshot.Mib(memory.FileKiB), "MiB");
+        report.Add($"{id}_records", $"RSS {when}: records written so far", ctx.RecordsWritten, "rec");
+        if (id == "rss.end")
+            report.Add("rss.peak_mib", "RSS peak during the run (VmHWM)", MemorySnapshot.Mib(memory.PeakKiB), "MiB");
+        ctx.Log.WriteLine($"  rss {when}: {MemorySnapshot.Mib(memory.RssKiB):0.0} MiB (anon {MemorySnapshot.Mib(memory.AnonKiB):0.0}, file {MemorySnapshot.Mib(memory.FileKiB):0.0}) with {ctx.RecordsWritten:N0} records written");
+    }
+
+    private static void AddLatency(BenchReport report, string id, string title, LatencySamples samples)
+    {
+        report.Add($"{id}.latency_p50_ms", $"{title}: request p50", samples.Percentile(50), "ms");
+        report.Add($"{id}.latency_p99_ms", $"{title}: request p99", samples.Percentile(99), "ms");
+    }
+
+    private static void NoteProblems(BenchReport report, string id, LoadResult result, TextWriter log)
+    {
+        if (result.FailedRequests > 0 || result.RecordsFailed > 0)
+            report.Note($"{id}: {result.FailedRequests} failed requests, {result.RecordsFailed} failed records; first: {result.FirstError}");
+        if (result.HitTimeCap)
+            report.Note($"{id}: stopped at the {result.Elapsed.TotalSeconds:0} s time cap");
+        if (result.GaveUp)
+            report.Note($"{id}: gave up after repeated failures");
+        foreach (var note in report.Notes.Where(n => n.StartsWith(id + ":", StringComparison.Ordinal)))
+            log.WriteLine($"  ! {note}");
+    }
+
+    private static string Str(double value) => value.ToString(CultureInfo.InvariantCulture);
+}
