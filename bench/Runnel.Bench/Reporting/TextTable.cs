@@ -50,6 +50,7 @@ public sealed class TextTable(params string[] headers)
         {
             "rec/s" or "req/s" or "rec" or "req" => value.ToString("N0", CultureInfo.InvariantCulture),
             "ms" => value.ToString(value < 10 ? "0.00" : "N1", CultureInfo.InvariantCulture),
+            "cores" => value.ToString("0.00", CultureInfo.InvariantCulture),
             _ => value.ToString("N1", CultureInfo.InvariantCulture),
         };
         return $"{number} {unit}";

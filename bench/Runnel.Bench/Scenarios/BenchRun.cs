@@ -46,10 +46,13 @@ public static class BenchRun
             {
                 drainStream = ctx.StreamName("put100");
                 drainShards = await ctx.CreateStreamAsync(drainStream, options.Shards).ConfigureAwait(false);
+                var cpu = CpuMeter.Start(options.ServerPid);
                 var put = await PutScenarios.PutRecordsAsync(ctx, drainStream, options.Records, SmallRecord).ConfigureAwait(false);
+                var cores = cpu.Stop();
                 ctx.RecordsWritten += put.RecordsOk;
                 drainExpected = put.RecordsOk;
                 ReportPutRecords(report, "put100", $"PutRecords, {options.BatchSize} x {SmallRecord} B", put, SmallRecord, log);
+                ReportCpu(report, "put100", "PutRecords, 100 B", cores);
             }
 
             if (Wants("rss"))
@@ -63,8 +66,11 @@ public static class BenchRun
                 }
                 else
                 {
+                    var cpu = CpuMeter.Start(options.ServerPid);
                     var drain = await DrainScenario.RunAsync(ctx, drainStream, drainShards, drainExpected).ConfigureAwait(false);
+                    var cores = cpu.Stop();
                     ReportDrain(report, drain, drainExpected, log);
+                    ReportCpu(report, "drain", "GetRecords drain", cores);
                 }
             }
 
@@ -72,22 +78,28 @@ public static class BenchRun
             {
                 string stream = ctx.StreamName("put1k");
                 await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+                var cpu = CpuMeter.Start(options.ServerPid);
                 var put = await PutScenarios.PutRecordsAsync(ctx, stream, options.Records, LargeRecord).ConfigureAwait(false);
+                var cores = cpu.Stop();
                 ctx.RecordsWritten += put.RecordsOk;
                 ReportPutRecords(report, "put1k", $"PutRecords, {options.BatchSize} x 1 KiB", put, LargeRecord, log);
+                ReportCpu(report, "put1k", "PutRecords, 1 KiB", cores);
             }
 
             if (Wants("put1"))
             {
                 string stream = ctx.StreamName("put1");
                 await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+                var cpu = CpuMeter.Start(options.ServerPid);
                 var put = await PutScenarios.PutRecordAsync(ctx, stream, options.SingleRecords, SmallRecord).ConfigureAwait(false);
+                var cores = cpu.Stop();
                 ctx.RecordsWritten += put.RecordsOk;
                 const string title = "PutRecord, 1 x 100 B";
                 report.Add("put1.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
                 AddLatency(report, "put1", title, put.Latency);
                 report.Add("put1.requests", $"{title}: requests answered", put.Requests - put.FailedRequests, "req");
                 NoteProblems(report, "put1", put, log);
+                ReportCpu(report, "put1", title, cores);
                 log.WriteLine($"  put1: {put.RequestsPerSecond:N0} req/s over {put.Elapsed.TotalSeconds:0.0} s");
             }
 
@@ -95,9 +107,12 @@ public static class BenchRun
             {
                 string stream = ctx.StreamName("latency");
                 var shards = await ctx.CreateStreamAsync(stream, 1).ConfigureAwait(false);
+                var cpu = CpuMeter.Start(options.ServerPid);
                 var latency = await LatencyScenario.RunAsync(ctx, stream, shards[0]).ConfigureAwait(false);
+                var cores = cpu.Stop();
                 ctx.RecordsWritten += latency.Written;
                 ReportLatency(report, latency, options, log);
+                ReportCpu(report, "latency", "Put-to-visible", cores);
             }
 
             if (Wants("rss"))
@@ -194,6 +209,13 @@ public static class BenchRun
         if (id == "rss.end")
             report.Add("rss.peak_mib", "RSS peak during the run (VmHWM)", MemorySnapshot.Mib(memory.PeakKiB), "MiB");
         ctx.Log.WriteLine($"  rss {when}: {MemorySnapshot.Mib(memory.RssKiB):0.0} MiB (anon {MemorySnapshot.Mib(memory.AnonKiB):0.0}, file {MemorySnapshot.Mib(memory.FileKiB):0.0}) with {ctx.RecordsWritten:N0} records written");
+    }
+
+    private static void ReportCpu(BenchReport report, string id, string title, (double Server, double Client) cores)
+    {
+        if (!double.IsNaN(cores.Server))
+            report.Add($"{id}.server_cpu_cores", $"{title}: server CPU", cores.Server, "cores");
+        report.Add($"{id}.client_cpu_cores", $"{title}: load generator CPU", cores.Client, "cores");
     }
 
     private static void AddLatency(BenchReport report, string id, string title, LatencySamples samples)
