@@ -101,6 +101,7 @@ bench() { dotnet "$bench_dll" "$@"; }
 common=(--records "$records" --single-records "$single" --latency-records "$latency" --duration "$duration" --concurrency "$concurrency")
 
 # Runnel, then kinesalite: each alone on the machine while it is measured.
+failures=()
 for server in runnel kinesalite; do
   port=$(free_port)
   if [[ $server == runnel ]]; then
@@ -121,11 +122,16 @@ for server in runnel kinesalite; do
   echo "== $server: scenarios"
   "${serve[@]}" > "$out/$server.log" 2>&1 &
   server_pid=$!
-  if ! bench run --label "$server" --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
-      "${common[@]}" --keep-streams --json "$out/$server.json" > "$work/$server.out"; then
-    cat "$work/$server.out"; echo "run.sh: the $server run failed; its log:"; tail -20 "$out/$server.log"; exit 1
-  fi
+  rc=0
+  bench run --label "$server" --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
+    "${common[@]}" --keep-streams --json "$out/$server.json" > "$work/$server.out" 2>&1 || rc=$?
   grep -E '^  ' "$work/$server.out" || true
+  if ((rc != 0)); then
+    # A failed scenario is reported and the comparison goes on with what was measured; no report at all ends the run.
+    echo "run.sh: a scenario against $server failed (exit $rc); the end of its log:"; tail -20 "$out/$server.log"
+    [[ -f $out/$server.json ]] || { cat "$work/$server.out"; exit 1; }
+    failures+=("$server")
+  fi
   if [[ $server == runnel ]]; then echo "  data directory after the run: $(du -sh "$work/runnel-data" | cut -f1) (streams kept)"; fi
   stop_server
 done
@@ -137,3 +143,4 @@ bench compare --candidate "$out/runnel.json" --candidate "$out/runnel-startup.js
   --markdown "$out/comparison.md" | tee "$out/comparison.txt"
 echo
 echo "results in $out"
+if ((${#failures[@]})); then echo "run.sh: scenarios failed against: ${failures[*]} (see the notes above)"; exit 1; fi

@@ -40,7 +40,7 @@ try
                 Console.Write(TextTable.Describe(report));
                 if (options.JsonPath is { } path)
                     report.Save(path);
-                return 0;
+                return report.Failed ? 1 : 0;
             }
         case "startup":
             {

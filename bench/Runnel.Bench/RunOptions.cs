@@ -29,7 +29,8 @@ public sealed record RunOptions
     /// <summary>Shards of the streams of the put and drain scenarios.</summary>
     public required int Shards { get; init; }
 
-    /// <summary>PutRecords batches sent before measuring (and 10x as many single puts), to warm JITs and caches.</summary>
+    /// <summary>Rounds of every operation, unmeasured, before the first scenario (JITs, caches); each round
+    /// writes 5,200 records and reads them back.</summary>
     public required int Warmup { get; init; }
 
     /// <summary>Records the latency writer puts, one request each.</summary>
@@ -76,7 +77,7 @@ public sealed record RunOptions
             Duration = TimeSpan.FromSeconds(cl.Double("duration", 60, 0.1)),
             Concurrency = cl.Int32("concurrency", 16, 1),
             Shards = cl.Int32("shards", 4, 1),
-            Warmup = cl.Int32("warmup", 20, 0),
+            Warmup = cl.Int32("warmup", 10, 0),
             LatencyRecords = cl.Int32("latency-records", 1000, 1),
             LatencyRate = cl.Double("latency-rate", 200, 0.1),
             PollMillis = cl.Int32("poll-ms", 1, 0),
@@ -102,7 +103,8 @@ public sealed record RunOptions
           --duration SECONDS      time cap of each scenario (default 60)
           --concurrency N         requests in flight in the put and drain scenarios (default 16)
           --shards N              shards of the put/drain streams (default 4)
-          --warmup N              PutRecords batches (and 10x single puts) before measuring (default 20)
+          --warmup ROUNDS         rounds of every operation, unmeasured, before the scenarios (default 10,
+                                  5,200 records each)
           --latency-records N     records of the put-to-visible scenario (default 1000)
           --latency-rate R        records/s of its writer (default 200)
           --poll-ms MS            its reader's pause after an empty GetRecords (default 1)

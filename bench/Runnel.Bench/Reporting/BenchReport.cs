@@ -19,6 +19,9 @@ public sealed class BenchReport
     public List<Metric> Metrics { get; set; } = [];
     public List<string> Notes { get; set; } = [];
 
+    /// <summary>Whether a scenario failed outright (its metrics are then missing, and a note says why).</summary>
+    public bool Failed { get; set; }
+
     public void Add(string id, string title, double value, string unit) => Metrics.Add(new Metric(id, title, value, unit));
 
     public void Note(string note) => Notes.Add(note);

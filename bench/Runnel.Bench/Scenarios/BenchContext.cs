@@ -46,6 +46,21 @@ public sealed class BenchContext(RunOptions options, KinesisHttpClient client, T
         throw new BenchException($"{Client.Endpoint} did not answer ListStreams within {Options.ReadyTimeout.TotalSeconds:0} s: {last}");
     }
 
+    /// <summary>Whether the endpoint still answers a ListStreams, within a few seconds.</summary>
+    public async Task<bool> AnswersAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var response = await Client.SendAsync("ListStreams", KinesisJson.ListStreams(), timeout.Token).ConfigureAwait(false);
+            return response.IsSuccess;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Creates a stream, waits for it to become ACTIVE and returns its shard ids.</summary>
     public async Task<IReadOnlyList<string>> CreateStreamAsync(string name, int shards)
     {

@@ -26,6 +26,7 @@ public static class BenchRun
         settings["duration_cap_s"] = Str(options.Duration.TotalSeconds);
         settings["http"] = options.Http2 ? "h2c" : "HTTP/1.1";
         settings["latency"] = $"{options.LatencyRecords} records at {Str(options.LatencyRate)}/s, poll pause {options.PollMillis} ms";
+        settings["warmup_rounds"] = Str(options.Warmup);
         settings["client_cores"] = Str(Environment.ProcessorCount);
 
         using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, options.Http2, TimeSpan.FromSeconds(60));
@@ -34,146 +35,135 @@ public static class BenchRun
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
         bool Wants(string scenario) => options.Scenarios.Contains(scenario);
 
+        // A scenario that fails (the server dies, a stream cannot be created) is noted and the run goes
+        // on, so that what was measured is still reported; once the server stops answering, the rest is skipped.
+        bool serverGone = false;
+        async Task Step(string id, Func<Task> scenario)
+        {
+            if (serverGone)
+            {
+                report.Note($"{id}: not run, the server had stopped answering");
+                return;
+            }
+            try
+            {
+                await scenario().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is BenchException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                report.Failed = true;
+                report.Note($"{id}: failed: {e.GetBaseException().Message}");
+                log.WriteLine($"  ! {id} failed: {e.GetBaseException().Message}");
+                serverGone = !await ctx.AnswersAsync().ConfigureAwait(false);
+            }
+        }
+
         try
         {
             if (options.Warmup > 0)
-                await WarmUpAsync(ctx).ConfigureAwait(false);
-
-            string? drainStream = null;
-            IReadOnlyList<string> drainShards = [];
-            long drainExpected = 0;
+                await Step("warmup", () => WarmUpAsync(ctx)).ConfigureAwait(false);
+            Written? put100 = null;
             if (Wants("put100"))
-            {
-                drainStream = ctx.StreamName("put100");
-                drainShards = await ctx.CreateStreamAsync(drainStream, options.Shards).ConfigureAwait(false);
-                var cpu = CpuMeter.Start(options.ServerPid);
-                var put = await PutScenarios.PutRecordsAsync(ctx, drainStream, options.Records, SmallRecord).ConfigureAwait(false);
-                var cores = cpu.Stop();
-                ctx.RecordsWritten += put.RecordsOk;
-                drainExpected = put.RecordsOk;
-                ReportPutRecords(report, "put100", $"PutRecords, {options.BatchSize} x {SmallRecord} B", put, SmallRecord, log);
-                ReportCpu(report, "put100", "PutRecords, 100 B", cores);
-            }
-
+                await Step("put100", async () => put100 = await PutRecordsAsync(ctx, report, "put100", SmallRecord)).ConfigureAwait(false);
             if (Wants("rss"))
-                await MeasureMemoryAsync(ctx, report, "rss.after_writes", "after the 100 B records are written").ConfigureAwait(false);
-
+                await Step("rss", () => MeasureMemoryAsync(ctx, report, "rss.after_writes", "after the 100 B records are written")).ConfigureAwait(false);
             if (Wants("drain"))
             {
-                if (drainStream is null)
-                {
-                    report.Note("drain skipped: it reads back the stream that put100 writes");
-                }
+                if (put100 is { } written)
+                    await Step("drain", () => DrainAsync(ctx, report, written)).ConfigureAwait(false);
                 else
-                {
-                    var cpu = CpuMeter.Start(options.ServerPid);
-                    var drain = await DrainScenario.RunAsync(ctx, drainStream, drainShards, drainExpected).ConfigureAwait(false);
-                    var cores = cpu.Stop();
-                    ReportDrain(report, drain, drainExpected, log);
-                    ReportCpu(report, "drain", "GetRecords drain", cores);
-                }
+                    report.Note("drain: not run, it reads back the stream that put100 writes");
             }
-
             if (Wants("put1k"))
-            {
-                string stream = ctx.StreamName("put1k");
-                await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
-                var cpu = CpuMeter.Start(options.ServerPid);
-                var put = await PutScenarios.PutRecordsAsync(ctx, stream, options.Records, LargeRecord).ConfigureAwait(false);
-                var cores = cpu.Stop();
-                ctx.RecordsWritten += put.RecordsOk;
-                ReportPutRecords(report, "put1k", $"PutRecords, {options.BatchSize} x 1 KiB", put, LargeRecord, log);
-                ReportCpu(report, "put1k", "PutRecords, 1 KiB", cores);
-            }
-
+                await Step("put1k", () => PutRecordsAsync(ctx, report, "put1k", LargeRecord)).ConfigureAwait(false);
             if (Wants("put1"))
-            {
-                string stream = ctx.StreamName("put1");
-                await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
-                var cpu = CpuMeter.Start(options.ServerPid);
-                var put = await PutScenarios.PutRecordAsync(ctx, stream, options.SingleRecords, SmallRecord).ConfigureAwait(false);
-                var cores = cpu.Stop();
-                ctx.RecordsWritten += put.RecordsOk;
-                const string title = "PutRecord, 1 x 100 B";
-                report.Add("put1.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
-                AddLatency(report, "put1", title, put.Latency);
-                report.Add("put1.requests", $"{title}: requests answered", put.Requests - put.FailedRequests, "req");
-                NoteProblems(report, "put1", put, log);
-                ReportCpu(report, "put1", title, cores);
-                log.WriteLine($"  put1: {put.RequestsPerSecond:N0} req/s over {put.Elapsed.TotalSeconds:0.0} s");
-            }
-
+                await Step("put1", () => PutRecordAsync(ctx, report)).ConfigureAwait(false);
             if (Wants("latency"))
-            {
-                string stream = ctx.StreamName("latency");
-                var shards = await ctx.CreateStreamAsync(stream, 1).ConfigureAwait(false);
-                var cpu = CpuMeter.Start(options.ServerPid);
-                var latency = await LatencyScenario.RunAsync(ctx, stream, shards[0]).ConfigureAwait(false);
-                var cores = cpu.Stop();
-                ctx.RecordsWritten += latency.Written;
-                ReportLatency(report, latency, options, log);
-                ReportCpu(report, "latency", "Put-to-visible", cores);
-            }
-
+                await Step("latency", () => LatencyAsync(ctx, report)).ConfigureAwait(false);
             if (Wants("rss"))
-                await MeasureMemoryAsync(ctx, report, "rss.end", "at the end of the run").ConfigureAwait(false);
+                await Step("rss", () => MeasureMemoryAsync(ctx, report, "rss.end", "at the end of the run")).ConfigureAwait(false);
         }
         finally
         {
             settings["records_written_total"] = Str(ctx.RecordsWritten);
-            if (!options.KeepStreams)
+            if (!options.KeepStreams && !serverGone)
                 await ctx.DeleteStreamsAsync().ConfigureAwait(false);
         }
         return report;
     }
 
-    /// <summary>Runs each operation a little, untimed, so that neither the server nor this client is
-    /// measured while its JIT compiles the hot path.</summary>
-    private static async Task WarmUpAsync(BenchContext ctx)
+    /// <summary>A stream that a PutRecords scenario filled: what the drain reads back.</summary>
+    private sealed record Written(string Stream, IReadOnlyList<string> Shards, long Records);
+
+    private static async Task<Written> PutRecordsAsync(BenchContext ctx, BenchReport report, string id, int recordBytes)
     {
         var options = ctx.Options;
-        string stream = ctx.StreamName("warmup");
+        string stream = ctx.StreamName(id);
         var shards = await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
-        var warm = options with { Duration = TimeSpan.FromSeconds(Math.Min(options.Duration.TotalSeconds, 20)) };
-        var warmCtx = new BenchContext(warm, ctx.Client, ctx.Log);
-        var small = await PutScenarios.PutRecordsAsync(warmCtx, stream, (long)options.Warmup * options.BatchSize, SmallRecord).ConfigureAwait(false);
-        var large = await PutScenarios.PutRecordsAsync(warmCtx, stream, (long)options.Warmup * options.BatchSize / 10, LargeRecord).ConfigureAwait(false);
-        var single = await PutScenarios.PutRecordAsync(warmCtx, stream, options.Warmup * 10L, SmallRecord).ConfigureAwait(false);
-        long written = small.RecordsOk + large.RecordsOk + single.RecordsOk;
-        ctx.RecordsWritten += written;
-        await DrainScenario.RunAsync(warmCtx, stream, shards, written).ConfigureAwait(false);
-        ctx.Log.WriteLine($"  warm-up: {written:N0} records written and read back");
-    }
-
-    private static void ReportPutRecords(BenchReport report, string id, string title, LoadResult put, int recordBytes, TextWriter log)
-    {
+        var cpu = CpuMeter.Start(options.ServerPid);
+        var put = await PutScenarios.PutRecordsAsync(ctx, stream, options.Records, recordBytes).ConfigureAwait(false);
+        var cores = cpu.Stop();
+        ctx.RecordsWritten += put.RecordsOk;
+        string size = recordBytes == LargeRecord ? "1 KiB" : $"{recordBytes} B";
+        string title = $"PutRecords, {options.BatchSize} x {size}";
         report.Add($"{id}.records_per_s", $"{title}: records/s", put.RecordsPerSecond, "rec/s");
         report.Add($"{id}.mib_per_s", $"{title}: payload MiB/s", put.RecordsPerSecond * recordBytes / (1024 * 1024), "MiB/s");
         report.Add($"{id}.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
         AddLatency(report, id, title, put.Latency);
         report.Add($"{id}.records", $"{title}: records written", put.RecordsOk, "rec");
         report.Add($"{id}.seconds", $"{title}: elapsed", put.Elapsed.TotalSeconds, "s");
-        NoteProblems(report, id, put, log);
-        log.WriteLine($"  {id}: {put.RecordsOk:N0} records in {put.Elapsed.TotalSeconds:0.0} s = {put.RecordsPerSecond:N0} records/s");
+        ReportCpu(report, id, title, cores);
+        NoteProblems(report, id, put, ctx.Log);
+        ctx.Log.WriteLine($"  {id}: {put.RecordsOk:N0} records in {put.Elapsed.TotalSeconds:0.0} s = {put.RecordsPerSecond:N0} records/s");
+        return new Written(stream, shards, put.RecordsOk);
     }
 
-    private static void ReportDrain(BenchReport report, DrainScenario.Result drain, long expected, TextWriter log)
+    private static async Task DrainAsync(BenchContext ctx, BenchReport report, Written written)
     {
+        var cpu = CpuMeter.Start(ctx.Options.ServerPid);
+        var drain = await DrainScenario.RunAsync(ctx, written.Stream, written.Shards, written.Records).ConfigureAwait(false);
+        var cores = cpu.Stop();
         const string title = "GetRecords drain, 100 B";
         report.Add("drain.records_per_s", $"{title}: records/s", drain.RecordsPerSecond, "rec/s");
         report.Add("drain.mib_per_s", $"{title}: payload MiB/s", drain.RecordsPerSecond * SmallRecord / (1024 * 1024), "MiB/s");
         AddLatency(report, "drain", $"{title}, GetRecords", drain.Latency);
         report.Add("drain.records", $"{title}: records read", drain.Records, "rec");
         report.Add("drain.seconds", $"{title}: elapsed", drain.Elapsed.TotalSeconds, "s");
-        if (drain.Records != expected)
-            report.Note($"drain: read {drain.Records:N0} records of the {expected:N0} written{(drain.HitTimeCap ? " (stopped at the time cap)" : "")}");
+        ReportCpu(report, "drain", title, cores);
+        if (drain.Records != written.Records)
+            report.Note($"drain: read {drain.Records:N0} records of the {written.Records:N0} written{(drain.HitTimeCap ? " (stopped at the time cap)" : "")}");
         if (drain.FailedRequests > 0)
             report.Note($"drain: {drain.FailedRequests} failed requests, first: {drain.FirstError}");
-        log.WriteLine($"  drain: {drain.Records:N0} records in {drain.Elapsed.TotalSeconds:0.0} s = {drain.RecordsPerSecond:N0} records/s");
+        ctx.Log.WriteLine($"  drain: {drain.Records:N0} records in {drain.Elapsed.TotalSeconds:0.0} s = {drain.RecordsPerSecond:N0} records/s");
     }
 
-    private static void ReportLatency(BenchReport report, LatencyScenario.Result latency, RunOptions options, TextWriter log)
+    private static async Task PutRecordAsync(BenchContext ctx, BenchReport report)
     {
+        var options = ctx.Options;
+        string stream = ctx.StreamName("put1");
+        await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+        var cpu = CpuMeter.Start(options.ServerPid);
+        var put = await PutScenarios.PutRecordAsync(ctx, stream, options.SingleRecords, SmallRecord).ConfigureAwait(false);
+        var cores = cpu.Stop();
+        ctx.RecordsWritten += put.RecordsOk;
+        const string title = "PutRecord, 1 x 100 B";
+        report.Add("put1.requests_per_s", $"{title}: requests/s", put.RequestsPerSecond, "req/s");
+        AddLatency(report, "put1", title, put.Latency);
+        report.Add("put1.requests", $"{title}: requests answered", put.Requests - put.FailedRequests, "req");
+        ReportCpu(report, "put1", title, cores);
+        NoteProblems(report, "put1", put, ctx.Log);
+        ctx.Log.WriteLine($"  put1: {put.RequestsPerSecond:N0} req/s over {put.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private static async Task LatencyAsync(BenchContext ctx, BenchReport report)
+    {
+        var options = ctx.Options;
+        string stream = ctx.StreamName("latency");
+        var shards = await ctx.CreateStreamAsync(stream, 1).ConfigureAwait(false);
+        var cpu = CpuMeter.Start(options.ServerPid);
+        var latency = await LatencyScenario.RunAsync(ctx, stream, shards[0]).ConfigureAwait(false);
+        var cores = cpu.Stop();
+        ctx.RecordsWritten += latency.Written;
         const string title = "Put-to-visible";
         report.Add("latency.visible_p50_ms", $"{title}: p50", latency.Visible.Percentile(50), "ms");
         report.Add("latency.visible_p99_ms", $"{title}: p99", latency.Visible.Percentile(99), "ms");
@@ -182,14 +172,65 @@ public static class BenchRun
         report.Add("latency.ack_p99_ms", $"{title}: PutRecord acknowledged p99", latency.Acknowledged.Percentile(99), "ms");
         report.Add("latency.records", $"{title}: records seen", latency.Seen, "rec");
         report.Add("latency.polls", $"{title}: GetRecords polls", latency.Polls, "req");
+        ReportCpu(report, "latency", title, cores);
         if (latency.Seen < latency.Written)
             report.Note($"latency: the reader saw {latency.Seen} of {latency.Written} records put");
         if (latency.Written < options.LatencyRecords)
             report.Note($"latency: {latency.Written} of {options.LatencyRecords} records put before the time cap");
         if (latency.FailedRequests > 0)
             report.Note($"latency: {latency.FailedRequests} failed requests, first: {latency.FirstError}");
-        log.WriteLine($"  latency: p50 {latency.Visible.Percentile(50):0.00} ms, p99 {latency.Visible.Percentile(99):0.00} ms over {latency.Seen} records, {latency.Polls:N0} polls");
+        ctx.Log.WriteLine($"  latency: p50 {latency.Visible.Percentile(50):0.00} ms, p99 {latency.Visible.Percentile(99):0.00} ms over {latency.Seen} records, {latency.Polls:N0} polls");
     }
+
+    /// <summary>
+    /// Runs every operation of the scenarios, untimed, for <see cref="RunOptions.Warmup"/> rounds, so that
+    /// neither the server nor this client is measured while its JIT is still compiling the hot path (.NET's
+    /// tiered compilation promotes a method after 30 calls and a pause; V8 is no different in kind). Rounds,
+    /// not seconds: every server gets the same warm-up records, so the RSS scenario compares like with
+    /// like. A reader per shard keeps its iterator from round to round, so each record is read once.
+    /// </summary>
+    private static async Task WarmUpAsync(BenchContext ctx)
+    {
+        var options = ctx.Options;
+        string stream = ctx.StreamName("warmup");
+        var shards = await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+        var warm = options with { Duration = TimeSpan.FromSeconds(10) };
+        var warmCtx = new BenchContext(warm, ctx.Client, ctx.Log);
+        var iterators = new string?[shards.Count];
+        for (int i = 0; i < shards.Count; i++)
+        {
+            using var response = await ctx.Client.SendAsync("GetShardIterator", KinesisJson.GetShardIterator(stream, shards[i], "TRIM_HORIZON")).ConfigureAwait(false);
+            iterators[i] = KinesisJson.ReadString(response.Body, "ShardIterator");
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long written = 0, read = 0;
+        for (int round = 0; round < options.Warmup; round++)
+        {
+            var small = await PutScenarios.PutRecordsAsync(warmCtx, stream, 8L * options.BatchSize, SmallRecord).ConfigureAwait(false);
+            var large = await PutScenarios.PutRecordsAsync(warmCtx, stream, 2L * options.BatchSize, LargeRecord).ConfigureAwait(false);
+            var single = await PutScenarios.PutRecordAsync(warmCtx, stream, 200, SmallRecord).ConfigureAwait(false);
+            written += small.RecordsOk + large.RecordsOk + single.RecordsOk;
+            for (int i = 0; i < shards.Count; i++)
+            {
+                while (iterators[i] is { } iterator)
+                {
+                    using var response = await ctx.Client.SendAsync("GetRecords", KinesisJson.GetRecords(iterator, DrainScenario.Limit)).ConfigureAwait(false);
+                    if (!response.IsSuccess)
+                        throw new BenchException($"warm-up GetRecords: {response.Describe()}");
+                    var page = KinesisJson.ReadRecordsPage(response.Body);
+                    read += page.Count;
+                    iterators[i] = page.NextShardIterator;
+                    if (page.Count == 0 && page.MillisBehindLatest == 0)
+                        break;
+                }
+            }
+        }
+        ctx.RecordsWritten += written;
+        ctx.Log.WriteLine($"  warm-up: {options.Warmup} rounds in {clock.Elapsed.TotalSeconds:0.0} s, {written:N0} records written, {read:N0} read back");
+    }
+
+
+
 
     private static async Task MeasureMemoryAsync(BenchContext ctx, BenchReport report, string id, string when)
     {
