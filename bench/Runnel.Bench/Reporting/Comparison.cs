@@ -45,7 +45,9 @@ public static class Comparison
     {
         var candidate = BenchReport.Merge(options.Candidate.Select(BenchReport.Load));
         var baseline = BenchReport.Merge(options.Baseline.Select(BenchReport.Load));
-        var table = new TextTable("metric", candidate.Label, baseline.Label, $"ratio {candidate.Label}/{baseline.Label}", "target", "result");
+        string ratioHeader = $"ratio {candidate.Label}/{baseline.Label}";
+        var table = new TextTable("metric", candidate.Label, baseline.Label, ratioHeader, "target", "result");
+        var summary = new TextTable("target", candidate.Label, baseline.Label, ratioHeader, "goal", "result");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in candidate.Metrics.Concat(baseline.Metrics))
         {
@@ -54,7 +56,7 @@ public static class Comparison
             double? c = candidate.Find(metric.Id);
             double? b = baseline.Find(metric.Id);
             string ratio = c is { } cv && b is { } bv && bv != 0 && !double.IsNaN(cv) && !double.IsNaN(bv)
-                ? (cv / bv).ToString(cv / bv >= 10 ? "N0" : cv / bv >= 1 ? "0.0" : "0.00", CultureInfo.InvariantCulture) + "x"
+                ? (cv / bv).ToString(cv / bv >= 100 ? "N0" : cv / bv >= 1 ? "0.0" : "0.00", CultureInfo.InvariantCulture) + "x"
                 : "";
             var target = Targets.FirstOrDefault(t => t.MetricId == metric.Id);
             string result = "";
@@ -65,15 +67,18 @@ public static class Comparison
                     false => "FAIL",
                     null => "not measured",
                 };
-            table.Row(metric.Title,
+            string[] row = [metric.Title,
                 c is { } cc ? TextTable.Format(cc, metric.Unit) : "-",
                 b is { } bb ? TextTable.Format(bb, metric.Unit) : "-",
-                ratio, target?.Text ?? "", result);
+                ratio, target?.Text ?? "", result];
+            table.Row(row);
+            if (target is not null)
+                summary.Row(row);
         }
 
         var missing = Targets.Where(t => !seen.Contains(t.MetricId)).Select(t => t.MetricId).ToList();
         var text = new StringBuilder();
-        text.Append(table.ToText());
+        text.Append(table.ToText()).Append('\n').Append(summary.ToText());
         foreach (var id in missing)
             text.Append("target not measured: ").Append(id).Append('\n');
         AppendNotes(text, candidate);
@@ -81,9 +86,10 @@ public static class Comparison
 
         if (options.MarkdownPath is { } path)
         {
-            var md = new StringBuilder(table.ToMarkdown());
+            var md = new StringBuilder(summary.ToMarkdown());
             foreach (var id in missing)
                 md.Append("\nTarget not measured: `").Append(id).Append("`.\n");
+            md.Append('\n').Append(table.ToMarkdown());
             File.WriteAllText(path, md.ToString());
         }
         return text.ToString();
