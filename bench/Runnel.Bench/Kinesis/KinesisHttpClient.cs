@@ -54,9 +54,12 @@ public sealed class KinesisHttpClient : IDisposable
         return new KinesisResponse(response.StatusCode, buffer, length);
     }
 
-    /// <summary>A blocking send, for the latency reader that polls from a dedicated thread.</summary>
+    /// <summary>A blocking send, for the latency reader that polls from a dedicated thread. HttpClient has no
+    /// synchronous HTTP/2, so under h2c this blocks the calling thread on the asynchronous send instead.</summary>
     public KinesisResponse Send(string operation, RequestBody body, CancellationToken cancellation = default)
     {
+        if (_version == HttpVersion.Version20)
+            return SendAsync(operation, body, cancellation).GetAwaiter().GetResult();
         using var request = NewRequest(operation, body);
         using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
         using var stream = response.Content.ReadAsStream(cancellation);

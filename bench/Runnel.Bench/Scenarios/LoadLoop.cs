@@ -29,8 +29,8 @@ public sealed class LoadResult
 /// <summary>
 /// Runs numbered operations on <c>concurrency</c> workers until <c>count</c> have been started or the time
 /// cap has passed, timing each. An operation that throws (a refused or reset connection, a timeout) counts
-/// as a failed request; the loop gives up once failures outnumber successes by 100, so a dead server ends
-/// a scenario in seconds rather than at its cap.
+/// as a failed request; the loop gives up after 100 failures in a row, so a dead server ends a scenario at
+/// once rather than at its count or its cap.
 /// </summary>
 public static class LoadLoop
 {
@@ -39,7 +39,7 @@ public static class LoadLoop
     {
         using var timeout = new CancellationTokenSource(cap + TimeSpan.FromSeconds(30)); // a hung request
         long next = -1;
-        long failures = 0, successes = 0;
+        long failuresInARow = 0;
         var result = new LoadResult();
         var gate = new Lock();
         long start = Stopwatch.GetTimestamp();
@@ -62,7 +62,7 @@ public static class LoadLoop
                         result.HitTimeCap = true;
                     break;
                 }
-                if (Interlocked.Read(ref failures) - Interlocked.Read(ref successes) > 100)
+                if (Interlocked.Read(ref failuresInARow) > 100)
                 {
                     lock (gate)
                         result.GaveUp = true;
@@ -82,13 +82,13 @@ public static class LoadLoop
                 if (outcome.Error is null)
                 {
                     latency.Add(now, end);
-                    Interlocked.Increment(ref successes);
+                    Interlocked.Exchange(ref failuresInARow, 0);
                 }
                 else
                 {
                     failedRequests++;
                     firstError ??= outcome.Error;
-                    Interlocked.Increment(ref failures);
+                    Interlocked.Increment(ref failuresInARow);
                 }
                 ok += outcome.RecordsOk;
                 failedRecords += outcome.RecordsFailed;
