@@ -252,11 +252,13 @@ public static class BenchRun
         ctx.Log.WriteLine($"  rss {when}: {MemorySnapshot.Mib(memory.RssKiB):0.0} MiB (anon {MemorySnapshot.Mib(memory.AnonKiB):0.0}, file {MemorySnapshot.Mib(memory.FileKiB):0.0}) with {ctx.RecordsWritten:N0} records written");
     }
 
-    private static void ReportCpu(BenchReport report, string id, string title, (double Server, double Client) cores)
+    private static void ReportCpu(BenchReport report, string id, string title, CpuUse cores)
     {
         if (!double.IsNaN(cores.Server))
             report.Add($"{id}.server_cpu_cores", $"{title}: server CPU", cores.Server, "cores");
         report.Add($"{id}.client_cpu_cores", $"{title}: load generator CPU", cores.Client, "cores");
+        if (!double.IsNaN(cores.Others))
+            report.Add($"{id}.other_cpu_cores", $"{title}: other processes' CPU", cores.Others, "cores");
     }
 
     private static void AddLatency(BenchReport report, string id, string title, LatencySamples samples)
