@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Runnel.Bench.Kinesis;
 using Runnel.Bench.Reporting;
 
@@ -7,7 +8,8 @@ namespace Runnel.Bench.Scenarios;
 /// <summary>
 /// <c>runnel-bench run</c>: the scenarios against one endpoint, in an order that makes each meaningful:
 /// warm-up; PutRecords of 100-byte records; the server's RSS with those records written; the drain of
-/// that stream; PutRecords of 1 KiB records; single PutRecord; put-to-visible latency; RSS at the end.
+/// that stream and the RSS after it; PutRecords of 1 KiB records; single PutRecord; put-to-visible
+/// latency; RSS at the end.
 /// </summary>
 public static class BenchRun
 {
@@ -49,7 +51,7 @@ public static class BenchRun
             {
                 await scenario().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is BenchException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception e) when (e is BenchException or HttpRequestException or IOException or OperationCanceledException or JsonException)
             {
                 report.Failed = true;
                 report.Note($"{id}: failed: {e.GetBaseException().Message}");
@@ -70,7 +72,11 @@ public static class BenchRun
             if (Wants("drain"))
             {
                 if (put100 is { } written)
+                {
                     await Step("drain", () => DrainAsync(ctx, report, written)).ConfigureAwait(false);
+                    if (Wants("rss"))
+                        await Step("rss", () => MeasureMemoryAsync(ctx, report, "rss.after_drain", "after the drain")).ConfigureAwait(false);
+                }
                 else
                     report.Note("drain: not run, it reads back the stream that put100 writes");
             }

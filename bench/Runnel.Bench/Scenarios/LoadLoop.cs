@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Diagnostics;
 using Runnel.Bench.Reporting;
 
@@ -73,7 +74,7 @@ public static class LoadLoop
                 {
                     outcome = await operation(index, timeout.Token).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or JsonException)
                 {
                     outcome = Outcome.Failed(e.GetBaseException().Message);
                 }
