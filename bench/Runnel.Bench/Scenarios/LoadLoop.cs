@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Diagnostics;
+using System.Text.Json;
 using Runnel.Bench.Reporting;
 
 namespace Runnel.Bench.Scenarios;
