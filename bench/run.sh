@@ -134,6 +134,7 @@ for server in runnel kinesalite; do
   fi
   if [[ $server == runnel ]]; then echo "  data directory after the run: $(du -sh "$work/runnel-data" | cut -f1) (streams kept)"; fi
   stop_server
+  rm -rf "$work/runnel-data" "$work"/runnel-startup-*
 done
 
 echo
