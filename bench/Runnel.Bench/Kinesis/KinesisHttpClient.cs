@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Runnel.Bench.Kinesis;
+
+/// <summary>
+/// A minimal Kinesis client: POSTs hand-written AWS JSON 1.1 bodies with the headers an SDK sends
+/// (Content-Type, X-Amz-Target, X-Amz-Date, a SigV4 Authorization) over one pooled
+/// <see cref="SocketsHttpHandler"/>. It never retries and never throws on an AWS error: the load loops
+/// count errors themselves. Thread-safe, as <see cref="HttpClient"/> is.
+/// </summary>
+public sealed class KinesisHttpClient : IDisposable
+{
+    private const string TargetPrefix = "Kinesis_20131202.";
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/x-amz-json-1.1");
+
+    private readonly HttpClient _http;
+    private readonly Uri _endpoint;
+    private readonly string _host;
+    private readonly Version _version;
+    private readonly SigV4Signer _signer = new("bench", "bench-secret", "us-east-1");
+
+    /// <param name="endpoint">base URL, e.g. http://127.0.0.1:4567</param>
+    /// <param name="maxConnections">connections kept to the endpoint (HTTP/1.1 carries one request at a time)</param>
+    /// <param name="http2">speak cleartext HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1</param>
+    /// <param name="timeout">per request</param>
+    public KinesisHttpClient(Uri endpoint, int maxConnections, bool http2, TimeSpan timeout)
+    {
+        _endpoint = endpoint;
+        _host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port}";
+        _version = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            EnableMultipleHttp2Connections = true,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        };
+        _http = new HttpClient(handler) { Timeout = timeout };
+    }
+
+    public Uri Endpoint => _endpoint;
+
+    public async Task<KinesisResponse> SendAsync(string operation, RequestBody body, CancellationToken cancellation = default)
+    {
+        using var request = NewRequest(operation, body);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+        var (buffer, length) = await ReadAllAsync(stream, response.Content.Headers.ContentLength, cancellation).ConfigureAwait(false);
+        return new KinesisResponse(response.StatusCode, buffer, length);
+    }
+
+    /// <summary>A blocking send, for the latency reader that polls from a dedicated thread. HttpClient has no
+    /// synchronous HTTP/2, so under h2c this blocks the calling thread on the asynchronous send instead.</summary>
+    public KinesisResponse Send(string operation, RequestBody body, CancellationToken cancellation = default)
+    {
+        if (_version == HttpVersion.Version20)
+            return SendAsync(operation, body, cancellation).GetAwaiter().GetResult();
+        using var request = NewRequest(operation, body);
+        using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        using var stream = response.Content.ReadAsStream(cancellation);
+        byte[] buffer = Rent(response.Content.Headers.ContentLength);
+        int length = 0;
+        for (int read; (read = stream.Read(buffer.AsSpan(length))) > 0;)
+        {
+            length += read;
+            if (length == buffer.Length)
+                buffer = Grow(buffer, length);
+        }
+        return new KinesisResponse(response.StatusCode, buffer, length);
+    }
+
+    private HttpRequestMessage NewRequest(string operation, RequestBody body)
+    {
+        string amzDate = _signer.AmzDateNow();
+        var content = new ByteArrayContent(body.Utf8);
+        content.Headers.ContentType = JsonContentType;
+        var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        {
+            Content = content,
+            Version = _version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        var headers = request.Headers;
+        headers.TryAddWithoutValidation("X-Amz-Target", TargetPrefix + operation);
+        headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
+        headers.TryAddWithoutValidation("Authorization", _signer.Authorization(_host, amzDate, body));
+        return request;
+    }
+
+    /// <summary>Reads a whole body into a pooled buffer, sized by Content-Length when the server sent one.</summary>
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long? contentLength, CancellationToken cancellation)
+    {
+        byte[] buffer = Rent(contentLength);
+        int length = 0;
+        for (int read; (read = await stream.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false)) > 0;)
+        {
+            length += read;
+            if (length == buffer.Length)
+                buffer = Grow(buffer, length);
+        }
+        return (buffer, length);
+    }
+
+    // One byte more than Content-Length, so that a complete body never forces a Grow just to see the end.
+    private static byte[] Rent(long? contentLength) => ArrayPool<byte>.Shared.Rent((int)Math.Clamp((contentLength ?? 4095) + 1, 256, 1L << 30));
+
+    private static byte[] Grow(byte[] buffer, int length)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+        buffer.AsSpan(0, length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return larger;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

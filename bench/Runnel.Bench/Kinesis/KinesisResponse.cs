@@ -1,0 +1,38 @@
+using System.Buffers;
+using System.Net;
+
+namespace Runnel.Bench.Kinesis;
+
+/// <summary>
+/// A response status and body. The body lives in a buffer rented from <see cref="ArrayPool{T}.Shared"/>
+/// (GetRecords answers run to megabytes; the load loops must not fill the large object heap), so it is
+/// valid only until <see cref="Dispose"/>. Not thread-safe; owned by the caller that sent the request.
+/// </summary>
+public sealed class KinesisResponse(HttpStatusCode status, byte[] buffer, int length) : IDisposable
+{
+    private byte[]? _buffer = buffer;
+
+    public HttpStatusCode Status { get; } = status;
+
+    public bool IsSuccess => Status == HttpStatusCode.OK;
+
+    public ReadOnlySpan<byte> Body => (_buffer ?? throw new ObjectDisposedException(nameof(KinesisResponse))).AsSpan(0, length);
+
+    /// <summary>The AWS error type (the part of <c>__type</c> after '#') and message, for reports.</summary>
+    public string Describe()
+    {
+        if (IsSuccess)
+            return "200 OK";
+        string type = KinesisJson.ReadString(Body, "__type") ?? "";
+        string message = KinesisJson.ReadString(Body, "message") ?? KinesisJson.ReadString(Body, "Message") ?? "";
+        return $"{(int)Status} {type[(type.IndexOf('#', StringComparison.Ordinal) + 1)..]} {message}".Trim();
+    }
+
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = null;
+        if (buffer is { Length: > 0 })
+            ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

@@ -1,0 +1,88 @@
+using Runnel.Bench;
+using Runnel.Bench.Reporting;
+using Runnel.Bench.Scenarios;
+
+// runnel-bench: a load generator for any Kinesis Data Streams endpoint (docs/benchmarks.md).
+const string usage = """
+    runnel-bench: measures a Kinesis Data Streams endpoint.
+
+      runnel-bench run [options]        the throughput, drain, latency and memory scenarios
+      runnel-bench startup [options]    launch a server command and time its first answer
+      runnel-bench compare [options]    two servers' reports side by side, with the targets
+
+    Run 'runnel-bench COMMAND --help' for a command's options.
+    """;
+
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+
+string command = args[0].StartsWith("--", StringComparison.Ordinal) ? "run" : args[0];
+var rest = command == args[0] ? args[1..] : args;
+try
+{
+    switch (command)
+    {
+        case "run":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "http2", "keep-streams", "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(RunOptions.Help);
+                    return 0;
+                }
+                var options = RunOptions.Parse(cl);
+                cl.RejectUnknown();
+                var report = await BenchRun.RunAsync(options, Console.Out);
+                Console.WriteLine();
+                Console.Write(TextTable.Describe(report));
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
+            }
+        case "startup":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(StartupScenario.Options.Help);
+                    return 0;
+                }
+                var options = StartupScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await StartupScenario.RunAsync(options, Console.Out);
+                Console.Write(TextTable.Describe(report));
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return 0;
+            }
+        case "compare":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(Comparison.Options.Help);
+                    return 0;
+                }
+                var options = Comparison.Options.Parse(cl);
+                cl.RejectUnknown();
+                Console.Write(Comparison.Run(options));
+                return 0;
+            }
+        default:
+            Console.Error.WriteLine($"runnel-bench: unknown command '{command}'\n\n{usage}");
+            return 2;
+    }
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"runnel-bench: {e.Message}");
+    return 2;
+}
+catch (BenchException e)
+{
+    Console.Error.WriteLine($"runnel-bench: {e.Message}");
+    return 1;
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+
+namespace Runnel.Bench.Reporting;
+
+/// <summary>
+/// <c>runnel-bench compare</c>: the candidate's metrics beside the baseline's (both measured in the same
+/// run), the ratio candidate/baseline, and the issue's targets with pass or fail. A target whose
+/// metric is missing on either side is reported as not measured, never as passed.
+/// </summary>
+public static class Comparison
+{
+    /// <summary>A goal on one metric: either a ratio to the baseline or an absolute bound.</summary>
+    private sealed record Target(string MetricId, string Text, Func<double, double?, bool?> Check);
+
+    private static readonly Target[] Targets =
+    [
+        new("put100.records_per_s", ">= 20x", (c, b) => b is { } v && v > 0 ? c / v >= 20 : null),
+        new("put1.requests_per_s", ">= 5x", (c, b) => b is { } v && v > 0 ? c / v >= 5 : null),
+        new("drain.records_per_s", ">= 20x", (c, b) => b is { } v && v > 0 ? c / v >= 20 : null),
+        new("latency.visible_p99_ms", "< 3 ms", (c, _) => c < 3),
+        new("rss.after_writes_mib", "< 150 MiB", (c, _) => c < 150),
+        new("startup.median_ms", "<= 1x", (c, b) => b is { } v ? c <= v : null),
+    ];
+
+    public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath)
+    {
+        public static Options Parse(CommandLine cl)
+        {
+            var options = new Options(cl.All("candidate"), cl.All("baseline"), cl.String("markdown"));
+            if (options.Candidate.Count == 0 || options.Baseline.Count == 0)
+                throw new ArgumentException("compare needs at least one --candidate FILE and one --baseline FILE");
+            return options;
+        }
+
+        public const string Help = """
+            runnel-bench compare [options]: two servers side by side, with the targets.
+              --candidate FILE        JSON report of the server being judged (repeat to merge run and startup)
+              --baseline FILE         JSON report of the server it is compared with (likewise)
+              --markdown FILE         also write the table as Markdown
+            """;
+    }
+
+    public static string Run(Options options)
+    {
+        var candidate = BenchReport.Merge(options.Candidate.Select(BenchReport.Load));
+        var baseline = BenchReport.Merge(options.Baseline.Select(BenchReport.Load));
+        string ratioHeader = $"ratio {candidate.Label}/{baseline.Label}";
+        var table = new TextTable("metric", candidate.Label, baseline.Label, ratioHeader, "target", "result");
+        var summary = new TextTable("target", candidate.Label, baseline.Label, ratioHeader, "goal", "result");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var metric in candidate.Metrics.Concat(baseline.Metrics))
+        {
+            if (!seen.Add(metric.Id))
+                continue;
+            double? c = candidate.Find(metric.Id);
+            double? b = baseline.Find(metric.Id);
+            string ratio = c is { } cv && b is { } bv && bv != 0 && !double.IsNaN(cv) && !double.IsNaN(bv)
+                ? (cv / bv).ToString(cv / bv >= 100 ? "N0" : cv / bv >= 1 ? "0.0" : "0.00", CultureInfo.InvariantCulture) + "x"
+                : "";
+            var target = Targets.FirstOrDefault(t => t.MetricId == metric.Id);
+            string result = "";
+            if (target is not null)
+                result = (c is { } value && !double.IsNaN(value) ? target.Check(value, b) : null) switch
+                {
+                    true => "PASS",
+                    false => "FAIL",
+                    null => "not measured",
+                };
+            string[] row = [metric.Title,
+                c is { } cc ? TextTable.Format(cc, metric.Unit) : "-",
+                b is { } bb ? TextTable.Format(bb, metric.Unit) : "-",
+                ratio, target?.Text ?? "", result];
+            table.Row(row);
+            if (target is not null)
+                summary.Row(row);
+        }
+
+        var missing = Targets.Where(t => !seen.Contains(t.MetricId)).Select(t => t.MetricId).ToList();
+        var text = new StringBuilder();
+        text.Append(table.ToText()).Append('\n').Append(summary.ToText());
+        foreach (var id in missing)
+            text.Append("target not measured: ").Append(id).Append('\n');
+        AppendNotes(text, candidate);
+        AppendNotes(text, baseline);
+
+        if (options.MarkdownPath is { } path)
+        {
+            var md = new StringBuilder(summary.ToMarkdown());
+            foreach (var id in missing)
+                md.Append("\nTarget not measured: `").Append(id).Append("`.\n");
+            md.Append('\n').Append(table.ToMarkdown());
+            File.WriteAllText(path, md.ToString());
+        }
+        return text.ToString();
+    }
+
+    private static void AppendNotes(StringBuilder text, BenchReport report)
+    {
+        foreach (var note in report.Notes)
+            text.Append(report.Label).Append(": ").Append(note).Append('\n');
+    }
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Benchmarks Runnel against kinesalite in one run, on this machine, with the same load generator
+# (bench/Runnel.Bench) and the same scenarios, one server at a time; then prints both side by side with
+# the ratios Runnel/kinesalite and the targets of docs/benchmarks.md.
+#
+#   bench/run.sh --records 20000      smoke run, well under a minute once built
+#   bench/run.sh --records 1000000    the documented run (docs/benchmarks.md)
+#
+# Every server it starts is stopped on exit, also on failure or Ctrl-C. Results (JSON per server, the
+# comparison as text and Markdown, the server logs) go to --out, by default bench/results/latest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0
+usage() {
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<'EOF'
+Options:
+  --records N          records per PutRecords scenario, read back by the drain (default 20000)
+  --single-records N   single PutRecord requests (default records/10, between 5000 and 100000)
+  --latency-records N  records of the put-to-visible scenario (default 1000; 3000 from 1M records)
+  --duration SECONDS   time cap of each scenario (default 120)
+  --concurrency N      requests in flight in the put scenarios (default 16)
+  --startup-repeat N   launches timed per server for start-up (default 5)
+  --out DIR            where results go (default bench/results/latest)
+  --skip-build         use the Release builds already there
+EOF
+}
+while (($#)); do
+  case $1 in
+    --records) records=$2; shift 2 ;;
+    --single-records) single=$2; shift 2 ;;
+    --latency-records) latency=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --startup-repeat) repeat=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --skip-build) skip_build=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [[ -z $single ]]; then single=$((records / 10)); ((single < 5000)) && single=5000; ((single > 100000)) && single=100000; fi
+if [[ -z $latency ]]; then latency=1000; ((records >= 1000000)) && latency=3000; fi
+out=${out:-$root/bench/results/latest}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/runnel-bench.XXXXXX")
+server_pid=
+stop_server() { # stops the server started last, politely first
+  [[ -n $server_pid ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local py=/usr/bin/python3; [[ -x $py ]] || py=python3
+  "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+cd "$root"
+runnel_dll=$root/src/Runnel/bin/Release/net10.0/runnel.dll
+bench_dll=$root/bench/Runnel.Bench/bin/Release/net10.0/runnel-bench.dll
+kinesalite_cli=$root/bench/node_modules/kinesalite/cli.js
+
+if ((!skip_build)); then
+  echo "run.sh: building Runnel and the load generator (Release)"
+  for project in src/Runnel/Runnel.csproj bench/Runnel.Bench/Runnel.Bench.csproj; do
+    dotnet build "$project" -c Release -nologo -v quiet > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+  done
+fi
+if [[ ! -f $kinesalite_cli ]]; then
+  echo "run.sh: installing kinesalite into bench/node_modules"
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/*.md "$out"/*.txt "$out"/*.log
+fsync=$(dotnet "$runnel_dll" serve --help | grep -- '--fsync POLICY' | grep -o 'default [a-z]*' | cut -d' ' -f2)
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+{
+  echo "date:      $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit:    $commit$dirty"
+  echo "machine:   $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+  echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min load average before the run)"
+  echo "runtimes:  .NET $(dotnet --version), node $(node --version), kinesalite $(node -p "require('$root/bench/node_modules/kinesalite/package.json').version")"
+  echo "runnel:    --fsync $fsync (its default), no throughput limits (Runnel has none yet)"
+  echo "settings:  --records $records --single-records $single --latency-records $latency --duration $duration --concurrency $concurrency"
+} | tee "$out/environment.txt"
+
+bench() { dotnet "$bench_dll" "$@"; }
+common=(--records "$records" --single-records "$single" --latency-records "$latency" --duration "$duration" --concurrency "$concurrency")
+
+# Runnel, then kinesalite: each alone on the machine while it is measured.
+failures=()
+for server in runnel kinesalite; do
+  port=$(free_port)
+  if [[ $server == runnel ]]; then
+    command="dotnet $runnel_dll serve --port $port --data-dir $work/runnel-startup-{i}"
+    serve=(dotnet "$runnel_dll" serve --port "$port" --data-dir "$work/runnel-data")
+  else
+    command="node $kinesalite_cli --port $port --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 1000"
+    serve=(node "$kinesalite_cli" --port "$port" --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 1000)
+  fi
+  echo
+  echo "== $server: start-up ($repeat launches)"
+  if ! bench startup --label "$server" --endpoint "http://127.0.0.1:$port" --repeat "$repeat" \
+      --command "$command" --json "$out/$server-startup.json" > "$work/$server-startup.out" 2>&1; then
+    cat "$work/$server-startup.out"; echo "run.sh: timing the start-up of $server failed"; exit 1
+  fi
+  grep -E '^  |median' "$work/$server-startup.out" || true
+
+  echo "== $server: scenarios"
+  "${serve[@]}" > "$out/$server.log" 2>&1 &
+  server_pid=$!
+  rc=0
+  bench run --label "$server" --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
+    "${common[@]}" --keep-streams --json "$out/$server.json" > "$work/$server.out" 2>&1 || rc=$?
+  grep -E '^  ' "$work/$server.out" || true
+  if ((rc != 0)); then
+    # A failed scenario is reported and the comparison goes on with what was measured; no report at all ends the run.
+    echo "run.sh: a scenario against $server failed (exit $rc); the end of its log:"; tail -20 "$out/$server.log"
+    [[ -f $out/$server.json ]] || { cat "$work/$server.out"; exit 1; }
+    failures+=("$server")
+  fi
+  if [[ $server == runnel ]]; then echo "  data directory after the run: $(du -sh "$work/runnel-data" | cut -f1) (streams kept)"; fi
+  stop_server
+  rm -rf "$work/runnel-data" "$work"/runnel-startup-*
+done
+
+echo
+echo "== Runnel / kinesalite"
+bench compare --candidate "$out/runnel.json" --candidate "$out/runnel-startup.json" \
+  --baseline "$out/kinesalite.json" --baseline "$out/kinesalite-startup.json" \
+  --markdown "$out/comparison.md" | tee "$out/comparison.txt"
+echo
+echo "results in $out"
+if ((${#failures[@]})); then echo "run.sh: scenarios failed against: ${failures[*]} (see the notes above)"; exit 1; fi
