@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -24,6 +24,8 @@ Options:
   --startup-repeat N   launches timed per server for start-up (default 5)
   --out DIR            where results go (default bench/results/latest)
   --skip-build         use the Release builds already there
+  --runnel native|jit  the native executable of scripts/publish.sh, the deployable form (default),
+                       or the JIT build that `dotnet run` uses
 EOF
 }
 while (($#)); do
@@ -36,6 +38,7 @@ while (($#)); do
     --startup-repeat) repeat=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
+    --runnel) flavour=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -71,12 +74,21 @@ runnel_dll=$root/src/Runnel/bin/Release/net10.0/runnel.dll
 bench_dll=$root/bench/Runnel.Bench/bin/Release/net10.0/runnel-bench.dll
 kinesalite_cli=$root/bench/node_modules/kinesalite/cli.js
 
+native_dir=$root/bench/.runnel-native
 if ((!skip_build)); then
   echo "run.sh: building Runnel and the load generator (Release)"
   for project in src/Runnel/Runnel.csproj bench/Runnel.Bench/Runnel.Bench.csproj; do
     dotnet build "$project" -c Release -nologo -v quiet > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
   done
+  if [[ $flavour == native ]]; then
+    "$root/scripts/publish.sh" "$native_dir" > "$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }
+  fi
 fi
+case $flavour in
+  native) runnel=("$native_dir/runnel") ;;
+  jit) runnel=(dotnet "$runnel_dll") ;;
+  *) echo "run.sh: --runnel must be native or jit" >&2; exit 2 ;;
+esac
 if [[ ! -f $kinesalite_cli ]]; then
   echo "run.sh: installing kinesalite into bench/node_modules"
   (cd bench && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
@@ -84,7 +96,7 @@ fi
 
 mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.md "$out"/*.txt "$out"/*.log
-fsync=$(dotnet "$runnel_dll" serve --help | grep -- '--fsync POLICY' | grep -o 'default [a-z]*' | cut -d' ' -f2)
+fsync=$("${runnel[@]}" serve --help | grep -- '--fsync POLICY' | grep -o 'default [a-z]*' | cut -d' ' -f2)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 {
@@ -93,7 +105,7 @@ dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | gre
   echo "machine:   $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min load average before the run)"
   echo "runtimes:  .NET $(dotnet --version), node $(node --version), kinesalite $(node -p "require('$root/bench/node_modules/kinesalite/package.json').version")"
-  echo "runnel:    --fsync $fsync (its default), no throughput limits (Runnel has none yet)"
+  echo "runnel:    $flavour build, --fsync $fsync (its default), --limits off (as the targets ask)"
   echo "settings:  --records $records --single-records $single --latency-records $latency --duration $duration --concurrency $concurrency"
 } | tee "$out/environment.txt"
 
@@ -105,8 +117,8 @@ failures=()
 for server in runnel kinesalite; do
   port=$(free_port)
   if [[ $server == runnel ]]; then
-    command="dotnet $runnel_dll serve --port $port --data-dir $work/runnel-startup-{i}"
-    serve=(dotnet "$runnel_dll" serve --port "$port" --data-dir "$work/runnel-data")
+    command="${runnel[*]} serve --port $port --data-dir $work/runnel-startup-{i} --limits off"
+    serve=("${runnel[@]}" serve --port "$port" --data-dir "$work/runnel-data" --limits off)
   else
     command="node $kinesalite_cli --port $port --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 1000"
     serve=(node "$kinesalite_cli" --port "$port" --createStreamMs 0 --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 1000)

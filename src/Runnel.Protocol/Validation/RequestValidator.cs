@@ -105,7 +105,7 @@ public static class RequestValidator
         long? length = member.Type switch
         {
             WireType.String => value.GetString()!.Length,
-            WireType.Blob => Base64DecodedLength(value.GetString()!),
+            WireType.Blob => Json.JsonBlob.DecodedLength(value),
             WireType.List => value.GetArrayLength(),
             WireType.Map => value.EnumerateObject().Count(),
             _ => null,

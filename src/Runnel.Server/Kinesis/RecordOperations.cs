@@ -34,7 +34,7 @@ internal static class RecordOperations
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
-        long bytes = Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(r.String("Data")!) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
+        long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(r.Member("Data")!.Value) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
         if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId));
 
@@ -79,7 +79,7 @@ internal static class RecordOperations
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
         long requestBytes = 0;
         foreach (var entry in entries)
-            requestBytes += Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(entry.GetProperty("Data").GetString()!)
+            requestBytes += Runnel.Protocol.Json.JsonBlob.DecodedLength(entry.GetProperty("Data"))
                 + System.Text.Encoding.UTF8.GetByteCount(entry.GetProperty("PartitionKey").GetString()!);
         if (requestBytes > MaxPutRecordsBytes)
             throw KinesisErrors.InvalidArgument("Records size exceeds 5 MB limit");
@@ -140,7 +140,7 @@ internal static class RecordOperations
                 string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
                 var shard = Route(stream, partitionKey, explicitHashKey);
                 var data = entry.GetProperty("Data");
-                long bytes = Runnel.Protocol.Validation.RequestValidator.Base64DecodedLength(data.GetString()!) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
+                long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(data) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
                 if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
                 {
                     // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
@@ -207,9 +207,7 @@ internal static class RecordOperations
     /// <summary>Decodes the base64 Data member straight from the request bytes into the batch.</summary>
     private static void AddRecord(RecordBatch batch, string partitionKey, string? explicitHashKey, JsonElement data)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(data);
-        var base64 = raw.Length >= 2 ? raw[1..^1] : raw; // strip the quotes
-        if (base64.IndexOf((byte)'\\') < 0)
+        if (Runnel.Protocol.Json.JsonBlob.TryGetUtf8(data, out var base64))
         {
             int max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
             byte[]? rented = max > 4096 ? ArrayPool<byte>.Shared.Rent(max) : null;

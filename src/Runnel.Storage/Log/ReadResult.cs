@@ -13,7 +13,7 @@ public sealed class ReadResult : IDisposable
 
     internal ReadResult(int initialBytes)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialBytes, 256));
+        _buffer = BufferPool.Bytes.Rent(Math.Max(initialBytes, 256));
         _records = ArrayPool<RecordView>.Shared.Rent(16);
     }
 
@@ -41,9 +41,9 @@ public sealed class ReadResult : IDisposable
     {
         if (needed <= _buffer.Length)
             return;
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = BufferPool.Bytes.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan().CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BufferPool.Bytes.Return(_buffer);
         _buffer = larger;
     }
 
@@ -64,7 +64,7 @@ public sealed class ReadResult : IDisposable
     {
         if (_buffer.Length == 0)
             return;
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BufferPool.Bytes.Return(_buffer);
         ArrayPool<RecordView>.Shared.Return(_records);
         _buffer = [];
         _records = [];

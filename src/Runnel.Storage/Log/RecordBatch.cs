@@ -16,7 +16,7 @@ public sealed class RecordBatch : IDisposable
 
     public RecordBatch(int capacityBytes = 4096)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(capacityBytes);
+        _buffer = BufferPool.Bytes.Rent(capacityBytes);
         _frameStarts = ArrayPool<int>.Shared.Rent(16);
     }
 
@@ -36,7 +36,7 @@ public sealed class RecordBatch : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionKey.Length, RecordFrame.MaxPartitionKeyBytes, nameof(partitionKey));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(explicitHashKey?.Length ?? 0, RecordFrame.MaxExplicitHashKeyBytes, nameof(explicitHashKey));
         int maxPk = Encoding.UTF8.GetMaxByteCount(partitionKey.Length);
-        byte[]? rented = maxPk > 1024 ? ArrayPool<byte>.Shared.Rent(maxPk) : null;
+        byte[]? rented = maxPk > 1024 ? BufferPool.Bytes.Rent(maxPk) : null;
         try
         {
             Span<byte> pk = rented ?? stackalloc byte[maxPk];
@@ -49,7 +49,7 @@ public sealed class RecordBatch : IDisposable
         finally
         {
             if (rented is not null)
-                ArrayPool<byte>.Shared.Return(rented);
+                BufferPool.Bytes.Return(rented);
         }
     }
 
@@ -92,9 +92,9 @@ public sealed class RecordBatch : IDisposable
     {
         if (_length + extra <= _buffer.Length)
             return;
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + extra));
+        var larger = BufferPool.Bytes.Rent(Math.Max(_buffer.Length * 2, _length + extra));
         _buffer.AsSpan(0, _length).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BufferPool.Bytes.Return(_buffer);
         _buffer = larger;
     }
 
@@ -102,7 +102,7 @@ public sealed class RecordBatch : IDisposable
     {
         if (_buffer.Length == 0)
             return;
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BufferPool.Bytes.Return(_buffer);
         ArrayPool<int>.Shared.Return(_frameStarts);
         _buffer = [];
         _frameStarts = [];
