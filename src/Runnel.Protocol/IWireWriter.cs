@@ -5,7 +5,7 @@ namespace Runnel.Protocol;
 /// (JSON: base64 strings; CBOR: byte strings) and timestamps (JSON: epoch seconds with a fraction;
 /// CBOR: tag 1 around epoch milliseconds), so handlers write each response once. Not thread-safe.
 /// </summary>
-public interface IWireWriter
+public interface IWireWriter : IDisposable
 {
     string ContentType { get; }
 

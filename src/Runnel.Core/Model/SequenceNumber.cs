@@ -37,6 +37,16 @@ public readonly record struct SequenceNumber(long ShardCreatedSeconds, int Shard
         s.Counter.TryFormat(span.Slice(23, 20), out _, "D20", CultureInfo.InvariantCulture);
     });
 
+    /// <summary>Writes the 43 ASCII digits into <paramref name="destination"/> (for response writers; no string made).</summary>
+    public int FormatUtf8(Span<byte> destination)
+    {
+        destination[0] = (byte)LayoutMarker;
+        ShardCreatedSeconds.TryFormat(destination.Slice(1, 10), out _, "D10", CultureInfo.InvariantCulture);
+        ShardIndex.TryFormat(destination.Slice(11, 12), out _, "D12", CultureInfo.InvariantCulture);
+        Counter.TryFormat(destination.Slice(23, 20), out _, "D20", CultureInfo.InvariantCulture);
+        return Length;
+    }
+
     public int CompareTo(SequenceNumber other)
     {
         int c = ShardCreatedSeconds.CompareTo(other.ShardCreatedSeconds);

@@ -38,4 +38,8 @@ public sealed class CborWireWriter : IWireWriter
     }
 
     public ReadOnlyMemory<byte> Complete() => _writer.Encode();
+
+    public void Dispose()
+    {
+    }
 }

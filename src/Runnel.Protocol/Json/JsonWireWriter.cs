@@ -4,16 +4,16 @@ using System.Text.Json;
 namespace Runnel.Protocol.Json;
 
 /// <summary>AWS JSON 1.1 responses over <see cref="Utf8JsonWriter"/>. Not thread-safe.</summary>
-public sealed class JsonWireWriter : IWireWriter
+public sealed class JsonWireWriter : IWireWriter, IDisposable
 {
     public const string MediaType = "application/x-amz-json-1.1";
 
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private readonly PooledBufferWriter _buffer;
     private readonly Utf8JsonWriter _writer;
 
     public JsonWireWriter(int initialCapacity = 1024)
     {
-        _buffer = new ArrayBufferWriter<byte>(initialCapacity);
+        _buffer = new PooledBufferWriter(initialCapacity);
         _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
@@ -34,11 +34,31 @@ public sealed class JsonWireWriter : IWireWriter
     public void Utf8String(string name, ReadOnlySpan<byte> value) => _writer.WriteString(name, value);
 
     /// <summary>Epoch seconds with millisecond precision, as a JSON number (1700000000.123).</summary>
-    public void Timestamp(string name, long epochMillis) => _writer.WriteNumber(name, epochMillis / 1000m);
+    public void Timestamp(string name, long epochMillis)
+    {
+        Span<byte> text = stackalloc byte[32];
+        long seconds = Math.DivRem(epochMillis, 1000, out long millis);
+        if (millis < 0)
+        {
+            seconds--;
+            millis += 1000;
+        }
+        seconds.TryFormat(text, out int length, default, System.Globalization.CultureInfo.InvariantCulture);
+        text[length++] = (byte)'.';
+        millis.TryFormat(text[length..], out int fraction, "D3", System.Globalization.CultureInfo.InvariantCulture);
+        _writer.WritePropertyName(name);
+        _writer.WriteRawValue(text[..(length + fraction)], skipInputValidation: true);
+    }
 
     public ReadOnlyMemory<byte> Complete()
     {
         _writer.Flush();
         return _buffer.WrittenMemory;
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _buffer.Dispose();
     }
 }

@@ -78,7 +78,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
 
         if (body.Length == 0)
         {
-            var writer = mediaType == JsonMediaType ? (IWireWriter)new JsonWireWriter() : new CborWireWriter();
+            using var writer = mediaType == JsonMediaType ? (IWireWriter)new JsonWireWriter() : new CborWireWriter();
             await WriteError(http, writer, knownTarget ? KinesisErrors.MalformedBody() : KinesisErrors.UnknownOperation());
             return;
         }
@@ -91,7 +91,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             return;
         }
 
-        IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
+        using IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
         JsonDocument? document = null;
         try
         {
@@ -127,15 +127,23 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         catch (KinesisException e)
         {
             if (mediaType == PlainJsonMediaType)
+            {
                 await WritePlainJson(http, 400, "SerializationException");
+            }
             else
-                await WriteError(http, mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter(), e);
+            {
+                using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
+                await WriteError(http, error, e);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             log.LogError(e, "{Operation} failed unexpectedly; answered InternalFailure. This is a Runnel bug: please report it with this log.", operation);
             if (!http.HasStarted)
-                await WriteError(http, mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter(), KinesisErrors.InternalFailure());
+            {
+                using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
+                await WriteError(http, error, KinesisErrors.InternalFailure());
+            }
         }
         finally
         {

@@ -102,6 +102,7 @@ internal static class RecordOperations
         w.StartObject();
         w.Number("FailedRecordCount", outcomes.Count(o => o.ThrottledMessage is not null));
         w.StartArray("Records");
+        Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
         foreach (var outcome in outcomes)
         {
             w.StartObject();
@@ -112,7 +113,8 @@ internal static class RecordOperations
             }
             else
             {
-                w.String("SequenceNumber", outcome.Shard!.SequenceOf(outcome.Offset).ToString());
+                outcome.Shard!.SequenceOf(outcome.Offset).FormatUtf8(sequence);
+                w.Utf8String("SequenceNumber", sequence);
                 w.String("ShardId", outcome.Shard.ShardId);
             }
             w.EndObject();
@@ -337,12 +339,14 @@ internal static class RecordOperations
         long lastArrival = 0;
         if (result is not null)
         {
+            Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
             foreach (ref readonly var record in result.Records)
             {
                 if (record.Offset >= end)
                     break;
                 w.StartObject();
-                w.String("SequenceNumber", shard.SequenceOf(record.Offset).ToString());
+                shard.SequenceOf(record.Offset).FormatUtf8(sequence);
+                w.Utf8String("SequenceNumber", sequence);
                 w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
                 w.Blob("Data", result.Data(record));
                 w.Utf8String("PartitionKey", result.PartitionKey(record));

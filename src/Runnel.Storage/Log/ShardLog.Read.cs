@@ -114,7 +114,7 @@ public sealed partial class ShardLog
             {
                 long skipTo = -1;
                 long budget = scan.MaxBytes - result.PayloadBytes;
-                int chunk = (int)Math.Min(segment.Length - position, Math.Max(MinReadChunk, Math.Min(budget, 8 * 1024 * 1024) + 1024));
+                int chunk = (int)Math.Min(segment.Length - position, Math.Max(MinReadChunk, Math.Min(budget, 1024 * 1024) + 1024));
                 result.EnsureCapacity(scan.Used + pendingBytes + chunk);
                 int read = RandomAccess.Read(handle, result.RawBuffer.AsSpan(scan.Used + pendingBytes, chunk), position);
                 if (read <= 0)

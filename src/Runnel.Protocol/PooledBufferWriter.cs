@@ -1,0 +1,52 @@
+using System.Buffers;
+
+namespace Runnel.Protocol;
+
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> over pooled arrays, for response bodies: a GetRecords response of
+/// megabytes grows in place instead of in freshly allocated arrays. Not thread-safe. Dispose returns the
+/// array; memory handed out before is invalid afterwards.
+/// </summary>
+public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
+{
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 4 * 1024 * 1024, maxArraysPerBucket: 8);
+
+    private byte[] _buffer = Pool.Rent(initialCapacity);
+    private int _written;
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        int needed = _written + Math.Max(sizeHint, 256);
+        if (needed <= _buffer.Length)
+            return;
+        var larger = Pool.Rent(Math.Max(needed, _buffer.Length * 2));
+        _buffer.AsSpan(0, _written).CopyTo(larger);
+        Pool.Return(_buffer);
+        _buffer = larger;
+    }
+
+    public void Dispose()
+    {
+        if (_buffer.Length == 0)
+            return;
+        Pool.Return(_buffer);
+        _buffer = [];
+        _written = 0;
+    }
+}
