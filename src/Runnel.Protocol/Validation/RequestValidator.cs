@@ -110,7 +110,7 @@ public static class RequestValidator
             WireType.Map => value.EnumerateObject().Count(),
             _ => null,
         };
-        if (member.Pattern is { } pattern && !pattern.IsMatch(value.GetString()!))
+        if (member.Pattern is { } pattern && !pattern(value.GetString()!))
             Fail(shown, $"Member must satisfy regular expression pattern: {member.PatternText}");
         if (member.MinLength is { } minLength && length < minLength)
             Fail(shown, $"Member must have length greater than or equal to {minLength}");

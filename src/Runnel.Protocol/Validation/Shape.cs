@@ -20,7 +20,9 @@ public sealed record Member(string Name, WireType Type)
     public long? Max { get; init; }
     public long? MinLength { get; init; }
     public long? MaxLength { get; init; }
-    public Regex? Pattern { get; init; }
+    /// <summary>Whole-value match of <see cref="PatternText"/>: a hand-written check for the patterns on the hot
+    /// path (names, hash keys, sequence numbers), a regex for the rest.</summary>
+    public Func<string, bool>? Pattern { get; init; }
     public string? PatternText { get; init; }
     public IReadOnlyList<string>? Enum { get; init; }
     public Member? Element { get; init; }
@@ -48,7 +50,7 @@ public static class Members
             MinLength = minLength,
             MaxLength = maxLength,
             PatternText = pattern,
-            Pattern = pattern is null ? null : new Regex("^(?:" + pattern + ")$", RegexOptions.CultureInvariant | RegexOptions.Compiled | RegexOptions.Singleline),
+            Pattern = pattern is null ? null : Patterns.Matcher(pattern),
         };
 
     public static Member Enum(string name, bool required, params string[] values) =>
@@ -72,4 +74,24 @@ public static class Members
 
     public static Member Struct(string name, Shape shape, bool required = false) =>
         new(name, WireType.Structure) { Required = required, Structure = shape };
+}
+
+/// <summary>Fast matchers for the model's most used patterns, identical in meaning to the regexes.</summary>
+internal static class Patterns
+{
+    private static readonly System.Buffers.SearchValues<char> NameCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+    public static Func<string, bool> Matcher(string pattern) => pattern switch
+    {
+        "[a-zA-Z0-9_.-]+" => s => s.Length > 0 && !s.AsSpan().ContainsAnyExcept(NameCharacters),
+        @"0|([1-9]\d{0,38})" => s => IsCanonicalDecimal(s, 39),
+        @"0|([1-9]\d{0,128})" => s => IsCanonicalDecimal(s, 129),
+        // As Java's String.matches(): the whole string (\z, not $, which allows a final newline), ASCII \d.
+        _ => new Regex(@"\A(?:" + pattern.Replace(@"\d", "[0-9]", StringComparison.Ordinal) + @")\z", RegexOptions.CultureInvariant | RegexOptions.Singleline).IsMatch,
+    };
+
+    /// <summary>"0", or up to <paramref name="maxDigits"/> ASCII digits without a leading zero.</summary>
+    private static bool IsCanonicalDecimal(string s, int maxDigits) =>
+        s == "0" || (s.Length > 0 && s.Length <= maxDigits && s[0] is >= '1' and <= '9' && !s.AsSpan().ContainsAnyExceptInRange('0', '9'));
 }

@@ -31,7 +31,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     {
         var http = context.Response;
         http.Headers["x-amzn-RequestId"] = RequestId.Next();
-        http.Headers["x-amz-id-2"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(72));
+        http.Headers["x-amz-id-2"] = ExtendedRequestId();
         var request = context.Request;
         if (request.Headers.Origin.Count > 0)
         {
@@ -149,6 +149,14 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         {
             document?.Dispose();
         }
+    }
+
+    /// <summary>The opaque x-amz-id-2 AWS sends: 72 random bytes in base64 (not secret, so not from the crypto RNG).</summary>
+    private static string ExtendedRequestId()
+    {
+        Span<byte> bytes = stackalloc byte[72];
+        Random.Shared.NextBytes(bytes);
+        return Convert.ToBase64String(bytes);
     }
 
     /// <summary>Parses a JSON body, or a CBOR body by way of its JSON equivalent; null when it does not parse.</summary>
