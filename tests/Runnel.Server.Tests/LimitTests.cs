@@ -119,4 +119,43 @@ public sealed class LimitTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromMilliseconds(100));
         await OkAsync("DescribeStream", """{"StreamName":"described"}""");
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task An_on_demand_stream_under_load_splits_its_hot_shard_and_keeps_the_order()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"elastic","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}""");
+        var before = (await OkAsync("ListShards", """{"StreamName":"elastic"}""")).GetProperty("Shards").GetArrayLength();
+        Assert.Equal(4, before);
+        Assert.Equal(0, _server.Scaler.ScaleOnce()); // the first look only takes a sample
+
+        // One hot key: 900 records a second for 3 seconds into one shard (90% of its 1,000/s).
+        for (int second = 0; second < 3; second++)
+        {
+            for (int half = 0; half < 2; half++)
+            {
+                int first = second * 1000 + half * 500;
+                var records = string.Join(",", Enumerable.Range(first, 450).Select(v => $$"""{"PartitionKey":"hot","Data":"{{Convert.ToBase64String(BitConverter.GetBytes(v))}}"}"""));
+                var put = await OkAsync("PutRecords", $$"""{"StreamName":"elastic","Records":[{{records}}]}""");
+                Assert.Equal(0, put.GetProperty("FailedRecordCount").GetInt32());
+                _clock.Advance(TimeSpan.FromMilliseconds(500));
+            }
+        }
+        Assert.Equal(1, _server.Scaler.ScaleOnce());
+        var shards = (await OkAsync("ListShards", """{"StreamName":"elastic"}""")).GetProperty("Shards").EnumerateArray().ToList();
+        Assert.Equal(6, shards.Count);
+        var children = shards.Where(s => s.TryGetProperty("ParentShardId", out _)).ToList();
+        Assert.Equal(2, children.Count);
+        string parent = children[0].GetProperty("ParentShardId").GetString()!;
+        Assert.Equal(0, _server.Scaler.ScaleOnce()); // cooling down
+
+        // The hot key's records: all in the parent, in order, then the child continues.
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        string it = (await OkAsync("GetShardIterator", $$"""{"StreamName":"elastic","ShardId":"{{parent}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+        var page = await OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""");
+        var values = page.GetProperty("Records").EnumerateArray().Select(r => BitConverter.ToInt32(r.GetProperty("Data").GetBytesFromBase64())).ToList();
+        Assert.Equal(2700, values.Count);
+        Assert.Equal(values.Order(), values);
+        Assert.True(page.TryGetProperty("ChildShards", out var childShards));
+        Assert.Equal(2, childShards.GetArrayLength());
+    }
 }
