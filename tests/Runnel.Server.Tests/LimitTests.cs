@@ -15,7 +15,8 @@ public sealed class LimitTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir }, _ => { }, _clock);
+        // The scaler's own timer is pushed out of the way: the tests call ScaleOnce themselves.
+        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir, OnDemand = new() { Interval = TimeSpan.FromHours(1) } }, _ => { }, _clock);
         await _server.StartAsync();
         _http = new HttpClient { BaseAddress = _server.Url };
     }
@@ -157,5 +158,14 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Equal(values.Order(), values);
         Assert.True(page.TryGetProperty("ChildShards", out var childShards));
         Assert.Equal(2, childShards.GetArrayLength());
+
+        // Then the load stops: after a quiet quarter of an hour the stream merges back, never below 4.
+        for (int round = 0; round < 4; round++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(16));
+            _server.Scaler.ScaleOnce();
+        }
+        var open = (await OkAsync("ListShards", """{"StreamName":"elastic","ShardFilter":{"Type":"AT_LATEST"}}""")).GetProperty("Shards");
+        Assert.Equal(4, open.GetArrayLength());
     }
 }
