@@ -34,7 +34,7 @@ internal static class StreamOperations
                 tags[tag.Name] = tag.Value.GetString() ?? "";
             TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to");
         }
-        r.Streams.Create(name, shardCount, mode, tags);
+        r.Streams.Create(name, shardCount, mode, tags, (int)(r.Integer("MaxRecordSizeInKiB") ?? StreamInfo.DefaultMaxRecordSizeKiB));
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
     }
@@ -93,6 +93,7 @@ internal static class StreamOperations
         w.String("EncryptionType", "NONE");
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
         w.Number("ConsumerCount", 0);
+        w.Number("MaxRecordSizeInKiB", stream.MaxRecordSizeKiB);
         w.EndObject();
         w.EndObject();
         return ValueTask.CompletedTask;
@@ -158,6 +159,18 @@ internal static class StreamOperations
             if (!increase && hours > stream.RetentionHours)
                 throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({stream.RetentionHours} hours). Use IncreaseRetentionPeriod API.");
             return hours == stream.RetentionHours ? stream : r.Streams.BeginUpdate(stream with { RetentionHours = hours });
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask UpdateMaxRecordSize(KinesisRequest r)
+    {
+        int kib = (int)r.Integer("MaxRecordSizeInKiB")!.Value;
+        r.Streams.Update(r.StreamName(), stream =>
+        {
+            RequireActive(r, stream);
+            return stream.MaxRecordSizeKiB == kib ? stream : r.Streams.BeginUpdate(stream with { MaxRecordSizeKiB = kib });
         });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
