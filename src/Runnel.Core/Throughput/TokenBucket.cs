@@ -78,16 +78,16 @@ public sealed class TokenBucket
     public static bool TryTakeBoth(TokenBucket first, double firstAmount, TokenBucket second, double secondAmount, long nowMillis)
     {
         lock (first._lock)
-        lock (second._lock)
-        {
-            first.Refill(nowMillis);
-            second.Refill(nowMillis);
-            if (first._tokens < Math.Min(firstAmount, first.Capacity) || second._tokens < Math.Min(secondAmount, second.Capacity))
-                return false;
-            first._tokens -= firstAmount;
-            second._tokens -= secondAmount;
-            return true;
-        }
+            lock (second._lock)
+            {
+                first.Refill(nowMillis);
+                second.Refill(nowMillis);
+                if (first._tokens < Math.Min(firstAmount, first.Capacity) || second._tokens < Math.Min(secondAmount, second.Capacity))
+                    return false;
+                first._tokens -= firstAmount;
+                second._tokens -= secondAmount;
+                return true;
+            }
     }
 
     private void Refill(long nowMillis)

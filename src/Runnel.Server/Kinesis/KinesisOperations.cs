@@ -55,10 +55,27 @@ public sealed class KinesisOperations
     /// <summary>AWS's control-plane quotas, calls per second per account.</summary>
     private static readonly Dictionary<string, double?> AccountRates = new(StringComparer.Ordinal)
     {
-        ["CreateStream"] = 5, ["DeleteStream"] = 5, ["DescribeStream"] = 10, ["DescribeStreamSummary"] = 20,
-        ["ListStreams"] = 5, ["ListShards"] = 1000, ["IncreaseStreamRetentionPeriod"] = 5, ["DecreaseStreamRetentionPeriod"] = 5,
-        ["AddTagsToStream"] = 5, ["RemoveTagsFromStream"] = 5, ["ListTagsForStream"] = 5, ["TagResource"] = 5,
-        ["UntagResource"] = 5, ["ListTagsForResource"] = 5, ["DescribeLimits"] = 1, ["EnableEnhancedMonitoring"] = 5,
-        ["DisableEnhancedMonitoring"] = 5, ["SplitShard"] = 5, ["MergeShards"] = 5, ["UpdateShardCount"] = 5, ["UpdateStreamMode"] = 5, ["UpdateMaxRecordSize"] = 5,
+        ["CreateStream"] = 5,
+        ["DeleteStream"] = 5,
+        ["DescribeStream"] = 10,
+        ["DescribeStreamSummary"] = 20,
+        ["ListStreams"] = 5,
+        ["ListShards"] = 1000,
+        ["IncreaseStreamRetentionPeriod"] = 5,
+        ["DecreaseStreamRetentionPeriod"] = 5,
+        ["AddTagsToStream"] = 5,
+        ["RemoveTagsFromStream"] = 5,
+        ["ListTagsForStream"] = 5,
+        ["TagResource"] = 5,
+        ["UntagResource"] = 5,
+        ["ListTagsForResource"] = 5,
+        ["DescribeLimits"] = 1,
+        ["EnableEnhancedMonitoring"] = 5,
+        ["DisableEnhancedMonitoring"] = 5,
+        ["SplitShard"] = 5,
+        ["MergeShards"] = 5,
+        ["UpdateShardCount"] = 5,
+        ["UpdateStreamMode"] = 5,
+        ["UpdateMaxRecordSize"] = 5,
     };
 }

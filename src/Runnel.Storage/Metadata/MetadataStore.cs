@@ -160,7 +160,8 @@ public sealed class MetadataStore : IDisposable
                         shards.GetValueOrDefault(id) ?? [],
                         tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal),
                         r.GetString(8).Length == 0 ? [] : r.GetString(8).Split(','),
-                        r.GetInt64(7)) { MaxRecordSizeKiB = r.GetInt32(9) });
+                        r.GetInt64(7))
+                    { MaxRecordSizeKiB = r.GetInt32(9) });
                 }
             }
             return streams;
