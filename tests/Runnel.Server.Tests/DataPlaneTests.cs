@@ -280,27 +280,15 @@ public class LifecycleTests
 
     private sealed class StartedServer(RunnelServer server) : IAsyncDisposable
     {
-        private readonly HttpClient _http = new() { BaseAddress = server.Url };
-        private readonly ServerFixture _requests = new();
+        private readonly TestClient _client = new(server.Url);
 
-        public async Task<JsonElement> OkAsync(string operation, string body)
-        {
-            var (status, json) = await CallAsync(operation, body);
-            Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
-            return json;
-        }
+        public Task<JsonElement> OkAsync(string operation, string body) => _client.OkAsync(operation, body);
 
-        public async Task<(HttpStatusCode, JsonElement)> CallAsync(string operation, string body)
-        {
-            using var response = await _http.SendAsync(_requests.Request(operation, body));
-            string text = await response.Content.ReadAsStringAsync();
-            return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-        }
+        public Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body) => _client.CallAsync(operation, body);
 
         public async ValueTask DisposeAsync()
         {
-            _http.Dispose();
-            _requests.Http.Dispose();
+            _client.Dispose();
             await server.DisposeAsync();
         }
     }

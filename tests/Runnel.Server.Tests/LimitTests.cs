@@ -9,39 +9,27 @@ public sealed class LimitTests : IAsyncLifetime
 {
     private readonly ManualClock _clock = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-limits-" + Guid.NewGuid().ToString("N"));
-    private readonly ServerFixture _requests = new();
     private RunnelServer _server = null!;
-    private HttpClient _http = null!;
+    private TestClient _client = null!;
 
     public async Task InitializeAsync()
     {
         // The scaler's own timer is pushed out of the way: the tests call ScaleOnce themselves.
         _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir, OnDemand = new() { Interval = TimeSpan.FromHours(1) } }, _ => { }, _clock);
         await _server.StartAsync();
-        _http = new HttpClient { BaseAddress = _server.Url };
+        _client = new TestClient(_server.Url);
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        _requests.Http.Dispose();
+        _client.Dispose();
         await _server.DisposeAsync();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body)
-    {
-        using var response = await _http.SendAsync(_requests.Request(operation, body));
-        string text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
+    private Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body) => _client.CallAsync(operation, body);
 
-    private async Task<JsonElement> OkAsync(string operation, string body)
-    {
-        var (status, json) = await CallAsync(operation, body);
-        Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
-        return json;
-    }
+    private Task<JsonElement> OkAsync(string operation, string body) => _client.OkAsync(operation, body);
 
     [Fact(Timeout = 30000)]
     public async Task Put_records_fails_only_the_records_over_1000_per_second()

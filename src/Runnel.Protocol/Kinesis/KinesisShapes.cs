@@ -62,7 +62,6 @@ public static class KinesisShapes
         Str("NextToken", false, 1, 1048576),
         Time("StreamCreationTimestamp"),
         Str("StreamName", false, 1, 128, NamePattern), // ListShards has its own rules for StreamName, StreamARN and NextToken
-
         StreamArn(),
         Struct("ShardFilter", new Shape(
             Enum("Type", true, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"),

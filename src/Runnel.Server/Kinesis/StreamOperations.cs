@@ -59,19 +59,12 @@ internal static class StreamOperations
         var w = r.Response;
         w.StartObject();
         w.StartObject("StreamDescription");
-        w.String("StreamName", stream.Name);
-        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
-        w.String("StreamStatus", stream.Status.ToWire());
-        Describe.ModeDetails(w, stream);
+        Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.StartArray("Shards");
         foreach (var shard in page.Take(limit))
             Describe.Shard(w, stream, shard);
         w.EndArray();
         w.Boolean("HasMoreShards", page.Count > limit);
-        w.Number("RetentionPeriodHours", stream.RetentionHours);
-        Describe.CreationTimestamp(w, stream);
-        Describe.EnhancedMonitoring(w, stream);
-        w.String("EncryptionType", "NONE");
         w.EndObject();
         w.EndObject();
         return ValueTask.CompletedTask;
@@ -83,14 +76,7 @@ internal static class StreamOperations
         var w = r.Response;
         w.StartObject();
         w.StartObject("StreamDescriptionSummary");
-        w.String("StreamName", stream.Name);
-        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
-        w.String("StreamStatus", stream.Status.ToWire());
-        Describe.ModeDetails(w, stream);
-        w.Number("RetentionPeriodHours", stream.RetentionHours);
-        Describe.CreationTimestamp(w, stream);
-        Describe.EnhancedMonitoring(w, stream);
-        w.String("EncryptionType", "NONE");
+        Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
         w.Number("ConsumerCount", 0);
         w.Number("MaxRecordSizeInKiB", stream.MaxRecordSizeKiB);
