@@ -52,7 +52,7 @@ public sealed class TokenBucket
         lock (_lock)
         {
             Refill(nowMillis);
-            return _tokens > 0;
+            return _tokens >= -0.001; // tolerate rounding in the refill arithmetic
         }
     }
 
