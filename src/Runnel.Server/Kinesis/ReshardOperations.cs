@@ -47,7 +47,8 @@ internal static class ReshardOperations
             var adjacent = FindShard(stream, second, name, account);
             RequireOpen(shard, name, account);
             RequireOpen(adjacent, name, account);
-            if (first == second || !Resharding.AreAdjacent(shard.HashKeyRange, adjacent.HashKeyRange))
+            // AWS wants the adjacent shard directly above the one to merge (an inverted pair is refused).
+            if (first == second || shard.HashKeyRange.End == UInt128.MaxValue || shard.HashKeyRange.End + 1 != adjacent.HashKeyRange.Start)
                 throw KinesisErrors.InvalidArgument(
                     $"Shards {shard.ShardId} and {adjacent.ShardId} in stream {name} under account {account} are not an adjacent pair of shards eligible for merging");
             return Resharding.Merge(stream, shard, adjacent, r.Streams.Now);
