@@ -65,18 +65,25 @@ def _newer_service_model_path():
     return root
 
 
+def make_client(endpoint, read_timeout=60):
+    """A boto3 Kinesis client for one endpoint with the newer model and exactly one attempt per call.
+    botocore's `max_attempts` counts retries (1 means two attempts), so `total_max_attempts` it is:
+    a throttling or internal error shows as it is instead of being retried away."""
+    path = _newer_service_model_path()
+    session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop",
+                                    region_name=REGION)
+    if path:
+        session._session.get_component("data_loader").search_paths.insert(0, path)
+    config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                                    connect_timeout=5, read_timeout=read_timeout)
+    return session.client("kinesis", endpoint_url=endpoint, config=config)
+
+
 def client():
     """One boto3 Kinesis client for the whole run, retries off so that errors show as they are."""
     global _client
     if _client is None:
-        path = _newer_service_model_path()
-        session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop",
-                                        region_name=REGION)
-        if path:
-            session._session.get_component("data_loader").search_paths.insert(0, path)
-        config = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
-                                        connect_timeout=5, read_timeout=60)
-        _client = session.client("kinesis", endpoint_url=ENDPOINT, config=config)
+        _client = make_client(ENDPOINT)
     return _client
 
 
@@ -161,9 +168,9 @@ def b64(data):
     return base64.b64encode(data).decode("ascii")
 
 
-def delete_quietly(name):
+def delete_quietly(name, kinesis=None):
     try:
-        client().delete_stream(StreamName=name)
+        (kinesis or client()).delete_stream(StreamName=name)
     except ClientError:
         pass
 
@@ -179,9 +186,9 @@ def wait_until(condition, what, seconds=WAIT_SECONDS, interval=0.05):
         time.sleep(interval)
 
 
-def wait_active(name):
+def wait_active(name, kinesis=None):
     def active():
-        return client().describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+        return (kinesis or client()).describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
     wait_until(active, f"stream {name} to become ACTIVE")
 
 
@@ -237,8 +244,8 @@ class KinesisTestCase(unittest.TestCase):
         if shard_count is not None:
             kwargs["ShardCount"] = shard_count
         self.kinesis.create_stream(StreamName=name, **kwargs)
-        self.addCleanup(delete_quietly, name)
-        wait_active(name)
+        self.addCleanup(delete_quietly, name, self.kinesis)
+        wait_active(name, self.kinesis)
         return name
 
     def create_stream_raw(self, tag, payload):
