@@ -5,6 +5,7 @@ The suite runs against one shared server, so every stream name carries this run'
 every stream a test creates is deleted when the test ends, pass or fail. Every wait is bounded.
 """
 
+import atexit
 import base64
 import hashlib
 import http.client
@@ -12,6 +13,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 import unittest
@@ -53,16 +55,23 @@ def unique_name(tag):
     return f"{PREFIX}{tag}-{next(_counter)}"
 
 
+_model_path = []
+
+
 def _newer_service_model_path():
     """Debian's botocore (1.29) predates StreamARN and ListStreams' NextToken; the AWS CLI v2 package
     ships the newer Kinesis model. Expose only that model (through AWS_DATA_PATH) so stock boto3 speaks
-    the current API; when it is missing boto3 keeps its own model and the StreamARN tests fail."""
-    model = "/usr/lib/python3/dist-packages/awscli/botocore/data/kinesis"
-    if not os.path.isdir(model):
-        return None
-    root = tempfile.mkdtemp(prefix="interop-py-models-")
-    os.symlink(model, os.path.join(root, "kinesis"))
-    return root
+    the current API; when it is missing boto3 keeps its own model and the StreamARN tests fail.
+    One directory per run, shared by every client and removed at exit."""
+    if not _model_path:
+        model = "/usr/lib/python3/dist-packages/awscli/botocore/data/kinesis"
+        root = None
+        if os.path.isdir(model):
+            root = tempfile.mkdtemp(prefix="interop-py-models-")
+            os.symlink(model, os.path.join(root, "kinesis"))
+            atexit.register(shutil.rmtree, root, True)
+        _model_path.append(root)
+    return _model_path[0]
 
 
 def make_client(endpoint, read_timeout=60):
