@@ -184,6 +184,55 @@ class ReshardTestCase(KinesisTestCase):
         return consumed, finished
 
 
+    def tail_in_lineage_order(self, name, writers_done, seconds=30.0):
+        """A live consumer, as one KCL worker: polls each readable shard in turn (readable once every parent
+        was read to its end, from the ChildShards of GetRecords), and stops once `writers_done` is set and two
+        whole rounds found nothing new. Safe to run in a thread: it raises AssertionError rather than using
+        the test's asserts. Returns [(shard id, record)] in the order read."""
+        k = self.kinesis
+
+        def iterator_of(shard):
+            return k.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+        iterators = {shard: iterator_of(shard) for shard in ids(k.list_shards(StreamName=name, ShardFilter={"Type": "AT_TRIM_HORIZON"})["Shards"])}
+        finished, waiting, consumed = set(), {}, []
+        quiet_rounds = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            quiet = True
+            for shard in list(iterators):
+                page = k.get_records(ShardIterator=iterators[shard])
+                consumed += [(shard, r) for r in page["Records"]]
+                if page["Records"] or page["MillisBehindLatest"] > 0:
+                    quiet = False
+                if "NextShardIterator" in page:
+                    if "ChildShards" in page:
+                        raise AssertionError(f"ChildShards before the end of {shard}")
+                    iterators[shard] = page["NextShardIterator"]
+                    continue
+                if "ChildShards" not in page:
+                    raise AssertionError(f"the end of {shard} came without ChildShards")
+                quiet = False
+                del iterators[shard]
+                finished.add(shard)
+                for child in page["ChildShards"]:
+                    if child["ShardId"] not in finished and child["ShardId"] not in iterators:
+                        waiting[child["ShardId"]] = child["ParentShards"]
+            for child, parents in list(waiting.items()):
+                if all(p in finished for p in parents):
+                    iterators[child] = iterator_of(child)
+                    del waiting[child]
+                    quiet = False
+            quiet_rounds = quiet_rounds + 1 if quiet and writers_done.is_set() else 0
+            if quiet_rounds >= 2:
+                if waiting:
+                    raise AssertionError(f"children never became readable: {waiting}")
+                return consumed
+            if quiet:
+                time.sleep(0.01)
+        raise AssertionError(f"the live consumer did not catch up within {seconds} s")
+
+
 class SplitShardTests(ReshardTestCase):
 
     def test_split_shard_lineage_ranges_and_sequence_numbers(self):
@@ -383,7 +432,7 @@ class UpdateShardCountTests(ReshardTestCase):
                 self.wait_for_active(name)
                 open_shards = self.open_shards(name)
                 self.assertEqual(len(open_shards), target)
-                self.assertEqual([hash_range(s) for s in open_shards], expected_hash_ranges(target), "uniform scaling")
+                self.assertEqual(sorted(hash_range(s) for s in open_shards), expected_hash_ranges(target), "uniform scaling")
                 self.assertTrue(set(ids(open_shards)).isdisjoint(history), "the open shards are new ones")
                 history += ids(open_shards)
                 self.assertEqual(self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"], target)
@@ -458,6 +507,32 @@ class ChildShardsTests(ReshardTestCase):
         page = self.kinesis.get_records(ShardIterator=iterator)
         self.assertIn("NextShardIterator", page)
         self.assertNotIn("ChildShards", page)
+
+    def test_iterators_taken_before_the_split_reach_the_children(self):
+        name = self.create_stream("childlate")
+        k = self.kinesis
+        caught_up = k.get_shard_iterator(StreamName=name, ShardId=shard_id(0), ShardIteratorType="LATEST")["ShardIterator"]
+        page = k.get_records(ShardIterator=caught_up)
+        self.assertEqual(page["Records"], [])
+        caught_up = page["NextShardIterator"]
+        self.put(name, b"before the split", ExplicitHashKey="0")
+        behind = k.get_shard_iterator(StreamName=name, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        k.split_shard(StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey=str(HALF))
+        self.wait_for_active(name)
+        self.put(name, b"after the split", ExplicitHashKey="0")
+        expected_children = [shard_id(1), shard_id(2)]
+        for label, iterator, expected in (("caught up", caught_up, [b"before the split"]), ("behind", behind, [b"before the split"])):
+            with self.subTest(label):
+                records = []
+                for _ in range(10):
+                    page = k.get_records(ShardIterator=iterator)
+                    records += page["Records"]
+                    if "NextShardIterator" not in page:
+                        break
+                    iterator = page["NextShardIterator"]
+                self.assertEqual([r["Data"] for r in records], expected, "the parent's records, not the child's")
+                self.assertNotIn("NextShardIterator", page)
+                self.assertEqual(sorted(c["ShardId"] for c in page["ChildShards"]), expected_children)
 
     def test_child_of_a_merge_names_both_parents(self):
         name = self.create_stream("childmerge", shard_count=2)
@@ -568,6 +643,35 @@ class ReadingAcrossReshardsTests(ReshardTestCase):
         the_key = [int(seq) for k, _, _, seq in read if k == key]
         self.assertEqual(the_key, sorted(the_key), "one key's sequence numbers increase across the reshards")
 
+    def test_uneven_scaling_keeps_a_readable_lineage(self):
+        # 3 -> 5 -> 3 needs shards that are split or merged again within one UpdateShardCount (AWS performs
+        # it as single splits and merges); the lineage must still lead a reader through all of them.
+        name = self.create_stream("uneven", shard_count=3)
+        keys = [f"key-{i}" for i in range(12)]
+        written = []
+
+        def write(phase):
+            batch = [{"PartitionKey": key, "Data": f"{phase}-{key}".encode()} for key in keys]
+            results = self.kinesis.put_records(StreamName=name, Records=batch)
+            self.assertEqual(results["FailedRecordCount"], 0)
+            written.extend((e["PartitionKey"], e["Data"], r["ShardId"], r["SequenceNumber"]) for e, r in zip(batch, results["Records"]))
+
+        write("three")
+        for target in (5, 3):
+            response = self.kinesis.update_shard_count(StreamName=name, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+            self.assertEqual(response["TargetShardCount"], target)
+            self.wait_for_active(name)
+            open_shards = self.open_shards(name)
+            self.assertEqual(sorted(hash_range(s) for s in open_shards), expected_hash_ranges(target))
+            self.assert_lineage_is_valid(self.list_all(name))
+            write(str(target))
+
+        consumed, _ = self.consume_in_lineage_order(name)
+        read = [(r["PartitionKey"], r["Data"], shard, r["SequenceNumber"]) for shard, r in consumed]
+        self.assertEqual(collections.Counter(read), collections.Counter(written), "every record exactly once")
+        for key in keys:
+            self.assertEqual([r for r in read if r[0] == key], [w for w in written if w[0] == key], f"order of {key}")
+
     def test_concurrent_writers_while_shards_split_and_merge(self):
         name = self.create_stream("racing")
         writers = 4
@@ -602,8 +706,19 @@ class ReadingAcrossReshardsTests(ReshardTestCase):
                         errors.append(repr(e))
 
         threads = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(writers)]
+        writers_done = threading.Event()
+        tailed = {}
+
+        def tail():
+            try:
+                tailed["records"] = self.tail_in_lineage_order(name, writers_done)
+            except BaseException as e:  # reported by the test below
+                tailed["error"] = e
+
+        tailer = threading.Thread(target=tail, daemon=True)
         for thread in threads:
             thread.start()
+        tailer.start()
         try:
             def more_acknowledged(count):
                 target = len(acknowledged) + count
@@ -620,7 +735,12 @@ class ReadingAcrossReshardsTests(ReshardTestCase):
             stop.set()
             for thread in threads:
                 thread.join(30)
+            writers_done.set()
+            tailer.join(40)
         self.assertFalse(any(t.is_alive() for t in threads), "writers did not stop within 30 s")
+        self.assertFalse(tailer.is_alive(), "the live consumer did not stop within 40 s")
+        if "error" in tailed:
+            raise tailed["error"]
         self.assertEqual(errors, [], "writes failed while the stream was resharded")
         shards_written = {shard for _, _, shard, _ in acknowledged}
         self.assertEqual(shards_written, {shard_id(i) for i in range(4)}, "writes landed before, between and after the reshards")
@@ -634,6 +754,12 @@ class ReadingAcrossReshardsTests(ReshardTestCase):
         for key in sorted({k for k, _, _, _ in acknowledged}):
             # Each key has one writer, which waits for every acknowledgement: its order is the key's order.
             self.assertEqual([r for r in read if r[0] == key], [a for a in acknowledged if a[0] == key], f"order of {key}")
+        # The consumer that read while the writers wrote and the shards split and merged saw the same.
+        live = [(r["PartitionKey"], r["Data"], shard, r["SequenceNumber"]) for shard, r in tailed["records"]]
+        self.assertEqual([r for r, n in collections.Counter(live).items() if n > 1], [], "records the live consumer read twice")
+        self.assertEqual(set(live), set(read), "the live consumer vs a reader afterwards")
+        for key in sorted({k for k, _, _, _ in acknowledged}):
+            self.assertEqual([r for r in live if r[0] == key], [a for a in acknowledged if a[0] == key], f"live order of {key}")
 
 
 class StreamStatusTransitionTests(ReshardTestCase):
