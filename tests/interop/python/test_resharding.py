@@ -351,7 +351,7 @@ class MergeShardsTests(ReshardTestCase):
         name = self.create_stream("merge", shard_count=3)
         before = self.shards(name)
         sequences = [int(self.put(name, b"parent", ExplicitHashKey=str(hash_range(before[i])[0]))[1]) for i in (0, 1, 1)]
-        response = self.kinesis.merge_shards(StreamName=name, ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
+        response = self.kinesis.merge_shards(StreamARN=stream_arn(name), ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
         self.assertEqual(set(response), {"ResponseMetadata"}, "MergeShards answers an empty body")
         self.wait_for_active(name)
 
@@ -461,6 +461,21 @@ class UpdateShardCountTests(ReshardTestCase):
             self.scale, name, 9)
         self.assertEqual(len(self.open_shards(name)), 4, "refused scalings change nothing")
 
+    def test_at_most_ten_scalings_a_day(self):
+        # AWS: "Scale more than ten times per rolling 24-hour period per stream" is refused (text not captured).
+        name = self.create_stream("scaleten")
+        arn = stream_arn(name)
+        for i in range(10):
+            target = 2 if i % 2 == 0 else 1
+            response = self.kinesis.update_shard_count(StreamARN=arn, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+            self.assertEqual((response["CurrentShardCount"], response["TargetShardCount"]), (3 - target, target))
+            self.wait_for_active(name)
+        self.assert_client_error("LimitExceededException", None, self.scale, name, 2)
+        self.assertEqual(len(self.open_shards(name)), 1)
+        # Splits and merges are not scalings.
+        self.kinesis.split_shard(StreamName=name, ShardToSplit=ids(self.open_shards(name))[0], NewStartingHashKey=str(HALF))
+        self.wait_for_active(name)
+
     def test_update_shard_count_of_missing_stream(self):
         missing = self.create_stream("scalemissing") + "-missing"
         self.assert_client_error("ResourceNotFoundException", self.not_found(missing), self.scale, missing, 2)
@@ -501,6 +516,19 @@ class ChildShardsTests(ReshardTestCase):
                                                    StartingSequenceNumber=written[-1])["ShardIterator"]
         page = self.kinesis.get_records(ShardIterator=iterator)
         self.assertEqual([r["SequenceNumber"] for r in page["Records"]], written[-1:])
+        # AFTER_SEQUENCE_NUMBER of the last record, or of the parent's EndingSequenceNumber: straight to the end.
+        ending = self.list_all(name)[0]["SequenceNumberRange"]["EndingSequenceNumber"]
+        for sequence in (written[-1], ending):
+            with self.subTest(after=sequence):
+                iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0), ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                                           StartingSequenceNumber=sequence)["ShardIterator"]
+                for _ in range(10):
+                    page = self.kinesis.get_records(ShardIterator=iterator)
+                    self.assertEqual(page["Records"], [])
+                    if "NextShardIterator" not in page:
+                        break
+                    iterator = page["NextShardIterator"]
+                self.assertEqual(sorted(page["ChildShards"], key=lambda c: c["ShardId"]), expected_children)
 
         # An open shard never shows ChildShards.
         iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(1), ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
@@ -806,6 +834,8 @@ class StreamStatusTransitionTests(ReshardTestCase):
                                  StreamName=name, ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
         self.assert_client_error("ResourceInUseException", self.in_use(name), k.update_shard_count,
                                  StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING")
+        self.assert_client_error("ResourceInUseException", None, k.update_stream_mode,
+                                 StreamARN=stream_arn(name), StreamModeDetails={"StreamMode": "ON_DEMAND"})
         shard, sequence = self.put(name, b"while updating", ExplicitHashKey=str(HALF))
         self.assertEqual(shard, shard_id(1))
         iterator = k.get_shard_iterator(StreamName=name, ShardId=shard_id(1), ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
@@ -839,6 +869,7 @@ class StreamStatusTransitionTests(ReshardTestCase):
         name = self.create_stream("shardlimit", shard_count=limit - 1)
         self.kinesis.split_shard(StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey="2")
         self.wait_for_active(name)
+        self.assertEqual(self.kinesis.describe_limits()["OpenShardCount"], limit, "a split adds one open shard")
         self.assert_client_error(
             "LimitExceededException",
             f"This request would exceed the shard limit for the account {ACCOUNT} in us-east-1. Current shard count for the account: {limit}. "
@@ -853,6 +884,7 @@ class StreamStatusTransitionTests(ReshardTestCase):
         # Merging frees a shard, after which a split fits again.
         self.kinesis.merge_shards(StreamName=name, ShardToMerge=shard_id(limit - 1), AdjacentShardToMerge=shard_id(limit))
         self.wait_for_active(name)
+        self.assertEqual(self.kinesis.describe_limits()["OpenShardCount"], limit - 1, "a merge frees one open shard")
         self.kinesis.split_shard(StreamName=name, ShardToSplit=shard_id(1), NewStartingHashKey=str(hash_range(self.shards(name)[1])[0] + 2))
         self.wait_for_active(name)
         self.assertEqual(len(self.open_shards(name)), limit)
