@@ -24,6 +24,14 @@ fi
 rm -f .tmp-build.log
 
 work=$(mktemp -d)
+
+# Style: `dotnet format --verify-no-changes` must pass (docs/../style.md); counted as one test.
+if dotnet format Runnel.slnx --verify-no-changes -v q > "$work/format.log" 2>&1; then
+  echo "format: 1 passed, 0 failed" > "$work/format.sum"
+else
+  head -20 "$work/format.log"; echo "format: 0 passed, 1 failed (run: dotnet format Runnel.slnx)" > "$work/format.sum"
+fi
+tally format "$work/format.sum"
 trap 'kill ${server_pids:-} 2>/dev/null; wait ${server_pids:-} 2>/dev/null; rm -rf "$work"' EXIT
 
 # .NET tests: one line per project from dotnet test ("Passed!  - Failed: 0, Passed: 12, ...").

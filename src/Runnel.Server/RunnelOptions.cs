@@ -38,6 +38,9 @@ public sealed record RunnelOptions
     /// <summary>Per-shard throughput limits (AWS's by default) and whether control-plane rate limits apply.</summary>
     public Runnel.Core.Throughput.ThroughputLimits Limits { get; init; } = new();
 
+    /// <summary>How ON_DEMAND streams scale themselves.</summary>
+    public Streams.OnDemandPolicy OnDemand { get; init; } = new();
+
     /// <summary>Settings of the embedded log.</summary>
     public LogOptions Log { get; init; } = new();
 }

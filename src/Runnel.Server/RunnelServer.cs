@@ -25,6 +25,7 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly LogStore _logs;
     private readonly StreamService _streams;
     private readonly Timer _retention;
+    private readonly Timer _scaling;
 
     private RunnelServer(WebApplication app, MetadataStore metadata, LogStore logs, StreamService streams)
     {
@@ -33,6 +34,24 @@ public sealed class RunnelServer : IAsyncDisposable
         _logs = logs;
         _streams = streams;
         _retention = new Timer(_ => EnforceRetention(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        var scalerLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.OnDemand");
+        Scaler = new OnDemandScaler(streams, streams.Options.OnDemand, message => scalerLog.LogInformation("{Message}", message));
+        _scaling = new Timer(_ => Scale(), null, streams.Options.OnDemand.Interval, streams.Options.OnDemand.Interval);
+    }
+
+    /// <summary>The on-demand scaler (it runs on its own timer; tests may also call it).</summary>
+    public OnDemandScaler Scaler { get; }
+
+    private void Scale()
+    {
+        try
+        {
+            Scaler.ScaleOnce();
+        }
+        catch (Exception e)
+        {
+            _app.Logger.LogWarning(e, "On-demand scaling pass failed; it will run again.");
+        }
     }
 
     public RunnelOptions Options => _streams.Options;
@@ -137,6 +156,7 @@ public sealed class RunnelServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _retention.DisposeAsync();
+        await _scaling.DisposeAsync();
         try
         {
             await _app.StopAsync(TimeSpan.FromSeconds(5) is var t ? new CancellationTokenSource(t).Token : default);

@@ -34,6 +34,11 @@ public static class Settings
         ("--shard-write-records", "N", "records per second a shard accepts (default 1000)"),
         ("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)"),
         ("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)"),
+        ("--on-demand-window", "SECONDS", "period over which ON_DEMAND streams measure write rates (default 30)"),
+        ("--on-demand-scale-up", "FRACTION", "share of a shard's write capacity at which it is split (default 0.8)"),
+        ("--on-demand-scale-down", "FRACTION", "share of a stream's capacity under which it shrinks (default 0.2)"),
+        ("--on-demand-scale-down-after", "SECONDS", "how long it must stay under that first (default 900)"),
+        ("--on-demand-cooldown", "SECONDS", "quiet time after a scaling before the next (default 60)"),
         ("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
     ];
 
@@ -93,8 +98,19 @@ public static class Settings
         double Rate(string name, double fallback) => Get(name) is { } v
             ? Parse<double>(name, v) is var d && d > 0 ? d : throw new ArgumentException($"--{name} must be a positive number, not '{v}'.")
             : fallback;
+        var onDemand = new Runnel.Server.Streams.OnDemandPolicy();
+        TimeSpan Seconds(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromSeconds(Rate(name, 0)) : fallback;
         var options = new RunnelOptions
         {
+            OnDemand = onDemand with
+            {
+                Window = Seconds("on-demand-window", onDemand.Window),
+                Interval = TimeSpan.FromSeconds(Math.Clamp(Seconds("on-demand-window", onDemand.Window).TotalSeconds / 6, 0.5, 5)),
+                ScaleUpAt = Get("on-demand-scale-up") is { } up ? Rate("on-demand-scale-up", 0) : onDemand.ScaleUpAt,
+                ScaleDownBelow = Get("on-demand-scale-down") is { } down ? Rate("on-demand-scale-down", 0) : onDemand.ScaleDownBelow,
+                ScaleDownAfter = Seconds("on-demand-scale-down-after", onDemand.ScaleDownAfter),
+                Cooldown = Seconds("on-demand-cooldown", onDemand.Cooldown),
+            },
             Limits = new Runnel.Core.Throughput.ThroughputLimits
             {
                 Enabled = limitsOn,

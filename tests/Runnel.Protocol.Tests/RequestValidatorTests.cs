@@ -96,9 +96,9 @@ public class RequestValidatorTests
     [Fact]
     public void Blobs_are_shown_as_java_byte_buffers()
     {
-        string big = Convert.ToBase64String(new byte[1048577]);
+        string big = Convert.ToBase64String(new byte[10 * 1024 * 1024 + 1]);
         var e = Fail($$"""{"StreamName":"s","PartitionKey":"k","Data":"{{big}}"}""", KinesisShapes.PutRecord);
-        Assert.Equal("1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576", e.WireMessage);
+        Assert.Equal("1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=10485761 cap=10485761]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 10485760", e.WireMessage);
     }
 
     [Fact]

@@ -280,27 +280,15 @@ public class LifecycleTests
 
     private sealed class StartedServer(RunnelServer server) : IAsyncDisposable
     {
-        private readonly HttpClient _http = new() { BaseAddress = server.Url };
-        private readonly ServerFixture _requests = new();
+        private readonly TestClient _client = new(server.Url);
 
-        public async Task<JsonElement> OkAsync(string operation, string body)
-        {
-            var (status, json) = await CallAsync(operation, body);
-            Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
-            return json;
-        }
+        public Task<JsonElement> OkAsync(string operation, string body) => _client.OkAsync(operation, body);
 
-        public async Task<(HttpStatusCode, JsonElement)> CallAsync(string operation, string body)
-        {
-            using var response = await _http.SendAsync(_requests.Request(operation, body));
-            string text = await response.Content.ReadAsStringAsync();
-            return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-        }
+        public Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body) => _client.CallAsync(operation, body);
 
         public async ValueTask DisposeAsync()
         {
-            _http.Dispose();
-            _requests.Http.Dispose();
+            _client.Dispose();
             await server.DisposeAsync();
         }
     }
@@ -308,6 +296,31 @@ public class LifecycleTests
 
 public class RequestLimitTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
+    [Fact(Timeout = 60000)]
+    public async Task Records_over_1_mib_need_update_max_record_size()
+    {
+        string name = ServerFixture.UniqueName("max");
+        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1}""");
+        string big = Convert.ToBase64String(new byte[1048577]);
+        var (status, error) = await server.CallAsync("PutRecord", $$"""{"StreamName":"{{name}}","PartitionKey":"k","Data":"{{big}}"}""");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+        Assert.Equal("1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576", error.GetProperty("message").GetString());
+        var (_, batchError) = await server.CallAsync("PutRecords", $$"""{"StreamName":"{{name}}","Records":[{"PartitionKey":"k","Data":""},{"PartitionKey":"k","Data":"{{big}}"}]}""");
+        Assert.Contains("at 'records.2.member.data'", batchError.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        string arn = $"arn:aws:kinesis:us-east-1:000000000000:stream/{name}";
+        await server.OkAsync("UpdateMaxRecordSize", $$"""{"StreamARN":"{{arn}}","MaxRecordSizeInKiB":10240}""");
+        var summary = (await server.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{name}}"}""")).GetProperty("StreamDescriptionSummary");
+        Assert.Equal(10240, summary.GetProperty("MaxRecordSizeInKiB").GetInt32());
+        string tenMiB = Convert.ToBase64String(Enumerable.Range(0, 10 * 1024 * 1024).Select(i => (byte)i).ToArray());
+        var put = await server.OkAsync("PutRecord", $$"""{"StreamName":"{{name}}","PartitionKey":"k","Data":"{{tenMiB}}"}""");
+        string it = (await server.OkAsync("GetShardIterator", $$"""{"StreamName":"{{name}}","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":"{{put.GetProperty("SequenceNumber").GetString()}}"}""")).GetProperty("ShardIterator").GetString()!;
+        var record = (await server.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""")).GetProperty("Records")[0];
+        Assert.Equal(tenMiB, record.GetProperty("Data").GetString());
+        var (_, tooSmall) = await server.CallAsync("UpdateMaxRecordSize", $$"""{"StreamARN":"{{arn}}","MaxRecordSizeInKiB":512}""");
+        Assert.Equal("1 validation error detected: Value '512' at 'maxRecordSizeInKiB' failed to satisfy constraint: Member must have value greater than or equal to 1024", tooSmall.GetProperty("message").GetString());
+    }
+
     [Fact(Timeout = 30000)]
     public async Task Put_records_over_5_mib_in_total_are_rejected_whole()
     {

@@ -9,38 +9,27 @@ public sealed class LimitTests : IAsyncLifetime
 {
     private readonly ManualClock _clock = new();
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-limits-" + Guid.NewGuid().ToString("N"));
-    private readonly ServerFixture _requests = new();
     private RunnelServer _server = null!;
-    private HttpClient _http = null!;
+    private TestClient _client = null!;
 
     public async Task InitializeAsync()
     {
-        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir }, _ => { }, _clock);
+        // The scaler's own timer is pushed out of the way: the tests call ScaleOnce themselves.
+        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir, OnDemand = new() { Interval = TimeSpan.FromHours(1) } }, _ => { }, _clock);
         await _server.StartAsync();
-        _http = new HttpClient { BaseAddress = _server.Url };
+        _client = new TestClient(_server.Url);
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        _requests.Http.Dispose();
+        _client.Dispose();
         await _server.DisposeAsync();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body)
-    {
-        using var response = await _http.SendAsync(_requests.Request(operation, body));
-        string text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
+    private Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body) => _client.CallAsync(operation, body);
 
-    private async Task<JsonElement> OkAsync(string operation, string body)
-    {
-        var (status, json) = await CallAsync(operation, body);
-        Assert.True(status == HttpStatusCode.OK, $"{operation}: {(int)status} {json}");
-        return json;
-    }
+    private Task<JsonElement> OkAsync(string operation, string body) => _client.OkAsync(operation, body);
 
     [Fact(Timeout = 30000)]
     public async Task Put_records_fails_only_the_records_over_1000_per_second()
@@ -91,7 +80,7 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Equal("ProvisionedThroughputExceededException", error.GetProperty("__type").GetString());
         Assert.Equal("Rate exceeded for stream read under account 000000000000.", error.GetProperty("message").GetString());
 
-        // 6 MiB written over 6 seconds, then read in one call: the reads after it wait ~2 s to repay it.
+        // 6 MiB written over 6 seconds, then read in one call: at 2 MiB/s the reads after it wait 3 s.
         string mib = Convert.ToBase64String(new byte[1024 * 1024 - 8]);
         for (int i = 0; i < 6; i++)
         {
@@ -100,9 +89,9 @@ public sealed class LimitTests : IAsyncLifetime
         }
         var page = await OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
         Assert.Equal(6, page.GetProperty("Records").GetArrayLength());
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(2.9));
         Assert.Equal(HttpStatusCode.BadRequest, (await CallAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).Status);
-        _clock.Advance(TimeSpan.FromSeconds(1.5));
+        _clock.Advance(TimeSpan.FromSeconds(0.2));
         await OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
     }
 
@@ -118,5 +107,53 @@ public sealed class LimitTests : IAsyncLifetime
         Assert.Equal("Rate exceeded for stream described under account 000000000000.", error.GetProperty("message").GetString());
         _clock.Advance(TimeSpan.FromMilliseconds(100));
         await OkAsync("DescribeStream", """{"StreamName":"described"}""");
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task An_on_demand_stream_under_load_splits_its_hot_shard_and_keeps_the_order()
+    {
+        await OkAsync("CreateStream", """{"StreamName":"elastic","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}""");
+        var before = (await OkAsync("ListShards", """{"StreamName":"elastic"}""")).GetProperty("Shards").GetArrayLength();
+        Assert.Equal(4, before);
+        Assert.Equal(0, _server.Scaler.ScaleOnce()); // the first look only takes a sample
+
+        // One hot key: 900 records a second for 3 seconds into one shard (90% of its 1,000/s).
+        for (int second = 0; second < 3; second++)
+        {
+            for (int half = 0; half < 2; half++)
+            {
+                int first = second * 1000 + half * 500;
+                var records = string.Join(",", Enumerable.Range(first, 450).Select(v => $$"""{"PartitionKey":"hot","Data":"{{Convert.ToBase64String(BitConverter.GetBytes(v))}}"}"""));
+                var put = await OkAsync("PutRecords", $$"""{"StreamName":"elastic","Records":[{{records}}]}""");
+                Assert.Equal(0, put.GetProperty("FailedRecordCount").GetInt32());
+                _clock.Advance(TimeSpan.FromMilliseconds(500));
+            }
+        }
+        Assert.Equal(1, _server.Scaler.ScaleOnce());
+        var shards = (await OkAsync("ListShards", """{"StreamName":"elastic"}""")).GetProperty("Shards").EnumerateArray().ToList();
+        Assert.Equal(6, shards.Count);
+        var children = shards.Where(s => s.TryGetProperty("ParentShardId", out _)).ToList();
+        Assert.Equal(2, children.Count);
+        string parent = children[0].GetProperty("ParentShardId").GetString()!;
+        Assert.Equal(0, _server.Scaler.ScaleOnce()); // cooling down
+
+        // The hot key's records: all in the parent, in order, then the child continues.
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        string it = (await OkAsync("GetShardIterator", $$"""{"StreamName":"elastic","ShardId":"{{parent}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+        var page = await OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""");
+        var values = page.GetProperty("Records").EnumerateArray().Select(r => BitConverter.ToInt32(r.GetProperty("Data").GetBytesFromBase64())).ToList();
+        Assert.Equal(2700, values.Count);
+        Assert.Equal(values.Order(), values);
+        Assert.True(page.TryGetProperty("ChildShards", out var childShards));
+        Assert.Equal(2, childShards.GetArrayLength());
+
+        // Then the load stops: after a quiet quarter of an hour the stream merges back, never below 4.
+        for (int round = 0; round < 4; round++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(16));
+            _server.Scaler.ScaleOnce();
+        }
+        var open = (await OkAsync("ListShards", """{"StreamName":"elastic","ShardFilter":{"Type":"AT_LATEST"}}""")).GetProperty("Shards");
+        Assert.Equal(4, open.GetArrayLength());
     }
 }

@@ -166,10 +166,35 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var bump = connection.CreateCommand();
-            bump.CommandText = "PRAGMA user_version = 2;";
+            bump.CommandText = "PRAGMA user_version = 99;";
             bump.ExecuteNonQuery();
         }
         var refused = Assert.Throws<InvalidDataException>(() => new MetadataStore(root.Path));
-        Assert.Contains("schema version 2", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 99", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_version_1_database_is_migrated_and_keeps_its_streams()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using (var store = new MetadataStore(root.Path))
+            store.Save(Sample("old", 1));
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(root.Path, "metadata.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "ALTER TABLE streams DROP COLUMN max_record_kib; PRAGMA user_version = 1;";
+            downgrade.ExecuteNonQuery();
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var stream = Assert.Single(store.LoadStreams());
+            Assert.Equal("old", stream.Name);
+            Assert.Equal(1024, stream.MaxRecordSizeKiB);
+            store.Save(stream with { MaxRecordSizeKiB = 4096 });
+        }
+        using (var store = new MetadataStore(root.Path))
+            Assert.Equal(4096, Assert.Single(store.LoadStreams()).MaxRecordSizeKiB);
     }
 }

@@ -58,6 +58,11 @@ public sealed record StreamInfo(
     IReadOnlyList<string> EnhancedMetrics,
     long Epoch)
 {
+    /// <summary>The largest record the stream accepts, KiB: 1024 (1 MiB) to 10240 (10 MiB).</summary>
+    public int MaxRecordSizeKiB { get; init; } = DefaultMaxRecordSizeKiB;
+
+    public const int DefaultMaxRecordSizeKiB = 1024;
+
     public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
 
     /// <summary>

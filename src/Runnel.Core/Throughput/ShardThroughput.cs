@@ -20,7 +20,9 @@ public sealed class ShardThroughput
         // Buckets hold one second of traffic: a shard may burst to its per-second limit, no further.
         _writeBytes = new TokenBucket(limits.WriteBytesPerSecond, limits.WriteBytesPerSecond, nowMillis);
         _writeRecords = new TokenBucket(limits.WriteRecordsPerSecond, limits.WriteRecordsPerSecond, nowMillis);
-        _readBytes = new TokenBucket(limits.ReadBytesPerSecond, limits.ReadBytesPerSecond, nowMillis);
+        // Read bytes are charged after the read and must be repaid before the next: a 10 MiB answer at
+        // 2 MiB/s makes the reads of the next 5 seconds fail, as AWS documents.
+        _readBytes = new TokenBucket(limits.ReadBytesPerSecond, 0, nowMillis);
         _reads = new TokenBucket(limits.ReadsPerSecond, limits.ReadsPerSecond, nowMillis);
         _iterators = new TokenBucket(limits.IteratorsPerSecond, limits.IteratorsPerSecond, nowMillis);
     }

@@ -52,7 +52,7 @@ public sealed class TokenBucket
         lock (_lock)
         {
             Refill(nowMillis);
-            return _tokens > 0;
+            return _tokens >= -0.001; // tolerate rounding in the refill arithmetic
         }
     }
 
@@ -70,20 +70,24 @@ public sealed class TokenBucket
         }
     }
 
-    /// <summary>Takes from two buckets at once, or from neither (a record costs a record and its bytes).</summary>
+    /// <summary>
+    /// Takes from two buckets at once, or from neither (a record costs a record and its bytes). An amount
+    /// larger than a bucket can ever hold (a 10 MiB record against 1 MiB/s) is taken from a full bucket,
+    /// leaving it in debt, so such records pass at the bucket's rate instead of never.
+    /// </summary>
     public static bool TryTakeBoth(TokenBucket first, double firstAmount, TokenBucket second, double secondAmount, long nowMillis)
     {
         lock (first._lock)
-        lock (second._lock)
-        {
-            first.Refill(nowMillis);
-            second.Refill(nowMillis);
-            if (first._tokens < firstAmount || second._tokens < secondAmount)
-                return false;
-            first._tokens -= firstAmount;
-            second._tokens -= secondAmount;
-            return true;
-        }
+            lock (second._lock)
+            {
+                first.Refill(nowMillis);
+                second.Refill(nowMillis);
+                if (first._tokens < Math.Min(firstAmount, first.Capacity) || second._tokens < Math.Min(secondAmount, second.Capacity))
+                    return false;
+                first._tokens -= firstAmount;
+                second._tokens -= secondAmount;
+                return true;
+            }
     }
 
     private void Refill(long nowMillis)

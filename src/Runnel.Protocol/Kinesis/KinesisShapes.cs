@@ -11,6 +11,9 @@ namespace Runnel.Protocol.Kinesis;
 public static class KinesisShapes
 {
     public const string NamePattern = "[a-zA-Z0-9_.-]+";
+
+    /// <summary>The largest record any stream can take (UpdateMaxRecordSize's ceiling, 10240 KiB).</summary>
+    public const long MaxDataBytes = 10L * 1024 * 1024;
     public const string ArnPattern = @"arn:aws.*:kinesis:.*:\d{12}:stream/\S+";
 
     /// <summary>
@@ -35,7 +38,8 @@ public static class KinesisShapes
         Int("ShardCount", min: 1),
         StreamName(required: true),
         Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND"))),
-        TagMap with { Required = false, MaxLength = 50 });
+        TagMap with { Required = false, MaxLength = 50 },
+        Int("MaxRecordSizeInKiB", min: 1024, max: 10240));
 
     public static readonly Shape DeleteStream = new(StreamName(), StreamArn(), Bool("EnforceConsumerDeletion"));
 
@@ -58,7 +62,6 @@ public static class KinesisShapes
         Str("NextToken", false, 1, 1048576),
         Time("StreamCreationTimestamp"),
         Str("StreamName", false, 1, 128, NamePattern), // ListShards has its own rules for StreamName, StreamARN and NextToken
-        
         StreamArn(),
         Struct("ShardFilter", new Shape(
             Enum("Type", true, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"),
@@ -69,14 +72,16 @@ public static class KinesisShapes
         Str("SequenceNumberForOrdering", pattern: @"0|([1-9]\d{0,128})"),
         Str("PartitionKey", true, 1, 256),
         Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
-        Blob("Data", true, 0, 1048576),
+        // 10 MiB is the model's bound since records may be up to 10 MiB; a stream's own limit
+        // (1 MiB unless UpdateMaxRecordSize raised it) is checked after the stream is found.
+        Blob("Data", true, 0, MaxDataBytes),
         StreamName(),
         StreamArn());
 
     public static readonly Shape PutRecordsEntry = new(
         Str("PartitionKey", true, 1, 256),
         Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
-        Blob("Data", true, 0, 1048576));
+        Blob("Data", true, 0, MaxDataBytes));
 
     public static readonly Shape PutRecords = new(
         List("Records", Struct("member", PutRecordsEntry), true, 1, 500),
@@ -153,4 +158,8 @@ public static class KinesisShapes
     public static readonly Shape UpdateStreamMode = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
         Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true));
+
+    public static readonly Shape UpdateMaxRecordSize = new(
+        Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),
+        Str("StreamARN", true, 1, 2048, ArnPattern));
 }

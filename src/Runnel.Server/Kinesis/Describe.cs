@@ -26,6 +26,19 @@ internal static class Describe
         w.EndObject();
     }
 
+    /// <summary>The members DescribeStream and DescribeStreamSummary share.</summary>
+    public static void StreamFields(IWireWriter w, StreamInfo stream, string arn)
+    {
+        w.String("StreamName", stream.Name);
+        w.String("StreamARN", arn);
+        w.String("StreamStatus", stream.Status.ToWire());
+        ModeDetails(w, stream);
+        w.Number("RetentionPeriodHours", stream.RetentionHours);
+        CreationTimestamp(w, stream);
+        EnhancedMonitoring(w, stream);
+        w.String("EncryptionType", "NONE");
+    }
+
     public static void ModeDetails(IWireWriter w, StreamInfo stream)
     {
         w.StartObject("StreamModeDetails");

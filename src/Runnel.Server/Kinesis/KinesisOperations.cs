@@ -42,6 +42,7 @@ public sealed class KinesisOperations
         Add("MergeShards", KinesisShapes.MergeShards, ReshardOperations.MergeShards);
         Add("UpdateShardCount", KinesisShapes.UpdateShardCount, ReshardOperations.UpdateShardCount);
         Add("UpdateStreamMode", KinesisShapes.UpdateStreamMode, ReshardOperations.UpdateStreamMode);
+        Add("UpdateMaxRecordSize", KinesisShapes.UpdateMaxRecordSize, StreamOperations.UpdateMaxRecordSize);
     }
 
     public bool Has(string name) => _operations.ContainsKey(name);
@@ -54,10 +55,27 @@ public sealed class KinesisOperations
     /// <summary>AWS's control-plane quotas, calls per second per account.</summary>
     private static readonly Dictionary<string, double?> AccountRates = new(StringComparer.Ordinal)
     {
-        ["CreateStream"] = 5, ["DeleteStream"] = 5, ["DescribeStream"] = 10, ["DescribeStreamSummary"] = 20,
-        ["ListStreams"] = 5, ["ListShards"] = 1000, ["IncreaseStreamRetentionPeriod"] = 5, ["DecreaseStreamRetentionPeriod"] = 5,
-        ["AddTagsToStream"] = 5, ["RemoveTagsFromStream"] = 5, ["ListTagsForStream"] = 5, ["TagResource"] = 5,
-        ["UntagResource"] = 5, ["ListTagsForResource"] = 5, ["DescribeLimits"] = 1, ["EnableEnhancedMonitoring"] = 5,
-        ["DisableEnhancedMonitoring"] = 5, ["SplitShard"] = 5, ["MergeShards"] = 5, ["UpdateShardCount"] = 5, ["UpdateStreamMode"] = 5,
+        ["CreateStream"] = 5,
+        ["DeleteStream"] = 5,
+        ["DescribeStream"] = 10,
+        ["DescribeStreamSummary"] = 20,
+        ["ListStreams"] = 5,
+        ["ListShards"] = 1000,
+        ["IncreaseStreamRetentionPeriod"] = 5,
+        ["DecreaseStreamRetentionPeriod"] = 5,
+        ["AddTagsToStream"] = 5,
+        ["RemoveTagsFromStream"] = 5,
+        ["ListTagsForStream"] = 5,
+        ["TagResource"] = 5,
+        ["UntagResource"] = 5,
+        ["ListTagsForResource"] = 5,
+        ["DescribeLimits"] = 1,
+        ["EnableEnhancedMonitoring"] = 5,
+        ["DisableEnhancedMonitoring"] = 5,
+        ["SplitShard"] = 5,
+        ["MergeShards"] = 5,
+        ["UpdateShardCount"] = 5,
+        ["UpdateStreamMode"] = 5,
+        ["UpdateMaxRecordSize"] = 5,
     };
 }

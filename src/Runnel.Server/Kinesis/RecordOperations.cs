@@ -25,9 +25,28 @@ internal static class RecordOperations
     /// <summary>How many times a write is routed again after a reshard closed its shard under it.</summary>
     private const int MaxRoutingAttempts = 20;
 
+    /// <summary>
+    /// The stream's own record size limit, checked once the stream is known, with the validation message
+    /// AWS gives for an oversized Data member.
+    /// </summary>
+    private static void CheckRecordSizes(StreamInfo stream, IEnumerable<(JsonElement Data, string Path)> records)
+    {
+        long max = stream.MaxRecordSizeKiB * 1024L;
+        var errors = new List<string>();
+        foreach (var (data, path) in records)
+        {
+            long length = Runnel.Protocol.Json.JsonBlob.DecodedLength(data);
+            if (length > max && errors.Count < 10)
+                errors.Add($"Value 'java.nio.HeapByteBuffer[pos=0 lim={length} cap={length}]' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}");
+        }
+        if (errors.Count > 0)
+            throw KinesisErrors.Validation(Runnel.Protocol.Validation.RequestValidator.Describe(errors));
+    }
+
     public static async ValueTask PutRecord(KinesisRequest r)
     {
         var stream = WritableStream(r);
+        CheckRecordSizes(stream, [(r.Member("Data")!.Value, "data")]);
         string partitionKey = r.String("PartitionKey")!;
         string? explicitHashKey = r.String("ExplicitHashKey");
         var shard = Route(stream, partitionKey, explicitHashKey);
@@ -77,12 +96,15 @@ internal static class RecordOperations
     {
         var stream = WritableStream(r);
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
+        CheckRecordSizes(stream, entries.Select((e, i) => (e.GetProperty("Data"), $"records.{i + 1}.member.data")));
         long requestBytes = 0;
         foreach (var entry in entries)
             requestBytes += Runnel.Protocol.Json.JsonBlob.DecodedLength(entry.GetProperty("Data"))
                 + System.Text.Encoding.UTF8.GetByteCount(entry.GetProperty("PartitionKey").GetString()!);
-        if (requestBytes > MaxPutRecordsBytes)
-            throw KinesisErrors.InvalidArgument("Records size exceeds 5 MB limit");
+        // 5 MiB per request, as long documented; 10 MiB once the stream takes records over 1 MiB.
+        bool large = stream.MaxRecordSizeKiB > StreamInfo.DefaultMaxRecordSizeKiB;
+        if (requestBytes > (large ? 2 * MaxPutRecordsBytes : MaxPutRecordsBytes))
+            throw KinesisErrors.InvalidArgument(large ? "Records size exceeds 10 MB limit" : "Records size exceeds 5 MB limit");
 
         var outcomes = new PutOutcome[entries.Length];
         var pending = Enumerable.Range(0, entries.Length).ToList();

@@ -34,7 +34,7 @@ internal static class StreamOperations
                 tags[tag.Name] = tag.Value.GetString() ?? "";
             TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to");
         }
-        r.Streams.Create(name, shardCount, mode, tags);
+        r.Streams.Create(name, shardCount, mode, tags, (int)(r.Integer("MaxRecordSizeInKiB") ?? StreamInfo.DefaultMaxRecordSizeKiB));
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
     }
@@ -59,19 +59,12 @@ internal static class StreamOperations
         var w = r.Response;
         w.StartObject();
         w.StartObject("StreamDescription");
-        w.String("StreamName", stream.Name);
-        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
-        w.String("StreamStatus", stream.Status.ToWire());
-        Describe.ModeDetails(w, stream);
+        Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.StartArray("Shards");
         foreach (var shard in page.Take(limit))
             Describe.Shard(w, stream, shard);
         w.EndArray();
         w.Boolean("HasMoreShards", page.Count > limit);
-        w.Number("RetentionPeriodHours", stream.RetentionHours);
-        Describe.CreationTimestamp(w, stream);
-        Describe.EnhancedMonitoring(w, stream);
-        w.String("EncryptionType", "NONE");
         w.EndObject();
         w.EndObject();
         return ValueTask.CompletedTask;
@@ -83,16 +76,10 @@ internal static class StreamOperations
         var w = r.Response;
         w.StartObject();
         w.StartObject("StreamDescriptionSummary");
-        w.String("StreamName", stream.Name);
-        w.String("StreamARN", r.Streams.ArnOf(stream.Name));
-        w.String("StreamStatus", stream.Status.ToWire());
-        Describe.ModeDetails(w, stream);
-        w.Number("RetentionPeriodHours", stream.RetentionHours);
-        Describe.CreationTimestamp(w, stream);
-        Describe.EnhancedMonitoring(w, stream);
-        w.String("EncryptionType", "NONE");
+        Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
         w.Number("ConsumerCount", 0);
+        w.Number("MaxRecordSizeInKiB", stream.MaxRecordSizeKiB);
         w.EndObject();
         w.EndObject();
         return ValueTask.CompletedTask;
@@ -158,6 +145,18 @@ internal static class StreamOperations
             if (!increase && hours > stream.RetentionHours)
                 throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({stream.RetentionHours} hours). Use IncreaseRetentionPeriod API.");
             return hours == stream.RetentionHours ? stream : r.Streams.BeginUpdate(stream with { RetentionHours = hours });
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public static ValueTask UpdateMaxRecordSize(KinesisRequest r)
+    {
+        int kib = (int)r.Integer("MaxRecordSizeInKiB")!.Value;
+        r.Streams.Update(r.StreamName(), stream =>
+        {
+            RequireActive(r, stream);
+            return stream.MaxRecordSizeKiB == kib ? stream : r.Streams.BeginUpdate(stream with { MaxRecordSizeKiB = kib });
         });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;

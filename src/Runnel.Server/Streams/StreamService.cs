@@ -100,7 +100,7 @@ public sealed partial class StreamService : IDisposable
         }
     }
 
-    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags)
+    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB)
     {
         lock (_changes)
         {
@@ -126,7 +126,8 @@ public sealed partial class StreamService : IDisposable
                 shards,
                 new Dictionary<string, string>(tags, StringComparer.Ordinal),
                 [],
-                0);
+                0)
+            { MaxRecordSizeKiB = maxRecordSizeKiB };
             _metadata.Save(stream);
             _streams[name] = stream;
             return stream;

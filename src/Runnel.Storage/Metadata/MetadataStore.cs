@@ -13,7 +13,7 @@ namespace Runnel.Storage.Metadata;
 /// </summary>
 public sealed class MetadataStore : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
 
@@ -37,6 +37,12 @@ public sealed class MetadataStore : IDisposable
             throw new InvalidDataException($"metadata.db has schema version {version}; this Runnel knows up to {SchemaVersion}. Upgrade Runnel.");
         if (version == SchemaVersion)
             return;
+        if (version == 1)
+        {
+            // Version 2 adds the per-stream record size limit (UpdateMaxRecordSize).
+            Execute("ALTER TABLE streams ADD COLUMN max_record_kib INTEGER NOT NULL DEFAULT 1024; PRAGMA user_version = 2;");
+            return;
+        }
         Execute("""
             CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
             CREATE TABLE streams (
@@ -48,7 +54,8 @@ public sealed class MetadataStore : IDisposable
                 created_ms INTEGER NOT NULL,
                 status_until_ms INTEGER,
                 epoch INTEGER NOT NULL,
-                enhanced_metrics TEXT NOT NULL);
+                enhanced_metrics TEXT NOT NULL,
+                max_record_kib INTEGER NOT NULL DEFAULT 1024);
             CREATE TABLE shards (
                 stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
                 idx INTEGER NOT NULL,
@@ -67,7 +74,7 @@ public sealed class MetadataStore : IDisposable
                 value TEXT NOT NULL,
                 PRIMARY KEY (stream_id, key));
             CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            PRAGMA user_version = 1;
+            PRAGMA user_version = 2;
             """);
     }
 
@@ -136,7 +143,7 @@ public sealed class MetadataStore : IDisposable
                 }
             }
             var streams = new List<StreamInfo>();
-            using (var cmd = Command("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics FROM streams ORDER BY name;"))
+            using (var cmd = Command("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib FROM streams ORDER BY name;"))
             using (var r = cmd.ExecuteReader())
             {
                 while (r.Read())
@@ -153,7 +160,8 @@ public sealed class MetadataStore : IDisposable
                         shards.GetValueOrDefault(id) ?? [],
                         tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal),
                         r.GetString(8).Length == 0 ? [] : r.GetString(8).Split(','),
-                        r.GetInt64(7)));
+                        r.GetInt64(7))
+                    { MaxRecordSizeKiB = r.GetInt32(9) });
                 }
             }
             return streams;
@@ -167,15 +175,15 @@ public sealed class MetadataStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             using (var cmd = Command("""
-                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics)
-                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics)
+                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib)
+                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord)
                 ON CONFLICT(id) DO UPDATE SET status = $status, mode = $mode, retention_hours = $ret,
-                    status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics;
+                    status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics, max_record_kib = $maxRecord;
                 """,
                 ("$id", stream.Id), ("$name", stream.Name), ("$status", stream.Status.ToString()), ("$mode", stream.Mode.ToString()),
                 ("$ret", stream.RetentionHours), ("$created", stream.CreatedAt.ToUnixTimeMilliseconds()),
                 ("$until", stream.StatusUntil?.ToUnixTimeMilliseconds()), ("$epoch", stream.Epoch),
-                ("$metrics", string.Join(',', stream.EnhancedMetrics))))
+                ("$metrics", string.Join(',', stream.EnhancedMetrics)), ("$maxRecord", stream.MaxRecordSizeKiB)))
             {
                 cmd.Transaction = tx;
                 cmd.ExecuteNonQuery();

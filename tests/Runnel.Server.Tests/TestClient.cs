@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>Signed-looking Kinesis calls to one server (signatures are not verified), for every server test.</summary>
+public sealed class TestClient(Uri baseAddress) : IDisposable
+{
+    public HttpClient Http { get; } = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(20) };
+
+    public static HttpRequestMessage Request(string operation, string body, string contentType = "application/x-amz-json-1.1", bool signed = true)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202." + operation);
+        if (signed)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+            request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+        }
+        return request;
+    }
+
+    public async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body)
+    {
+        using var response = await Http.SendAsync(Request(operation, body));
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public async Task<JsonElement> OkAsync(string operation, string body)
+    {
+        var (status, json) = await CallAsync(operation, body);
+        Assert.True(status == HttpStatusCode.OK, $"{operation} answered {(int)status}: {json}");
+        return json;
+    }
+
+    public void Dispose() => Http.Dispose();
+}
