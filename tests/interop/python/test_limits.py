@@ -2,8 +2,8 @@
 the default settings (limits on): the shared server of scripts/test.sh runs with --limits off.
 
 Every call is made once (botocore's retries off, counted with an event hook), so a throttling error shows
-as the server sent it. Each test stays within a few seconds: the buckets hold one second of traffic and
-every wait here is at most ~1.1 s.
+as the server sent it. Each test stays within a few seconds: the buckets hold one second of traffic, no
+sleep is longer than 1.1 s, and every loop is bounded in calls and time.
 """
 
 import time
