@@ -5,6 +5,7 @@ The suite runs against one shared server, so every stream name carries this run'
 every stream a test creates is deleted when the test ends, pass or fail. Every wait is bounded.
 """
 
+import atexit
 import base64
 import hashlib
 import http.client
@@ -12,6 +13,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 import unittest
@@ -53,30 +55,44 @@ def unique_name(tag):
     return f"{PREFIX}{tag}-{next(_counter)}"
 
 
+_model_path = []
+
+
 def _newer_service_model_path():
     """Debian's botocore (1.29) predates StreamARN and ListStreams' NextToken; the AWS CLI v2 package
     ships the newer Kinesis model. Expose only that model (through AWS_DATA_PATH) so stock boto3 speaks
-    the current API; when it is missing boto3 keeps its own model and the StreamARN tests fail."""
-    model = "/usr/lib/python3/dist-packages/awscli/botocore/data/kinesis"
-    if not os.path.isdir(model):
-        return None
-    root = tempfile.mkdtemp(prefix="interop-py-models-")
-    os.symlink(model, os.path.join(root, "kinesis"))
-    return root
+    the current API; when it is missing boto3 keeps its own model and the StreamARN tests fail.
+    One directory per run, shared by every client and removed at exit."""
+    if not _model_path:
+        model = "/usr/lib/python3/dist-packages/awscli/botocore/data/kinesis"
+        root = None
+        if os.path.isdir(model):
+            root = tempfile.mkdtemp(prefix="interop-py-models-")
+            os.symlink(model, os.path.join(root, "kinesis"))
+            atexit.register(shutil.rmtree, root, True)
+        _model_path.append(root)
+    return _model_path[0]
+
+
+def make_client(endpoint, read_timeout=60):
+    """A boto3 Kinesis client for one endpoint with the newer model and exactly one attempt per call.
+    botocore's `max_attempts` counts retries (1 means two attempts), so `total_max_attempts` it is:
+    a throttling or internal error shows as it is instead of being retried away."""
+    path = _newer_service_model_path()
+    session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop",
+                                    region_name=REGION)
+    if path:
+        session._session.get_component("data_loader").search_paths.insert(0, path)
+    config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                                    connect_timeout=5, read_timeout=read_timeout)
+    return session.client("kinesis", endpoint_url=endpoint, config=config)
 
 
 def client():
     """One boto3 Kinesis client for the whole run, retries off so that errors show as they are."""
     global _client
     if _client is None:
-        path = _newer_service_model_path()
-        session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop",
-                                        region_name=REGION)
-        if path:
-            session._session.get_component("data_loader").search_paths.insert(0, path)
-        config = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
-                                        connect_timeout=5, read_timeout=60)
-        _client = session.client("kinesis", endpoint_url=ENDPOINT, config=config)
+        _client = make_client(ENDPOINT)
     return _client
 
 
@@ -161,9 +177,9 @@ def b64(data):
     return base64.b64encode(data).decode("ascii")
 
 
-def delete_quietly(name):
+def delete_quietly(name, kinesis=None):
     try:
-        client().delete_stream(StreamName=name)
+        (kinesis or client()).delete_stream(StreamName=name)
     except ClientError:
         pass
 
@@ -179,9 +195,9 @@ def wait_until(condition, what, seconds=WAIT_SECONDS, interval=0.05):
         time.sleep(interval)
 
 
-def wait_active(name):
+def wait_active(name, kinesis=None):
     def active():
-        return client().describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+        return (kinesis or client()).describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
     wait_until(active, f"stream {name} to become ACTIVE")
 
 
@@ -237,8 +253,8 @@ class KinesisTestCase(unittest.TestCase):
         if shard_count is not None:
             kwargs["ShardCount"] = shard_count
         self.kinesis.create_stream(StreamName=name, **kwargs)
-        self.addCleanup(delete_quietly, name)
-        wait_active(name)
+        self.addCleanup(delete_quietly, name, self.kinesis)
+        wait_active(name, self.kinesis)
         return name
 
     def create_stream_raw(self, tag, payload):
