@@ -14,7 +14,7 @@ public sealed class ShardThroughput
     private readonly TokenBucket _iterators;
     private long _recordsIn, _bytesIn, _recordsOut, _bytesOut, _writeThrottles, _readThrottles, _attemptedBytesIn, _attemptedRecordsIn;
 
-    public ShardThroughput(ThroughputLimits limits, long nowMillis)
+    public ShardThroughput(ThroughputLimits limits, double nowMillis)
     {
         _limits = limits;
         // Buckets hold one second of traffic: a shard may burst to its per-second limit, no further.
@@ -30,7 +30,7 @@ public sealed class ShardThroughput
     public ThroughputLimits Limits => _limits;
 
     /// <summary>Admits one record of <paramref name="bytes"/> (data plus partition key), or refuses it.</summary>
-    public bool TryWrite(long bytes, long nowMillis)
+    public bool TryWrite(long bytes, double nowMillis)
     {
         Interlocked.Increment(ref _attemptedRecordsIn);
         Interlocked.Add(ref _attemptedBytesIn, bytes);
@@ -45,7 +45,7 @@ public sealed class ShardThroughput
     }
 
     /// <summary>Admits a GetRecords call: refused past the call rate, or while an earlier large read is being repaid.</summary>
-    public bool TryRead(long nowMillis)
+    public bool TryRead(double nowMillis)
     {
         if (!_limits.Enabled)
             return true;
@@ -56,7 +56,7 @@ public sealed class ShardThroughput
     }
 
     /// <summary>Records what a GetRecords call returned; its bytes are charged to the read budget.</summary>
-    public void Delivered(long records, long bytes, long nowMillis)
+    public void Delivered(long records, long bytes, double nowMillis)
     {
         Interlocked.Add(ref _recordsOut, records);
         Interlocked.Add(ref _bytesOut, bytes);
@@ -64,7 +64,7 @@ public sealed class ShardThroughput
             _readBytes.Charge(bytes, nowMillis);
     }
 
-    public bool TryGetIterator(long nowMillis) => !_limits.Enabled || _iterators.TryTake(1, nowMillis);
+    public bool TryGetIterator(double nowMillis) => !_limits.Enabled || _iterators.TryTake(1, nowMillis);
 
     public ThroughputCounters Counters => new(
         Interlocked.Read(ref _recordsIn), Interlocked.Read(ref _bytesIn),

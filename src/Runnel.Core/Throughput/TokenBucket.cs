@@ -3,15 +3,16 @@ namespace Runnel.Core.Throughput;
 /// <summary>
 /// A token bucket: <see cref="Rate"/> tokens a second flow in, up to <see cref="Capacity"/>. Thread-safe
 /// (a lock per bucket; the buckets of different shards never contend). Time is passed in by the caller,
-/// in Unix milliseconds, so tests control it.
+/// in Unix milliseconds with a fraction (calls a fraction of a millisecond apart must refill too), so tests
+/// control it.
 /// </summary>
 public sealed class TokenBucket
 {
     private readonly Lock _lock = new();
     private double _tokens;
-    private long _lastMillis;
+    private double _lastMillis;
 
-    public TokenBucket(double rate, double capacity, long nowMillis)
+    public TokenBucket(double rate, double capacity, double nowMillis)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
         Rate = rate;
@@ -24,7 +25,7 @@ public sealed class TokenBucket
 
     public double Capacity { get; }
 
-    public double Available(long nowMillis)
+    public double Available(double nowMillis)
     {
         lock (_lock)
         {
@@ -34,7 +35,7 @@ public sealed class TokenBucket
     }
 
     /// <summary>Takes <paramref name="amount"/> tokens if that many are there; otherwise takes none.</summary>
-    public bool TryTake(double amount, long nowMillis)
+    public bool TryTake(double amount, double nowMillis)
     {
         lock (_lock)
         {
@@ -47,7 +48,7 @@ public sealed class TokenBucket
     }
 
     /// <summary>True when the bucket is not in debt (see <see cref="Charge"/>).</summary>
-    public bool HasCredit(long nowMillis)
+    public bool HasCredit(double nowMillis)
     {
         lock (_lock)
         {
@@ -61,7 +62,7 @@ public sealed class TokenBucket
     /// known only after the work (the bytes a GetRecords returned), so that a large read holds back the
     /// reads after it until the debt is repaid.
     /// </summary>
-    public void Charge(double amount, long nowMillis)
+    public void Charge(double amount, double nowMillis)
     {
         lock (_lock)
         {
@@ -75,7 +76,7 @@ public sealed class TokenBucket
     /// larger than a bucket can ever hold (a 10 MiB record against 1 MiB/s) is taken from a full bucket,
     /// leaving it in debt, so such records pass at the bucket's rate instead of never.
     /// </summary>
-    public static bool TryTakeBoth(TokenBucket first, double firstAmount, TokenBucket second, double secondAmount, long nowMillis)
+    public static bool TryTakeBoth(TokenBucket first, double firstAmount, TokenBucket second, double secondAmount, double nowMillis)
     {
         lock (first._lock)
             lock (second._lock)
@@ -90,7 +91,7 @@ public sealed class TokenBucket
             }
     }
 
-    private void Refill(long nowMillis)
+    private void Refill(double nowMillis)
     {
         if (nowMillis <= _lastMillis)
             return;

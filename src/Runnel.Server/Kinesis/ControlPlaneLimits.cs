@@ -17,7 +17,7 @@ internal sealed class ControlPlaneLimits(StreamService streams)
     {
         if (!streams.Options.Limits.Enabled || operation.AccountRate is not { } rate)
             return;
-        long now = streams.NowMillis;
+        double now = streams.PreciseNowMillis;
         var bucket = _buckets.GetOrAdd(operation.Name, _ => new TokenBucket(rate, rate, now));
         if (bucket.TryTake(1, now))
             return;

@@ -54,7 +54,7 @@ internal static class RecordOperations
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
         long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(r.Member("Data")!.Value) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
-        if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
+        if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId));
 
         using var batch = new RecordBatch();
@@ -165,7 +165,7 @@ internal static class RecordOperations
                 var shard = Route(stream, partitionKey, explicitHashKey);
                 var data = entry.GetProperty("Data");
                 long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(data) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
-                if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.NowMillis))
+                if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.PreciseNowMillis))
                 {
                     // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
                     outcomes[i] = new PutOutcome { ThrottledMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
@@ -266,7 +266,7 @@ internal static class RecordOperations
         if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
             throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {name} under account {account} does not exist");
 
-        if (!r.Streams.Throughput(stream, shard).TryGetIterator(r.Streams.NowMillis))
+        if (!r.Streams.Throughput(stream, shard).TryGetIterator(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
         string type = r.String("ShardIteratorType")!;
         string? startingSequence = r.String("StartingSequenceNumber");
@@ -346,7 +346,7 @@ internal static class RecordOperations
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
 
         var throughput = r.Streams.Throughput(stream, shard);
-        if (!throughput.TryRead(r.Streams.NowMillis))
+        if (!throughput.TryRead(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(stream.Name, account));
         int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
         var log = r.Streams.Log(stream, shard);
@@ -377,7 +377,7 @@ internal static class RecordOperations
             }
         }
         w.EndArray();
-        throughput.Delivered(result?.Count ?? 0, result?.PayloadBytes ?? 0, r.Streams.NowMillis);
+        throughput.Delivered(result?.Count ?? 0, result?.PayloadBytes ?? 0, r.Streams.PreciseNowMillis);
         ulong next = Math.Min(result?.NextOffset ?? from, end);
         if (next < end)
             w.String("NextShardIterator", r.Streams.Iterators.Encode(position with { Offset = next, IssuedAtMillis = now.ToUnixTimeMilliseconds() }));

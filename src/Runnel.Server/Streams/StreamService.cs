@@ -68,9 +68,12 @@ public sealed partial class StreamService : IDisposable
 
     /// <summary>The throughput limits and counters of one shard (kept in memory; they start afresh at a restart).</summary>
     public ShardThroughput Throughput(StreamInfo stream, ShardInfo shard) =>
-        _throughput.GetOrAdd((stream.Id, shard.Index), _ => new ShardThroughput(_options.Limits, Now.ToUnixTimeMilliseconds()));
+        _throughput.GetOrAdd((stream.Id, shard.Index), _ => new ShardThroughput(_options.Limits, PreciseNowMillis));
 
     public long NowMillis => Now.ToUnixTimeMilliseconds();
+
+    /// <summary>Now in Unix milliseconds with a fraction, for the throughput buckets.</summary>
+    public double PreciseNowMillis => (Now - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
 
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 
