@@ -86,9 +86,9 @@ public static class RunnelCommand
             Options:
             """);
         foreach (var (flag, value, help) in Settings.All)
-            Console.WriteLine($"  {flag + " " + value,-28} {help}");
+            Console.WriteLine($"  {flag + " " + value,-38} {help}");
         Console.WriteLine("""
-              --help                       show this text
+              --help                                 show this text
 
             Point any AWS SDK or the AWS CLI at it with --endpoint-url http://127.0.0.1:4567;
             any access key works. GET /health answers 200 once the server is ready.

@@ -34,6 +34,7 @@ public static class Settings
         ("--shard-write-records", "N", "records per second a shard accepts (default 1000)"),
         ("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)"),
         ("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)"),
+        ("--shard-iterators", "N", "GetShardIterator calls per second per shard (default 5)"),
         ("--on-demand-window", "SECONDS", "period over which ON_DEMAND streams measure write rates (default 30)"),
         ("--on-demand-scale-up", "FRACTION", "share of a shard's write capacity at which it is split (default 0.8)"),
         ("--on-demand-scale-down", "FRACTION", "share of a stream's capacity under which it shrinks (default 0.2)"),
@@ -48,22 +49,27 @@ public static class Settings
         for (int i = 0; i < args.Length - 1; i++)
             if (args[i] == "--config")
                 configFile = args[i + 1];
-        var builder = new ConfigurationBuilder();
-        if (configFile is not null)
+        // Each source is read on its own and laid over the one before, so precedence does not depend on
+        // how a key is spelled in each (DataDir, RUNNEL_DATA_DIR and --data-dir are one setting).
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Overlay(IConfiguration source)
         {
-            if (!File.Exists(configFile))
-                throw new ArgumentException($"Configuration file {configFile} does not exist.");
-            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false);
+            foreach (var (key, value) in source.AsEnumerable())
+                if (value is not null)
+                    values[Normalize(key)] = value;
         }
-        else if (File.Exists("runnel.json"))
-        {
-            builder.AddJsonFile(Path.GetFullPath("runnel.json"), optional: true);
-        }
+        string? file = configFile ?? (File.Exists("runnel.json") ? "runnel.json" : null);
+        if (configFile is not null && !File.Exists(configFile))
+            throw new ArgumentException($"Configuration file {configFile} does not exist.");
+        if (file is not null)
+            Overlay(new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false).Build());
+        var env = new ConfigurationBuilder();
         if (environment is null)
-            builder.AddEnvironmentVariables("RUNNEL_");
+            env.AddEnvironmentVariables("RUNNEL_");
         else
-            builder.AddInMemoryCollection(environment.Where(e => e.Key.StartsWith("RUNNEL_", StringComparison.Ordinal))
+            env.AddInMemoryCollection(environment.Where(e => e.Key.StartsWith("RUNNEL_", StringComparison.Ordinal))
                 .Select(e => new KeyValuePair<string, string?>(e.Key["RUNNEL_".Length..], e.Value)));
+        Overlay(env.Build());
         var known = All.Select(s => s.Flag).ToHashSet(StringComparer.Ordinal);
         for (int i = 0; i < args.Length; i++)
         {
@@ -72,11 +78,7 @@ public static class Settings
             if (known.Contains(args[i]) && i == args.Length - 1)
                 throw new ArgumentException($"Option {args[i]} needs a value.");
         }
-        builder.AddCommandLine(args);
-        var values = builder.Build().AsEnumerable()
-            .Where(kv => kv.Value is not null)
-            .GroupBy(kv => Normalize(kv.Key))
-            .ToDictionary(g => g.Key, g => g.Last().Value!);
+        Overlay(new ConfigurationBuilder().AddCommandLine(args).Build());
 
         string? Get(string name) => values.TryGetValue(Normalize(name), out string? v) ? v : null;
         int Int(string name, int fallback) => Get(name) is { } v ? Parse<int>(name, v) : fallback;
@@ -118,6 +120,7 @@ public static class Settings
                 WriteRecordsPerSecond = Rate("shard-write-records", limitsDefaults.WriteRecordsPerSecond),
                 ReadBytesPerSecond = Rate("shard-read-bytes", limitsDefaults.ReadBytesPerSecond),
                 ReadsPerSecond = Rate("shard-reads", limitsDefaults.ReadsPerSecond),
+                IteratorsPerSecond = Rate("shard-iterators", limitsDefaults.IteratorsPerSecond),
             },
             Host = Get("host") ?? defaults.Host,
             Port = Int("port", defaults.Port),

@@ -1,0 +1,100 @@
+using Runnel.Storage.Log;
+
+namespace Runnel.Tests;
+
+/// <summary>Flags, RUNNEL_* variables and the JSON file, their precedence, and the errors for bad values.</summary>
+public class SettingsTests
+{
+    private static readonly Dictionary<string, string?> NoEnvironment = [];
+
+    [Fact]
+    public void Defaults_serve_a_developer_laptop()
+    {
+        var options = Settings.Load([], NoEnvironment);
+        Assert.Equal("127.0.0.1", options.Host);
+        Assert.Equal(4567, options.Port);
+        Assert.Equal("./data", options.DataDir);
+        Assert.Equal("us-east-1", options.Region);
+        Assert.Equal("000000000000", options.AccountId);
+        Assert.Equal(500, options.ShardLimit);
+        Assert.Equal(FsyncPolicy.Interval, options.Log.Fsync);
+        Assert.True(options.Limits.Enabled);
+    }
+
+    [Fact]
+    public void Flags_set_every_documented_setting()
+    {
+        var options = Settings.Load(
+        [
+            "--port", "9000", "--host", "0.0.0.0", "--data-dir", "/tmp/x", "--region", "eu-west-1", "--account-id", "123456789012",
+            "--create-stream-delay", "500", "--delete-stream-delay", "600", "--update-stream-delay", "700", "--shard-limit", "20",
+            "--fsync", "always", "--fsync-interval", "50", "--segment-bytes", "1048576", "--max-request-bytes", "1000000",
+            "--limits", "off", "--shard-write-bytes", "2000000", "--shard-write-records", "5000", "--shard-read-bytes", "4000000",
+            "--shard-reads", "20", "--shard-iterators", "50", "--on-demand-window", "12", "--on-demand-scale-up", "0.5",
+            "--on-demand-scale-down", "0.1", "--on-demand-scale-down-after", "30", "--on-demand-cooldown", "3",
+        ], NoEnvironment);
+        Assert.Equal(9000, options.Port);
+        Assert.Equal("0.0.0.0", options.Host);
+        Assert.Equal("/tmp/x", options.DataDir);
+        Assert.Equal("eu-west-1", options.Region);
+        Assert.Equal("123456789012", options.AccountId);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.CreateStreamDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(600), options.DeleteStreamDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(700), options.UpdateStreamDelay);
+        Assert.Equal(20, options.ShardLimit);
+        Assert.Equal(FsyncPolicy.Always, options.Log.Fsync);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), options.Log.FsyncInterval);
+        Assert.Equal(1048576, options.Log.SegmentBytes);
+        Assert.Equal(1000000, options.MaxRequestBytes);
+        Assert.False(options.Limits.Enabled);
+        Assert.Equal(2000000, options.Limits.WriteBytesPerSecond);
+        Assert.Equal(5000, options.Limits.WriteRecordsPerSecond);
+        Assert.Equal(4000000, options.Limits.ReadBytesPerSecond);
+        Assert.Equal(20, options.Limits.ReadsPerSecond);
+        Assert.Equal(50, options.Limits.IteratorsPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(12), options.OnDemand.Window);
+        Assert.Equal(0.5, options.OnDemand.ScaleUpAt);
+        Assert.Equal(0.1, options.OnDemand.ScaleDownBelow);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.OnDemand.ScaleDownAfter);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.OnDemand.Cooldown);
+    }
+
+    [Fact]
+    public void Flags_win_over_the_environment_which_wins_over_the_file()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-settings-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string file = Path.Combine(dir, "runnel.json");
+            File.WriteAllText(file, """{"Port": 1111, "DataDir": "/from/file", "Region": "ap-south-1", "ShardLimit": 7}""");
+            var environment = new Dictionary<string, string?> { ["RUNNEL_PORT"] = "2222", ["RUNNEL_DATA_DIR"] = "/from/env", ["PATH"] = "/bin" };
+            var options = Settings.Load(["--config", file, "--port", "3333"], environment);
+            Assert.Equal(3333, options.Port);
+            Assert.Equal("/from/env", options.DataDir);
+            Assert.Equal("ap-south-1", options.Region);
+            Assert.Equal(7, options.ShardLimit);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--port", "http" }, "--port must be a number")]
+    [InlineData(new[] { "--port", "70000" }, "--port must be 0..65535")]
+    [InlineData(new[] { "--host", "localhost" }, "--host must be an IP address")]
+    [InlineData(new[] { "--account-id", "42" }, "--account-id must be 12 digits")]
+    [InlineData(new[] { "--fsync", "sometimes" }, "--fsync must be always, interval or never")]
+    [InlineData(new[] { "--limits", "maybe" }, "--limits must be on or off")]
+    [InlineData(new[] { "--shard-reads", "0" }, "--shard-reads must be a positive number")]
+    [InlineData(new[] { "--prot", "1" }, "Unknown option --prot")]
+    [InlineData(new[] { "--port" }, "Option --port needs a value")]
+    [InlineData(new[] { "--config", "/no/such/file.json" }, "does not exist")]
+    public void Bad_values_are_refused_with_a_message_that_says_what_to_do(string[] args, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Settings.Load(args, NoEnvironment));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+}
