@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// The whole server killed with SIGKILL while clients write through the API: after a restart on the same
+/// data directory every acknowledged record is there, at the sequence number it was acknowledged with.
+/// Cycles: RUNNEL_CRASH_CYCLES (2 by default; docs/storage-tests.md gives the long run).
+/// </summary>
+[Trait("Category", "CrashConsistency")]
+public sealed partial class KillDuringWritesTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-kill-" + Guid.NewGuid().ToString("N"));
+    private Process? _server;
+
+    [Fact(Timeout = 180000)]
+    public async Task Every_acknowledged_record_survives_a_kill_of_the_server()
+    {
+        int cycles = int.TryParse(Environment.GetEnvironmentVariable("RUNNEL_CRASH_CYCLES"), out int n) && n > 0 ? n : 2;
+        var acknowledged = new List<(string Shard, string Sequence, string Data)>();
+        for (int cycle = 0; cycle < cycles; cycle++)
+        {
+            using var client = new TestClient(await StartServerAsync());
+            if (cycle == 0)
+                await client.OkAsync("CreateStream", """{"StreamName":"survivor","ShardCount":2}""");
+            using var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            {
+                var mine = new List<(string, string, string)>();
+                for (int i = 0; i < 2000 && !stop.IsCancellationRequested; i++)
+                {
+                    var records = Enumerable.Range(0, 10).Select(k => $"c{cycle}-w{w}-{i}-{k}").ToList();
+                    string body = $$"""{"StreamName":"survivor","Records":[{{string.Join(",", records.Select(v => $$"""{"PartitionKey":"{{v}}","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes(v))}}"}"""))}}]}""";
+                    try
+                    {
+                        var result = await client.OkAsync("PutRecords", body);
+                        var entries = result.GetProperty("Records").EnumerateArray().ToList();
+                        for (int k = 0; k < entries.Count; k++)
+                            mine.Add((entries[k].GetProperty("ShardId").GetString()!, entries[k].GetProperty("SequenceNumber").GetString()!, records[k]));
+                    }
+                    catch (Exception) when (stop.IsCancellationRequested)
+                    {
+                        break; // the server died under this request: it was never acknowledged
+                    }
+                    catch (HttpRequestException)
+                    {
+                        break;
+                    }
+                }
+                return mine;
+            })).ToList();
+            await Task.Delay(400);
+            stop.Cancel();
+            _server!.Kill(entireProcessTree: true); // SIGKILL: no flush, no clean close
+            await _server.WaitForExitAsync();
+            foreach (var writer in writers)
+                acknowledged.AddRange(await writer);
+        }
+        Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} records were acknowledged before the kills");
+
+        using var reader = new TestClient(await StartServerAsync());
+        var stored = new Dictionary<(string, string), string>();
+        foreach (string shard in new[] { "shardId-000000000000", "shardId-000000000001" })
+        {
+            string? iterator = (await reader.OkAsync("GetShardIterator", $$"""{"StreamName":"survivor","ShardId":"{{shard}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString();
+            for (int page = 0; page < 200 && iterator is not null; page++)
+            {
+                var result = await reader.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+                var records = result.GetProperty("Records");
+                foreach (var record in records.EnumerateArray())
+                    stored[(shard, record.GetProperty("SequenceNumber").GetString()!)] = Encoding.UTF8.GetString(record.GetProperty("Data").GetBytesFromBase64());
+                iterator = records.GetArrayLength() == 0 ? null : result.GetProperty("NextShardIterator").GetString();
+            }
+        }
+        foreach (var (shard, sequence, data) in acknowledged)
+        {
+            Assert.True(stored.TryGetValue((shard, sequence), out string? found), $"acknowledged record {data} ({shard} {sequence}) is missing");
+            Assert.Equal(data, found);
+        }
+    }
+
+    private async Task<Uri> StartServerAsync()
+    {
+        string dll = LocateServer();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { dll, "serve", "--port", "0", "--data-dir", _dataDir, "--limits", "off" })
+            start.ArgumentList.Add(arg);
+        _server = Process.Start(start)!;
+        _server.ErrorDataReceived += (_, _) => { };
+        _server.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            string? line = await _server.StandardOutput.ReadLineAsync();
+            if (line is null)
+                break;
+            var match = ListeningLine().Match(line);
+            if (match.Success)
+            {
+                _ = DrainAsync(_server.StandardOutput);
+                return new Uri(match.Groups[1].Value);
+            }
+        }
+        throw new InvalidOperationException("the server did not print its listening line");
+    }
+
+    private static async Task DrainAsync(StreamReader output)
+    {
+        while (await output.ReadLineAsync() is not null)
+        {
+        }
+    }
+
+    /// <summary>The server built beside this test (scripts/test.sh builds the whole solution first).</summary>
+    private static string LocateServer()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Runnel.slnx")))
+            dir = dir.Parent;
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        string dll = Path.Combine(dir?.FullName ?? ".", "src", "Runnel", "bin", configuration, "net10.0", "runnel.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first (dotnet build -c {configuration}): {dll} is missing.");
+    }
+
+    [GeneratedRegex(@"Runnel listening on (http://\S+)")]
+    private static partial Regex ListeningLine();
+
+    public void Dispose()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            _server.WaitForExit(10000);
+        }
+        _server?.Dispose();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+}
