@@ -126,6 +126,29 @@ public class DataPlaneTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Deleting_a_stream_under_writes_answers_them_ok_or_not_found_never_500()
+    {
+        string stream = await CreateAsync(2);
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < 500 && !stop.IsCancellationRequested; i++)
+            {
+                var (status, body) = await server.CallAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{"PartitionKey":"a{{i}}","Data":""},{"PartitionKey":"b{{i}}","Data":""}]}""");
+                statuses.Add(status == HttpStatusCode.OK ? "ok" : body.GetProperty("__type").GetString()!);
+            }
+        })).ToList();
+        await Task.Delay(100);
+        await server.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+        await Task.Delay(50);
+        stop.Cancel();
+        await Task.WhenAll(writers);
+        Assert.All(statuses, s => Assert.True(s is "ok" or "ResourceNotFoundException", s));
+        Assert.Contains("ResourceNotFoundException", statuses);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Writes_to_a_missing_stream_are_not_found()
     {
         var (status, error) = await server.CallAsync("PutRecord", """{"StreamName":"no-such-stream","PartitionKey":"k","Data":""}""");

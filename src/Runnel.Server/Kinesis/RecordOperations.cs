@@ -67,6 +67,11 @@ internal static class RecordOperations
                 result = await r.Streams.Log(stream, shard).AppendAsync(batch);
                 break;
             }
+            catch (ObjectDisposedException)
+            {
+                // The stream was deleted while the record was on its way: as on AWS, it is not found.
+                throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId);
+            }
             catch (ShardClosedException) when (attempt < MaxRoutingAttempts)
             {
                 // A reshard closed the shard between routing and writing: route again on the new shape.
@@ -184,6 +189,10 @@ internal static class RecordOperations
                     var result = await append;
                     for (int k = 0; k < batchEntries.Count; k++)
                         outcomes[batchEntries[k]] = new PutOutcome { Shard = shard, Offset = result.FirstOffset + (ulong)k };
+                }
+                catch (ObjectDisposedException)
+                {
+                    throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId); // deleted meanwhile
                 }
                 catch (ShardClosedException)
                 {
