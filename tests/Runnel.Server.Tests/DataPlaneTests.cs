@@ -149,6 +149,16 @@ public class DataPlaneTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_huge_shard_count_is_refused_by_the_shard_limit_not_attempted()
+    {
+        await CreateAsync(1); // an open shard already, so that open + requested would overflow an int
+        var (status, error) = await server.CallAsync("CreateStream", """{"StreamName":"enormous","ShardCount":2147483647}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("LimitExceededException", error.GetProperty("__type").GetString());
+        Assert.Contains("Number of additional shards that would have resulted from this request: 2147483647.", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Writes_to_a_missing_stream_are_not_found()
     {
         var (status, error) = await server.CallAsync("PutRecord", """{"StreamName":"no-such-stream","PartitionKey":"k","Data":""}""");

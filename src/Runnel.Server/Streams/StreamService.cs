@@ -110,7 +110,7 @@ public sealed partial class StreamService : IDisposable
             if (Find(name) is not null)
                 throw KinesisErrors.StreamExists(name, AccountId);
             int open = OpenShardCount;
-            if (open + shardCount > _options.ShardLimit)
+            if ((long)open + shardCount > _options.ShardLimit) // long: a ShardCount near 2^31 must not overflow past the check
                 throw ShardLimitExceeded(open, shardCount);
             var now = Now;
             var ranges = HashKeyRange.SplitEvenly(shardCount);
