@@ -49,6 +49,7 @@ public class CborTests
     [InlineData(new byte[] { 0xA1, 0x01, 0x02 })] // integer key
     [InlineData(new byte[] { 0x61 })] // truncated string
     [InlineData(new byte[] { 0xA0, 0xA0 })] // two documents
+    [InlineData(new byte[] { 0xA1, 0x61, 0x61, 0x3B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF })] // -2^64: beyond a long
     public void Malformed_cbor_is_rejected(byte[] body) =>
         Assert.Throws<FormatException>(() => CborToJson.Transcode(body));
 

@@ -41,6 +41,11 @@ public static class CborToJson
             {
                 throw new FormatException(e.Message, e);
             }
+            catch (OverflowException e)
+            {
+                // An integer beyond 64 bits (negative major type past -2^63, or a timestamp that big).
+                throw new FormatException(e.Message, e);
+            }
         }
         return output.WrittenSpan.ToArray();
     }
