@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -22,7 +23,15 @@ internal static class H2cDetection
         var input = connection.Transport.Input;
         while (true)
         {
-            var result = await input.ReadAsync(connection.ConnectionClosed);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(connection.ConnectionClosed);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
+            {
+                return; // the client went away before saying anything
+            }
             var buffer = result.Buffer;
             int compare = (int)Math.Min(buffer.Length, Preface.Length);
             bool prefixMatches = buffer.Slice(0, compare).ToArray().AsSpan().SequenceEqual(Preface.AsSpan(0, compare));
