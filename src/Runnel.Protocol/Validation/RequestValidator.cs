@@ -77,15 +77,13 @@ public static class RequestValidator
         foreach (var member in shape.Members)
         {
             obj.TryGetProperty(member.Name, out var value);
-            var rule = member;
-            if (member.RequiredUnless is { } alternative
-                && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null))
-                rule = member with { Required = true };
-            CheckMember(value, rule, prefix + member.WireName, errors);
+            bool required = member.Required || (member.RequiredUnless is { } alternative
+                && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null));
+            CheckMember(value, member, required, prefix.Length == 0 ? member.WireName : prefix + member.WireName, errors);
         }
     }
 
-    private static void CheckMember(JsonElement value, Member member, string path, List<string> errors)
+    private static void CheckMember(JsonElement value, Member member, bool required, string path, List<string> errors)
     {
         // The value is rendered only when a constraint fails: valid requests (the hot path) never pay for it.
         string? rendered = null;
@@ -97,7 +95,7 @@ public static class RequestValidator
 
         if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            if (member.Required)
+            if (required)
                 Fail("null", "Member must not be null");
             return;
         }

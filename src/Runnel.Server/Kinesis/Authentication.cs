@@ -10,6 +10,31 @@ namespace Runnel.Server.Kinesis;
 /// </summary>
 public static class Authentication
 {
+    /// <summary>True when Credential, Signature and SignedHeaders all appear with a value after the algorithm.</summary>
+    private static bool HasEveryPart(string authorization)
+    {
+        bool credential = false, signature = false, signedHeaders = false, first = true;
+        foreach (var range in authorization.AsSpan().SplitAny(", "))
+        {
+            var part = authorization.AsSpan()[range];
+            if (part.IsEmpty)
+                continue;
+            if (first)
+            {
+                first = false; // the algorithm
+                continue;
+            }
+            int equals = part.IndexOf('=');
+            if (equals <= 0 || equals == part.Length - 1)
+                continue;
+            var key = part[..equals];
+            credential |= key.SequenceEqual("Credential");
+            signature |= key.SequenceEqual("Signature");
+            signedHeaders |= key.SequenceEqual("SignedHeaders");
+        }
+        return credential && signature && signedHeaders;
+    }
+
     public static void Check(HttpRequest request)
     {
         string? authorization = request.Headers.Authorization.Count > 0 ? request.Headers.Authorization.ToString() : null;
@@ -19,6 +44,8 @@ public static class Authentication
         if (authorization is null && !queryAuth)
             throw KinesisErrors.MissingAuthenticationToken();
         var message = new StringBuilder();
+        if (authorization is not null && HasEveryPart(authorization) && (request.Headers["X-Amz-Date"].Count > 0 || request.Headers.Date.Count > 0))
+            return; // the signed request of every SDK: checked without allocating
         if (authorization is not null)
         {
             var parameters = authorization.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)

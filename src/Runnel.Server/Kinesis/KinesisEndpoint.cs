@@ -68,11 +68,14 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             return;
         }
 
-        string mediaType = (request.ContentType ?? "").Split(';')[0].Trim();
+        string mediaType = MediaType(request.ContentType);
         string target = request.Headers["X-Amz-Target"].ToString();
-        string[] targetParts = target.Split('.');
-        string service = targetParts[0];
-        string operation = targetParts.Length > 1 ? targetParts[1] : "";
+        int dot = target.IndexOf('.', StringComparison.Ordinal);
+        string service = dot < 0 ? target : target[..dot];
+        string operation = dot < 0 ? "" : target[(dot + 1)..];
+        int secondDot = operation.IndexOf('.', StringComparison.Ordinal);
+        if (secondDot >= 0)
+            operation = operation[..secondDot];
         bool knownTarget = service == TargetPrefix && operations.Has(operation);
         bool validMediaType = mediaType is JsonMediaType or CborMediaType or PlainJsonMediaType;
 
@@ -149,6 +152,19 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         {
             document?.Dispose();
         }
+    }
+
+    /// <summary>The media type without parameters; the usual ones without allocating.</summary>
+    private static string MediaType(string? contentType)
+    {
+        if (contentType is null)
+            return "";
+        if (contentType == JsonMediaType)
+            return JsonMediaType;
+        if (contentType == CborMediaType)
+            return CborMediaType;
+        int semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
     }
 
     /// <summary>The opaque x-amz-id-2 AWS sends: 72 random bytes in base64 (not secret, so not from the crypto RNG).</summary>

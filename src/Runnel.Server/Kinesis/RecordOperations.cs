@@ -29,6 +29,12 @@ internal static class RecordOperations
     /// The stream's own record size limit, checked once the stream is known, with the validation message
     /// AWS gives for an oversized Data member.
     /// </summary>
+    private static void CheckRecordSize(StreamInfo stream, JsonElement data)
+    {
+        if (Runnel.Protocol.Json.JsonBlob.DecodedLength(data) > stream.MaxRecordSizeKiB * 1024L)
+            CheckRecordSizes(stream, [(data, "data")]);
+    }
+
     private static void CheckRecordSizes(StreamInfo stream, IEnumerable<(JsonElement Data, string Path)> records)
     {
         long max = stream.MaxRecordSizeKiB * 1024L;
@@ -46,7 +52,7 @@ internal static class RecordOperations
     public static async ValueTask PutRecord(KinesisRequest r)
     {
         var stream = WritableStream(r);
-        CheckRecordSizes(stream, [(r.Member("Data")!.Value, "data")]);
+        CheckRecordSize(stream, r.Member("Data")!.Value);
         string partitionKey = r.String("PartitionKey")!;
         string? explicitHashKey = r.String("ExplicitHashKey");
         var shard = Route(stream, partitionKey, explicitHashKey);

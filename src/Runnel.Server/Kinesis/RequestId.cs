@@ -35,8 +35,7 @@ internal static class RequestId
         b[6] = (byte)(timeHigh >> 8); b[7] = (byte)timeHigh;
         b[8] = (byte)(ClockSequence >> 8); b[9] = (byte)ClockSequence;
         Node.CopyTo(b[10..]);
-        return Convert.ToHexStringLower(b[..4]) + "-" + Convert.ToHexStringLower(b[4..6]) + "-" + Convert.ToHexStringLower(b[6..8])
-            + "-" + Convert.ToHexStringLower(b[8..10]) + "-" + Convert.ToHexStringLower(b[10..]);
+        return new Guid(b, bigEndian: true).ToString(); // the 8-4-4-4-12 form, lower case, in one string
     }
 
     private static byte[] MakeNode()
