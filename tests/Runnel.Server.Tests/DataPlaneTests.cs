@@ -8,14 +8,9 @@ namespace Runnel.Server.Tests;
 
 public class DataPlaneTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+    private static string B64(string s) => ServerFixture.B64(s);
 
-    private async Task<string> CreateAsync(int shards)
-    {
-        string name = ServerFixture.UniqueName("dp");
-        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":{{shards}}}""");
-        return name;
-    }
+    private Task<string> CreateAsync(int shards) => server.CreateStreamAsync("dp", shards);
 
     private async Task<string> IteratorAsync(string stream, string shard, string type, string extra = "")
     {

@@ -7,14 +7,9 @@ namespace Runnel.Server.Tests;
 
 public class ReshardTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+    private static string B64(string s) => ServerFixture.B64(s);
 
-    private async Task<string> CreateAsync(int shards)
-    {
-        string name = ServerFixture.UniqueName("rs");
-        await server.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":{{shards}}}""");
-        return name;
-    }
+    private Task<string> CreateAsync(int shards) => server.CreateStreamAsync("rs", shards);
 
     private async Task<List<JsonElement>> ShardsAsync(string stream, string filter = "") =>
         (await server.OkAsync("ListShards", $$"""{"StreamName":"{{stream}}"{{filter}}}""")).GetProperty("Shards").EnumerateArray().ToList();

@@ -32,6 +32,17 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 128)];
 
+    /// <summary>Base64 of a string's UTF-8 bytes, for Data members.</summary>
+    public static string B64(string s) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(s));
+
+    /// <summary>Creates a provisioned stream with a unique name and returns the name.</summary>
+    public async Task<string> CreateStreamAsync(string prefix, int shards)
+    {
+        string name = UniqueName(prefix);
+        await OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":{{shards}}}""");
+        return name;
+    }
+
     public HttpRequestMessage Request(string operation, string body, string contentType = "application/x-amz-json-1.1", bool signed = true) =>
         TestClient.Request(operation, body, contentType, signed);
 

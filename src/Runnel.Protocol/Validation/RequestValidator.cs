@@ -182,7 +182,7 @@ public static class RequestValidator
         switch (member.Type)
         {
             case WireType.Blob:
-                long n = Base64DecodedLength(value.GetString()!);
+                long n = Json.JsonBlob.DecodedLength(value);
                 return $"'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]'";
             case WireType.Integer or WireType.Long:
                 return $"'{IntegerValue(value, member.Type).ToString(CultureInfo.InvariantCulture)}'";
@@ -204,13 +204,4 @@ public static class RequestValidator
         JsonValueKind.False => "false",
         _ => e.GetRawText(),
     };
-
-    public static long Base64DecodedLength(string base64)
-    {
-        int length = base64.Length;
-        if (length == 0)
-            return 0;
-        int padding = base64.EndsWith("==", StringComparison.Ordinal) ? 2 : base64.EndsWith('=') ? 1 : 0;
-        return (long)length * 3 / 4 - padding;
-    }
 }

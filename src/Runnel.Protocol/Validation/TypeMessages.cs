@@ -69,7 +69,7 @@ internal static class TypeMessages
                     if (!valid)
                         return prefix + $"Invalid Base64 character: '{c}'";
                 }
-                if (!IsCanonical(text))
+                if (!IsCanonical(System.Text.Encoding.ASCII.GetBytes(text))) // only base64 characters remain here
                     return prefix + "Invalid last non-pad Base64 character dectected";
                 return null;
             case JsonValueKind.Number:
@@ -83,6 +83,7 @@ internal static class TypeMessages
         }
     }
 
+    /// <summary>True when the unused low bits of the last base64 character are zero.</summary>
     private static bool IsCanonical(ReadOnlySpan<byte> utf8)
     {
         int padding = utf8.EndsWith("=="u8) ? 2 : utf8.EndsWith("="u8) ? 1 : 0;
@@ -102,28 +103,6 @@ internal static class TypeMessages
         return (sextet & (padding == 2 ? 0b1111 : 0b11)) == 0;
     }
 
-    /// <summary>True when the unused low bits of the last base64 character are zero.</summary>
-    private static bool IsCanonical(string text)
-    {
-        if (text.Length == 0)
-            return true;
-        int padding = text.EndsWith("==", StringComparison.Ordinal) ? 2 : text.EndsWith('=') ? 1 : 0;
-        if (padding == 0)
-            return true;
-        if (padding == 3 || text.Length - padding == 0)
-            return false;
-        char last = text[text.Length - padding - 1];
-        int sextet = last switch
-        {
-            >= 'A' and <= 'Z' => last - 'A',
-            >= 'a' and <= 'z' => last - 'a' + 26,
-            >= '0' and <= '9' => last - '0' + 52,
-            '+' => 62,
-            _ => 63,
-        };
-        int unusedMask = padding == 2 ? 0b1111 : 0b11;
-        return (sextet & unusedMask) == 0;
-    }
 
     public static string? ForTimestamp(JsonElement value) => value.ValueKind switch
     {

@@ -7,7 +7,7 @@ using Runnel.Core.Errors;
 using Runnel.Core.Hashing;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
-
+using Runnel.Protocol.Json;
 using Runnel.Storage;
 using Runnel.Storage.Log;
 
@@ -27,44 +27,37 @@ internal static class RecordOperations
 
     /// <summary>
     /// The stream's own record size limit, checked once the stream is known, with the validation message
-    /// AWS gives for an oversized Data member.
+    /// AWS gives for an oversized Data member. <paramref name="dataBytes"/> are the decoded sizes, in order.
     /// </summary>
-    private static void CheckRecordSize(StreamInfo stream, JsonElement data)
-    {
-        if (Runnel.Protocol.Json.JsonBlob.DecodedLength(data) > stream.MaxRecordSizeKiB * 1024L)
-            CheckRecordSizes(stream, [(data, "data")]);
-    }
-
-    private static void CheckRecordSizes(StreamInfo stream, IEnumerable<(JsonElement Data, string Path)> records)
+    private static void CheckRecordSizes(StreamInfo stream, ReadOnlySpan<long> dataBytes, Func<int, string> path)
     {
         long max = stream.MaxRecordSizeKiB * 1024L;
-        var errors = new List<string>();
-        foreach (var (data, path) in records)
-        {
-            long length = Runnel.Protocol.Json.JsonBlob.DecodedLength(data);
-            if (length > max && errors.Count < 10)
-                errors.Add($"Value 'java.nio.HeapByteBuffer[pos=0 lim={length} cap={length}]' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}");
-        }
-        if (errors.Count > 0)
+        List<string>? errors = null;
+        for (int i = 0; i < dataBytes.Length; i++)
+            if (dataBytes[i] > max && (errors ??= []).Count < 10)
+                errors.Add($"Value 'java.nio.HeapByteBuffer[pos=0 lim={dataBytes[i]} cap={dataBytes[i]}]' at '{path(i)}' failed to satisfy constraint: Member must have length less than or equal to {max}");
+        if (errors is not null)
             throw KinesisErrors.Validation(Runnel.Protocol.Validation.RequestValidator.Describe(errors));
     }
 
     public static async ValueTask PutRecord(KinesisRequest r)
     {
         var stream = WritableStream(r);
-        CheckRecordSize(stream, r.Member("Data")!.Value);
+        var data = r.Member("Data")!.Value;
+        long dataBytes = JsonBlob.DecodedLength(data);
+        CheckRecordSizes(stream, [dataBytes], _ => "data");
         string partitionKey = r.String("PartitionKey")!;
         string? explicitHashKey = r.String("ExplicitHashKey");
         var shard = Route(stream, partitionKey, explicitHashKey);
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
-        long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(r.Member("Data")!.Value) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
+        long bytes = dataBytes + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
         if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId));
 
         using var batch = new RecordBatch();
-        AddRecord(batch, partitionKey, explicitHashKey, r.Member("Data")!.Value);
+        AddRecord(batch, partitionKey, explicitHashKey, data);
         AppendResult result;
         for (int attempt = 1; ; attempt++)
         {
@@ -107,11 +100,17 @@ internal static class RecordOperations
     {
         var stream = WritableStream(r);
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
-        CheckRecordSizes(stream, entries.Select((e, i) => (e.GetProperty("Data"), $"records.{i + 1}.member.data")));
+        // Each record's size (data plus partition key), measured once for the size checks and the throughput limit.
+        var dataBytes = new long[entries.Length];
+        var recordBytes = new long[entries.Length];
         long requestBytes = 0;
-        foreach (var entry in entries)
-            requestBytes += Runnel.Protocol.Json.JsonBlob.DecodedLength(entry.GetProperty("Data"))
-                + System.Text.Encoding.UTF8.GetByteCount(entry.GetProperty("PartitionKey").GetString()!);
+        for (int i = 0; i < entries.Length; i++)
+        {
+            dataBytes[i] = JsonBlob.DecodedLength(entries[i].GetProperty("Data"));
+            recordBytes[i] = dataBytes[i] + System.Text.Encoding.UTF8.GetByteCount(entries[i].GetProperty("PartitionKey").GetString()!);
+            requestBytes += recordBytes[i];
+        }
+        CheckRecordSizes(stream, dataBytes, i => $"records.{i + 1}.member.data");
         // 5 MiB per request, as long documented; 10 MiB once the stream takes records over 1 MiB.
         bool large = stream.MaxRecordSizeKiB > StreamInfo.DefaultMaxRecordSizeKiB;
         if (requestBytes > (large ? 2 * MaxPutRecordsBytes : MaxPutRecordsBytes))
@@ -128,7 +127,7 @@ internal static class RecordOperations
                 await Task.Delay(attempt - 1);
                 stream = WritableStream(r);
             }
-            pending = await AppendRoutedAsync(r, stream, entries, pending, outcomes);
+            pending = await AppendRoutedAsync(r, stream, entries, recordBytes, pending, outcomes);
         }
 
         var w = r.Response;
@@ -162,7 +161,7 @@ internal static class RecordOperations
     /// shards at once), and records where each landed. Returns the entries whose shard was closed by a
     /// reshard meanwhile, to be routed again.
     /// </summary>
-    private static async Task<List<int>> AppendRoutedAsync(KinesisRequest r, StreamInfo stream, JsonElement[] entries, List<int> pending, PutOutcome[] outcomes)
+    private static async Task<List<int>> AppendRoutedAsync(KinesisRequest r, StreamInfo stream, JsonElement[] entries, long[] recordBytes, List<int> pending, PutOutcome[] outcomes)
     {
         var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch, List<int> Entries)>();
         var retry = new List<int>();
@@ -174,9 +173,7 @@ internal static class RecordOperations
                 string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
                 string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
                 var shard = Route(stream, partitionKey, explicitHashKey);
-                var data = entry.GetProperty("Data");
-                long bytes = Runnel.Protocol.Json.JsonBlob.DecodedLength(data) + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
-                if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.PreciseNowMillis))
+                if (!r.Streams.Throughput(stream, shard).TryWrite(recordBytes[i], r.Streams.PreciseNowMillis))
                 {
                     // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
                     outcomes[i] = new PutOutcome { ThrottledMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
@@ -185,7 +182,7 @@ internal static class RecordOperations
                 if (!batches.TryGetValue(shard.Index, out var target))
                     batches[shard.Index] = target = (shard, new RecordBatch(8192), []);
                 target.Entries.Add(i);
-                AddRecord(target.Batch, partitionKey, explicitHashKey, data);
+                AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
             }
             var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: r.Streams.Log(stream, b.Shard).AppendAsync(b.Batch))).ToList();
             foreach (var (shard, batchEntries, append) in appends)
@@ -246,7 +243,7 @@ internal static class RecordOperations
     /// <summary>Decodes the base64 Data member straight from the request bytes into the batch.</summary>
     private static void AddRecord(RecordBatch batch, string partitionKey, string? explicitHashKey, JsonElement data)
     {
-        if (Runnel.Protocol.Json.JsonBlob.TryGetUtf8(data, out var base64))
+        if (JsonBlob.TryGetUtf8(data, out var base64))
         {
             int max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
             byte[]? rented = max > 4096 ? ArrayPool<byte>.Shared.Rent(max) : null;

@@ -16,7 +16,7 @@ namespace Runnel.Server.Streams;
 /// changes take <c>_changes</c> so that read-modify-write of a stream is atomic and the store sees
 /// changes in order.</para>
 /// </summary>
-public sealed partial class StreamService : IDisposable
+public sealed class StreamService : IDisposable
 {
     private readonly RunnelOptions _options;
     private readonly MetadataStore _metadata;
@@ -69,8 +69,6 @@ public sealed partial class StreamService : IDisposable
     /// <summary>The throughput limits and counters of one shard (kept in memory; they start afresh at a restart).</summary>
     public ShardThroughput Throughput(StreamInfo stream, ShardInfo shard) =>
         _throughput.GetOrAdd((stream.Id, shard.Index), _ => new ShardThroughput(_options.Limits, PreciseNowMillis));
-
-    public long NowMillis => Now.ToUnixTimeMilliseconds();
 
     /// <summary>Now in Unix milliseconds with a fraction, for the throughput buckets.</summary>
     public double PreciseNowMillis => (Now - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
@@ -249,7 +247,8 @@ public sealed partial class StreamService : IDisposable
         foreach (var stream in All)
         {
             long cutoff = (Now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
-            foreach (var shard in stream.Shards)
+            // Shards closed before they took a record (the intermediates of UpdateShardCount) have no log to trim.
+            foreach (var shard in stream.Shards.Where(s => s.EndOffset is not 0))
                 Log(stream, shard).EnforceRetention(cutoff);
         }
     }

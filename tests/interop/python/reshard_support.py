@@ -4,7 +4,8 @@ fact or live while writers write and shards split and merge."""
 
 import time
 
-from kinesis_support import HASH_KEY_SPACE, KinesisTestCase
+from kinesis_support import HASH_KEY_SPACE, KinesisTestCase, make_client
+from runnel_process import RunnelProcess
 
 TOP_HASH_KEY = HASH_KEY_SPACE - 1
 HALF = HASH_KEY_SPACE // 2
@@ -44,6 +45,37 @@ def ending_sequence(shard):
 
 class ReshardTestCase(KinesisTestCase):
     """Helpers shared by the resharding tests: listings, waiters, tiling and a KCL-like reader."""
+
+    # A subclass that sets SERVER_FLAGS gets a server of its own with those flags (runnel_process),
+    # started before its tests and stopped after them; SERVER_LABEL names it in failure messages.
+    SERVER_FLAGS = None
+    SERVER_LABEL = "own"
+    server = None
+    _client = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.SERVER_FLAGS is None:
+            return
+        cls.server = RunnelProcess(*cls.SERVER_FLAGS)
+        try:
+            cls._client = make_client(cls.server.start())
+        except BaseException:
+            cls.server.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server is not None:
+            failures = cls.server.stop()
+            if failures:
+                raise AssertionError(f"the {cls.SERVER_LABEL} server logged internal failures:\n" + "\n".join(failures[:20]))
+        super().tearDownClass()
+
+    @property
+    def kinesis(self):
+        return self._client if self.server is not None else super().kinesis
 
     def wait_for_active(self, name):
         """The stream_exists waiter (DescribeStream until ACTIVE), polling fast but bounded."""

@@ -6,9 +6,8 @@ follows Runnel's (docs/compatibility.md) on a server of its own with short windo
 import collections
 import time
 
-from kinesis_support import KinesisTestCase, expected_hash_ranges, make_client, stream_arn, wait_no_deletions, wait_until
+from kinesis_support import KinesisTestCase, expected_hash_ranges, stream_arn, wait_no_deletions, wait_until
 from reshard_support import ReshardTestCase, hash_range, ids, is_open, shard_id
-from runnel_process import RunnelProcess
 
 ON_DEMAND = {"StreamMode": "ON_DEMAND"}
 PROVISIONED = {"StreamMode": "PROVISIONED"}
@@ -90,28 +89,9 @@ class OnDemandScalingTests(ReshardTestCase):
     a 2 s measuring window (checked every 0.5 s), 1 s cooldown, 2 s of cold before merging back, and a shard
     capacity of 100 records a second so that a little traffic makes a shard hot (limits stay off)."""
 
-    server = None
-    _client = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = RunnelProcess("--limits", "off", "--shard-write-records", 100, "--on-demand-window", 2,
-                                   "--on-demand-cooldown", 1, "--on-demand-scale-down-after", 2)
-        try:
-            cls._client = make_client(cls.server.start())
-        except BaseException:
-            cls.server.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        failures = cls.server.stop()
-        if failures:
-            raise AssertionError("the on-demand server logged internal failures:\n" + "\n".join(failures[:20]))
-
-    @property
-    def kinesis(self):
-        return self._client
+    SERVER_FLAGS = ("--limits", "off", "--shard-write-records", 100, "--on-demand-window", 2,
+                    "--on-demand-cooldown", 1, "--on-demand-scale-down-after", 2)
+    SERVER_LABEL = "on-demand"
 
     def test_a_hot_shard_splits_and_a_cold_stream_merges_back_to_four(self):
         name = self.create_stream("autoscale", shard_count=None, StreamModeDetails=ON_DEMAND)

@@ -5,9 +5,8 @@ other suites."""
 
 import time
 
-from kinesis_support import ACCOUNT, make_client, stream_arn
+from kinesis_support import ACCOUNT, stream_arn
 from reshard_support import HALF, QUARTER, ReshardTestCase, hash_range, shard_id
-from runnel_process import RunnelProcess
 
 
 class StreamStatusTransitionTests(ReshardTestCase):
@@ -16,27 +15,8 @@ class StreamStatusTransitionTests(ReshardTestCase):
 
     UPDATE_DELAY_MS = 500
     SHARD_LIMIT = 6
-    server = None
-    _client = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = RunnelProcess("--limits", "off", "--update-stream-delay", cls.UPDATE_DELAY_MS, "--shard-limit", cls.SHARD_LIMIT)
-        try:
-            cls._client = make_client(cls.server.start())
-        except BaseException:
-            cls.server.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        failures = cls.server.stop()
-        if failures:
-            raise AssertionError("the UPDATING-delay server logged internal failures:\n" + "\n".join(failures[:20]))
-
-    @property
-    def kinesis(self):
-        return self._client
+    SERVER_FLAGS = ("--limits", "off", "--update-stream-delay", UPDATE_DELAY_MS, "--shard-limit", SHARD_LIMIT)
+    SERVER_LABEL = "UPDATING-delay"
 
     def in_use(self, name):
         return f"Stream {name} under account {ACCOUNT} not ACTIVE, instead in state UPDATING"
