@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runnel.Server.Kinesis;
 using Runnel.Server.Streams;
+using Runnel.Storage;
 using Runnel.Storage.Log;
 using Runnel.Storage.Metadata;
 
@@ -26,10 +27,12 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly StreamService _streams;
     private readonly Timer _retention;
     private readonly Timer _scaling;
+    private readonly DataDirectoryLock _lock;
 
-    private RunnelServer(WebApplication app, MetadataStore metadata, LogStore logs, StreamService streams)
+    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, MetadataStore metadata, LogStore logs, StreamService streams)
     {
         _app = app;
+        _lock = directoryLock;
         _metadata = metadata;
         _logs = logs;
         _streams = streams;
@@ -66,8 +69,22 @@ public sealed class RunnelServer : IAsyncDisposable
         var trace = Environment.GetEnvironmentVariable("RUNNEL_TRACE_STARTUP") == "1" ? System.Diagnostics.Stopwatch.StartNew() : null;
         void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
 
+        // Nothing is opened before the data directory is ours: a second server on it would corrupt it.
+        var directoryLock = DataDirectoryLock.Acquire(options.DataDir);
+        try
+        {
+            return Create(options, directoryLock, logging, clock, Mark);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static RunnelServer Create(RunnelOptions options, DataDirectoryLock directoryLock, Action<ILoggingBuilder>? logging, TimeProvider? clock, Action<string> mark)
+    {
         // Storage opens on another core while the web host is assembled: both take tens of milliseconds.
-        Directory.CreateDirectory(options.DataDir);
         var pendingWarnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
         ILogger? storageLog = null;
         Action<string> warn = message =>
@@ -80,7 +97,7 @@ public sealed class RunnelServer : IAsyncDisposable
             var metadata = new MetadataStore(options.DataDir);
             var logs = new LogStore(options.DataDir, options.Log, warn);
             var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
-            Mark("storage opened");
+            mark("storage opened");
             return (metadata, logs, streams);
         });
 
@@ -110,7 +127,7 @@ public sealed class RunnelServer : IAsyncDisposable
         builder.Services.AddSingleton<KinesisOperations>();
         builder.Services.AddSingleton<KinesisEndpoint>();
         var app = builder.Build();
-        Mark("host built");
+        mark("host built");
 
         var (metadata, logs, streams) = storage.GetAwaiter().GetResult();
         Volatile.Write(ref storageLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage"));
@@ -126,8 +143,8 @@ public sealed class RunnelServer : IAsyncDisposable
             }
             return endpoint.HandleAsync(context);
         });
-        Mark("ready to start");
-        return new RunnelServer(app, metadata, logs, streams);
+        mark("ready to start");
+        return new RunnelServer(app, directoryLock, metadata, logs, streams);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
@@ -167,6 +184,7 @@ public sealed class RunnelServer : IAsyncDisposable
             _streams.Dispose();
             _logs.Dispose();
             _metadata.Dispose();
+            _lock.Dispose(); // last: the directory is free only once everything in it is closed
         }
     }
 }

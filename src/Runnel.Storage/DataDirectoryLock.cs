@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Runnel.Storage;
+
+/// <summary>
+/// An exclusive lock on a data directory, held for the life of the process that serves it: two servers
+/// on one directory would hand out the same sequence numbers and overwrite each other's segments.
+/// <para>The lock is a <c>flock(LOCK_EX)</c> on <c>{dataDir}/runnel.lock</c>, so the kernel releases it when
+/// the holder exits, however it exits (a kill -9 leaves no stale lock). The file's content names the holder
+/// (process id, host, start time) for the error the next contender prints; the content is informational,
+/// the lock is what counts. Locks are per open file, so a second lock from the same process fails too.</para>
+/// Thread-safety: acquire once, dispose once.
+/// </summary>
+public sealed class DataDirectoryLock : IDisposable
+{
+    public const string FileName = "runnel.lock";
+    // Linux's values of the flags and error numbers used below.
+    private const int LockExclusive = 2, LockNonBlocking = 4;
+    private const int OpenReadWrite = 2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
+    private const int WouldBlock = 11, ReadOnlyFilesystem = 30, PermissionDenied = 13;
+    private readonly SafeFileHandle _handle;
+
+    private DataDirectoryLock(SafeFileHandle handle, string path)
+    {
+        _handle = handle;
+        Path = path;
+    }
+
+    /// <summary>The lock file.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Takes the lock on <paramref name="dataDir"/> (created if absent) or throws
+    /// <see cref="DataDirectoryInUseException"/> naming the process that holds it. A directory that cannot
+    /// be written (a read-only filesystem) throws <see cref="IOException"/> or
+    /// <see cref="UnauthorizedAccessException"/> with the system's reason.
+    /// </summary>
+    public static DataDirectoryLock Acquire(string dataDir)
+    {
+        Directory.CreateDirectory(dataDir);
+        string path = System.IO.Path.Combine(dataDir, FileName);
+        var handle = OperatingSystem.IsLinux() ? OpenAndLock(path, dataDir) : OpenWithDotNetLock(path, dataDir);
+        try
+        {
+            string holder = string.Create(CultureInfo.InvariantCulture,
+                $"pid {Environment.ProcessId} on {Environment.MachineName}, started {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\n");
+            RandomAccess.SetLength(handle, 0);
+            RandomAccess.Write(handle, System.Text.Encoding.UTF8.GetBytes(holder), 0);
+            return new DataDirectoryLock(handle, path);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Linux: open(2) and flock(2) directly. .NET's own advisory locking (a shared flock on every file opened
+    /// for sharing) would make the contender fail at open with a sharing violation that names nobody; a
+    /// descriptor of our own can still read who holds the lock.
+    /// </summary>
+    private static SafeFileHandle OpenAndLock(string path, string dataDir)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd = Open(name, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0x1A4 /* 0644 */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno switch
+            {
+                ReadOnlyFilesystem => new IOException($"Read-only file system: '{path}'", ReadOnlyFilesystem),
+                PermissionDenied => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),
+                _ => new IOException($"Could not open {path}: {Marshal.GetPInvokeErrorMessage(errno)}.", errno),
+            };
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        if (Flock(fd, LockExclusive | LockNonBlocking) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            string? holder = errno == WouldBlock ? ReadHolder(handle) : null;
+            handle.Dispose();
+            if (errno != WouldBlock)
+                throw new IOException($"Could not lock {path}: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+            throw new DataDirectoryInUseException(System.IO.Path.GetFullPath(dataDir), holder);
+        }
+        return handle;
+    }
+
+    /// <summary>Elsewhere: .NET's FileShare.None, which is an exclusive flock on Unix and a share mode on Windows.</summary>
+    private static SafeFileHandle OpenWithDotNetLock(string path, string dataDir)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
+        {
+            throw new DataDirectoryInUseException(System.IO.Path.GetFullPath(dataDir), null);
+        }
+    }
+
+    private static string? ReadHolder(SafeFileHandle handle)
+    {
+        try
+        {
+            var buffer = new byte[256];
+            int read = RandomAccess.Read(handle, buffer, 0);
+            string text = System.Text.Encoding.UTF8.GetString(buffer, 0, read).Trim();
+            return text.Length == 0 ? null : text;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(byte[] path, int flags, int mode);
+
+    [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static extern int Flock(int fd, int operation);
+
+    /// <summary>Releases the lock (closing the file releases the flock). The file stays: deleting it would race a contender.</summary>
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>Another process (or another server in this one) serves the data directory.</summary>
+public sealed class DataDirectoryInUseException(string dataDir, string? holder)
+    : IOException($"The data directory {dataDir} is in use by another Runnel server ({holder ?? "holder unknown"}). " +
+        "Stop that server first, or give this one another --data-dir.")
+{
+    public string DataDir { get; } = dataDir;
+
+    public string? Holder { get; } = holder;
+}
