@@ -18,21 +18,32 @@ internal static class H2cDetection
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    public static ConnectionDelegate Middleware(ConnectionDelegate next) => async connection =>
+    /// <summary>
+    /// Waits for enough of the client's first bytes to tell HTTP/2 prior knowledge from HTTP/1.1 and marks
+    /// the connection accordingly, consuming nothing. Calls <paramref name="firstBytes"/> once the client has
+    /// said anything. False when the client went away, or <paramref name="cancel"/> fired, before it was clear.
+    /// </summary>
+    public static async Task<bool> DetectAsync(ConnectionContext connection, Action firstBytes, CancellationToken cancel)
     {
         var input = connection.Transport.Input;
+        bool spoke = false;
         while (true)
         {
             ReadResult result;
             try
             {
-                result = await input.ReadAsync(connection.ConnectionClosed);
+                result = await input.ReadAsync(cancel);
             }
             catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
             {
-                return; // the client went away before saying anything
+                return false; // the client went away, or never said enough in time
             }
             var buffer = result.Buffer;
+            if (!spoke && !buffer.IsEmpty)
+            {
+                spoke = true;
+                firstBytes();
+            }
             int compare = (int)Math.Min(buffer.Length, Preface.Length);
             bool prefixMatches = buffer.Slice(0, compare).ToArray().AsSpan().SequenceEqual(Preface.AsSpan(0, compare));
             if (!prefixMatches || buffer.Length >= Preface.Length || result.IsCompleted)
@@ -44,12 +55,11 @@ internal static class H2cDetection
                     connection.Features.Set<ITlsApplicationProtocolFeature>(prior);
                     connection.Features.Set<ITlsConnectionFeature>(prior);
                 }
-                break;
+                return true;
             }
             input.AdvanceTo(buffer.Start, buffer.End); // need more bytes to decide
         }
-        await next(connection);
-    };
+    }
 
     /// <summary>The features Kestrel consults when choosing the protocol; no TLS is involved.</summary>
     private sealed class PriorKnowledge : ITlsApplicationProtocolFeature, ITlsConnectionFeature

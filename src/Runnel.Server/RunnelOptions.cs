@@ -35,6 +35,15 @@ public sealed record RunnelOptions
     /// <summary>Largest request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>Most TCP connections open at once; past it, silent connections make room or newcomers are refused.</summary>
+    public int MaxConnections { get; init; } = 4096;
+
+    /// <summary>How long a new connection may take to send its first request head (also Kestrel's request-headers timeout).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connection may stay open between requests (Kestrel's keep-alive timeout).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Per-shard throughput limits (AWS's by default) and whether control-plane rate limits apply.</summary>
     public Runnel.Core.Throughput.ThroughputLimits Limits { get; init; } = new();
 

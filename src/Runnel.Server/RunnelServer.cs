@@ -28,11 +28,13 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly Timer _retention;
     private readonly Timer _scaling;
     private readonly DataDirectoryLock _lock;
+    private readonly ConnectionGuard _connections;
 
-    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, MetadataStore metadata, LogStore logs, StreamService streams)
+    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, ConnectionGuard connections, MetadataStore metadata, LogStore logs, StreamService streams)
     {
         _app = app;
         _lock = directoryLock;
+        _connections = connections;
         _metadata = metadata;
         _logs = logs;
         _streams = streams;
@@ -63,6 +65,9 @@ public sealed class RunnelServer : IAsyncDisposable
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
     public StreamService Streams => _streams;
+
+    /// <summary>TCP connections open now, as the connection limit counts them.</summary>
+    public int OpenConnections => _connections.Open;
 
     public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
@@ -101,6 +106,9 @@ public sealed class RunnelServer : IAsyncDisposable
             return (metadata, logs, streams);
         });
 
+        ILogger? connectionLog = null;
+        var guard = new ConnectionGuard(options.MaxConnections, options.HandshakeTimeout,
+            message => Volatile.Read(ref connectionLog)?.LogWarning("{Message}", message));
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
         if (logging is not null)
@@ -117,10 +125,12 @@ public sealed class RunnelServer : IAsyncDisposable
             kestrel.AllowAlternateSchemes = true; // h2c requests say :scheme http on a connection H2cDetection marks as ALPN h2
             kestrel.Limits.MaxRequestBodySize = null; // KinesisEndpoint enforces MaxRequestBytes with AWS's 413
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.Use(H2cDetection.Middleware);
+                listen.Use(guard.Middleware);
             });
         });
         builder.Services.AddSingleton(_ => storage.Result.streams);
@@ -133,6 +143,7 @@ public sealed class RunnelServer : IAsyncDisposable
         Volatile.Write(ref storageLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage"));
         while (pendingWarnings.TryDequeue(out string? message))
             storageLog!.LogWarning("{Message}", message);
+        Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         app.Run(context =>
         {
@@ -144,7 +155,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, directoryLock, metadata, logs, streams);
+        return new RunnelServer(app, directoryLock, guard, metadata, logs, streams);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)

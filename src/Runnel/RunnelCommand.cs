@@ -88,8 +88,8 @@ public static class RunnelCommand
 
             Options:
             """);
-        foreach (var (flag, value, help) in Settings.All)
-            Console.WriteLine($"  {flag + " " + value,-38} {help}");
+        foreach (var setting in Settings.All)
+            Console.WriteLine($"  {setting.Flag + " " + setting.Value,-38} {setting.Help}{(setting.Range.Length > 0 ? $" [{setting.Range}]" : "")}");
         Console.WriteLine("""
               --help                                 show this text
 

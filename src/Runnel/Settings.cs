@@ -13,35 +13,40 @@ namespace Runnel;
 /// </summary>
 public static class Settings
 {
-    /// <summary>Every setting: flag name, value placeholder, and a one-line description.</summary>
-    public static readonly (string Flag, string Value, string Help)[] All =
+    /// <summary>Every setting: flag name, value placeholder, one-line description and, for numbers, the accepted range.</summary>
+    public static readonly Setting[] All =
     [
-        ("--port", "PORT", "TCP port for the Kinesis API, /health and everything else (default 4567)"),
-        ("--host", "ADDRESS", "interface to listen on (default 127.0.0.1; 0.0.0.0 exposes Runnel to the network)"),
-        ("--data-dir", "DIR", "where streams and records are kept (default ./data)"),
-        ("--region", "REGION", "region shown in stream ARNs (default us-east-1)"),
-        ("--account-id", "ID", "12-digit account id shown in ARNs and errors (default 000000000000)"),
-        ("--create-stream-delay", "MS", "how long a new stream stays CREATING, in ms (default 0)"),
-        ("--delete-stream-delay", "MS", "how long a deleted stream stays DELETING, in ms (default 0)"),
-        ("--update-stream-delay", "MS", "how long a changed stream stays UPDATING, in ms (default 0)"),
-        ("--shard-limit", "N", "most open shards across all streams, as AWS's account limit (default 500)"),
-        ("--fsync", "POLICY", "always | interval | never: when records reach stable storage (default interval)"),
-        ("--fsync-interval", "MS", "flush period for --fsync interval, in ms (default 200)"),
-        ("--segment-bytes", "BYTES", "size at which a shard's segment file is sealed (default 67108864)"),
-        ("--max-request-bytes", "BYTES", "largest request body accepted (default 16777216)"),
-        ("--limits", "on|off", "AWS's throughput and control-plane rate limits (default on, as on AWS)"),
-        ("--shard-write-bytes", "N", "bytes per second a shard accepts (default 1048576)"),
-        ("--shard-write-records", "N", "records per second a shard accepts (default 1000)"),
-        ("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)"),
-        ("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)"),
-        ("--shard-iterators", "N", "GetShardIterator calls per second per shard (default 5)"),
-        ("--on-demand-window", "SECONDS", "period over which ON_DEMAND streams measure write rates (default 30)"),
-        ("--on-demand-scale-up", "FRACTION", "share of a shard's write capacity at which it is split (default 0.8)"),
-        ("--on-demand-scale-down", "FRACTION", "share of a stream's capacity under which it shrinks (default 0.2)"),
-        ("--on-demand-scale-down-after", "SECONDS", "how long it must stay under that first (default 900)"),
-        ("--on-demand-cooldown", "SECONDS", "quiet time after a scaling before the next (default 60)"),
-        ("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
+        new("--port", "PORT", "TCP port for the Kinesis API, /health and everything else (default 4567; 0 picks a free one)", 0, 65535),
+        new("--host", "ADDRESS", "interface to listen on (default 127.0.0.1; 0.0.0.0 exposes Runnel to the network)"),
+        new("--data-dir", "DIR", "where streams and records are kept (default ./data); one server per directory"),
+        new("--region", "REGION", "region shown in stream ARNs (default us-east-1)"),
+        new("--account-id", "ID", "12-digit account id shown in ARNs and errors (default 000000000000)"),
+        new("--create-stream-delay", "MS", "how long a new stream stays CREATING, in ms (default 0)", 0, MaxDelayMillis),
+        new("--delete-stream-delay", "MS", "how long a deleted stream stays DELETING, in ms (default 0)", 0, MaxDelayMillis),
+        new("--update-stream-delay", "MS", "how long a changed stream stays UPDATING, in ms (default 0)", 0, MaxDelayMillis),
+        new("--shard-limit", "N", "most open shards across all streams, as AWS's account limit (default 500)", 1, 100_000),
+        new("--fsync", "POLICY", "always | interval | never: when records reach stable storage (default interval)"),
+        new("--fsync-interval", "MS", "flush period for --fsync interval, in ms (default 200)", 1, 60_000),
+        new("--segment-bytes", "BYTES", "size at which a shard's segment file is sealed (default 67108864)", 1L << 20, 1L << 30),
+        new("--max-request-bytes", "BYTES", "largest request body accepted (default 16777216)", 64 * 1024, 1L << 30),
+        new("--max-connections", "N", "most connections open at once; silent ones make room, then new ones are refused (default 4096)", 1, 1_000_000),
+        new("--handshake-timeout", "MS", "time a new connection has to send its request head, in ms (default 10000)", 100, 600_000),
+        new("--idle-timeout", "MS", "how long a connection may stay open between requests, in ms (default 120000)", 1000, 3_600_000),
+        new("--limits", "on|off", "AWS's throughput and control-plane rate limits (default on, as on AWS)"),
+        new("--shard-write-bytes", "N", "bytes per second a shard accepts (default 1048576)", MinRate, MaxRate),
+        new("--shard-write-records", "N", "records per second a shard accepts (default 1000)", MinRate, MaxRate),
+        new("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)", MinRate, MaxRate),
+        new("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)", MinRate, MaxRate),
+        new("--shard-iterators", "N", "GetShardIterator calls per second per shard (default 5)", MinRate, MaxRate),
+        new("--on-demand-window", "SECONDS", "period over which ON_DEMAND streams measure write rates (default 30)", 1, 3600),
+        new("--on-demand-scale-up", "FRACTION", "share of a shard's write capacity at which it is split (default 0.8)", 0.01, 1),
+        new("--on-demand-scale-down", "FRACTION", "share of a stream's capacity under which it shrinks (default 0.2)", 0.01, 1),
+        new("--on-demand-scale-down-after", "SECONDS", "how long it must stay under that first (default 900)", 1, 86_400),
+        new("--on-demand-cooldown", "SECONDS", "quiet time after a scaling before the next (default 60)", 0, 86_400),
+        new("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
     ];
+
+    private const double MaxDelayMillis = 3_600_000, MinRate = 0.001, MaxRate = 1e12;
 
     public static RunnelOptions Load(string[] args, IDictionary<string, string?>? environment = null)
     {
@@ -81,9 +86,11 @@ public static class Settings
         Overlay(new ConfigurationBuilder().AddCommandLine(args).Build());
 
         string? Get(string name) => values.TryGetValue(Normalize(name), out string? v) ? v : null;
-        int Int(string name, int fallback) => Get(name) is { } v ? Parse<int>(name, v) : fallback;
-        long Long(string name, long fallback) => Get(name) is { } v ? Parse<long>(name, v) : fallback;
-        TimeSpan Millis(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromMilliseconds(Parse<long>(name, v)) : fallback;
+        int Int(string name, int fallback) => Get(name) is { } v ? (int)InRange(name, Parse<long>(name, v)) : fallback;
+        long Long(string name, long fallback) => Get(name) is { } v ? (long)InRange(name, Parse<long>(name, v)) : fallback;
+        TimeSpan Millis(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromMilliseconds(InRange(name, Parse<long>(name, v))) : fallback;
+        double Number(string name, double fallback) => Get(name) is { } v ? InRange(name, Parse<double>(name, v)) : fallback;
+        TimeSpan Seconds(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromSeconds(InRange(name, Parse<double>(name, v))) : fallback;
 
         var defaults = new RunnelOptions();
         var fsync = Get("fsync") is { } policy
@@ -97,30 +104,26 @@ public static class Settings
             var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
             var v => throw new ArgumentException($"--limits must be on or off, not '{v}'."),
         };
-        double Rate(string name, double fallback) => Get(name) is { } v
-            ? Parse<double>(name, v) is var d && d > 0 ? d : throw new ArgumentException($"--{name} must be a positive number, not '{v}'.")
-            : fallback;
         var onDemand = new Runnel.Server.Streams.OnDemandPolicy();
-        TimeSpan Seconds(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromSeconds(Rate(name, 0)) : fallback;
         var options = new RunnelOptions
         {
             OnDemand = onDemand with
             {
                 Window = Seconds("on-demand-window", onDemand.Window),
                 Interval = TimeSpan.FromSeconds(Math.Clamp(Seconds("on-demand-window", onDemand.Window).TotalSeconds / 6, 0.5, 5)),
-                ScaleUpAt = Get("on-demand-scale-up") is { } up ? Rate("on-demand-scale-up", 0) : onDemand.ScaleUpAt,
-                ScaleDownBelow = Get("on-demand-scale-down") is { } down ? Rate("on-demand-scale-down", 0) : onDemand.ScaleDownBelow,
+                ScaleUpAt = Number("on-demand-scale-up", onDemand.ScaleUpAt),
+                ScaleDownBelow = Number("on-demand-scale-down", onDemand.ScaleDownBelow),
                 ScaleDownAfter = Seconds("on-demand-scale-down-after", onDemand.ScaleDownAfter),
                 Cooldown = Seconds("on-demand-cooldown", onDemand.Cooldown),
             },
             Limits = new Runnel.Core.Throughput.ThroughputLimits
             {
                 Enabled = limitsOn,
-                WriteBytesPerSecond = Rate("shard-write-bytes", limitsDefaults.WriteBytesPerSecond),
-                WriteRecordsPerSecond = Rate("shard-write-records", limitsDefaults.WriteRecordsPerSecond),
-                ReadBytesPerSecond = Rate("shard-read-bytes", limitsDefaults.ReadBytesPerSecond),
-                ReadsPerSecond = Rate("shard-reads", limitsDefaults.ReadsPerSecond),
-                IteratorsPerSecond = Rate("shard-iterators", limitsDefaults.IteratorsPerSecond),
+                WriteBytesPerSecond = Number("shard-write-bytes", limitsDefaults.WriteBytesPerSecond),
+                WriteRecordsPerSecond = Number("shard-write-records", limitsDefaults.WriteRecordsPerSecond),
+                ReadBytesPerSecond = Number("shard-read-bytes", limitsDefaults.ReadBytesPerSecond),
+                ReadsPerSecond = Number("shard-reads", limitsDefaults.ReadsPerSecond),
+                IteratorsPerSecond = Number("shard-iterators", limitsDefaults.IteratorsPerSecond),
             },
             Host = Get("host") ?? defaults.Host,
             Port = Int("port", defaults.Port),
@@ -132,6 +135,9 @@ public static class Settings
             UpdateStreamDelay = Millis("update-stream-delay", defaults.UpdateStreamDelay),
             ShardLimit = Int("shard-limit", defaults.ShardLimit),
             MaxRequestBytes = Long("max-request-bytes", defaults.MaxRequestBytes),
+            MaxConnections = Int("max-connections", defaults.MaxConnections),
+            HandshakeTimeout = Millis("handshake-timeout", defaults.HandshakeTimeout),
+            IdleTimeout = Millis("idle-timeout", defaults.IdleTimeout),
             Log = defaults.Log with
             {
                 Fsync = fsync,
@@ -139,19 +145,37 @@ public static class Settings
                 SegmentBytes = Long("segment-bytes", defaults.Log.SegmentBytes),
             },
         };
-        if (options.Port is < 0 or > 65535)
-            throw new ArgumentException($"--port must be 0..65535, not {options.Port}.");
         if (!System.Net.IPAddress.TryParse(options.Host, out _))
             throw new ArgumentException($"--host must be an IP address such as 127.0.0.1, not '{options.Host}'.");
         if (options.AccountId.Length != 12 || !options.AccountId.All(char.IsAsciiDigit))
             throw new ArgumentException($"--account-id must be 12 digits, not '{options.AccountId}'.");
-        if (options.ShardLimit < 1)
-            throw new ArgumentException("--shard-limit must be at least 1.");
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+            throw new ArgumentException("--data-dir must name a directory.");
+        if (options.Region.Length is 0 or > 32 || !options.Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            throw new ArgumentException($"--region must be a region name such as us-east-1, not '{options.Region}'.");
+        if (options.OnDemand.ScaleDownBelow >= options.OnDemand.ScaleUpAt)
+            throw new ArgumentException($"--on-demand-scale-down ({options.OnDemand.ScaleDownBelow}) must be below --on-demand-scale-up ({options.OnDemand.ScaleUpAt}).");
         return options;
+    }
+
+    /// <summary>The value if it lies in the setting's range; otherwise a one-line error naming the range.</summary>
+    private static double InRange(string name, double value)
+    {
+        var setting = All.First(s => s.Flag == "--" + name);
+        if (value < setting.Min || value > setting.Max || double.IsNaN(value))
+            throw new ArgumentException($"--{name} must be {setting.Range}, not {value.ToString(CultureInfo.InvariantCulture)}.");
+        return value;
     }
 
     private static string Normalize(string key) => key.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
 
     private static T Parse<T>(string name, string value) where T : IParsable<T> =>
         T.TryParse(value, CultureInfo.InvariantCulture, out var result) ? result : throw new ArgumentException($"--{name} must be a number, not '{value}'.");
+}
+
+/// <summary>One setting: its flag, the placeholder of its value, a one-line description and, for a number, its range.</summary>
+public sealed record Setting(string Flag, string Value, string Help, double Min = double.NaN, double Max = double.NaN)
+{
+    /// <summary>"1..60000", or empty for a setting that is not a number.</summary>
+    public string Range => double.IsNaN(Min) ? "" : $"{Min.ToString(CultureInfo.InvariantCulture)}..{Max.ToString(CultureInfo.InvariantCulture)}";
 }

@@ -88,7 +88,18 @@ public class SettingsTests
     [InlineData(new[] { "--account-id", "42" }, "--account-id must be 12 digits")]
     [InlineData(new[] { "--fsync", "sometimes" }, "--fsync must be always, interval or never")]
     [InlineData(new[] { "--limits", "maybe" }, "--limits must be on or off")]
-    [InlineData(new[] { "--shard-reads", "0" }, "--shard-reads must be a positive number")]
+    [InlineData(new[] { "--shard-reads", "0" }, "--shard-reads must be 0.001..1000000000000, not 0")]
+    [InlineData(new[] { "--fsync-interval", "-5" }, "--fsync-interval must be 1..60000, not -5")]
+    [InlineData(new[] { "--fsync-interval", "0" }, "--fsync-interval must be 1..60000, not 0")]
+    [InlineData(new[] { "--segment-bytes", "10" }, "--segment-bytes must be 1048576..1073741824, not 10")]
+    [InlineData(new[] { "--max-request-bytes", "0" }, "--max-request-bytes must be 65536..1073741824, not 0")]
+    [InlineData(new[] { "--max-connections", "0" }, "--max-connections must be 1..1000000, not 0")]
+    [InlineData(new[] { "--handshake-timeout", "5" }, "--handshake-timeout must be 100..600000, not 5")]
+    [InlineData(new[] { "--shard-limit", "99999999999" }, "--shard-limit must be 1..100000")]
+    [InlineData(new[] { "--on-demand-scale-up", "NaN" }, "--on-demand-scale-up must be 0.01..1")]
+    [InlineData(new[] { "--on-demand-scale-down", "0.9" }, "--on-demand-scale-down (0.9) must be below --on-demand-scale-up (0.8)")]
+    [InlineData(new[] { "--region", "US East" }, "--region must be a region name")]
+    [InlineData(new[] { "--data-dir", " " }, "--data-dir must name a directory")]
     [InlineData(new[] { "--prot", "1" }, "Unknown option --prot")]
     [InlineData(new[] { "--port" }, "Option --port needs a value")]
     [InlineData(new[] { "--config", "/no/such/file.json" }, "does not exist")]
@@ -96,5 +107,37 @@ public class SettingsTests
     {
         var e = Assert.Throws<ArgumentException>(() => Settings.Load(args, NoEnvironment));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every numeric setting refuses a value just outside its range and accepts both ends.</summary>
+    [Fact]
+    public void Every_numeric_setting_has_a_range_enforced_at_both_ends()
+    {
+        var numeric = Settings.All.Where(s => s.Range.Length > 0).ToList();
+        Assert.True(numeric.Count >= 20, "every numeric setting declares a range");
+        foreach (var setting in numeric)
+        {
+            string Format(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            double below = setting.Min >= 1 || setting.Min == 0 ? setting.Min - 1 : setting.Min / 2, above = setting.Max * 2;
+            foreach (double bad in new[] { below, above })
+            {
+                var e = Assert.Throws<ArgumentException>(() => Settings.Load([setting.Flag, Format(bad)], NoEnvironment));
+                Assert.StartsWith($"{setting.Flag} must be {setting.Range}", e.Message, StringComparison.Ordinal);
+            }
+            foreach (double good in new[] { setting.Min, setting.Max })
+            {
+                // Scale-down must stay below scale-up, so the pair is checked with its partner at its default.
+                if (setting.Flag == "--on-demand-scale-down" && good >= 0.8 || setting.Flag == "--on-demand-scale-up" && good <= 0.2)
+                    continue;
+                Settings.Load([setting.Flag, Format(good)], NoEnvironment);
+            }
+        }
+    }
+
+    [Fact]
+    public void Help_shows_each_range()
+    {
+        Assert.Equal("1..60000", Settings.All.Single(s => s.Flag == "--fsync-interval").Range);
+        Assert.Equal("", Settings.All.Single(s => s.Flag == "--data-dir").Range);
     }
 }
