@@ -135,6 +135,8 @@ public sealed class RunnelServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
+        builder.Services.AddSingleton(clock ?? TimeProvider.System);
+        builder.Services.AddSingleton<StorageHealth>();
         builder.Services.AddSingleton<KinesisEndpoint>();
         var app = builder.Build();
         mark("host built");
@@ -145,13 +147,11 @@ public sealed class RunnelServer : IAsyncDisposable
             storageLog!.LogWarning("{Message}", message);
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
+        var health = app.Services.GetRequiredService<StorageHealth>();
         app.Run(context =>
         {
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
-            {
-                context.Response.ContentType = "application/json";
-                return context.Response.WriteAsync("{\"status\":\"ok\"}");
-            }
+                return HealthEndpoint.WriteAsync(context.Response, health);
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
@@ -199,3 +199,4 @@ public sealed class RunnelServer : IAsyncDisposable
         }
     }
 }
+

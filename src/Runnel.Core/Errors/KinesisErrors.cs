@@ -54,7 +54,12 @@ public static class KinesisErrors
 
     public static KinesisException AccessDenied(string message) => new("AccessDeniedException", message, 400);
 
-    public static KinesisException InternalFailure() => new("InternalFailure", null, 500);
+    /// <summary>AWS's InternalFailure (500, retried by the SDKs), always with a message: "Internal service failure."
+    /// or, with <paramref name="detail"/>, "Internal service failure: {detail}."</summary>
+    public static KinesisException InternalFailure(string? detail = null) => new("InternalFailure", InternalFailureMessage(detail), 500);
+
+    /// <summary>The text of an InternalFailure, also the ErrorMessage of a PutRecords entry that failed inside the server.</summary>
+    public static string InternalFailureMessage(string? detail = null) => detail is null ? "Internal service failure." : $"Internal service failure: {detail}.";
 
     public static KinesisException InvalidSignature(string message) => new("InvalidSignatureException", message);
 }

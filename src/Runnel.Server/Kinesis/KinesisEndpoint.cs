@@ -18,7 +18,7 @@ namespace Runnel.Server.Kinesis;
 /// types, constraints; docs/compatibility.md) and turns every failure into the AWS error a client
 /// expects, never a 500 with a stack trace.
 /// </summary>
-public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, ILogger<KinesisEndpoint> log)
+public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, StorageHealth health, ILogger<KinesisEndpoint> log)
 {
     private readonly ControlPlaneLimits rateLimits = new(streams);
 
@@ -113,7 +113,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             Authentication.Check(request);
             var op = operations.Get(operation);
             RequestValidator.Validate(document.RootElement, op.Shape);
-            var call = new KinesisRequest(document.RootElement, response, streams);
+            var call = new KinesisRequest(document.RootElement, response, streams, health);
             rateLimits.Check(op, call);
             await op.Handler(call);
             http.StatusCode = 200;
@@ -141,11 +141,14 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
-            log.LogError(e, "{Operation} failed unexpectedly; answered InternalFailure. This is a Runnel bug: please report it with this log.", operation);
+            // A full or read-only disk is the operator's to fix, not a bug: StorageHealth logs it with the remedy.
+            var fault = health.Failed(operation, e);
+            if (fault is null)
+                log.LogError(e, "{Operation} failed unexpectedly; answered InternalFailure. This is a Runnel bug: please report it with this log.", operation);
             if (!http.HasStarted)
             {
                 using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
-                await WriteError(http, error, KinesisErrors.InternalFailure());
+                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? StorageFailureDetail(kind) : null));
             }
         }
         finally
@@ -153,6 +156,10 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             document?.Dispose();
         }
     }
+
+    /// <summary>What a client is told when the server's disk refused a write (the log tells the operator more).</summary>
+    public static string StorageFailureDetail(Runnel.Storage.StorageFaultKind kind) =>
+        $"the server could not write to its disk ({Runnel.Storage.StorageFault.Describe(kind)}); nothing was stored, retry later";
 
     /// <summary>The media type without parameters; the usual ones without allocating.</summary>
     private static string MediaType(string? contentType)

@@ -11,8 +11,11 @@ namespace Runnel.Server.Kinesis;
 /// One validated request: typed access to its members, the response writer, and the services. Members
 /// were type-checked by <see cref="RequestValidator"/> first, so the accessors do not re-check types.
 /// </summary>
-public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams)
+public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams, StorageHealth health)
 {
+    /// <summary>Told of every write that fails for a disk condition and of writes that succeed.</summary>
+    public StorageHealth Health { get; } = health;
+
     public JsonElement Body { get; } = body;
 
     public IWireWriter Response { get; } = response;

@@ -64,6 +64,7 @@ internal static class RecordOperations
             try
             {
                 result = await r.Streams.Log(stream, shard).AppendAsync(batch);
+                r.Health.Succeeded();
                 break;
             }
             catch (ObjectDisposedException)
@@ -88,12 +89,13 @@ internal static class RecordOperations
         w.EndObject();
     }
 
-    /// <summary>Where one PutRecords entry ended up.</summary>
+    /// <summary>Where one PutRecords entry ended up: stored at a shard and offset, or failed with an ErrorCode and ErrorMessage.</summary>
     private struct PutOutcome
     {
         public ShardInfo? Shard;
         public ulong Offset;
-        public string? ThrottledMessage;
+        public string? ErrorCode;
+        public string? ErrorMessage;
     }
 
     public static async ValueTask PutRecords(KinesisRequest r)
@@ -132,16 +134,16 @@ internal static class RecordOperations
 
         var w = r.Response;
         w.StartObject();
-        w.Number("FailedRecordCount", outcomes.Count(o => o.ThrottledMessage is not null));
+        w.Number("FailedRecordCount", outcomes.Count(o => o.ErrorCode is not null));
         w.StartArray("Records");
         Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
         foreach (var outcome in outcomes)
         {
             w.StartObject();
-            if (outcome.ThrottledMessage is { } message)
+            if (outcome.ErrorCode is { } code)
             {
-                w.String("ErrorCode", "ProvisionedThroughputExceededException");
-                w.String("ErrorMessage", message);
+                w.String("ErrorCode", code);
+                w.String("ErrorMessage", outcome.ErrorMessage!);
             }
             else
             {
@@ -176,7 +178,7 @@ internal static class RecordOperations
                 if (!r.Streams.Throughput(stream, shard).TryWrite(recordBytes[i], r.Streams.PreciseNowMillis))
                 {
                     // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
-                    outcomes[i] = new PutOutcome { ThrottledMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
+                    outcomes[i] = new PutOutcome { ErrorCode = "ProvisionedThroughputExceededException", ErrorMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
                     continue;
                 }
                 if (!batches.TryGetValue(shard.Index, out var target))
@@ -184,12 +186,13 @@ internal static class RecordOperations
                 target.Entries.Add(i);
                 AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
             }
-            var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: r.Streams.Log(stream, b.Shard).AppendAsync(b.Batch))).ToList();
+            var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: StartAppend(r, stream, b.Shard, b.Batch))).ToList();
             foreach (var (shard, batchEntries, append) in appends)
             {
                 try
                 {
                     var result = await append;
+                    r.Health.Succeeded();
                     for (int k = 0; k < batchEntries.Count; k++)
                         outcomes[batchEntries[k]] = new PutOutcome { Shard = shard, Offset = result.FirstOffset + (ulong)k };
                 }
@@ -201,6 +204,15 @@ internal static class RecordOperations
                 {
                     retry.AddRange(batchEntries);
                 }
+                catch (Exception e) when (r.Health.Failed("PutRecords", e) is { } fault)
+                {
+                    // The shard's disk refused the batch and nothing of it was stored (the log cuts a failed write
+                    // back): its records fail on their own, as AWS reports an InternalFailure per record, while
+                    // those stored on other shards keep their sequence numbers.
+                    string message = KinesisErrors.InternalFailureMessage(KinesisEndpoint.StorageFailureDetail(fault));
+                    foreach (int i in batchEntries)
+                        outcomes[i] = new PutOutcome { ErrorCode = "InternalFailure", ErrorMessage = message };
+                }
             }
         }
         finally
@@ -210,6 +222,19 @@ internal static class RecordOperations
         }
         retry.Sort(); // keep request order within a shard on the next attempt
         return retry;
+    }
+
+    /// <summary>Starts an append; a failure to open the shard's log is the append's failure, not the whole call's.</summary>
+    private static ValueTask<AppendResult> StartAppend(KinesisRequest r, StreamInfo stream, ShardInfo shard, RecordBatch batch)
+    {
+        try
+        {
+            return r.Streams.Log(stream, shard).AppendAsync(batch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ValueTask.FromException<AppendResult>(e);
+        }
     }
 
     /// <summary>The stream to write to: ACTIVE or UPDATING; while CREATING or DELETING AWS says it is not found.</summary>

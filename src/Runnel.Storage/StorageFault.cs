@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace Runnel.Storage;
+
+/// <summary>Conditions of the disk under the data directory that an operator, not a code change, must fix.</summary>
+public enum StorageFaultKind
+{
+    /// <summary>No space left (ENOSPC, EDQUOT, SQLITE_FULL).</summary>
+    DiskFull,
+
+    /// <summary>The filesystem is read-only (EROFS, SQLITE_READONLY).</summary>
+    ReadOnly,
+
+    /// <summary>The device reported an I/O error (EIO, SQLITE_IOERR).</summary>
+    IoError,
+}
+
+/// <summary>
+/// Recognises an exception from the log or the metadata store as a condition of the disk (full, read-only,
+/// failing) rather than a bug, and says it in words an operator can act on.
+/// </summary>
+public static class StorageFault
+{
+    // Linux errno values as .NET carries them in IOException.HResult on Unix.
+    private const int Eio = 5, Enospc = 28, Erofs = 30, Edquot = 122;
+    // SQLite primary result codes.
+    private const int SqliteReadOnly = 8, SqliteIoError = 10, SqliteFull = 13;
+
+    /// <summary>The disk condition behind <paramref name="e"/> (searching its inner exceptions), or null when it is something else.</summary>
+    public static StorageFaultKind? Classify(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            switch (x)
+            {
+                case SqliteException sqlite:
+                    switch (sqlite.SqliteErrorCode & 0xFF)
+                    {
+                        case SqliteFull: return StorageFaultKind.DiskFull;
+                        case SqliteReadOnly: return StorageFaultKind.ReadOnly;
+                        case SqliteIoError: return StorageFaultKind.IoError;
+                    }
+                    break;
+                case IOException io:
+                    switch (io.HResult & 0xFFFF)
+                    {
+                        case Enospc or Edquot: return StorageFaultKind.DiskFull;
+                        case Erofs: return StorageFaultKind.ReadOnly;
+                        case Eio: return StorageFaultKind.IoError;
+                    }
+                    if (io.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)
+                        || io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase))
+                        return StorageFaultKind.DiskFull;
+                    if (io.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase))
+                        return StorageFaultKind.ReadOnly;
+                    break;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A few words for logs, /health and error messages: "disk full", "read-only filesystem", "disk I/O error".</summary>
+    public static string Describe(StorageFaultKind kind) => kind switch
+    {
+        StorageFaultKind.DiskFull => "disk full",
+        StorageFaultKind.ReadOnly => "read-only filesystem",
+        _ => "disk I/O error",
+    };
+
+    /// <summary>What the operator should do about it.</summary>
+    public static string Remedy(StorageFaultKind kind) => kind switch
+    {
+        StorageFaultKind.DiskFull => "Free space on the filesystem of the data directory (or shorten retention); writes resume by themselves once there is room.",
+        StorageFaultKind.ReadOnly => "Remount the data directory's filesystem read-write (the kernel may have made it read-only after disk errors: check dmesg); reads still work.",
+        _ => "Check the disk (dmesg, SMART); Runnel keeps serving what it can read.",
+    };
+}
