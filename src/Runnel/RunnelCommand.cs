@@ -56,7 +56,7 @@ public static class RunnelCommand
         Console.WriteLine(
             $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c) | data {Path.GetFullPath(options.DataDir)} | " +
             $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
-            $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | started in {started.ElapsedMilliseconds} ms");
+            $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | max connections {options.MaxConnections} | started in {started.ElapsedMilliseconds} ms");
 
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
