@@ -100,10 +100,21 @@ public sealed class RunnelServer : IAsyncDisposable
         var storage = Task.Run(() =>
         {
             var metadata = new MetadataStore(options.DataDir);
-            var logs = new LogStore(options.DataDir, options.Log, warn);
-            var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
-            mark("storage opened");
-            return (metadata, logs, streams);
+            LogStore? logs = null;
+            try
+            {
+                logs = new LogStore(options.DataDir, options.Log, warn);
+                var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
+                mark("storage opened");
+                return (metadata, logs, streams);
+            }
+            catch
+            {
+                // Closed now, not by a finalizer: `runnel repair` may open this directory next in the same process.
+                logs?.Dispose();
+                metadata.Dispose();
+                throw;
+            }
         });
 
         ILogger? connectionLog = null;

@@ -3,7 +3,7 @@ using Runnel.Server;
 
 namespace Runnel;
 
-/// <summary>The <c>runnel</c> command line: <c>serve</c> runs the server; <c>--help</c> explains every flag.</summary>
+/// <summary>The <c>runnel</c> command line: <c>serve</c> runs the server, <c>repair</c> mends its metadata; <c>--help</c> explains every flag.</summary>
 public static class RunnelCommand
 {
     public static async Task<int> RunAsync(string[] args)
@@ -13,6 +13,8 @@ public static class RunnelCommand
             PrintUsage();
             return args.Length == 0 ? 1 : 0;
         }
+        if (args[0] == "repair")
+            return RepairCommand.Run(args[1..], Console.Out, Console.Error);
         if (args[0] != "serve")
         {
             Console.Error.WriteLine($"Unknown command '{args[0]}'. Run 'runnel --help'.");
@@ -53,6 +55,13 @@ public static class RunnelCommand
                     "Runnel writes its lock, metadata and logs there. Remount it read-write, fix its permissions, or pick another --data-dir.");
             return 1;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever start-up throws, the operator gets a line and exit code 1, not an abort with a stack trace (exit 134).
+            Console.Error.WriteLine($"runnel: could not start: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine("runnel: this is a bug in Runnel; please report it with the line above.");
+            return 1;
+        }
         Console.WriteLine(
             $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c) | data {Path.GetFullPath(options.DataDir)} | " +
             $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
@@ -81,6 +90,7 @@ public static class RunnelCommand
             runnel: a self-hosted server that speaks the Amazon Kinesis Data Streams API.
 
             Usage: runnel serve [options]
+                   runnel repair --data-dir DIR [--dry-run]   (a damaged metadata.db; see 'runnel repair --help')
 
             Every option can also be set by an environment variable (--data-dir: RUNNEL_DATA_DIR)
             or in a JSON configuration file ({"DataDir": "/var/lib/runnel"}). Flags win over the

@@ -12,6 +12,14 @@ public static class KinesisErrors
     public static KinesisException StreamExists(string streamName, string accountId) =>
         new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists.");
 
+    /// <summary>
+    /// CreateStream with the name of a stream whose metadata is damaged: the name is taken (its records are
+    /// on disk and <c>runnel repair</c> may bring it back), so AWS's "in use" error, with what to do.
+    /// </summary>
+    public static KinesisException StreamDamaged(string streamName, string accountId) =>
+        new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists, but its metadata is damaged and it is not served. " +
+            "Ask the operator to run 'runnel repair'.");
+
     public static KinesisException StreamNotActive(string streamName, string accountId, string status) =>
         new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Runnel.Core.Errors;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
@@ -28,6 +29,8 @@ public sealed class StreamService : IDisposable
     private readonly ConcurrentDictionary<(long Stream, int Shard), ShardThroughput> _throughput = new();
     private readonly Timer _transitions;
     private readonly Action<string> _warn;
+    // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
+    private readonly FrozenSet<string> _damagedNames;
 
     public StreamService(RunnelOptions options, MetadataStore metadata, LogStore logs, TimeProvider clock, Action<string>? warn = null)
     {
@@ -37,10 +40,17 @@ public sealed class StreamService : IDisposable
         _clock = clock;
         _warn = warn ?? (_ => { });
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
-        foreach (var stream in metadata.LoadStreams())
+        var loaded = metadata.Load();
+        foreach (var stream in loaded.Streams)
             _streams[stream.Name] = stream;
-        var known = _streams.Values.Select(s => s.Id).ToHashSet();
-        foreach (long orphan in logs.OrphanedStreams(known))
+        _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);
+        foreach (var damaged in loaded.Damaged)
+            _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.DatabasePath} is damaged ({damaged.Problem}). " +
+                $"Its records stay on disk. Stop Runnel, back up the data directory, then run 'runnel repair --data-dir {Path.GetFullPath(options.DataDir)}'.");
+        foreach (string problem in loaded.UnattributedProblems)
+            _warn($"Damaged row in {metadata.DatabasePath}: {problem}. Run 'runnel repair' when Runnel is stopped.");
+        // A stream directory is an orphan only if no row names it: the logs of a damaged stream are kept for repair.
+        foreach (long orphan in logs.OrphanedStreams(loaded.StreamIds))
             logs.DeleteStream(orphan);
         _transitions = new Timer(_ => AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
@@ -107,6 +117,8 @@ public sealed class StreamService : IDisposable
         {
             if (Find(name) is not null)
                 throw KinesisErrors.StreamExists(name, AccountId);
+            if (_damagedNames.Contains(name))
+                throw KinesisErrors.StreamDamaged(name, AccountId);
             int open = OpenShardCount;
             if ((long)open + shardCount > _options.ShardLimit) // long: a ShardCount near 2^31 must not overflow past the check
                 throw ShardLimitExceeded(open, shardCount);

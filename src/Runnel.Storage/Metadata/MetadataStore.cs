@@ -9,26 +9,101 @@ namespace Runnel.Storage.Metadata;
 /// Streams, shards, tags and server secrets, kept in SQLite (WAL journal, synchronous=FULL) in
 /// <c>{root}/metadata.db</c>, so a crash at any point leaves either the old or the new state, never a
 /// torn one. Callers keep the authoritative in-memory copy; this class persists it.
+/// <para>Opening checks the file (<c>PRAGMA integrity_check</c>) and turns every sign of a damaged file
+/// into <see cref="MetadataDamagedException"/>, and any other SQLite failure at open into an
+/// <see cref="IOException"/>, so the host can say what is wrong instead of crashing.</para>
 /// Thread-safe: one connection, every call serialized by a lock.
 /// </summary>
-public sealed class MetadataStore : IDisposable
+public sealed partial class MetadataStore : IDisposable
 {
-    private const int SchemaVersion = 2;
+    public const string FileName = "metadata.db";
+    internal const int SchemaVersion = 2;
+    // integrity_check stops after this many problems; the first few are what an operator needs.
+    private const int CheckProblemLimit = 20;
+    private const int GenericError = 1; // SQLITE_ERROR
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
 
     public MetadataStore(string root)
+        : this(RefuseInterruptedRepair(root), createDirectory: true)
     {
-        Directory.CreateDirectory(root);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(root, "metadata.db"),
-            Pooling = false,
-        }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-        Migrate();
     }
+
+    private static string RefuseInterruptedRepair(string root)
+    {
+        if (MetadataRepair.InterruptedSwap(root) is { } scratch)
+            throw new IOException($"A 'runnel repair' was interrupted while it put the repaired metadata database in place ({Path.GetFullPath(scratch)}). " +
+                $"Run 'runnel repair --data-dir {Path.GetFullPath(root)}' again to finish it.");
+        return Path.Combine(root, FileName);
+    }
+
+    private MetadataStore(string databasePath, bool createDirectory)
+    {
+        if (createDirectory)
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        DatabasePath = databasePath;
+        _connection = Connect(databasePath);
+        try
+        {
+            _connection.Open();
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+            var problems = Check(_connection);
+            if (problems.Count > 0)
+                throw new MetadataDamagedException(databasePath, problems);
+            Migrate();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == GenericError)
+        {
+            // Our own fixed statements fail with a plain error only because of what the file holds: an
+            // "unsupported file format" header, tables that exist although user_version says they do not.
+            _connection.Dispose();
+            throw new MetadataDamagedException(databasePath, [e.Message], e);
+        }
+        catch (SqliteException e)
+        {
+            _connection.Dispose();
+            throw Translate(e, databasePath, "open");
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens (or creates) a database at an explicit path; <c>runnel repair</c> builds its replacement this way.</summary>
+    internal static MetadataStore OpenFile(string databasePath) => new(databasePath, createDirectory: false);
+
+    /// <summary>The database file.</summary>
+    public string DatabasePath { get; }
+
+    internal static SqliteConnection Connect(string databasePath) =>
+        new(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+
+    /// <summary>
+    /// SQLite's full integrity check: page structure, free list, every index against its table, NOT NULL.
+    /// Empty when the file is sound. It reads every page once; for a few hundred streams that is a few
+    /// milliseconds (docs/reliability-metadata-notes.md), so it runs at every start-up.
+    /// </summary>
+    internal static List<string> Check(SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"PRAGMA integrity_check({CheckProblemLimit});";
+        var lines = new List<string>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                lines.Add(r.IsDBNull(0) ? "(no text)" : r.GetString(0));
+        return lines is ["ok"] ? [] : lines;
+    }
+
+    /// <summary>
+    /// A SQLite failure as the host should see it: damage as <see cref="MetadataDamagedException"/>,
+    /// anything else SQLite refuses (disk full, I/O error, read-only) as <see cref="IOException"/>.
+    /// </summary>
+    private static Exception Translate(SqliteException e, string databasePath, string operation) =>
+        MetadataDamagedException.IsCorruption(e)
+            ? new MetadataDamagedException(databasePath, [e.Message], e)
+            : new IOException($"Could not {operation} the metadata database {Path.GetFullPath(databasePath)}: {e.Message}", e);
 
     private void Migrate()
     {
@@ -84,8 +159,11 @@ public sealed class MetadataStore : IDisposable
         lock (_lock)
         {
             using var select = Command("SELECT value FROM settings WHERE key = $k;", ("$k", name));
-            if (select.ExecuteScalar() is byte[] existing)
+            object? stored = select.ExecuteScalar();
+            if (stored is byte[] existing && existing.Length == length)
                 return existing;
+            if (stored is not null)
+                throw new MetadataDamagedException(DatabasePath, [$"settings row '{name}' is not a {length}-byte blob"]);
             var secret = RandomNumberGenerator.GetBytes(length);
             using var insert = Command("INSERT INTO settings (key, value) VALUES ($k, $v);", ("$k", name), ("$v", secret));
             insert.ExecuteNonQuery();
@@ -104,67 +182,6 @@ public sealed class MetadataStore : IDisposable
                 RETURNING value;
                 """, ("$n", name));
             return (long)upsert.ExecuteScalar()!;
-        }
-    }
-
-    public List<StreamInfo> LoadStreams()
-    {
-        lock (_lock)
-        {
-            var shards = new Dictionary<long, List<ShardInfo>>();
-            using (var cmd = Command("SELECT stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms FROM shards ORDER BY stream_id, idx;"))
-            using (var r = cmd.ExecuteReader())
-            {
-                while (r.Read())
-                {
-                    var shard = new ShardInfo(
-                        r.GetInt32(1),
-                        new HashKeyRange(UInt128.Parse(r.GetString(2), CultureInfo.InvariantCulture), UInt128.Parse(r.GetString(3), CultureInfo.InvariantCulture)),
-                        r.GetInt64(4),
-                        r.IsDBNull(5) ? null : r.GetInt32(5),
-                        r.IsDBNull(6) ? null : r.GetInt32(6),
-                        r.IsDBNull(7) ? null : ulong.Parse(r.GetString(7), CultureInfo.InvariantCulture),
-                        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
-                        r.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)));
-                    if (!shards.TryGetValue(r.GetInt64(0), out var list))
-                        shards[r.GetInt64(0)] = list = [];
-                    list.Add(shard);
-                }
-            }
-            var tags = new Dictionary<long, Dictionary<string, string>>();
-            using (var cmd = Command("SELECT stream_id, key, value FROM tags;"))
-            using (var r = cmd.ExecuteReader())
-            {
-                while (r.Read())
-                {
-                    if (!tags.TryGetValue(r.GetInt64(0), out var map))
-                        tags[r.GetInt64(0)] = map = new Dictionary<string, string>(StringComparer.Ordinal);
-                    map[r.GetString(1)] = r.GetString(2);
-                }
-            }
-            var streams = new List<StreamInfo>();
-            using (var cmd = Command("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib FROM streams ORDER BY name;"))
-            using (var r = cmd.ExecuteReader())
-            {
-                while (r.Read())
-                {
-                    long id = r.GetInt64(0);
-                    streams.Add(new StreamInfo(
-                        r.GetString(1),
-                        id,
-                        Enum.Parse<StreamStatus>(r.GetString(2)),
-                        Enum.Parse<StreamMode>(r.GetString(3)),
-                        r.GetInt32(4),
-                        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
-                        r.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)),
-                        shards.GetValueOrDefault(id) ?? [],
-                        tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal),
-                        r.GetString(8).Length == 0 ? [] : r.GetString(8).Split(','),
-                        r.GetInt64(7))
-                    { MaxRecordSizeKiB = r.GetInt32(9) });
-                }
-            }
-            return streams;
         }
     }
 

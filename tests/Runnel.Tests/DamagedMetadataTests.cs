@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Runnel.Server;
+
+namespace Runnel.Tests;
+
+/// <summary>
+/// A damaged metadata.db end to end: the server serves the healthy streams past a bad row and keeps the bad
+/// stream's logs; <c>runnel serve</c> on a damaged file exits 1 with the reason; <c>runnel repair</c> fixes it.
+/// </summary>
+[Trait("Category", "CrashConsistency")]
+public sealed class DamagedMetadataTests : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-damaged-" + Guid.NewGuid().ToString("N"));
+
+    private RunnelOptions Options => new() { Port = 0, DataDir = _dataDir, Limits = Runnel.Core.Throughput.ThroughputLimits.Off };
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(RunnelServer server, string operation, string body)
+    {
+        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(20) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-amz-json-1.1");
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202." + operation);
+        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+        using var response = await http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static async Task<JsonElement> OkAsync(RunnelServer server, string operation, string body)
+    {
+        var (status, json) = await CallAsync(server, operation, body);
+        Assert.True(status == HttpStatusCode.OK, $"{operation} answered {(int)status}: {json}");
+        return json;
+    }
+
+    private async Task<RunnelServer> StartAsync()
+    {
+        var server = RunnelServer.Create(Options, logging: _ => { });
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>Streams with one record each ("record of NAME"); returns their ids.</summary>
+    private async Task<Dictionary<string, long>> CreateStreamsAsync(params string[] names)
+    {
+        await using var server = await StartAsync();
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            await OkAsync(server, "CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1}""");
+            string data = Convert.ToBase64String(Encoding.UTF8.GetBytes($"record of {name}"));
+            await OkAsync(server, "PutRecord", $$"""{"StreamName":"{{name}}","Data":"{{data}}","PartitionKey":"k"}""");
+            ids[name] = server.Streams.Get(name).Id;
+        }
+        return ids;
+    }
+
+    private static async Task<string> ReadFirstRecordAsync(RunnelServer server, string name)
+    {
+        var iterator = await OkAsync(server, "GetShardIterator", $$"""{"StreamName":"{{name}}","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""");
+        var records = await OkAsync(server, "GetRecords", $$"""{"ShardIterator":"{{iterator.GetProperty("ShardIterator").GetString()}}"}""");
+        return Encoding.UTF8.GetString(Convert.FromBase64String(records.GetProperty("Records")[0].GetProperty("Data").GetString()!));
+    }
+
+    private void Sql(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "metadata.db")};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_bad_row_leaves_the_other_streams_served_its_logs_kept_and_repair_drops_it_without_deleting_them()
+    {
+        var ids = await CreateStreamsAsync("good-a", "bad", "good-b");
+        Sql("UPDATE streams SET status = 'Bogus' WHERE name = 'bad';");
+        string badLogs = Path.Combine(_dataDir, "streams", ids["bad"].ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await using (var server = await StartAsync())
+        {
+            var list = await OkAsync(server, "ListStreams", "{}");
+            Assert.Equal(["good-a", "good-b"], list.GetProperty("StreamNames").EnumerateArray().Select(n => n.GetString()));
+            Assert.Equal("record of good-b", await ReadFirstRecordAsync(server, "good-b"));
+            Assert.True(Directory.Exists(badLogs), "the orphan sweep deleted the logs of a stream whose row is damaged");
+            var (status, error) = await CallAsync(server, "CreateStream", """{"StreamName":"bad","ShardCount":1}""");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("ResourceInUseException", error.GetProperty("__type").GetString());
+            Assert.Contains("damaged", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            // While the server holds the directory, repair refuses and says why.
+            var (busyCode, _, busyError) = Repair("--data-dir", _dataDir);
+            Assert.Equal(1, busyCode);
+            Assert.Contains("in use by another Runnel server", busyError, StringComparison.Ordinal);
+        }
+
+        var (code, output, _) = Repair("--data-dir", _dataDir);
+        Assert.Equal(0, code);
+        Assert.Contains("lost: stream bad", output, StringComparison.Ordinal);
+        Assert.Contains($"records of stream id {ids["bad"]} are still on disk", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(badLogs));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(_dataDir, "lost+found", ids["bad"].ToString(System.Globalization.CultureInfo.InvariantCulture)), "*", SearchOption.AllDirectories));
+
+        await using (var server = await StartAsync())
+        {
+            Assert.Equal("record of good-a", await ReadFirstRecordAsync(server, "good-a"));
+            await OkAsync(server, "CreateStream", """{"StreamName":"bad","ShardCount":1}"""); // the name is free again, with a new id
+            Assert.True(server.Streams.Get("bad").Id > ids.Values.Max());
+        }
+    }
+
+    private static (int Code, string Output, string Error) Repair(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = RepairCommand.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Serve_on_a_damaged_database_exits_1_with_the_reason_and_serves_again_after_repair()
+    {
+        await CreateStreamsAsync("kept");
+        using (var file = new FileStream(Path.Combine(_dataDir, "metadata.db"), FileMode.Open, FileAccess.Write))
+            file.Write("NOT A DATABASE!\0"u8);
+
+        var serve = await RunAsync("serve", "--data-dir", _dataDir, "--port", "0");
+        Assert.Equal(1, serve.Code);
+        Assert.Contains("metadata.db is damaged", serve.Error, StringComparison.Ordinal);
+        Assert.Contains("runnel repair --data-dir", serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", serve.Error, StringComparison.Ordinal);
+
+        var repair = await RunAsync("repair", "--data-dir", _dataDir);
+        Assert.True(repair.Code == 0, repair.Output + repair.Error);
+        Assert.Contains("header bytes restored", repair.Output, StringComparison.Ordinal);
+        Assert.Contains("kept: 1 stream(s)", repair.Output, StringComparison.Ordinal);
+
+        await using var server = await StartAsync();
+        Assert.Equal("record of kept", await ReadFirstRecordAsync(server, "kept"));
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(LocateRunnel());
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"runnel {string.Join(' ', args)} did not exit within 60 s");
+        }
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The runnel.dll built beside these tests (src/Runnel/bin/{configuration}/net10.0).</summary>
+    private static string LocateRunnel()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Runnel.slnx")))
+            dir = dir.Parent;
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        string dll = Path.Combine(dir?.FullName ?? ".", "src", "Runnel", "bin", configuration, "net10.0", "runnel.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first (dotnet build -c {configuration}): {dll} is missing.");
+    }
+}
