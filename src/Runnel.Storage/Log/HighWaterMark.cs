@@ -60,7 +60,7 @@ public sealed class HighWaterMark
         {
             bytes = File.ReadAllBytes(mark._path);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             if (expected)
                 warn($"Offset high-water mark {mark._path} is missing; offsets continue from the end of the log. If the last stop was a crash that cut records, their offsets may be given again.");
