@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Runnel.Storage.Log;
+using Xunit.Abstractions;
 using static Runnel.Storage.Tests.Crash.CrashTestLog;
 
 namespace Runnel.Storage.Tests.Crash;
@@ -7,7 +8,7 @@ namespace Runnel.Storage.Tests.Crash;
 /// <summary>Segment files damaged in other ways than a torn tail: bit rot, truncation, a crash during
 /// segment creation, a damaged header, temporary files left behind.</summary>
 [Trait("Category", "CrashConsistency")]
-public class DamagedSegmentTests
+public class DamagedSegmentTests(ITestOutputHelper output)
 {
     /// <summary>A frame in the middle of the active segment fails its check after a crash (a bad sector,
     /// bit rot in the page cache). Only that frame is lost: the acknowledged frames after it survive and
@@ -59,6 +60,8 @@ public class DamagedSegmentTests
         Assert.True(frames.Count(f => f.Position >= middle + 4) >= 64, "at least 64 records after the damage");
         var warnings = await AssertRecoversAsync(dir.Path, Range(0, 200).Where(o => !damaged.Contains(o)), 200, exact: false);
         Assert.DoesNotContain(warnings, w => w.Contains("Truncating", StringComparison.Ordinal));
+        using var log = ShardLog.Open(dir.Path, Options);
+        output.WriteLine($"damaged {damaged.Count} record(s), kept {frames.Count(f => f.Position >= middle + 4)}/{frames.Count(f => f.Position >= middle + 4)} after them; next offset {log.NextOffset - 1} (the one appended by the check) > 199 acknowledged before");
     }
 
     /// <summary>A length field damaged so that it points inside the file but not at the next frame: the
