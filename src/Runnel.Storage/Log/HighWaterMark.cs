@@ -100,9 +100,11 @@ public sealed class HighWaterMark
     /// Sets the mark to <paramref name="value"/> and fsyncs it, whatever the fsync policy (this happens
     /// once per <see cref="ReservationStep"/> offsets and at a clean close). Writes the slot that does not
     /// hold the newest mark, so a torn write leaves the previous mark intact. Throws on any I/O failure;
-    /// the mark in memory changes only once the write is durable.
+    /// the mark in memory changes only once the write is durable. <paramref name="flushNewDirectoryEntry"/>
+    /// also fsyncs the directory when the file is new; the log skips it under <see cref="FsyncPolicy.Never"/>,
+    /// whose segment files' entries are not fsynced either (a mark lost with them falls back to the log end).
     /// </summary>
-    public void Set(ulong value)
+    public void Set(ulong value, bool flushNewDirectoryEntry = true)
     {
         int slot = _newestSlot < 0 ? 0 : 1 - _newestSlot;
         ulong sequence = _sequence + 1;
@@ -126,7 +128,7 @@ public sealed class HighWaterMark
             }
             RandomAccess.FlushToDisk(handle);
         }
-        if (created)
+        if (created && flushNewDirectoryEntry)
             FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);
         _fileComplete = true;
         _newestSlot = slot;

@@ -167,7 +167,7 @@ public sealed partial class ShardLog : IShardLog
                 records += (ulong)p.Batch.Count;
             // No offset at or beyond the high-water mark is handed out before a raised mark is durable.
             if (_nextOffset + records > _hwm!.Value)
-                _hwm.Set(_nextOffset + records + HighWaterMark.ReservationStep);
+                _hwm.Set(_nextOffset + records + HighWaterMark.ReservationStep, _options.Fsync != FsyncPolicy.Never);
         }
         catch (Exception e)
         {
@@ -450,7 +450,12 @@ public sealed partial class ShardLog : IShardLog
                 return;
             _disposed = true;
             if (_readOnly)
-                return; // nothing was written, and nothing could be
+            {
+                // Nothing can be written: no index, no lowered mark (the next open finds the files as they are).
+                _active?.Handle?.Dispose();
+                _active?.Handle = null;
+                return;
+            }
             if (_active is { } active)
             {
                 // A clean close leaves an index for the active segment too, so the next open scans only what
