@@ -22,7 +22,15 @@ public sealed class LogStore : IDisposable
         _root = Path.Combine(root, "streams");
         _options = options;
         _warn = warn ?? (_ => { });
-        Directory.CreateDirectory(_root);
+        try
+        {
+            Directory.CreateDirectory(_root);
+        }
+        catch (Exception e) when (ShardLog.IsNotWritable(e))
+        {
+            // Reads must keep working on a read-only data directory; every shard opens read-only and says so.
+            _warn($"Cannot create {_root} ({e.Message}): the data directory is read-only; shard logs open read-only.");
+        }
         var period = options.Fsync == FsyncPolicy.Interval ? options.FsyncInterval : TimeSpan.FromSeconds(1);
         _maintenance = new Timer(_ => Maintain(), null, period, period);
     }
@@ -65,7 +73,7 @@ public sealed class LogStore : IDisposable
 
     /// <summary>Stream directories on disk whose stream is not in <paramref name="known"/> (left by a crash during a delete).</summary>
     public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>
-        Directory.GetDirectories(_root)
+        (Directory.Exists(_root) ? Directory.GetDirectories(_root) : [])
             .Select(d => long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : -1)
             .Where(id => id >= 0 && !known.Contains(id));
 

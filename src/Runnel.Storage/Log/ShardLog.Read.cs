@@ -28,6 +28,10 @@ public sealed partial class ShardLog
             }
             ScanSegment(segment, ref scan);
         }
+        // Every segment was read to its end: nothing lies below the log's next offset any more, even when
+        // the last segments are empty or the next offset is above them (an unused reservation of offsets).
+        if (!scan.Done)
+            scan.Cursor = Math.Max(scan.Cursor, view.NextOffset);
         result.NextOffset = Math.Min(Math.Max(scan.Cursor, result.NextOffset), view.NextOffset);
         return result;
     }
@@ -127,6 +131,9 @@ public sealed partial class ShardLog
                 {
                     var span = result.RawBuffer.AsSpan(cursor, end - cursor);
                     int length = RecordFrame.Validate(span);
+                    if (length == 0 && span.Length >= RecordFrame.LengthFieldSize
+                        && RecordFrame.FrameLength(span) > segment.Length - (position - (end - cursor)))
+                        length = -1; // claims to run past what was committed: a damaged length field
                     if (length == 0)
                         break;
                     if (length < 0)

@@ -22,6 +22,7 @@ public sealed partial class ShardLog : IShardLog
     // Owned by whoever holds _writer.
     private readonly List<SegmentView> _sealed = [];
     private ActiveSegment? _active;
+    private HighWaterMark? _hwm;
     private ulong _nextOffset;
     private long _lastArrival;
     private bool _dirty;
@@ -44,11 +45,23 @@ public sealed partial class ShardLog : IShardLog
 
     public string Directory => _directory;
 
-    /// <summary>Opens (and if needed recovers) the log in <paramref name="directory"/>, creating it if absent.</summary>
+    /// <summary>
+    /// Opens (and if needed recovers) the log in <paramref name="directory"/>, creating it if absent. On a
+    /// file system that cannot be written (mounted read-only, or files not writable by this process) the
+    /// log opens read-only instead of failing: see <see cref="IsReadOnly"/>.
+    /// </summary>
     public static ShardLog Open(string directory, LogOptions options, Action<string>? warn = null)
     {
-        System.IO.Directory.CreateDirectory(directory);
         var log = new ShardLog(directory, options, warn);
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (IsNotWritable(e))
+        {
+            log.RecoverReadOnly(e);
+            return log;
+        }
         log.Recover();
         return log;
     }
@@ -137,11 +150,24 @@ public sealed partial class ShardLog : IShardLog
             return;
         }
 
+        if (_readOnly && !TryLeaveReadOnly())
+        {
+            foreach (var p in group)
+                p.Completion.TrySetException(ReadOnlyAppendException(null));
+            return;
+        }
+
         long arrival = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival);
         ActiveSegment active;
         try
         {
             active = PrepareActiveSegment(arrival);
+            ulong records = 0;
+            foreach (var p in group)
+                records += (ulong)p.Batch.Count;
+            // No offset at or beyond the high-water mark is handed out before a raised mark is durable.
+            if (_nextOffset + records > _hwm!.Value)
+                _hwm.Set(_nextOffset + records + HighWaterMark.ReservationStep, _options.Fsync != FsyncPolicy.Never);
         }
         catch (Exception e)
         {
@@ -206,8 +232,17 @@ public sealed partial class ShardLog : IShardLog
             p.Completion.TrySetResult(new AppendResult(p.FirstOffset, arrival));
     }
 
-    private static void Fail(List<PendingAppend> group, Exception e)
+    private void Fail(List<PendingAppend> group, Exception e)
     {
+        if (IsNotWritable(e))
+        {
+            // The file system went read-only (or lost write permission) since the log was opened.
+            _readOnly = true;
+            _readOnlyCheckedTicks = Environment.TickCount64;
+            foreach (var p in group)
+                p.Completion.TrySetException(ReadOnlyAppendException(e));
+            return;
+        }
         foreach (var p in group)
             p.Completion.TrySetException(new IOException($"Append failed: {e.Message}", e));
     }
@@ -215,6 +250,8 @@ public sealed partial class ShardLog : IShardLog
     /// <summary>Returns the segment to append to: opens its handle, or seals it and starts a new one when it is full or old.</summary>
     private ActiveSegment PrepareActiveSegment(long arrival)
     {
+        if (_active is { } behind && behind.NextOffset != _nextOffset)
+            return StartSegmentAtNextOffset(arrival); // the log continues above an unused reservation
         if (_active is { } current)
         {
             bool full = current.Length >= _options.SegmentBytes;
@@ -368,7 +405,7 @@ public sealed partial class ShardLog : IShardLog
 
     private void EnforceRetentionLocked(long cutoffMillis)
     {
-        if (_disposed)
+        if (_disposed || _readOnly)
             return;
         // The active segment is sealed first when everything in it has expired, so that its space comes
         // back too; an empty segment always remains to carry the next offset across restarts.
@@ -412,6 +449,13 @@ public sealed partial class ShardLog : IShardLog
             if (_disposed)
                 return;
             _disposed = true;
+            if (_readOnly)
+            {
+                // Nothing can be written: no index, no lowered mark (the next open finds the files as they are).
+                _active?.Handle?.Dispose();
+                _active?.Handle = null;
+                return;
+            }
             if (_active is { } active)
             {
                 // A clean close leaves an index for the active segment too, so the next open scans only what
@@ -422,6 +466,7 @@ public sealed partial class ShardLog : IShardLog
                 active.Handle?.Dispose();
                 active.Handle = null;
             }
+            LowerHighWaterMark();
         }
         finally
         {

@@ -41,7 +41,8 @@ public class TornTailTests
             string segment = Path.Combine(copy, segmentName);
             Truncate(segment, cut);
             int whole = frames.Count(f => f.End <= cut);
-            var warnings = await AssertRecoversAsync(copy, Range(0, (ulong)whole), (ulong)whole);
+            // Offsets of the cut records were handed out before the crash: they are not given again.
+            var warnings = await AssertRecoversAsync(copy, Range(0, (ulong)whole), (ulong)frames.Count);
             if (cut != frames[whole - 1].End)
                 Assert.Contains(warnings, w => w.Contains("Truncating", StringComparison.Ordinal));
             Directory.Delete(copy, recursive: true);
@@ -58,7 +59,7 @@ public class TornTailTests
         Assert.True(segments.Count > 3);
         var last = Frames(segments[^1]);
         Truncate(segments[^1], last[0].Position + last[0].Length / 2);
-        var warnings = await AssertRecoversAsync(dir.Path, Range(0, last[0].Offset), last[0].Offset);
+        var warnings = await AssertRecoversAsync(dir.Path, Range(0, last[0].Offset), 200);
         Assert.Contains(warnings, w => w.Contains("Truncating", StringComparison.Ordinal));
     }
 

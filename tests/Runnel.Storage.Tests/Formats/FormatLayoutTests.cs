@@ -5,8 +5,8 @@ using Runnel.Storage.Log;
 namespace Runnel.Storage.Tests.Formats;
 
 /// <summary>
-/// Pins the on-disk byte layouts to the pages that describe them (docs/formats/segment.md and
-/// docs/formats/index.md): a change to a layout fails here until the page and the version fields
+/// Pins the on-disk byte layouts to the pages that describe them (docs/formats/segment.md,
+/// docs/formats/index.md and docs/formats/hwm.md): a change to a layout fails here until the page and the version fields
 /// are changed with it.
 /// </summary>
 public class FormatLayoutTests
@@ -96,5 +96,33 @@ public class FormatLayoutTests
         Assert.NotNull(read);
         Assert.Equal((170UL, 5009L, 9000L, 2), (read.Value.NextOffset, read.Value.LastArrival, read.Value.DataLength, read.Value.Index.Count));
         Assert.Null(SegmentIndex.TryDeserialize(b, 101)); // for another segment
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task High_water_mark_layout_version_1()
+    {
+        using var dir = new TempDirectory();
+        await Task.Yield();
+        var slot = HighWaterMark.BuildSlot(sequence: 3, value: 70_000);
+        Assert.Equal(32, slot.Length);
+        Assert.Equal("RNLH", Encoding.ASCII.GetString(slot, 0, 4));
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(slot.AsSpan(4)));  // version
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(slot.AsSpan(6)));  // minCompatibleVersion
+        Assert.Equal(3UL, BinaryPrimitives.ReadUInt64LittleEndian(slot.AsSpan(8)));       // sequence
+        Assert.Equal(70_000UL, BinaryPrimitives.ReadUInt64LittleEndian(slot.AsSpan(16))); // highWaterMark
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(slot.AsSpan(24)));       // flags
+        Assert.Equal(RecordFrame.Crc32C(slot.AsSpan(0, 28)), BinaryPrimitives.ReadUInt32LittleEndian(slot.AsSpan(28)));
+        Assert.Equal(65_536UL, HighWaterMark.ReservationStep);
+
+        // The file: two slots, the newest intact one wins; written in place, alternating.
+        Assert.Equal("offsets.hwm", Path.GetFileName(HighWaterMark.PathIn(dir.Path)));
+        await File.WriteAllBytesAsync(HighWaterMark.PathIn(dir.Path), [.. HighWaterMark.BuildSlot(5, 100), .. HighWaterMark.BuildSlot(4, 200)]);
+        var mark = HighWaterMark.Load(dir.Path, expected: true, _ => { });
+        Assert.Equal(100UL, mark.Value);
+        mark.Set(300); // goes to slot 1, the older one
+        var bytes = await File.ReadAllBytesAsync(HighWaterMark.PathIn(dir.Path));
+        Assert.Equal(64, bytes.Length);
+        Assert.Equal(HighWaterMark.BuildSlot(5, 100), bytes[..32]);
+        Assert.Equal(HighWaterMark.BuildSlot(6, 300), bytes[32..]);
     }
 }
