@@ -146,8 +146,8 @@ public sealed class RunnelServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
-        builder.Services.AddSingleton(clock ?? TimeProvider.System);
-        builder.Services.AddSingleton<StorageHealth>();
+        builder.Services.AddSingleton(services => new StorageHealth(
+            services.GetRequiredService<ILogger<StorageHealth>>(), clock ?? TimeProvider.System, options.DataDir));
         builder.Services.AddSingleton<KinesisEndpoint>();
         var app = builder.Build();
         mark("host built");

@@ -12,7 +12,7 @@ namespace Runnel.Server;
 /// <see cref="LogPeriod"/> while it lasts, with a count of the failures in between.
 /// <para>Thread-safety: lock-free reads on the write path (one volatile load when healthy); changes take a lock.</para>
 /// </summary>
-public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock)
+public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock, string dataDir)
 {
     private static readonly TimeSpan LogPeriod = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(5);
@@ -31,7 +31,7 @@ public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock
     /// <summary>Records a failed write; returns the disk condition, or null when <paramref name="e"/> is not one (a bug: the caller handles it).</summary>
     public StorageFaultKind? Failed(string operation, Exception e)
     {
-        if (StorageFault.Classify(e) is not { } kind)
+        if (StorageFault.Classify(e, dataDir) is not { } kind)
             return null;
         var now = clock.GetUtcNow();
         lock (_gate)

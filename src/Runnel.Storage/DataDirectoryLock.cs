@@ -16,10 +16,6 @@ namespace Runnel.Storage;
 public sealed class DataDirectoryLock : IDisposable
 {
     public const string FileName = "runnel.lock";
-    // Linux's values of the flags and error numbers used below.
-    private const int LockExclusive = 2, LockNonBlocking = 4;
-    private const int OpenReadWrite = 2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
-    private const int WouldBlock = 11, ReadOnlyFilesystem = 30, PermissionDenied = 13;
     private readonly SafeFileHandle _handle;
 
     private DataDirectoryLock(SafeFileHandle handle, string path)
@@ -64,25 +60,24 @@ public sealed class DataDirectoryLock : IDisposable
     /// </summary>
     private static SafeFileHandle OpenAndLock(string path, string dataDir)
     {
-        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd = Open(name, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0x1A4 /* 0644 */);
+        int fd = Posix.Open(path, Posix.OpenReadWrite | Posix.OpenCreate, 0x1A4 /* 0644 */);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             throw errno switch
             {
-                ReadOnlyFilesystem => new IOException($"Read-only file system: '{path}'", ReadOnlyFilesystem),
-                PermissionDenied => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),
+                Posix.ReadOnlyFilesystem => new IOException($"Read-only file system: '{path}'", Posix.ReadOnlyFilesystem),
+                Posix.PermissionDenied => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),
                 _ => new IOException($"Could not open {path}: {Marshal.GetPInvokeErrorMessage(errno)}.", errno),
             };
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (Flock(fd, LockExclusive | LockNonBlocking) != 0)
+        if (Posix.Flock(fd, Posix.LockExclusive | Posix.LockNonBlocking) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            string? holder = errno == WouldBlock ? ReadHolder(handle) : null;
+            string? holder = errno == Posix.WouldBlock ? ReadHolder(handle) : null;
             handle.Dispose();
-            if (errno != WouldBlock)
+            if (errno != Posix.WouldBlock)
                 throw new IOException($"Could not lock {path}: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
             throw new DataDirectoryInUseException(System.IO.Path.GetFullPath(dataDir), holder);
         }
@@ -116,12 +111,6 @@ public sealed class DataDirectoryLock : IDisposable
             return null;
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(byte[] path, int flags, int mode);
-
-    [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static extern int Flock(int fd, int operation);
 
     /// <summary>Releases the lock (closing the file releases the flock). The file stays: deleting it would race a contender.</summary>
     public void Dispose() => _handle.Dispose();

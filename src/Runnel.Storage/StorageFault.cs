@@ -26,6 +26,19 @@ public static class StorageFault
     // SQLite primary result codes.
     private const int SqliteReadOnly = 8, SqliteIoError = 10, SqliteFull = 13;
 
+    /// <summary>
+    /// The disk condition behind <paramref name="e"/> (searching its inner exceptions), or null when it is something
+    /// else. SQLite reports a write refused by a read-only filesystem as a plain I/O error; with
+    /// <paramref name="dataDir"/> given, an I/O error there is told apart by asking the filesystem.
+    /// </summary>
+    public static StorageFaultKind? Classify(Exception e, string? dataDir)
+    {
+        var kind = Classify(e);
+        if (kind == StorageFaultKind.IoError && dataDir is not null && Posix.IsOnReadOnlyFilesystem(dataDir))
+            return StorageFaultKind.ReadOnly;
+        return kind;
+    }
+
     /// <summary>The disk condition behind <paramref name="e"/> (searching its inner exceptions), or null when it is something else.</summary>
     public static StorageFaultKind? Classify(Exception e)
     {
@@ -33,6 +46,8 @@ public static class StorageFault
         {
             switch (x)
             {
+                case ReadOnlyStorageException:
+                    return StorageFaultKind.ReadOnly;
                 case SqliteException sqlite:
                     switch (sqlite.SqliteErrorCode & 0xFF)
                     {
@@ -74,4 +89,15 @@ public static class StorageFault
         StorageFaultKind.ReadOnly => "Remount the data directory's filesystem read-write (the kernel may have made it read-only after disk errors: check dmesg); reads still work.",
         _ => "Check the disk (dmesg, SMART); Runnel keeps serving what it can read.",
     };
+}
+
+/// <summary>A write refused because the data directory cannot be written (read-only filesystem or permissions),
+/// found before any write was tried; carries EROFS as its HResult like the system's own error.</summary>
+public sealed class ReadOnlyStorageException : IOException
+{
+    public ReadOnlyStorageException(string message, Exception? inner)
+        : base(message, inner)
+    {
+        HResult = 30; // EROFS
+    }
 }

@@ -44,6 +44,9 @@ public sealed class TmpfsMount : IDisposable
 
     public void RemountReadOnly() => Remount("ro");
 
+    /// <summary>Grows (or shrinks) the filesystem in place: a full disk given room again.</summary>
+    public void Resize(long sizeBytes) => Remount("size=" + sizeBytes.ToString(CultureInfo.InvariantCulture));
+
     public void RemountReadWrite() => Remount("rw");
 
     private void Remount(string mode)
@@ -63,7 +66,7 @@ public sealed class TmpfsMount : IDisposable
         try { Directory.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static (bool Ok, string Output) Run(string command, params string[] args)
+    internal static (bool Ok, string Output) Run(string command, params string[] args)
     {
         var start = new ProcessStartInfo(command)
         {

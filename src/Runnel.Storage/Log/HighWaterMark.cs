@@ -129,7 +129,7 @@ public sealed class HighWaterMark
             RandomAccess.FlushToDisk(handle);
         }
         if (created && flushNewDirectoryEntry)
-            FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            Posix.FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);
         _fileComplete = true;
         _newestSlot = slot;
         _sequence = sequence;
@@ -149,20 +149,5 @@ public sealed class HighWaterMark
         BinaryPrimitives.WriteUInt32LittleEndian(s[24..], 0);
         BinaryPrimitives.WriteUInt32LittleEndian(s[28..], RecordFrame.Crc32C(s[..28]));
         return slot;
-    }
-
-    private static void FlushDirectory(string directory)
-    {
-        // Makes the new file's directory entry durable (Linux only; elsewhere opening a directory fails).
-        if (!OperatingSystem.IsLinux())
-            return;
-        try
-        {
-            using var dir = File.OpenHandle(directory, FileMode.Open, FileAccess.Read);
-            RandomAccess.FlushToDisk(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
     }
 }

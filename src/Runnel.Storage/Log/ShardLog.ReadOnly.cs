@@ -108,7 +108,7 @@ public sealed partial class ShardLog
         return true;
     }
 
-    private IOException ReadOnlyAppendException(Exception? cause) => new(
+    private ReadOnlyStorageException ReadOnlyAppendException(Exception? cause) => new(
         $"Cannot append to the shard log in {_directory}: the data directory is read-only (its file system is mounted read-only or its files are not writable by Runnel). "
         + "Records already stored can still be read. Make the data directory writable again (remount it read-write, free or repair the disk, fix permissions); appends then resume.",
         cause);

@@ -314,21 +314,8 @@ public sealed partial class ShardLog : IShardLog
         File.Move(temp, indexPath, overwrite: true);
     }
 
-    private void FlushDirectory()
-    {
-        // Makes a new file's directory entry durable. Opening a directory for reading works on Linux;
-        // elsewhere it is skipped.
-        if (!OperatingSystem.IsLinux())
-            return;
-        try
-        {
-            using var dir = File.OpenHandle(_directory, FileMode.Open, FileAccess.Read);
-            RandomAccess.FlushToDisk(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
+    /// <summary>Makes a new file's directory entry durable; a failure fails the write that needed it.</summary>
+    private void FlushDirectory() => Posix.FlushDirectory(_directory);
 
     private void Publish()
     {

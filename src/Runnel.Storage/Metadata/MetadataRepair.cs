@@ -164,7 +164,7 @@ public static class MetadataRepair
     {
         string marker = Path.Combine(scratch, SwapMarker);
         File.WriteAllText(marker, $"runnel repair {stamp}: moving {MetadataStore.FileName} in from here\n");
-        FlushDirectory(scratch);
+        Posix.FlushDirectory(scratch);
         string database = Path.Combine(dataDir, MetadataStore.FileName);
         string damaged = $"{database}.damaged-{stamp}";
         File.Copy(database, damaged, overwrite: true);
@@ -183,7 +183,7 @@ public static class MetadataRepair
         string fresh = Path.Combine(scratch, MetadataStore.FileName);
         if (File.Exists(fresh))
             File.Move(fresh, database, overwrite: true);
-        FlushDirectory(dataDir);
+        Posix.FlushDirectory(dataDir);
         Directory.Delete(scratch, recursive: true);
     }
 
@@ -212,37 +212,6 @@ public static class MetadataRepair
         Directory.Exists(dataDir)
             ? Directory.GetDirectories(dataDir, ScratchPrefix + "*").FirstOrDefault(d => File.Exists(Path.Combine(d, SwapMarker)))
             : null;
-
-    /// <summary>
-    /// Makes renames in <paramref name="directory"/> durable (fsync of the directory). .NET cannot open a
-    /// directory, so libc's open(O_RDONLY) and fsync; elsewhere than Linux it is skipped.
-    /// </summary>
-    private static void FlushDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux())
-            return;
-        int fd = OpenDirectory(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(directory) + "\0"), 0);
-        if (fd < 0)
-            throw new IOException($"Could not open {directory} to make the repair durable: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.");
-        try
-        {
-            if (Fsync(fd) != 0)
-                throw new IOException($"Could not flush {directory}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.");
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int OpenDirectory(byte[] path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 
     private static void TryDelete(string directory)
     {

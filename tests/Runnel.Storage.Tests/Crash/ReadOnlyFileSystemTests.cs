@@ -48,7 +48,7 @@ public class ReadOnlyFileSystemTests(ITestOutputHelper output)
             Assert.Equal(Range(0, 100), records.Select(r => r.Offset));
             Assert.All(records, r => Assert.Equal(Payload(r.Offset), r.Text));
             Assert.True(log.NextOffset >= 100);
-            var refused = await Assert.ThrowsAsync<IOException>(async () => await AppendRangeAsyncAt(log));
+            var refused = await Assert.ThrowsAsync<ReadOnlyStorageException>(async () => await AppendRangeAsyncAt(log));
             Assert.Contains("data directory is read-only", refused.Message, StringComparison.Ordinal);
             Assert.Contains("remount it read-write", refused.Message, StringComparison.Ordinal);
         }
@@ -86,7 +86,7 @@ public class ReadOnlyFileSystemTests(ITestOutputHelper output)
             Assert.True(log.IsReadOnly);
             Assert.Equal(0UL, log.NextOffset);
             Assert.Empty(ReadOnce(log, 0).Records);
-            await Assert.ThrowsAsync<IOException>(async () => await AppendRangeAsyncAt(log));
+            await Assert.ThrowsAsync<ReadOnlyStorageException>(async () => await AppendRangeAsyncAt(log));
         }
         Assert.Single(warnings);
         using var store = new LogStore(mount.Path, Options);
@@ -110,7 +110,7 @@ public class ReadOnlyFileSystemTests(ITestOutputHelper output)
             await AppendRangeAsync(log, 20, batchSize: 1);
             log.Maintain(); // closes the idle file handle: Linux refuses to remount with a file open for writing
             mount.RemountReadOnly();
-            var refused = await Assert.ThrowsAsync<IOException>(async () => await AppendRangeAsyncAt(log));
+            var refused = await Assert.ThrowsAsync<ReadOnlyStorageException>(async () => await AppendRangeAsyncAt(log));
             Assert.Contains("data directory is read-only", refused.Message, StringComparison.Ordinal);
             Assert.Equal(Range(0, 20), ReadAll(log).Select(r => r.Offset));
         }
