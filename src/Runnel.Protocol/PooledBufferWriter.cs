@@ -16,6 +16,8 @@ public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWrit
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
 
+    public int WrittenCount => _written;
+
     public void Advance(int count) => _written += count;
 
     public Memory<byte> GetMemory(int sizeHint = 0)
