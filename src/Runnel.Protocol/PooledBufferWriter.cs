@@ -1,4 +1,5 @@
 using System.Buffers;
+using Runnel.Core.Buffers;
 
 namespace Runnel.Protocol;
 
@@ -9,7 +10,8 @@ namespace Runnel.Protocol;
 /// </summary>
 public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
 {
-    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 4 * 1024 * 1024, maxArraysPerBucket: 8);
+    // The server's one bounded pool, shared with the log's record buffers.
+    private static readonly BoundedBufferPool Pool = BoundedBufferPool.Default;
 
     private byte[] _buffer = Pool.Rent(initialCapacity);
     private int _written;

@@ -1,4 +1,5 @@
 using System.Runtime;
+using Runnel.Core.Buffers;
 
 namespace Runnel.Server.Kinesis;
 
@@ -46,13 +47,15 @@ public sealed class IdleMemoryRelease : IDisposable
         Release();
     }
 
-    /// <summary>One aggressive, compacting full collection, the large object heap included; skipped when one is running.</summary>
+    /// <summary>Empties the buffer pool and runs one aggressive, compacting full collection, the large object
+    /// heap included; skipped when one is running.</summary>
     public void Release()
     {
         if (Interlocked.Exchange(ref _releasing, 1) == 1)
             return;
         try
         {
+            BoundedBufferPool.Default.Trim(); // its arrays are garbage too once it lets them go
             GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             Volatile.Write(ref _allocatedAtRelease, GC.GetTotalAllocatedBytes());
