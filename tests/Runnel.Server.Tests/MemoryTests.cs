@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Runnel.Core.Buffers;
 using Runnel.Server;
+using Xunit.Abstractions;
 
 namespace Runnel.Server.Tests;
 
@@ -12,7 +13,7 @@ namespace Runnel.Server.Tests;
 /// which only a full collection frees; that is how RSS grew by hundreds of MiB over a few GiB written.
 /// </summary>
 [Collection(ProcessWideCollection.Name)]
-public sealed class MemoryTests : IAsyncLifetime
+public sealed class MemoryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int RecordsPerRequest = 500;
     private const int RecordBytes = 4096;
@@ -59,6 +60,7 @@ public sealed class MemoryTests : IAsyncLifetime
         for (int i = 0; i < MeasuredRequests; i++)
             await PutAsync(body);
         long perRequest = (GC.GetTotalAllocatedBytes(precise: true) - before) / MeasuredRequests;
+        output.WriteLine($"a PutRecords of {body.Length:N0} bytes allocated {perRequest:N0} bytes; the pool holds {BoundedBufferPool.Default.RetainedBytes:N0}");
 
         // Before the fix each request allocated at least its body again (1.0x and more); now the body, the
         // batch and the response come from the pool, and what is left is small objects (keys, elements).
