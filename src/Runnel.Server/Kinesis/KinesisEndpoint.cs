@@ -206,7 +206,8 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     {
         var reader = request.BodyReader;
         long? declared = request.ContentLength;
-        var body = new PooledBufferWriter(declared is > 0 and var length ? (int)Math.Min(length, Array.MaxLength) : 4096);
+        // The writer keeps 256 bytes free past what is written, so a body of the declared length fits without growing.
+        var body = new PooledBufferWriter(declared is > 0 and var length ? (int)Math.Min(length + 256, Array.MaxLength) : 4096);
         try
         {
             while (true)
