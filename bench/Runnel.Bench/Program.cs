@@ -9,6 +9,7 @@ const string usage = """
       runnel-bench run [options]        the throughput, drain, latency and memory scenarios
       runnel-bench startup [options]    launch a server command and time its first answer
       runnel-bench compare [options]    two servers' reports side by side, with the targets
+      runnel-bench memory [options]     server memory over a long write, after DeleteStream, and idle
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -57,6 +58,21 @@ try
                 if (options.JsonPath is { } path)
                     report.Save(path);
                 return 0;
+            }
+        case "memory":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(MemoryScenario.Options.Help);
+                    return 0;
+                }
+                var options = MemoryScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await MemoryScenario.RunAsync(options, Console.Out);
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
             }
         case "compare":
             {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Runnel.Core.Buffers;
 
 namespace Runnel.Protocol;
 
@@ -9,12 +10,15 @@ namespace Runnel.Protocol;
 /// </summary>
 public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
 {
-    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 4 * 1024 * 1024, maxArraysPerBucket: 8);
+    // The server's one bounded pool, shared with the log's record buffers.
+    private static readonly BoundedBufferPool Pool = BoundedBufferPool.Default;
 
     private byte[] _buffer = Pool.Rent(initialCapacity);
     private int _written;
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    public int WrittenCount => _written;
 
     public void Advance(int count) => _written += count;
 

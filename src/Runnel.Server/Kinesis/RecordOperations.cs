@@ -165,26 +165,41 @@ internal static class RecordOperations
     /// </summary>
     private static async Task<List<int>> AppendRoutedAsync(KinesisRequest r, StreamInfo stream, JsonElement[] entries, long[] recordBytes, List<int> pending, PutOutcome[] outcomes)
     {
+        // Routed first and framed second, so that each shard's batch is rented once at its final size: grown
+        // from a few KiB it went through every power of two up to 4 MiB for a 2 MiB request, copying the
+        // frames at each step and taking a buffer of every size from the pool.
+        var routed = new Dictionary<int, (ShardInfo Shard, List<int> Entries, List<(string PartitionKey, string? ExplicitHashKey)> Keys, long Bytes)>();
+        foreach (int i in pending)
+        {
+            var entry = entries[i];
+            string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
+            string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
+            var shard = Route(stream, partitionKey, explicitHashKey);
+            if (!r.Streams.Throughput(stream, shard).TryWrite(recordBytes[i], r.Streams.PreciseNowMillis))
+            {
+                // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
+                outcomes[i] = new PutOutcome { ErrorCode = "ProvisionedThroughputExceededException", ErrorMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
+                continue;
+            }
+            if (!routed.TryGetValue(shard.Index, out var target))
+                target = (shard, [], [], 0);
+            target.Entries.Add(i);
+            target.Keys.Add((partitionKey, explicitHashKey));
+            // recordBytes holds data plus partition key bytes, which is what a frame holds besides its fixed part.
+            target.Bytes += RecordFrame.SizeOf(0, explicitHashKey?.Length ?? 0, (int)recordBytes[i]);
+            routed[shard.Index] = target;
+        }
+
         var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch, List<int> Entries)>();
         var retry = new List<int>();
         try
         {
-            foreach (int i in pending)
+            foreach (var (index, target) in routed)
             {
-                var entry = entries[i];
-                string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
-                string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
-                var shard = Route(stream, partitionKey, explicitHashKey);
-                if (!r.Streams.Throughput(stream, shard).TryWrite(recordBytes[i], r.Streams.PreciseNowMillis))
-                {
-                    // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
-                    outcomes[i] = new PutOutcome { ErrorCode = "ProvisionedThroughputExceededException", ErrorMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
-                    continue;
-                }
-                if (!batches.TryGetValue(shard.Index, out var target))
-                    batches[shard.Index] = target = (shard, new RecordBatch(8192), []);
-                target.Entries.Add(i);
-                AddRecord(target.Batch, partitionKey, explicitHashKey, entry.GetProperty("Data"));
+                var batch = new RecordBatch((int)Math.Min(target.Bytes, RecordFrame.MaxFrameLength));
+                batches[index] = (target.Shard, batch, target.Entries);
+                for (int k = 0; k < target.Entries.Count; k++)
+                    AddRecord(batch, target.Keys[k].PartitionKey, target.Keys[k].ExplicitHashKey, entries[target.Entries[k]].GetProperty("Data"));
             }
             var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: StartAppend(r, stream, b.Shard, b.Batch))).ToList();
             foreach (var (shard, batchEntries, append) in appends)
