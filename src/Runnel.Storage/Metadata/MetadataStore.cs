@@ -83,7 +83,7 @@ public sealed partial class MetadataStore : IDisposable
     /// <summary>
     /// SQLite's full integrity check: page structure, free list, every index against its table, NOT NULL.
     /// Empty when the file is sound. It reads every page once; for a few hundred streams that is a few
-    /// milliseconds (docs/reliability-metadata-notes.md), so it runs at every start-up.
+    /// milliseconds (docs/reliability.md), so it runs at every start-up.
     /// </summary>
     internal static List<string> Check(SqliteConnection connection)
     {
