@@ -11,10 +11,10 @@ namespace Runnel.Server.Tests;
 /// Cycles: RUNNEL_CRASH_CYCLES (2 by default; docs/storage-tests.md gives the long run).
 /// </summary>
 [Trait("Category", "CrashConsistency")]
-public sealed partial class KillDuringWritesTests : IDisposable
+public sealed class KillDuringWritesTests : IDisposable
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-kill-" + Guid.NewGuid().ToString("N"));
-    private Process? _server;
+    private ServerProcess? _server;
 
     [Fact(Timeout = 180000)]
     public async Task Every_acknowledged_record_survives_a_kill_of_the_server()
@@ -54,8 +54,8 @@ public sealed partial class KillDuringWritesTests : IDisposable
             })).ToList();
             await Task.Delay(400);
             stop.Cancel();
-            _server!.Kill(entireProcessTree: true); // SIGKILL: no flush, no clean close
-            await _server.WaitForExitAsync();
+            await _server!.KillAsync(); // SIGKILL: no flush, no clean close
+            _server.Dispose();
             foreach (var writer in writers)
                 acknowledged.AddRange(await writer);
         }
@@ -84,57 +84,12 @@ public sealed partial class KillDuringWritesTests : IDisposable
 
     private async Task<Uri> StartServerAsync()
     {
-        string dll = LocateServer();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in new[] { dll, "serve", "--port", "0", "--data-dir", _dataDir, "--limits", "off" })
-            start.ArgumentList.Add(arg);
-        _server = Process.Start(start)!;
-        _server.ErrorDataReceived += (_, _) => { };
-        _server.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            string? line = await _server.StandardOutput.ReadLineAsync();
-            if (line is null)
-                break;
-            var match = ListeningLine().Match(line);
-            if (match.Success)
-            {
-                _ = DrainAsync(_server.StandardOutput);
-                return new Uri(match.Groups[1].Value);
-            }
-        }
-        throw new InvalidOperationException("the server did not print its listening line");
+        _server = await ServerProcess.StartAsync(_dataDir, "--limits", "off");
+        return _server.Url;
     }
-
-    private static async Task DrainAsync(StreamReader output)
-    {
-        while (await output.ReadLineAsync() is not null)
-        {
-        }
-    }
-
-    /// <summary>The server built beside this test (scripts/test.sh builds the whole solution first).</summary>
-    private static string LocateServer()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Runnel.slnx")))
-            dir = dir.Parent;
-        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        string dll = Path.Combine(dir?.FullName ?? ".", "src", "Runnel", "bin", configuration, "net10.0", "runnel.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first (dotnet build -c {configuration}): {dll} is missing.");
-    }
-
-    [GeneratedRegex(@"Runnel listening on (http://\S+)")]
-    private static partial Regex ListeningLine();
 
     public void Dispose()
     {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill(entireProcessTree: true);
-            _server.WaitForExit(10000);
-        }
         _server?.Dispose();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
     }

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Runnel.Server;
+using Runnel.Server.Tests;
 
 namespace Runnel.Tests;
 
@@ -26,22 +25,14 @@ public sealed class DamagedMetadataTests : IDisposable
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(RunnelServer server, string operation, string body)
     {
-        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(20) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-amz-json-1.1");
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202." + operation);
-        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
-        using var response = await http.SendAsync(request);
-        string text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+        using var client = new TestClient(server.Url);
+        return await client.CallAsync(operation, body);
     }
 
     private static async Task<JsonElement> OkAsync(RunnelServer server, string operation, string body)
     {
-        var (status, json) = await CallAsync(server, operation, body);
-        Assert.True(status == HttpStatusCode.OK, $"{operation} answered {(int)status}: {json}");
-        return json;
+        using var client = new TestClient(server.Url);
+        return await client.OkAsync(operation, body);
     }
 
     private async Task<RunnelServer> StartAsync()
@@ -136,51 +127,18 @@ public sealed class DamagedMetadataTests : IDisposable
         using (var file = new FileStream(Path.Combine(_dataDir, "metadata.db"), FileMode.Open, FileAccess.Write))
             file.Write("NOT A DATABASE!\0"u8);
 
-        var serve = await RunAsync("serve", "--data-dir", _dataDir, "--port", "0");
-        Assert.Equal(1, serve.Code);
-        Assert.Contains("metadata.db is damaged", serve.Error, StringComparison.Ordinal);
-        Assert.Contains("runnel repair --data-dir", serve.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("Unhandled exception", serve.Error, StringComparison.Ordinal);
+        var serve = await ServerProcess.RunToExitAsync("serve", "--data-dir", _dataDir, "--port", "0");
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains("metadata.db is damaged", serve.Output, StringComparison.Ordinal);
+        Assert.Contains("runnel repair --data-dir", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", serve.Output, StringComparison.Ordinal);
 
-        var repair = await RunAsync("repair", "--data-dir", _dataDir);
-        Assert.True(repair.Code == 0, repair.Output + repair.Error);
+        var repair = await ServerProcess.RunToExitAsync("repair", "--data-dir", _dataDir);
+        Assert.True(repair.ExitCode == 0, repair.Output);
         Assert.Contains("header bytes restored", repair.Output, StringComparison.Ordinal);
         Assert.Contains("kept: 1 stream(s)", repair.Output, StringComparison.Ordinal);
 
         await using var server = await StartAsync();
         Assert.Equal("record of kept", await ReadFirstRecordAsync(server, "kept"));
-    }
-
-    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(LocateRunnel());
-        foreach (string arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"runnel {string.Join(' ', args)} did not exit within 60 s");
-        }
-        return (process.ExitCode, await output, await error);
-    }
-
-    /// <summary>The runnel.dll built beside these tests (src/Runnel/bin/{configuration}/net10.0).</summary>
-    private static string LocateRunnel()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Runnel.slnx")))
-            dir = dir.Parent;
-        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        string dll = Path.Combine(dir?.FullName ?? ".", "src", "Runnel", "bin", configuration, "net10.0", "runnel.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first (dotnet build -c {configuration}): {dll} is missing.");
     }
 }
