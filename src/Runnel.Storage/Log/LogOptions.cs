@@ -37,6 +37,9 @@ public sealed record LogOptions
     /// 64 KiB a read fetches anyway.</summary>
     public int IndexIntervalBytes { get; init; } = 16 * 1024;
 
+    /// <summary>Where the indexes of sealed segments are kept while in use (bounded; see <see cref="SealedIndexCache"/>).</summary>
+    public SealedIndexCache IndexCache { get; init; } = SealedIndexCache.Shared;
+
     /// <summary>A shard's open file handle is closed after this long without appends.</summary>
     public TimeSpan IdleHandleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

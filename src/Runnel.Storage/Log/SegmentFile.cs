@@ -67,9 +67,14 @@ public sealed record SegmentView(
     long Length,
     long FirstArrivalMillis,
     long LastArrivalMillis,
-    ReadOnlyMemory<IndexEntry> Index)
+    // The sparse index, when it is kept with the view (the active segment, or a sealed one whose index file
+    // could not be written); empty when IndexOnDisk.
+    IndexSnapshot Index)
 {
     public bool IsEmpty => NextOffset == BaseOffset;
+
+    /// <summary>True for a sealed segment whose index is read from its file through <see cref="SealedIndexCache"/>.</summary>
+    public bool IndexOnDisk { get; init; }
 }
 
 /// <summary>An immutable picture of a shard's log at one commit.</summary>

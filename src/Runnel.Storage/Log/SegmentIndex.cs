@@ -29,66 +29,71 @@ public sealed class SegmentIndex
     private const int CrcPosition = HeaderSize - 4;
     public const int EntrySize = 24;
 
-    private IndexEntry[] _entries = new IndexEntry[16];
+    /// <summary>Entries per chunk: 2,048 × 24 bytes = 48 KiB, under the 85,000 bytes at which .NET puts an array
+    /// in the large object heap, which only a full collection frees. A 64 MiB segment's index used to be one
+    /// array of 4,097 entries or more (96 KiB, or 192 KiB after a doubling): a large object per segment
+    /// written, garbage that piled up under a long write until a full collection (issue 12).</summary>
+    public const int ChunkSize = 2048;
+    internal const int ChunkShift = 11;
+    private const int FirstChunkSize = 16;
+
+    // Only the first chunk grows (by doubling, up to ChunkSize); later chunks are allocated whole. A snapshot
+    // keeps the chunk arrays it was taken with; the writer only ever writes past a snapshot's count, or into
+    // a new first chunk, so a snapshot never changes under a reader.
+    private IndexEntry[][] _chunks = [];
     private int _count;
 
     public int Count => _count;
 
-    public IndexEntry this[int i] => _entries[i];
+    public IndexEntry this[int i] => _chunks[i >> ChunkShift][i & (ChunkSize - 1)];
 
     public void Add(IndexEntry entry)
     {
-        if (_count == _entries.Length)
-            Array.Resize(ref _entries, _count * 2);
-        _entries[_count++] = entry;
-    }
-
-    /// <summary>
-    /// The entries published so far, for readers. The writer only ever appends past <see cref="Count"/>
-    /// (and replaces the array when it grows), so a published slice never changes under a reader.
-    /// </summary>
-    public ReadOnlyMemory<IndexEntry> Published => _entries.AsMemory(0, _count);
-
-    /// <summary>The last entry whose offset is at most <paramref name="offset"/>, or null.</summary>
-    public static IndexEntry? Floor(ReadOnlySpan<IndexEntry> entries, ulong offset)
-    {
-        int lo = 0, hi = entries.Length - 1, found = -1;
-        while (lo <= hi)
+        int chunk = _count >> ChunkShift, slot = _count & (ChunkSize - 1);
+        if (chunk == _chunks.Length)
         {
-            int mid = (lo + hi) >>> 1;
-            if (entries[mid].Offset <= offset) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
+            _chunks = [.. _chunks, new IndexEntry[chunk == 0 ? FirstChunkSize : ChunkSize]];
         }
-        return found < 0 ? null : entries[found];
-    }
-
-    /// <summary>The last entry that arrived strictly before <paramref name="millis"/> (a safe place to
-    /// start scanning for the first record at or after it), or null.</summary>
-    public static IndexEntry? LastBefore(ReadOnlySpan<IndexEntry> entries, long millis)
-    {
-        int lo = 0, hi = entries.Length - 1, found = -1;
-        while (lo <= hi)
+        else if (slot == _chunks[chunk].Length)
         {
-            int mid = (lo + hi) >>> 1;
-            if (entries[mid].ArrivalMillis < millis) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
+            var grown = new IndexEntry[Math.Min(slot * 2, ChunkSize)];
+            _chunks[chunk].CopyTo(grown, 0);
+            var chunks = (IndexEntry[][])_chunks.Clone();
+            chunks[chunk] = grown;
+            _chunks = chunks;
         }
-        return found < 0 ? null : entries[found];
+        _chunks[chunk][slot] = entry;
+        _count++;
     }
 
+    /// <summary>The entries so far, for readers: immutable (see the note on the chunks).</summary>
+    public IndexSnapshot Published => new(_chunks, _count);
+
+    /// <summary>Bytes of the file <see cref="Serialize(Span{byte}, ulong, ulong, long, long)"/> writes.</summary>
+    public int SerializedLength => HeaderSize + _count * EntrySize;
+
+    /// <summary>The file's bytes in a new array (tests and tools; the log writes through a pooled buffer).</summary>
     public byte[] Serialize(ulong baseOffset, ulong nextOffset, long lastArrival, long dataLength)
     {
-        var bytes = new byte[HeaderSize + _count * EntrySize];
-        var body = bytes.AsSpan(HeaderSize);
+        var bytes = new byte[SerializedLength];
+        Serialize(bytes, baseOffset, nextOffset, lastArrival, dataLength);
+        return bytes;
+    }
+
+    /// <summary>Writes the file's <see cref="SerializedLength"/> bytes into <paramref name="bytes"/>.</summary>
+    public void Serialize(Span<byte> bytes, ulong baseOffset, ulong nextOffset, long lastArrival, long dataLength)
+    {
+        bytes = bytes[..SerializedLength];
+        var body = bytes[HeaderSize..];
         for (int i = 0; i < _count; i++)
         {
-            var e = _entries[i];
+            var e = this[i];
             var slot = body.Slice(i * EntrySize, EntrySize);
             BinaryPrimitives.WriteUInt64LittleEndian(slot, e.Offset);
             BinaryPrimitives.WriteInt64LittleEndian(slot[8..], e.Position);
             BinaryPrimitives.WriteInt64LittleEndian(slot[16..], e.ArrivalMillis);
         }
-        var h = bytes.AsSpan();
+        var h = bytes;
         BinaryPrimitives.WriteUInt32LittleEndian(h, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(h[4..], Version);
         BinaryPrimitives.WriteUInt16LittleEndian(h[6..], MinCompatibleVersion);
@@ -98,7 +103,6 @@ public sealed class SegmentIndex
         BinaryPrimitives.WriteInt64LittleEndian(h[32..], dataLength);
         BinaryPrimitives.WriteInt32LittleEndian(h[40..], _count);
         BinaryPrimitives.WriteUInt32LittleEndian(h[CrcPosition..], RecordFrame.Crc32C(h[..CrcPosition], body));
-        return bytes;
     }
 
     /// <summary>Reads an index file; null when it is damaged, of a version we cannot read, or for another segment.</summary>
@@ -129,5 +133,70 @@ public sealed class SegmentIndex
             BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
             BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]),
             BinaryPrimitives.ReadInt64LittleEndian(bytes[32..]));
+    }
+}
+
+/// <summary>
+/// The first <see cref="Count"/> entries of a segment's index as readers see them: immutable, searched by
+/// binary search (offsets, positions and arrival times all grow along the index).
+/// </summary>
+public readonly struct IndexSnapshot(IndexEntry[][] chunks, int count)
+{
+    public static IndexSnapshot Empty => new([], 0);
+
+    public int Count => count;
+
+    public IndexEntry this[int i] => chunks[i >> SegmentIndex.ChunkShift][i & (SegmentIndex.ChunkSize - 1)];
+
+    /// <summary>Bytes its arrays hold (for the cache's bound).</summary>
+    public long Footprint
+    {
+        get
+        {
+            long entries = 0;
+            foreach (var chunk in chunks ?? [])
+                entries += chunk.Length;
+            return entries * SegmentIndex.EntrySize;
+        }
+    }
+
+    /// <summary>The last entry whose offset is at most <paramref name="offset"/>, or null.</summary>
+    public IndexEntry? Floor(ulong offset)
+    {
+        int lo = 0, hi = count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (this[mid].Offset <= offset) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found < 0 ? null : this[found];
+    }
+
+    /// <summary>The last entry that arrived strictly before <paramref name="millis"/> (a safe place to
+    /// start scanning for the first record at or after it), or null.</summary>
+    public IndexEntry? LastBefore(long millis)
+    {
+        int lo = 0, hi = count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (this[mid].ArrivalMillis < millis) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found < 0 ? null : this[found];
+    }
+
+    /// <summary>The first entry that starts after byte <paramref name="position"/>, or null.</summary>
+    public IndexEntry? FirstAfter(long position)
+    {
+        int lo = 0, hi = count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (this[mid].Position > position) { found = mid; hi = mid - 1; }
+            else lo = mid + 1;
+        }
+        return found < 0 ? null : this[found];
     }
 }

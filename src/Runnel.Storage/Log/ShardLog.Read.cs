@@ -54,14 +54,6 @@ public sealed partial class ShardLog
         return view.NextOffset;
     }
 
-    private static IndexEntry? NextIndexedAfter(ReadOnlySpan<IndexEntry> index, long position)
-    {
-        foreach (var entry in index)
-            if (entry.Position > position)
-                return entry;
-        return null;
-    }
-
     /// <summary>The last segment whose base offset is at most <paramref name="offset"/> (0 if none).</summary>
     private static int FindSegment(SegmentView[] segments, ulong offset)
     {
@@ -94,10 +86,10 @@ public sealed partial class ShardLog
     private void ScanSegment(SegmentView segment, ref ScanState scan)
     {
         long position = SegmentFile.HeaderSize;
-        var index = segment.Index.Span;
-        if (SegmentIndex.Floor(index, scan.Cursor) is { } byOffset)
+        var index = segment.IndexOnDisk ? _options.IndexCache.Get(segment, _warn) : segment.Index;
+        if (index.Floor(scan.Cursor) is { } byOffset)
             position = byOffset.Position;
-        if (segment.FirstArrivalMillis < scan.MinArrival && SegmentIndex.LastBefore(index, scan.MinArrival) is { } byTime && byTime.Position > position)
+        if (segment.FirstArrivalMillis < scan.MinArrival && index.LastBefore(scan.MinArrival) is { } byTime && byTime.Position > position)
             position = byTime.Position;
 
         SafeFileHandle handle;
@@ -142,7 +134,7 @@ public sealed partial class ShardLog
                         // write): skip to the next indexed record so the shard stays readable, and say
                         // which offsets were lost.
                         long corruptAt = position - (end - cursor);
-                        var next = NextIndexedAfter(index, corruptAt);
+                        var next = index.FirstAfter(corruptAt);
                         ulong resume = next?.Offset ?? segment.NextOffset;
                         _warn($"Corrupt record frame in {segment.Path} at byte {corruptAt}: records from offset {scan.Cursor} up to {resume} cannot be read and are skipped.");
                         scan.Cursor = Math.Max(scan.Cursor, resume);

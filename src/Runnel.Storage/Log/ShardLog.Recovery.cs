@@ -39,7 +39,7 @@ public sealed partial class ShardLog
             if (last)
                 _active = segment;
             else
-                _sealed.Add(segment.ToView());
+                _sealed.Add(segment.ToSealedView(_options.IndexCache));
             _nextOffset = segment.NextOffset;
             if (segment.NextOffset > segment.BaseOffset)
                 _lastArrival = Math.Max(_lastArrival, segment.LastArrival);
@@ -143,7 +143,11 @@ public sealed partial class ShardLog
             RandomAccess.FlushToDisk(handle);
         }
         if (readOnly)
+        {
+            // Nothing is written: the index file is usable only if it was trusted and covers the whole segment.
+            segment.IndexOnDisk = index is not null && validEnd == scanFrom && validEnd == fileLength;
             return segment;
+        }
         if (last)
             TryDelete(indexPath); // rewritten on seal or clean close
         else if (index is null || validEnd != scanFrom)

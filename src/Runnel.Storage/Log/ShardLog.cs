@@ -296,7 +296,7 @@ public sealed partial class ShardLog : IShardLog
             handle.Dispose();
             active.Handle = null;
         }
-        _sealed.Add(active.ToView());
+        _sealed.Add(active.ToSealedView(_options.IndexCache));
         _active = null;
     }
 
@@ -304,12 +304,19 @@ public sealed partial class ShardLog : IShardLog
     {
         string indexPath = SegmentFile.IndexPath(segment.Path);
         string temp = indexPath + ".tmp";
-        var bytes = segment.Index.Serialize(segment.BaseOffset, segment.NextOffset, segment.LastArrival, segment.Length);
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+        int length = segment.Index.SerializedLength;
+        byte[] bytes = BufferPool.Bytes.Rent(length); // a full segment's index is near 100 KB: pooled, not a large object per seal
+        try
         {
-            RandomAccess.Write(handle, bytes, 0);
+            segment.Index.Serialize(bytes, segment.BaseOffset, segment.NextOffset, segment.LastArrival, segment.Length);
+            using var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write);
+            RandomAccess.Write(handle, bytes.AsSpan(0, length), 0);
             if (_options.Fsync != FsyncPolicy.Never)
                 RandomAccess.FlushToDisk(handle);
+        }
+        finally
+        {
+            BufferPool.Bytes.Return(bytes);
         }
         File.Move(temp, indexPath, overwrite: true);
     }
@@ -411,6 +418,7 @@ public sealed partial class ShardLog : IShardLog
         Publish();
         foreach (var segment in doomed)
         {
+            _options.IndexCache.Remove(segment.Path);
             TryDelete(SegmentFile.IndexPath(segment.Path));
             TryDelete(segment.Path);
         }
@@ -484,6 +492,20 @@ public sealed partial class ShardLog : IShardLog
         public long LastIndexedPosition { get; set; }
         public SegmentIndex Index { get; init; } = new();
 
+
+
+        /// <summary>False when the segment's index file is missing or stale (recovery on a read-only disk could not write it).</summary>
+        public bool IndexOnDisk { get; set; } = true;
+
         public SegmentView ToView() => new(Path, BaseOffset, NextOffset, Length, FirstArrival, LastArrival, Index.Published);
+
+        /// <summary>The view of this segment once sealed: its index leaves memory for the bounded cache, when its file has it.</summary>
+        public SegmentView ToSealedView(SealedIndexCache cache)
+        {
+            if (!IndexOnDisk)
+                return ToView();
+            cache.Put(Path, Length, Index.Published);
+            return new(Path, BaseOffset, NextOffset, Length, FirstArrival, LastArrival, IndexSnapshot.Empty) { IndexOnDisk = true };
+        }
     }
 }
