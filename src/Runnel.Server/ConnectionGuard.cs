@@ -20,6 +20,7 @@ internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTime
     private int _open;
     private long _refused, _evicted, _timedOut;
     private long _nextWarningTicks;
+    private int _reportPending;
 
     /// <summary>Connections open now (admitted and not yet finished).</summary>
     public int Open { get { lock (_gate) return _open; } }
@@ -111,12 +112,22 @@ internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTime
             Report();
     }
 
-    /// <summary>Says, at most once per <see cref="WarningPeriod"/>, how many connections were refused, closed to make room or timed out.</summary>
+    /// <summary>
+    /// Says, at most once per <see cref="WarningPeriod"/>, how many connections were refused, closed to make
+    /// room or timed out. Counts that arrive within the period are said at its end (one deferred report is
+    /// pending at a time), so the last of a flood is not left unsaid.
+    /// </summary>
     private void Report()
     {
         long now = Environment.TickCount64;
         long due = Volatile.Read(ref _nextWarningTicks);
-        if (now < due || Interlocked.CompareExchange(ref _nextWarningTicks, now + (long)WarningPeriod.TotalMilliseconds, due) != due)
+        if (now < due)
+        {
+            if (Interlocked.Exchange(ref _reportPending, 1) == 0)
+                _ = Task.Delay(TimeSpan.FromMilliseconds(due - now + 1)).ContinueWith(_ => ReportDeferred(), TaskScheduler.Default);
+            return;
+        }
+        if (Interlocked.CompareExchange(ref _nextWarningTicks, now + (long)WarningPeriod.TotalMilliseconds, due) != due)
             return;
         long refused = Interlocked.Exchange(ref _refused, 0), evicted = Interlocked.Exchange(ref _evicted, 0), timedOut = Interlocked.Exchange(ref _timedOut, 0);
         if (refused + evicted > 0)
@@ -124,6 +135,19 @@ internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTime
                 "If these are real clients, raise --max-connections; if not, something is opening connections without using them.");
         if (timedOut > 0)
             warn($"{timedOut} connection(s) closed for sending no request within --handshake-timeout ({handshakeTimeout.TotalMilliseconds:0} ms).");
+    }
+
+    private void ReportDeferred()
+    {
+        Volatile.Write(ref _reportPending, 0);
+        try
+        {
+            Report();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The server stopped meanwhile; its log is gone with it.
+        }
     }
 
     private sealed class Admission(ConnectionContext connection)
