@@ -10,7 +10,7 @@ internal static class Posix
 {
     public const int OpenReadOnly = 0, OpenReadWrite = 2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
     public const int LockExclusive = 2, LockNonBlocking = 4;
-    public const int WouldBlock = 11, PermissionDenied = 13, ReadOnlyFilesystem = 30;
+    public const int WouldBlock = 11, PermissionDenied = 13, InvalidArgument = 22, ReadOnlyFilesystem = 30, NotSupported = 95;
 
     /// <summary>open(2): a descriptor, or -1 with the error in <see cref="Marshal.GetLastPInvokeError"/>.</summary>
     public static int Open(string path, int flags, int mode = 0) =>
@@ -30,7 +30,8 @@ internal static class Posix
             throw Error($"Could not open the directory {directory} to flush it");
         try
         {
-            if (Fsync(fd) != 0)
+            // Some filesystems cannot fsync a directory (EINVAL, EOPNOTSUPP): nothing more can be done there.
+            if (Fsync(fd) != 0 && Marshal.GetLastPInvokeError() is not (InvalidArgument or NotSupported))
                 throw Error($"Could not flush the directory {directory}");
         }
         finally
