@@ -74,6 +74,18 @@ public static class StorageFault
         return null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> says the data directory cannot be written at all (a read-only filesystem, or
+    /// no permission), as opposed to any other I/O failure: the log then opens read-only, and start-up says so.
+    /// </summary>
+    public static bool IsNotWritable(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is UnauthorizedAccessException || x is IOException { HResult: var code } && (code & 0xFFFF) == Posix.PermissionDenied)
+                return true;
+        return Classify(e) == StorageFaultKind.ReadOnly;
+    }
+
     /// <summary>A few words for logs, /health and error messages: "disk full", "read-only filesystem", "disk I/O error".</summary>
     public static string Describe(StorageFaultKind kind) => kind switch
     {

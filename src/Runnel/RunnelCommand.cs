@@ -50,7 +50,7 @@ public static class RunnelCommand
             Console.Error.WriteLine($"runnel: could not start: {e.Message}");
             if (e is IOException && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
                 Console.Error.WriteLine($"runnel: another process is using port {options.Port}; pick another with --port.");
-            else if (StartupProblems.IsReadOnly(e))
+            else if (Runnel.Storage.StorageFault.IsNotWritable(e))
                 Console.Error.WriteLine($"runnel: the data directory {Path.GetFullPath(options.DataDir)} is on a read-only filesystem or not writable by this user; " +
                     "Runnel writes its lock, metadata and logs there. Remount it read-write, fix its permissions, or pick another --data-dir.");
             return 1;

@@ -65,9 +65,7 @@ public sealed class Ext4LoopMount : IDisposable
         if (!_mounted)
             return;
         _mounted = false;
-        if (!TmpfsMount.Run("umount", Path).Ok)
-            TmpfsMount.Run("umount", "-l", Path);
-        try { Directory.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        TmpfsMount.Unmount(Path);
         try { File.Delete(_image); } catch (IOException) { }
     }
 }

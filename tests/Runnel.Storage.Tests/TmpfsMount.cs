@@ -61,9 +61,16 @@ public sealed class TmpfsMount : IDisposable
         if (!_mounted)
             return;
         _mounted = false;
-        if (!Run("umount", Path).Ok)
-            Run("umount", "-l", Path); // something still has a file open there: detach now, free later
-        try { Directory.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Unmount(Path);
+    }
+
+    /// <summary>Unmounts <paramref name="path"/> (lazily if something still has a file open there: detached now,
+    /// freed later) and removes the mount point.</summary>
+    internal static void Unmount(string path)
+    {
+        if (!Run("umount", path).Ok)
+            Run("umount", "-l", path);
+        try { Directory.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     internal static (bool Ok, string Output) Run(string command, params string[] args)

@@ -66,6 +66,11 @@ public static class KinesisErrors
     /// or, with <paramref name="detail"/>, "Internal service failure: {detail}."</summary>
     public static KinesisException InternalFailure(string? detail = null) => new("InternalFailure", InternalFailureMessage(detail), 500);
 
+    /// <summary>The detail of an InternalFailure when the server's disk refused a write (<paramref name="condition"/>:
+    /// "disk full", "read-only filesystem", ...); the log tells the operator more.</summary>
+    public static string StorageFailure(string condition) =>
+        $"the server could not write to its disk ({condition}); nothing was stored, retry later";
+
     /// <summary>The text of an InternalFailure, also the ErrorMessage of a PutRecords entry that failed inside the server.</summary>
     public static string InternalFailureMessage(string? detail = null) => detail is null ? "Internal service failure." : $"Internal service failure: {detail}.";
 

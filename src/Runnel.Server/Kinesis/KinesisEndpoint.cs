@@ -21,15 +21,12 @@ namespace Runnel.Server.Kinesis;
 public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, StorageHealth health, ILogger<KinesisEndpoint> log) : IDisposable
 {
     private readonly ControlPlaneLimits rateLimits = new(streams);
-    private readonly IdleMemoryRelease idleMemory = new();
+    private readonly IdleMemoryRelease idleMemory = new(); // gives memory back to the OS when requests stop
 
     public const string TargetPrefix = "Kinesis_20131202";
     private const string JsonMediaType = JsonWireWriter.MediaType;
     private const string CborMediaType = CborWireWriter.MediaType;
     private const string PlainJsonMediaType = "application/json";
-
-    /// <summary>Gives memory back to the OS when requests stop; see <see cref="IdleMemoryRelease"/>.</summary>
-    public IdleMemoryRelease IdleMemory => idleMemory;
 
     public void Dispose() => idleMemory.Dispose();
 
@@ -155,7 +152,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!http.HasStarted)
             {
                 using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
-                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? StorageFailureDetail(kind) : null));
+                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? KinesisErrors.StorageFailure(Runnel.Storage.StorageFault.Describe(kind)) : null));
             }
         }
         finally
@@ -163,10 +160,6 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             document?.Dispose();
         }
     }
-
-    /// <summary>What a client is told when the server's disk refused a write (the log tells the operator more).</summary>
-    public static string StorageFailureDetail(Runnel.Storage.StorageFaultKind kind) =>
-        $"the server could not write to its disk ({Runnel.Storage.StorageFault.Describe(kind)}); nothing was stored, retry later";
 
     /// <summary>The media type without parameters; the usual ones without allocating.</summary>
     private static string MediaType(string? contentType)

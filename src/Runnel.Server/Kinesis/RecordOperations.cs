@@ -224,7 +224,7 @@ internal static class RecordOperations
                     // The shard's disk refused the batch and nothing of it was stored (the log cuts a failed write
                     // back): its records fail on their own, as AWS reports an InternalFailure per record, while
                     // those stored on other shards keep their sequence numbers.
-                    string message = KinesisErrors.InternalFailureMessage(KinesisEndpoint.StorageFailureDetail(fault));
+                    string message = KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault)));
                     foreach (int i in batchEntries)
                         outcomes[i] = new PutOutcome { ErrorCode = "InternalFailure", ErrorMessage = message };
                 }

@@ -26,7 +26,7 @@ public sealed class LogStore : IDisposable
         {
             Directory.CreateDirectory(_root);
         }
-        catch (Exception e) when (ShardLog.IsNotWritable(e))
+        catch (Exception e) when (StorageFault.IsNotWritable(e))
         {
             // Reads must keep working on a read-only data directory; every shard opens read-only and says so.
             _warn($"Cannot create {_root} ({e.Message}): the data directory is read-only; shard logs open read-only.");

@@ -2,9 +2,6 @@ namespace Runnel.Storage.Log;
 
 public sealed partial class ShardLog
 {
-    /// <summary>errno EROFS on Linux: .NET reports it as an <see cref="IOException"/> with this HResult.</summary>
-    private const int ErrnoReadOnlyFileSystem = 30;
-
     /// <summary>How often appends to a read-only log check whether the file system can be written again.</summary>
     private const long ReadOnlyRecheckMillis = 5000;
 
@@ -20,18 +17,13 @@ public sealed partial class ShardLog
     /// </summary>
     public bool IsReadOnly => _readOnly;
 
-    /// <summary>Whether <paramref name="e"/> says a file or directory cannot be written, as opposed to any other I/O failure.</summary>
-    internal static bool IsNotWritable(Exception e) =>
-        e is UnauthorizedAccessException
-        || (e is IOException io && (io.HResult == ErrnoReadOnlyFileSystem || io.Message.Contains("Read-only file system", StringComparison.Ordinal)));
-
     private void Recover()
     {
         try
         {
             RecoverFiles(readOnly: false);
         }
-        catch (Exception e) when (IsNotWritable(e))
+        catch (Exception e) when (StorageFault.IsNotWritable(e))
         {
             // Recovery needs to write only to repair or to reserve; nothing it did before failing is
             // needed by the read-only view, which is rebuilt from the files as they are.

@@ -230,11 +230,7 @@ public sealed partial class ShardLog
     {
         if (segment.NextOffset == segment.BaseOffset)
             segment.FirstArrival = arrival;
-        if (segment.Index.Count == 0 || position - segment.LastIndexedPosition >= _options.IndexIntervalBytes)
-        {
-            segment.Index.Add(new IndexEntry(segment.NextOffset, position, arrival));
-            segment.LastIndexedPosition = position;
-        }
+        segment.IndexIfDue(segment.NextOffset, position, arrival, _options.IndexIntervalBytes);
         segment.NextOffset++;
         segment.LastArrival = arrival;
     }

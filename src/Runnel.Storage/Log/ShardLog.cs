@@ -57,7 +57,7 @@ public sealed partial class ShardLog : IShardLog
         {
             System.IO.Directory.CreateDirectory(directory);
         }
-        catch (Exception e) when (IsNotWritable(e))
+        catch (Exception e) when (StorageFault.IsNotWritable(e))
         {
             log.RecoverReadOnly(e);
             return log;
@@ -209,12 +209,7 @@ public sealed partial class ShardLog : IShardLog
             var batch = p.Batch;
             for (int i = 0; i < batch.Count; i++)
             {
-                long framePosition = position + batch.FrameStart(i);
-                if (active.Index.Count == 0 || framePosition - active.LastIndexedPosition >= _options.IndexIntervalBytes)
-                {
-                    active.Index.Add(new IndexEntry(p.FirstOffset + (ulong)i, framePosition, arrival));
-                    active.LastIndexedPosition = framePosition;
-                }
+                active.IndexIfDue(p.FirstOffset + (ulong)i, position + batch.FrameStart(i), arrival, _options.IndexIntervalBytes);
             }
             position += batch.Length;
         }
@@ -234,7 +229,7 @@ public sealed partial class ShardLog : IShardLog
 
     private void Fail(List<PendingAppend> group, Exception e)
     {
-        if (IsNotWritable(e))
+        if (StorageFault.IsNotWritable(e))
         {
             // The file system went read-only (or lost write permission) since the log was opened.
             _readOnly = true;
@@ -492,7 +487,15 @@ public sealed partial class ShardLog : IShardLog
         public long LastIndexedPosition { get; set; }
         public SegmentIndex Index { get; init; } = new();
 
-
+        /// <summary>An index entry for the frame at <paramref name="position"/> when it is the first, or
+        /// <paramref name="interval"/> bytes or more past the last entry (appends and recovery alike).</summary>
+        public void IndexIfDue(ulong offset, long position, long arrival, int interval)
+        {
+            if (Index.Count != 0 && position - LastIndexedPosition < interval)
+                return;
+            Index.Add(new IndexEntry(offset, position, arrival));
+            LastIndexedPosition = position;
+        }
 
         /// <summary>False when the segment's index file is missing or stale (recovery on a read-only disk could not write it).</summary>
         public bool IndexOnDisk { get; set; } = true;
