@@ -12,7 +12,7 @@ namespace Runnel.Server;
 /// minimum body rate), set by <see cref="RunnelServer"/>.
 /// <para>Thread-safety: the admission state is guarded by one lock; it is touched once per connection event.</para>
 /// </summary>
-internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTimeout, Action<string> warn)
+internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTimeout, TimeProvider clock, Action<string> warn)
 {
     private static readonly TimeSpan WarningPeriod = TimeSpan.FromSeconds(10);
     private readonly Lock _gate = new();
@@ -36,8 +36,8 @@ internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTime
         }
         try
         {
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-            handshake.CancelAfter(handshakeTimeout);
+            using var timeout = new CancellationTokenSource(handshakeTimeout, clock);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, timeout.Token);
             bool spoke = await H2cDetection.DetectAsync(connection, () => Spoke(admission), handshake.Token);
             if (!spoke)
             {
@@ -119,12 +119,12 @@ internal sealed class ConnectionGuard(int maxConnections, TimeSpan handshakeTime
     /// </summary>
     private void Report()
     {
-        long now = Environment.TickCount64;
+        long now = (long)clock.GetElapsedTime(0).TotalMilliseconds; // monotonic
         long due = Volatile.Read(ref _nextWarningTicks);
         if (now < due)
         {
             if (Interlocked.Exchange(ref _reportPending, 1) == 0)
-                _ = Task.Delay(TimeSpan.FromMilliseconds(due - now + 1)).ContinueWith(_ => ReportDeferred(), TaskScheduler.Default);
+                _ = Task.Delay(TimeSpan.FromMilliseconds(due - now + 1), clock).ContinueWith(_ => ReportDeferred(), TaskScheduler.Default);
             return;
         }
         if (Interlocked.CompareExchange(ref _nextWarningTicks, now + (long)WarningPeriod.TotalMilliseconds, due) != due)

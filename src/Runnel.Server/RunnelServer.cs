@@ -25,8 +25,8 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly MetadataStore _metadata;
     private readonly LogStore _logs;
     private readonly StreamService _streams;
-    private readonly Timer _retention;
-    private readonly Timer _scaling;
+    private readonly ITimer _retention;
+    private readonly ITimer _scaling;
     private readonly DataDirectoryLock _lock;
     private readonly ConnectionGuard _connections;
 
@@ -38,10 +38,10 @@ public sealed class RunnelServer : IAsyncDisposable
         _metadata = metadata;
         _logs = logs;
         _streams = streams;
-        _retention = new Timer(_ => EnforceRetention(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        _retention = streams.Clock.CreateTimer(_ => EnforceRetention(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         var scalerLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.OnDemand");
         Scaler = new OnDemandScaler(streams, streams.Options.OnDemand, message => scalerLog.LogInformation("{Message}", message));
-        _scaling = new Timer(_ => Scale(), null, streams.Options.OnDemand.Interval, streams.Options.OnDemand.Interval);
+        _scaling = streams.Clock.CreateTimer(_ => Scale(), null, streams.Options.OnDemand.Interval, streams.Options.OnDemand.Interval);
     }
 
     /// <summary>The on-demand scaler (it runs on its own timer; tests may also call it).</summary>
@@ -75,7 +75,7 @@ public sealed class RunnelServer : IAsyncDisposable
         void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
 
         // Nothing is opened before the data directory is ours: a second server on it would corrupt it.
-        var directoryLock = DataDirectoryLock.Acquire(options.DataDir);
+        var directoryLock = DataDirectoryLock.Acquire(options.DataDir, clock);
         try
         {
             return Create(options, directoryLock, logging, clock, Mark);
@@ -103,7 +103,7 @@ public sealed class RunnelServer : IAsyncDisposable
             LogStore? logs = null;
             try
             {
-                logs = new LogStore(options.DataDir, options.Log, warn);
+                logs = new LogStore(options.DataDir, options.Log with { Clock = clock ?? TimeProvider.System }, warn);
                 var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
                 mark("storage opened");
                 return (metadata, logs, streams);
@@ -118,7 +118,7 @@ public sealed class RunnelServer : IAsyncDisposable
         });
 
         ILogger? connectionLog = null;
-        var guard = new ConnectionGuard(options.MaxConnections, options.HandshakeTimeout,
+        var guard = new ConnectionGuard(options.MaxConnections, options.HandshakeTimeout, clock ?? TimeProvider.System,
             message => Volatile.Read(ref connectionLog)?.LogWarning("{Message}", message));
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();

@@ -33,7 +33,7 @@ public sealed class DataDirectoryLock : IDisposable
     /// be written (a read-only filesystem) throws <see cref="IOException"/> or
     /// <see cref="UnauthorizedAccessException"/> with the system's reason.
     /// </summary>
-    public static DataDirectoryLock Acquire(string dataDir)
+    public static DataDirectoryLock Acquire(string dataDir, TimeProvider? clock = null)
     {
         Directory.CreateDirectory(dataDir);
         string path = System.IO.Path.Combine(dataDir, FileName);
@@ -41,7 +41,7 @@ public sealed class DataDirectoryLock : IDisposable
         try
         {
             string holder = string.Create(CultureInfo.InvariantCulture,
-                $"pid {Environment.ProcessId} on {Environment.MachineName}, started {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}\n");
+                $"pid {Environment.ProcessId} on {Environment.MachineName}, started {(clock ?? TimeProvider.System).GetUtcNow():yyyy-MM-ddTHH:mm:ssZ}\n");
             RandomAccess.SetLength(handle, 0);
             RandomAccess.Write(handle, System.Text.Encoding.UTF8.GetBytes(holder), 0);
             return new DataDirectoryLock(handle, path);

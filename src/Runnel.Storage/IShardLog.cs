@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using Runnel.Storage.Log;
 
 namespace Runnel.Storage;

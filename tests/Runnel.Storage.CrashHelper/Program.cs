@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Globalization;
 using Runnel.Storage;
 using Runnel.Storage.CrashHelper;

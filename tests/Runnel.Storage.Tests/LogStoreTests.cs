@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using Runnel.Storage.Log;
 using Xunit.Abstractions;
 using static Runnel.Storage.Tests.LogContents;

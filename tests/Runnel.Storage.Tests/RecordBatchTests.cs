@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Text;
 using Runnel.Storage.Log;
 using static Runnel.Storage.Tests.LogContents;

@@ -22,25 +22,28 @@ public sealed class IdleMemoryRelease : IDisposable
 
     private static readonly TimeSpan CheckPeriod = TimeSpan.FromSeconds(1);
 
-    private readonly Timer _timer;
-    private long _lastRequestTicks = Environment.TickCount64;
+    private readonly TimeProvider _clock;
+    private readonly ITimer _timer;
+    private long _lastRequestTimestamp;
     private long _allocatedAtRelease = GC.GetTotalAllocatedBytes();
     private int _releasing;
 
-    public IdleMemoryRelease()
+    public IdleMemoryRelease(TimeProvider clock)
     {
-        _timer = new Timer(_ => ReleaseIfIdle(), null, CheckPeriod, CheckPeriod);
+        _clock = clock;
+        _lastRequestTimestamp = clock.GetTimestamp();
+        _timer = clock.CreateTimer(_ => ReleaseIfIdle(), null, CheckPeriod, CheckPeriod);
     }
 
     /// <summary>Completed releases, for tests and diagnostics.</summary>
     public int Releases { get; private set; }
 
     /// <summary>Called for every request: the server is not idle.</summary>
-    public void NoteRequest() => Volatile.Write(ref _lastRequestTicks, Environment.TickCount64);
+    public void NoteRequest() => Volatile.Write(ref _lastRequestTimestamp, _clock.GetTimestamp());
 
     private void ReleaseIfIdle()
     {
-        if (Environment.TickCount64 - Volatile.Read(ref _lastRequestTicks) < (long)QuietPeriod.TotalMilliseconds)
+        if (_clock.GetElapsedTime(Volatile.Read(ref _lastRequestTimestamp)) < QuietPeriod)
             return;
         if (GC.GetTotalAllocatedBytes() - Volatile.Read(ref _allocatedAtRelease) < MinAllocatedBytes)
             return;

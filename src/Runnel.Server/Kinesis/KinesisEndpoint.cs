@@ -21,7 +21,8 @@ namespace Runnel.Server.Kinesis;
 public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, StorageHealth health, ILogger<KinesisEndpoint> log) : IDisposable
 {
     private readonly ControlPlaneLimits rateLimits = new(streams);
-    private readonly IdleMemoryRelease idleMemory = new(); // gives memory back to the OS when requests stop
+    private readonly RecordWriter writer = new(streams.Catalog, streams.Shards, health, () => streams.PreciseNowMillis);
+    private readonly IdleMemoryRelease idleMemory = new(streams.Clock); // gives memory back to the OS when requests stop
 
     public const string TargetPrefix = "Kinesis_20131202";
     private const string JsonMediaType = JsonWireWriter.MediaType;
@@ -34,7 +35,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     {
         idleMemory.NoteRequest();
         var http = context.Response;
-        http.Headers["x-amzn-RequestId"] = RequestId.Next();
+        http.Headers["x-amzn-RequestId"] = RequestId.Next(streams.Now);
         http.Headers["x-amz-id-2"] = ExtendedRequestId();
         var request = context.Request;
         if (request.Headers.Origin.Count > 0)
@@ -117,7 +118,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             Authentication.Check(request);
             var op = operations.Get(operation);
             RequestValidator.Validate(document.RootElement, op.Shape);
-            var call = new KinesisRequest(document.RootElement, response, streams, health);
+            var call = new KinesisRequest(document.RootElement, response, streams, writer, health);
             rateLimits.Check(op, call);
             await op.Handler(call);
             http.StatusCode = 200;

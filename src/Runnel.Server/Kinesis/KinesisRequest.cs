@@ -11,7 +11,7 @@ namespace Runnel.Server.Kinesis;
 /// One validated request: typed access to its members, the response writer, and the services. Members
 /// were type-checked by <see cref="RequestValidator"/> first, so the accessors do not re-check types.
 /// </summary>
-public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams, StorageHealth health)
+public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams, RecordWriter writer, StorageHealth health)
 {
     /// <summary>Told of every write that fails for a disk condition and of writes that succeed.</summary>
     public StorageHealth Health { get; } = health;
@@ -21,6 +21,9 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     public IWireWriter Response { get; } = response;
 
     public StreamService Streams { get; } = streams;
+
+    /// <summary>Routes, frames and appends the records of a put.</summary>
+    public RecordWriter Writer { get; } = writer;
 
     /// <summary>True when the operation produced no output (AWS sends an empty body).</summary>
     public bool EmptyResponse { get; set; }

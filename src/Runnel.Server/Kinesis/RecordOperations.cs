@@ -1,15 +1,12 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Runnel.Core.Errors;
-using Runnel.Core.Hashing;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
 using Runnel.Protocol.Json;
-using Runnel.Storage;
-using Runnel.Storage.Log;
+using Runnel.Server.Streams;
 
 namespace Runnel.Server.Kinesis;
 
@@ -21,9 +18,6 @@ internal static class RecordOperations
 
     /// <summary>A PutRecords request carries at most 5 MiB of data and partition keys.</summary>
     private const long MaxPutRecordsBytes = 5L * 1024 * 1024;
-
-    /// <summary>How many times a write is routed again after a reshard closed its shard under it.</summary>
-    private const int MaxRoutingAttempts = 20;
 
     /// <summary>
     /// The stream's own record size limit, checked once the stream is known, with the validation message
@@ -42,75 +36,41 @@ internal static class RecordOperations
 
     public static async ValueTask PutRecord(KinesisRequest r)
     {
-        var stream = WritableStream(r);
+        var stream = r.Writer.WritableStream(r.StreamName());
         var data = r.Member("Data")!.Value;
         long dataBytes = JsonBlob.DecodedLength(data);
         CheckRecordSizes(stream, [dataBytes], _ => "data");
-        string partitionKey = r.String("PartitionKey")!;
-        string? explicitHashKey = r.String("ExplicitHashKey");
-        var shard = Route(stream, partitionKey, explicitHashKey);
+        using var records = new IncomingRecords(1, dataBytes);
+        AddRecord(records, r.String("PartitionKey")!, r.String("ExplicitHashKey"), data);
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
-        long bytes = dataBytes + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
-        if (!r.Streams.Throughput(stream, shard).TryWrite(bytes, r.Streams.PreciseNowMillis))
-            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId));
-
-        using var batch = new RecordBatch();
-        AddRecord(batch, partitionKey, explicitHashKey, data);
-        AppendResult result;
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                result = await r.Streams.Log(stream, shard).AppendAsync(batch);
-                r.Health.Succeeded();
-                break;
-            }
-            catch (ObjectDisposedException)
-            {
-                // The stream was deleted while the record was on its way: as on AWS, it is not found.
-                throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId);
-            }
-            catch (ShardClosedException) when (attempt < MaxRoutingAttempts)
-            {
-                // A reshard closed the shard between routing and writing: route again on the new shape.
-                await Task.Delay(attempt);
-                stream = WritableStream(r);
-                shard = Route(stream, partitionKey, explicitHashKey);
-            }
-        }
+        var outcome = (await r.Writer.PutAsync(stream.Name, records, "PutRecord"))[0];
+        if (outcome.ErrorCode is { } code)
+            throw code == "ProvisionedThroughputExceededException"
+                ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!)
+                : new KinesisException(code, outcome.ErrorMessage!, 500);
 
         var w = r.Response;
         w.StartObject();
-        w.String("ShardId", shard.ShardId);
-        w.String("SequenceNumber", shard.SequenceOf(result.FirstOffset).ToString());
+        w.String("ShardId", outcome.Shard!.ShardId);
+        w.String("SequenceNumber", outcome.Shard.SequenceOf(outcome.Offset).ToString());
         w.String("EncryptionType", "NONE");
         w.EndObject();
     }
 
-    /// <summary>Where one PutRecords entry ended up: stored at a shard and offset, or failed with an ErrorCode and ErrorMessage.</summary>
-    private struct PutOutcome
-    {
-        public ShardInfo? Shard;
-        public ulong Offset;
-        public string? ErrorCode;
-        public string? ErrorMessage;
-    }
-
     public static async ValueTask PutRecords(KinesisRequest r)
     {
-        var stream = WritableStream(r);
+        var stream = r.Writer.WritableStream(r.StreamName());
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
-        // Each record's size (data plus partition key), measured once for the size checks and the throughput limit.
+        // Each record's size (data plus partition key), measured once for the size checks.
         var dataBytes = new long[entries.Length];
-        var recordBytes = new long[entries.Length];
-        long requestBytes = 0;
+        long requestBytes = 0, totalData = 0;
         for (int i = 0; i < entries.Length; i++)
         {
             dataBytes[i] = JsonBlob.DecodedLength(entries[i].GetProperty("Data"));
-            recordBytes[i] = dataBytes[i] + System.Text.Encoding.UTF8.GetByteCount(entries[i].GetProperty("PartitionKey").GetString()!);
-            requestBytes += recordBytes[i];
+            totalData += dataBytes[i];
+            requestBytes += dataBytes[i] + System.Text.Encoding.UTF8.GetByteCount(entries[i].GetProperty("PartitionKey").GetString()!);
         }
         CheckRecordSizes(stream, dataBytes, i => $"records.{i + 1}.member.data");
         // 5 MiB per request, as long documented; 10 MiB once the stream takes records over 1 MiB.
@@ -118,19 +78,13 @@ internal static class RecordOperations
         if (requestBytes > (large ? 2 * MaxPutRecordsBytes : MaxPutRecordsBytes))
             throw KinesisErrors.InvalidArgument(large ? "Records size exceeds 10 MB limit" : "Records size exceeds 5 MB limit");
 
-        var outcomes = new PutOutcome[entries.Length];
-        var pending = Enumerable.Range(0, entries.Length).ToList();
-        for (int attempt = 1; pending.Count > 0; attempt++)
+        using var records = new IncomingRecords(entries.Length, totalData);
+        foreach (var entry in entries)
         {
-            if (attempt > 1)
-            {
-                if (attempt > MaxRoutingAttempts)
-                    throw KinesisErrors.InternalFailure();
-                await Task.Delay(attempt - 1);
-                stream = WritableStream(r);
-            }
-            pending = await AppendRoutedAsync(r, stream, entries, recordBytes, pending, outcomes);
+            string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
+            AddRecord(records, entry.GetProperty("PartitionKey").GetString()!, explicitHashKey, entry.GetProperty("Data"));
         }
+        var outcomes = await r.Writer.PutAsync(stream.Name, records, "PutRecords");
 
         var w = r.Response;
         w.StartObject();
@@ -158,151 +112,21 @@ internal static class RecordOperations
         w.EndObject();
     }
 
-    /// <summary>
-    /// Routes the <paramref name="pending"/> entries to their shards, appends one batch per shard (all
-    /// shards at once), and records where each landed. Returns the entries whose shard was closed by a
-    /// reshard meanwhile, to be routed again.
-    /// </summary>
-    private static async Task<List<int>> AppendRoutedAsync(KinesisRequest r, StreamInfo stream, JsonElement[] entries, long[] recordBytes, List<int> pending, PutOutcome[] outcomes)
-    {
-        // Routed first and framed second, so that each shard's batch is rented once at its final size: grown
-        // from a few KiB it went through every power of two up to 4 MiB for a 2 MiB request, copying the
-        // frames at each step and taking a buffer of every size from the pool.
-        var routed = new Dictionary<int, (ShardInfo Shard, List<int> Entries, List<(string PartitionKey, string? ExplicitHashKey)> Keys, long Bytes)>();
-        foreach (int i in pending)
-        {
-            var entry = entries[i];
-            string partitionKey = entry.GetProperty("PartitionKey").GetString()!;
-            string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
-            var shard = Route(stream, partitionKey, explicitHashKey);
-            if (!r.Streams.Throughput(stream, shard).TryWrite(recordBytes[i], r.Streams.PreciseNowMillis))
-            {
-                // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).
-                outcomes[i] = new PutOutcome { ErrorCode = "ProvisionedThroughputExceededException", ErrorMessage = KinesisErrors.ShardRateExceeded(shard.ShardId, stream.Name, r.Streams.AccountId) };
-                continue;
-            }
-            if (!routed.TryGetValue(shard.Index, out var target))
-                target = (shard, [], [], 0);
-            target.Entries.Add(i);
-            target.Keys.Add((partitionKey, explicitHashKey));
-            // recordBytes holds data plus partition key bytes, which is what a frame holds besides its fixed part.
-            target.Bytes += RecordFrame.SizeOf(0, explicitHashKey?.Length ?? 0, (int)recordBytes[i]);
-            routed[shard.Index] = target;
-        }
-
-        var batches = new Dictionary<int, (ShardInfo Shard, RecordBatch Batch, List<int> Entries)>();
-        var retry = new List<int>();
-        try
-        {
-            foreach (var (index, target) in routed)
-            {
-                var batch = new RecordBatch((int)Math.Min(target.Bytes, RecordFrame.MaxFrameLength));
-                batches[index] = (target.Shard, batch, target.Entries);
-                for (int k = 0; k < target.Entries.Count; k++)
-                    AddRecord(batch, target.Keys[k].PartitionKey, target.Keys[k].ExplicitHashKey, entries[target.Entries[k]].GetProperty("Data"));
-            }
-            var appends = batches.Values.Select(b => (b.Shard, b.Entries, Append: StartAppend(r, stream, b.Shard, b.Batch))).ToList();
-            foreach (var (shard, batchEntries, append) in appends)
-            {
-                try
-                {
-                    var result = await append;
-                    r.Health.Succeeded();
-                    for (int k = 0; k < batchEntries.Count; k++)
-                        outcomes[batchEntries[k]] = new PutOutcome { Shard = shard, Offset = result.FirstOffset + (ulong)k };
-                }
-                catch (ObjectDisposedException)
-                {
-                    throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId); // deleted meanwhile
-                }
-                catch (ShardClosedException)
-                {
-                    retry.AddRange(batchEntries);
-                }
-                catch (Exception e) when (r.Health.Failed("PutRecords", e) is { } fault)
-                {
-                    // The shard's disk refused the batch and nothing of it was stored (the log cuts a failed write
-                    // back): its records fail on their own, as AWS reports an InternalFailure per record, while
-                    // those stored on other shards keep their sequence numbers.
-                    string message = KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault)));
-                    foreach (int i in batchEntries)
-                        outcomes[i] = new PutOutcome { ErrorCode = "InternalFailure", ErrorMessage = message };
-                }
-            }
-        }
-        finally
-        {
-            foreach (var target in batches.Values)
-                target.Batch.Dispose();
-        }
-        retry.Sort(); // keep request order within a shard on the next attempt
-        return retry;
-    }
-
-    /// <summary>Starts an append; a failure to open the shard's log is the append's failure, not the whole call's.</summary>
-    private static ValueTask<AppendResult> StartAppend(KinesisRequest r, StreamInfo stream, ShardInfo shard, RecordBatch batch)
-    {
-        try
-        {
-            return r.Streams.Log(stream, shard).AppendAsync(batch);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return ValueTask.FromException<AppendResult>(e);
-        }
-    }
-
-    /// <summary>The stream to write to: ACTIVE or UPDATING; while CREATING or DELETING AWS says it is not found.</summary>
-    private static StreamInfo WritableStream(KinesisRequest r)
-    {
-        var stream = r.Streams.Get(r.StreamName());
-        if (stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
-            throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId);
-        return stream;
-    }
-
-    /// <summary>The open shard whose hash key range holds the record's hash key.</summary>
-    private static ShardInfo Route(StreamInfo stream, string partitionKey, string? explicitHashKey)
-    {
-        UInt128 key;
-        if (explicitHashKey is not null)
-        {
-            if (!HashKey.TryParseDecimal(explicitHashKey, out key))
-                throw KinesisErrors.InvalidArgument($"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {explicitHashKey}");
-        }
-        else
-        {
-            key = HashKey.FromPartitionKey(partitionKey);
-        }
-        foreach (var shard in stream.Shards)
-            if (shard.IsOpen && shard.HashKeyRange.Contains(key))
-                return shard;
-        throw KinesisErrors.InternalFailure(); // the open shards always tile the key space
-    }
-
-    /// <summary>Decodes the base64 Data member straight from the request bytes into the batch.</summary>
-    private static void AddRecord(RecordBatch batch, string partitionKey, string? explicitHashKey, JsonElement data)
+    /// <summary>Decodes the base64 Data member straight from the request bytes into the request's record buffer.</summary>
+    private static void AddRecord(IncomingRecords records, string partitionKey, string? explicitHashKey, JsonElement data)
     {
         if (JsonBlob.TryGetUtf8(data, out var base64))
         {
-            int max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
-            byte[]? rented = max > 4096 ? ArrayPool<byte>.Shared.Rent(max) : null;
-            Span<byte> decoded = rented ?? stackalloc byte[max];
-            try
+            var space = records.DataSpace(Base64.GetMaxDecodedFromUtf8Length(base64.Length));
+            if (Base64.DecodeFromUtf8(base64, space, out _, out int written) == OperationStatus.Done)
             {
-                if (Base64.DecodeFromUtf8(base64, decoded, out _, out int written) == OperationStatus.Done)
-                {
-                    batch.Add(partitionKey, explicitHashKey, decoded[..written]);
-                    return;
-                }
-            }
-            finally
-            {
-                if (rented is not null)
-                    ArrayPool<byte>.Shared.Return(rented);
+                records.Add(partitionKey, explicitHashKey, written);
+                return;
             }
         }
-        batch.Add(partitionKey, explicitHashKey, data.GetBytesFromBase64());
+        byte[] bytes = data.GetBytesFromBase64();
+        bytes.CopyTo(records.DataSpace(bytes.Length));
+        records.Add(partitionKey, explicitHashKey, bytes.Length);
     }
 
     public static ValueTask GetShardIterator(KinesisRequest r)
@@ -318,12 +142,12 @@ internal static class RecordOperations
         if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
             throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {name} under account {account} does not exist");
 
-        if (!r.Streams.Throughput(stream, shard).TryGetIterator(r.Streams.PreciseNowMillis))
+        var log = r.Streams.Shard(stream, shard);
+        if (!log.Throughput.TryGetIterator(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
         string type = r.String("ShardIteratorType")!;
         string? startingSequence = r.String("StartingSequenceNumber");
         const string eitherOr = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber.";
-        var log = r.Streams.Log(stream, shard);
         ulong end = shard.EndOffset ?? log.NextOffset;
         ulong offset;
         if (startingSequence is not null && type is "TRIM_HORIZON" or "LATEST")
@@ -397,11 +221,11 @@ internal static class RecordOperations
         if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
 
-        var throughput = r.Streams.Throughput(stream, shard);
+        var log = r.Streams.Shard(stream, shard);
+        var throughput = log.Throughput;
         if (!throughput.TryRead(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(stream.Name, account));
         int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
-        var log = r.Streams.Log(stream, shard);
         ulong end = shard.EndOffset ?? ulong.MaxValue;
         long minArrival = (now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
         ulong from = position.Offset;

@@ -14,15 +14,16 @@ internal static class RequestId
     private static readonly ushort ClockSequence = (ushort)(RandomNumberGenerator.GetInt32(0x4000) | 0x8000);
     private static long _lastTimestamp;
 
-    public static string Next()
+    /// <summary>A new id for a request answered at <paramref name="now"/> (the server's clock).</summary>
+    public static string Next(DateTimeOffset now)
     {
         // 100-ns intervals since 1582-10-15, made strictly increasing so two ids never collide.
-        long now = DateTime.UtcNow.Ticks - GregorianOffsetTicks;
+        long ticks = now.UtcTicks - GregorianOffsetTicks;
         long last, next;
         do
         {
             last = Volatile.Read(ref _lastTimestamp);
-            next = Math.Max(now, last + 1);
+            next = Math.Max(ticks, last + 1);
         }
         while (Interlocked.CompareExchange(ref _lastTimestamp, next, last) != last);
 

@@ -74,7 +74,7 @@ internal static class ReshardOperations
                 throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale up over double your current open shard count. {counts}");
             if (2 * target < current)
                 throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale down below half your current open shard count. {counts}");
-            if (!r.Streams.TryRecordScaling(stream, MaxScalingsPerDay))
+            if (!r.Streams.Scalings.TryRecord(stream, MaxScalingsPerDay))
                 throw KinesisErrors.LimitExceeded(
                     $"Stream {name} under account {r.Streams.AccountId} has already been scaled {MaxScalingsPerDay} times in the last 24 hours. {counts}");
             return Resharding.UniformScale(stream, target, r.Streams.Now);

@@ -48,7 +48,7 @@ public sealed class OnDemandScaler(StreamService streams, OnDemandPolicy policy,
         var utilization = new Dictionary<int, double>();
         foreach (var shard in open)
         {
-            var counters = streams.Throughput(stream, shard).Counters;
+            var counters = streams.Shard(stream, shard).Throughput.Counters;
             var samples = _samples.GetOrAdd((stream.Id, shard.Index), _ => new Queue<(long, long, long)>());
             samples.Enqueue((nowMillis, counters.AttemptedBytesIn, counters.AttemptedRecordsIn));
             while (samples.Count > 1 && nowMillis - samples.Peek().Millis > policy.Window.TotalMilliseconds)

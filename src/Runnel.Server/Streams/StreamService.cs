@@ -1,257 +1,87 @@
-using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using Runnel.Core.Errors;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
-using Runnel.Core.Throughput;
 using Runnel.Storage;
-using Runnel.Storage.Log;
 using Runnel.Storage.Metadata;
 
 namespace Runnel.Server.Streams;
 
 /// <summary>
-/// The streams of one account: their metadata (in memory, persisted to the metadata store on every
-/// change) and their shard logs. Knows nothing of HTTP or wire formats.
-/// <para>Thread-safety: lookups are lock-free reads of immutable <see cref="StreamInfo"/> values;
-/// changes take <c>_changes</c> so that read-modify-write of a stream is atomic and the store sees
-/// changes in order.</para>
+/// The streams of one account as the handlers see them: the <see cref="StreamCatalog"/> of their metadata, the
+/// <see cref="ShardRegistry"/> of their shards, the shard-iterator codec, and the one clock. It starts the
+/// timers that move streams through their timed states. Knows nothing of HTTP or wire formats, nor of how
+/// the shard logs are stored (<see cref="IShardStore"/>).
+/// <para>Thread-safety: every member is thread-safe.</para>
 /// </summary>
 public sealed class StreamService : IDisposable
 {
-    private readonly RunnelOptions _options;
-    private readonly MetadataStore _metadata;
-    private readonly LogStore _logs;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
-    private readonly Lock _changes = new();
-    private readonly ConcurrentDictionary<long, List<DateTimeOffset>> _scalings = new();
-    private readonly ConcurrentDictionary<(long Stream, int Shard), ShardThroughput> _throughput = new();
-    private readonly Timer _transitions;
-    private readonly Action<string> _warn;
-    // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
-    private readonly FrozenSet<string> _damagedNames;
+    private readonly ITimer _transitions;
 
-    public StreamService(RunnelOptions options, MetadataStore metadata, LogStore logs, TimeProvider clock, Action<string>? warn = null)
+    public StreamService(RunnelOptions options, MetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null)
     {
-        _options = options;
-        _metadata = metadata;
-        _logs = logs;
+        Options = options;
         _clock = clock;
-        _warn = warn ?? (_ => { });
+        Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
+        Catalog = new StreamCatalog(options, metadata, Shards, clock, warn ?? (_ => { }));
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
-        var loaded = metadata.Load();
-        foreach (var stream in loaded.Streams)
-            _streams[stream.Name] = stream;
-        _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);
-        foreach (var damaged in loaded.Damaged)
-            _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.DatabasePath} is damaged ({damaged.Problem}). " +
-                $"Its records stay on disk. Stop Runnel, back up the data directory, then run 'runnel repair --data-dir {Path.GetFullPath(options.DataDir)}'.");
-        foreach (string problem in loaded.UnattributedProblems)
-            _warn($"Damaged row in {metadata.DatabasePath}: {problem}. Run 'runnel repair' when Runnel is stopped.");
-        // A stream directory is an orphan only if no row names it: the logs of a damaged stream are kept for repair.
-        foreach (long orphan in logs.OrphanedStreams(loaded.StreamIds))
-            logs.DeleteStream(orphan);
-        _transitions = new Timer(_ => AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+        Scalings = new ScalingAllowance(clock);
+        _transitions = clock.CreateTimer(_ => Catalog.AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
-    public RunnelOptions Options => _options;
+    public RunnelOptions Options { get; }
+
+    /// <summary>Every stream's metadata, cached and persisted.</summary>
+    public StreamCatalog Catalog { get; }
+
+    /// <summary>The component of every shard in use: its log, throughput and append signal.</summary>
+    public ShardRegistry Shards { get; }
+
+    /// <summary>UpdateShardCount's daily allowance per stream.</summary>
+    public ScalingAllowance Scalings { get; }
 
     /// <summary>Signs and checks shard iterators; its key persists in the metadata store so iterators survive a restart.</summary>
     public ShardIteratorCodec Iterators { get; }
 
-    public string AccountId => _options.AccountId;
+    public string AccountId => Options.AccountId;
+
+    /// <summary>The server's one clock.</summary>
+    public TimeProvider Clock => _clock;
 
     public DateTimeOffset Now => _clock.GetUtcNow();
-
-    public IEnumerable<StreamInfo> All => _streams.Values.Select(Resolve).Where(s => s is not null).Select(s => s!);
-
-    public string ArnOf(string streamName) => StreamArn.Format(_options.Region, _options.AccountId, streamName);
-
-    /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
-    public StreamInfo Get(string name) =>
-        _streams.TryGetValue(name, out var s) && Resolve(s) is { } current ? current : throw KinesisErrors.StreamNotFound(name, AccountId);
-
-    public StreamInfo? Find(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
-
-    public IShardLog Log(StreamInfo stream, ShardInfo shard) => _logs.Open(stream.Id, shard.Index);
-
-    /// <summary>The throughput limits and counters of one shard (kept in memory; they start afresh at a restart).</summary>
-    public ShardThroughput Throughput(StreamInfo stream, ShardInfo shard) =>
-        _throughput.GetOrAdd((stream.Id, shard.Index), _ => new ShardThroughput(_options.Limits, PreciseNowMillis));
 
     /// <summary>Now in Unix milliseconds with a fraction, for the throughput buckets.</summary>
     public double PreciseNowMillis => (Now - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
 
-    public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
+    public string ArnOf(string streamName) => Catalog.ArnOf(streamName);
 
-    /// <summary>AWS's message for a request that would take the account past its open-shard limit.</summary>
-    public KinesisException ShardLimitExceeded(int open, int additional) =>
-        KinesisErrors.LimitExceeded(
-            $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
-            $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
-            $"Number of additional shards that would have resulted from this request: {additional}. " +
-            "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
+    public IEnumerable<StreamInfo> All => Catalog.All;
 
-    /// <summary>
-    /// Counts one UpdateShardCount against the stream's allowance of <paramref name="perDay"/> in any 24
-    /// hours; false when it is used up. Kept in memory: a restart forgets earlier scalings.
-    /// </summary>
-    public bool TryRecordScaling(StreamInfo stream, int perDay)
-    {
-        var now = Now;
-        var history = _scalings.GetOrAdd(stream.Id, _ => []);
-        lock (history)
-        {
-            history.RemoveAll(t => now - t >= TimeSpan.FromDays(1));
-            if (history.Count >= perDay)
-                return false;
-            history.Add(now);
-            return true;
-        }
-    }
+    /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
+    public StreamInfo Get(string name) => Catalog.Get(name);
 
-    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB)
-    {
-        lock (_changes)
-        {
-            if (Find(name) is not null)
-                throw KinesisErrors.StreamExists(name, AccountId);
-            if (_damagedNames.Contains(name))
-                throw KinesisErrors.StreamDamaged(name, AccountId);
-            int open = OpenShardCount;
-            if ((long)open + shardCount > _options.ShardLimit) // long: a ShardCount near 2^31 must not overflow past the check
-                throw ShardLimitExceeded(open, shardCount);
-            var now = Now;
-            var ranges = HashKeyRange.SplitEvenly(shardCount);
-            var shards = new ShardInfo[shardCount];
-            for (int i = 0; i < shardCount; i++)
-                shards[i] = new ShardInfo(i, ranges[i], 0, null, null, null, now, null);
-            bool delayed = _options.CreateStreamDelay > TimeSpan.Zero;
-            var stream = new StreamInfo(
-                name,
-                _metadata.NextSequence("stream"),
-                delayed ? StreamStatus.Creating : StreamStatus.Active,
-                mode,
-                24,
-                now,
-                delayed ? now + _options.CreateStreamDelay : null,
-                shards,
-                new Dictionary<string, string>(tags, StringComparer.Ordinal),
-                [],
-                0)
-            { MaxRecordSizeKiB = maxRecordSizeKiB };
-            _metadata.Save(stream);
-            _streams[name] = stream;
-            return stream;
-        }
-    }
+    public StreamInfo? Find(string name) => Catalog.Find(name);
 
-    public void Delete(string name)
-    {
-        lock (_changes)
-        {
-            var stream = Get(name);
-            if (stream.Status == StreamStatus.Deleting)
-                return;
-            if (_options.DeleteStreamDelay > TimeSpan.Zero)
-            {
-                var now = Now;
-                Save(stream with { Status = StreamStatus.Deleting, StatusUntil = now + _options.DeleteStreamDelay });
-            }
-            else
-            {
-                Remove(stream);
-            }
-        }
-    }
+    /// <summary>The component of one shard of <paramref name="stream"/>.</summary>
+    public Shard Shard(StreamInfo stream, ShardInfo shard) => Shards.Get(stream, shard);
+
+    public int OpenShardCount => Catalog.OpenShardCount;
+
+    public KinesisException ShardLimitExceeded(int open, int additional) => Catalog.ShardLimitExceeded(open, additional);
+
+    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB) =>
+        Catalog.Create(name, shardCount, mode, tags, maxRecordSizeKiB);
+
+    public void Delete(string name) => Catalog.Delete(name);
 
     /// <summary>Applies a change to a stream atomically and persists it.</summary>
-    public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
-    {
-        lock (_changes)
-        {
-            var updated = change(Get(name));
-            Save(updated);
-            return updated;
-        }
-    }
+    public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change) => Catalog.Update(name, change);
 
-    /// <summary>
-    /// Reshards a stream atomically: <paramref name="plan"/> sees the current stream (and throws AWS's error
-    /// when a precondition fails); the logs of the shards it closes are closed first, so that every
-    /// acknowledged record lies below the end offset recorded for its shard; then the new lineage is stored
-    /// in one transaction and the stream is UPDATING for the configured delay. A crash before the store
-    /// leaves the stream as it was; after it, as it will be.
-    /// </summary>
-    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
-    {
-        lock (_changes)
-        {
-            var stream = Get(name);
-            var reshard = plan(stream);
-            var now = Now;
-            var after = Resharding.Apply(stream, reshard, shard => Log(stream, shard).Close(), now);
-            after = BeginUpdate(after);
-            Save(after);
-            return after;
-        }
-    }
+    /// <inheritdoc cref="StreamCatalog.Reshard"/>
+    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan) => Catalog.Reshard(name, plan);
 
     /// <summary>Marks a stream UPDATING for the configured delay (or not at all when it is zero).</summary>
-    public StreamInfo BeginUpdate(StreamInfo stream) =>
-        _options.UpdateStreamDelay > TimeSpan.Zero
-            ? stream with { Status = StreamStatus.Updating, StatusUntil = Now + _options.UpdateStreamDelay }
-            : stream;
-
-    private void Save(StreamInfo stream)
-    {
-        _metadata.Save(stream);
-        _streams[stream.Name] = stream;
-    }
-
-    private void Remove(StreamInfo stream)
-    {
-        _metadata.Delete(stream.Id);
-        _streams.TryRemove(new KeyValuePair<string, StreamInfo>(stream.Name, stream));
-        _logs.DeleteStream(stream.Id);
-    }
-
-    /// <summary>Returns the stream as it is now: a due CREATING/UPDATING becomes ACTIVE, a due DELETING is gone (null).</summary>
-    private StreamInfo? Resolve(StreamInfo stream)
-    {
-        if (stream.StatusUntil is not { } until || Now < until)
-            return stream;
-        lock (_changes)
-        {
-            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
-                return null;
-            if (current.StatusUntil is not { } due || Now < due)
-                return current;
-            if (current.Status == StreamStatus.Deleting)
-            {
-                Remove(current);
-                return null;
-            }
-            var active = current with { Status = StreamStatus.Active, StatusUntil = null };
-            Save(active);
-            return active;
-        }
-    }
-
-    private void AdvanceTransitions()
-    {
-        try
-        {
-            foreach (var stream in _streams.Values)
-                if (stream.StatusUntil is not null)
-                    Resolve(stream);
-        }
-        catch (Exception e)
-        {
-            _warn($"Stream status update failed: {e.Message}");
-        }
-    }
+    public StreamInfo BeginUpdate(StreamInfo stream) => Catalog.BeginUpdate(stream);
 
     /// <summary>Frees the space of expired records in every shard; called periodically by the host.</summary>
     public void EnforceRetention()
@@ -261,12 +91,9 @@ public sealed class StreamService : IDisposable
             long cutoff = (Now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
             // Shards closed before they took a record (the intermediates of UpdateShardCount) have no log to trim.
             foreach (var shard in stream.Shards.Where(s => s.EndOffset is not 0))
-                Log(stream, shard).EnforceRetention(cutoff);
+                Shards.Get(stream, shard).EnforceRetention(cutoff);
         }
     }
 
-    public void Dispose()
-    {
-        _transitions.Dispose();
-    }
+    public void Dispose() => _transitions.Dispose();
 }

@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;

@@ -40,6 +40,9 @@ public sealed record LogOptions
     /// <summary>Where the indexes of sealed segments are kept while in use (bounded; see <see cref="SealedIndexCache"/>).</summary>
     public SealedIndexCache IndexCache { get; init; } = SealedIndexCache.Shared;
 
+    /// <summary>The server's one clock: arrival times, segment ages and idle intervals are read from it.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>A shard's open file handle is closed after this long without appends.</summary>
     public TimeSpan IdleHandleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -8,13 +8,13 @@ namespace Runnel.Storage.Log;
 /// on first use so that start-up does not depend on the number of shards. A maintenance timer flushes
 /// under the interval fsync policy and closes idle file handles. Thread-safe.
 /// </summary>
-public sealed class LogStore : IDisposable
+public sealed class LogStore : IShardStore
 {
     private readonly string _root;
     private readonly LogOptions _options;
     private readonly Action<string> _warn;
     private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<ShardLog>> _logs = new();
-    private readonly Timer _maintenance;
+    private readonly ITimer _maintenance;
     private int _maintaining;
 
     public LogStore(string root, LogOptions options, Action<string>? warn = null)
@@ -32,7 +32,7 @@ public sealed class LogStore : IDisposable
             _warn($"Cannot create {_root} ({e.Message}): the data directory is read-only; shard logs open read-only.");
         }
         var period = options.Fsync == FsyncPolicy.Interval ? options.FsyncInterval : TimeSpan.FromSeconds(1);
-        _maintenance = new Timer(_ => Maintain(), null, period, period);
+        _maintenance = options.Clock.CreateTimer(_ => Maintain(), null, period, period);
     }
 
     public LogOptions Options => _options;

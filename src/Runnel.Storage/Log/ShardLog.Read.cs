@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Runnel.Storage.Log;

@@ -36,7 +36,7 @@ public sealed partial class ShardLog
         ResetState();
         RecoverFiles(readOnly: true);
         _readOnly = true;
-        _readOnlyCheckedTicks = Environment.TickCount64;
+        _readOnlyCheckedTicks = ElapsedMillis;
         _warn($"{_directory} cannot be written ({cause.Message}): the shard is open read-only. Its records can be read; appends fail until the data directory is writable again (remount its file system read-write or fix its permissions; appends then resume by themselves, or restart Runnel).");
     }
 
@@ -57,7 +57,7 @@ public sealed partial class ShardLog
     /// </summary>
     private bool TryLeaveReadOnly()
     {
-        long now = Environment.TickCount64;
+        long now = ElapsedMillis;
         if (now - _readOnlyCheckedTicks < ReadOnlyRecheckMillis)
             return false;
         _readOnlyCheckedTicks = now;

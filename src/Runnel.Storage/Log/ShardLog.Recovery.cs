@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Runnel.Storage.Log;
@@ -66,7 +67,7 @@ public sealed partial class ShardLog
             {
                 try
                 {
-                    StartSegmentAtNextOffset(Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival));
+                    StartSegmentAtNextOffset(Math.Max(NowMillis, _lastArrival));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -110,7 +111,7 @@ public sealed partial class ShardLog
         {
             if (fileLength > SegmentFile.HeaderSize)
                 _warn($"Header of {path} is damaged; recovering its records by scanning.");
-            created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            created = NowMillis;
             if (!readOnly)
                 RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, created.Value), 0);
             fileLength = Math.Max(fileLength, SegmentFile.HeaderSize);

@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 
@@ -38,6 +39,12 @@ public sealed partial class ShardLog : IShardLog
     }
 
     public ulong NextOffset => _view.NextOffset;
+
+    /// <summary>Now, from the one clock (<see cref="LogOptions.Clock"/>), in Unix milliseconds: a record's arrival time.</summary>
+    private long NowMillis => _options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A monotonic millisecond count from the same clock, for idle and recheck intervals.</summary>
+    private long ElapsedMillis => (long)(_options.Clock.GetTimestamp() * 1000.0 / _options.Clock.TimestampFrequency);
 
     public long LastArrivalMillis { get; private set; }
 
@@ -157,7 +164,7 @@ public sealed partial class ShardLog : IShardLog
             return;
         }
 
-        long arrival = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival);
+        long arrival = Math.Max(NowMillis, _lastArrival);
         ActiveSegment active;
         try
         {
@@ -220,7 +227,7 @@ public sealed partial class ShardLog : IShardLog
         active.LastArrival = arrival;
         _nextOffset = offset;
         _lastArrival = arrival;
-        _lastWriteTicks = Environment.TickCount64;
+        _lastWriteTicks = ElapsedMillis;
         Publish();
 
         foreach (var p in group)
@@ -233,7 +240,7 @@ public sealed partial class ShardLog : IShardLog
         {
             // The file system went read-only (or lost write permission) since the log was opened.
             _readOnly = true;
-            _readOnlyCheckedTicks = Environment.TickCount64;
+            _readOnlyCheckedTicks = ElapsedMillis;
             foreach (var p in group)
                 p.Completion.TrySetException(ReadOnlyAppendException(e));
             return;
@@ -363,7 +370,7 @@ public sealed partial class ShardLog : IShardLog
             if (_options.Fsync == FsyncPolicy.Interval)
                 FlushLocked();
             if (_active?.Handle is { } handle
-                && Environment.TickCount64 - _lastWriteTicks >= (long)_options.IdleHandleTimeout.TotalMilliseconds)
+                && ElapsedMillis - _lastWriteTicks >= (long)_options.IdleHandleTimeout.TotalMilliseconds)
             {
                 handle.Dispose();
                 _active.Handle = null;
@@ -401,7 +408,7 @@ public sealed partial class ShardLog : IShardLog
         if (_active is { } active && active.NextOffset > active.BaseOffset && active.LastArrival < cutoffMillis)
         {
             SealActive();
-            _active = CreateSegment(_nextOffset, Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _lastArrival));
+            _active = CreateSegment(_nextOffset, Math.Max(NowMillis, _lastArrival));
         }
         int expired = 0;
         while (expired < _sealed.Count && (_sealed[expired].IsEmpty || _sealed[expired].LastArrivalMillis < cutoffMillis))

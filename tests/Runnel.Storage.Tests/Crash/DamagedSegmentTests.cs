@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Buffers.Binary;
 using Runnel.Storage.Log;
 using Xunit.Abstractions;

@@ -1,3 +1,4 @@
+using Runnel.Storage.Records;
 using System.Buffers.Binary;
 using System.Text;
 using Runnel.Storage.Log;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Runnel.Storage.Log;
+namespace Runnel.Storage.Records;
 
 /// <summary>
 /// Records bound for one shard, framed into one pooled buffer as they are parsed so that the writer can
@@ -14,13 +14,19 @@ public sealed class RecordBatch : IDisposable
     private int _length;
     private int[] _frameStarts;
 
+    /// <param name="capacityBytes">The room to rent up front, best the batch's final size (<see cref="FramedSize"/>
+    /// summed); it grows as needed, and is never rented larger than one frame's limit.</param>
     public RecordBatch(int capacityBytes = 4096)
     {
-        _buffer = BufferPool.Bytes.Rent(capacityBytes);
+        _buffer = BufferPool.Bytes.Rent(Math.Clamp(capacityBytes, 256, RecordFrame.MaxFrameLength));
         _frameStarts = ArrayPool<int>.Shared.Rent(16);
     }
 
     public int Count { get; private set; }
+
+    /// <summary>The bytes a record takes in a batch (and in the log), from the lengths of its fields.</summary>
+    public static int FramedSize(int partitionKeyBytes, int explicitHashKeyBytes, int dataBytes) =>
+        RecordFrame.SizeOf(partitionKeyBytes, explicitHashKeyBytes, dataBytes);
 
     public int Length => _length;
 

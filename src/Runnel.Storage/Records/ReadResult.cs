@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Runnel.Storage.Log;
+namespace Runnel.Storage.Records;
 
 /// <summary>
 /// Records read from a shard: their frames in one pooled buffer and where each field lies. Not

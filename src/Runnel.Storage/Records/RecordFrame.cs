@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace Runnel.Storage.Log;
+namespace Runnel.Storage.Records;
 
 /// <summary>
 /// The byte layout of one record in a segment file (version 1, little-endian; see

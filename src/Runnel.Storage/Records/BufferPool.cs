@@ -1,7 +1,7 @@
 using System.Buffers;
 using Runnel.Core.Buffers;
 
-namespace Runnel.Storage.Log;
+namespace Runnel.Storage.Records;
 
 /// <summary>
 /// The pool of the log's record buffers: the server's one bounded pool (<see cref="BoundedBufferPool"/>),

@@ -1,0 +1,105 @@
+using Runnel.Core.Throughput;
+using Runnel.Storage;
+using Runnel.Storage.Records;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>
+/// One shard as the server serves it: its log (opened through the <see cref="IShardStore"/> on first use), its
+/// throughput budget and counters, and the signal that wakes readers waiting for records. Every append and
+/// every reshard's close of the shard goes through here, so a waiting reader hears of each. One instance per
+/// shard for the life of its stream (<see cref="ShardRegistry"/>).
+/// <para>Thread-safety: any number of appenders, readers and waiters at once.</para>
+/// </summary>
+public sealed class Shard
+{
+    private readonly IShardStore _store;
+    private IShardLog? _log;
+    // Created by the first waiter, completed and cleared by the next append: no cost to appends nobody waits for.
+    private TaskCompletionSource? _appended;
+
+    internal Shard(IShardStore store, long streamId, int index, ShardThroughput throughput)
+    {
+        _store = store;
+        StreamId = streamId;
+        Index = index;
+        Throughput = throughput;
+    }
+
+    public long StreamId { get; }
+
+    public int Index { get; }
+
+    /// <summary>The shard's write and read budgets (AWS's per-shard limits) and its traffic counters.</summary>
+    public ShardThroughput Throughput { get; }
+
+    /// <summary>The offset the next record gets; every offset below it can be read.</summary>
+    public ulong NextOffset => Log.NextOffset;
+
+    /// <summary>True once a reshard closed the shard to appends.</summary>
+    public bool IsClosed => Log.IsClosed;
+
+    /// <summary>The log, opened on first use. Opening can fail with an <see cref="IOException"/> (the disk); the next use tries again.</summary>
+    private IShardLog Log => Volatile.Read(ref _log) ?? OpenLog();
+
+    private IShardLog OpenLog()
+    {
+        var log = _store.Open(StreamId, Index); // the store hands out one instance per shard
+        Volatile.Write(ref _log, log);
+        return log;
+    }
+
+    /// <summary>
+    /// Appends a batch framed by the caller; completes once the log holds it, then wakes waiting readers.
+    /// Fails with <see cref="ShardClosedException"/> when a reshard closed the shard (route again),
+    /// <see cref="ObjectDisposedException"/> when its stream was deleted, or an I/O error from the disk.
+    /// </summary>
+    public async ValueTask<AppendResult> AppendAsync(RecordBatch batch)
+    {
+        var result = await Log.AppendAsync(batch);
+        NotifyAppended();
+        return result;
+    }
+
+    /// <summary>Reads records from <paramref name="fromOffset"/> on; see <see cref="IShardLog.Read"/>.</summary>
+    public ReadResult Read(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis) =>
+        Log.Read(fromOffset, maxRecords, maxBytes, minArrivalMillis);
+
+    /// <summary>The offset of the first record that arrived at or after <paramref name="arrivalMillis"/>.</summary>
+    public ulong FirstOffsetAtOrAfter(long arrivalMillis) => Log.FirstOffsetAtOrAfter(arrivalMillis);
+
+    /// <summary>The arrival time of the newest record, Unix ms; 0 when there is none.</summary>
+    public long LastArrivalMillis => Log.LastArrivalMillis;
+
+    public void EnforceRetention(long cutoffMillis) => Log.EnforceRetention(cutoffMillis);
+
+    /// <summary>Closes the shard to appends (a reshard) and returns the offset one past its last record; wakes waiters.</summary>
+    public ulong Close()
+    {
+        ulong end = Log.Close();
+        NotifyAppended();
+        return end;
+    }
+
+    /// <summary>
+    /// Completes once the shard holds a record at <paramref name="offset"/> or beyond, or is closed, or its
+    /// stream is gone: the reader then reads again. Never completes early for nothing but cancellation.
+    /// </summary>
+    public Task WaitForRecordsAsync(ulong offset, CancellationToken cancel)
+    {
+        var signal = Volatile.Read(ref _appended);
+        if (signal is null)
+        {
+            var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            signal = Interlocked.CompareExchange(ref _appended, created, null) ?? created;
+        }
+        // Checked after the signal is in place: an append that lands now either shows here or completes the signal.
+        var log = Log;
+        if (log.NextOffset > offset || log.IsClosed)
+            return Task.CompletedTask;
+        return signal.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>Wakes every waiter (after an append, a close, or the stream's deletion).</summary>
+    internal void NotifyAppended() => Interlocked.Exchange(ref _appended, null)?.TrySetResult();
+}

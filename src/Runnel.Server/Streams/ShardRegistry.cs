@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Runnel.Core.Model;
+using Runnel.Core.Throughput;
+using Runnel.Storage;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>
+/// The <see cref="Shard"/> of every shard in use, made on first use and dropped with its stream. Throughput
+/// state lives here in memory: a restart starts the budgets and counters afresh. Thread-safe.
+/// </summary>
+public sealed class ShardRegistry(IShardStore store, ThroughputLimits limits, Func<double> preciseNowMillis)
+{
+    private readonly ConcurrentDictionary<(long Stream, int Shard), Shard> _shards = new();
+
+    /// <summary>The shard's component; its log opens on first use, not here.</summary>
+    public Shard Get(StreamInfo stream, ShardInfo shard) =>
+        _shards.GetOrAdd((stream.Id, shard.Index), static (key, self) =>
+            new Shard(self.Store, key.Stream, key.Shard, new ShardThroughput(self.Limits, self.PreciseNowMillis())), this);
+
+    private IShardStore Store => store;
+
+    private ThroughputLimits Limits => limits;
+
+    private Func<double> PreciseNowMillis => preciseNowMillis;
+
+    /// <summary>Deletes a stream's logs and forgets its shards; readers waiting on them wake and find the stream gone.</summary>
+    public void DeleteStream(long streamId)
+    {
+        var removed = new List<Shard>();
+        foreach (var key in _shards.Keys.Where(k => k.Stream == streamId).ToList())
+            if (_shards.TryRemove(key, out var shard))
+                removed.Add(shard);
+        store.DeleteStream(streamId);
+        foreach (var shard in removed)
+            shard.NotifyAppended();
+    }
+
+    /// <summary>Deletes the logs of streams that no metadata names (left by a crash during a delete).</summary>
+    public void DeleteOrphans(IReadOnlySet<long> known)
+    {
+        foreach (long orphan in store.OrphanedStreams(known).ToList())
+            store.DeleteStream(orphan);
+    }
+}

@@ -1,0 +1,21 @@
+namespace Runnel.Storage;
+
+/// <summary>
+/// Where the shard logs of every stream live: the one door from the server to a storage backend. The
+/// embedded backend (<see cref="Log.LogStore"/>) keeps them as segment files under the data directory; a
+/// second backend implements this and <see cref="IShardLog"/> and passes the same storage tests.
+/// Implementations are thread-safe.
+/// </summary>
+public interface IShardStore : IDisposable
+{
+    /// <summary>The log of one shard, opened (and recovered) on first use; the same instance until the stream is
+    /// deleted. Throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> when the log cannot
+    /// be opened; the next call tries again.</summary>
+    IShardLog Open(long streamId, int shardIndex);
+
+    /// <summary>Closes and deletes every shard log of a stream.</summary>
+    void DeleteStream(long streamId);
+
+    /// <summary>Streams that have logs but are not in <paramref name="known"/> (left by a crash during a delete).</summary>
+    IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known);
+}
