@@ -44,6 +44,18 @@ public sealed record RunnelOptions
     /// <summary>How long a connection may stay open between requests (Kestrel's keep-alive timeout).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>A second port serving the whole API over TLS (HTTP/1.1 and HTTP/2 chosen by ALPN); null for none.</summary>
+    public int? TlsPort { get; init; }
+
+    /// <summary>PEM certificate (chain) for <see cref="TlsPort"/>.</summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsKey { get; init; }
+
+    /// <summary>How long a SubscribeToShard subscription lasts before it ends cleanly (AWS: 5 minutes).</summary>
+    public TimeSpan SubscriptionLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Per-shard throughput limits (AWS's by default) and whether control-plane rate limits apply.</summary>
     public Runnel.Core.Throughput.ThroughputLimits Limits { get; init; } = new();
 

@@ -64,6 +64,9 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>The address the server listens on (with the real port when 0 was asked for).</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>The TLS endpoint when <see cref="RunnelOptions.TlsPort"/> is set, else null.</summary>
+    public Uri? TlsUrl { get; private set; }
+
     public StreamService Streams => _streams;
 
     /// <summary>TCP connections open now, as the connection limit counts them.</summary>
@@ -143,6 +146,16 @@ public sealed class RunnelServer : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.Use(guard.Middleware);
             });
+            if (options.TlsPort is { } tlsPort)
+            {
+                var certificate = TlsCertificate.Load(options.TlsCertificate!, options.TlsKey!);
+                kestrel.Listen(IPAddress.Parse(options.Host), tlsPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2; // ALPN picks: h2 for the Java SDK, http/1.1 for others
+                    listen.Use(guard.Middleware); // before TLS: the ClientHello is the first thing a client says
+                    listen.UseHttps(certificate);
+                });
+            }
         });
         builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
@@ -174,8 +187,10 @@ public sealed class RunnelServer : IAsyncDisposable
         await _app.StartAsync(cancel);
         var addresses = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
-        var address = addresses?.FirstOrDefault() ?? $"http://{Options.Host}:{Options.Port}";
+        var address = addresses?.FirstOrDefault(a => a.StartsWith("http:", StringComparison.Ordinal)) ?? $"http://{Options.Host}:{Options.Port}";
         Url = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        if (addresses?.FirstOrDefault(a => a.StartsWith("https:", StringComparison.Ordinal)) is { } secure)
+            TlsUrl = new Uri(secure.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);

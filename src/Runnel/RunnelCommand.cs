@@ -45,6 +45,11 @@ public static class RunnelCommand
             server = RunnelServer.Create(options);
             await server.StartAsync();
         }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            Console.Error.WriteLine($"runnel: could not start: the TLS certificate {options.TlsCertificate} or key {options.TlsKey} cannot be used: {e.Message}. Give a PEM certificate and its PEM private key.");
+            return 1;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             Console.Error.WriteLine($"runnel: could not start: {e.Message}");
@@ -63,7 +68,7 @@ public static class RunnelCommand
             return 1;
         }
         Console.WriteLine(
-            $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c) | data {Path.GetFullPath(options.DataDir)} | " +
+            $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c){(server.TlsUrl is { } tls ? $" and {tls.ToString().TrimEnd('/')} (TLS: HTTP/1.1 and h2)" : "")} | data {Path.GetFullPath(options.DataDir)} | " +
             $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
             $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | max connections {options.MaxConnections} | started in {started.ElapsedMilliseconds} ms");
 

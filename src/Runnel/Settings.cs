@@ -32,11 +32,16 @@ public static class Settings
         new("--max-connections", "N", "most connections open at once; silent ones make room, then new ones are refused (default 4096)", 1, 1_000_000),
         new("--handshake-timeout", "MS", "time a new connection has to send its request head, in ms (default 10000)", 100, 600_000),
         new("--idle-timeout", "MS", "how long a connection may stay open between requests, in ms (default 120000)", 1000, 3_600_000),
+        new("--tls-port", "PORT", "also serve the whole API over TLS on this port, HTTP/1.1 and HTTP/2 by ALPN (needs --tls-cert and --tls-key)", 0, 65535),
+        new("--tls-cert", "FILE", "PEM certificate (chain) for --tls-port"),
+        new("--tls-key", "FILE", "PEM private key of --tls-cert"),
+        new("--subscription-lifetime", "MS", "how long a SubscribeToShard subscription lasts before it ends cleanly, in ms (default 300000, AWS's 5 minutes)", 1000, 3_600_000),
         new("--limits", "on|off", "AWS's throughput and control-plane rate limits (default on, as on AWS)"),
         new("--shard-write-bytes", "N", "bytes per second a shard accepts (default 1048576)", MinRate, MaxRate),
         new("--shard-write-records", "N", "records per second a shard accepts (default 1000)", MinRate, MaxRate),
         new("--shard-read-bytes", "N", "bytes per second a shard's readers may get, shared (default 2097152)", MinRate, MaxRate),
         new("--shard-reads", "N", "GetRecords calls per second per shard, shared by its readers (default 5)", MinRate, MaxRate),
+        new("--consumer-read-bytes", "N", "bytes per second each registered consumer may get from a shard by SubscribeToShard (default 2097152)", MinRate, MaxRate),
         new("--shard-iterators", "N", "GetShardIterator calls per second per shard (default 5)", MinRate, MaxRate),
         new("--on-demand-window", "SECONDS", "period over which ON_DEMAND streams measure write rates (default 30)", 1, 3600),
         new("--on-demand-scale-up", "FRACTION", "share of a shard's write capacity at which it is split (default 0.8)", 0.01, 1),
@@ -124,6 +129,7 @@ public static class Settings
                 ReadBytesPerSecond = Number("shard-read-bytes", limitsDefaults.ReadBytesPerSecond),
                 ReadsPerSecond = Number("shard-reads", limitsDefaults.ReadsPerSecond),
                 IteratorsPerSecond = Number("shard-iterators", limitsDefaults.IteratorsPerSecond),
+                ConsumerReadBytesPerSecond = Number("consumer-read-bytes", limitsDefaults.ConsumerReadBytesPerSecond),
             },
             Host = Get("host") ?? defaults.Host,
             Port = Int("port", defaults.Port),
@@ -138,6 +144,10 @@ public static class Settings
             MaxConnections = Int("max-connections", defaults.MaxConnections),
             HandshakeTimeout = Millis("handshake-timeout", defaults.HandshakeTimeout),
             IdleTimeout = Millis("idle-timeout", defaults.IdleTimeout),
+            TlsPort = Get("tls-port") is null ? null : Int("tls-port", 0),
+            TlsCertificate = Get("tls-cert"),
+            TlsKey = Get("tls-key"),
+            SubscriptionLifetime = Millis("subscription-lifetime", defaults.SubscriptionLifetime),
             Log = defaults.Log with
             {
                 Fsync = fsync,
@@ -153,6 +163,13 @@ public static class Settings
             throw new ArgumentException("--data-dir must name a directory.");
         if (options.Region.Length is 0 or > 32 || !options.Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
             throw new ArgumentException($"--region must be a region name such as us-east-1, not '{options.Region}'.");
+        if (options.TlsPort is not null && (options.TlsCertificate is null || options.TlsKey is null))
+            throw new ArgumentException("--tls-port needs --tls-cert FILE and --tls-key FILE (PEM).");
+        if (options.TlsPort is null && (options.TlsCertificate is not null || options.TlsKey is not null))
+            throw new ArgumentException("--tls-cert and --tls-key are used only with --tls-port PORT.");
+        foreach (string? tlsFile in (string?[])[options.TlsCertificate, options.TlsKey])
+            if (tlsFile is not null && !File.Exists(tlsFile))
+                throw new ArgumentException($"TLS file {tlsFile} does not exist.");
         if (options.OnDemand.ScaleDownBelow >= options.OnDemand.ScaleUpAt)
             throw new ArgumentException($"--on-demand-scale-down ({options.OnDemand.ScaleDownBelow}) must be below --on-demand-scale-up ({options.OnDemand.ScaleUpAt}).");
         return options;

@@ -22,6 +22,33 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Tls_and_fan_out_settings_are_read()
+    {
+        string dir = Directory.CreateTempSubdirectory("runnel-settings-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "c.pem"), "");
+            File.WriteAllText(Path.Combine(dir, "k.pem"), "");
+            var options = Settings.Load(
+                ["--tls-port", "4568", "--tls-cert", Path.Combine(dir, "c.pem"), "--tls-key", Path.Combine(dir, "k.pem"), "--subscription-lifetime", "2000", "--consumer-read-bytes", "1000"],
+                NoEnvironment);
+            Assert.Equal(4568, options.TlsPort);
+            Assert.Equal(Path.Combine(dir, "c.pem"), options.TlsCertificate);
+            Assert.Equal(Path.Combine(dir, "k.pem"), options.TlsKey);
+            Assert.Equal(TimeSpan.FromSeconds(2), options.SubscriptionLifetime);
+            Assert.Equal(1000, options.Limits.ConsumerReadBytesPerSecond);
+            var defaults = Settings.Load([], NoEnvironment);
+            Assert.Null(defaults.TlsPort);
+            Assert.Equal(TimeSpan.FromMinutes(5), defaults.SubscriptionLifetime);
+            Assert.Equal(2 * 1024 * 1024, defaults.Limits.ConsumerReadBytesPerSecond);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Flags_set_every_documented_setting()
     {
         var options = Settings.Load(
@@ -98,6 +125,10 @@ public class SettingsTests
     [InlineData(new[] { "--shard-limit", "99999999999" }, "--shard-limit must be 1..100000")]
     [InlineData(new[] { "--on-demand-scale-up", "NaN" }, "--on-demand-scale-up must be 0.01..1")]
     [InlineData(new[] { "--on-demand-scale-down", "0.9" }, "--on-demand-scale-down (0.9) must be below --on-demand-scale-up (0.8)")]
+    [InlineData(new[] { "--tls-port", "4568" }, "--tls-port needs --tls-cert FILE and --tls-key FILE (PEM).")]
+    [InlineData(new[] { "--tls-cert", "c.pem", "--tls-key", "k.pem" }, "--tls-cert and --tls-key are used only with --tls-port PORT.")]
+    [InlineData(new[] { "--tls-port", "4568", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem" }, "TLS file /nonexistent/c.pem does not exist.")]
+    [InlineData(new[] { "--subscription-lifetime", "10" }, "--subscription-lifetime must be 1000..3600000, not 10")]
     [InlineData(new[] { "--region", "US East" }, "--region must be a region name")]
     [InlineData(new[] { "--data-dir", " " }, "--data-dir must name a directory")]
     [InlineData(new[] { "--prot", "1" }, "Unknown option --prot")]
@@ -129,6 +160,12 @@ public class SettingsTests
                 // Scale-down must stay below scale-up, so the pair is checked with its partner at its default.
                 if (setting.Flag == "--on-demand-scale-down" && good >= 0.8 || setting.Flag == "--on-demand-scale-up" && good <= 0.2)
                     continue;
+                // A TLS port is read only with its certificate and key; without them the pairing error comes first.
+                if (setting.Flag == "--tls-port")
+                {
+                    Assert.StartsWith("--tls-port needs", Assert.Throws<ArgumentException>(() => Settings.Load([setting.Flag, Format(good)], NoEnvironment)).Message, StringComparison.Ordinal);
+                    continue;
+                }
                 Settings.Load([setting.Flag, Format(good)], NoEnvironment);
             }
         }

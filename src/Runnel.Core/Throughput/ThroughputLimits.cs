@@ -24,5 +24,9 @@ public sealed record ThroughputLimits
     /// <summary>GetShardIterator calls a shard answers per second.</summary>
     public double IteratorsPerSecond { get; init; } = 5;
 
+    /// <summary>Bytes per second each registered consumer may receive from one shard by SubscribeToShard,
+    /// apart from the shard's GetRecords readers (AWS: 2 MiB/s per consumer per shard).</summary>
+    public double ConsumerReadBytesPerSecond { get; init; } = 2 * 1024 * 1024;
+
     public static readonly ThroughputLimits Off = new() { Enabled = false };
 }
