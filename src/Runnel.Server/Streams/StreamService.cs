@@ -43,6 +43,7 @@ public sealed class StreamService : IDisposable
         var loaded = metadata.Load();
         foreach (var stream in loaded.Streams)
             _streams[stream.Name] = stream;
+        Consumers = new ConsumerRegistry(metadata, options, clock, loaded);
         _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);
         foreach (var damaged in loaded.Damaged)
             _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.DatabasePath} is damaged ({damaged.Problem}). " +
@@ -56,6 +57,9 @@ public sealed class StreamService : IDisposable
     }
 
     public RunnelOptions Options => _options;
+
+    /// <summary>The consumers registered with the streams (enhanced fan-out).</summary>
+    public ConsumerRegistry Consumers { get; }
 
     /// <summary>Signs and checks shard iterators; its key persists in the metadata store so iterators survive a restart.</summary>
     public ShardIteratorCodec Iterators { get; }
