@@ -29,6 +29,12 @@ public sealed record RunnelOptions
     /// <summary>How long a stream stays UPDATING after a change of retention or shape.</summary>
     public TimeSpan UpdateStreamDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How long a newly registered consumer stays CREATING.</summary>
+    public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>How long a deregistered consumer stays DELETING.</summary>
+    public TimeSpan ConsumerDeleteDelay { get; init; } = TimeSpan.Zero;
+
     /// <summary>Most open shards the account may have across all streams (AWS's default is 500 in most regions).</summary>
     public int ShardLimit { get; init; } = 500;
 

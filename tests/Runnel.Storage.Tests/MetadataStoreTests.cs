@@ -184,7 +184,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE streams DROP COLUMN max_record_kib; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -196,5 +196,123 @@ public class MetadataStoreTests
         }
         using (var store = new MetadataStore(root.Path))
             Assert.Equal(4096, Assert.Single(store.LoadStreams()).MaxRecordSizeKiB);
+    }
+
+    private static ConsumerInfo Consumer(long streamId, string name, ConsumerStatus status = ConsumerStatus.Active, DateTimeOffset? until = null, Dictionary<string, string>? tags = null) =>
+        new(0, streamId, name, status, Created.AddSeconds(5), until, tags ?? new Dictionary<string, string>(StringComparer.Ordinal));
+
+    [Fact(Timeout = 30000)]
+    public async Task Consumers_with_tags_round_trip_change_and_go_with_their_stream()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        long kept, changed;
+        using (var store = new MetadataStore(root.Path))
+        {
+            store.Save(Sample("orders", 1));
+            store.Save(Sample("audit", 2));
+            kept = store.AddConsumer(Consumer(1, "billing", tags: new(StringComparer.Ordinal) { ["team"] = "b", ["empty"] = "" }));
+            changed = store.AddConsumer(Consumer(1, "search", ConsumerStatus.Creating, Created.AddSeconds(35)));
+            store.AddConsumer(Consumer(2, "gone"));
+            Assert.NotEqual(kept, changed);
+            Assert.Throws<SqliteException>(() => store.AddConsumer(Consumer(1, "billing"))); // one name per stream
+            store.SaveConsumer(Consumer(1, "search", ConsumerStatus.Deleting, Created.AddSeconds(60), new(StringComparer.Ordinal) { ["k"] = "v" }) with { Id = changed });
+            store.Delete(2); // the stream's consumers go with it
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var loaded = store.Load();
+            Assert.Equal(["billing", "search"], loaded.Consumers.Select(c => c.Name));
+            var billing = loaded.Consumers[0];
+            Assert.Equal((kept, 1L, ConsumerStatus.Active, Created.AddSeconds(5), (DateTimeOffset?)null), (billing.Id, billing.StreamId, billing.Status, billing.CreatedAt, billing.StatusUntil));
+            Assert.Equal(new Dictionary<string, string> { ["empty"] = "", ["team"] = "b" }, billing.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary());
+            var search = loaded.Consumers[1];
+            Assert.Equal((ConsumerStatus.Deleting, (DateTimeOffset?)Created.AddSeconds(60)), (search.Status, search.StatusUntil));
+            Assert.Equal("v", search.Tags["k"]);
+            store.DeleteConsumer(changed);
+            Assert.Equal(["billing"], store.Load().Consumers.Select(c => c.Name));
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_damaged_consumer_row_is_skipped_and_reported_and_the_others_load()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using (var store = new MetadataStore(root.Path))
+        {
+            store.Save(Sample("orders", 1));
+            store.AddConsumer(Consumer(1, "good"));
+            store.AddConsumer(Consumer(1, "bad"));
+        }
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(root.Path, "metadata.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            damage.CommandText = "UPDATE consumers SET status = 'Sleeping' WHERE name = 'bad';";
+            damage.ExecuteNonQuery();
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var loaded = store.Load();
+            Assert.Equal("good", Assert.Single(loaded.Consumers).Name);
+            Assert.Single(loaded.DamagedConsumerIds);
+            Assert.Contains(loaded.UnattributedProblems, p => p.Contains("consumer bad", StringComparison.Ordinal) && p.Contains("Sleeping", StringComparison.Ordinal));
+            Assert.Equal("orders", Assert.Single(loaded.Streams).Name); // the stream itself is not damaged
+        }
+    }
+
+    /// <summary>The schema exactly as Runnel wrote it at version 2 (before consumers).</summary>
+    private const string Version2Schema = """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        CREATE TABLE streams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL, mode TEXT NOT NULL,
+            retention_hours INTEGER NOT NULL, created_ms INTEGER NOT NULL, status_until_ms INTEGER, epoch INTEGER NOT NULL,
+            enhanced_metrics TEXT NOT NULL, max_record_kib INTEGER NOT NULL DEFAULT 1024);
+        CREATE TABLE shards (stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+            start_hash TEXT NOT NULL, end_hash TEXT NOT NULL, epoch INTEGER NOT NULL, parent INTEGER, adjacent_parent INTEGER,
+            end_offset TEXT, created_ms INTEGER NOT NULL, closed_ms INTEGER, PRIMARY KEY (stream_id, idx));
+        CREATE TABLE tags (stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE, key TEXT NOT NULL,
+            value TEXT NOT NULL, PRIMARY KEY (stream_id, key));
+        CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO streams VALUES (7, 'legacy', 'Active', 'Provisioned', 48, 1700000000123, NULL, 0, 'IncomingBytes', 2048);
+        INSERT INTO shards VALUES (7, 0, '0', '340282366920938463463374607431768211455', 0, NULL, NULL, NULL, 1700000000123, NULL);
+        INSERT INTO tags VALUES (7, 'env', 'prod');
+        INSERT INTO sequences VALUES ('stream', 7);
+        PRAGMA user_version = 2;
+        """;
+
+    [Fact(Timeout = 30000)]
+    public async Task A_version_2_database_is_upgraded_to_take_consumers_and_keeps_its_streams()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        string path = Path.Combine(root.Path, "metadata.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = Version2Schema;
+            create.ExecuteNonQuery();
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var stream = Assert.Single(store.LoadStreams());
+            Assert.Equal(("legacy", 7L, 48, 2048, "prod"), (stream.Name, stream.Id, stream.RetentionHours, stream.MaxRecordSizeKiB, stream.Tags["env"]));
+            Assert.Empty(store.Load().Consumers);
+            store.AddConsumer(Consumer(7, "reader", tags: new(StringComparer.Ordinal) { ["a"] = "b" }));
+            Assert.Equal(8, store.NextSequence("stream")); // the sequences survive the upgrade
+        }
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var version = connection.CreateCommand();
+            version.CommandText = "PRAGMA user_version;";
+            Assert.Equal(3L, (long)version.ExecuteScalar()!);
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var reader = Assert.Single(store.Load().Consumers);
+            Assert.Equal(("reader", 7L, "b"), (reader.Name, reader.StreamId, reader.Tags["a"]));
+        }
     }
 }

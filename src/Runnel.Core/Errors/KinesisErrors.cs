@@ -23,6 +23,33 @@ public static class KinesisErrors
     public static KinesisException StreamNotActive(string streamName, string accountId, string status) =>
         new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
 
+    /// <summary>DeleteStream of a stream with registered consumers, without EnforceConsumerDeletion: AWS's text as
+    /// captured by clients (with AWS's typographic apostrophe in "can’t").</summary>
+    public static KinesisException StreamHasConsumers(string streamName, string accountId) =>
+        new("ResourceInUseException", $"DeleteStream can\u2019t delete {accountId}:{streamName} because there are consumers associated with this data stream. " +
+            $"To delete {streamName} anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.");
+
+    /// <summary>A consumer named by stream and name that is not registered (AWS's text not captured).</summary>
+    public static KinesisException ConsumerNotFound(string consumerName, string streamName, string accountId) =>
+        new("ResourceNotFoundException", $"Consumer {consumerName} under stream {streamName} and account {accountId} not found.");
+
+    /// <summary>A consumer named by ARN (name and creation time) that is not registered (AWS's text not captured;
+    /// worded like AWS's captured "Consumer … with creation timestamp … under stream … and account … is not in ACTIVE status.").</summary>
+    public static KinesisException ConsumerNotFound(string consumerName, long creationSeconds, string streamName, string accountId) =>
+        new("ResourceNotFoundException", $"Consumer {consumerName} with creation timestamp {creationSeconds} under stream {streamName} and account {accountId} not found.");
+
+    /// <summary>RegisterStreamConsumer with a name the stream already has (AWS's text not captured).</summary>
+    public static KinesisException ConsumerExists(string consumerName, string streamName, string accountId) =>
+        new("ResourceInUseException", $"Consumer {consumerName} under stream {streamName} and account {accountId} already exists.");
+
+    /// <summary>A 21st consumer on a stream (AWS's text not captured).</summary>
+    public static KinesisException ConsumerLimitExceeded(string streamName, string accountId, int limit) =>
+        new("LimitExceededException", $"Stream {streamName} under account {accountId} already has the maximum of {limit} registered consumers.");
+
+    /// <summary>A consumer registered while the stream has the most consumers CREATING at once (AWS's text not captured).</summary>
+    public static KinesisException ConsumersCreatingLimitExceeded(string streamName, string accountId, int limit) =>
+        new("LimitExceededException", $"Stream {streamName} under account {accountId} already has {limit} consumers in CREATING status; only {limit} can be created at the same time.");
+
     public static KinesisException ResourceInUse(string message) => new("ResourceInUseException", message);
 
     public static KinesisException ResourceNotFound(string message) => new("ResourceNotFoundException", message);

@@ -15,6 +15,7 @@ public static class KinesisShapes
     /// <summary>The largest record any stream can take (UpdateMaxRecordSize's ceiling, 10240 KiB).</summary>
     public const long MaxDataBytes = 10L * 1024 * 1024;
     public const string ArnPattern = @"arn:aws.*:kinesis:.*:\d{12}:stream/\S+";
+    public const string ConsumerArnPattern = @"^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+";
 
     /// <summary>
     /// StreamName: required unless the request names the stream by StreamARN. Without either, AWS's answer is
@@ -24,6 +25,10 @@ public static class KinesisShapes
         Str("StreamName", required, 1, 128, NamePattern) with { RequiredUnless = required ? null : "StreamARN" };
 
     private static Member StreamArn() => Str("StreamARN", false, 1, 2048, ArnPattern);
+
+    private static Member ConsumerName(bool required = false) => Str("ConsumerName", required, 1, 128, NamePattern);
+
+    private static Member ConsumerArn() => Str("ConsumerARN", false, 1, 2048, ConsumerArnPattern);
 
     private static Member ShardId(string name, bool required = false) => Str(name, required, 1, 128, NamePattern);
 
@@ -162,4 +167,18 @@ public static class KinesisShapes
     public static readonly Shape UpdateMaxRecordSize = new(
         Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),
         Str("StreamARN", true, 1, 2048, ArnPattern));
+
+    public static readonly Shape RegisterStreamConsumer = new(
+        Str("StreamARN", true, 1, 2048, ArnPattern),
+        ConsumerName(required: true),
+        TagMap with { Required = false });
+
+    /// <summary>DescribeStreamConsumer and DeregisterStreamConsumer: the consumer by ARN, or by stream ARN and name.</summary>
+    public static readonly Shape ConsumerReference = new(StreamArn(), ConsumerName(), ConsumerArn());
+
+    public static readonly Shape ListStreamConsumers = new(
+        Str("StreamARN", true, 1, 2048, ArnPattern),
+        Str("NextToken", false, 1, 1048576),
+        Int("MaxResults", min: 1, max: 10000),
+        Time("StreamCreationTimestamp"));
 }

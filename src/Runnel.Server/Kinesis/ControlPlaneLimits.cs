@@ -6,27 +6,41 @@ using Runnel.Server.Streams;
 namespace Runnel.Server.Kinesis;
 
 /// <summary>
-/// AWS's account-wide rate limits on control-plane operations (DescribeStream 10/s, CreateStream 5/s, ...),
-/// answered with LimitExceededException as AWS does. Off when throughput limits are off. Thread-safe.
+/// AWS's rate limits on control-plane operations, account-wide (DescribeStream 10/s, CreateStream 5/s, ...) or
+/// per stream (DescribeStreamConsumer 20/s, ...), answered with LimitExceededException as AWS does. Off when
+/// throughput limits are off. Thread-safe.
 /// </summary>
 internal sealed class ControlPlaneLimits(StreamService streams)
 {
+    // Past this many buckets, idle (full) ones are dropped: per-stream buckets must not pile up for every
+    // stream name a client ever sends.
+    private const int PruneAbove = 10_000;
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
 
     public void Check(Operation operation, KinesisRequest request)
     {
-        if (!streams.Options.Limits.Enabled || operation.AccountRate is not { } rate)
+        if (!streams.Options.Limits.Enabled || (operation.AccountRate ?? operation.StreamRate) is not { } rate)
             return;
         double now = streams.PreciseNowMillis;
-        var bucket = _buckets.GetOrAdd(operation.Name, _ => new TokenBucket(rate, rate, now));
+        string? stream = request.String("StreamName")
+            ?? StreamOfArn(request.String("StreamARN") ?? request.String("ResourceARN") ?? request.String("ConsumerARN"));
+        // Per-stream buckets are keyed by the stream's name; a request whose stream cannot be told shares one bucket.
+        string key = operation.AccountRate is null ? $"{operation.Name}|{stream}" : operation.Name;
+        if (_buckets.Count > PruneAbove)
+            foreach (var (name, idle) in _buckets)
+                if (idle.Available(now) >= idle.Capacity)
+                    _buckets.TryRemove(name, out _);
+        var bucket = _buckets.GetOrAdd(key, _ => new TokenBucket(rate, rate, now));
         if (bucket.TryTake(1, now))
             return;
-        string? stream = request.String("StreamName") ?? StreamOfArn(request.String("StreamARN") ?? request.String("ResourceARN"));
         throw KinesisErrors.LimitExceeded(stream is null
             ? $"Rate exceeded for account {streams.AccountId}."
             : KinesisErrors.StreamRateExceeded(stream, streams.AccountId));
     }
 
     private static string? StreamOfArn(string? arn) =>
-        arn is not null && Core.Model.StreamArn.TryParse(arn, out _, out _, out string name) ? name : null;
+        arn is null ? null
+        : Core.Model.StreamArn.TryParse(arn, out _, out _, out string name) ? name
+        : Core.Model.ConsumerArn.TryParse(arn, out _, out _, out string streamName, out _, out _) ? streamName
+        : null;
 }

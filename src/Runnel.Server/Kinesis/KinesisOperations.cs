@@ -3,12 +3,11 @@ using Runnel.Protocol.Validation;
 
 namespace Runnel.Server.Kinesis;
 
-/// <summary>One operation: its request shape and its handler.</summary>
 /// <summary>
-/// One operation: its request shape, its handler, and its account-wide rate limit in calls per second
-/// (AWS's quota; null for the data plane, which is limited per shard).
+/// One operation: its request shape, its handler, and its rate limit in calls per second, AWS's quota either
+/// per account or per stream (both null for the data plane, which is limited per shard).
 /// </summary>
-public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler, double? AccountRate);
+public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler, double? AccountRate, double? StreamRate = null);
 
 /// <summary>The table of Kinesis operations this server answers. Thread-safe: immutable after construction.</summary>
 public sealed class KinesisOperations
@@ -43,6 +42,10 @@ public sealed class KinesisOperations
         Add("UpdateShardCount", KinesisShapes.UpdateShardCount, ReshardOperations.UpdateShardCount);
         Add("UpdateStreamMode", KinesisShapes.UpdateStreamMode, ReshardOperations.UpdateStreamMode);
         Add("UpdateMaxRecordSize", KinesisShapes.UpdateMaxRecordSize, StreamOperations.UpdateMaxRecordSize);
+        Add("RegisterStreamConsumer", KinesisShapes.RegisterStreamConsumer, ConsumerOperations.RegisterStreamConsumer);
+        Add("DescribeStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DescribeStreamConsumer);
+        Add("ListStreamConsumers", KinesisShapes.ListStreamConsumers, ConsumerOperations.ListStreamConsumers);
+        Add("DeregisterStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DeregisterStreamConsumer);
     }
 
     public bool Has(string name) => _operations.ContainsKey(name);
@@ -50,7 +53,7 @@ public sealed class KinesisOperations
     public Operation Get(string name) => _operations[name];
 
     private void Add(string name, Shape shape, Func<KinesisRequest, ValueTask> handler) =>
-        _operations[name] = new Operation(name, shape, handler, AccountRates.GetValueOrDefault(name));
+        _operations[name] = new Operation(name, shape, handler, AccountRates.GetValueOrDefault(name), StreamRates.GetValueOrDefault(name));
 
     /// <summary>AWS's control-plane quotas, calls per second per account.</summary>
     private static readonly Dictionary<string, double?> AccountRates = new(StringComparer.Ordinal)
@@ -77,5 +80,14 @@ public sealed class KinesisOperations
         ["UpdateShardCount"] = 5,
         ["UpdateStreamMode"] = 5,
         ["UpdateMaxRecordSize"] = 5,
+        ["RegisterStreamConsumer"] = 5,
+    };
+
+    /// <summary>AWS's quotas that apply per stream, calls per second (API reference of each operation).</summary>
+    private static readonly Dictionary<string, double?> StreamRates = new(StringComparer.Ordinal)
+    {
+        ["DescribeStreamConsumer"] = 20,
+        ["ListStreamConsumers"] = 5,
+        ["DeregisterStreamConsumer"] = 5,
     };
 }

@@ -7,7 +7,7 @@ namespace Runnel.Server.Kinesis;
 /// <summary>
 /// Pagination tokens: opaque to clients, base64 of a small versioned text record. ListShards tokens carry
 /// the stream, its creation time, the last shard listed, the filter of the first call and their issue
-/// time, and expire after 300 seconds as AWS's do.
+/// time, and expire after 300 seconds as AWS's do; ListStreamConsumers tokens likewise.
 /// </summary>
 internal static class PageToken
 {
@@ -47,6 +47,30 @@ internal static class PageToken
             throw KinesisErrors.ExpiredNextToken("The timestamp in the NextToken has expired. Please call ListShards again without NextToken.");
         long? timestamp = long.TryParse(parts[6], CultureInfo.InvariantCulture, out long t) ? t : null;
         return new ShardPage(parts[7], created, last, parts[4].Length == 0 ? null : parts[4], parts[5].Length == 0 ? null : parts[5], timestamp, issued);
+    }
+
+    /// <summary>A ListStreamConsumers page: the stream incarnation, the last consumer name listed and the issue time.</summary>
+    public sealed record ConsumerPage(string StreamName, long StreamCreatedMillis, string LastConsumerName, long IssuedMillis);
+
+    public static string EncodeConsumers(ConsumerPage page) => Encode(string.Join('|',
+        "c1",
+        page.IssuedMillis.ToString(CultureInfo.InvariantCulture),
+        page.StreamCreatedMillis.ToString(CultureInfo.InvariantCulture),
+        page.StreamName,
+        page.LastConsumerName));
+
+    /// <summary>Reads a ListStreamConsumers token; InvalidArgumentException when it is not one, ExpiredNextTokenException after 300 s.</summary>
+    public static ConsumerPage DecodeConsumers(string token, DateTimeOffset now)
+    {
+        // Stream and consumer names are [a-zA-Z0-9_.-]+, so '|' cannot occur in them.
+        string[]? parts = Decode(token)?.Split('|');
+        if (parts is not { Length: 5 } || parts[0] != "c1"
+            || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long issued)
+            || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long created))
+            throw KinesisErrors.InvalidArgument("Invalid NextToken.");
+        if (now.ToUnixTimeMilliseconds() - issued > (long)ListShardsLifetime.TotalMilliseconds)
+            throw KinesisErrors.ExpiredNextToken("The timestamp in the NextToken has expired. Please call ListStreamConsumers again without NextToken.");
+        return new ConsumerPage(parts[3], created, parts[4], issued);
     }
 
     private static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));

@@ -41,7 +41,18 @@ internal static class StreamOperations
 
     public static ValueTask DeleteStream(KinesisRequest r)
     {
-        r.Streams.Delete(r.StreamName());
+        string name = r.StreamName();
+        var stream = r.Streams.Get(name);
+        if (r.Streams.Consumers.Count(stream) > 0)
+        {
+            if (r.Boolean("EnforceConsumerDeletion") != true)
+                throw KinesisErrors.StreamHasConsumers(name, r.Streams.AccountId);
+            r.Streams.Consumers.DeregisterAll(stream);
+        }
+        r.Streams.Delete(name);
+        // The store dropped the consumers with the stream's row; drop what the registry holds of them too.
+        if (r.Streams.Find(name)?.Id != stream.Id)
+            r.Streams.Consumers.Forget(stream.Id);
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
     }
@@ -78,7 +89,7 @@ internal static class StreamOperations
         w.StartObject("StreamDescriptionSummary");
         Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
-        w.Number("ConsumerCount", 0);
+        w.Number("ConsumerCount", r.Streams.Consumers.Count(stream));
         w.Number("MaxRecordSizeInKiB", stream.MaxRecordSizeKiB);
         w.EndObject();
         w.EndObject();

@@ -3,18 +3,72 @@ using Runnel.Core.Model;
 
 namespace Runnel.Server.Kinesis;
 
-/// <summary>Stream tags, through both the stream API (AddTagsToStream, ...) and the resource API (TagResource, ...); one tag set.</summary>
+/// <summary>
+/// Stream tags, through both the stream API (AddTagsToStream, ...) and the resource API (TagResource, ...); one
+/// tag set. The resource API also tags registered consumers by their ARN, with the same limits.
+/// </summary>
 internal static class TagOperations
 {
     public const int MaxTagsPerStream = 50;
 
     public static ValueTask AddTagsToStream(KinesisRequest r) => AddTags(r, r.StreamName());
 
-    public static ValueTask TagResource(KinesisRequest r) => AddTags(r, StreamOfResource(r));
+    public static ValueTask TagResource(KinesisRequest r) =>
+        ConsumerOfResource(r) is { } consumer ? AddConsumerTags(r, consumer) : AddTags(r, StreamOfResource(r));
 
     public static ValueTask RemoveTagsFromStream(KinesisRequest r) => RemoveTags(r, r.StreamName());
 
-    public static ValueTask UntagResource(KinesisRequest r) => RemoveTags(r, StreamOfResource(r));
+    public static ValueTask UntagResource(KinesisRequest r) =>
+        ConsumerOfResource(r) is { } consumer ? RemoveConsumerTags(r, consumer) : RemoveTags(r, StreamOfResource(r));
+
+    /// <summary>A consumer named by its ARN: its stream, name and the creation second the ARN carries.</summary>
+    private sealed record ConsumerResource(StreamInfo Stream, string Name, long CreationSeconds);
+
+    /// <summary>The consumer a ResourceARN names, or null when it names a stream (or nothing valid: StreamOfResource says so).</summary>
+    private static ConsumerResource? ConsumerOfResource(KinesisRequest r)
+    {
+        string arn = r.String("ResourceARN")!;
+        if (!arn.Contains("/consumer/", StringComparison.Ordinal))
+            return null;
+        var (streamName, name, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
+        return new ConsumerResource(r.Streams.Get(streamName), name, seconds);
+    }
+
+    private static ValueTask AddConsumerTags(KinesisRequest r, ConsumerResource c)
+    {
+        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        r.Streams.Consumers.ChangeTags(c.Stream, c.Name, c.CreationSeconds, tags =>
+        {
+            CheckCharacters(added.Keys.Concat(added.Values), c.Name, r.Streams.AccountId, "add tags to", "consumer");
+            var merged = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+            foreach (var (key, value) in added)
+                merged[key] = value;
+            if (merged.Count > MaxTagsPerStream)
+                throw TooManyConsumerTags(r, c.Name);
+            return merged;
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask RemoveConsumerTags(KinesisRequest r, ConsumerResource c)
+    {
+        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        r.Streams.Consumers.ChangeTags(c.Stream, c.Name, c.CreationSeconds, tags =>
+        {
+            CheckCharacters(keys, c.Name, r.Streams.AccountId, "remove tags from", "consumer");
+            var remaining = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+            foreach (string key in keys)
+                remaining.Remove(key);
+            return remaining;
+        });
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A consumer past 50 tags: the stream's text with "consumer" for "stream" (AWS's text for consumers not captured).</summary>
+    public static KinesisException TooManyConsumerTags(KinesisRequest r, string consumerName) =>
+        KinesisErrors.InvalidArgument($"Failed to add tags to consumer {consumerName} under account {r.Streams.AccountId} because a given consumer cannot have more than {MaxTagsPerStream} tags associated with it.");
 
     private static ValueTask AddTags(KinesisRequest r, string name)
     {
@@ -65,10 +119,12 @@ internal static class TagOperations
 
     public static ValueTask ListTagsForResource(KinesisRequest r)
     {
-        var stream = r.Streams.Get(StreamOfResource(r));
+        var tags = ConsumerOfResource(r) is { } c
+            ? r.Streams.Consumers.Get(c.Stream, c.Name, c.CreationSeconds).Tags
+            : r.Streams.Get(StreamOfResource(r)).Tags;
         var w = r.Response;
         w.StartObject();
-        WriteTags(w, stream.Tags.OrderBy(t => t.Key, StringComparer.Ordinal));
+        WriteTags(w, tags.OrderBy(t => t.Key, StringComparer.Ordinal));
         w.EndObject();
         return ValueTask.CompletedTask;
     }
@@ -86,7 +142,7 @@ internal static class TagOperations
         w.EndArray();
     }
 
-    /// <summary>The stream a resource ARN names; consumer ARNs are not supported yet.</summary>
+    /// <summary>The stream a resource ARN names (consumer ARNs are taken by <see cref="ConsumerOfResource"/> first).</summary>
     private static string StreamOfResource(KinesisRequest r)
     {
         string arn = r.String("ResourceARN")!;
@@ -98,7 +154,7 @@ internal static class TagOperations
     }
 
     /// <summary>Tags allow Unicode letters and digits, white space and <c>_ . : / = + - % @</c>; '%' then gets its own error, as on AWS.</summary>
-    public static void CheckCharacters(IEnumerable<string> texts, string streamName, string accountId, string action)
+    public static void CheckCharacters(IEnumerable<string> texts, string resourceName, string accountId, string action, string resourceKind = "stream")
     {
         var all = texts.ToList();
         foreach (string text in all)
@@ -107,6 +163,6 @@ internal static class TagOperations
                     throw KinesisErrors.InvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.");
         if (all.Any(t => t.Contains('%', StringComparison.Ordinal)))
             throw KinesisErrors.InvalidArgument(
-                $"Failed to {action} stream {streamName} under account {accountId} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'.");
+                $"Failed to {action} {resourceKind} {resourceName} under account {accountId} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'.");
     }
 }

@@ -30,14 +30,13 @@ public sealed class StreamCatalog
     // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
     private readonly FrozenSet<string> _damagedNames;
 
-    public StreamCatalog(RunnelOptions options, MetadataStore metadata, ShardRegistry shards, TimeProvider clock, Action<string> warn)
+    public StreamCatalog(RunnelOptions options, MetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn)
     {
         _options = options;
         _metadata = metadata;
         _shards = shards;
         _clock = clock;
         _warn = warn;
-        var loaded = metadata.Load();
         foreach (var stream in loaded.Streams)
             _streams[stream.Name] = stream;
         _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);

@@ -23,7 +23,9 @@ public sealed class StreamService : IDisposable
         Options = options;
         _clock = clock;
         Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
-        Catalog = new StreamCatalog(options, metadata, Shards, clock, warn ?? (_ => { }));
+        var loaded = metadata.Load();
+        Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }));
+        Consumers = new ConsumerRegistry(metadata, options, clock, loaded);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
         _transitions = clock.CreateTimer(_ => Catalog.AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
@@ -36,6 +38,9 @@ public sealed class StreamService : IDisposable
 
     /// <summary>The component of every shard in use: its log, throughput and append signal.</summary>
     public ShardRegistry Shards { get; }
+
+    /// <summary>The consumers registered with the streams (enhanced fan-out).</summary>
+    public ConsumerRegistry Consumers { get; }
 
     /// <summary>UpdateShardCount's daily allowance per stream.</summary>
     public ScalingAllowance Scalings { get; }

@@ -20,7 +20,7 @@ internal static class MetadataRebuild
         var kept = new HashSet<long>();
         var seenIds = new HashSet<long>(idsOnDisk);
         var lost = new List<LostStream>();
-        int shardsDropped = 0, tagsDropped = 0;
+        int shardsDropped = 0, tagsDropped = 0, consumersDropped = 0, consumerTagsDropped = 0;
         using (var target = MetadataStore.Connect(databasePath))
         {
             target.Open();
@@ -55,6 +55,20 @@ internal static class MetadataRebuild
                         tagsDropped++;
                 }
             }
+            // Consumers only of kept streams, their tags only of kept consumers. Consumer ids are not handed
+            // out by a sequence (SQLite picks the next rowid), so nothing needs raising for them.
+            var keptConsumers = new HashSet<long>();
+            foreach (var row in salvaged["consumers"].Rows)
+            {
+                if (row.GetValueOrDefault("id") is long consumerId && row.GetValueOrDefault("stream_id") is long streamId
+                    && kept.Contains(streamId) && TryInsert(target, tx, "consumers", row) is null)
+                    keptConsumers.Add(consumerId);
+                else
+                    consumersDropped++;
+            }
+            foreach (var row in salvaged["consumer_tags"].Rows)
+                if (row.GetValueOrDefault("consumer_id") is not long consumerId || !keptConsumers.Contains(consumerId) || TryInsert(target, tx, "consumer_tags", row) is not null)
+                    consumerTagsDropped++;
             foreach (var row in salvaged["settings"].Rows)
                 if (row.GetValueOrDefault("key") is string && row.GetValueOrDefault("value") is byte[])
                     TryInsert(target, tx, "settings", row);
@@ -72,6 +86,11 @@ internal static class MetadataRebuild
             kept.Remove(damaged.Id);
             lost.Add(new LostStream(damaged.Id, damaged.Name, damaged.Problem));
         }
+        // Consumer rows the parser rejects are dropped like the server would skip them; their tags go with them.
+        var afterStreams = store.Load();
+        foreach (long consumerId in afterStreams.DamagedConsumerIds)
+            store.DeleteConsumer(consumerId);
+        consumersDropped += afterStreams.DamagedConsumerIds.Count;
         var (sequence, raised) = RaiseStreamSequence(databasePath, seenIds);
         using var check = MetadataStore.Connect(databasePath);
         check.Open();
@@ -86,6 +105,9 @@ internal static class MetadataRebuild
             ShardsDropped = shardsDropped + CountDroppedWith(salvaged["shards"], lost),
             TagsKept = loaded.Streams.Sum(s => s.Tags.Count),
             TagsDropped = tagsDropped + CountDroppedWith(salvaged["tags"], lost),
+            ConsumersKept = loaded.Consumers.Count,
+            ConsumersDropped = consumersDropped,
+            ConsumerTagsDropped = consumerTagsDropped,
             SettingsKept = Strings(check, "SELECT key FROM settings ORDER BY key;"),
             SequencesKept = Strings(check, "SELECT name FROM sequences ORDER BY name;").Where(n => n != MetadataRepair.StreamSequence || !raised).ToList(),
             StreamSequence = sequence,

@@ -23,7 +23,8 @@ public static class MetadataRepair
     public const string LostAndFound = "lost+found";
     internal const string ScratchPrefix = "repair-";
     internal const string SwapMarker = "swapping";
-    private static readonly string[] Tables = ["streams", "shards", "tags", "settings", "sequences"];
+    // consumers and consumer_tags came with schema version 3: a damaged file of an older version has none.
+    private static readonly string[] Tables = ["streams", "shards", "tags", "settings", "sequences", "consumers", "consumer_tags"];
 
     public static RepairReport Run(string dataDir, bool dryRun, DateTimeOffset now)
     {
@@ -116,7 +117,7 @@ public static class MetadataRepair
             return tables;
         }
         foreach (string table in Tables)
-            tables[table] = MetadataSalvage.ReadTable(source, table);
+            tables[table] = MetadataSalvage.TableIsMissing(source, table) ? new SalvagedTable([], 0, null) : MetadataSalvage.ReadTable(source, table);
         return tables;
     }
 

@@ -66,6 +66,25 @@ internal static class MetadataSalvage
     }
 
     /// <summary>
+    /// True only when the schema can be read and has no such table (a file from before the table existed);
+    /// when the schema itself is unreadable the caller reads the table anyway and counts what fails.
+    /// </summary>
+    public static bool TableIsMissing(SqliteConnection connection, string table)
+    {
+        try
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name;";
+            cmd.Parameters.AddWithValue("$name", table);
+            return (long)cmd.ExecuteScalar()! == 0;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Every readable row of <paramref name="table"/>, in rowid order. When SQLite fails on a row or a page,
     /// the read resumes at the smallest rowid after it that reads again (found by doubling, then bisecting,
     /// the distance: a seek goes through the interior pages, so it can step over a damaged leaf).

@@ -12,10 +12,16 @@ public sealed record DamagedStream(long Id, string? Name, string Problem);
 
 /// <summary>
 /// What <see cref="MetadataStore.Load"/> found: the streams that load, the streams whose rows are damaged,
-/// and rows that belong to no readable stream.
+/// and rows that belong to no readable stream or cannot be parsed (consumer rows among them).
 /// </summary>
 public sealed record LoadedMetadata(IReadOnlyList<StreamInfo> Streams, IReadOnlyList<DamagedStream> Damaged, IReadOnlyList<string> UnattributedProblems)
 {
+    /// <summary>The consumers that load, of streams that load, ordered by stream id and name.</summary>
+    public IReadOnlyList<ConsumerInfo> Consumers { get; init; } = [];
+
+    /// <summary>Ids of consumer rows that cannot be parsed (each also described in <see cref="UnattributedProblems"/>); not served.</summary>
+    public IReadOnlyList<long> DamagedConsumerIds { get; init; } = [];
+
     /// <summary>Every stream id in the streams table, loaded or damaged: their log directories are not orphans.</summary>
     public IReadOnlySet<long> StreamIds { get; } = Streams.Select(s => s.Id).Concat(Damaged.Select(d => d.Id)).ToHashSet();
 }
@@ -137,7 +143,65 @@ public sealed partial class MetadataStore
             }
         }
         streams.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return new LoadedMetadata(streams, damaged, unattributed);
+        var (consumers, damagedConsumers) = LoadConsumers(streams.Select(s => s.Id).ToHashSet(), unattributed);
+        return new LoadedMetadata(streams, damaged, unattributed) { Consumers = consumers, DamagedConsumerIds = damagedConsumers };
+    }
+
+    /// <summary>
+    /// The consumers of the streams that loaded. A consumer row that cannot be parsed (or one of its tag rows)
+    /// is left out and described in <paramref name="problems"/>: a consumer holds no records, so it costs the
+    /// client a new registration, not data. Consumers of damaged streams are left out with their stream.
+    /// </summary>
+    private (List<ConsumerInfo> Consumers, List<long> Damaged) LoadConsumers(HashSet<long> streamIds, List<string> problems)
+    {
+        var badConsumers = new Dictionary<long, string>();
+        var tags = new Dictionary<long, Dictionary<string, string>>();
+        foreach (var row in Rows("SELECT consumer_id, key, value FROM consumer_tags;"))
+        {
+            if (row[0] is not long consumerId)
+            {
+                problems.Add($"a consumer_tags row has consumer_id {Describe(row[0])}");
+                continue;
+            }
+            try
+            {
+                if (!tags.TryGetValue(consumerId, out var map))
+                    tags[consumerId] = map = new Dictionary<string, string>(StringComparer.Ordinal);
+                map[Text(row, 1, "key")] = Text(row, 2, "value");
+            }
+            catch (FormatException e)
+            {
+                badConsumers.TryAdd(consumerId, $"consumer_tags row: {e.Message}");
+            }
+        }
+        var consumers = new List<ConsumerInfo>();
+        var damaged = new List<long>();
+        foreach (var row in Rows("SELECT id, stream_id, name, status, created_ms, status_until_ms FROM consumers ORDER BY stream_id, name;"))
+        {
+            long id = (long)row[0]; // INTEGER PRIMARY KEY
+            try
+            {
+                if (badConsumers.TryGetValue(id, out string? tagProblem))
+                    throw new FormatException(tagProblem);
+                long streamId = Long(row, 1, "stream_id");
+                if (!streamIds.Contains(streamId))
+                    continue; // its stream is damaged (reported there) or gone
+                consumers.Add(new ConsumerInfo(
+                    id,
+                    streamId,
+                    Text(row, 2, "name"),
+                    Named<ConsumerStatus>(row, 3, "status"),
+                    Time(row, 4, "created_ms"),
+                    row[5] is DBNull ? null : Time(row, 5, "status_until_ms"),
+                    tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal)));
+            }
+            catch (FormatException e)
+            {
+                damaged.Add(id);
+                problems.Add($"consumer {(row[2] as string) ?? "(name unreadable)"} (id {id}) is not served: {e.Message}");
+            }
+        }
+        return (consumers, damaged);
     }
 
     /// <summary>Every row of a query as raw values (long, double, string, byte[] or DBNull), so each row is parsed on its own.</summary>

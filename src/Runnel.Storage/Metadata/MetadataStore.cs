@@ -6,7 +6,7 @@ using Runnel.Core.Model;
 namespace Runnel.Storage.Metadata;
 
 /// <summary>
-/// Streams, shards, tags and server secrets, kept in SQLite (WAL journal, synchronous=FULL) in
+/// Streams, shards, tags, registered consumers and server secrets, kept in SQLite (WAL journal, synchronous=FULL) in
 /// <c>{root}/metadata.db</c>, so a crash at any point leaves either the old or the new state, never a
 /// torn one. Callers keep the authoritative in-memory copy; this class persists it.
 /// <para>Opening checks the file (<c>PRAGMA integrity_check</c>) and turns every sign of a damaged file
@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IDisposable
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -112,45 +112,66 @@ public sealed partial class MetadataStore : IDisposable
             throw new InvalidDataException($"metadata.db has schema version {version}; this Runnel knows up to {SchemaVersion}. Upgrade Runnel.");
         if (version == SchemaVersion)
             return;
+        // One transaction per upgrade (user_version is part of it): a crash leaves the old version or the new, never a half.
+        using var tx = _connection.BeginTransaction();
+        if (version == 0)
+        {
+            Execute("""
+                CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE streams (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    status TEXT NOT NULL,
+                    mode TEXT NOT NULL,
+                    retention_hours INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    status_until_ms INTEGER,
+                    epoch INTEGER NOT NULL,
+                    enhanced_metrics TEXT NOT NULL,
+                    max_record_kib INTEGER NOT NULL DEFAULT 1024);
+                CREATE TABLE shards (
+                    stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    start_hash TEXT NOT NULL,
+                    end_hash TEXT NOT NULL,
+                    epoch INTEGER NOT NULL,
+                    parent INTEGER,
+                    adjacent_parent INTEGER,
+                    end_offset TEXT,
+                    created_ms INTEGER NOT NULL,
+                    closed_ms INTEGER,
+                    PRIMARY KEY (stream_id, idx));
+                CREATE TABLE tags (
+                    stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (stream_id, key));
+                CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                """, tx);
+        }
         if (version == 1)
         {
             // Version 2 adds the per-stream record size limit (UpdateMaxRecordSize).
-            Execute("ALTER TABLE streams ADD COLUMN max_record_kib INTEGER NOT NULL DEFAULT 1024; PRAGMA user_version = 2;");
-            return;
+            Execute("ALTER TABLE streams ADD COLUMN max_record_kib INTEGER NOT NULL DEFAULT 1024;", tx);
         }
+        // Version 3 adds registered consumers (enhanced fan-out) and their tags.
         Execute("""
-            CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-            CREATE TABLE streams (
+            CREATE TABLE consumers (
                 id INTEGER PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
+                stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
                 status TEXT NOT NULL,
-                mode TEXT NOT NULL,
-                retention_hours INTEGER NOT NULL,
                 created_ms INTEGER NOT NULL,
                 status_until_ms INTEGER,
-                epoch INTEGER NOT NULL,
-                enhanced_metrics TEXT NOT NULL,
-                max_record_kib INTEGER NOT NULL DEFAULT 1024);
-            CREATE TABLE shards (
-                stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
-                idx INTEGER NOT NULL,
-                start_hash TEXT NOT NULL,
-                end_hash TEXT NOT NULL,
-                epoch INTEGER NOT NULL,
-                parent INTEGER,
-                adjacent_parent INTEGER,
-                end_offset TEXT,
-                created_ms INTEGER NOT NULL,
-                closed_ms INTEGER,
-                PRIMARY KEY (stream_id, idx));
-            CREATE TABLE tags (
-                stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
+                UNIQUE (stream_id, name));
+            CREATE TABLE consumer_tags (
+                consumer_id INTEGER NOT NULL REFERENCES consumers(id) ON DELETE CASCADE,
                 key TEXT NOT NULL,
                 value TEXT NOT NULL,
-                PRIMARY KEY (stream_id, key));
-            CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            PRAGMA user_version = 2;
-            """);
+                PRIMARY KEY (consumer_id, key));
+            """, tx);
+        Execute($"PRAGMA user_version = {SchemaVersion};", tx);
+        tx.Commit();
     }
 
     /// <summary>A random secret that survives restarts (it signs shard iterators), created on first use.</summary>
@@ -223,10 +244,63 @@ public sealed partial class MetadataStore : IDisposable
         }
     }
 
+    /// <summary>Deletes a stream; the foreign keys delete its shards, tags and consumers (with their tags).</summary>
     public void Delete(long streamId)
     {
         lock (_lock)
             Execute("DELETE FROM streams WHERE id = $id;", null, ("$id", streamId));
+    }
+
+    /// <summary>
+    /// Stores a new consumer with its tags in one transaction and returns its id (SQLite's next rowid). Its
+    /// stream must be stored; a second consumer of the same name on that stream violates the UNIQUE key.
+    /// </summary>
+    public long AddConsumer(ConsumerInfo consumer)
+    {
+        lock (_lock)
+        {
+            using var tx = _connection.BeginTransaction();
+            long id;
+            using (var cmd = Command("""
+                INSERT INTO consumers (stream_id, name, status, created_ms, status_until_ms)
+                VALUES ($stream, $name, $status, $created, $until) RETURNING id;
+                """,
+                ("$stream", consumer.StreamId), ("$name", consumer.Name), ("$status", consumer.Status.ToString()),
+                ("$created", consumer.CreatedAt.ToUnixTimeMilliseconds()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds())))
+            {
+                cmd.Transaction = tx;
+                id = (long)cmd.ExecuteScalar()!;
+            }
+            InsertConsumerTags(id, consumer.Tags, tx);
+            tx.Commit();
+            return id;
+        }
+    }
+
+    /// <summary>Writes a stored consumer's status and tags in one transaction (name, stream and creation time never change).</summary>
+    public void SaveConsumer(ConsumerInfo consumer)
+    {
+        lock (_lock)
+        {
+            using var tx = _connection.BeginTransaction();
+            Execute("UPDATE consumers SET status = $status, status_until_ms = $until WHERE id = $id; DELETE FROM consumer_tags WHERE consumer_id = $id;", tx,
+                ("$id", consumer.Id), ("$status", consumer.Status.ToString()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds()));
+            InsertConsumerTags(consumer.Id, consumer.Tags, tx);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Deletes a consumer; the foreign key deletes its tags. Deleting a stream deletes its consumers the same way.</summary>
+    public void DeleteConsumer(long consumerId)
+    {
+        lock (_lock)
+            Execute("DELETE FROM consumers WHERE id = $id;", null, ("$id", consumerId));
+    }
+
+    private void InsertConsumerTags(long consumerId, IReadOnlyDictionary<string, string> tags, SqliteTransaction tx)
+    {
+        foreach (var (key, value) in tags)
+            Execute("INSERT INTO consumer_tags (consumer_id, key, value) VALUES ($id, $k, $v);", tx, ("$id", consumerId), ("$k", key), ("$v", value));
     }
 
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)

@@ -38,6 +38,15 @@ public sealed record RepairReport
 
     public int TagsDropped { get; init; }
 
+    /// <summary>Registered consumers kept, with their tags.</summary>
+    public int ConsumersKept { get; init; }
+
+    /// <summary>Consumer rows read but dropped (their stream was lost, or the row was bad): those consumers must register again.</summary>
+    public int ConsumersDropped { get; init; }
+
+    /// <summary>Consumer tag rows read but dropped (their consumer was dropped, or the row was bad).</summary>
+    public int ConsumerTagsDropped { get; init; }
+
     /// <summary>Settings keys kept (e.g. <c>shard-iterator-key</c>).</summary>
     public IReadOnlyList<string> SettingsKept { get; init; } = [];
 

@@ -144,4 +144,37 @@ public class MetadataRepairTests
         using var store = new MetadataStore(root.Path);
         Assert.Equal(2, store.LoadStreams().Count);
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task Consumers_of_kept_streams_are_kept_with_their_tags_and_an_unparseable_consumer_row_is_dropped()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        DamagedMetadataTests.CreateDatabase(root.Path, 3);
+        CreateLogs(root.Path, [1, 2, 3]);
+        var created = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        using (var store = new MetadataStore(root.Path))
+        {
+            var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["owner"] = "search" };
+            store.AddConsumer(new Core.Model.ConsumerInfo(0, 1, "reader", Core.Model.ConsumerStatus.Active, created, null, tags));
+            store.AddConsumer(new Core.Model.ConsumerInfo(0, 2, "broken", Core.Model.ConsumerStatus.Active, created, null, tags));
+        }
+        using (var connection = MetadataStore.Connect(Path.Combine(root.Path, MetadataStore.FileName)))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            damage.CommandText = "UPDATE consumers SET created_ms = 'yesterday' WHERE name = 'broken';";
+            damage.ExecuteNonQuery();
+        }
+        var report = MetadataRepair.Run(root.Path, dryRun: false, Now);
+        Assert.True(report.Damaged); // the server would skip the row: repair drops it
+        Assert.Contains(report.Problems, p => p.Contains("consumer broken", StringComparison.Ordinal));
+        Assert.Equal(3, report.StreamsKept.Count);
+        Assert.Equal((1, 1, 0), (report.ConsumersKept, report.ConsumersDropped, report.ConsumerTagsDropped));
+        using var repaired = new MetadataStore(root.Path);
+        var loaded = repaired.Load();
+        Assert.Empty(loaded.UnattributedProblems);
+        var reader = Assert.Single(loaded.Consumers);
+        Assert.Equal(("reader", 1L, created, "search"), (reader.Name, reader.StreamId, reader.CreatedAt, reader.Tags["owner"]));
+    }
 }

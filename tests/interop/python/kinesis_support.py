@@ -178,8 +178,9 @@ def b64(data):
 
 
 def delete_quietly(name, kinesis=None):
+    """Deletes a stream of this run, with any consumers registered to it, ignoring errors."""
     try:
-        (kinesis or client()).delete_stream(StreamName=name)
+        (kinesis or client()).delete_stream(StreamName=name, EnforceConsumerDeletion=True)
     except ClientError:
         pass
 

@@ -1,0 +1,221 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>
+/// The consumers registered with each stream (the control plane of enhanced fan-out): in memory, persisted
+/// to the metadata store on every change. A consumer belongs to one incarnation of its stream
+/// (<see cref="StreamInfo.Id"/>): the store deletes it with its stream, and a recreated stream of the same
+/// name starts without consumers. Callers pass the stream as they found it; this class does not look
+/// streams up.
+/// <para>CREATING and DELETING end by the passing of time: a due status is applied (and stored) the next time
+/// the stream's consumers are read, as <see cref="StreamService"/> does for streams, so no timer is needed.</para>
+/// <para>Thread-safety: every call takes one lock, which also orders the store's writes; calls are rare
+/// (AWS allows a few per second) and short.</para>
+/// </summary>
+public sealed class ConsumerRegistry
+{
+    /// <summary>AWS's limit of consumers per stream (provisioned and on-demand standard streams).</summary>
+    public const int MaxConsumersPerStream = 20;
+
+    /// <summary>AWS's limit of consumers in CREATING at once.</summary>
+    public const int MaxCreatingPerStream = 5;
+
+    private readonly MetadataStore _metadata;
+    private readonly RunnelOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly Lock _lock = new();
+    // Stream id → consumer name → consumer. An entry of a stream that is gone lingers until Forget or a
+    // restart (it is never read: lookups go by the current stream's id); the store has already dropped it.
+    private readonly Dictionary<long, Dictionary<string, ConsumerInfo>> _byStream = [];
+    // The ARN's creation second of the latest consumer of each stream name and consumer name, so that a
+    // consumer registered again within the same second gets a later second, hence a new ARN. In memory only:
+    // after a restart only the consumers still registered are known.
+    private readonly Dictionary<(string Stream, string Consumer), long> _lastCreatedSeconds = [];
+
+    public ConsumerRegistry(MetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded)
+    {
+        _metadata = metadata;
+        _options = options;
+        _clock = clock;
+        var names = loaded.Streams.ToDictionary(s => s.Id, s => s.Name);
+        foreach (var consumer in loaded.Consumers)
+        {
+            Of(consumer.StreamId)[consumer.Name] = consumer;
+            if (names.TryGetValue(consumer.StreamId, out string? stream))
+                _lastCreatedSeconds[(stream, consumer.Name)] = consumer.CreatedSeconds;
+        }
+    }
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>
+    /// Registers a consumer: ACTIVE at once, or CREATING for <see cref="RunnelOptions.ConsumerCreateDelay"/>.
+    /// Throws ResourceInUseException for a name the stream has (in any status) and, with limits on,
+    /// LimitExceededException past 20 consumers or 5 CREATING.
+    /// </summary>
+    public ConsumerInfo Register(StreamInfo stream, string name, IReadOnlyDictionary<string, string> tags)
+    {
+        lock (_lock)
+        {
+            var consumers = Resolved(stream);
+            if (consumers.ContainsKey(name))
+                throw KinesisErrors.ConsumerExists(name, stream.Name, _options.AccountId);
+            if (_options.Limits.Enabled)
+            {
+                if (consumers.Count >= MaxConsumersPerStream)
+                    throw KinesisErrors.ConsumerLimitExceeded(stream.Name, _options.AccountId, MaxConsumersPerStream);
+                if (consumers.Values.Count(c => c.Status == ConsumerStatus.Creating) >= MaxCreatingPerStream)
+                    throw KinesisErrors.ConsumersCreatingLimitExceeded(stream.Name, _options.AccountId, MaxCreatingPerStream);
+            }
+            var now = Now;
+            var created = now;
+            if (_lastCreatedSeconds.TryGetValue((stream.Name, name), out long last) && now.ToUnixTimeSeconds() <= last)
+                created = DateTimeOffset.FromUnixTimeSeconds(last + 1); // a second ahead of the clock, never the old ARN
+            bool delayed = _options.ConsumerCreateDelay > TimeSpan.Zero;
+            var consumer = new ConsumerInfo(0, stream.Id, name,
+                delayed ? ConsumerStatus.Creating : ConsumerStatus.Active,
+                created,
+                delayed ? now + _options.ConsumerCreateDelay : null,
+                new Dictionary<string, string>(tags, StringComparer.Ordinal));
+            consumer = consumer with { Id = _metadata.AddConsumer(consumer) };
+            consumers[name] = consumer;
+            _lastCreatedSeconds[(stream.Name, name)] = consumer.CreatedSeconds;
+            return consumer;
+        }
+    }
+
+    /// <summary>The stream's consumers as they are now, ordered by name (ordinal).</summary>
+    public IReadOnlyList<ConsumerInfo> List(StreamInfo stream)
+    {
+        lock (_lock)
+            return [.. Resolved(stream).Values.OrderBy(c => c.Name, StringComparer.Ordinal)];
+    }
+
+    public int Count(StreamInfo stream)
+    {
+        lock (_lock)
+            return Resolved(stream).Count;
+    }
+
+    /// <summary>The consumer by name, as it is now; null when the stream has none of that name.</summary>
+    public ConsumerInfo? Find(StreamInfo stream, string name)
+    {
+        lock (_lock)
+            return Resolved(stream).GetValueOrDefault(name);
+    }
+
+    /// <summary>
+    /// Deregisters a consumer: gone at once, or DELETING for <see cref="RunnelOptions.ConsumerDeleteDelay"/>.
+    /// A consumer already DELETING stays as it is. Throws ResourceNotFoundException when it is not registered
+    /// (or, with <paramref name="creationSeconds"/>, when the one registered is a later one of that name).
+    /// </summary>
+    public void Deregister(StreamInfo stream, string name, long? creationSeconds = null)
+    {
+        lock (_lock)
+        {
+            var consumers = Resolved(stream);
+            var consumer = Require(consumers, stream, name, creationSeconds);
+            if (consumer.Status != ConsumerStatus.Deleting)
+                BeginDelete(consumers, consumer);
+        }
+    }
+
+    /// <summary>Deregisters every consumer of the stream (DeleteStream with EnforceConsumerDeletion).</summary>
+    public void DeregisterAll(StreamInfo stream)
+    {
+        lock (_lock)
+        {
+            var consumers = Resolved(stream);
+            foreach (var consumer in consumers.Values.ToList())
+                if (consumer.Status != ConsumerStatus.Deleting)
+                    BeginDelete(consumers, consumer);
+        }
+    }
+
+    /// <summary>Drops what is held in memory for a stream incarnation that is gone (the store dropped its rows with the stream's).</summary>
+    public void Forget(long streamId)
+    {
+        lock (_lock)
+            _byStream.Remove(streamId);
+    }
+
+    /// <summary>
+    /// Changes a consumer's tags atomically and persists them: <paramref name="change"/> sees the current tags
+    /// and returns the new ones (or throws AWS's error). Not-found as <see cref="Deregister"/>.
+    /// </summary>
+    public ConsumerInfo ChangeTags(StreamInfo stream, string name, long? creationSeconds, Func<IReadOnlyDictionary<string, string>, IReadOnlyDictionary<string, string>> change)
+    {
+        lock (_lock)
+        {
+            var consumers = Resolved(stream);
+            var consumer = Require(consumers, stream, name, creationSeconds);
+            var updated = consumer with { Tags = new Dictionary<string, string>(change(consumer.Tags), StringComparer.Ordinal) };
+            _metadata.SaveConsumer(updated);
+            consumers[name] = updated;
+            return updated;
+        }
+    }
+
+    /// <summary>The consumer by name (and creation second, when the caller named it by ARN), or AWS's not-found error.</summary>
+    public ConsumerInfo Get(StreamInfo stream, string name, long? creationSeconds = null)
+    {
+        lock (_lock)
+            return Require(Resolved(stream), stream, name, creationSeconds);
+    }
+
+    private ConsumerInfo Require(Dictionary<string, ConsumerInfo> consumers, StreamInfo stream, string name, long? creationSeconds)
+    {
+        if (consumers.TryGetValue(name, out var consumer) && (creationSeconds is null || creationSeconds == consumer.CreatedSeconds))
+            return consumer;
+        throw creationSeconds is { } seconds
+            ? KinesisErrors.ConsumerNotFound(name, seconds, stream.Name, _options.AccountId)
+            : KinesisErrors.ConsumerNotFound(name, stream.Name, _options.AccountId);
+    }
+
+    private void BeginDelete(Dictionary<string, ConsumerInfo> consumers, ConsumerInfo consumer)
+    {
+        if (_options.ConsumerDeleteDelay > TimeSpan.Zero)
+        {
+            var deleting = consumer with { Status = ConsumerStatus.Deleting, StatusUntil = Now + _options.ConsumerDeleteDelay };
+            _metadata.SaveConsumer(deleting);
+            consumers[consumer.Name] = deleting;
+        }
+        else
+        {
+            _metadata.DeleteConsumer(consumer.Id);
+            consumers.Remove(consumer.Name);
+        }
+    }
+
+    /// <summary>The consumers of the stream with every due status change applied and stored. Caller holds the lock.</summary>
+    private Dictionary<string, ConsumerInfo> Resolved(StreamInfo stream)
+    {
+        var consumers = Of(stream.Id);
+        var now = Now;
+        foreach (var consumer in consumers.Values.Where(c => c.StatusUntil is { } until && now >= until).ToList())
+        {
+            if (consumer.Status == ConsumerStatus.Deleting)
+            {
+                _metadata.DeleteConsumer(consumer.Id);
+                consumers.Remove(consumer.Name);
+            }
+            else
+            {
+                var active = consumer with { Status = ConsumerStatus.Active, StatusUntil = null };
+                _metadata.SaveConsumer(active);
+                consumers[consumer.Name] = active;
+            }
+        }
+        return consumers;
+    }
+
+    private Dictionary<string, ConsumerInfo> Of(long streamId)
+    {
+        if (!_byStream.TryGetValue(streamId, out var consumers))
+            _byStream[streamId] = consumers = new Dictionary<string, ConsumerInfo>(StringComparer.Ordinal);
+        return consumers;
+    }
+}
