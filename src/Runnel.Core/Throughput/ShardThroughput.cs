@@ -64,6 +64,13 @@ public sealed class ShardThroughput
             _readBytes.Charge(bytes, nowMillis);
     }
 
+    /// <summary>Counts records pushed to a SubscribeToShard consumer (their budget is the consumer's own, not the shard's readers').</summary>
+    public void Pushed(long records, long bytes)
+    {
+        Interlocked.Add(ref _recordsOut, records);
+        Interlocked.Add(ref _bytesOut, bytes);
+    }
+
     public bool TryGetIterator(double nowMillis) => !_limits.Enabled || _iterators.TryTake(1, nowMillis);
 
     public ThroughputCounters Counters => new(

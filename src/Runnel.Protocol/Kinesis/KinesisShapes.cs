@@ -168,6 +168,14 @@ public static class KinesisShapes
         Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),
         Str("StreamARN", true, 1, 2048, ArnPattern));
 
+    public static readonly Shape SubscribeToShard = new(
+        Str("ConsumerARN", true, 1, 2048, ConsumerArnPattern),
+        ShardId("ShardId", required: true),
+        Struct("StartingPosition", new Shape(
+            Enum("Type", true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"),
+            Str("SequenceNumber", pattern: @"0|([1-9]\d{0,128})"),
+            Time("Timestamp")), required: true));
+
     public static readonly Shape RegisterStreamConsumer = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
         ConsumerName(required: true),

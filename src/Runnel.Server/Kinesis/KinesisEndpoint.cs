@@ -121,6 +121,13 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             var call = new KinesisRequest(document.RootElement, response, streams, writer, health);
             rateLimits.Check(op, call);
             await op.Handler(call);
+            if (call.Subscription is { } subscription)
+            {
+                document.Dispose(); // the subscription took what it needs; it may last minutes
+                document = null;
+                await SubscriptionResponse.StreamAsync(context, subscription, mediaType == CborMediaType, log);
+                return;
+            }
             http.StatusCode = 200;
             http.ContentType = response.ContentType;
             if (call.EmptyResponse)

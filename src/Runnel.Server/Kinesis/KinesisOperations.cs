@@ -42,6 +42,7 @@ public sealed class KinesisOperations
         Add("UpdateShardCount", KinesisShapes.UpdateShardCount, ReshardOperations.UpdateShardCount);
         Add("UpdateStreamMode", KinesisShapes.UpdateStreamMode, ReshardOperations.UpdateStreamMode);
         Add("UpdateMaxRecordSize", KinesisShapes.UpdateMaxRecordSize, StreamOperations.UpdateMaxRecordSize);
+        Add("SubscribeToShard", KinesisShapes.SubscribeToShard, FanOutOperations.SubscribeToShard);
         Add("RegisterStreamConsumer", KinesisShapes.RegisterStreamConsumer, ConsumerOperations.RegisterStreamConsumer);
         Add("DescribeStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DescribeStreamConsumer);
         Add("ListStreamConsumers", KinesisShapes.ListStreamConsumers, ConsumerOperations.ListStreamConsumers);

@@ -25,6 +25,9 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     /// <summary>Routes, frames and appends the records of a put.</summary>
     public RecordWriter Writer { get; } = writer;
 
+    /// <summary>Set by SubscribeToShard: the subscription the endpoint streams as the response.</summary>
+    public ShardSubscription? Subscription { get; set; }
+
     /// <summary>True when the operation produced no output (AWS sends an empty body).</summary>
     public bool EmptyResponse { get; set; }
 

@@ -145,41 +145,7 @@ internal static class RecordOperations
         var log = r.Streams.Shard(stream, shard);
         if (!log.Throughput.TryGetIterator(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
-        string type = r.String("ShardIteratorType")!;
-        string? startingSequence = r.String("StartingSequenceNumber");
-        const string eitherOr = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber.";
-        ulong end = shard.EndOffset ?? log.NextOffset;
-        ulong offset;
-        if (startingSequence is not null && type is "TRIM_HORIZON" or "LATEST")
-            throw KinesisErrors.InvalidArgument($"{eitherOr} Request specified {type} and also a StartingSequenceNumber.");
-        switch (type)
-        {
-            case "TRIM_HORIZON":
-                offset = 0;
-                break;
-            case "LATEST":
-                offset = end;
-                break;
-            case "AT_SEQUENCE_NUMBER" or "AFTER_SEQUENCE_NUMBER":
-                if (startingSequence is null)
-                    throw KinesisErrors.InvalidArgument($"{eitherOr} Request specified {type} and no StartingSequenceNumber.");
-                if (!SequenceNumber.TryParse(startingSequence, out var sequence))
-                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid.");
-                if (sequence.ShardIndex != shardIndex)
-                    throw KinesisErrors.InvalidArgument($"Invalid StartingSequenceNumber. It encodes {ShardId.Format(sequence.ShardIndex)}, while it was used in a call to a shard with {shardId}");
-                if (sequence.ShardCreatedSeconds != shard.CreatedSeconds)
-                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in GetShardIterator on shard {shardId} in stream {name} under account {account} is invalid because it did not come from this stream.");
-                offset = type == "AT_SEQUENCE_NUMBER" ? sequence.AtOffset : sequence.AfterOffset;
-                break;
-            default: // AT_TIMESTAMP
-                if (r.TimestampMillis("Timestamp") is not { } timestamp)
-                    throw KinesisErrors.InvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.");
-                long now = r.Streams.Now.ToUnixTimeMilliseconds();
-                if (timestamp > now)
-                    throw KinesisErrors.InvalidArgument($"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {timestamp}, currentTimestampInMillis: {now}");
-                offset = log.FirstOffsetAtOrAfter(timestamp);
-                break;
-        }
+        ulong offset = StartingPositions.Offset("GetShardIterator", r.String("ShardIteratorType")!, r.String("StartingSequenceNumber"), r.TimestampMillis("Timestamp"), stream, shard, log, r.Streams.Now, account);
 
         var w = r.Response;
         w.StartObject();
@@ -234,24 +200,7 @@ internal static class RecordOperations
         var w = r.Response;
         w.StartObject();
         w.StartArray("Records");
-        long lastArrival = 0;
-        if (result is not null)
-        {
-            Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
-            foreach (ref readonly var record in result.Records)
-            {
-                if (record.Offset >= end)
-                    break;
-                w.StartObject();
-                shard.SequenceOf(record.Offset).FormatUtf8(sequence);
-                w.Utf8String("SequenceNumber", sequence);
-                w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
-                w.Blob("Data", result.Data(record));
-                w.Utf8String("PartitionKey", result.PartitionKey(record));
-                w.EndObject();
-                lastArrival = record.ArrivalMillis;
-            }
-        }
+        long lastArrival = result is null ? 0 : WireRecords.Write(w, result, end, shard);
         w.EndArray();
         throughput.Delivered(result?.Count ?? 0, result?.PayloadBytes ?? 0, r.Streams.PreciseNowMillis);
         ulong next = Math.Min(result?.NextOffset ?? from, end);
@@ -261,24 +210,7 @@ internal static class RecordOperations
         w.Number("MillisBehindLatest", caughtUp || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival));
         if (next >= end)
         {
-            w.StartArray("ChildShards");
-            foreach (var child in stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index))
-            {
-                w.StartObject();
-                w.String("ShardId", child.ShardId);
-                w.StartArray("ParentShards");
-                if (child.ParentIndex is { } p)
-                    w.String(ShardId.Format(p));
-                if (child.AdjacentParentIndex is { } a)
-                    w.String(ShardId.Format(a));
-                w.EndArray();
-                w.StartObject("HashKeyRange");
-                w.String("StartingHashKey", child.HashKeyRange.StartingHashKey);
-                w.String("EndingHashKey", child.HashKeyRange.EndingHashKey);
-                w.EndObject();
-                w.EndObject();
-            }
-            w.EndArray();
+            WireRecords.ChildShards(w, stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index));
         }
         w.EndObject();
         return ValueTask.CompletedTask;

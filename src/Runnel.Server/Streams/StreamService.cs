@@ -28,6 +28,7 @@ public sealed class StreamService : IDisposable
         Consumers = new ConsumerRegistry(metadata, options, clock, loaded);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
+        Subscriptions = new SubscriptionRegistry(options.Limits, clock);
         _transitions = clock.CreateTimer(_ => Catalog.AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
@@ -41,6 +42,9 @@ public sealed class StreamService : IDisposable
 
     /// <summary>The consumers registered with the streams (enhanced fan-out).</summary>
     public ConsumerRegistry Consumers { get; }
+
+    /// <summary>The live SubscribeToShard subscriptions and each consumer's read budget per shard.</summary>
+    public SubscriptionRegistry Subscriptions { get; }
 
     /// <summary>UpdateShardCount's daily allowance per stream.</summary>
     public ScalingAllowance Scalings { get; }

@@ -1,0 +1,43 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>SubscribeToShard: checks the request and starts the subscription; <see cref="SubscriptionResponse"/> pushes it.</summary>
+internal static class FanOutOperations
+{
+    /// <summary>
+    /// Everything AWS refuses before the event stream starts comes back as an ordinary error response: an unknown
+    /// or inactive consumer, an unknown shard, a bad starting position, a subscription taken less than 5 seconds
+    /// ago. Then the subscription is handed to the endpoint, which streams it.
+    /// </summary>
+    public static ValueTask SubscribeToShard(KinesisRequest r)
+    {
+        string arn = r.String("ConsumerARN")!;
+        var (streamName, consumerName, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
+        string account = r.Streams.AccountId;
+        var stream = r.Streams.Find(streamName);
+        if (stream is null || stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
+            throw KinesisErrors.StreamNotFound(streamName, account);
+        var consumer = r.Streams.Consumers.Get(stream, consumerName, seconds);
+        if (consumer.Status != ConsumerStatus.Active)
+            throw KinesisErrors.ResourceInUse($"Consumer {arn} is not in ACTIVE state, instead in {consumer.Status.ToWire()} state.");
+
+        string shardIdText = r.String("ShardId")!;
+        var shard = RecordOperations.TryNormalizeShardId(shardIdText, out int index) ? stream.FindShard(index) : null;
+        if (shard is null)
+            throw KinesisErrors.ResourceNotFound($"Shard {(shard is null && index >= 0 ? ShardId.Format(index) : shardIdText)} in stream {streamName} under account {account} does not exist");
+
+        var position = r.Member("StartingPosition")!.Value;
+        string type = position.GetProperty("Type").GetString()!;
+        string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString() : null;
+        long? timestamp = position.TryGetProperty("Timestamp", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Number ? (long)Math.Floor(t.GetDouble() * 1000) : null;
+        var log = r.Streams.Shard(stream, shard);
+        ulong offset = StartingPositions.Offset("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
+
+        var lease = r.Streams.Subscriptions.Begin(arn, stream.Id, shard);
+        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,54 @@
+using Runnel.Core.Model;
+using Runnel.Protocol;
+using Runnel.Storage.Records;
+
+namespace Runnel.Server.Kinesis;
+
+/// <summary>Records and child shards as GetRecords and SubscribeToShard events write them.</summary>
+internal static class WireRecords
+{
+    /// <summary>Writes the records of <paramref name="result"/> below <paramref name="end"/> as Record objects
+    /// (into an open array); returns the arrival time of the last one written, 0 when none was.</summary>
+    public static long Write(IWireWriter w, ReadResult result, ulong end, ShardInfo shard)
+    {
+        long lastArrival = 0;
+        Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
+        foreach (ref readonly var record in result.Records)
+        {
+            if (record.Offset >= end)
+                break;
+            w.StartObject();
+            shard.SequenceOf(record.Offset).FormatUtf8(sequence);
+            w.Utf8String("SequenceNumber", sequence);
+            w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
+            w.Blob("Data", result.Data(record));
+            w.Utf8String("PartitionKey", result.PartitionKey(record));
+            w.EndObject();
+            lastArrival = record.ArrivalMillis;
+        }
+        return lastArrival;
+    }
+
+    /// <summary>Writes a ChildShards member: each child's id, parents and hash key range.</summary>
+    public static void ChildShards(IWireWriter w, IEnumerable<ShardInfo> children)
+    {
+        w.StartArray("ChildShards");
+        foreach (var child in children)
+        {
+            w.StartObject();
+            w.String("ShardId", child.ShardId);
+            w.StartArray("ParentShards");
+            if (child.ParentIndex is { } p)
+                w.String(ShardId.Format(p));
+            if (child.AdjacentParentIndex is { } a)
+                w.String(ShardId.Format(a));
+            w.EndArray();
+            w.StartObject("HashKeyRange");
+            w.String("StartingHashKey", child.HashKeyRange.StartingHashKey);
+            w.String("EndingHashKey", child.HashKeyRange.EndingHashKey);
+            w.EndObject();
+            w.EndObject();
+        }
+        w.EndArray();
+    }
+}

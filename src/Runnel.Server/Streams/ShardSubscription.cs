@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+using Runnel.Core.Model;
+using Runnel.Storage.Records;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>Why a subscription ended.</summary>
+public enum SubscriptionEnd
+{
+    /// <summary>Its lifetime (AWS: 5 minutes) ran out: it ends cleanly and the consumer subscribes again.</summary>
+    Lifetime,
+
+    /// <summary>The shard was closed by a reshard and every record of it was sent, with the child shards.</summary>
+    ShardEnded,
+
+    /// <summary>A newer subscription of the same consumer and shard took over.</summary>
+    TakenOver,
+
+    /// <summary>The stream was deleted (or is being deleted).</summary>
+    StreamDeleted,
+
+    /// <summary>The consumer was deregistered.</summary>
+    ConsumerDeregistered,
+
+    /// <summary>The client went away.</summary>
+    ClientGone,
+}
+
+/// <summary>
+/// One push of a subscription: the records read (a slice of <see cref="Records"/>), where to resume, how far
+/// behind the shard's newest record the consumer is, and, at a closed shard's end, its children. Dispose
+/// returns the read buffer.
+/// </summary>
+public sealed class SubscriptionEvent(ReadResult? records, int count, ShardInfo shard, SequenceNumber? continuation, long millisBehindLatest, IReadOnlyList<ShardInfo>? childShards) : IDisposable
+{
+    public ReadResult? Records { get; } = records;
+
+    /// <summary>How many of <see cref="Records"/> belong to the event (those below a closed shard's end).</summary>
+    public int Count { get; } = count;
+
+    public ShardInfo Shard { get; } = shard;
+
+    /// <summary>The sequence number to resume after; null at a closed shard's end.</summary>
+    public SequenceNumber? Continuation { get; } = continuation;
+
+    public long MillisBehindLatest { get; } = millisBehindLatest;
+
+    /// <summary>The shards a closed shard split or merged into; null until the end of the shard.</summary>
+    public IReadOnlyList<ShardInfo>? ChildShards { get; } = childShards;
+
+    public void Dispose() => Records?.Dispose();
+}
+
+/// <summary>
+/// A consumer's subscription to one shard: reads from the shard's log at the consumer's own position and yields
+/// an event as soon as records are appended (woken by the shard's append signal, never on a timer), an empty
+/// event when nothing arrived for <see cref="HeartbeatInterval"/>, and ends at its lifetime, at a closed shard's
+/// end, on takeover, or when the stream or consumer is gone (<see cref="EndReason"/>). It holds at most one
+/// event: the caller writes each event (waiting on the client's flow control) before the next is read, so a
+/// slow subscriber costs no memory and resumes from the log. Owns its lease; not thread-safe.
+/// </summary>
+public sealed class ShardSubscription(
+    StreamService streams, StreamInfo stream, ShardInfo shard, ConsumerInfo consumer, ulong startOffset, SubscriptionRegistry.Lease lease)
+{
+    /// <summary>An event with no records goes out when nothing else did for this long, keeping the connection alive.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most records and bytes in one event; a backlog goes out as consecutive events.</summary>
+    public const int MaxRecordsPerEvent = 10_000;
+
+    public const long MaxBytesPerEvent = 1024 * 1024;
+
+    public SubscriptionEnd? EndReason { get; private set; }
+
+    public string ShardId => shard.ShardId;
+
+    public async IAsyncEnumerable<SubscriptionEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancel)
+    {
+        var clock = streams.Clock;
+        using var lifetime = new CancellationTokenSource(streams.Options.SubscriptionLifetime, clock);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, lease.TakenOver, lifetime.Token);
+        try
+        {
+            ulong position = startOffset;
+            long lastSent = clock.GetTimestamp();
+            while (true)
+            {
+                if (Ended(cancel, lifetime.Token) is { } reason)
+                {
+                    EndReason = reason;
+                    yield break;
+                }
+                var (current, info) = Current();
+                if (current is null || info is null)
+                {
+                    EndReason = current is null ? SubscriptionEnd.StreamDeleted : SubscriptionEnd.ConsumerDeregistered;
+                    yield break;
+                }
+                var log = streams.Shard(current, info);
+                ulong end = info.EndOffset ?? ulong.MaxValue;
+                if (position >= end)
+                {
+                    // A closed shard, all of it sent: the last event says where the stream goes on.
+                    EndReason = SubscriptionEnd.ShardEnded;
+                    yield return new SubscriptionEvent(null, 0, info, null, 0, Children(current, info));
+                    yield break;
+                }
+                if (position < log.NextOffset)
+                {
+                    if (lease.Budget is { } budget && !budget.HasCredit(streams.PreciseNowMillis))
+                    {
+                        // Over the consumer's read rate: wait for credit (the records stay in the log meanwhile).
+                        await Pause(TimeSpan.FromMilliseconds(20), clock, stop.Token);
+                        continue;
+                    }
+                    var now = streams.Now;
+                    long minArrival = (now - TimeSpan.FromHours(current.RetentionHours)).ToUnixTimeMilliseconds();
+                    var read = log.Read(position, MaxRecordsPerEvent, MaxBytesPerEvent, minArrival);
+                    int count = 0;
+                    long bytes = 0, lastArrival = 0;
+                    foreach (ref readonly var record in read.Records)
+                    {
+                        if (record.Offset >= end)
+                            break;
+                        count++;
+                        bytes += record.DataLength + record.PartitionKeyLength;
+                        lastArrival = record.ArrivalMillis;
+                    }
+                    position = Math.Max(position, Math.Min(read.NextOffset, end));
+                    if (count == 0 && position < end)
+                    {
+                        read.Dispose(); // only expired records: nothing to send, read on
+                        continue;
+                    }
+                    lease.Budget?.Charge(bytes, streams.PreciseNowMillis);
+                    log.Throughput.Pushed(count, bytes);
+                    bool finished = position >= end;
+                    long behind = position >= log.NextOffset || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
+                    lastSent = clock.GetTimestamp();
+                    yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position), behind, finished ? Children(current, info) : null);
+                    if (finished)
+                    {
+                        EndReason = SubscriptionEnd.ShardEnded;
+                        yield break;
+                    }
+                    continue;
+                }
+                var quiet = HeartbeatInterval - clock.GetElapsedTime(lastSent);
+                if (quiet <= TimeSpan.Zero)
+                {
+                    lastSent = clock.GetTimestamp();
+                    yield return new SubscriptionEvent(null, 0, info, Continuation(info, position), 0, null);
+                    continue;
+                }
+                await WaitForRecords(log, position, quiet, clock, stop.Token);
+            }
+        }
+        finally
+        {
+            EndReason ??= cancel.IsCancellationRequested ? SubscriptionEnd.ClientGone : null;
+            lease.Dispose();
+        }
+    }
+
+    private SubscriptionEnd? Ended(CancellationToken client, CancellationToken lifetime) =>
+        client.IsCancellationRequested ? SubscriptionEnd.ClientGone
+        : lease.TakenOver.IsCancellationRequested ? SubscriptionEnd.TakenOver
+        : lifetime.IsCancellationRequested ? SubscriptionEnd.Lifetime
+        : null;
+
+    /// <summary>The stream and shard as they are now: stream null when it is gone, shard null when the consumer is.</summary>
+    private (StreamInfo? Stream, ShardInfo? Shard) Current()
+    {
+        var current = streams.Find(stream.Name);
+        if (current is null || current.Id != stream.Id || current.Status == StreamStatus.Deleting)
+            return (null, null);
+        if (streams.Consumers.Find(current, consumer.Name) is not { Status: ConsumerStatus.Active } now || now.CreatedSeconds != consumer.CreatedSeconds)
+            return (current, null);
+        return (current, current.FindShard(shard.Index));
+    }
+
+    /// <summary>The sequence number a consumer resumes after (AFTER_SEQUENCE_NUMBER) to read from <paramref name="position"/> on.</summary>
+    private static SequenceNumber Continuation(ShardInfo shard, ulong position) => new(shard.CreatedSeconds, shard.Index, position);
+
+    private static List<ShardInfo> Children(StreamInfo stream, ShardInfo shard) =>
+        stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index).ToList();
+
+    /// <summary>Waits until the shard has a record at <paramref name="position"/>, <paramref name="atMost"/> passes, or the subscription stops.</summary>
+    private static async Task WaitForRecords(Shard log, ulong position, TimeSpan atMost, TimeProvider clock, CancellationToken stop)
+    {
+        using var timeout = new CancellationTokenSource(atMost, clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        try
+        {
+            await log.WaitForRecordsAsync(position, either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The heartbeat is due or the subscription stops: the loop looks at which.
+        }
+    }
+
+    private static async Task Pause(TimeSpan delay, TimeProvider clock, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, clock, stop);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

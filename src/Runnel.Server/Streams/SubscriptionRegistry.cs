@@ -1,0 +1,92 @@
+using Runnel.Core.Errors;
+using Runnel.Core.Model;
+using Runnel.Core.Throughput;
+
+namespace Runnel.Server.Streams;
+
+/// <summary>
+/// The live SubscribeToShard subscriptions, one per consumer and shard as on AWS: a new one within
+/// <see cref="TakeoverAfter"/> of the current one's start is refused with ResourceInUseException; a later one
+/// takes over, and the current one ends with a ResourceInUseException event. Also holds each consumer's read
+/// budget per shard, apart from the shard's GetRecords readers. Thread-safe.
+/// </summary>
+public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider clock)
+{
+    /// <summary>How long a subscription is protected from being taken over (AWS: 5 seconds).</summary>
+    public static readonly TimeSpan TakeoverAfter = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<(string Consumer, long Stream, int Shard), Lease> _leases = [];
+    private readonly Dictionary<(string Consumer, long Stream, int Shard), TokenBucket> _budgets = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>Subscriptions open now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _leases.Count;
+        }
+    }
+
+    /// <summary>
+    /// Starts a subscription of <paramref name="consumerArn"/> to a shard, taking over an older one or throwing
+    /// ResourceInUseException when the current one began less than 5 seconds ago. Dispose the lease when the
+    /// subscription ends.
+    /// </summary>
+    public Lease Begin(string consumerArn, long streamId, ShardInfo shard)
+    {
+        var key = (consumerArn, streamId, shard.Index);
+        var now = clock.GetUtcNow();
+        Lease lease;
+        Lease? replaced;
+        lock (_lock)
+        {
+            if (_leases.TryGetValue(key, out replaced) && now - replaced.Started < TakeoverAfter)
+                throw KinesisErrors.ResourceInUse(
+                    $"Another active subscription exists for consumer {consumerArn} on shard {shard.ShardId}. A new subscription can take over {TakeoverAfter.TotalSeconds:0} seconds after it began.");
+            if (!_budgets.TryGetValue(key, out var budget))
+                _budgets[key] = budget = new TokenBucket(limits.ConsumerReadBytesPerSecond, limits.ConsumerReadBytesPerSecond, PreciseMillis(now));
+            lease = new Lease(this, key, now, limits.Enabled ? budget : null);
+            _leases[key] = lease;
+        }
+        replaced?.TakeOver(); // outside the lock: the old subscription wakes and ends with a ResourceInUseException event
+        return lease;
+    }
+
+    /// <summary>Now in Unix milliseconds with a fraction, for the budgets.</summary>
+    public double PreciseNowMillis => PreciseMillis(clock.GetUtcNow());
+
+    private static double PreciseMillis(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
+
+    private void End(Lease lease)
+    {
+        lock (_lock)
+            if (_leases.TryGetValue(lease.Key, out var current) && current == lease)
+                _leases.Remove(lease.Key);
+    }
+
+    /// <summary>One subscription's hold on its consumer and shard.</summary>
+    public sealed class Lease(SubscriptionRegistry owner, (string Consumer, long Stream, int Shard) key, DateTimeOffset started, TokenBucket? budget) : IDisposable
+    {
+        private readonly CancellationTokenSource _takenOver = new();
+
+        internal (string Consumer, long Stream, int Shard) Key { get; } = key;
+
+        public DateTimeOffset Started { get; } = started;
+
+        /// <summary>The consumer's read budget on this shard (bytes per second), or null when limits are off.</summary>
+        public TokenBucket? Budget { get; } = budget;
+
+        /// <summary>Fires when a newer subscription took over.</summary>
+        public CancellationToken TakenOver => _takenOver.Token;
+
+        internal void TakeOver() => _takenOver.Cancel();
+
+        public void Dispose()
+        {
+            owner.End(this);
+            _takenOver.Dispose();
+        }
+    }
+}

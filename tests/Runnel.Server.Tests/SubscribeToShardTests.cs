@@ -1,0 +1,236 @@
+using System.Net;
+using System.Text.Json;
+using Runnel.Core.Throughput;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// SubscribeToShard end to end against an in-process server, read as an SDK reads it (EventStreamSubscriber):
+/// the initial-response first, records pushed as they are written, every starting position, resuming from
+/// ContinuationSequenceNumber, the end of a closed shard, takeover, the lifetime, errors before the stream.
+/// </summary>
+public sealed class SubscribeToShardTests : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("runnel-efo-").FullName;
+    private readonly ManualClock _clock = new();
+    private RunnelServer? _server;
+    private TestClient? _client;
+    private HttpClient? _h2;
+
+    private async Task<TestClient> StartAsync(TimeSpan? lifetime = null, ThroughputLimits? limits = null)
+    {
+        _server = RunnelServer.Create(new RunnelOptions
+        {
+            Port = 0,
+            DataDir = _dir,
+            Limits = limits ?? ThroughputLimits.Off,
+            SubscriptionLifetime = lifetime ?? TimeSpan.FromMinutes(5),
+        }, _ => { }, _clock);
+        await _server.StartAsync();
+        _h2 = new HttpClient { BaseAddress = _server.Url, Timeout = Timeout.InfiniteTimeSpan };
+        return _client = new TestClient(_server.Url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _h2?.Dispose();
+        _client?.Dispose();
+        if (_server is not null)
+            await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A stream with <paramref name="shards"/> shards and one ACTIVE consumer: (stream ARN, consumer ARN).</summary>
+    private async Task<(string StreamArn, string ConsumerArn)> StreamWithConsumerAsync(string name, int shards = 1)
+    {
+        await _client!.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":{{shards}}}""");
+        string streamArn = (await _client.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{name}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+        var consumer = await _client.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{streamArn}}","ConsumerName":"app"}""");
+        return (streamArn, consumer.GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!);
+    }
+
+    private async Task<string> PutAsync(string stream, string data, string key = "k")
+    {
+        var put = await _client!.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"{{key}}","Data":"{{ServerFixture.B64(data)}}"}""");
+        return put.GetProperty("SequenceNumber").GetString()!;
+    }
+
+    private static async Task ExpectInitialResponseAsync(EventStreamSubscriber s)
+    {
+        Assert.Equal(HttpStatusCode.OK, s.Status);
+        Assert.Equal("application/vnd.amazon.eventstream", s.ContentType);
+        var first = await s.NextAsync();
+        Assert.NotNull(first);
+        Assert.Equal("event", first!.Header(":message-type"));
+        Assert.Equal("initial-response", first.Header(":event-type"));
+        Assert.Equal("{}", System.Text.Encoding.UTF8.GetString(first.Payload.Span));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("2.0")]
+    [InlineData("1.1")]
+    public async Task Records_written_after_subscribing_are_pushed_in_order(string version)
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("push");
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", Version.Parse(version));
+        await ExpectInitialResponseAsync(s);
+        for (int i = 0; i < 20; i++)
+            await PutAsync("push", $"r{i}");
+        var (data, last) = await s.RecordsAsync(20);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"r{i}"), data);
+        var record = last.GetProperty("Records").EnumerateArray().Last();
+        Assert.Equal(record.GetProperty("SequenceNumber").GetString(), last.GetProperty("ContinuationSequenceNumber").GetString());
+        Assert.Equal(0, last.GetProperty("MillisBehindLatest").GetInt64());
+        Assert.Equal("k", record.GetProperty("PartitionKey").GetString());
+        Assert.True(record.GetProperty("ApproximateArrivalTimestamp").GetDouble() > 1e9);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Every_starting_position_starts_where_it_says()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("positions");
+        var sequences = new List<string>();
+        for (int i = 0; i < 5; i++)
+            sequences.Add(await PutAsync("positions", $"p{i}"));
+        async Task<List<string>> FirstRecords(string position, int expected)
+        {
+            await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", position);
+            await ExpectInitialResponseAsync(s);
+            var (data, _) = await s.RecordsAsync(expected);
+            _clock.Advance(TimeSpan.FromSeconds(6)); // the next subscription of this consumer and shard may take over
+            return data;
+        }
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], await FirstRecords("""{"Type":"TRIM_HORIZON"}""", 5));
+        Assert.Equal(["p2", "p3", "p4"], await FirstRecords($$"""{"Type":"AT_SEQUENCE_NUMBER","SequenceNumber":"{{sequences[2]}}"}""", 3));
+        Assert.Equal(["p3", "p4"], await FirstRecords($$"""{"Type":"AFTER_SEQUENCE_NUMBER","SequenceNumber":"{{sequences[2]}}"}""", 2));
+        long past = _clock.GetUtcNow().AddMinutes(-1).ToUnixTimeSeconds();
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], await FirstRecords($$"""{"Type":"AT_TIMESTAMP","Timestamp":{{past}}}""", 5));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Resubscribing_after_the_continuation_loses_and_repeats_nothing()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("resume");
+        string continuation;
+        var seen = new List<string>();
+        await using (var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}"""))
+        {
+            await ExpectInitialResponseAsync(s);
+            for (int i = 0; i < 10; i++)
+                await PutAsync("resume", $"x{i}");
+            var (data, last) = await s.RecordsAsync(10);
+            seen.AddRange(data);
+            continuation = last.GetProperty("ContinuationSequenceNumber").GetString()!;
+        }
+        for (int i = 10; i < 15; i++)
+            await PutAsync("resume", $"x{i}"); // written while nobody is subscribed
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        await using (var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", $$"""{"Type":"AFTER_SEQUENCE_NUMBER","SequenceNumber":"{{continuation}}"}"""))
+        {
+            await ExpectInitialResponseAsync(s);
+            seen.AddRange((await s.RecordsAsync(5)).Data);
+        }
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"x{i}"), seen);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_split_ends_the_subscription_with_child_shards_and_the_children_are_read_after()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("split");
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""");
+        await ExpectInitialResponseAsync(s);
+        await PutAsync("split", "before");
+        Assert.Equal(["before"], (await s.RecordsAsync(1)).Data);
+        await _client!.OkAsync("SplitShard", """{"StreamName":"split","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"170141183460469231731687303715884105728"}""");
+        JsonElement last;
+        do
+            last = await s.NextEventAsync();
+        while (!last.TryGetProperty("ChildShards", out _));
+        Assert.False(last.TryGetProperty("ContinuationSequenceNumber", out var c) && c.ValueKind != JsonValueKind.Null);
+        Assert.Equal(["shardId-000000000001", "shardId-000000000002"], last.GetProperty("ChildShards").EnumerateArray().Select(x => x.GetProperty("ShardId").GetString()));
+        Assert.All(last.GetProperty("ChildShards").EnumerateArray(), x => Assert.Equal(["shardId-000000000000"], x.GetProperty("ParentShards").EnumerateArray().Select(p => p.GetString())));
+        Assert.Null(await s.NextAsync()); // then the stream ends
+
+        string after = await PutAsync("split", "after", key: "k");
+        string child = after[11..23] == "000000000001" ? "shardId-000000000001" : "shardId-000000000002";
+        await using var c1 = await EventStreamSubscriber.StartAsync(_h2!, consumer, child, """{"Type":"TRIM_HORIZON"}""");
+        await ExpectInitialResponseAsync(c1);
+        Assert.Equal(["after"], (await c1.RecordsAsync(1)).Data);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_second_subscription_is_refused_within_5_seconds_and_takes_over_after()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("takeover");
+        await using var first = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+        await ExpectInitialResponseAsync(first);
+
+        await using (var refused = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}"""))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+            Assert.Equal("ResourceInUseException", refused.Error.GetProperty("__type").GetString());
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        await using var second = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+        await ExpectInitialResponseAsync(second);
+        var ended = await first.NextAsync();
+        Assert.Equal("exception", ended!.Header(":message-type"));
+        Assert.Equal("ResourceInUseException", ended.Header(":exception-type"));
+        Assert.Contains("shardId-000000000000", JsonDocument.Parse(ended.Payload).RootElement.GetProperty("message").GetString());
+        Assert.Null(await first.NextAsync());
+
+        await PutAsync("takeover", "to the new one");
+        Assert.Equal(["to the new one"], (await second.RecordsAsync(1)).Data);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_subscription_ends_cleanly_at_its_lifetime()
+    {
+        await StartAsync(lifetime: TimeSpan.FromSeconds(1));
+        var (_, consumer) = await StreamWithConsumerAsync("lifetime");
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+        await ExpectInitialResponseAsync(s);
+        Assert.Null(await s.NextAsync(TimeSpan.FromSeconds(15))); // ended, with no exception event
+        Assert.Equal(0, _server!.Streams.Subscriptions.Count);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Refusals_before_the_stream_are_ordinary_error_responses()
+    {
+        await StartAsync();
+        var (streamArn, consumer) = await StreamWithConsumerAsync("errors");
+        async Task Expect(string consumerArn, string shard, string position, string type, string? message = null)
+        {
+            await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumerArn, shard, position);
+            Assert.Equal(HttpStatusCode.BadRequest, s.Status);
+            Assert.Equal(type, s.Error.GetProperty("__type").GetString());
+            if (message is not null)
+                Assert.Equal(message, s.Error.GetProperty("message").GetString());
+        }
+        await Expect(streamArn + "/consumer/nobody:1700000000", "shardId-000000000000", """{"Type":"LATEST"}""", "ResourceNotFoundException");
+        await Expect(consumer, "shardId-000000000007", """{"Type":"LATEST"}""", "ResourceNotFoundException",
+            "Shard shardId-000000000007 in stream errors under account 000000000000 does not exist");
+        await Expect(consumer, "shardId-000000000000", """{"Type":"AT_SEQUENCE_NUMBER"}""", "InvalidArgumentException");
+        await Expect(consumer, "shardId-000000000000", """{"Type":"SOMEWHERE"}""", "ValidationException");
+        await Expect(consumer, "shardId-000000000000", """{"Type":"AT_TIMESTAMP"}""", "InvalidArgumentException");
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task An_idle_subscription_gets_an_empty_event_that_keeps_the_position()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("idle");
+        string sequence = await PutAsync("idle", "old");
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+        await ExpectInitialResponseAsync(s);
+        var heartbeat = await s.NextEventAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, heartbeat.GetProperty("Records").GetArrayLength());
+        Assert.Equal(sequence, heartbeat.GetProperty("ContinuationSequenceNumber").GetString());
+    }
+}
