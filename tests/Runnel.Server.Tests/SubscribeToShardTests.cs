@@ -234,3 +234,191 @@ public sealed class SubscribeToShardTests : IAsyncDisposable
         Assert.Equal(sequence, heartbeat.GetProperty("ContinuationSequenceNumber").GetString());
     }
 }
+
+/// <summary>SubscribeToShard's throughput, encodings and flow control.</summary>
+public sealed class SubscribeToShardFlowTests : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("runnel-efo-flow-").FullName;
+    private readonly ManualClock _clock = new();
+    private RunnelServer? _server;
+    private TestClient? _client;
+
+    private async Task<TestClient> StartAsync(ThroughputLimits limits)
+    {
+        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dir, Limits = limits }, _ => { }, _clock);
+        await _server.StartAsync();
+        return _client = new TestClient(_server.Url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client?.Dispose();
+        if (_server is not null)
+            await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<string> ConsumerAsync(string name)
+    {
+        await _client!.OkAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1}""");
+        string streamArn = (await _client.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{name}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+        return (await _client.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{streamArn}}","ConsumerName":"app"}""")).GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+    }
+
+    private Task PutManyAsync(string stream, int count, int size, string tag)
+    {
+        string data = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(tag.PadRight(size, '.')));
+        string records = string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"{{data}}"}"""));
+        return _client!.OkAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{{records}}]}""");
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Each_consumer_reads_at_its_own_rate_apart_from_GetRecords_readers()
+    {
+        await StartAsync(new ThroughputLimits { ConsumerReadBytesPerSecond = 10_000 });
+        string consumer = await ConsumerAsync("rate");
+        await PutManyAsync("rate", 10, 1000, "first");
+        using var h2 = new HttpClient { BaseAddress = _server!.Url };
+        await using var s = await EventStreamSubscriber.StartAsync(h2, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""");
+        Assert.Equal("initial-response", (await s.NextAsync())!.Header(":event-type"));
+        Assert.Equal(10, (await s.RecordsAsync(10)).Data.Count); // 10 KB: the consumer's budget for one second
+
+        await PutManyAsync("rate", 10, 1000, "second");
+        // The clock stands still: the consumer's debt is not repaid, so nothing more is pushed...
+        await Assert.ThrowsAsync<TimeoutException>(() => s.NextEventAsync(TimeSpan.FromSeconds(1)));
+        // ...while a GetRecords reader of the same shard is not held back by it.
+        string iterator = (await _client!.OkAsync("GetShardIterator", """{"StreamName":"rate","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+        Assert.Equal(20, (await _client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).GetProperty("Records").GetArrayLength());
+        _clock.Advance(TimeSpan.FromSeconds(1.1));
+        var (data, _) = await s.RecordsAsync(10);
+        Assert.All(data, d => Assert.StartsWith("second", d));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_cbor_request_gets_cbor_events()
+    {
+        await StartAsync(ThroughputLimits.Off);
+        string consumer = await ConsumerAsync("cbor");
+        var body = new System.Formats.Cbor.CborWriter();
+        body.WriteStartMap(null);
+        body.WriteTextString("ConsumerARN");
+        body.WriteTextString(consumer);
+        body.WriteTextString("ShardId");
+        body.WriteTextString("shardId-000000000000");
+        body.WriteTextString("StartingPosition");
+        body.WriteStartMap(null);
+        body.WriteTextString("Type");
+        body.WriteTextString("TRIM_HORIZON");
+        body.WriteEndMap();
+        body.WriteEndMap();
+        await PutManyAsync("cbor", 3, 10, "c");
+        using var h2 = new HttpClient { BaseAddress = _server!.Url };
+        using var request = TestClient.Request("SubscribeToShard", "", "application/x-amz-cbor-1.1");
+        request.Content = new ByteArrayContent(body.Encode());
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-amz-cbor-1.1");
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var response = await h2.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[1 << 16];
+        int filled = 0;
+        var messages = new List<Runnel.Protocol.EventStream.EventStreamMessage>();
+        while (messages.Count < 2)
+        {
+            filled += await stream.ReadAsync(buffer.AsMemory(filled));
+            int start = 0;
+            while (Runnel.Protocol.EventStream.EventStreamCodec.TryRead(buffer.AsSpan(start, filled - start), out var m, out int used))
+            {
+                messages.Add(m!);
+                start += used;
+            }
+            buffer.AsSpan(start, filled - start).CopyTo(buffer);
+            filled -= start;
+        }
+        Assert.All(messages, m => Assert.Equal("application/x-amz-cbor-1.1", m.Header(":content-type")));
+        var reader = new System.Formats.Cbor.CborReader(messages[1].Payload);
+        int? entries = reader.ReadStartMap();
+        var records = new List<byte[]>();
+        while (reader.PeekState() != System.Formats.Cbor.CborReaderState.EndMap)
+        {
+            if (reader.ReadTextString() != "Records")
+            {
+                reader.SkipValue();
+                continue;
+            }
+            reader.ReadStartArray();
+            while (reader.PeekState() != System.Formats.Cbor.CborReaderState.EndArray)
+            {
+                reader.ReadStartMap();
+                while (reader.PeekState() != System.Formats.Cbor.CborReaderState.EndMap)
+                {
+                    if (reader.ReadTextString() == "Data")
+                        records.Add(reader.ReadByteString()); // a byte string, not base64, as CBOR clients expect
+                    else
+                        reader.SkipValue();
+                }
+                reader.ReadEndMap();
+            }
+            reader.ReadEndArray();
+        }
+        Assert.Null(entries);
+        Assert.Equal(3, records.Count);
+        Assert.All(records, r => Assert.Equal("c.........", System.Text.Encoding.ASCII.GetString(r)));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_subscriber_that_stops_reading_holds_the_server_to_one_event_and_resumes_from_the_log()
+    {
+        await StartAsync(ThroughputLimits.Off);
+        string consumer = await ConsumerAsync("stall");
+        // The client's HTTP/2 window stays at 64 KiB while the test does not read.
+        using var handler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 65535 };
+        using var h2 = new HttpClient(handler) { BaseAddress = _server!.Url, Timeout = Timeout.InfiniteTimeSpan };
+        using var request = TestClient.Request("SubscribeToShard", $$$"""{"ConsumerARN":"{{{consumer}}}","ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}""");
+        request.Version = HttpVersion.Version20;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var response = await h2.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        const int Batches = 40, PerBatch = 100, Size = 10_000; // 40 MB written while nobody reads
+        for (int b = 0; b < Batches; b++)
+            await PutManyAsync("stall", PerBatch, Size, $"b{b:D2}");
+        var info = _server.Streams.Get("stall");
+        var counters = _server.Streams.Shard(info, info.Shards[0]).Throughput.Counters;
+        // What the server read from the log for this subscriber: what the client's window took, plus the one
+        // event the server is waiting to write; the other 30-odd MB stay in the log, not in memory.
+        Assert.True(counters.BytesOut < 4 * 1024 * 1024, $"the server read {counters.BytesOut} bytes ahead of a stalled subscriber");
+
+        // Reading again, the subscriber gets every record, in order, from where it stopped.
+        var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[1 << 20];
+        int filled = 0, received = 0;
+        string? last = null;
+        while (received < Batches * PerBatch)
+        {
+            if (filled == buffer.Length)
+                Array.Resize(ref buffer, buffer.Length * 2);
+            int n = await stream.ReadAsync(buffer.AsMemory(filled));
+            Assert.NotEqual(0, n);
+            filled += n;
+            int start = 0;
+            while (Runnel.Protocol.EventStream.EventStreamCodec.TryRead(buffer.AsSpan(start, filled - start), out var m, out int used))
+            {
+                start += used;
+                if (m!.Header(":event-type") != "SubscribeToShardEvent")
+                    continue;
+                foreach (var r in JsonDocument.Parse(m.Payload).RootElement.GetProperty("Records").EnumerateArray())
+                {
+                    string data = System.Text.Encoding.ASCII.GetString(r.GetProperty("Data").GetBytesFromBase64())[..3];
+                    Assert.True(last is null || string.CompareOrdinal(data, last) >= 0, $"{data} after {last}");
+                    last = data;
+                    received++;
+                }
+            }
+            buffer.AsSpan(start, filled - start).CopyTo(buffer);
+            filled -= start;
+        }
+        Assert.Equal($"b{Batches - 1:D2}", last);
+    }
+}

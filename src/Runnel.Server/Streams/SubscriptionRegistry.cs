@@ -46,7 +46,7 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
                 throw KinesisErrors.ResourceInUse(
                     $"Another active subscription exists for consumer {consumerArn} on shard {shard.ShardId}. A new subscription can take over {TakeoverAfter.TotalSeconds:0} seconds after it began.");
             if (!_budgets.TryGetValue(key, out var budget))
-                _budgets[key] = budget = new TokenBucket(limits.ConsumerReadBytesPerSecond, limits.ConsumerReadBytesPerSecond, PreciseMillis(now));
+                _budgets[key] = budget = new TokenBucket(limits.ConsumerReadBytesPerSecond, 0, PreciseMillis(now)); // bytes are charged after each read and repaid at the rate, as for GetRecords
             lease = new Lease(this, key, now, limits.Enabled ? budget : null);
             _leases[key] = lease;
         }
