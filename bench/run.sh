@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -22,6 +22,8 @@ Options:
   --duration SECONDS   time cap of each scenario (default 120)
   --concurrency N      requests in flight in the put scenarios (default 16)
   --startup-repeat N   launches timed per server for start-up (default 5)
+  --fanout-seconds S   length of the fan-out latency phase, Runnel only (default 20; 0 skips fan-out);
+                       its full-speed phase drains --records records to 5 consumers
   --out DIR            where results go (default bench/results/latest)
   --skip-build         use the Release builds already there
   --runnel native|jit  the native executable of scripts/publish.sh, the deployable form (default),
@@ -36,6 +38,7 @@ while (($#)); do
     --duration) duration=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --startup-repeat) repeat=$2; shift 2 ;;
+    --fanout-seconds) fanout_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --skip-build) skip_build=1; shift ;;
     --runnel) flavour=$2; shift 2 ;;
@@ -144,7 +147,16 @@ for server in runnel kinesalite; do
     [[ -f $out/$server.json ]] || { cat "$work/$server.out"; exit 1; }
     failures+=("$server")
   fi
-  if [[ $server == runnel ]]; then echo "  data directory after the run: $(du -sh "$work/runnel-data" | cut -f1) (streams kept)"; fi
+  if [[ $server == runnel ]]; then
+    echo "  data directory after the run: $(du -sh "$work/runnel-data" | cut -f1) (streams kept)"
+    if [[ $fanout_seconds != 0 ]]; then
+      # kinesalite has no SubscribeToShard: enhanced fan-out is measured against its own goals only.
+      echo "== runnel: enhanced fan-out (5 consumers x 4 shards)"
+      bench fanout --label runnel --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
+        --latency-seconds "$fanout_seconds" --records "$records" --json "$out/runnel-fanout.json" > "$work/runnel-fanout.out" 2>&1 || failures+=("runnel fan-out")
+      grep -E '^  ' "$work/runnel-fanout.out" || cat "$work/runnel-fanout.out"
+    fi
+  fi
   stop_server
   rm -rf "$work/runnel-data" "$work"/runnel-startup-*
 done

@@ -10,6 +10,7 @@ const string usage = """
       runnel-bench startup [options]    launch a server command and time its first answer
       runnel-bench compare [options]    two servers' reports side by side, with the targets
       runnel-bench memory [options]     server memory over a long write, after DeleteStream, and idle
+      runnel-bench fanout [options]     SubscribeToShard: put-to-receive latency and per-consumer throughput
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -70,6 +71,21 @@ try
                 var options = MemoryScenario.Options.Parse(cl);
                 cl.RejectUnknown();
                 var report = await MemoryScenario.RunAsync(options, Console.Out);
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
+            }
+        case "fanout":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(FanOutScenario.Options.Help);
+                    return 0;
+                }
+                var options = FanOutScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await FanOutScenario.RunAsync(options, Console.Out);
                 if (options.JsonPath is { } path)
                     report.Save(path);
                 return report.Failed ? 1 : 0;

@@ -54,6 +54,16 @@ public sealed class KinesisHttpClient : IDisposable
         return new KinesisResponse(response.StatusCode, buffer, length);
     }
 
+    /// <summary>
+    /// Sends a request whose answer is a stream (SubscribeToShard's event stream) and returns as soon as the
+    /// headers arrived; the caller reads the body as it comes and disposes the response.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenAsync(string operation, RequestBody body, CancellationToken cancellation = default)
+    {
+        using var request = NewRequest(operation, body);
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
+    }
+
     /// <summary>A blocking send, for the latency reader that polls from a dedicated thread. HttpClient has no
     /// synchronous HTTP/2, so under h2c this blocks the calling thread on the asynchronous send instead.</summary>
     public KinesisResponse Send(string operation, RequestBody body, CancellationToken cancellation = default)

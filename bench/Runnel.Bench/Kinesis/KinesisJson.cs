@@ -25,7 +25,34 @@ public static class KinesisJson
 
     public static RequestBody DescribeStream(string stream) => Build(w => w.WriteString("StreamName", stream));
 
-    public static RequestBody DeleteStream(string stream) => Build(w => w.WriteString("StreamName", stream));
+    public static RequestBody DeleteStream(string stream, bool enforceConsumerDeletion = false) => Build(w =>
+    {
+        w.WriteString("StreamName", stream);
+        if (enforceConsumerDeletion)
+            w.WriteBoolean("EnforceConsumerDeletion", true);
+    });
+
+    public static RequestBody DescribeStreamSummary(string stream) => Build(w => w.WriteString("StreamName", stream));
+
+    public static RequestBody RegisterStreamConsumer(string streamArn, string name) => Build(w =>
+    {
+        w.WriteString("StreamARN", streamArn);
+        w.WriteString("ConsumerName", name);
+    });
+
+    public static RequestBody DescribeStreamConsumer(string consumerArn) => Build(w => w.WriteString("ConsumerARN", consumerArn));
+
+    /// <summary>A SubscribeToShard body: <paramref name="type"/> with <paramref name="sequenceNumber"/> for AT_/AFTER_SEQUENCE_NUMBER.</summary>
+    public static RequestBody SubscribeToShard(string consumerArn, string shardId, string type, string? sequenceNumber = null) => Build(w =>
+    {
+        w.WriteString("ConsumerARN", consumerArn);
+        w.WriteString("ShardId", shardId);
+        w.WriteStartObject("StartingPosition");
+        w.WriteString("Type", type);
+        if (sequenceNumber is not null)
+            w.WriteString("SequenceNumber", sequenceNumber);
+        w.WriteEndObject();
+    });
 
     public static RequestBody PutRecord(string stream, string partitionKey, byte[] data) => Build(w =>
     {

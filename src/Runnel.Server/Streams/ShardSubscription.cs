@@ -79,10 +79,15 @@ public sealed class ShardSubscription(
         var clock = streams.Clock;
         using var lifetime = new CancellationTokenSource(streams.Options.SubscriptionLifetime, clock);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel, lease.TakenOver, lifetime.Token);
+        var heartbeat = new Heartbeat(clock, stop.Token);
         try
         {
             ulong position = startOffset;
             long lastSent = clock.GetTimestamp();
+            // The stream and consumer are looked up again at most once a second, and whenever the shard closed.
+            StreamInfo? current = null;
+            ShardInfo? info = null;
+            long checkedAt = 0;
             while (true)
             {
                 if (Ended(cancel, lifetime.Token) is { } reason)
@@ -90,13 +95,23 @@ public sealed class ShardSubscription(
                     EndReason = reason;
                     yield break;
                 }
-                var (current, info) = Current();
-                if (current is null || info is null)
+                if (current is null || clock.GetElapsedTime(checkedAt) >= RecheckInterval || (info!.IsOpen && streams.Shard(current, info).IsClosed))
                 {
-                    EndReason = current is null ? SubscriptionEnd.StreamDeleted : SubscriptionEnd.ConsumerDeregistered;
-                    yield break;
+                    (current, info) = Current();
+                    checkedAt = clock.GetTimestamp();
+                    if (current is null || info is null)
+                    {
+                        EndReason = current is null ? SubscriptionEnd.StreamDeleted : SubscriptionEnd.ConsumerDeregistered;
+                        yield break;
+                    }
                 }
-                var log = streams.Shard(current, info);
+                var log = streams.Shard(current, info!);
+                if (info!.IsOpen && log.IsClosed)
+                {
+                    // A reshard closed the log and is storing the new shape: look again in a moment.
+                    await Pause(TimeSpan.FromMilliseconds(1), clock, stop.Token);
+                    continue;
+                }
                 ulong end = info.EndOffset ?? ulong.MaxValue;
                 if (position >= end)
                 {
@@ -152,15 +167,19 @@ public sealed class ShardSubscription(
                     yield return new SubscriptionEvent(null, 0, info, Continuation(info, position), 0, null);
                     continue;
                 }
-                await WaitForRecords(log, position, quiet, clock, stop.Token);
+                await heartbeat.WaitForRecords(log, position, quiet);
             }
         }
         finally
         {
             EndReason ??= cancel.IsCancellationRequested ? SubscriptionEnd.ClientGone : null;
+            heartbeat.Dispose();
             lease.Dispose();
         }
     }
+
+    /// <summary>How often a subscription looks again whether its stream and consumer still exist.</summary>
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
     private SubscriptionEnd? Ended(CancellationToken client, CancellationToken lifetime) =>
         client.IsCancellationRequested ? SubscriptionEnd.ClientGone
@@ -185,18 +204,41 @@ public sealed class ShardSubscription(
     private static List<ShardInfo> Children(StreamInfo stream, ShardInfo shard) =>
         stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index).ToList();
 
-    /// <summary>Waits until the shard has a record at <paramref name="position"/>, <paramref name="atMost"/> passes, or the subscription stops.</summary>
-    private static async Task WaitForRecords(Shard log, ulong position, TimeSpan atMost, TimeProvider clock, CancellationToken stop)
+    /// <summary>
+    /// Waits for records with a time limit, re-arming one timer for every wait instead of making one: a
+    /// subscription woken by every append must not pay for a timer each time.
+    /// </summary>
+    private sealed class Heartbeat(TimeProvider clock, CancellationToken stop) : IDisposable
     {
-        using var timeout = new CancellationTokenSource(atMost, clock);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
-        try
+        private CancellationTokenSource? _timeout;
+        private CancellationTokenSource? _either;
+
+        /// <summary>Completes when the shard has a record at <paramref name="position"/>, <paramref name="atMost"/> passed, or the subscription stops.</summary>
+        public async Task WaitForRecords(Shard log, ulong position, TimeSpan atMost)
         {
-            await log.WaitForRecordsAsync(position, either.Token);
+            if (_timeout is null || _timeout.IsCancellationRequested)
+            {
+                Dispose();
+                _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, clock);
+                _either = CancellationTokenSource.CreateLinkedTokenSource(stop, _timeout.Token);
+            }
+            _timeout.CancelAfter(atMost);
+            try
+            {
+                await log.WaitForRecordsAsync(position, _either!.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // The heartbeat is due or the subscription stops: the loop looks at which.
+            }
         }
-        catch (OperationCanceledException)
+
+        public void Dispose()
         {
-            // The heartbeat is due or the subscription stops: the loop looks at which.
+            _either?.Dispose();
+            _timeout?.Dispose();
+            _either = null;
+            _timeout = null;
         }
     }
 
