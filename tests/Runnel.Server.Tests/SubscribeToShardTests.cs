@@ -163,6 +163,33 @@ public sealed class SubscribeToShardTests : IAsyncDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task A_merge_ends_both_parents_subscriptions_with_the_child_which_is_read_after()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("merge", shards: 2);
+        await using var first = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""");
+        await using var second = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000001", """{"Type":"TRIM_HORIZON"}""");
+        await ExpectInitialResponseAsync(first);
+        await ExpectInitialResponseAsync(second);
+        await _client!.OkAsync("MergeShards", """{"StreamName":"merge","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}""");
+        foreach (var s in new[] { first, second })
+        {
+            JsonElement last;
+            do
+                last = await s.NextEventAsync();
+            while (!last.TryGetProperty("ChildShards", out _));
+            var child = Assert.Single(last.GetProperty("ChildShards").EnumerateArray());
+            Assert.Equal("shardId-000000000002", child.GetProperty("ShardId").GetString());
+            Assert.Equal(["shardId-000000000000", "shardId-000000000001"], child.GetProperty("ParentShards").EnumerateArray().Select(p => p.GetString()));
+            Assert.Null(await s.NextAsync());
+        }
+        await PutAsync("merge", "merged");
+        await using var c = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000002", """{"Type":"TRIM_HORIZON"}""");
+        await ExpectInitialResponseAsync(c);
+        Assert.Equal(["merged"], (await c.RecordsAsync(1)).Data);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_second_subscription_is_refused_within_5_seconds_and_takes_over_after()
     {
         await StartAsync();
