@@ -60,6 +60,30 @@ public sealed record RunOptions
     /// <summary>How long to wait for the endpoint to answer before giving up.</summary>
     public required TimeSpan ReadyTimeout { get; init; }
 
+    /// <summary>The options of a command other than <c>run</c> that borrows <see cref="Scenarios.BenchContext"/>
+    /// to set up streams: no scenario of its own, HTTP/1.1 unless <paramref name="http2"/>.</summary>
+    public static RunOptions ForSetUp(Uri endpoint, string label, int? serverPid, int concurrency, int shards, TimeSpan cap, bool http2 = false) => new()
+    {
+        Endpoint = endpoint,
+        Label = label,
+        Records = 1,
+        BatchSize = 500,
+        SingleRecords = 1,
+        Duration = cap,
+        Concurrency = concurrency,
+        Shards = shards,
+        Warmup = 0,
+        LatencyRecords = 1,
+        LatencyRate = 1,
+        PollMillis = 1,
+        ServerPid = serverPid,
+        Scenarios = new HashSet<string>(),
+        Http2 = http2,
+        KeepStreams = false,
+        JsonPath = null,
+        ReadyTimeout = TimeSpan.FromSeconds(30),
+    };
+
     public static RunOptions Parse(CommandLine cl)
     {
         var scenarios = cl.String("scenarios", string.Join(',', AllScenarios)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -68,27 +68,7 @@ public static class FanOutScenario
         })
             report.Settings[key] = Convert.ToString(value, CultureInfo.InvariantCulture)!;
         using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + options.Consumers + 4, http2: true, TimeSpan.FromSeconds(60));
-        var runOptions = new RunOptions
-        {
-            Endpoint = options.Endpoint,
-            Label = options.Label,
-            Records = options.Records,
-            BatchSize = 500,
-            SingleRecords = 1,
-            Duration = options.Cap,
-            Concurrency = options.Concurrency,
-            Shards = options.Shards,
-            Warmup = 0,
-            LatencyRecords = 1,
-            LatencyRate = options.Rate,
-            PollMillis = 1,
-            ServerPid = options.ServerPid,
-            Scenarios = new HashSet<string>(),
-            Http2 = true,
-            KeepStreams = false,
-            JsonPath = null,
-            ReadyTimeout = TimeSpan.FromSeconds(30),
-        };
+        var runOptions = RunOptions.ForSetUp(options.Endpoint, options.Label, options.ServerPid, options.Concurrency, options.Shards, options.Cap, http2: true);
         var ctx = new BenchContext(runOptions, client, log);
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
         var streams = new List<string>();

@@ -65,27 +65,7 @@ public static class MemoryScenario
         report.Settings["concurrency"] = options.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, http2: false, TimeSpan.FromSeconds(60));
-        var runOptions = new RunOptions
-        {
-            Endpoint = options.Endpoint,
-            Label = options.Label,
-            Records = 1,
-            BatchSize = options.BatchSize,
-            SingleRecords = 1,
-            Duration = options.RoundCap,
-            Concurrency = options.Concurrency,
-            Shards = options.Shards,
-            Warmup = 0,
-            LatencyRecords = 1,
-            LatencyRate = 1,
-            PollMillis = 1,
-            ServerPid = options.ServerPid,
-            Scenarios = new HashSet<string>(),
-            Http2 = false,
-            KeepStreams = false,
-            JsonPath = null,
-            ReadyTimeout = TimeSpan.FromSeconds(30),
-        };
+        var runOptions = RunOptions.ForSetUp(options.Endpoint, options.Label, options.ServerPid, options.Concurrency, options.Shards, options.RoundCap) with { BatchSize = options.BatchSize };
         var ctx = new BenchContext(runOptions, client, log);
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
 
