@@ -68,7 +68,8 @@ export async function rawJson(operation, payload) {
 
 async function deleteStream(name) {
   try {
-    await rawRequest('DeleteStream', JSON.stringify({ StreamName: name }));
+    // With the consumers registered to it (enhanced fan-out tests), as the Python suite does.
+    await rawRequest('DeleteStream', JSON.stringify({ StreamName: name, EnforceConsumerDeletion: true }));
   } catch {
     // The server may be gone; nothing to clean then.
   }
