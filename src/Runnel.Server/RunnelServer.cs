@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -29,9 +30,11 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly ITimer _scaling;
     private readonly DataDirectoryLock _lock;
     private readonly ConnectionGuard _connections;
+    private readonly StrongBox<bool> _started; // set once StartAsync bound every listener; read by /health
 
-    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, ConnectionGuard connections, MetadataStore metadata, LogStore logs, StreamService streams)
+    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, ConnectionGuard connections, MetadataStore metadata, LogStore logs, StreamService streams, StrongBox<bool> started)
     {
+        _started = started;
         _app = app;
         _lock = directoryLock;
         _connections = connections;
@@ -172,19 +175,21 @@ public sealed class RunnelServer : IAsyncDisposable
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         var health = app.Services.GetRequiredService<StorageHealth>();
+        var started = new StrongBox<bool>();
         app.Run(context =>
         {
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
-                return HealthEndpoint.WriteAsync(context.Response, health);
+                return HealthEndpoint.WriteAsync(context.Response, health, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, directoryLock, guard, metadata, logs, streams);
+        return new RunnelServer(app, directoryLock, guard, metadata, logs, streams, started);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
     {
         await _app.StartAsync(cancel);
+        Volatile.Write(ref _started.Value, true); // every listener is bound: /health may say ready
         var addresses = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
         var address = addresses?.FirstOrDefault(a => a.StartsWith("http:", StringComparison.Ordinal)) ?? $"http://{Options.Host}:{Options.Port}";

@@ -39,6 +39,11 @@ public static class RunnelCommand
         }
 
         var started = Stopwatch.StartNew();
+        // Signals are heard from the start: a SIGTERM or Ctrl-C while the server starts stops it once started.
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
         RunnelServer server;
         try
         {
@@ -72,10 +77,6 @@ public static class RunnelCommand
             $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
             $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | max connections {options.MaxConnections} | started in {started.ElapsedMilliseconds} ms");
 
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

@@ -85,7 +85,7 @@ internal static class SubscriptionResponse
             log.LogError(e, "SubscribeToShard on {Shard} failed; sent InternalFailure to the subscriber.", subscription.ShardId);
             try
             {
-                await WriteExceptionAsync(body, cbor, "InternalFailure", "Internal service failure.", cancel);
+                await WriteExceptionAsync(body, cbor, "InternalFailureException", "Internal service failure.", cancel);
             }
             catch (Exception) when (cancel.IsCancellationRequested)
             {

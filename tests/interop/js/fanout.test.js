@@ -1,7 +1,7 @@
 // Enhanced fan-out through @aws-sdk/client-kinesis: RegisterStreamConsumer, DescribeStreamConsumer and
 // SubscribeToShard with the SDK's DEFAULT request handler (NodeHttp2Handler: h2c on the shared http://
 // endpoint), the event stream read as the SDK's async iterable. One test starts a Runnel server of its own
-// with a TLS port and a self-signed certificate and subscribes over HTTP/2 by ALPN; another (marked SERVER BUG)
+// with a TLS port and a self-signed certificate and subscribes over HTTP/2 by ALPN; another
 // checks that such a server's TLS port is up, and SIGTERM is heeded, once /health answers 200.
 
 import assert from 'node:assert/strict';
@@ -447,8 +447,8 @@ test('fanout: over TLS (HTTP/2 by ALPN, self-signed certificate): register, subs
     const ca = readFileSync(cert);
     const tlsPort = await freePort();
     server = await spawnRunnel(root, ['--limits', 'off', '--tls-port', String(tlsPort), '--tls-cert', cert, '--tls-key', key]);
-    // Ready when the TLS port itself answers and start-up has finished (the "listening" line): /health on the
-    // plain port alone is not enough, see the SERVER BUG test below.
+    // Ready when the TLS port itself answers and start-up has finished (the "listening" line); /health says
+    // the same since the start-up test below.
     await waitFor(async () => {
       if (!server.running()) throw new Error(`runnel exited: ${server.log().slice(-2000)}`);
       return server.log().includes('Runnel listening on') && (await tlsHandshake(tlsPort, ca)).alpn === 'h2';
@@ -485,13 +485,12 @@ test('fanout: over TLS (HTTP/2 by ALPN, self-signed certificate): register, subs
   assert.deepEqual(server.failures(), [], 'the TLS server logged internal failures');
 });
 
-// SERVER BUG (start-up, found by this suite; fails until the server is fixed). `runnel serve --help` says
-// "GET /health answers 200 once the server is ready", but Kestrel serves the plain port (and so /health) as soon
-// as that port is bound, before it binds --tls-port: a client that polls /health and then connects to the TLS
-// port gets ECONNREFUSED. Start-up is also not finished then: RunnelCommand registers its SIGTERM handler only
-// after StartAsync returns, and a SIGTERM in that window is lost (the server keeps running until a second one).
-// Polling /health every 2 ms shows both nearly every time.
-test('fanout: SERVER BUG start-up: the TLS port accepts connections and SIGTERM stops the server once /health answers 200', async () => {
+// Start-up readiness (a regression test for two bugs this suite found): `runnel serve --help` says "GET /health
+// answers 200 once the server is ready". Kestrel serves the plain port (and so /health) as soon as that port is
+// bound, before it binds --tls-port, so /health now answers 503 {"status":"starting"} until every listener is
+// bound; and a SIGTERM sent during start-up, once lost, now stops the server. Polling /health every 2 ms showed
+// both nearly every time before the fix.
+test('fanout: start-up: the TLS port accepts connections and SIGTERM stops the server once /health answers 200', async () => {
   const root = mkdtempSync(join(tmpdir(), 'interop-js-tls-ready-'));
   let server;
   const problems = [];
