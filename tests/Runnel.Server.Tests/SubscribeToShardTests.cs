@@ -322,6 +322,25 @@ public sealed class SubscribeToShardFlowTests : IAsyncDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task With_limits_on_a_consumer_may_subscribe_to_a_shard_once_a_second()
+    {
+        await StartAsync(new ThroughputLimits());
+        string consumer = await ConsumerAsync("calls");
+        using var h2 = new HttpClient { BaseAddress = _server!.Url };
+        const string Shard = "shardId-000000000000", Latest = """{"Type":"LATEST"}""";
+        await using var first = await EventStreamSubscriber.StartAsync(h2, consumer, Shard, Latest);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        await using (var again = await EventStreamSubscriber.StartAsync(h2, consumer, Shard, Latest))
+            Assert.Equal("LimitExceededException", again.Error.GetProperty("__type").GetString());
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await using (var early = await EventStreamSubscriber.StartAsync(h2, consumer, Shard, Latest))
+            Assert.Equal("ResourceInUseException", early.Error.GetProperty("__type").GetString()); // the call rate allows it, the takeover rule not yet
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        await using var takeover = await EventStreamSubscriber.StartAsync(h2, consumer, Shard, Latest);
+        Assert.Equal(HttpStatusCode.OK, takeover.Status);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_cbor_request_gets_cbor_events()
     {
         await StartAsync(ThroughputLimits.Off);

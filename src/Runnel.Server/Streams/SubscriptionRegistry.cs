@@ -16,7 +16,7 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
     public static readonly TimeSpan TakeoverAfter = TimeSpan.FromSeconds(5);
 
     private readonly Dictionary<(string Consumer, long Stream, int Shard), Lease> _leases = [];
-    private readonly Dictionary<(string Consumer, long Stream, int Shard), TokenBucket> _budgets = [];
+    private readonly Dictionary<(string Consumer, long Stream, int Shard), ConsumerShard> _consumerShards = [];
     private readonly Lock _lock = new();
 
     /// <summary>Subscriptions open now.</summary>
@@ -29,10 +29,13 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
         }
     }
 
+    /// <summary>With limits on, how often one consumer may call SubscribeToShard for one shard (AWS: once a second).</summary>
+    public static readonly TimeSpan CallInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>
-    /// Starts a subscription of <paramref name="consumerArn"/> to a shard, taking over an older one or throwing
-    /// ResourceInUseException when the current one began less than 5 seconds ago. Dispose the lease when the
-    /// subscription ends.
+    /// Starts a subscription of <paramref name="consumerArn"/> to a shard, taking over an older one. Throws
+    /// LimitExceededException for a second call within a second (with limits on), and ResourceInUseException
+    /// when the current subscription began less than 5 seconds ago. Dispose the lease when the subscription ends.
     /// </summary>
     public Lease Begin(string consumerArn, long streamId, ShardInfo shard)
     {
@@ -42,12 +45,22 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
         Lease? replaced;
         lock (_lock)
         {
+            if (!_consumerShards.TryGetValue(key, out var state))
+            {
+                Prune(now);
+                // Bytes are charged after each read and repaid at the rate, as for GetRecords.
+                _consumerShards[key] = state = new ConsumerShard(new TokenBucket(limits.ConsumerReadBytesPerSecond, 0, PreciseMillis(now)));
+            }
+            else if (limits.Enabled && now - state.LastCall < CallInterval)
+            {
+                throw KinesisErrors.LimitExceeded(
+                    $"Rate exceeded for consumer {consumerArn} and shard {shard.ShardId}: SubscribeToShard may be called once per second per consumer and shard.");
+            }
+            state.LastCall = now;
             if (_leases.TryGetValue(key, out replaced) && now - replaced.Started < TakeoverAfter)
                 throw KinesisErrors.ResourceInUse(
                     $"Another active subscription exists for consumer {consumerArn} on shard {shard.ShardId}. A new subscription can take over {TakeoverAfter.TotalSeconds:0} seconds after it began.");
-            if (!_budgets.TryGetValue(key, out var budget))
-                _budgets[key] = budget = new TokenBucket(limits.ConsumerReadBytesPerSecond, 0, PreciseMillis(now)); // bytes are charged after each read and repaid at the rate, as for GetRecords
-            lease = new Lease(this, key, now, limits.Enabled ? budget : null);
+            lease = new Lease(this, key, now, limits.Enabled ? state.Budget : null);
             _leases[key] = lease;
         }
         replaced?.TakeOver(); // outside the lock: the old subscription wakes and ends with a ResourceInUseException event
@@ -58,6 +71,24 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
     public double PreciseNowMillis => PreciseMillis(clock.GetUtcNow());
 
     private static double PreciseMillis(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Forgets the budgets of consumer-shard pairs idle for a minute (their debt is long repaid), so that
+    /// deleted streams and consumers leave nothing behind. Caller holds the lock.</summary>
+    private void Prune(DateTimeOffset now)
+    {
+        if (_consumerShards.Count < 1024)
+            return;
+        foreach (var (key, state) in _consumerShards.ToList())
+            if (now - state.LastCall > TimeSpan.FromMinutes(1) && !_leases.ContainsKey(key))
+                _consumerShards.Remove(key);
+    }
+
+    private sealed class ConsumerShard(TokenBucket budget)
+    {
+        public TokenBucket Budget { get; } = budget;
+
+        public DateTimeOffset LastCall { get; set; } = DateTimeOffset.MinValue;
+    }
 
     private void End(Lease lease)
     {
