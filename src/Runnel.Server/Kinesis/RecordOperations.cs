@@ -45,7 +45,7 @@ internal static class RecordOperations
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
 
-        var outcome = (await r.Writer.PutAsync(stream.Name, records, "PutRecord"))[0];
+        var outcome = await r.Writer.PutOneAsync(stream.Name, records, "PutRecord");
         if (outcome.ErrorCode is { } code)
             throw code == "ProvisionedThroughputExceededException"
                 ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!)

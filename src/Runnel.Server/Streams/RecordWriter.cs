@@ -48,6 +48,48 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         return outcomes;
     }
 
+    /// <summary>
+    /// Writes the one record of <paramref name="records"/> (PutRecord): the same rules as <see cref="PutAsync"/>
+    /// on a path without the per-shard grouping a batch needs, since a single put is the request the most of.
+    /// </summary>
+    public async ValueTask<PutOutcome> PutOneAsync(string streamName, IncomingRecords records, string operation)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var stream = WritableStream(streamName);
+            var info = Route(stream, records.HashKeyOf(0));
+            var shard = shards.Get(stream, info);
+            if (!shard.Throughput.TryWrite(records.Bytes(0), preciseNowMillis()))
+                return PutOutcome.Failed("ProvisionedThroughputExceededException", KinesisErrors.ShardRateExceeded(info.ShardId, stream.Name, catalog.AccountId));
+            var data = records.Data(0);
+            string? explicitHashKey = records.ExplicitHashKey(0);
+            using var batch = new RecordBatch(RecordBatch.FramedSize((int)records.Bytes(0) - data.Length, explicitHashKey?.Length ?? 0, data.Length));
+            batch.Add(records.PartitionKey(0), explicitHashKey, data);
+            try
+            {
+                var result = await shard.AppendAsync(batch);
+                health.Succeeded();
+                return PutOutcome.Stored(info, result.FirstOffset);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw KinesisErrors.StreamNotFound(stream.Name, catalog.AccountId); // deleted meanwhile
+            }
+            catch (ShardClosedException) when (attempt < MaxRoutingAttempts)
+            {
+                await Task.Delay(attempt); // a reshard is committing its new shape: route again on it
+            }
+            catch (ShardClosedException)
+            {
+                throw KinesisErrors.InternalFailure("the stream's shards kept changing while the record was written; retry");
+            }
+            catch (Exception e) when (health.Failed(operation, e) is { } fault)
+            {
+                return PutOutcome.Failed("InternalFailure", KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault))));
+            }
+        }
+    }
+
     /// <summary>The stream to write to: ACTIVE or UPDATING; while CREATING or DELETING AWS says it is not found.</summary>
     public StreamInfo WritableStream(string name)
     {
