@@ -30,4 +30,7 @@ public interface IWireWriter : IDisposable
 
     /// <summary>Finishes the document and returns its bytes (valid until the writer is reused).</summary>
     ReadOnlyMemory<byte> Complete();
+
+    /// <summary>Starts a new document in the same writer (an event stream writes one per event).</summary>
+    void Reset();
 }

@@ -45,6 +45,17 @@ public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWrit
         _buffer = larger;
     }
 
+    /// <summary>Forgets what was written, to write again; a buffer grown past <paramref name="keepBytes"/> goes back to the pool.</summary>
+    public void Clear(int keepBytes)
+    {
+        _written = 0;
+        if (_buffer.Length > keepBytes)
+        {
+            Pool.Return(_buffer);
+            _buffer = Pool.Rent(keepBytes);
+        }
+    }
+
     public void Dispose()
     {
         if (_buffer.Length == 0)

@@ -39,6 +39,8 @@ public sealed class CborWireWriter : IWireWriter
 
     public ReadOnlyMemory<byte> Complete() => _writer.Encode();
 
+    public void Reset() => _writer.Reset();
+
     public void Dispose()
     {
     }

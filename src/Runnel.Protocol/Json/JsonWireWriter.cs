@@ -50,6 +50,14 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
         _writer.WriteRawValue(text[..(length + fraction)], skipInputValidation: true);
     }
 
+    /// <summary>Keeps up to 64 KiB of buffer between documents; a larger one goes back to the pool.</summary>
+    public void Reset()
+    {
+        _writer.Flush();
+        _buffer.Clear(64 * 1024);
+        _writer.Reset(_buffer);
+    }
+
     public ReadOnlyMemory<byte> Complete()
     {
         _writer.Flush();

@@ -42,18 +42,17 @@ internal static class SubscriptionResponse
         var cancel = context.RequestAborted;
         try
         {
-            using (var initial = Writer(cbor))
-            {
-                initial.StartObject();
-                initial.EndObject();
-                EventStreamCodec.Write(body, [EventMessage, InitialResponse, content], initial.Complete().Span);
-            }
+            // One writer for the whole subscription, reset for each event: no allocation per event but the read.
+            using var w = Writer(cbor);
+            w.StartObject();
+            w.EndObject();
+            EventStreamCodec.Write(body, [EventMessage, InitialResponse, content], w.Complete().Span);
             await body.FlushAsync(cancel); // the JavaScript SDK's send() resolves on this event
             await foreach (var e in subscription.EventsAsync(cancel))
             {
                 using (e)
                 {
-                    using var w = Writer(cbor, e.Records is null ? 256 : (int)Math.Min(e.Records.PayloadBytes * 2 + 4096, EventStreamCodec.MaxPayloadBytes));
+                    w.Reset();
                     WriteEvent(w, e);
                     EventStreamCodec.Write(body, [EventMessage, RecordsEvent, content], w.Complete().Span);
                 }
@@ -93,7 +92,7 @@ internal static class SubscriptionResponse
         }
     }
 
-    private static IWireWriter Writer(bool cbor, int capacity = 256) => cbor ? new CborWireWriter() : new JsonWireWriter(capacity);
+    private static IWireWriter Writer(bool cbor) => cbor ? new CborWireWriter() : new JsonWireWriter(4096);
 
     /// <summary>A SubscribeToShardEvent: Records, ContinuationSequenceNumber (absent at a closed shard's end), MillisBehindLatest, ChildShards.</summary>
     private static void WriteEvent(IWireWriter w, SubscriptionEvent e)

@@ -54,9 +54,19 @@ public sealed class Shard
     /// Fails with <see cref="ShardClosedException"/> when a reshard closed the shard (route again),
     /// <see cref="ObjectDisposedException"/> when its stream was deleted, or an I/O error from the disk.
     /// </summary>
-    public async ValueTask<AppendResult> AppendAsync(RecordBatch batch)
+    public ValueTask<AppendResult> AppendAsync(RecordBatch batch)
     {
-        var result = await Log.AppendAsync(batch);
+        var append = Log.AppendAsync(batch);
+        if (!append.IsCompletedSuccessfully)
+            return Awaited(append);
+        // Written already (the appender found the writer idle and wrote it itself): wake readers now, no hop.
+        NotifyAppended();
+        return append;
+    }
+
+    private async ValueTask<AppendResult> Awaited(ValueTask<AppendResult> append)
+    {
+        var result = await append;
         NotifyAppended();
         return result;
     }
