@@ -24,10 +24,12 @@ internal static class FanOutOperations
         if (consumer.Status != ConsumerStatus.Active)
             throw KinesisErrors.ResourceInUse($"Consumer {arn} is not in ACTIVE state, instead in {consumer.Status.ToWire()} state.");
 
+        // Shard ids as GetShardIterator reads them, with its two messages.
         string shardIdText = r.String("ShardId")!;
-        var shard = RecordOperations.TryNormalizeShardId(shardIdText, out int index) ? stream.FindShard(index) : null;
-        if (shard is null)
-            throw KinesisErrors.ResourceNotFound($"Shard {(shard is null && index >= 0 ? ShardId.Format(index) : shardIdText)} in stream {streamName} under account {account} does not exist");
+        if (!RecordOperations.TryNormalizeShardId(shardIdText, out int index))
+            throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {streamName} under account {account}.");
+        var shard = stream.FindShard(index)
+            ?? throw KinesisErrors.ResourceNotFound($"Shard {ShardId.Format(index)} in stream {streamName} under account {account} does not exist");
 
         var position = r.Member("StartingPosition")!.Value;
         string type = position.GetProperty("Type").GetString()!;

@@ -19,7 +19,7 @@ import {
   SplitShardCommand, SubscribeToShardCommand, waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
-import { ACCOUNT, ENDPOINT, REGION, streamArn, test, uniqueName, waitFor } from './harness.js';
+import { ACCOUNT, ENDPOINT, REGION, addTransportProbe, streamArn, test, uniqueName, waitFor } from './harness.js';
 
 const SHARD0 = 'shardId-000000000000';
 const HALF = 2n ** 127n;
@@ -46,17 +46,6 @@ const bytes = (value) => new TextEncoder().encode(value);
 const text = (data) => new TextDecoder().decode(data);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-/** Records on the wire of one HTTP/2 stream per call: the body's class and the session's ALPN protocol. */
-function addTransportProbe(client) {
-  const seen = [];
-  client.middlewareStack.add((next) => async (args) => {
-    const result = await next(args);
-    const body = result.response.body;
-    seen.push({ stream: body?.constructor?.name, protocol: body?.session?.alpnProtocol });
-    return result;
-  }, { step: 'deserialize', name: 'fanoutTransportProbe' });
-  return seen;
-}
 
 async function createStream(tag, client = kinesis, shardCount = 1) {
   const name = uniqueName(tag);
@@ -215,7 +204,7 @@ function assertOpenShardEvents(events) {
 
 test('fanout: register, subscribe LATEST over h2c, records pushed in order as they are put', async () => {
   const client = newClient();
-  const seen = addTransportProbe(client);
+  const seen = addTransportProbe(client, 'fanoutTransportProbe');
   const name = await createStream('fanlatest', client);
   const before = await putEach(name, 'before', 3, {}, client);
   const arn = await registerConsumer(name, 'latest', client);
@@ -458,7 +447,7 @@ test('fanout: over TLS (HTTP/2 by ALPN, self-signed certificate): register, subs
     client = newClient(`https://127.0.0.1:${tlsPort}`, {
       requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: true, nodeHttp2ConnectOptions: { ca } }),
     });
-    const seen = addTransportProbe(client);
+    const seen = addTransportProbe(client, 'fanoutTransportProbe');
     const name = await createStream('fantls', client);
     const arn = await registerConsumer(name, 'tls', client);
     assert.ok(arn.startsWith(`arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}/consumer/tls:`), arn);

@@ -114,3 +114,16 @@ export async function runTests(filter = '') {
   }
   return { passed, failed };
 }
+
+/** Records, for every call of an SDK client, the class of its response body and the ALPN protocol of its
+ * HTTP/2 session (h2c, h2), so that a test can tell which wire the SDK used. Returns the list it fills. */
+export function addTransportProbe(client, name = 'interopTransportProbe') {
+  const seen = [];
+  client.middlewareStack.add((next) => async (args) => {
+    const result = await next(args);
+    const body = result.response.body;
+    seen.push({ stream: body?.constructor?.name, protocol: body?.session?.alpnProtocol });
+    return result;
+  }, { step: 'deserialize', name });
+  return seen;
+}

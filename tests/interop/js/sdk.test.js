@@ -12,7 +12,7 @@ import {
   ResourceNotFoundException, TagResourceCommand, UntagResourceCommand, ValidationException, waitUntilStreamExists,
   waitUntilStreamNotExists,
 } from '@aws-sdk/client-kinesis';
-import { ACCOUNT, ENDPOINT, REGION, notFound, streamArn, test, uniqueName } from './harness.js';
+import { ACCOUNT, ENDPOINT, REGION, addTransportProbe, notFound, streamArn, test, uniqueName } from './harness.js';
 
 const HASH_KEY_SPACE = 2n ** 128n;
 const EITHER_OR = 'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber '
@@ -93,13 +93,7 @@ async function rejects(promise, errorClass, message) {
 test('sdk: the default request handler is NodeHttp2Handler and the wire is h2c', async () => {
   const client = newClient();
   assert.equal(client.config.requestHandler.constructor.name, 'NodeHttp2Handler');
-  const seen = [];
-  client.middlewareStack.add((next) => async (args) => {
-    const result = await next(args);
-    const body = result.response.body;
-    seen.push({ stream: body?.constructor?.name, protocol: body?.session?.alpnProtocol });
-    return result;
-  }, { step: 'deserialize', name: 'interopTransportProbe' });
+  const seen = addTransportProbe(client);
   const response = await client.send(new ListStreamsCommand({ Limit: 1 }));
   assert.ok(Array.isArray(response.StreamNames));
   assert.deepEqual(seen, [{ stream: 'ClientHttp2Stream', protocol: 'h2c' }]);
