@@ -54,6 +54,9 @@ public static class KinesisErrors
 
     public static KinesisException ResourceNotFound(string message) => new("ResourceNotFoundException", message);
 
+    /// <summary>A data-plane request with DryRun true that passed every check (AWS's text not captured; EC2's wording).</summary>
+    public static KinesisException DryRun() => new("DryRunOperationException", "Request would have succeeded, but DryRun flag is set.");
+
     public static string ShardRateExceeded(string shardId, string streamName, string accountId) =>
         $"Rate exceeded for shard {shardId} in stream {streamName} under account {accountId}.";
 

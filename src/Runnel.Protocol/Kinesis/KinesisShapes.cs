@@ -32,6 +32,10 @@ public static class KinesisShapes
 
     private static Member ShardId(string name, bool required = false) => Str(name, required, 1, 128, NamePattern);
 
+    /// <summary>The data plane's DryRun (PutRecord, PutRecords, GetShardIterator, GetRecords, SubscribeToShard): check
+    /// everything, do nothing, answer DryRunOperationException.</summary>
+    private static Member DryRun() => Bool("DryRun");
+
     private static Member TagKey(string name) => Str(name, true, 1, 128);
 
     private static readonly Member TagMap = Map("Tags", Str("Key", true, 1, 128), Str("Value", true, 0, 256), true, 1, 200);
@@ -81,7 +85,8 @@ public static class KinesisShapes
         // (1 MiB unless UpdateMaxRecordSize raised it) is checked after the stream is found.
         Blob("Data", true, 0, MaxDataBytes),
         StreamName(),
-        StreamArn());
+        StreamArn(),
+        DryRun());
 
     public static readonly Shape PutRecordsEntry = new(
         Str("PartitionKey", true, 1, 256),
@@ -91,7 +96,8 @@ public static class KinesisShapes
     public static readonly Shape PutRecords = new(
         List("Records", Struct("member", PutRecordsEntry), true, 1, 500),
         StreamName(),
-        StreamArn());
+        StreamArn(),
+        DryRun());
 
     public static readonly Shape GetShardIterator = new(
         ShardId("ShardId", required: true),
@@ -99,12 +105,14 @@ public static class KinesisShapes
         Str("StartingSequenceNumber", pattern: @"0|([1-9]\d{0,128})"),
         StreamName(),
         Time("Timestamp"),
-        StreamArn());
+        StreamArn(),
+        DryRun());
 
     public static readonly Shape GetRecords = new(
         Int("Limit", min: 1, max: 10000),
         Str("ShardIterator", true, 1, 512),
-        StreamArn());
+        StreamArn(),
+        DryRun());
 
     public static readonly Shape ChangeRetention = new(
         Int("RetentionPeriodHours", required: true, min: 1),
@@ -174,7 +182,8 @@ public static class KinesisShapes
         Struct("StartingPosition", new Shape(
             Enum("Type", true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"),
             Str("SequenceNumber", pattern: @"0|([1-9]\d{0,128})"),
-            Time("Timestamp")), required: true));
+            Time("Timestamp")), required: true),
+        DryRun());
 
     public static readonly Shape RegisterStreamConsumer = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),

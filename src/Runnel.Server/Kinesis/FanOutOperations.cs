@@ -38,6 +38,7 @@ internal static class FanOutOperations
         var log = r.Streams.Shard(stream, shard);
         ulong offset = StartingPositions.Offset("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
 
+        r.StopIfDryRun();
         var lease = r.Streams.Subscriptions.Begin(arn, stream.Id, shard);
         r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease);
         return ValueTask.CompletedTask;

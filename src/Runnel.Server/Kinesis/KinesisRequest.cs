@@ -47,6 +47,16 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     public long? TimestampMillis(string name) =>
         Member(name) is { ValueKind: JsonValueKind.Number } v ? (long)Math.Floor(v.GetDouble() * 1000) : null;
 
+    /// <summary>
+    /// Ends a data-plane call that has passed every check when the request says DryRun: AWS then answers
+    /// DryRunOperationException and does nothing. Called just before the call would change or read anything.
+    /// </summary>
+    public void StopIfDryRun()
+    {
+        if (Boolean("DryRun") == true)
+            throw KinesisErrors.DryRun();
+    }
+
     public JsonElement? Member(string name) =>
         Body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 

@@ -44,6 +44,7 @@ internal static class RecordOperations
         AddRecord(records, r.String("PartitionKey")!, r.String("ExplicitHashKey"), data);
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
+        r.StopIfDryRun();
 
         var outcome = await r.Writer.PutOneAsync(stream.Name, records, "PutRecord");
         if (outcome.ErrorCode is { } code)
@@ -84,6 +85,7 @@ internal static class RecordOperations
             string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
             AddRecord(records, entry.GetProperty("PartitionKey").GetString()!, explicitHashKey, entry.GetProperty("Data"));
         }
+        r.StopIfDryRun();
         var outcomes = await r.Writer.PutAsync(stream.Name, records, "PutRecords");
 
         var w = r.Response;
@@ -146,6 +148,7 @@ internal static class RecordOperations
         if (!log.Throughput.TryGetIterator(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
         ulong offset = StartingPositions.Offset("GetShardIterator", r.String("ShardIteratorType")!, r.String("StartingSequenceNumber"), r.TimestampMillis("Timestamp"), stream, shard, log, r.Streams.Now, account);
+        r.StopIfDryRun();
 
         var w = r.Response;
         w.StartObject();
@@ -187,6 +190,7 @@ internal static class RecordOperations
         if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
 
+        r.StopIfDryRun();
         var log = r.Streams.Shard(stream, shard);
         var throughput = log.Throughput;
         if (!throughput.TryRead(r.Streams.PreciseNowMillis))

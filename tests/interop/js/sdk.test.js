@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  AddTagsToStreamCommand, CreateStreamCommand, DecreaseStreamRetentionPeriodCommand, DeleteStreamCommand,
+  AddTagsToStreamCommand, CreateStreamCommand, DecreaseStreamRetentionPeriodCommand, DeleteStreamCommand, DryRunOperationException,
   DescribeLimitsCommand, DescribeStreamCommand, DescribeStreamSummaryCommand, DisableEnhancedMonitoringCommand,
   EnableEnhancedMonitoringCommand, GetRecordsCommand, GetShardIteratorCommand, IncreaseStreamRetentionPeriodCommand,
   InvalidArgumentException, KinesisClient, ListShardsCommand, ListStreamsCommand, ListTagsForResourceCommand,
@@ -166,6 +166,17 @@ test('sdk: put routes partition keys by MD5 and ExplicitHashKey overrides it', a
     const put = await send(new PutRecordCommand({ StreamName: name, PartitionKey: 'same', Data: bytes('x'), ExplicitHashKey: shard.HashKeyRange.EndingHashKey }));
     assert.equal(put.ShardId, shard.ShardId);
   }
+});
+
+test('sdk: DryRun on PutRecord, PutRecords, GetShardIterator and GetRecords writes and reads nothing', async () => {
+  const name = await createStream('dryrun');
+  const isDry = (error) => error instanceof DryRunOperationException && error.$metadata.httpStatusCode === 400;
+  await assert.rejects(send(new PutRecordCommand({ StreamName: name, PartitionKey: 'k', Data: bytes('x'), DryRun: true })), isDry);
+  await assert.rejects(send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'k', Data: bytes('x') }], DryRun: true })), isDry);
+  await assert.rejects(send(new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON', DryRun: true })), isDry);
+  const { ShardIterator } = await send(new GetShardIteratorCommand({ StreamName: name, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+  await assert.rejects(send(new GetRecordsCommand({ ShardIterator, DryRun: true })), isDry);
+  assert.equal((await send(new GetRecordsCommand({ ShardIterator }))).Records.length, 0, 'a dry put stored a record');
 });
 
 test('sdk: sequence numbers strictly increase within a shard', async () => {
