@@ -11,6 +11,7 @@ const string usage = """
       runnel-bench compare [options]    two servers' reports side by side, with the targets
       runnel-bench memory [options]     server memory over a long write, after DeleteStream, and idle
       runnel-bench fanout [options]     SubscribeToShard: put-to-receive latency and per-consumer throughput
+      runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -86,6 +87,21 @@ try
                 var options = FanOutScenario.Options.Parse(cl);
                 cl.RejectUnknown();
                 var report = await FanOutScenario.RunAsync(options, Console.Out);
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
+            }
+        case "encodings":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(EncodingScenario.Options.Help);
+                    return 0;
+                }
+                var options = EncodingScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await EncodingScenario.RunAsync(options, Console.Out);
                 if (options.JsonPath is { } path)
                     report.Save(path);
                 return report.Failed ? 1 : 0;

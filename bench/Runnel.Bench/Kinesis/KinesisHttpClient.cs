@@ -13,7 +13,8 @@ namespace Runnel.Bench.Kinesis;
 public sealed class KinesisHttpClient : IDisposable
 {
     private const string TargetPrefix = "Kinesis_20131202.";
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/x-amz-json-1.1");
+    private static readonly MediaTypeHeaderValue JsonContentType = new(RequestBody.Json);
+    private static readonly MediaTypeHeaderValue CborContentType = new(RequestBody.Cbor);
 
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
@@ -88,7 +89,7 @@ public sealed class KinesisHttpClient : IDisposable
     {
         string amzDate = _signer.AmzDateNow();
         var content = new ByteArrayContent(body.Utf8);
-        content.Headers.ContentType = JsonContentType;
+        content.Headers.ContentType = body.MediaType == RequestBody.Cbor ? CborContentType : JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
             Content = content,

@@ -16,7 +16,10 @@ public sealed class KinesisResponse(HttpStatusCode status, byte[] buffer, int le
 
     public bool IsSuccess => Status == HttpStatusCode.OK;
 
-    public ReadOnlySpan<byte> Body => (_buffer ?? throw new ObjectDisposedException(nameof(KinesisResponse))).AsSpan(0, length);
+    public ReadOnlySpan<byte> Body => BodyMemory.Span;
+
+    /// <summary>The body as memory, for readers that need it (System.Formats.Cbor's).</summary>
+    public ReadOnlyMemory<byte> BodyMemory => (_buffer ?? throw new ObjectDisposedException(nameof(KinesisResponse))).AsMemory(0, length);
 
     /// <summary>The AWS error type (the part of <c>__type</c> after '#') and message, for reports.</summary>
     public string Describe()

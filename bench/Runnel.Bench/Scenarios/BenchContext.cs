@@ -15,6 +15,9 @@ public sealed class BenchContext(RunOptions options, KinesisHttpClient client, T
     public RunOptions Options { get; } = options;
     public KinesisHttpClient Client { get; } = client;
     public TextWriter Log { get; } = log;
+
+    /// <summary>The wire encoding of the PutRecords and drain scenarios (JSON unless a variant says CBOR).</summary>
+    public KinesisCodec Codec { get; init; } = KinesisCodec.Json;
     public string RunId { get; } = $"{DateTime.UtcNow:MMddHHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
 
     /// <summary>Records the server has acknowledged in this run, warm-up included.</summary>

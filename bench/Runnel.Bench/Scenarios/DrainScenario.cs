@@ -43,8 +43,8 @@ public static class DrainScenario
             while (iterator is null && failed < 10)
             {
                 requests++;
-                using var response = await ctx.Client.SendAsync("GetShardIterator", KinesisJson.GetShardIterator(stream, shardId, "TRIM_HORIZON")).ConfigureAwait(false);
-                iterator = response.IsSuccess ? KinesisJson.ReadString(response.Body, "ShardIterator") : null;
+                using var response = await ctx.Client.SendAsync("GetShardIterator", ctx.Codec.GetShardIterator(stream, shardId, "TRIM_HORIZON")).ConfigureAwait(false);
+                iterator = response.IsSuccess ? ctx.Codec.ReadString(response, "ShardIterator") : null;
                 if (iterator is null)
                 {
                     failed++;
@@ -63,7 +63,7 @@ public static class DrainScenario
                 requests++;
                 try
                 {
-                    using var response = await ctx.Client.SendAsync("GetRecords", KinesisJson.GetRecords(iterator, Limit)).ConfigureAwait(false);
+                    using var response = await ctx.Client.SendAsync("GetRecords", ctx.Codec.GetRecords(iterator, Limit)).ConfigureAwait(false);
                     if (!response.IsSuccess)
                     {
                         failed++;
@@ -73,7 +73,7 @@ public static class DrainScenario
                         await Task.Delay(10).ConfigureAwait(false);
                         continue;
                     }
-                    var page = KinesisJson.ReadRecordsPage(response.Body);
+                    var page = ctx.Codec.ReadRecordsPage(response);
                     latency.Add(t0, Stopwatch.GetTimestamp());
                     records += page.Count;
                     Interlocked.Add(ref total, page.Count);

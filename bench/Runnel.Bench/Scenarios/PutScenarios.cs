@@ -29,7 +29,7 @@ public static class PutScenarios
                 random.NextBytes(data);
                 entries[i] = new KinesisJson.Entry($"pk-{b}-{i}-{random.Next():x8}", data);
             }
-            bodies[b] = KinesisJson.PutRecords(stream, entries);
+            bodies[b] = ctx.Codec.PutRecords(stream, entries);
             _ = bodies[b].Sha256Hex; // hash now, not on the clock
         }
 
@@ -38,7 +38,7 @@ public static class PutScenarios
             using var response = await ctx.Client.SendAsync("PutRecords", bodies[index % bodies.Length], cancellation).ConfigureAwait(false);
             if (!response.IsSuccess)
                 return Outcome.Failed(response.Describe());
-            long failed = KinesisJson.ReadInt64(response.Body, "FailedRecordCount") ?? 0;
+            long failed = ctx.Codec.ReadInt64(response, "FailedRecordCount") ?? 0;
             return new Outcome(batchSize - failed, failed, failed > 0 ? $"{failed} of {batchSize} records failed" : null);
         });
     }
