@@ -38,8 +38,28 @@ public class DryRunTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal(0, await RecordCountAsync(stream));
 
         // DryRun false, and StreamId (reserved by the model, not used), change nothing.
-        await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{data}}","DryRun":false,"StreamId":"reserved"}""");
+        await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{data}}","DryRun":false,"StreamId":"abcdefghij0123456789-abc"}""");
         Assert.Equal(1, await RecordCountAsync(stream));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task StreamId_is_checked_against_the_models_constraints_wherever_the_model_has_it()
+    {
+        string stream = await server.CreateStreamAsync("streamid", 1);
+        foreach (var (operation, body) in new[]
+        {
+            ("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}","StreamId":"not-an-id"}"""),
+            ("ListShards", $$"""{"StreamName":"{{stream}}","StreamId":"not-an-id"}"""),
+            ("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"eA==","StreamId":"not-an-id"}"""),
+        })
+        {
+            var (status, json) = await server.CallAsync(operation, body);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("ValidationException", json.GetProperty("__type").GetString());
+            Assert.Equal("1 validation error detected: Value 'not-an-id' at 'streamId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9]{20}-[a-z0-9]{3}",
+                json.GetProperty("message").GetString());
+        }
+        await server.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}","StreamId":"abcdefghij0123456789-abc"}""");
     }
 
     [Fact(Timeout = 30000)]

@@ -36,6 +36,10 @@ public static class KinesisShapes
     /// everything, do nothing, answer DryRunOperationException.</summary>
     private static Member DryRun() => Bool("DryRun");
 
+    /// <summary>StreamId, which the current model adds to every operation on a stream or consumer: "Not Implemented.
+    /// Reserved for future use." Its constraints are checked; its value is not used.</summary>
+    private static Member StreamIdMember() => Str("StreamId", false, 1, 24, "[a-z0-9]{20}-[a-z0-9]{3}");
+
     private static Member TagKey(string name) => Str(name, true, 1, 128);
 
     private static readonly Member TagMap = Map("Tags", Str("Key", true, 1, 128), Str("Value", true, 0, 256), true, 1, 200);
@@ -50,15 +54,15 @@ public static class KinesisShapes
         TagMap with { Required = false, MaxLength = 50 },
         Int("MaxRecordSizeInKiB", min: 1024, max: 10240));
 
-    public static readonly Shape DeleteStream = new(StreamName(), StreamArn(), Bool("EnforceConsumerDeletion"));
+    public static readonly Shape DeleteStream = new(StreamName(), StreamArn(), Bool("EnforceConsumerDeletion"), StreamIdMember());
 
     public static readonly Shape DescribeStream = new(
         Int("Limit", min: 1, max: 10000),
         ShardId("ExclusiveStartShardId"),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
-    public static readonly Shape DescribeStreamSummary = new(StreamName(), StreamArn());
+    public static readonly Shape DescribeStreamSummary = new(StreamName(), StreamArn(), StreamIdMember());
 
     public static readonly Shape ListStreams = new(
         Int("Limit", min: 1, max: 10000),
@@ -75,7 +79,7 @@ public static class KinesisShapes
         Struct("ShardFilter", new Shape(
             Enum("Type", true, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"),
             ShardId("ShardId"),
-            Time("Timestamp"))));
+            Time("Timestamp"))), StreamIdMember());
 
     public static readonly Shape PutRecord = new(
         Str("SequenceNumberForOrdering", pattern: @"0|([1-9]\d{0,128})"),
@@ -86,7 +90,7 @@ public static class KinesisShapes
         Blob("Data", true, 0, MaxDataBytes),
         StreamName(),
         StreamArn(),
-        DryRun());
+        DryRun(), StreamIdMember());
 
     public static readonly Shape PutRecordsEntry = new(
         Str("PartitionKey", true, 1, 256),
@@ -97,7 +101,7 @@ public static class KinesisShapes
         List("Records", Struct("member", PutRecordsEntry), true, 1, 500),
         StreamName(),
         StreamArn(),
-        DryRun());
+        DryRun(), StreamIdMember());
 
     public static readonly Shape GetShardIterator = new(
         ShardId("ShardId", required: true),
@@ -106,75 +110,75 @@ public static class KinesisShapes
         StreamName(),
         Time("Timestamp"),
         StreamArn(),
-        DryRun());
+        DryRun(), StreamIdMember());
 
     public static readonly Shape GetRecords = new(
         Int("Limit", min: 1, max: 10000),
         Str("ShardIterator", true, 1, 512),
         StreamArn(),
-        DryRun());
+        DryRun(), StreamIdMember());
 
     public static readonly Shape ChangeRetention = new(
         Int("RetentionPeriodHours", required: true, min: 1),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
-    public static readonly Shape AddTagsToStream = new(TagMap, StreamName(), StreamArn());
+    public static readonly Shape AddTagsToStream = new(TagMap, StreamName(), StreamArn(), StreamIdMember());
 
     public static readonly Shape RemoveTagsFromStream = new(
         List("TagKeys", TagKey("member"), true, 1, 50),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape ListTagsForStream = new(
         Int("Limit", min: 1, max: 50),
         Str("ExclusiveStartTagKey", false, 1, 128),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape TagResource = new(
         TagMap,
-        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"), StreamIdMember());
 
     public static readonly Shape UntagResource = new(
         List("TagKeys", TagKey("member"), true, 1, 50),
-        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"), StreamIdMember());
 
     public static readonly Shape ListTagsForResource = new(
-        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"));
+        Str("ResourceARN", true, 1, 2048, @"arn:aws.*:kinesis:.*:\d{12}:.+"), StreamIdMember());
 
     public static readonly Shape DescribeLimits = new();
 
     public static readonly Shape EnhancedMonitoring = new(
         List("ShardLevelMetrics", Enum("member", true, MetricNames), true, 1, 7),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape SplitShard = new(
         Str("NewStartingHashKey", true, pattern: @"0|([1-9]\d{0,38})"),
         StreamName(),
         ShardId("ShardToSplit", required: true),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape MergeShards = new(
         ShardId("ShardToMerge", required: true),
         ShardId("AdjacentShardToMerge", required: true),
         StreamName(),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape UpdateShardCount = new(
         Enum("ScalingType", true, "UNIFORM_SCALING"),
         StreamName(),
         Int("TargetShardCount", required: true, min: 1, max: 100000),
-        StreamArn());
+        StreamArn(), StreamIdMember());
 
     public static readonly Shape UpdateStreamMode = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
-        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true));
+        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true), StreamIdMember());
 
     public static readonly Shape UpdateMaxRecordSize = new(
         Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),
-        Str("StreamARN", true, 1, 2048, ArnPattern));
+        Str("StreamARN", true, 1, 2048, ArnPattern), StreamIdMember());
 
     public static readonly Shape SubscribeToShard = new(
         Str("ConsumerARN", true, 1, 2048, ConsumerArnPattern),
@@ -183,19 +187,19 @@ public static class KinesisShapes
             Enum("Type", true, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"),
             Str("SequenceNumber", pattern: @"0|([1-9]\d{0,128})"),
             Time("Timestamp")), required: true),
-        DryRun());
+        DryRun(), StreamIdMember());
 
     public static readonly Shape RegisterStreamConsumer = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
         ConsumerName(required: true),
-        TagMap with { Required = false });
+        TagMap with { Required = false }, StreamIdMember());
 
     /// <summary>DescribeStreamConsumer and DeregisterStreamConsumer: the consumer by ARN, or by stream ARN and name.</summary>
-    public static readonly Shape ConsumerReference = new(StreamArn(), ConsumerName(), ConsumerArn());
+    public static readonly Shape ConsumerReference = new(StreamArn(), ConsumerName(), ConsumerArn(), StreamIdMember());
 
     public static readonly Shape ListStreamConsumers = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
         Str("NextToken", false, 1, 1048576),
         Int("MaxResults", min: 1, max: 10000),
-        Time("StreamCreationTimestamp"));
+        Time("StreamCreationTimestamp"), StreamIdMember());
 }
