@@ -217,6 +217,23 @@ public sealed class SubscribeToShardTests : IAsyncDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Deleting_the_stream_ends_its_subscriptions_with_an_exception_event_and_leaves_no_files()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("gone");
+        long id = _server!.Streams.Get("gone").Id;
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+        await ExpectInitialResponseAsync(s);
+        await _client!.OkAsync("DeleteStream", """{"StreamName":"gone","EnforceConsumerDeletion":true}""");
+        var ended = await s.NextAsync();
+        Assert.Equal("exception", ended!.Header(":message-type"));
+        Assert.Equal("ResourceNotFoundException", ended.Header(":exception-type"));
+        Assert.Null(await s.NextAsync());
+        // The woken subscription did not open the deleted shard's log again (which would leave its directory behind).
+        Assert.False(Directory.Exists(Path.Combine(_dir, "streams", id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_subscription_ends_cleanly_at_its_lifetime()
     {
         await StartAsync(lifetime: TimeSpan.FromSeconds(1));

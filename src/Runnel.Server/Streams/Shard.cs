@@ -104,6 +104,8 @@ public sealed class Shard
             signal = Interlocked.CompareExchange(ref _appended, created, null) ?? created;
         }
         // Checked after the signal is in place: an append that lands now either shows here or completes the signal.
+        if (IsRetired)
+            return Task.CompletedTask;
         var log = Log;
         if (log.NextOffset > offset || log.IsClosed)
             return Task.CompletedTask;
@@ -112,4 +114,14 @@ public sealed class Shard
 
     /// <summary>Wakes every waiter (after an append, a close, or the stream's deletion).</summary>
     internal void NotifyAppended() => Interlocked.Exchange(ref _appended, null)?.TrySetResult();
+
+    /// <summary>True once its stream was deleted: the component is no longer the registry's, and its log is gone.</summary>
+    public bool IsRetired { get; private set; }
+
+    /// <summary>Marks the shard's stream deleted and wakes its waiters, who must not use it again.</summary>
+    internal void Retire()
+    {
+        IsRetired = true;
+        NotifyAppended();
+    }
 }

@@ -33,7 +33,7 @@ public sealed class ShardRegistry(IShardStore store, ThroughputLimits limits, Fu
                 removed.Add(shard);
         store.DeleteStream(streamId);
         foreach (var shard in removed)
-            shard.NotifyAppended();
+            shard.Retire();
     }
 
     /// <summary>Deletes the logs of streams that no metadata names (left by a crash during a delete).</summary>

@@ -87,6 +87,7 @@ public sealed class ShardSubscription(
             // The stream and consumer are looked up again at most once a second, and whenever the shard closed.
             StreamInfo? current = null;
             ShardInfo? info = null;
+            Shard? log = null;
             long checkedAt = 0;
             while (true)
             {
@@ -95,7 +96,8 @@ public sealed class ShardSubscription(
                     EndReason = reason;
                     yield break;
                 }
-                if (current is null || clock.GetElapsedTime(checkedAt) >= RecheckInterval || (info!.IsOpen && streams.Shard(current, info).IsClosed))
+                // A retired shard's stream was deleted: look it up (and end) without touching its log again.
+                if (log is null || log.IsRetired || clock.GetElapsedTime(checkedAt) >= RecheckInterval || (info!.IsOpen && log.IsClosed))
                 {
                     (current, info) = Current();
                     checkedAt = clock.GetTimestamp();
@@ -104,8 +106,8 @@ public sealed class ShardSubscription(
                         EndReason = current is null ? SubscriptionEnd.StreamDeleted : SubscriptionEnd.ConsumerDeregistered;
                         yield break;
                     }
+                    log = streams.Shard(current, info);
                 }
-                var log = streams.Shard(current, info!);
                 if (info!.IsOpen && log.IsClosed)
                 {
                     // A reshard closed the log and is storing the new shape: look again in a moment.
@@ -117,7 +119,7 @@ public sealed class ShardSubscription(
                 {
                     // A closed shard, all of it sent: the last event says where the stream goes on.
                     EndReason = SubscriptionEnd.ShardEnded;
-                    yield return new SubscriptionEvent(null, 0, info, null, 0, Children(current, info));
+                    yield return new SubscriptionEvent(null, 0, info, null, 0, Children(current!, info));
                     yield break;
                 }
                 if (position < log.NextOffset)
@@ -129,7 +131,7 @@ public sealed class ShardSubscription(
                         continue;
                     }
                     var now = streams.Now;
-                    long minArrival = (now - TimeSpan.FromHours(current.RetentionHours)).ToUnixTimeMilliseconds();
+                    long minArrival = (now - TimeSpan.FromHours(current!.RetentionHours)).ToUnixTimeMilliseconds();
                     var read = log.Read(position, MaxRecordsPerEvent, MaxBytesPerEvent, minArrival);
                     int count = 0;
                     long bytes = 0, lastArrival = 0;
@@ -152,7 +154,7 @@ public sealed class ShardSubscription(
                     bool finished = position >= end;
                     long behind = position >= log.NextOffset || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
                     lastSent = clock.GetTimestamp();
-                    yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position), behind, finished ? Children(current, info) : null);
+                    yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position), behind, finished ? Children(current!, info) : null);
                     if (finished)
                     {
                         EndReason = SubscriptionEnd.ShardEnded;
