@@ -264,3 +264,26 @@ test('cbor: requests over cleartext HTTP/2 (prior knowledge) as well', async () 
   const [record] = await records(await iterator(name, 'TRIM_HORIZON'));
   assert.deepEqual([...record.Data], [0, 1, 2]);
 });
+
+test('cbor: registered consumers, DryRun and StreamId through the foreign encoder', async () => {
+  const name = await createStream('consumers');
+  const arn = (await ok('DescribeStreamSummary', { StreamName: name })).StreamDescriptionSummary.StreamARN;
+  const registered = (await ok('RegisterStreamConsumer', { StreamARN: arn, ConsumerName: 'cbor-app', Tags: { team: 'cbor' } }, { markTag1: true })).Consumer;
+  assert.equal(registered.ConsumerName, 'cbor-app');
+  assert.ok(registered.ConsumerCreationTimestamp instanceof Tag1, 'ConsumerCreationTimestamp is tag 1 + epoch milliseconds');
+  assert.ok(registered.ConsumerARN.endsWith(`:${registered.ConsumerCreationTimestamp.value / 1000}`), 'the ARN carries the creation second');
+  const described = (await ok('DescribeStreamConsumer', { ConsumerARN: registered.ConsumerARN })).ConsumerDescription;
+  assert.equal(described.StreamARN, arn);
+  assert.deepEqual((await ok('ListStreamConsumers', { StreamARN: arn })).Consumers.map((c) => c.ConsumerARN), [registered.ConsumerARN]);
+  assert.deepEqual((await ok('ListTagsForResource', { ResourceARN: registered.ConsumerARN })).Tags, [{ Key: 'team', Value: 'cbor' }]);
+
+  await error('PutRecord', { StreamName: name, PartitionKey: 'k', Data: Buffer.from('dry'), DryRun: true },
+    'DryRunOperationException', 'Request would have succeeded, but DryRun flag is set.');
+  assert.equal((await records(await iterator(name, 'TRIM_HORIZON'))).length, 0, 'a dry put stored a record');
+  await error('DescribeStreamSummary', { StreamName: name, StreamId: 'not-an-id' }, 'ValidationException',
+    "1 validation error detected: Value 'not-an-id' at 'streamId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9]{20}-[a-z0-9]{3}");
+
+  const deregistered = await call('DeregisterStreamConsumer', { ConsumerARN: registered.ConsumerARN });
+  assert.equal(deregistered.status, 200);
+  assert.deepEqual((await ok('ListStreamConsumers', { StreamARN: arn })).Consumers, []);
+});
