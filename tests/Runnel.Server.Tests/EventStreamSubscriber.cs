@@ -102,6 +102,17 @@ public sealed class EventStreamSubscriber : IAsyncDisposable
         return JsonDocument.Parse(message.Payload).RootElement.Clone();
     }
 
+    /// <summary>Reads events until the one that ends a closed shard (it carries ChildShards) and returns it.</summary>
+    public async Task<JsonElement> ShardEndEventAsync()
+    {
+        while (true)
+        {
+            var e = await NextEventAsync();
+            if (e.TryGetProperty("ChildShards", out _))
+                return e;
+        }
+    }
+
     /// <summary>Reads events until <paramref name="count"/> records came; returns their data as text, in order.</summary>
     public async Task<(List<string> Data, JsonElement LastEvent)> RecordsAsync(int count, TimeSpan? timeout = null)
     {

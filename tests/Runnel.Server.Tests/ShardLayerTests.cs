@@ -48,7 +48,7 @@ public sealed class ShardLayerTests : IDisposable
         foreach (var (key, data) in records)
         {
             int n = Encoding.UTF8.GetBytes(data, incoming.DataSpace(Encoding.UTF8.GetMaxByteCount(data.Length)));
-            incoming.Add(key, null, n);
+            incoming.Add(key, Encoding.UTF8.GetByteCount(key), null, n);
         }
         return Put();
 

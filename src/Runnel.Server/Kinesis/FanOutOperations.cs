@@ -34,7 +34,7 @@ internal static class FanOutOperations
         var position = r.Member("StartingPosition")!.Value;
         string type = position.GetProperty("Type").GetString()!;
         string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString() : null;
-        long? timestamp = position.TryGetProperty("Timestamp", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Number ? (long)Math.Floor(t.GetDouble() * 1000) : null;
+        long? timestamp = KinesisRequest.TimestampMillis(position.TryGetProperty("Timestamp", out var t) ? t : null);
         var log = r.Streams.Shard(stream, shard);
         ulong offset = StartingPositions.Offset("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
 

@@ -44,8 +44,11 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     };
 
     /// <summary>A timestamp member (epoch seconds, fraction allowed) in Unix milliseconds.</summary>
-    public long? TimestampMillis(string name) =>
-        Member(name) is { ValueKind: JsonValueKind.Number } v ? (long)Math.Floor(v.GetDouble() * 1000) : null;
+    public long? TimestampMillis(string name) => TimestampMillis(Member(name));
+
+    /// <summary>A timestamp value (epoch seconds, fraction allowed) in Unix milliseconds; null when absent or not a number.</summary>
+    public static long? TimestampMillis(JsonElement? value) =>
+        value is { ValueKind: JsonValueKind.Number } v ? (long)Math.Floor(v.GetDouble() * 1000) : null;
 
     /// <summary>
     /// Ends a data-plane call that has passed every check when the request says DryRun: AWS then answers

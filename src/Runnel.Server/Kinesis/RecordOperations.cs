@@ -41,7 +41,8 @@ internal static class RecordOperations
         long dataBytes = JsonBlob.DecodedLength(data);
         CheckRecordSizes(stream, [dataBytes], _ => "data");
         using var records = new IncomingRecords(1, dataBytes);
-        AddRecord(records, r.String("PartitionKey")!, r.String("ExplicitHashKey"), data);
+        string partitionKey = r.String("PartitionKey")!;
+        AddRecord(records, partitionKey, System.Text.Encoding.UTF8.GetByteCount(partitionKey), r.String("ExplicitHashKey"), data);
         if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
         r.StopIfDryRun();
@@ -64,14 +65,18 @@ internal static class RecordOperations
     {
         var stream = r.Writer.WritableStream(r.StreamName());
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
-        // Each record's size (data plus partition key), measured once for the size checks.
+        // Each record's partition key and sizes (data, key), read and measured once for the checks and the writer.
         var dataBytes = new long[entries.Length];
+        var keys = new string[entries.Length];
+        var keyBytes = new int[entries.Length];
         long requestBytes = 0, totalData = 0;
         for (int i = 0; i < entries.Length; i++)
         {
             dataBytes[i] = JsonBlob.DecodedLength(entries[i].GetProperty("Data"));
+            keys[i] = entries[i].GetProperty("PartitionKey").GetString()!;
+            keyBytes[i] = System.Text.Encoding.UTF8.GetByteCount(keys[i]);
             totalData += dataBytes[i];
-            requestBytes += dataBytes[i] + System.Text.Encoding.UTF8.GetByteCount(entries[i].GetProperty("PartitionKey").GetString()!);
+            requestBytes += dataBytes[i] + keyBytes[i];
         }
         CheckRecordSizes(stream, dataBytes, i => $"records.{i + 1}.member.data");
         // 5 MiB per request, as long documented; 10 MiB once the stream takes records over 1 MiB.
@@ -80,10 +85,11 @@ internal static class RecordOperations
             throw KinesisErrors.InvalidArgument(large ? "Records size exceeds 10 MB limit" : "Records size exceeds 5 MB limit");
 
         using var records = new IncomingRecords(entries.Length, totalData);
-        foreach (var entry in entries)
+        for (int i = 0; i < entries.Length; i++)
         {
+            var entry = entries[i];
             string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
-            AddRecord(records, entry.GetProperty("PartitionKey").GetString()!, explicitHashKey, entry.GetProperty("Data"));
+            AddRecord(records, keys[i], keyBytes[i], explicitHashKey, entry.GetProperty("Data"));
         }
         r.StopIfDryRun();
         var outcomes = await r.Writer.PutAsync(stream.Name, records, "PutRecords");
@@ -115,20 +121,20 @@ internal static class RecordOperations
     }
 
     /// <summary>Decodes the base64 Data member straight from the request bytes into the request's record buffer.</summary>
-    private static void AddRecord(IncomingRecords records, string partitionKey, string? explicitHashKey, JsonElement data)
+    private static void AddRecord(IncomingRecords records, string partitionKey, int partitionKeyBytes, string? explicitHashKey, JsonElement data)
     {
         if (JsonBlob.TryGetUtf8(data, out var base64))
         {
             var space = records.DataSpace(Base64.GetMaxDecodedFromUtf8Length(base64.Length));
             if (Base64.DecodeFromUtf8(base64, space, out _, out int written) == OperationStatus.Done)
             {
-                records.Add(partitionKey, explicitHashKey, written);
+                records.Add(partitionKey, partitionKeyBytes, explicitHashKey, written);
                 return;
             }
         }
         byte[] bytes = data.GetBytesFromBase64();
         bytes.CopyTo(records.DataSpace(bytes.Length));
-        records.Add(partitionKey, explicitHashKey, bytes.Length);
+        records.Add(partitionKey, partitionKeyBytes, explicitHashKey, bytes.Length);
     }
 
     public static ValueTask GetShardIterator(KinesisRequest r)

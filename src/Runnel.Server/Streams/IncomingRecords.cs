@@ -39,11 +39,12 @@ public sealed class IncomingRecords : IDisposable
     }
 
     /// <summary>
-    /// Adds a record whose first <paramref name="dataLength"/> bytes of data were written to <see cref="DataSpace"/>.
+    /// Adds a record whose first <paramref name="dataLength"/> bytes of data were written to <see cref="DataSpace"/>;
+    /// <paramref name="partitionKeyBytes"/> is the partition key's UTF-8 length, which the handler measured already.
     /// Routing's first step happens here: the hash key, from the explicit hash key or the MD5 of the partition
     /// key. Throws AWS's InvalidArgumentException for an explicit hash key outside [0, 2^128-1].
     /// </summary>
-    public void Add(string partitionKey, string? explicitHashKey, int dataLength)
+    public void Add(string partitionKey, int partitionKeyBytes, string? explicitHashKey, int dataLength)
     {
         UInt128 hashKey;
         if (explicitHashKey is not null)
@@ -55,8 +56,7 @@ public sealed class IncomingRecords : IDisposable
         {
             hashKey = HashKey.FromPartitionKey(partitionKey);
         }
-        long bytes = dataLength + System.Text.Encoding.UTF8.GetByteCount(partitionKey);
-        _entries[Count++] = new Entry(partitionKey, explicitHashKey, hashKey, _length, dataLength, bytes);
+        _entries[Count++] = new Entry(partitionKey, explicitHashKey, hashKey, _length, dataLength, (long)dataLength + partitionKeyBytes);
         _length += dataLength;
     }
 

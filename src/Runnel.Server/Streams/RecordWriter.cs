@@ -85,7 +85,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
             }
             catch (Exception e) when (health.Failed(operation, e) is { } fault)
             {
-                return PutOutcome.Failed("InternalFailure", KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault))));
+                return DiskFailure(fault);
             }
         }
     }
@@ -172,9 +172,9 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
                     // The shard's disk refused the batch and nothing of it was stored (the log cuts a failed write
                     // back): its records fail on their own, as AWS reports an InternalFailure per record, while
                     // those stored on other shards keep their sequence numbers.
-                    string message = KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault)));
+                    var failed = DiskFailure(fault);
                     foreach (int i in batchRecords)
-                        outcomes[i] = PutOutcome.Failed("InternalFailure", message);
+                        outcomes[i] = failed;
                 }
             }
         }
@@ -186,6 +186,10 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         retry.Sort(); // keep request order within a shard on the next attempt
         return retry;
     }
+
+    /// <summary>A record the disk refused (nothing of it was stored): InternalFailure with the condition, as AWS reports one record.</summary>
+    private static PutOutcome DiskFailure(StorageFaultKind fault) =>
+        PutOutcome.Failed("InternalFailure", KinesisErrors.InternalFailureMessage(KinesisErrors.StorageFailure(StorageFault.Describe(fault))));
 
     /// <summary>Starts an append; a failure to open the shard's log is the append's failure, not the whole call's.</summary>
     private ValueTask<AppendResult> StartAppend(StreamInfo stream, ShardInfo shard, RecordBatch batch)

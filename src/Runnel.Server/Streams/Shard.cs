@@ -78,9 +78,6 @@ public sealed class Shard
     /// <summary>The offset of the first record that arrived at or after <paramref name="arrivalMillis"/>.</summary>
     public ulong FirstOffsetAtOrAfter(long arrivalMillis) => Log.FirstOffsetAtOrAfter(arrivalMillis);
 
-    /// <summary>The arrival time of the newest record, Unix ms; 0 when there is none.</summary>
-    public long LastArrivalMillis => Log.LastArrivalMillis;
-
     public void EnforceRetention(long cutoffMillis) => Log.EnforceRetention(cutoffMillis);
 
     /// <summary>Closes the shard to appends (a reshard) and returns the offset one past its last record; wakes waiters.</summary>

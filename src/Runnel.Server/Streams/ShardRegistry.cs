@@ -15,14 +15,10 @@ public sealed class ShardRegistry(IShardStore store, ThroughputLimits limits, Fu
 
     /// <summary>The shard's component; its log opens on first use, not here.</summary>
     public Shard Get(StreamInfo stream, ShardInfo shard) =>
-        _shards.GetOrAdd((stream.Id, shard.Index), static (key, self) =>
-            new Shard(self.Store, key.Stream, key.Shard, new ShardThroughput(self.Limits, self.PreciseNowMillis())), this);
+        _shards.GetOrAdd((stream.Id, shard.Index), static (key, self) => self.Create(key.Stream, key.Shard), this);
 
-    private IShardStore Store => store;
-
-    private ThroughputLimits Limits => limits;
-
-    private Func<double> PreciseNowMillis => preciseNowMillis;
+    private Shard Create(long streamId, int index) =>
+        new(store, streamId, index, new ShardThroughput(limits, preciseNowMillis()));
 
     /// <summary>Deletes a stream's logs and forgets its shards; readers waiting on them wake and find the stream gone.</summary>
     public void DeleteStream(long streamId)

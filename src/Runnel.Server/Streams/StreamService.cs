@@ -60,7 +60,10 @@ public sealed class StreamService : IDisposable
     public DateTimeOffset Now => _clock.GetUtcNow();
 
     /// <summary>Now in Unix milliseconds with a fraction, for the throughput buckets.</summary>
-    public double PreciseNowMillis => (Now - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
+    public double PreciseNowMillis => PreciseMillis(Now);
+
+    /// <summary>A time in Unix milliseconds with a fraction, the unit of the token buckets.</summary>
+    public static double PreciseMillis(DateTimeOffset time) => (time - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
 
     public string ArnOf(string streamName) => Catalog.ArnOf(streamName);
 

@@ -49,7 +49,7 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
             {
                 Prune(now);
                 // Bytes are charged after each read and repaid at the rate, as for GetRecords.
-                _consumerShards[key] = state = new ConsumerShard(new TokenBucket(limits.ConsumerReadBytesPerSecond, 0, PreciseMillis(now)));
+                _consumerShards[key] = state = new ConsumerShard(new TokenBucket(limits.ConsumerReadBytesPerSecond, 0, StreamService.PreciseMillis(now)));
             }
             else if (limits.Enabled && now - state.LastCall < CallInterval)
             {
@@ -66,11 +66,6 @@ public sealed class SubscriptionRegistry(ThroughputLimits limits, TimeProvider c
         replaced?.TakeOver(); // outside the lock: the old subscription wakes and ends with a ResourceInUseException event
         return lease;
     }
-
-    /// <summary>Now in Unix milliseconds with a fraction, for the budgets.</summary>
-    public double PreciseNowMillis => PreciseMillis(clock.GetUtcNow());
-
-    private static double PreciseMillis(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
 
     /// <summary>Forgets the budgets of consumer-shard pairs idle for a minute (their debt is long repaid), so that
     /// deleted streams and consumers leave nothing behind. Caller holds the lock.</summary>
