@@ -174,6 +174,51 @@ public class MetadataStoreTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Shards_of_a_version_3_database_keep_the_former_sequence_numbers_and_get_a_shard_time_above_their_parents()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        // Shards 0 and 1 merged into 2 within their creation second, then 2 split into 3 and 4 in that second too.
+        var ranges = HashKeyRange.SplitEvenly(2);
+        var old = new StreamInfo("old", 1, StreamStatus.Active, StreamMode.Provisioned, 24, Created, null,
+        [
+            new(0, ranges[0], 0, null, null, 3UL, Created, Created),
+            new(1, ranges[1], 0, null, null, 0UL, Created, Created),
+            new(2, HashKeyRange.Whole, 1, 0, 1, 5UL, Created.AddMilliseconds(1), Created),
+            new(3, ranges[0], 2, 2, null, null, Created.AddMilliseconds(2), null),
+            new(4, ranges[1], 2, 2, null, null, Created.AddMilliseconds(2), null),
+        ], new Dictionary<string, string>(StringComparer.Ordinal), [], 2);
+        using (var store = new MetadataStore(root.Path))
+            store.Save(old);
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(root.Path, "metadata.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; PRAGMA user_version = 3;";
+            downgrade.ExecuteNonQuery();
+        }
+        long second = Created.ToUnixTimeSeconds();
+        StreamInfo migrated;
+        using (var store = new MetadataStore(root.Path))
+        {
+            migrated = Assert.Single(store.LoadStreams());
+            Assert.All(migrated.Shards, s => Assert.True(s.AcceptsLegacySequenceNumbers));
+            Assert.Equal([second, second, second + 1, second + 2, second + 2], migrated.Shards.Select(s => s.SequenceSeconds));
+            // A shard made after the upgrade stores its own time and takes only AWS's numbers.
+            var child = Resharding.Split(migrated, migrated.Shards[3], ranges[0].Start + 10, Created.AddMilliseconds(3)).Create[0];
+            Assert.Equal(second + 3, child.SequenceSeconds);
+            store.Save(migrated with { Shards = [.. migrated.Shards, child] });
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            var again = Assert.Single(store.LoadStreams());
+            Assert.Equal(migrated.Shards, again.Shards.Take(5));
+            Assert.False(again.Shards[5].AcceptsLegacySequenceNumbers);
+            Assert.Equal(second + 3, again.Shards[5].SequenceSeconds);
+        }
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_version_1_database_is_migrated_and_keeps_its_streams()
     {
         await Task.Yield();
@@ -184,7 +229,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -307,7 +352,7 @@ public class MetadataStoreTests
             connection.Open();
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version;";
-            Assert.Equal(3L, (long)version.ExecuteScalar()!);
+            Assert.Equal(4L, (long)version.ExecuteScalar()!);
         }
         using (var store = new MetadataStore(root.Path))
         {

@@ -27,6 +27,17 @@ public static class Resharding
 
     public static int NextIndex(IReadOnlyList<ShardInfo> shards) => shards.Count == 0 ? 0 : shards.Max(s => s.Index) + 1;
 
+    /// <summary>
+    /// A shard made by a reshard. Its sequence numbers encode its creation second, raised to one above its
+    /// parents' when a reshard comes within the second that made them: every child sequence number must sort
+    /// above every parent one, and the shard time is their most significant field.
+    /// </summary>
+    private static ShardInfo Child(int index, HashKeyRange range, long epoch, ShardInfo parent, ShardInfo? adjacent, DateTimeOffset now) =>
+        new(index, range, epoch, parent.Index, adjacent?.Index, null, now, null)
+        {
+            SequenceSeconds = Math.Max(now.ToUnixTimeSeconds(), Math.Max(parent.SequenceSeconds, adjacent?.SequenceSeconds ?? 0) + 1),
+        };
+
     /// <summary>Splits <paramref name="parent"/> so that the second child starts at <paramref name="newStartingHashKey"/>.</summary>
     public static ReshardPlan Split(StreamInfo stream, ShardInfo parent, UInt128 newStartingHashKey, DateTimeOffset now)
     {
@@ -35,8 +46,8 @@ public static class Resharding
         return new ReshardPlan(
             [parent.Index],
             [
-                new ShardInfo(next, new HashKeyRange(parent.HashKeyRange.Start, newStartingHashKey - 1), epoch, parent.Index, null, null, now, null),
-                new ShardInfo(next + 1, new HashKeyRange(newStartingHashKey, parent.HashKeyRange.End), epoch, parent.Index, null, null, now, null),
+                Child(next, new HashKeyRange(parent.HashKeyRange.Start, newStartingHashKey - 1), epoch, parent, null, now),
+                Child(next + 1, new HashKeyRange(newStartingHashKey, parent.HashKeyRange.End), epoch, parent, null, now),
             ]);
     }
 
@@ -50,7 +61,7 @@ public static class Resharding
         var range = new HashKeyRange(UInt128.Min(shard.HashKeyRange.Start, adjacent.HashKeyRange.Start), UInt128.Max(shard.HashKeyRange.End, adjacent.HashKeyRange.End));
         return new ReshardPlan(
             [shard.Index, adjacent.Index],
-            [new ShardInfo(NextIndex(stream.Shards), range, stream.Epoch + 1, shard.Index, adjacent.Index, null, now, null)]);
+            [Child(NextIndex(stream.Shards), range, stream.Epoch + 1, shard, adjacent, now)]);
     }
 
     /// <summary>
@@ -68,7 +79,7 @@ public static class Resharding
         var close = new List<int>();
         var create = new List<ShardInfo>();
 
-        ShardInfo New(HashKeyRange range, int? parent, int? adjacent) => new(next++, range, epoch, parent, adjacent, null, now, null);
+        ShardInfo New(HashKeyRange range, ShardInfo parent, ShardInfo? adjacent) => Child(next++, range, epoch, parent, adjacent, now);
 
         void Retire(ShardInfo intermediate)
         {
@@ -90,8 +101,8 @@ public static class Resharding
             var remainder = shard;
             foreach (var cut in cuts)
             {
-                var left = New(new HashKeyRange(remainder.HashKeyRange.Start, cut - 1), remainder.Index, null);
-                var right = New(new HashKeyRange(cut, remainder.HashKeyRange.End), remainder.Index, null);
+                var left = New(new HashKeyRange(remainder.HashKeyRange.Start, cut - 1), remainder, null);
+                var right = New(new HashKeyRange(cut, remainder.HashKeyRange.End), remainder, null);
                 create.Add(left);
                 create.Add(right);
                 if (remainder.Index != shard.Index)
@@ -108,7 +119,7 @@ public static class Resharding
             var merged = parts[0];
             for (int i = 1; i < parts.Count; i++)
             {
-                var child = New(new HashKeyRange(merged.HashKeyRange.Start, parts[i].HashKeyRange.End), merged.Index, parts[i].Index);
+                var child = New(new HashKeyRange(merged.HashKeyRange.Start, parts[i].HashKeyRange.End), merged, parts[i]);
                 create.Add(child);
                 foreach (var parent in new[] { merged, parts[i] })
                 {

@@ -1,79 +1,109 @@
-using System.Globalization;
-
 namespace Runnel.Core.Model;
 
 /// <summary>
-/// A record's sequence number: a fixed-width decimal string, so that comparing two of them as strings
-/// and as big integers agrees. Layout (43 digits):
+/// A record's sequence number in AWS's layout (version 2): one 188-bit number, written as 56 decimal digits,
+/// whose hexadecimal form (47 digits) reads, from the most significant end:
 /// <code>
-///   '4' | shard creation time, Unix seconds (10 digits) | shard index (12 digits) | counter (20 digits)
+///   2 | shard seconds (9) | shard index mod 16 (1) | counter (16) | 00 (2) | record seconds (9) | shard index (8) | 2
 /// </code>
 /// The counter is the record's offset in its shard's log plus one; counter 0 is the shard's
 /// StartingSequenceNumber, below every record, so that AFTER_SEQUENCE_NUMBER at a shard's start returns its
-/// first record as on AWS. Sequence numbers therefore grow strictly within a shard. The shard index makes them unique across a stream. The epoch is the stream's reshard
-/// generation in which the shard was created: children get a larger epoch than their parents, so every
-/// child sequence number is above every parent sequence number. The leading '4' keeps the width fixed
-/// and marks the layout version.
+/// first record as on AWS. The counter sits above the record's time, so sequence numbers grow strictly with
+/// the offset within a shard whatever the clock does. The shard seconds (<see cref="ShardInfo.SequenceSeconds"/>)
+/// are the shard's creation time, raised where needed so that a child's are above its parents': every child
+/// sequence number is then above every parent sequence number. The layout is documented in
+/// docs/formats/sequence-numbers.md; <see cref="DecodedSequenceNumber"/> reads what clients send.
 /// </summary>
-public readonly record struct SequenceNumber(long ShardCreatedSeconds, int ShardIndex, ulong Counter) : IComparable<SequenceNumber>
+public readonly record struct SequenceNumber(long ShardSeconds, int ShardIndex, ulong Counter, long RecordSeconds) : IComparable<SequenceNumber>
 {
-    public const int Length = 43;
+    /// <summary>Every sequence number of this layout has 56 decimal digits (its value lies in [2^185, 1.5 * 2^185)).</summary>
+    public const int Length = 56;
 
-    /// <summary>The sequence number of the record at <paramref name="offset"/> of a shard.</summary>
-    public static SequenceNumber OfRecord(long shardCreatedSeconds, int shardIndex, ulong offset) => new(shardCreatedSeconds, shardIndex, offset + 1);
+    /// <summary>The layout version, in the lowest hexadecimal digit.</summary>
+    public const int Version = 2;
+
+    /// <summary>The largest seconds value the layout holds (nine hexadecimal digits).</summary>
+    public const long MaxSeconds = (1L << 36) - 1;
 
     /// <summary>The offset an AT_SEQUENCE_NUMBER iterator starts at (the shard's start for its StartingSequenceNumber).</summary>
     public ulong AtOffset => Counter == 0 ? 0 : Counter - 1;
 
     /// <summary>The offset an AFTER_SEQUENCE_NUMBER iterator starts at.</summary>
     public ulong AfterOffset => Counter;
-    private const char LayoutMarker = '4';
 
-    public override string ToString() => string.Create(Length, this, static (span, s) =>
+    public override string ToString()
     {
-        span[0] = LayoutMarker;
-        s.ShardCreatedSeconds.TryFormat(span.Slice(1, 10), out _, "D10", CultureInfo.InvariantCulture);
-        s.ShardIndex.TryFormat(span.Slice(11, 12), out _, "D12", CultureInfo.InvariantCulture);
-        s.Counter.TryFormat(span.Slice(23, 20), out _, "D20", CultureInfo.InvariantCulture);
-    });
+        Span<byte> digits = stackalloc byte[Length];
+        FormatUtf8(digits);
+        return System.Text.Encoding.ASCII.GetString(digits);
+    }
 
-    /// <summary>Writes the 43 ASCII digits into <paramref name="destination"/> (for response writers; no string made).</summary>
+    /// <summary>Writes the 56 ASCII digits into <paramref name="destination"/> (for response writers; no string made).</summary>
     public int FormatUtf8(Span<byte> destination)
     {
-        destination[0] = (byte)LayoutMarker;
-        ShardCreatedSeconds.TryFormat(destination.Slice(1, 10), out _, "D10", CultureInfo.InvariantCulture);
-        ShardIndex.TryFormat(destination.Slice(11, 12), out _, "D12", CultureInfo.InvariantCulture);
-        Counter.TryFormat(destination.Slice(23, 20), out _, "D20", CultureInfo.InvariantCulture);
+        // The number as six 32-bit limbs, least significant first, then eight digits at a time by long division.
+        ulong shardSeconds = (ulong)ShardSeconds & MaxSeconds, recordSeconds = (ulong)RecordSeconds & MaxSeconds, index = (uint)ShardIndex;
+        ulong w0 = Version | index << 4 | (recordSeconds & 0xFFF_FFFF) << 36;
+        ulong w1 = recordSeconds >> 28 | (Counter & 0xFFFF_FFFF_FFFF) << 16; // bits 72-79 (the 00 byte) stay zero
+        ulong w2 = Counter >> 48 | (index & 0xF) << 16 | shardSeconds << 20 | 2UL << 56;
+        Span<uint> limbs = [(uint)w0, (uint)(w0 >> 32), (uint)w1, (uint)(w1 >> 32), (uint)w2, (uint)(w2 >> 32)];
+        const uint Chunk = 100_000_000;
+        for (int end = Length; end > 0; end -= 8)
+        {
+            ulong remainder = 0;
+            for (int i = limbs.Length - 1; i >= 0; i--)
+            {
+                ulong current = remainder << 32 | limbs[i];
+                limbs[i] = (uint)(current / Chunk);
+                remainder = current % Chunk;
+            }
+            for (int d = end - 1; d >= end - 8; d--)
+            {
+                destination[d] = (byte)('0' + remainder % 10);
+                remainder /= 10;
+            }
+        }
         return Length;
     }
 
-    public int CompareTo(SequenceNumber other)
+    /// <summary>
+    /// Writes this number over <paramref name="digits"/>, which hold the 56 digits of <paramref name="previous"/>
+    /// (or anything, when <paramref name="previous"/> is default). The next record of the same shard in the same
+    /// second differs by 2^80 (one counter step), which is added in decimal: a batch of records costs a few
+    /// digit additions each instead of a 188-bit conversion.
+    /// </summary>
+    public void FormatUtf8After(SequenceNumber previous, Span<byte> digits)
     {
-        int c = ShardCreatedSeconds.CompareTo(other.ShardCreatedSeconds);
-        if (c != 0) return c;
-        c = ShardIndex.CompareTo(other.ShardIndex);
-        return c != 0 ? c : Counter.CompareTo(other.Counter);
+        if (Counter != previous.Counter + 1 || previous.Counter == 0 || ShardSeconds != previous.ShardSeconds
+            || RecordSeconds != previous.RecordSeconds || ShardIndex != previous.ShardIndex)
+        {
+            FormatUtf8(digits);
+            return;
+        }
+        ReadOnlySpan<byte> step = "1208925819614629174706176"u8; // 2^80
+        int carry = 0;
+        int i = Length - 1;
+        for (int k = step.Length - 1; k >= 0; k--, i--)
+        {
+            int sum = digits[i] - '0' + step[k] - '0' + carry;
+            carry = sum >= 10 ? 1 : 0;
+            digits[i] = (byte)('0' + sum - 10 * carry);
+        }
+        for (; carry != 0; i--)
+        {
+            int sum = digits[i] - '0' + 1;
+            carry = sum >= 10 ? 1 : 0;
+            digits[i] = (byte)('0' + sum - 10 * carry);
+        }
     }
 
-    /// <summary>
-    /// Parses a sequence number this server issued. Anything else (wrong width, other digits, a
-    /// sequence number from AWS itself) returns false, which callers report as InvalidArgumentException.
-    /// </summary>
-    public static bool TryParse(string? text, out SequenceNumber value)
+    /// <summary>Orders as the 188-bit numbers do.</summary>
+    public int CompareTo(SequenceNumber other)
     {
-        value = default;
-        if (text is null || text.Length != Length || text[0] != LayoutMarker)
-            return false;
-        foreach (char c in text)
-            if (c is < '0' or > '9')
-                return false;
-        var span = text.AsSpan();
-        if (!long.TryParse(span.Slice(1, 10), NumberStyles.None, CultureInfo.InvariantCulture, out long epoch)
-            || !long.TryParse(span.Slice(11, 12), NumberStyles.None, CultureInfo.InvariantCulture, out long shard)
-            || shard > int.MaxValue
-            || !ulong.TryParse(span.Slice(23, 20), NumberStyles.None, CultureInfo.InvariantCulture, out ulong offset))
-            return false;
-        value = new SequenceNumber(epoch, (int)shard, offset);
-        return true;
+        int c = ShardSeconds.CompareTo(other.ShardSeconds);
+        if (c == 0) c = (ShardIndex & 0xF).CompareTo(other.ShardIndex & 0xF);
+        if (c == 0) c = Counter.CompareTo(other.Counter);
+        if (c == 0) c = RecordSeconds.CompareTo(other.RecordSeconds);
+        return c != 0 ? c : ShardIndex.CompareTo(other.ShardIndex);
     }
 }

@@ -37,9 +37,28 @@ public sealed record ShardInfo(
 
     public long CreatedSeconds => CreatedAt.ToUnixTimeSeconds();
 
-    public SequenceNumber StartingSequenceNumber => new(CreatedSeconds, Index, 0);
+    /// <summary>
+    /// The shard time its sequence numbers encode: its creation time, raised above its parents' (see
+    /// <see cref="Resharding"/>) so that every child sequence number sorts above every parent one.
+    /// </summary>
+    public long SequenceSeconds { get; init; } = CreatedAt.ToUnixTimeSeconds();
 
-    public SequenceNumber SequenceOf(ulong offset) => SequenceNumber.OfRecord(CreatedSeconds, Index, offset);
+    /// <summary>
+    /// True for a shard created before metadata schema 4, whose records clients may know by Runnel's former
+    /// 43-digit sequence numbers: those are still accepted where a sequence number is (checkpoints survive the upgrade).
+    /// </summary>
+    public bool AcceptsLegacySequenceNumbers { get; init; }
+
+    public SequenceNumber StartingSequenceNumber => new(SequenceSeconds, Index, 0, CreatedSeconds);
+
+    /// <summary>The sequence number of the record at <paramref name="offset"/>, which arrived at <paramref name="arrivalMillis"/>.</summary>
+    public SequenceNumber SequenceOf(ulong offset, long arrivalMillis) => new(SequenceSeconds, Index, offset + 1, arrivalMillis / 1000);
+
+    /// <summary>
+    /// A closed shard's EndingSequenceNumber: its last record's counter with the closing time, so that it is at or
+    /// above every record of the shard and below every record of its children.
+    /// </summary>
+    public SequenceNumber? EndingSequenceNumber => EndOffset is { } end ? new(SequenceSeconds, Index, end, (ClosedAt ?? CreatedAt).ToUnixTimeSeconds()) : null;
 }
 
 /// <summary>A stream as the metadata store keeps it. Immutable; a change makes a new value.</summary>

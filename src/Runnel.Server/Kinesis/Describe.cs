@@ -20,8 +20,8 @@ internal static class Describe
         w.EndObject();
         w.StartObject("SequenceNumberRange");
         w.String("StartingSequenceNumber", shard.StartingSequenceNumber.ToString());
-        if (shard.EndOffset is { } end) // the last record's sequence number (offset end - 1, counter end)
-            w.String("EndingSequenceNumber", new SequenceNumber(shard.CreatedSeconds, shard.Index, end).ToString());
+        if (shard.EndingSequenceNumber is { } ending)
+            w.String("EndingSequenceNumber", ending.ToString());
         w.EndObject();
         w.EndObject();
     }

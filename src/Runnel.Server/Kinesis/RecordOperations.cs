@@ -43,7 +43,7 @@ internal static class RecordOperations
         using var records = new IncomingRecords(1, dataBytes);
         string partitionKey = r.String("PartitionKey")!;
         AddRecord(records, partitionKey, System.Text.Encoding.UTF8.GetByteCount(partitionKey), r.String("ExplicitHashKey"), data);
-        if (r.String("SequenceNumberForOrdering") is { } ordering && !SequenceNumber.TryParse(ordering, out _) && ordering != "0")
+        if (r.String("SequenceNumberForOrdering") is { } ordering && !DecodedSequenceNumber.TryDecode(ordering, r.Streams.Now.ToUnixTimeSeconds(), out _))
             throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
         r.StopIfDryRun();
 
@@ -56,7 +56,7 @@ internal static class RecordOperations
         var w = r.Response;
         w.StartObject();
         w.String("ShardId", outcome.Shard!.ShardId);
-        w.String("SequenceNumber", outcome.Shard.SequenceOf(outcome.Offset).ToString());
+        w.String("SequenceNumber", outcome.Shard.SequenceOf(outcome.Offset, outcome.ArrivalMillis).ToString());
         w.String("EncryptionType", "NONE");
         w.EndObject();
     }
@@ -99,6 +99,7 @@ internal static class RecordOperations
         w.Number("FailedRecordCount", outcomes.Count(o => o.ErrorCode is not null));
         w.StartArray("Records");
         Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
+        SequenceNumber previous = default;
         foreach (var outcome in outcomes)
         {
             w.StartObject();
@@ -109,7 +110,9 @@ internal static class RecordOperations
             }
             else
             {
-                outcome.Shard!.SequenceOf(outcome.Offset).FormatUtf8(sequence);
+                var number = outcome.Shard!.SequenceOf(outcome.Offset, outcome.ArrivalMillis);
+                number.FormatUtf8After(previous, sequence);
+                previous = number;
                 w.Utf8String("SequenceNumber", sequence);
                 w.String("ShardId", outcome.Shard.ShardId);
             }

@@ -28,12 +28,7 @@ internal static class StartingPositions
             case "AT_SEQUENCE_NUMBER" or "AFTER_SEQUENCE_NUMBER":
                 if (startingSequence is null)
                     throw KinesisErrors.InvalidArgument($"{EitherOr} Request specified {type} and no StartingSequenceNumber.");
-                if (!SequenceNumber.TryParse(startingSequence, out var sequence))
-                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in {operation} on shard {shardId} in stream {stream.Name} under account {account} is invalid.");
-                if (sequence.ShardIndex != shard.Index)
-                    throw KinesisErrors.InvalidArgument($"Invalid StartingSequenceNumber. It encodes {ShardId.Format(sequence.ShardIndex)}, while it was used in a call to a shard with {shardId}");
-                if (sequence.ShardCreatedSeconds != shard.CreatedSeconds)
-                    throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {startingSequence} used in {operation} on shard {shardId} in stream {stream.Name} under account {account} is invalid because it did not come from this stream.");
+                var sequence = Decode(operation, startingSequence, stream, shard, now, account);
                 return type == "AT_SEQUENCE_NUMBER" ? sequence.AtOffset : sequence.AfterOffset;
             default: // AT_TIMESTAMP
                 if (timestampMillis is not { } timestamp)
@@ -43,5 +38,29 @@ internal static class StartingPositions
                     throw KinesisErrors.InvalidArgument($"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {timestamp}, currentTimestampInMillis: {nowMillis}");
                 return log.FirstOffsetAtOrAfter(timestamp);
         }
+    }
+
+    /// <summary>
+    /// A StartingSequenceNumber checked as AWS checks it, in AWS's order: it must decode (a known version, fields
+    /// in range, not from the future), encode <paramref name="shard"/>'s index, and come from this shard (the
+    /// current layout and the shard's time). Former Runnel numbers pass on shards that issued them.
+    /// </summary>
+    private static DecodedSequenceNumber Decode(string operation, string text, StreamInfo stream, ShardInfo shard, DateTimeOffset now, string account)
+    {
+        string where = $"used in {operation} on shard {shard.ShardId} in stream {stream.Name} under account {account} is invalid";
+        if (!DecodedSequenceNumber.TryDecode(text, now.ToUnixTimeSeconds(), out var sequence)
+            || (sequence.Layout == SequenceLayout.RunnelLegacy && !shard.AcceptsLegacySequenceNumbers))
+            throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {text} {where}.");
+        if (sequence.ShardIndex != shard.Index)
+            throw KinesisErrors.InvalidArgument($"Invalid StartingSequenceNumber. It encodes {ShardId.Format(sequence.ShardIndex)}, while it was used in a call to a shard with {shard.ShardId}");
+        bool ours = sequence.Layout switch
+        {
+            SequenceLayout.AwsVersion2 => sequence.ShardSeconds == shard.SequenceSeconds,
+            SequenceLayout.RunnelLegacy => sequence.ShardSeconds == shard.CreatedSeconds,
+            _ => false,
+        };
+        if (!ours)
+            throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {sequence.Text} {where} because it did not come from this stream.");
+        return sequence;
     }
 }

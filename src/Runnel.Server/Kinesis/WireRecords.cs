@@ -13,12 +13,15 @@ internal static class WireRecords
     {
         long lastArrival = 0;
         Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
+        SequenceNumber previous = default;
         foreach (ref readonly var record in result.Records)
         {
             if (record.Offset >= end)
                 break;
             w.StartObject();
-            shard.SequenceOf(record.Offset).FormatUtf8(sequence);
+            var number = shard.SequenceOf(record.Offset, record.ArrivalMillis);
+            number.FormatUtf8After(previous, sequence);
+            previous = number;
             w.Utf8String("SequenceNumber", sequence);
             w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
             w.Blob("Data", result.Data(record));

@@ -6,11 +6,11 @@ using Runnel.Storage.Records;
 namespace Runnel.Server.Streams;
 
 /// <summary>Where one record of a put ended up: stored at a shard and offset, or failed with an ErrorCode and ErrorMessage.</summary>
-public readonly record struct PutOutcome(ShardInfo? Shard, ulong Offset, string? ErrorCode, string? ErrorMessage)
+public readonly record struct PutOutcome(ShardInfo? Shard, ulong Offset, long ArrivalMillis, string? ErrorCode, string? ErrorMessage)
 {
-    public static PutOutcome Stored(ShardInfo shard, ulong offset) => new(shard, offset, null, null);
+    public static PutOutcome Stored(ShardInfo shard, ulong offset, long arrivalMillis) => new(shard, offset, arrivalMillis, null, null);
 
-    public static PutOutcome Failed(string code, string message) => new(null, 0, code, message);
+    public static PutOutcome Failed(string code, string message) => new(null, 0, 0, code, message);
 }
 
 /// <summary>
@@ -69,7 +69,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
             {
                 var result = await shard.AppendAsync(batch);
                 health.Succeeded();
-                return PutOutcome.Stored(info, result.FirstOffset);
+                return PutOutcome.Stored(info, result.FirstOffset, result.ArrivalMillis);
             }
             catch (ObjectDisposedException)
             {
@@ -157,7 +157,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
                     var result = await append;
                     health.Succeeded();
                     for (int k = 0; k < batchRecords.Count; k++)
-                        outcomes[batchRecords[k]] = PutOutcome.Stored(shard, result.FirstOffset + (ulong)k);
+                        outcomes[batchRecords[k]] = PutOutcome.Stored(shard, result.FirstOffset + (ulong)k, result.ArrivalMillis);
                 }
                 catch (ObjectDisposedException)
                 {

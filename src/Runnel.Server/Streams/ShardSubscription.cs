@@ -83,6 +83,8 @@ public sealed class ShardSubscription(
         try
         {
             ulong position = startOffset;
+            // The arrival time of the record before position, which its continuation encodes (the shard's creation until one is sent).
+            long continuationArrival = shard.CreatedAt.ToUnixTimeMilliseconds();
             long lastSent = clock.GetTimestamp();
             // The stream and consumer are looked up again at most once a second, and whenever the shard closed.
             StreamInfo? current = null;
@@ -152,9 +154,11 @@ public sealed class ShardSubscription(
                     lease.Budget?.Charge(bytes, streams.PreciseNowMillis);
                     log.Throughput.Pushed(count, bytes);
                     bool finished = position >= end;
+                    if (count > 0)
+                        continuationArrival = lastArrival;
                     long behind = position >= log.NextOffset || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
                     lastSent = clock.GetTimestamp();
-                    yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position), behind, finished ? Children(current!, info) : null);
+                    yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position, continuationArrival), behind, finished ? Children(current!, info) : null);
                     if (finished)
                     {
                         EndReason = SubscriptionEnd.ShardEnded;
@@ -166,7 +170,7 @@ public sealed class ShardSubscription(
                 if (quiet <= TimeSpan.Zero)
                 {
                     lastSent = clock.GetTimestamp();
-                    yield return new SubscriptionEvent(null, 0, info, Continuation(info, position), 0, null);
+                    yield return new SubscriptionEvent(null, 0, info, Continuation(info, position, continuationArrival), 0, null);
                     continue;
                 }
                 await heartbeat.WaitForRecords(log, position, quiet);
@@ -201,7 +205,8 @@ public sealed class ShardSubscription(
     }
 
     /// <summary>The sequence number a consumer resumes after (AFTER_SEQUENCE_NUMBER) to read from <paramref name="position"/> on.</summary>
-    private static SequenceNumber Continuation(ShardInfo shard, ulong position) => new(shard.CreatedSeconds, shard.Index, position);
+    private static SequenceNumber Continuation(ShardInfo shard, ulong position, long arrivalMillis) =>
+        new(shard.SequenceSeconds, shard.Index, position, arrivalMillis / 1000);
 
     private static List<ShardInfo> Children(StreamInfo stream, ShardInfo shard) =>
         stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index).ToList();

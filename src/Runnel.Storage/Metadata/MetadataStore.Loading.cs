@@ -59,7 +59,8 @@ public sealed partial class MetadataStore
         void Fail(long id, string problem) => problems.TryAdd(id, problem);
 
         var shards = new Dictionary<long, List<ShardInfo>>();
-        foreach (var row in Rows("SELECT stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms FROM shards ORDER BY stream_id, idx;"))
+        var legacy = new Dictionary<long, HashSet<int>>(); // shards without seq_seconds, by stream
+        foreach (var row in Rows("SELECT stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms, seq_seconds FROM shards ORDER BY stream_id, idx;"))
         {
             if (row[0] is not long streamId)
             {
@@ -77,6 +78,10 @@ public sealed partial class MetadataStore
                     row[7] is DBNull ? null : Offset(row, 7, "end_offset"),
                     Time(row, 8, "created_ms"),
                     row[9] is DBNull ? null : Time(row, 9, "closed_ms"));
+                if (row[10] is not DBNull)
+                    shard = shard with { SequenceSeconds = Long(row, 10, "seq_seconds") };
+                else if (!legacy.TryAdd(streamId, [shard.Index]))
+                    legacy[streamId].Add(shard.Index);
                 if (!shards.TryGetValue(streamId, out var list))
                     shards[streamId] = list = [];
                 list.Add(shard);
@@ -123,6 +128,7 @@ public sealed partial class MetadataStore
                 for (int i = 0; i < streamShards.Count; i++)
                     if (streamShards[i].Index != i)
                         throw new FormatException($"shard index {i} is missing (found {streamShards[i].Index})");
+                streamShards = WithLegacySequenceSeconds(streamShards, legacy.GetValueOrDefault(id));
                 streams.Add(new StreamInfo(
                     Text(row, 1, "name"),
                     id,
@@ -145,6 +151,32 @@ public sealed partial class MetadataStore
         streams.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         var (consumers, damagedConsumers) = LoadConsumers(streams.Select(s => s.Id).ToHashSet(), unattributed);
         return new LoadedMetadata(streams, damaged, unattributed) { Consumers = consumers, DamagedConsumerIds = damagedConsumers };
+    }
+
+    /// <summary>
+    /// Shards stored before schema 4 have no seq_seconds: they get their creation second, raised to one above
+    /// their parents' (as <see cref="Resharding"/> gives new shards), and keep accepting the 43-digit sequence
+    /// numbers Runnel issued before. Parents have lower indexes, so one pass in index order sees them first.
+    /// </summary>
+    private static List<ShardInfo> WithLegacySequenceSeconds(List<ShardInfo> shards, HashSet<int>? legacy)
+    {
+        if (legacy is null)
+            return shards;
+        var result = new List<ShardInfo>(shards.Count);
+        foreach (var shard in shards)
+        {
+            if (!legacy.Contains(shard.Index))
+            {
+                result.Add(shard);
+                continue;
+            }
+            long seconds = shard.CreatedSeconds;
+            foreach (int? parent in new[] { shard.ParentIndex, shard.AdjacentParentIndex })
+                if (parent is { } p && p >= 0 && p < result.Count)
+                    seconds = Math.Max(seconds, result[p].SequenceSeconds + 1);
+            result.Add(shard with { SequenceSeconds = seconds, AcceptsLegacySequenceNumbers = true });
+        }
+        return result;
     }
 
     /// <summary>

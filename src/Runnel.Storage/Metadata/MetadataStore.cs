@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IDisposable
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -155,7 +155,8 @@ public sealed partial class MetadataStore : IDisposable
             Execute("ALTER TABLE streams ADD COLUMN max_record_kib INTEGER NOT NULL DEFAULT 1024;", tx);
         }
         // Version 3 adds registered consumers (enhanced fan-out) and their tags.
-        Execute("""
+        if (version < 3)
+            Execute("""
             CREATE TABLE consumers (
                 id INTEGER PRIMARY KEY,
                 stream_id INTEGER NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
@@ -170,6 +171,11 @@ public sealed partial class MetadataStore : IDisposable
                 value TEXT NOT NULL,
                 PRIMARY KEY (consumer_id, key));
             """, tx);
+        // Version 4 moves sequence numbers to AWS's layout, whose shard time must put children above their
+        // parents: each shard stores it. Shards from before have none (NULL) and keep accepting the former
+        // 43-digit numbers; Load derives their time (docs/formats/metadata.md).
+        if (version < 4)
+            Execute("ALTER TABLE shards ADD COLUMN seq_seconds INTEGER;", tx);
         Execute($"PRAGMA user_version = {SchemaVersion};", tx);
         tx.Commit();
     }
@@ -230,13 +236,13 @@ public sealed partial class MetadataStore : IDisposable
             foreach (var s in stream.Shards)
             {
                 Execute("""
-                    INSERT INTO shards (stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms)
-                    VALUES ($id, $idx, $start, $end, $epoch, $parent, $adj, $endOffset, $created, $closed);
+                    INSERT INTO shards (stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms, seq_seconds)
+                    VALUES ($id, $idx, $start, $end, $epoch, $parent, $adj, $endOffset, $created, $closed, $seq);
                     """, tx,
                     ("$id", stream.Id), ("$idx", s.Index), ("$start", s.HashKeyRange.StartingHashKey), ("$end", s.HashKeyRange.EndingHashKey),
                     ("$epoch", s.Epoch), ("$parent", s.ParentIndex), ("$adj", s.AdjacentParentIndex),
                     ("$endOffset", s.EndOffset?.ToString(CultureInfo.InvariantCulture)), ("$created", s.CreatedAt.ToUnixTimeMilliseconds()),
-                    ("$closed", s.ClosedAt?.ToUnixTimeMilliseconds()));
+                    ("$closed", s.ClosedAt?.ToUnixTimeMilliseconds()), ("$seq", s.AcceptsLegacySequenceNumbers ? null : s.SequenceSeconds));
             }
             foreach (var (key, value) in stream.Tags)
                 Execute("INSERT INTO tags (stream_id, key, value) VALUES ($id, $k, $v);", tx, ("$id", stream.Id), ("$k", key), ("$v", value));
