@@ -35,6 +35,9 @@ public sealed record RunnelOptions
     /// <summary>How long a deregistered consumer stays DELETING.</summary>
     public TimeSpan ConsumerDeleteDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How long a minimum throughput billing commitment lasts at least once enabled (AWS: 24 hours).</summary>
+    public TimeSpan CommitmentPeriod { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>Most open shards the account may have across all streams (AWS's default is 500 in most regions).</summary>
     public int ShardLimit { get; init; } = 500;
 

@@ -21,7 +21,12 @@ public class MetadataStoreTests
         };
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["env"] = "test", ["\u00fcnicode"] = "\u2713 value", ["empty"] = "" };
         return new StreamInfo(name, id, StreamStatus.Updating, StreamMode.OnDemand, 168, Created, Created.AddSeconds(30),
-            shards, tags, ["IncomingBytes", "OutgoingRecords"], 9);
+            shards, tags, ["IncomingBytes", "OutgoingRecords"], 9)
+        {
+            Distribution = RecordDistribution.Auto,
+            WarmThroughputMiBps = 12,
+            ResourcePolicy = """{"Version":"2012-10-17","Statement":[]}""",
+        };
     }
 
     private static void AssertSame(StreamInfo expected, StreamInfo actual)
@@ -37,6 +42,7 @@ public class MetadataStoreTests
         Assert.Equal(expected.Shards, actual.Shards); // ShardInfo is a record of values
         Assert.Equal(expected.Tags.OrderBy(t => t.Key, StringComparer.Ordinal), actual.Tags.OrderBy(t => t.Key, StringComparer.Ordinal));
         Assert.Equal(expected.EnhancedMetrics, actual.EnhancedMetrics);
+        Assert.Equal((expected.Distribution, expected.WarmThroughputMiBps, expected.ResourcePolicy), (actual.Distribution, actual.WarmThroughputMiBps, actual.ResourcePolicy));
     }
 
     [Fact(Timeout = 30000)]
@@ -194,7 +200,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; PRAGMA user_version = 3;";
+            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE consumers DROP COLUMN policy; PRAGMA user_version = 3;";
             downgrade.ExecuteNonQuery();
         }
         long second = Created.ToUnixTimeSeconds();
@@ -229,7 +235,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -261,7 +267,7 @@ public class MetadataStoreTests
             store.AddConsumer(Consumer(2, "gone"));
             Assert.NotEqual(kept, changed);
             Assert.Throws<SqliteException>(() => store.AddConsumer(Consumer(1, "billing"))); // one name per stream
-            store.SaveConsumer(Consumer(1, "search", ConsumerStatus.Deleting, Created.AddSeconds(60), new(StringComparer.Ordinal) { ["k"] = "v" }) with { Id = changed });
+            store.SaveConsumer(Consumer(1, "search", ConsumerStatus.Deleting, Created.AddSeconds(60), new(StringComparer.Ordinal) { ["k"] = "v" }) with { Id = changed, ResourcePolicy = "{}" });
             store.Delete(2); // the stream's consumers go with it
         }
         using (var store = new MetadataStore(root.Path))
@@ -274,9 +280,25 @@ public class MetadataStoreTests
             var search = loaded.Consumers[1];
             Assert.Equal((ConsumerStatus.Deleting, (DateTimeOffset?)Created.AddSeconds(60)), (search.Status, search.StatusUntil));
             Assert.Equal("v", search.Tags["k"]);
+            Assert.Equal(("{}", (string?)null), (search.ResourcePolicy, billing.ResourcePolicy));
             store.DeleteConsumer(changed);
             Assert.Equal(["billing"], store.Load().Consumers.Select(c => c.Name));
         }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Settings_are_written_replaced_and_read_back()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using (var store = new MetadataStore(root.Path))
+        {
+            Assert.Null(store.ReadSetting("account"));
+            store.WriteSetting("account", [1, 2]);
+            store.WriteSetting("account", [3]);
+        }
+        using (var store = new MetadataStore(root.Path))
+            Assert.Equal([3], store.ReadSetting("account")!);
     }
 
     [Fact(Timeout = 30000)]
@@ -352,7 +374,7 @@ public class MetadataStoreTests
             connection.Open();
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version;";
-            Assert.Equal(4L, (long)version.ExecuteScalar()!);
+            Assert.Equal(5L, (long)version.ExecuteScalar()!);
         }
         using (var store = new MetadataStore(root.Path))
         {

@@ -31,4 +31,7 @@ public sealed record ConsumerInfo(
 {
     /// <summary>The creation time in whole Unix seconds, as the consumer ARN carries it.</summary>
     public long CreatedSeconds => CreatedAt.ToUnixTimeSeconds();
+
+    /// <summary>The resource-based policy attached by PutResourcePolicy (an IAM JSON document), or null.</summary>
+    public string? ResourcePolicy { get; init; }
 }

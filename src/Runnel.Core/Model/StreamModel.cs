@@ -4,6 +4,9 @@ public enum StreamStatus { Creating, Deleting, Active, Updating }
 
 public enum StreamMode { Provisioned, OnDemand }
 
+/// <summary>How records find their shard: by their partition key (the default), or spread by the server (AUTO, on-demand streams).</summary>
+public enum RecordDistribution { UserPartitionKey, Auto }
+
 public static class StreamEnums
 {
     public static string ToWire(this StreamStatus status) => status switch
@@ -16,6 +19,10 @@ public static class StreamEnums
     };
 
     public static string ToWire(this StreamMode mode) => mode == StreamMode.OnDemand ? "ON_DEMAND" : "PROVISIONED";
+
+    public static string ToWire(this RecordDistribution distribution) => distribution == RecordDistribution.Auto ? "AUTO" : "USER_PARTITION_KEY";
+
+    public static RecordDistribution ParseDistribution(string wire) => wire == "AUTO" ? RecordDistribution.Auto : RecordDistribution.UserPartitionKey;
 }
 
 /// <summary>One shard of a stream as the metadata store keeps it. Immutable; a change makes a new value.</summary>
@@ -81,6 +88,15 @@ public sealed record StreamInfo(
     public int MaxRecordSizeKiB { get; init; } = DefaultMaxRecordSizeKiB;
 
     public const int DefaultMaxRecordSizeKiB = 1024;
+
+    /// <summary>How records find their shard (RecordDistributionStrategy).</summary>
+    public RecordDistribution Distribution { get; init; } = RecordDistribution.UserPartitionKey;
+
+    /// <summary>The write throughput, MiB/s, an on-demand stream is kept scaled for (warm throughput); null when none was asked.</summary>
+    public int? WarmThroughputMiBps { get; init; }
+
+    /// <summary>The resource-based policy attached by PutResourcePolicy (an IAM JSON document), or null.</summary>
+    public string? ResourcePolicy { get; init; }
 
     public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
 

@@ -44,6 +44,16 @@ public sealed class ShardThroughput
         return true;
     }
 
+    /// <summary>
+    /// How busy the shard's writes are, for the AUTO record distribution strategy's choice of the least loaded
+    /// shard: with limits on, the used share of the fuller write bucket (0 idle, 1 full); with limits off, the
+    /// bytes it has taken so far. Comparable between shards of one server.
+    /// </summary>
+    public double WriteLoad(double nowMillis) =>
+        _limits.Enabled
+            ? 1 - Math.Min(_writeBytes.Available(nowMillis) / _writeBytes.Capacity, _writeRecords.Available(nowMillis) / _writeRecords.Capacity)
+            : Interlocked.Read(ref _attemptedBytesIn);
+
     /// <summary>Admits a GetRecords call: refused past the call rate, or while an earlier large read is being repaid.</summary>
     public bool TryRead(double nowMillis)
     {

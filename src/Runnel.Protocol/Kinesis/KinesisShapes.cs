@@ -42,6 +42,16 @@ public static class KinesisShapes
 
     private static Member TagKey(string name) => Str(name, true, 1, 128);
 
+    /// <summary>PartitionKey: optional in the current model, required (with the not-null error) unless the stream uses the AUTO record distribution strategy.</summary>
+    private static Member PartitionKey() => Str("PartitionKey", true, 1, 256) with { Waivable = true };
+
+    /// <summary>Any Kinesis resource a policy can be attached to: a stream or a registered consumer.</summary>
+    public const string ResourceArnPattern = @"arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+";
+
+    private static Member ResourceArn() => Str("ResourceARN", true, 1, 2048, ResourceArnPattern);
+
+    private static Member DistributionStrategy(bool required = false) => Enum("RecordDistributionStrategy", required, "AUTO", "USER_PARTITION_KEY");
+
     private static readonly Member TagMap = Map("Tags", Str("Key", true, 1, 128), Str("Value", true, 0, 256), true, 1, 200);
 
     private static readonly string[] MetricNames =
@@ -52,7 +62,9 @@ public static class KinesisShapes
         StreamName(required: true),
         Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND"))),
         TagMap with { Required = false, MaxLength = 50 },
-        Int("MaxRecordSizeInKiB", min: 1024, max: 10240));
+        Int("WarmThroughputMiBps", min: 0),
+        Int("MaxRecordSizeInKiB", min: 1024, max: 10240),
+        DistributionStrategy());
 
     public static readonly Shape DeleteStream = new(StreamName(), StreamArn(), Bool("EnforceConsumerDeletion"), StreamIdMember());
 
@@ -83,7 +95,7 @@ public static class KinesisShapes
 
     public static readonly Shape PutRecord = new(
         Str("SequenceNumberForOrdering", pattern: @"0|([1-9]\d{0,128})"),
-        Str("PartitionKey", true, 1, 256),
+        PartitionKey(),
         Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
         // 10 MiB is the model's bound since records may be up to 10 MiB; a stream's own limit
         // (1 MiB unless UpdateMaxRecordSize raised it) is checked after the stream is found.
@@ -93,7 +105,7 @@ public static class KinesisShapes
         DryRun(), StreamIdMember());
 
     public static readonly Shape PutRecordsEntry = new(
-        Str("PartitionKey", true, 1, 256),
+        PartitionKey(),
         Str("ExplicitHashKey", pattern: @"0|([1-9]\d{0,38})"),
         Blob("Data", true, 0, MaxDataBytes));
 
@@ -174,7 +186,29 @@ public static class KinesisShapes
 
     public static readonly Shape UpdateStreamMode = new(
         Str("StreamARN", true, 1, 2048, ArnPattern),
-        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true), StreamIdMember());
+        Struct("StreamModeDetails", new Shape(Enum("StreamMode", true, "PROVISIONED", "ON_DEMAND")), required: true),
+        Int("WarmThroughputMiBps", min: 0), StreamIdMember());
+
+    public static readonly Shape UpdateStreamWarmThroughput = new(
+        StreamArn(),
+        StreamName(),
+        Int("WarmThroughputMiBps", required: true, min: 0),
+        StreamIdMember());
+
+    public static readonly Shape UpdateStreamRecordDistributionStrategy = new(
+        Str("StreamARN", true, 1, 2048, ArnPattern),
+        DistributionStrategy(required: true),
+        StreamIdMember());
+
+    public static readonly Shape PutResourcePolicy = new(ResourceArn(), Str("Policy", true), StreamIdMember());
+
+    /// <summary>GetResourcePolicy and DeleteResourcePolicy.</summary>
+    public static readonly Shape ResourcePolicyReference = new(ResourceArn(), StreamIdMember());
+
+    public static readonly Shape DescribeAccountSettings = new();
+
+    public static readonly Shape UpdateAccountSettings = new(
+        Struct("MinimumThroughputBillingCommitment", new Shape(Enum("Status", true, "ENABLED", "DISABLED")), required: true));
 
     public static readonly Shape UpdateMaxRecordSize = new(
         Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),

@@ -18,7 +18,8 @@ public static class RequestValidator
 {
     private const int MaxListedErrors = 10;
 
-    public static void Validate(JsonElement root, Shape shape)
+    /// <summary>Checks <paramref name="root"/> against <paramref name="shape"/>; <paramref name="waive"/> makes <see cref="Member.Waivable"/> members optional.</summary>
+    public static void Validate(JsonElement root, Shape shape, bool waive = false)
     {
         if (root.ValueKind == JsonValueKind.Array)
             throw KinesisErrors.Serialization("Start of list found where not expected");
@@ -26,7 +27,7 @@ public static class RequestValidator
             throw KinesisErrors.MalformedBody();
         CheckTypes(root, shape);
         var errors = new List<string>();
-        CheckConstraints(root, shape, "", errors);
+        CheckConstraints(root, shape, "", errors, waive);
         if (errors.Count > 0)
             throw KinesisErrors.Validation(Describe(errors));
     }
@@ -72,18 +73,18 @@ public static class RequestValidator
             CheckTypes(value, member.Structure!);
     }
 
-    private static void CheckConstraints(JsonElement obj, Shape shape, string prefix, List<string> errors)
+    private static void CheckConstraints(JsonElement obj, Shape shape, string prefix, List<string> errors, bool waive)
     {
         foreach (var member in shape.Members)
         {
             obj.TryGetProperty(member.Name, out var value);
-            bool required = member.Required || (member.RequiredUnless is { } alternative
+            bool required = (member.Required && !(waive && member.Waivable)) || (member.RequiredUnless is { } alternative
                 && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null));
-            CheckMember(value, member, required, prefix.Length == 0 ? member.WireName : prefix + member.WireName, errors);
+            CheckMember(value, member, required, prefix.Length == 0 ? member.WireName : prefix + member.WireName, errors, waive);
         }
     }
 
-    private static void CheckMember(JsonElement value, Member member, bool required, string path, List<string> errors)
+    private static void CheckMember(JsonElement value, Member member, bool required, string path, List<string> errors, bool waive)
     {
         // The value is rendered only when a constraint fails: valid requests (the hot path) never pay for it.
         string? rendered = null;
@@ -133,7 +134,7 @@ public static class RequestValidator
                 {
                     i++;
                     if (item.ValueKind == JsonValueKind.Object)
-                        CheckConstraints(item, member.Element.Structure!, $"{path}.{i}.member.", errors);
+                        CheckConstraints(item, member.Element.Structure!, $"{path}.{i}.member.", errors, waive);
                 }
                 break;
             case WireType.List:
@@ -149,7 +150,7 @@ public static class RequestValidator
                     Fail(shown, $"Map value must satisfy constraint: [{LengthRule(member.Value!)}]");
                 break;
             case WireType.Structure:
-                CheckConstraints(value, member.Structure!, path + ".", errors);
+                CheckConstraints(value, member.Structure!, path + ".", errors, waive);
                 break;
         }
     }

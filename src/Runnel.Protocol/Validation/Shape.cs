@@ -16,6 +16,13 @@ public sealed record Member(string Name, WireType Type)
 
     /// <summary>When set, the member is required unless this sibling member is present.</summary>
     public string? RequiredUnless { get; init; }
+
+    /// <summary>
+    /// Required, unless the caller waives it for this request: PartitionKey, which the current model makes
+    /// optional because a stream with the AUTO record distribution strategy does without it, while every
+    /// other stream requires it with the not-null error of old.
+    /// </summary>
+    public bool Waivable { get; init; }
     public long? Min { get; init; }
     public long? Max { get; init; }
     public long? MinLength { get; init; }

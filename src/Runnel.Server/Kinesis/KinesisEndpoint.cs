@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Runnel.Core.Errors;
+using Runnel.Core.Model;
 using Runnel.Protocol;
 using Runnel.Protocol.Cbor;
 using Runnel.Protocol.Json;
@@ -117,7 +118,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
             var op = operations.Get(operation);
-            RequestValidator.Validate(document.RootElement, op.Shape);
+            RequestValidator.Validate(document.RootElement, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.RootElement));
             var call = new KinesisRequest(document.RootElement, response, streams, writer, health);
             rateLimits.Check(op, call);
             await op.Handler(call);
@@ -286,5 +287,18 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             http.ContentType = contentType;
         http.ContentLength = bytes.Length;
         await http.Body.WriteAsync(bytes);
+    }
+
+    /// <summary>
+    /// True when a put names a stream with the AUTO record distribution strategy: its records need no partition
+    /// key. A stream that is not there is the handler's to report, with every key still required.
+    /// </summary>
+    private bool SpreadsRecords(JsonElement root)
+    {
+        string? name = root.TryGetProperty("StreamName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        if (name is null && root.TryGetProperty("StreamARN", out var arn) && arn.ValueKind == JsonValueKind.String
+            && StreamArn.TryParse(arn.GetString()!, out _, out _, out string arnName))
+            name = arnName;
+        return name is not null && streams.Find(name)?.Distribution == RecordDistribution.Auto;
     }
 }

@@ -7,7 +7,11 @@ namespace Runnel.Server.Kinesis;
 /// One operation: its request shape, its handler, and its rate limit in calls per second, AWS's quota either
 /// per account or per stream (both null for the data plane, which is limited per shard).
 /// </summary>
-public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler, double? AccountRate, double? StreamRate = null);
+public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, ValueTask> Handler, double? AccountRate, double? StreamRate = null)
+{
+    /// <summary>PutRecord and PutRecords, whose partition keys a stream with the AUTO record distribution strategy does without.</summary>
+    public bool PutsRecords { get; } = Name is "PutRecord" or "PutRecords";
+}
 
 /// <summary>The table of Kinesis operations this server answers. Thread-safe: immutable after construction.</summary>
 public sealed class KinesisOperations
@@ -47,6 +51,13 @@ public sealed class KinesisOperations
         Add("DescribeStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DescribeStreamConsumer);
         Add("ListStreamConsumers", KinesisShapes.ListStreamConsumers, ConsumerOperations.ListStreamConsumers);
         Add("DeregisterStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DeregisterStreamConsumer);
+        Add("PutResourcePolicy", KinesisShapes.PutResourcePolicy, ResourcePolicyOperations.PutResourcePolicy);
+        Add("GetResourcePolicy", KinesisShapes.ResourcePolicyReference, ResourcePolicyOperations.GetResourcePolicy);
+        Add("DeleteResourcePolicy", KinesisShapes.ResourcePolicyReference, ResourcePolicyOperations.DeleteResourcePolicy);
+        Add("UpdateStreamWarmThroughput", KinesisShapes.UpdateStreamWarmThroughput, CapacityOperations.UpdateStreamWarmThroughput);
+        Add("UpdateStreamRecordDistributionStrategy", KinesisShapes.UpdateStreamRecordDistributionStrategy, CapacityOperations.UpdateStreamRecordDistributionStrategy);
+        Add("DescribeAccountSettings", KinesisShapes.DescribeAccountSettings, AccountOperations.DescribeAccountSettings);
+        Add("UpdateAccountSettings", KinesisShapes.UpdateAccountSettings, AccountOperations.UpdateAccountSettings);
     }
 
     public bool Has(string name) => _operations.ContainsKey(name);
@@ -82,6 +93,14 @@ public sealed class KinesisOperations
         ["UpdateStreamMode"] = 5,
         ["UpdateMaxRecordSize"] = 5,
         ["RegisterStreamConsumer"] = 5,
+        ["DescribeAccountSettings"] = 5,
+        ["UpdateAccountSettings"] = 5,
+        ["UpdateStreamWarmThroughput"] = 5,
+        // Not published by AWS: the control plane's usual 5.
+        ["PutResourcePolicy"] = 5,
+        ["GetResourcePolicy"] = 5,
+        ["DeleteResourcePolicy"] = 5,
+        ["UpdateStreamRecordDistributionStrategy"] = 5,
     };
 
     /// <summary>AWS's quotas that apply per stream, calls per second (API reference of each operation).</summary>

@@ -40,11 +40,18 @@ internal static class RecordOperations
         var data = r.Member("Data")!.Value;
         long dataBytes = JsonBlob.DecodedLength(data);
         CheckRecordSizes(stream, [dataBytes], _ => "data");
-        using var records = new IncomingRecords(1, dataBytes);
-        string partitionKey = r.String("PartitionKey")!;
+        bool spread = stream.Distribution == RecordDistribution.Auto;
+        using var records = new IncomingRecords(1, dataBytes) { Spread = spread };
+        // A stream that spreads its records (AUTO) takes records without a partition key (the validator let them through).
+        string partitionKey = r.String("PartitionKey") ?? "";
         AddRecord(records, partitionKey, System.Text.Encoding.UTF8.GetByteCount(partitionKey), r.String("ExplicitHashKey"), data);
-        if (r.String("SequenceNumberForOrdering") is { } ordering && !DecodedSequenceNumber.TryDecode(ordering, r.Streams.Now.ToUnixTimeSeconds(), out _))
-            throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
+        if (r.String("SequenceNumberForOrdering") is { } ordering)
+        {
+            if (spread)
+                throw KinesisErrors.InvalidArgument($"SequenceNumberForOrdering is not supported on stream {stream.Name} under account {r.Streams.AccountId} because it uses the AUTO record distribution strategy.");
+            if (!DecodedSequenceNumber.TryDecode(ordering, r.Streams.Now.ToUnixTimeSeconds(), out _))
+                throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
+        }
         r.StopIfDryRun();
 
         var outcome = await r.Writer.PutOneAsync(stream.Name, records, "PutRecord");
@@ -73,7 +80,7 @@ internal static class RecordOperations
         for (int i = 0; i < entries.Length; i++)
         {
             dataBytes[i] = JsonBlob.DecodedLength(entries[i].GetProperty("Data"));
-            keys[i] = entries[i].GetProperty("PartitionKey").GetString()!;
+            keys[i] = entries[i].TryGetProperty("PartitionKey", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString()! : ""; // none on AUTO streams
             keyBytes[i] = System.Text.Encoding.UTF8.GetByteCount(keys[i]);
             totalData += dataBytes[i];
             requestBytes += dataBytes[i] + keyBytes[i];
@@ -84,7 +91,7 @@ internal static class RecordOperations
         if (requestBytes > (large ? 2 * MaxPutRecordsBytes : MaxPutRecordsBytes))
             throw KinesisErrors.InvalidArgument(large ? "Records size exceeds 10 MB limit" : "Records size exceeds 5 MB limit");
 
-        using var records = new IncomingRecords(entries.Length, totalData);
+        using var records = new IncomingRecords(entries.Length, totalData) { Spread = stream.Distribution == RecordDistribution.Auto };
         for (int i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];

@@ -93,10 +93,23 @@ internal static class ReshardOperations
     {
         string name = r.StreamName();
         var mode = r.Member("StreamModeDetails")!.Value.GetProperty("StreamMode").GetString() == "ON_DEMAND" ? StreamMode.OnDemand : StreamMode.Provisioned;
+        int? warm = (int?)r.Integer("WarmThroughputMiBps");
+        if (warm is not null && mode != StreamMode.OnDemand)
+            throw KinesisErrors.InvalidArgument("WarmThroughputMiBps is only valid when the stream mode is being updated to ON_DEMAND.");
+        var before = r.Streams.Get(name);
+        StreamOperations.RequireActive(r, before);
+        if (mode == StreamMode.Provisioned && before.Distribution == RecordDistribution.Auto)
+            throw KinesisErrors.InvalidArgument(
+                $"Stream {name} under account {r.Streams.AccountId} uses the AUTO record distribution strategy, which PROVISIONED mode does not support. Set USER_PARTITION_KEY first (UpdateStreamRecordDistributionStrategy).");
+        if (warm is { } target)
+            CapacityOperations.ScaleForWarmThroughput(r, name, target, requireActive: false);
         r.Streams.Update(name, stream =>
         {
-            StreamOperations.RequireActive(r, stream);
-            return stream.Mode == mode ? stream : r.Streams.BeginUpdate(stream with { Mode = mode });
+            if (warm is null)
+                StreamOperations.RequireActive(r, stream);
+            // Leaving ON_DEMAND drops the warm throughput (provisioned streams have none).
+            var changed = stream with { Mode = mode, WarmThroughputMiBps = mode == StreamMode.OnDemand ? stream.WarmThroughputMiBps : null };
+            return stream.Mode == mode ? stream : stream.Status == StreamStatus.Active ? r.Streams.BeginUpdate(changed) : changed;
         });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;

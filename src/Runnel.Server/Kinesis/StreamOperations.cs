@@ -27,6 +27,16 @@ internal static class StreamOperations
         if (mode == StreamMode.Provisioned && requested is null)
             throw KinesisErrors.InvalidArgument("ShardCount must be specified for a stream in PROVISIONED mode.");
         int shardCount = mode == StreamMode.OnDemand ? OnDemandShardCount : (int)requested!.Value;
+        var distribution = r.String("RecordDistributionStrategy") is { } strategy ? StreamEnums.ParseDistribution(strategy) : RecordDistribution.UserPartitionKey;
+        CapacityOperations.CheckDistribution(r, name, mode, distribution);
+        int? warm = (int?)r.Integer("WarmThroughputMiBps");
+        if (warm is { } target)
+        {
+            if (mode != StreamMode.OnDemand)
+                throw KinesisErrors.InvalidArgument("WarmThroughputMiBps is only supported when StreamMode=ON_DEMAND.");
+            CapacityOperations.CheckWarmThroughput(r, target);
+            shardCount = Math.Max(shardCount, Streams.WarmThroughput.ShardsFor(target, r.Streams.Options.Limits));
+        }
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         if (r.Member("Tags") is { } tagMap)
         {
@@ -34,7 +44,8 @@ internal static class StreamOperations
                 tags[tag.Name] = tag.Value.GetString() ?? "";
             TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to");
         }
-        r.Streams.Create(name, shardCount, mode, tags, (int)(r.Integer("MaxRecordSizeInKiB") ?? StreamInfo.DefaultMaxRecordSizeKiB));
+        r.Streams.Create(name, shardCount, mode, tags, (int)(r.Integer("MaxRecordSizeInKiB") ?? StreamInfo.DefaultMaxRecordSizeKiB),
+            stream => stream with { Distribution = distribution, WarmThroughputMiBps = warm });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
     }
@@ -90,7 +101,18 @@ internal static class StreamOperations
         Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
         w.Number("ConsumerCount", r.Streams.Consumers.Count(stream));
+        if (stream.Mode == StreamMode.OnDemand && r.Streams.Account.Commitment.InForce)
+        {
+            // Shown for on-demand streams of an account with the billing commitment, as on AWS.
+            w.StartObject("WarmThroughput");
+            if (stream.WarmThroughputMiBps is { } target)
+                w.Number("TargetMiBps", target);
+            w.Number("CurrentMiBps", Streams.WarmThroughput.CurrentMiBps(stream, r.Streams.Options.Limits));
+            w.EndObject();
+        }
         w.Number("MaxRecordSizeInKiB", stream.MaxRecordSizeKiB);
+        if (stream.Mode == StreamMode.OnDemand)
+            w.String("RecordDistributionStrategy", stream.Distribution.ToWire());
         w.EndObject();
         w.EndObject();
         return ValueTask.CompletedTask;

@@ -14,38 +14,25 @@ internal static class TagOperations
     public static ValueTask AddTagsToStream(KinesisRequest r) => AddTags(r, r.StreamName());
 
     public static ValueTask TagResource(KinesisRequest r) =>
-        ConsumerOfResource(r) is { } consumer ? AddConsumerTags(r, consumer) : AddTags(r, StreamOfResource(r));
+        ResourceArns.ConsumerOf(r) is { } consumer ? AddConsumerTags(r, consumer) : AddTags(r, ResourceArns.StreamOf(r));
 
     public static ValueTask RemoveTagsFromStream(KinesisRequest r) => RemoveTags(r, r.StreamName());
 
     public static ValueTask UntagResource(KinesisRequest r) =>
-        ConsumerOfResource(r) is { } consumer ? RemoveConsumerTags(r, consumer) : RemoveTags(r, StreamOfResource(r));
-
-    /// <summary>A consumer named by its ARN: its stream, name and the creation second the ARN carries.</summary>
-    private sealed record ConsumerResource(StreamInfo Stream, string Name, long CreationSeconds);
-
-    /// <summary>The consumer a ResourceARN names, or null when it names a stream (or nothing valid: StreamOfResource says so).</summary>
-    private static ConsumerResource? ConsumerOfResource(KinesisRequest r)
-    {
-        string arn = r.String("ResourceARN")!;
-        if (!arn.Contains("/consumer/", StringComparison.Ordinal))
-            return null;
-        var (streamName, name, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
-        return new ConsumerResource(r.Streams.Get(streamName), name, seconds);
-    }
+        ResourceArns.ConsumerOf(r) is { } consumer ? RemoveConsumerTags(r, consumer) : RemoveTags(r, ResourceArns.StreamOf(r));
 
     private static ValueTask AddConsumerTags(KinesisRequest r, ConsumerResource c)
     {
         var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
-        r.Streams.Consumers.ChangeTags(c.Stream, c.Name, c.CreationSeconds, tags =>
+        r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
             CheckCharacters(added.Keys.Concat(added.Values), c.Name, r.Streams.AccountId, "add tags to", "consumer");
-            var merged = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+            var merged = new Dictionary<string, string>(consumer.Tags, StringComparer.Ordinal);
             foreach (var (key, value) in added)
                 merged[key] = value;
             if (merged.Count > MaxTagsPerStream)
                 throw TooManyConsumerTags(r, c.Name);
-            return merged;
+            return consumer with { Tags = merged };
         });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
@@ -54,13 +41,13 @@ internal static class TagOperations
     private static ValueTask RemoveConsumerTags(KinesisRequest r, ConsumerResource c)
     {
         var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
-        r.Streams.Consumers.ChangeTags(c.Stream, c.Name, c.CreationSeconds, tags =>
+        r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
             CheckCharacters(keys, c.Name, r.Streams.AccountId, "remove tags from", "consumer");
-            var remaining = new Dictionary<string, string>(tags, StringComparer.Ordinal);
+            var remaining = new Dictionary<string, string>(consumer.Tags, StringComparer.Ordinal);
             foreach (string key in keys)
                 remaining.Remove(key);
-            return remaining;
+            return consumer with { Tags = remaining };
         });
         r.EmptyResponse = true;
         return ValueTask.CompletedTask;
@@ -119,9 +106,9 @@ internal static class TagOperations
 
     public static ValueTask ListTagsForResource(KinesisRequest r)
     {
-        var tags = ConsumerOfResource(r) is { } c
+        var tags = ResourceArns.ConsumerOf(r) is { } c
             ? r.Streams.Consumers.Get(c.Stream, c.Name, c.CreationSeconds).Tags
-            : r.Streams.Get(StreamOfResource(r)).Tags;
+            : r.Streams.Get(ResourceArns.StreamOf(r)).Tags;
         var w = r.Response;
         w.StartObject();
         WriteTags(w, tags.OrderBy(t => t.Key, StringComparer.Ordinal));
@@ -140,17 +127,6 @@ internal static class TagOperations
             w.EndObject();
         }
         w.EndArray();
-    }
-
-    /// <summary>The stream a resource ARN names (consumer ARNs are taken by <see cref="ConsumerOfResource"/> first).</summary>
-    private static string StreamOfResource(KinesisRequest r)
-    {
-        string arn = r.String("ResourceARN")!;
-        if (!StreamArn.TryParse(arn, out string region, out string account, out string name))
-            throw KinesisErrors.InvalidArgument($"Invalid ResourceARN: {arn}");
-        if (account != r.Streams.AccountId || region != r.Streams.Options.Region)
-            throw KinesisErrors.StreamNotFound(name, account);
-        return name;
     }
 
     /// <summary>Tags allow Unicode letters and digits, white space and <c>_ . : / = + - % @</c>; '%' then gets its own error, as on AWS.</summary>

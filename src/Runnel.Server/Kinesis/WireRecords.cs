@@ -25,7 +25,9 @@ internal static class WireRecords
             w.Utf8String("SequenceNumber", sequence);
             w.Timestamp("ApproximateArrivalTimestamp", record.ArrivalMillis);
             w.Blob("Data", result.Data(record));
-            w.Utf8String("PartitionKey", result.PartitionKey(record));
+            var partitionKey = result.PartitionKey(record);
+            if (!partitionKey.IsEmpty) // a record put without one on an AUTO stream (a given key is never empty)
+                w.Utf8String("PartitionKey", partitionKey);
             w.EndObject();
             lastArrival = record.ArrivalMillis;
         }

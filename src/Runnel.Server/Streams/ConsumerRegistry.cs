@@ -17,9 +17,6 @@ namespace Runnel.Server.Streams;
 /// </summary>
 public sealed class ConsumerRegistry
 {
-    /// <summary>AWS's limit of consumers per stream (provisioned and on-demand standard streams).</summary>
-    public const int MaxConsumersPerStream = 20;
-
     /// <summary>AWS's limit of consumers in CREATING at once.</summary>
     public const int MaxCreatingPerStream = 5;
 
@@ -34,9 +31,11 @@ public sealed class ConsumerRegistry
     // consumer registered again within the same second gets a later second, hence a new ARN. In memory only:
     // after a restart only the consumers still registered are known.
     private readonly Dictionary<(string Stream, string Consumer), long> _lastCreatedSeconds = [];
+    private readonly AccountSettings _account;
 
-    public ConsumerRegistry(MetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded)
+    public ConsumerRegistry(MetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account)
     {
+        _account = account;
         _metadata = metadata;
         _options = options;
         _clock = clock;
@@ -54,7 +53,7 @@ public sealed class ConsumerRegistry
     /// <summary>
     /// Registers a consumer: ACTIVE at once, or CREATING for <see cref="RunnelOptions.ConsumerCreateDelay"/>.
     /// Throws ResourceInUseException for a name the stream has (in any status) and, with limits on,
-    /// LimitExceededException past 20 consumers or 5 CREATING.
+    /// LimitExceededException past 20 consumers (50 with the account's billing commitment) or 5 CREATING.
     /// </summary>
     public ConsumerInfo Register(StreamInfo stream, string name, IReadOnlyDictionary<string, string> tags)
     {
@@ -65,8 +64,9 @@ public sealed class ConsumerRegistry
                 throw KinesisErrors.ConsumerExists(name, stream.Name, _options.AccountId);
             if (_options.Limits.Enabled)
             {
-                if (consumers.Count >= MaxConsumersPerStream)
-                    throw KinesisErrors.ConsumerLimitExceeded(stream.Name, _options.AccountId, MaxConsumersPerStream);
+                int most = _account.ConsumersPerStream;
+                if (consumers.Count >= most)
+                    throw KinesisErrors.ConsumerLimitExceeded(stream.Name, _options.AccountId, most);
                 if (consumers.Values.Count(c => c.Status == ConsumerStatus.Creating) >= MaxCreatingPerStream)
                     throw KinesisErrors.ConsumersCreatingLimitExceeded(stream.Name, _options.AccountId, MaxCreatingPerStream);
             }
@@ -143,16 +143,15 @@ public sealed class ConsumerRegistry
     }
 
     /// <summary>
-    /// Changes a consumer's tags atomically and persists them: <paramref name="change"/> sees the current tags
-    /// and returns the new ones (or throws AWS's error). Not-found as <see cref="Deregister"/>.
+    /// Changes a consumer atomically and persists it (tags, resource policy): <paramref name="change"/> sees the
+    /// consumer as it is and returns it changed (or throws AWS's error). Not-found as <see cref="Deregister"/>.
     /// </summary>
-    public ConsumerInfo ChangeTags(StreamInfo stream, string name, long? creationSeconds, Func<IReadOnlyDictionary<string, string>, IReadOnlyDictionary<string, string>> change)
+    public ConsumerInfo Change(StreamInfo stream, string name, long? creationSeconds, Func<ConsumerInfo, ConsumerInfo> change)
     {
         lock (_lock)
         {
             var consumers = Resolved(stream);
-            var consumer = Require(consumers, stream, name, creationSeconds);
-            var updated = consumer with { Tags = new Dictionary<string, string>(change(consumer.Tags), StringComparer.Ordinal) };
+            var updated = change(Require(consumers, stream, name, creationSeconds));
             _metadata.SaveConsumer(updated);
             consumers[name] = updated;
             return updated;

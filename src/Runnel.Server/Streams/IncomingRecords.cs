@@ -25,6 +25,12 @@ public sealed class IncomingRecords : IDisposable
 
     public int Count { get; private set; }
 
+    /// <summary>
+    /// True for a stream with the AUTO record distribution strategy: partition and explicit hash keys are kept with
+    /// the records but not used for placement, and the writer spreads the records over the least loaded shards.
+    /// </summary>
+    public bool Spread { get; init; }
+
     /// <summary>Room for the next record's data, at least <paramref name="maxBytes"/> long: decode into it, then call <see cref="Add"/>.</summary>
     public Span<byte> DataSpace(int maxBytes)
     {
@@ -47,7 +53,11 @@ public sealed class IncomingRecords : IDisposable
     public void Add(string partitionKey, int partitionKeyBytes, string? explicitHashKey, int dataLength)
     {
         UInt128 hashKey;
-        if (explicitHashKey is not null)
+        if (Spread)
+        {
+            hashKey = 0; // not used: the writer picks the shard (an explicit hash key is kept, not checked)
+        }
+        else if (explicitHashKey is not null)
         {
             if (!HashKey.TryParseDecimal(explicitHashKey, out hashKey))
                 throw KinesisErrors.InvalidArgument($"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {explicitHashKey}");

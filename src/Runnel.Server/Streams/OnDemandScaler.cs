@@ -76,7 +76,7 @@ public sealed class OnDemandScaler(StreamService streams, OnDemandPolicy policy,
         }
 
         double total = open.Sum(s => utilization[s.Index]) / open.Count;
-        if (total >= policy.ScaleDownBelow || open.Count <= policy.MinShards)
+        if (total >= policy.ScaleDownBelow || open.Count <= WarmThroughput.Floor(stream, policy.MinShards, limits))
         {
             _coldSince.TryRemove(stream.Id, out _);
             return false;

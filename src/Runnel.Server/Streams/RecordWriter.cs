@@ -57,7 +57,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         for (int attempt = 1; ; attempt++)
         {
             var stream = WritableStream(streamName);
-            var info = Route(stream, records.HashKeyOf(0));
+            var info = Route(stream, records, 0);
             var shard = shards.Get(stream, info);
             if (!shard.Throughput.TryWrite(records.Bytes(0), preciseNowMillis()))
                 return PutOutcome.Failed("ProvisionedThroughputExceededException", KinesisErrors.ShardRateExceeded(info.ShardId, stream.Name, catalog.AccountId));
@@ -99,6 +99,29 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         return stream;
     }
 
+    /// <summary>
+    /// The open shard record <paramref name="i"/> goes to: by its hash key, or, for a stream that spreads its records
+    /// (AUTO), the least loaded open shard at this moment (each record admitted raises its shard's load, so a
+    /// batch is dealt out over the shards).
+    /// </summary>
+    private ShardInfo Route(StreamInfo stream, IncomingRecords records, int i)
+    {
+        if (!records.Spread)
+            return Route(stream, records.HashKeyOf(i));
+        double now = preciseNowMillis();
+        ShardInfo? best = null;
+        double lowest = double.MaxValue;
+        foreach (var shard in stream.Shards)
+        {
+            if (!shard.IsOpen)
+                continue;
+            double load = shards.Get(stream, shard).Throughput.WriteLoad(now);
+            if (load < lowest)
+                (best, lowest) = (shard, load);
+        }
+        return best ?? throw KinesisErrors.InternalFailure();
+    }
+
     /// <summary>Routing's last step: the open shard whose hash key range holds <paramref name="hashKey"/>.</summary>
     public static ShardInfo Route(StreamInfo stream, UInt128 hashKey)
     {
@@ -121,7 +144,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         double now = preciseNowMillis();
         foreach (int i in pending)
         {
-            var shard = Route(stream, records.HashKeyOf(i));
+            var shard = Route(stream, records, i);
             if (!shards.Get(stream, shard).Throughput.TryWrite(records.Bytes(i), now))
             {
                 // Over the shard's limit: this record fails on its own, the others go ahead (as on AWS).

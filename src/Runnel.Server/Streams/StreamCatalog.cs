@@ -73,7 +73,8 @@ public sealed class StreamCatalog
             $"Number of additional shards that would have resulted from this request: {additional}. " +
             "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
 
-    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB)
+    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB,
+        Func<StreamInfo, StreamInfo>? configure = null)
     {
         lock (_changes)
         {
@@ -103,6 +104,7 @@ public sealed class StreamCatalog
                 [],
                 0)
             { MaxRecordSizeKiB = maxRecordSizeKiB };
+            stream = configure?.Invoke(stream) ?? stream;
             _metadata.Save(stream);
             _streams[name] = stream;
             return stream;

@@ -25,7 +25,8 @@ public sealed class StreamService : IDisposable
         Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
         var loaded = metadata.Load();
         Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }));
-        Consumers = new ConsumerRegistry(metadata, options, clock, loaded);
+        Account = new AccountSettings(metadata, clock, options.CommitmentPeriod);
+        Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
         Subscriptions = new SubscriptionRegistry(options.Limits, clock);
@@ -39,6 +40,9 @@ public sealed class StreamService : IDisposable
 
     /// <summary>The component of every shard in use: its log, throughput and append signal.</summary>
     public ShardRegistry Shards { get; }
+
+    /// <summary>The account's settings (the minimum throughput billing commitment).</summary>
+    public AccountSettings Account { get; }
 
     /// <summary>The consumers registered with the streams (enhanced fan-out).</summary>
     public ConsumerRegistry Consumers { get; }
@@ -81,8 +85,9 @@ public sealed class StreamService : IDisposable
 
     public KinesisException ShardLimitExceeded(int open, int additional) => Catalog.ShardLimitExceeded(open, additional);
 
-    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB) =>
-        Catalog.Create(name, shardCount, mode, tags, maxRecordSizeKiB);
+    public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB,
+        Func<StreamInfo, StreamInfo>? configure = null) =>
+        Catalog.Create(name, shardCount, mode, tags, maxRecordSizeKiB, configure);
 
     public void Delete(string name) => Catalog.Delete(name);
 

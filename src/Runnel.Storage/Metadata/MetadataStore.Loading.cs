@@ -114,7 +114,7 @@ public sealed partial class MetadataStore
 
         var streams = new List<StreamInfo>();
         var damaged = new List<DamagedStream>();
-        foreach (var row in Rows("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib FROM streams ORDER BY id;"))
+        foreach (var row in Rows("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps FROM streams ORDER BY id;"))
         {
             long id = (long)row[0]; // INTEGER PRIMARY KEY: the rowid, an integer whenever the row can be read
             string? name = row[1] as string;
@@ -141,7 +141,12 @@ public sealed partial class MetadataStore
                     tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal),
                     metrics.Length == 0 ? [] : metrics.Split(','),
                     Long(row, 7, "epoch"))
-                { MaxRecordSizeKiB = Int(row, 9, "max_record_kib") });
+                {
+                    MaxRecordSizeKiB = Int(row, 9, "max_record_kib"),
+                    ResourcePolicy = row[10] is DBNull ? null : Text(row, 10, "policy"),
+                    Distribution = Named<RecordDistribution>(row, 11, "distribution"),
+                    WarmThroughputMiBps = row[12] is DBNull ? null : Int(row, 12, "warm_mibps"),
+                });
             }
             catch (FormatException e)
             {
@@ -208,7 +213,7 @@ public sealed partial class MetadataStore
         }
         var consumers = new List<ConsumerInfo>();
         var damaged = new List<long>();
-        foreach (var row in Rows("SELECT id, stream_id, name, status, created_ms, status_until_ms FROM consumers ORDER BY stream_id, name;"))
+        foreach (var row in Rows("SELECT id, stream_id, name, status, created_ms, status_until_ms, policy FROM consumers ORDER BY stream_id, name;"))
         {
             long id = (long)row[0]; // INTEGER PRIMARY KEY
             try
@@ -225,7 +230,8 @@ public sealed partial class MetadataStore
                     Named<ConsumerStatus>(row, 3, "status"),
                     Time(row, 4, "created_ms"),
                     row[5] is DBNull ? null : Time(row, 5, "status_until_ms"),
-                    tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal)));
+                    tags.GetValueOrDefault(id) ?? new Dictionary<string, string>(StringComparer.Ordinal))
+                { ResourcePolicy = row[6] is DBNull ? null : Text(row, 6, "policy") });
             }
             catch (FormatException e)
             {

@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IDisposable
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 4;
+    internal const int SchemaVersion = 5;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -176,6 +176,15 @@ public sealed partial class MetadataStore : IDisposable
         // 43-digit numbers; Load derives their time (docs/formats/metadata.md).
         if (version < 4)
             Execute("ALTER TABLE shards ADD COLUMN seq_seconds INTEGER;", tx);
+        // Version 5 adds what the 2025-2026 operations keep: resource policies (streams and consumers), the record
+        // distribution strategy and the warm throughput of a stream.
+        if (version < 5)
+            Execute("""
+                ALTER TABLE streams ADD COLUMN policy TEXT;
+                ALTER TABLE streams ADD COLUMN distribution TEXT NOT NULL DEFAULT 'UserPartitionKey';
+                ALTER TABLE streams ADD COLUMN warm_mibps INTEGER;
+                ALTER TABLE consumers ADD COLUMN policy TEXT;
+                """, tx);
         Execute($"PRAGMA user_version = {SchemaVersion};", tx);
         tx.Commit();
     }
@@ -196,6 +205,28 @@ public sealed partial class MetadataStore : IDisposable
             insert.ExecuteNonQuery();
             return secret;
         }
+    }
+
+    /// <summary>A setting stored with <see cref="WriteSetting"/>, or null when there is none.</summary>
+    public byte[]? ReadSetting(string name)
+    {
+        lock (_lock)
+        {
+            using var select = Command("SELECT value FROM settings WHERE key = $k;", ("$k", name));
+            return select.ExecuteScalar() switch
+            {
+                null => null,
+                byte[] value => value,
+                _ => throw new MetadataDamagedException(DatabasePath, [$"settings row '{name}' is not a blob"]),
+            };
+        }
+    }
+
+    /// <summary>Stores a setting (a blob under a name), replacing what was there.</summary>
+    public void WriteSetting(string name, byte[] value)
+    {
+        lock (_lock)
+            Execute("INSERT INTO settings (key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v;", null, ("$k", name), ("$v", value));
     }
 
     /// <summary>The next value of a named counter that never goes back, even across restarts.</summary>
@@ -219,15 +250,17 @@ public sealed partial class MetadataStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             using (var cmd = Command("""
-                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib)
-                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord)
+                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps)
+                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord, $policy, $distribution, $warm)
                 ON CONFLICT(id) DO UPDATE SET status = $status, mode = $mode, retention_hours = $ret,
-                    status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics, max_record_kib = $maxRecord;
+                    status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics, max_record_kib = $maxRecord,
+                    policy = $policy, distribution = $distribution, warm_mibps = $warm;
                 """,
                 ("$id", stream.Id), ("$name", stream.Name), ("$status", stream.Status.ToString()), ("$mode", stream.Mode.ToString()),
                 ("$ret", stream.RetentionHours), ("$created", stream.CreatedAt.ToUnixTimeMilliseconds()),
                 ("$until", stream.StatusUntil?.ToUnixTimeMilliseconds()), ("$epoch", stream.Epoch),
-                ("$metrics", string.Join(',', stream.EnhancedMetrics)), ("$maxRecord", stream.MaxRecordSizeKiB)))
+                ("$metrics", string.Join(',', stream.EnhancedMetrics)), ("$maxRecord", stream.MaxRecordSizeKiB),
+                ("$policy", stream.ResourcePolicy), ("$distribution", stream.Distribution.ToString()), ("$warm", stream.WarmThroughputMiBps)))
             {
                 cmd.Transaction = tx;
                 cmd.ExecuteNonQuery();
@@ -268,11 +301,12 @@ public sealed partial class MetadataStore : IDisposable
             using var tx = _connection.BeginTransaction();
             long id;
             using (var cmd = Command("""
-                INSERT INTO consumers (stream_id, name, status, created_ms, status_until_ms)
-                VALUES ($stream, $name, $status, $created, $until) RETURNING id;
+                INSERT INTO consumers (stream_id, name, status, created_ms, status_until_ms, policy)
+                VALUES ($stream, $name, $status, $created, $until, $policy) RETURNING id;
                 """,
                 ("$stream", consumer.StreamId), ("$name", consumer.Name), ("$status", consumer.Status.ToString()),
-                ("$created", consumer.CreatedAt.ToUnixTimeMilliseconds()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds())))
+                ("$created", consumer.CreatedAt.ToUnixTimeMilliseconds()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds()),
+                ("$policy", consumer.ResourcePolicy)))
             {
                 cmd.Transaction = tx;
                 id = (long)cmd.ExecuteScalar()!;
@@ -283,14 +317,15 @@ public sealed partial class MetadataStore : IDisposable
         }
     }
 
-    /// <summary>Writes a stored consumer's status and tags in one transaction (name, stream and creation time never change).</summary>
+    /// <summary>Writes a stored consumer's status, policy and tags in one transaction (name, stream and creation time never change).</summary>
     public void SaveConsumer(ConsumerInfo consumer)
     {
         lock (_lock)
         {
             using var tx = _connection.BeginTransaction();
-            Execute("UPDATE consumers SET status = $status, status_until_ms = $until WHERE id = $id; DELETE FROM consumer_tags WHERE consumer_id = $id;", tx,
-                ("$id", consumer.Id), ("$status", consumer.Status.ToString()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds()));
+            Execute("UPDATE consumers SET status = $status, status_until_ms = $until, policy = $policy WHERE id = $id; DELETE FROM consumer_tags WHERE consumer_id = $id;", tx,
+                ("$id", consumer.Id), ("$status", consumer.Status.ToString()), ("$until", consumer.StatusUntil?.ToUnixTimeMilliseconds()),
+                ("$policy", consumer.ResourcePolicy));
             InsertConsumerTags(consumer.Id, consumer.Tags, tx);
             tx.Commit();
         }

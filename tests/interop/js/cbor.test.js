@@ -287,3 +287,31 @@ test('cbor: registered consumers, DryRun and StreamId through the foreign encode
   assert.equal(deregistered.status, 200);
   assert.deepEqual((await ok('ListStreamConsumers', { StreamARN: arn })).Consumers, []);
 });
+
+test('cbor: resource policies, account settings and the record distribution strategy through the foreign encoder', async () => {
+  const name = uniqueName('cbornew');
+  assert.equal((await call('CreateStream', { StreamName: name, StreamModeDetails: { StreamMode: 'ON_DEMAND' }, RecordDistributionStrategy: 'AUTO' })).status, 200);
+  await waitFor(async () => (await ok('DescribeStreamSummary', { StreamName: name })).StreamDescriptionSummary.StreamStatus === 'ACTIVE', 'the stream');
+  const arn = streamArn(name);
+  const policy = '{"Statement":{"Effect":"Allow","Principal":"*","Action":"kinesis:DescribeStreamSummary"}}';
+  assert.equal((await call('PutResourcePolicy', { ResourceARN: arn, Policy: new Indefinite(policy, 7) })).status, 200);
+  assert.deepEqual(await ok('GetResourcePolicy', { ResourceARN: arn }), { Policy: policy });
+  assert.equal((await call('DeleteResourcePolicy', { ResourceARN: arn })).status, 200);
+  assert.deepEqual(await ok('GetResourcePolicy', { ResourceARN: arn }), { Policy: '{}' });
+
+  const settings = (await ok('DescribeAccountSettings', {}, { markTag1: true })).MinimumThroughputBillingCommitment;
+  assert.ok(['DISABLED', 'ENABLED', 'ENABLED_UNTIL_EARLIEST_ALLOWED_END'].includes(settings.Status));
+  for (const member of ['StartedAt', 'EndedAt', 'EarliestAllowedEndAt'])
+    assert.ok(settings[member] === undefined || settings[member] instanceof Tag1, `${member} is tag 1 + epoch milliseconds`);
+  await error('UpdateAccountSettings', { MinimumThroughputBillingCommitment: { Status: 'SOMETIMES' } }, 'ValidationException',
+    "1 validation error detected: Value 'SOMETIMES' at 'minimumThroughputBillingCommitment.status' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]");
+
+  const put = await ok('PutRecord', { StreamName: name, Data: Buffer.from('no key') });
+  assert.match(put.SequenceNumber, /^\d{56}$/);
+  assert.equal((await ok('DescribeStreamSummary', { StreamName: name })).StreamDescriptionSummary.RecordDistributionStrategy, 'AUTO');
+  assert.equal((await call('UpdateStreamRecordDistributionStrategy', { StreamARN: arn, RecordDistributionStrategy: 'USER_PARTITION_KEY' })).status, 200);
+  await error('PutRecord', { StreamName: name, Data: Buffer.from('no key') }, 'ValidationException',
+    "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null");
+  await error('UpdateStreamWarmThroughput', { StreamName: name, WarmThroughputMiBps: -1 }, 'ValidationException',
+    "1 validation error detected: Value '-1' at 'warmThroughputMiBps' failed to satisfy constraint: Member must have value greater than or equal to 0");
+});

@@ -5,14 +5,12 @@
 // checks that such a server's TLS port is up, and SIGTERM is heeded, once /health answers 200.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import {
   CreateStreamCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, KinesisClient,
   ListStreamConsumersCommand, PutRecordCommand, PutRecordsCommand, RegisterStreamConsumerCommand, ResourceInUseException,
@@ -20,15 +18,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { ACCOUNT, ENDPOINT, REGION, addTransportProbe, streamArn, test, uniqueName, waitFor } from './harness.js';
+import { freePort, spawnRunnel } from './server.js';
 
 const SHARD0 = 'shardId-000000000000';
 const HALF = 2n ** 127n;
 const CONSUMER_ARN = /^arn:aws:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:\d+$/;
-// This file is <repo>/tests/interop/js/fanout.test.js.
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const RUNNEL_DLL = join(REPO_ROOT, 'src', 'Runnel', 'bin', 'Release', 'net10.0', 'runnel.dll');
-// What scripts/test.sh counts as an internal failure in a server log.
-const FAILURE_MARKERS = ['Unhandled exception', 'InternalFailure', 'fail:'];
 
 function newClient(endpoint = ENDPOINT, options = {}) {
   // No requestHandler option unless a test needs one (TLS): the SDK's own default transport.
@@ -339,18 +333,6 @@ test('fanout: a second subscription within 5 s is refused, a later one takes ove
   }
 });
 
-async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
 /** GET /health over plain HTTP/1.1 on a fresh connection: the status, or 0 when the connection failed. */
 function plainHealth(port) {
   return new Promise((done) => {
@@ -382,48 +364,6 @@ function selfSignedCertificate(root) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'pipe' });
   return { cert, key };
-}
-
-/**
- * Spawns a Runnel server of a test's own (the Release build of this checkout, a fresh data directory under
- * `root`) with a plain port picked free and `flags`; does not wait for it. `stop()` sends SIGTERM, then SIGKILL
- * after `graceMs`, and returns whether SIGTERM alone stopped it. The server is also killed if the runner exits.
- */
-async function spawnRunnel(root, flags) {
-  assert.ok((() => { try { return readFileSync(RUNNEL_DLL).length > 0; } catch { return false; } })(),
-    `${RUNNEL_DLL} not found: build first (dotnet build -c Release src/Runnel)`);
-  const port = await freePort();
-  const output = [];
-  const child = spawn('dotnet', [RUNNEL_DLL, 'serve', '--port', String(port), '--data-dir', join(root, 'data'), ...flags],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (chunk) => output.push(chunk));
-  child.stderr.on('data', (chunk) => output.push(chunk));
-  const exited = new Promise((done) => child.on('exit', () => done(true)));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const running = () => child.exitCode === null && child.signalCode === null;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    running,
-    log: () => Buffer.concat(output).toString('utf8'),
-    failures() {
-      return this.log().split('\n').filter((line) => FAILURE_MARKERS.some((m) => line.includes(m)));
-    },
-    async stop(graceMs = 10_000) {
-      let stoppedByTerm = true;
-      if (running()) {
-        child.kill('SIGTERM');
-        stoppedByTerm = await Promise.race([exited, sleep(graceMs).then(() => false)]);
-        if (!stoppedByTerm) {
-          child.kill('SIGKILL');
-          await Promise.race([exited, sleep(5000)]);
-        }
-      }
-      process.off('exit', killOnExit);
-      return stoppedByTerm;
-    },
-  };
 }
 
 test('fanout: over TLS (HTTP/2 by ALPN, self-signed certificate): register, subscribe, receive records', async () => {

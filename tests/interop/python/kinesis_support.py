@@ -20,7 +20,10 @@ import unittest
 import urllib.parse
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 from botocore.exceptions import ClientError
 
 ENDPOINT = os.environ.get("KINESIS_ENDPOINT", "http://127.0.0.1:4567")
@@ -171,6 +174,18 @@ def raw_call(operation, payload, content_type=JSON_TYPE, **kwargs):
     """A JSON request to one operation, sent as-is (no client-side validation)."""
     body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
     return raw_request(body, target=TARGET + operation, content_type=content_type, **kwargs)
+
+
+def signed_call(operation, payload):
+    """A JSON request signed with SigV4 by botocore's own signer, as an SDK sends it: for the operations
+    Debian's botocore (late 2022) has no model of."""
+    body = json.dumps(payload).encode("utf-8")
+    request = botocore.awsrequest.AWSRequest(method="POST", url=ENDPOINT + "/", data=body, headers={
+        "Content-Type": JSON_TYPE, "X-Amz-Target": TARGET + operation})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("interop", "interop"), "kinesis", REGION).add_auth(request)
+    headers = dict(request.headers.items())
+    return raw_request(body, target=headers.pop("X-Amz-Target"), content_type=headers.pop("Content-Type"),
+                       auth=headers.pop("Authorization"), date=False, headers=headers)
 
 
 def b64(data):

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Server.Streams;
+
+public enum CommitmentStatus { Disabled, Enabled, EnabledUntilEarliestAllowedEnd }
+
+/// <summary>
+/// The account's minimum throughput billing commitment as DescribeAccountSettings shows it: its status and the
+/// times it started, ended, and can end at the earliest.
+/// </summary>
+public sealed record BillingCommitment(CommitmentStatus Status, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset? EarliestAllowedEndAt)
+{
+    public static readonly BillingCommitment Never = new(CommitmentStatus.Disabled, null, null, null);
+
+    /// <summary>Enabled, or enabled until its scheduled end: what unlocks warm throughput and 50 consumers per stream.</summary>
+    public bool InForce => Status != CommitmentStatus.Disabled;
+}
+
+/// <summary>
+/// The account's settings (UpdateAccountSettings): the minimum throughput billing commitment, which lasts at least
+/// <see cref="RunnelOptions.CommitmentPeriod"/> (AWS: 24 hours). Disabling it earlier schedules its end at the
+/// earliest allowed time; enabling it again before then cancels that. Kept in the metadata store's settings
+/// (docs/formats/metadata.md). Thread-safe.
+/// </summary>
+public sealed class AccountSettings
+{
+    public const string SettingName = "account-settings";
+
+    /// <summary>Consumers per stream without the commitment, and with it (AWS's On-demand Advantage).</summary>
+    public const int StandardConsumersPerStream = 20, CommittedConsumersPerStream = 50;
+
+    private readonly MetadataStore _metadata;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _period;
+    private readonly Lock _lock = new();
+    private BillingCommitment _commitment;
+
+    public AccountSettings(MetadataStore metadata, TimeProvider clock, TimeSpan period)
+    {
+        _metadata = metadata;
+        _clock = clock;
+        _period = period;
+        _commitment = metadata.ReadSetting(SettingName) is { } stored ? Decode(stored) : BillingCommitment.Never;
+    }
+
+    /// <summary>The commitment as it is now (a scheduled end that has come is applied).</summary>
+    public BillingCommitment Commitment
+    {
+        get
+        {
+            lock (_lock)
+                return Resolved();
+        }
+    }
+
+    /// <summary>How many consumers a stream may register.</summary>
+    public int ConsumersPerStream => Commitment.InForce ? CommittedConsumersPerStream : StandardConsumersPerStream;
+
+    /// <summary>UpdateAccountSettings: enables (or keeps, or cancels a scheduled end of) the commitment, or disables it (at once, or at its earliest end).</summary>
+    public BillingCommitment Change(bool enable)
+    {
+        lock (_lock)
+        {
+            var current = Resolved();
+            var now = _clock.GetUtcNow();
+            var next = (enable, current.Status) switch
+            {
+                (true, CommitmentStatus.Disabled) => new BillingCommitment(CommitmentStatus.Enabled, now, null, now + _period),
+                (true, _) => current with { Status = CommitmentStatus.Enabled },
+                (false, CommitmentStatus.Enabled) when now < current.EarliestAllowedEndAt => current with { Status = CommitmentStatus.EnabledUntilEarliestAllowedEnd },
+                (false, CommitmentStatus.Enabled) => current with { Status = CommitmentStatus.Disabled, EndedAt = now, EarliestAllowedEndAt = null },
+                _ => current,
+            };
+            if (next != current)
+                Store(next);
+            return next;
+        }
+    }
+
+    private BillingCommitment Resolved()
+    {
+        if (_commitment is { Status: CommitmentStatus.EnabledUntilEarliestAllowedEnd, EarliestAllowedEndAt: { } end } && _clock.GetUtcNow() >= end)
+            Store(_commitment with { Status = CommitmentStatus.Disabled, EndedAt = end, EarliestAllowedEndAt = null });
+        return _commitment;
+    }
+
+    private void Store(BillingCommitment next)
+    {
+        _metadata.WriteSetting(SettingName, JsonSerializer.SerializeToUtf8Bytes(Stored.Of(next), StoredContext.Default.Stored));
+        _commitment = next;
+    }
+
+    private static BillingCommitment Decode(byte[] stored)
+    {
+        try
+        {
+            var s = JsonSerializer.Deserialize(stored, StoredContext.Default.Stored) ?? throw new JsonException("null");
+            return new BillingCommitment(Enum.Parse<CommitmentStatus>(s.Status), Time(s.StartedMs), Time(s.EndedMs), Time(s.EarliestEndMs));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new MetadataDamagedException(MetadataStore.FileName, [$"settings row '{SettingName}' is not an account settings document: {e.Message}"]);
+        }
+    }
+
+    private static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+
+    internal sealed record Stored(string Status, long? StartedMs, long? EndedMs, long? EarliestEndMs)
+    {
+        public static Stored Of(BillingCommitment c) =>
+            new(c.Status.ToString(), c.StartedAt?.ToUnixTimeMilliseconds(), c.EndedAt?.ToUnixTimeMilliseconds(), c.EarliestAllowedEndAt?.ToUnixTimeMilliseconds());
+    }
+}
+
+[JsonSerializable(typeof(AccountSettings.Stored))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class StoredContext : JsonSerializerContext;
