@@ -127,7 +127,7 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
         Assert.Equal("old-consumer", consumers.GetProperty("Consumers")[0].GetProperty("ConsumerName").GetString());
 
         await StopAsync();
-        Assert.Equal(5L, UserVersion());
+        Assert.Equal(6L, UserVersion());
         await StartAsync();
         var again = await ReadEveryShardAsync();
         foreach (var (shard, records) in read)

@@ -260,6 +260,64 @@ public class LifecycleTests
         }
     }
 
+    private static async Task<int> CountAsync(StartedServer server, List<JsonElement> shards)
+    {
+        int total = 0;
+        foreach (var shard in shards)
+        {
+            string id = shard.GetProperty("ShardId").GetString()!;
+            string it = (await server.OkAsync("GetShardIterator", $$"""{"StreamName":"moving","ShardId":"{{id}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+            total += (await server.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""")).GetProperty("Records").GetArrayLength();
+        }
+        return total;
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_split_takes_effect_when_the_stream_returns_to_ACTIVE_as_AWS_shows_it()
+    {
+        var clock = new ManualClock();
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-reshard-visible-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var server = await StartAsync(dir, clock, new RunnelOptions { UpdateStreamDelay = TimeSpan.FromSeconds(30), Limits = Runnel.Core.Throughput.ThroughputLimits.Off });
+            await server.OkAsync("CreateStream", """{"StreamName":"moving","ShardCount":1}""");
+            await server.OkAsync("SplitShard", """{"StreamName":"moving","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"170141183460469231731687303715884105728"}""");
+
+            // UPDATING: the parent alone, open, and it takes the writes of both halves.
+            var listed = (await server.OkAsync("ListShards", """{"StreamName":"moving"}""")).GetProperty("Shards").EnumerateArray().ToList();
+            Assert.Equal(["shardId-000000000000"], listed.Select(s => s.GetProperty("ShardId").GetString()));
+            Assert.False(listed[0].GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _));
+            string last = "";
+            foreach (string hashKey in new[] { "0", "340282366920938463463374607431768211455" })
+            {
+                var put = await server.OkAsync("PutRecord", $$"""{"StreamName":"moving","PartitionKey":"k","ExplicitHashKey":"{{hashKey}}","Data":""}""");
+                Assert.Equal("shardId-000000000000", put.GetProperty("ShardId").GetString());
+                last = put.GetProperty("SequenceNumber").GetString()!;
+            }
+            var (status, missing) = await server.CallAsync("GetShardIterator", """{"StreamName":"moving","ShardId":"shardId-000000000001","ShardIteratorType":"TRIM_HORIZON"}""");
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+            Assert.Equal("ResourceNotFoundException", missing.GetProperty("__type").GetString());
+
+            // ACTIVE again: the children appear, the parent is closed above its last record and below them.
+            clock.Advance(TimeSpan.FromSeconds(31));
+            var shards = (await server.OkAsync("DescribeStream", """{"StreamName":"moving"}""")).GetProperty("StreamDescription").GetProperty("Shards").EnumerateArray().ToList();
+            Assert.Equal(3, shards.Count);
+            var parentEnd = System.Numerics.BigInteger.Parse(shards[0].GetProperty("SequenceNumberRange").GetProperty("EndingSequenceNumber").GetString()!);
+            Assert.True(parentEnd >= System.Numerics.BigInteger.Parse(last));
+            foreach (var child in shards.Skip(1))
+            {
+                Assert.Equal("shardId-000000000000", child.GetProperty("ParentShardId").GetString());
+                Assert.True(System.Numerics.BigInteger.Parse(child.GetProperty("SequenceNumberRange").GetProperty("StartingSequenceNumber").GetString()!) > parentEnd);
+            }
+            var after = await server.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"k","ExplicitHashKey":"0","Data":""}""");
+            Assert.Equal("shardId-000000000001", after.GetProperty("ShardId").GetString());
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     [Fact(Timeout = 60000)]
     public async Task A_restart_in_the_middle_of_a_reshard_leaves_a_consistent_stream()
     {
@@ -278,22 +336,24 @@ public class LifecycleTests
                 await first.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"during","Data":""}""");
             }
             await using var second = await StartAsync(dir, clock, options);
+            // Still UPDATING after the restart, with the reshard still to come: only the two parents, open.
             var description = (await second.OkAsync("DescribeStream", """{"StreamName":"moving"}""")).GetProperty("StreamDescription");
             Assert.Equal("UPDATING", description.GetProperty("StreamStatus").GetString());
             var shards = description.GetProperty("Shards").EnumerateArray().ToList();
+            Assert.Equal(2, shards.Count(s => !s.GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _)));
+            Assert.Equal(2, shards.Count);
+            await second.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"after","Data":""}""");
+            Assert.Equal(12, await CountAsync(second, shards));
+
+            // The switch back to ACTIVE applies it: four children open, the parents closed, every record kept.
+            clock.Advance(TimeSpan.FromSeconds(31));
+            description = (await second.OkAsync("DescribeStream", """{"StreamName":"moving"}""")).GetProperty("StreamDescription");
+            Assert.Equal("ACTIVE", description.GetProperty("StreamStatus").GetString());
+            shards = description.GetProperty("Shards").EnumerateArray().ToList();
             Assert.Equal(4, shards.Count(s => !s.GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _)));
             Assert.Equal(2, shards.Count(s => s.GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _)));
-            await second.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"after","Data":""}""");
-            int total = 0;
-            foreach (var shard in shards)
-            {
-                string id = shard.GetProperty("ShardId").GetString()!;
-                string it = (await second.OkAsync("GetShardIterator", $$"""{"StreamName":"moving","ShardId":"{{id}}","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
-                total += (await second.OkAsync("GetRecords", $$"""{"ShardIterator":"{{it}}"}""")).GetProperty("Records").GetArrayLength();
-            }
-            Assert.Equal(12, total);
-            clock.Advance(TimeSpan.FromSeconds(31));
-            Assert.Equal("ACTIVE", (await second.OkAsync("DescribeStreamSummary", """{"StreamName":"moving"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+            await second.OkAsync("PutRecord", """{"StreamName":"moving","PartitionKey":"later","Data":""}""");
+            Assert.Equal(13, await CountAsync(second, shards));
         }
         finally
         {

@@ -200,7 +200,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE consumers DROP COLUMN policy; PRAGMA user_version = 3;";
+            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; ALTER TABLE consumers DROP COLUMN policy; PRAGMA user_version = 3;";
             downgrade.ExecuteNonQuery();
         }
         long second = Created.ToUnixTimeSeconds();
@@ -235,7 +235,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -283,6 +283,27 @@ public class MetadataStoreTests
             Assert.Equal(("{}", (string?)null), (search.ResourcePolicy, billing.ResourcePolicy));
             store.DeleteConsumer(changed);
             Assert.Equal(["billing"], store.Load().Consumers.Select(c => c.Name));
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_pending_reshard_round_trips_with_every_field()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        var ranges = HashKeyRange.SplitEvenly(3);
+        var stream = Sample("moving", 1) with { Shards = [.. ranges.Select((r, i) => new ShardInfo(i, r, 0, null, null, null, Created, null))] };
+        var plan = Resharding.UniformScale(stream, 5, Created.AddHours(1));
+        Assert.Contains(plan.Create, s => s.EndOffset is not null); // an intermediate shard, created closed
+        using (var store = new MetadataStore(root.Path))
+            store.Save(stream with { PendingReshard = plan });
+        using (var store = new MetadataStore(root.Path))
+        {
+            var loaded = Assert.Single(store.LoadStreams()).PendingReshard!;
+            Assert.Equal(plan.Close, loaded.Close);
+            Assert.Equal(plan.Create, loaded.Create); // ShardInfo is a record of values
+            store.Save(Assert.Single(store.LoadStreams()) with { PendingReshard = null });
+            Assert.Null(Assert.Single(store.LoadStreams()).PendingReshard);
         }
     }
 
@@ -374,7 +395,7 @@ public class MetadataStoreTests
             connection.Open();
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version;";
-            Assert.Equal(5L, (long)version.ExecuteScalar()!);
+            Assert.Equal(6L, (long)version.ExecuteScalar()!);
         }
         using (var store = new MetadataStore(root.Path))
         {

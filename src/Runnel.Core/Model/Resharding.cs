@@ -25,6 +25,31 @@ public static class Resharding
         return stream with { Shards = shards, Epoch = stream.Epoch + 1 };
     }
 
+    /// <summary>
+    /// A plan made earlier, as it takes effect at <paramref name="now"/> (a reshard applied when its stream returns
+    /// to ACTIVE): its shards are created, and the ones it retires at once closed, now; their shard time is raised
+    /// again above their parents' (<see cref="Child"/>).
+    /// </summary>
+    public static ReshardPlan At(ReshardPlan plan, StreamInfo stream, DateTimeOffset now)
+    {
+        var made = new Dictionary<int, ShardInfo>();
+        long SecondsOf(int? index) =>
+            index is not { } i ? 0 : (made.TryGetValue(i, out var m) ? m : stream.FindShard(i))?.SequenceSeconds ?? 0;
+        var create = new List<ShardInfo>(plan.Create.Count);
+        foreach (var shard in plan.Create)
+        {
+            var stamped = shard with
+            {
+                CreatedAt = now,
+                ClosedAt = shard.ClosedAt is null ? null : now,
+                SequenceSeconds = Math.Max(now.ToUnixTimeSeconds(), Math.Max(SecondsOf(shard.ParentIndex), SecondsOf(shard.AdjacentParentIndex)) + 1),
+            };
+            made[shard.Index] = stamped;
+            create.Add(stamped);
+        }
+        return plan with { Create = create };
+    }
+
     public static int NextIndex(IReadOnlyList<ShardInfo> shards) => shards.Count == 0 ? 0 : shards.Max(s => s.Index) + 1;
 
     /// <summary>

@@ -98,6 +98,12 @@ public sealed record StreamInfo(
     /// <summary>The resource-based policy attached by PutResourcePolicy (an IAM JSON document), or null.</summary>
     public string? ResourcePolicy { get; init; }
 
+    /// <summary>
+    /// A reshard asked for while the stream is UPDATING, applied when it returns to ACTIVE (as AWS shows it: the
+    /// parents stay open and take the writes until then, the children appear at the switch); null for none.
+    /// </summary>
+    public ReshardPlan? PendingReshard { get; init; }
+
     public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
 
     /// <summary>

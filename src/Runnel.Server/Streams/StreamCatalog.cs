@@ -142,11 +142,11 @@ public sealed class StreamCatalog
     }
 
     /// <summary>
-    /// Reshards a stream atomically: <paramref name="plan"/> sees the current stream (and throws AWS's error
-    /// when a precondition fails); the logs of the shards it closes are closed first, so that every
-    /// acknowledged record lies below the end offset recorded for its shard; then the new lineage is stored
-    /// in one transaction and the stream is UPDATING for the configured delay. A crash before the store
-    /// leaves the stream as it was; after it, as it will be.
+    /// Reshards a stream: <paramref name="plan"/> sees the current stream (and throws AWS's error when a
+    /// precondition fails). With an update delay the stream goes UPDATING and keeps the plan (stored, so a
+    /// restart keeps it too): as on AWS, the parents stay open and take the writes, and the plan takes effect
+    /// when the stream returns to ACTIVE. Without one it takes effect at once. Either way it is applied by
+    /// <see cref="ApplyReshard"/>.
     /// </summary>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
     {
@@ -154,12 +154,24 @@ public sealed class StreamCatalog
         {
             var stream = Get(name);
             var reshard = plan(stream);
-            var now = Now;
-            var after = Resharding.Apply(stream, reshard, shard => _shards.Get(stream, shard).Close(), now);
-            after = BeginUpdate(after);
+            var after = _options.UpdateStreamDelay > TimeSpan.Zero
+                ? BeginUpdate(stream) with { PendingReshard = reshard }
+                : ApplyReshard(stream, reshard);
             Save(after);
             return after;
         }
+    }
+
+    /// <summary>
+    /// The stream with <paramref name="plan"/> applied now: the logs of the shards it closes are closed first, so
+    /// that every acknowledged record lies below the end offset recorded for its shard; the caller then stores
+    /// the new lineage in one transaction. A crash before the store leaves the stream as it was; after it, as it
+    /// will be. Caller holds <c>_changes</c>.
+    /// </summary>
+    private StreamInfo ApplyReshard(StreamInfo stream, ReshardPlan plan)
+    {
+        var now = Now;
+        return Resharding.Apply(stream, Resharding.At(plan, stream, now), shard => _shards.Get(stream, shard).Close(), now);
     }
 
     /// <summary>Marks a stream UPDATING for the configured delay (or not at all when it is zero).</summary>
@@ -197,7 +209,9 @@ public sealed class StreamCatalog
                 Remove(current);
                 return null;
             }
-            var active = current with { Status = StreamStatus.Active, StatusUntil = null };
+            var active = current with { Status = StreamStatus.Active, StatusUntil = null, PendingReshard = null };
+            if (current.PendingReshard is { } plan)
+                active = ApplyReshard(active, plan); // the switch back to ACTIVE: children appear, parents close
             Save(active);
             return active;
         }

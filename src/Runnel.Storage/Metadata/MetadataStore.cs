@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IDisposable
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 5;
+    internal const int SchemaVersion = 6;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -185,6 +185,9 @@ public sealed partial class MetadataStore : IDisposable
                 ALTER TABLE streams ADD COLUMN warm_mibps INTEGER;
                 ALTER TABLE consumers ADD COLUMN policy TEXT;
                 """, tx);
+        // Version 6 keeps a reshard asked for while UPDATING, applied at the switch back to ACTIVE.
+        if (version < 6)
+            Execute("ALTER TABLE streams ADD COLUMN pending_reshard TEXT;", tx);
         Execute($"PRAGMA user_version = {SchemaVersion};", tx);
         tx.Commit();
     }
@@ -250,17 +253,18 @@ public sealed partial class MetadataStore : IDisposable
         {
             using var tx = _connection.BeginTransaction();
             using (var cmd = Command("""
-                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps)
-                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord, $policy, $distribution, $warm)
+                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps, pending_reshard)
+                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord, $policy, $distribution, $warm, $pending)
                 ON CONFLICT(id) DO UPDATE SET status = $status, mode = $mode, retention_hours = $ret,
                     status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics, max_record_kib = $maxRecord,
-                    policy = $policy, distribution = $distribution, warm_mibps = $warm;
+                    policy = $policy, distribution = $distribution, warm_mibps = $warm, pending_reshard = $pending;
                 """,
                 ("$id", stream.Id), ("$name", stream.Name), ("$status", stream.Status.ToString()), ("$mode", stream.Mode.ToString()),
                 ("$ret", stream.RetentionHours), ("$created", stream.CreatedAt.ToUnixTimeMilliseconds()),
                 ("$until", stream.StatusUntil?.ToUnixTimeMilliseconds()), ("$epoch", stream.Epoch),
                 ("$metrics", string.Join(',', stream.EnhancedMetrics)), ("$maxRecord", stream.MaxRecordSizeKiB),
-                ("$policy", stream.ResourcePolicy), ("$distribution", stream.Distribution.ToString()), ("$warm", stream.WarmThroughputMiBps)))
+                ("$policy", stream.ResourcePolicy), ("$distribution", stream.Distribution.ToString()), ("$warm", stream.WarmThroughputMiBps),
+                ("$pending", stream.PendingReshard is { } plan ? PendingReshardCodec.Encode(plan) : null)))
             {
                 cmd.Transaction = tx;
                 cmd.ExecuteNonQuery();

@@ -49,6 +49,29 @@ class StreamStatusTransitionTests(ReshardTestCase):
         self.wait_for_active(name)
         self.assertEqual(len(self.open_shards(name)), 4)
 
+    def test_a_split_shows_at_the_switch_back_to_active_as_on_aws(self):
+        # AWS applies a reshard when the stream returns to ACTIVE: while UPDATING, ListShards and DescribeStream
+        # show the parents alone, open, and they take the writes; then the children appear and the parent closes.
+        name = self.create_stream("switch", shard_count=1)
+        k = self.kinesis
+        k.split_shard(StreamName=name, ShardToSplit=shard_id(0), NewStartingHashKey=str(HALF))
+        self.assertEqual(self.status(name), "UPDATING")
+        listed = k.list_shards(StreamName=name)["Shards"]
+        self.assertEqual([s["ShardId"] for s in listed], [shard_id(0)])
+        self.assertNotIn("EndingSequenceNumber", listed[0]["SequenceNumberRange"])
+        self.assertEqual([s["ShardId"] for s in self.described_shards(name)], [shard_id(0)])
+        shard, upper = self.put(name, b"upper half", ExplicitHashKey=str(HALF + 1))
+        self.assertEqual(shard, shard_id(0), "the parent takes the writes while UPDATING")
+
+        self.wait_for_active(name)
+        shards = k.list_shards(StreamName=name)["Shards"]
+        self.assertEqual([s["ShardId"] for s in shards], [shard_id(0), shard_id(1), shard_id(2)])
+        ending = int(shards[0]["SequenceNumberRange"]["EndingSequenceNumber"])
+        self.assertGreaterEqual(ending, int(upper))
+        self.assertTrue(all(int(s["SequenceNumberRange"]["StartingSequenceNumber"]) > ending for s in shards[1:]))
+        shard, _ = self.put(name, b"upper half again", ExplicitHashKey=str(HALF + 1))
+        self.assertEqual(shard, shard_id(2))
+
     def test_every_reshard_and_mode_change_passes_through_updating(self):
         name = self.create_stream("phases", shard_count=2)
         k = self.kinesis
