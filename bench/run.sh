@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -24,6 +24,7 @@ Options:
   --startup-repeat N   launches timed per server for start-up (default 5)
   --fanout-seconds S   length of the fan-out latency phase, Runnel only (default 20; 0 skips fan-out);
                        its full-speed phase drains --records records to 5 consumers
+  --no-encodings       skip the CBOR and h2c variants (runnel-bench encodings, Runnel only)
   --out DIR            where results go (default bench/results/latest)
   --skip-build         use the Release builds already there
   --runnel native|jit  the native executable of scripts/publish.sh, the deployable form (default),
@@ -40,6 +41,7 @@ while (($#)); do
     --startup-repeat) repeat=$2; shift 2 ;;
     --fanout-seconds) fanout_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-encodings) encodings=0; shift ;;
     --skip-build) skip_build=1; shift ;;
     --runnel) flavour=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -156,6 +158,13 @@ for server in runnel kinesalite; do
         --latency-seconds "$fanout_seconds" --records "$records" --json "$out/runnel-fanout.json" > "$work/runnel-fanout.out" 2>&1 || failures+=("runnel fan-out")
       grep -E '^  ' "$work/runnel-fanout.out" || cat "$work/runnel-fanout.out"
     fi
+    if ((encodings)); then
+      # CBOR and h2c against JSON over HTTP/1.1 on this server (kinesalite speaks neither well).
+      echo "== runnel: encodings (JSON and CBOR, HTTP/1.1 and h2c)"
+      bench encodings --label runnel --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
+        --records "$records" --json "$out/runnel-encodings.json" > "$work/runnel-encodings.out" 2>&1 || failures+=("runnel encodings")
+      grep -E 'best of' "$work/runnel-encodings.out" || cat "$work/runnel-encodings.out"
+    fi
   fi
   stop_server
   rm -rf "$work/runnel-data" "$work"/runnel-startup-*
@@ -163,7 +172,9 @@ done
 
 echo
 echo "== Runnel / kinesalite"
-bench compare --candidate "$out/runnel.json" --candidate "$out/runnel-startup.json" \
+candidates=(--candidate "$out/runnel.json" --candidate "$out/runnel-startup.json")
+[[ -f $out/runnel-encodings.json ]] && candidates+=(--candidate "$out/runnel-encodings.json")
+bench compare "${candidates[@]}" \
   --baseline "$out/kinesalite.json" --baseline "$out/kinesalite-startup.json" \
   --markdown "$out/comparison.md" | tee "$out/comparison.txt"
 echo

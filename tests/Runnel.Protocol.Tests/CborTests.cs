@@ -86,6 +86,62 @@ public class CborTests
     }
 
     [Fact]
+    public void Every_value_is_written_in_its_shortest_form_and_reads_back()
+    {
+        var writer = new CborWireWriter(16); // small: the buffer must grow
+        string long300 = new('x', 300), long70k = new('y', 70_000), unicode = "caf\u00e9 \u2713 \U0001F600";
+        writer.StartObject();
+        long[] numbers = [0L, 23, 24, 255, 256, 65_535, 65_536, uint.MaxValue, (long)uint.MaxValue + 1, long.MaxValue, -1, -24, -25, -256, -257, long.MinValue];
+        for (int i = 0; i < numbers.Length; i++)
+            writer.Number($"n{i}", numbers[i]);
+        writer.String("s", long300);
+        writer.String("l", long70k);
+        writer.String("u", unicode);
+        writer.Utf8String("b", System.Text.Encoding.UTF8.GetBytes(unicode));
+        writer.Boolean("t", true);
+        writer.Boolean("f", false);
+        writer.Null("z");
+        writer.StartArray("a");
+        writer.String("one");
+        writer.StartObject();
+        writer.Blob("d", new byte[300]);
+        writer.EndObject();
+        writer.EndArray();
+        writer.EndObject();
+        var bytes = writer.Complete();
+        var reader = new CborReader(bytes, CborConformanceMode.Strict, allowMultipleRootLevelValues: false);
+        reader.ReadStartMap();
+        for (int i = 0; i < numbers.Length; i++)
+        {
+            Assert.Equal($"n{i}", reader.ReadTextString());
+            Assert.Equal(numbers[i], reader.ReadInt64()); // Strict mode refuses any integer not in its shortest form
+        }
+        Assert.Equal(("s", long300), (reader.ReadTextString(), reader.ReadTextString()));
+        Assert.Equal(("l", long70k), (reader.ReadTextString(), reader.ReadTextString()));
+        Assert.Equal(("u", unicode), (reader.ReadTextString(), reader.ReadTextString()));
+        Assert.Equal(("b", unicode), (reader.ReadTextString(), reader.ReadTextString()));
+        Assert.Equal(("t", true), (reader.ReadTextString(), reader.ReadBoolean()));
+        Assert.Equal(("f", false), (reader.ReadTextString(), reader.ReadBoolean()));
+        Assert.Equal("z", reader.ReadTextString());
+        reader.ReadNull();
+        Assert.Equal("a", reader.ReadTextString());
+        Assert.Null(reader.ReadStartArray());
+        Assert.Equal("one", reader.ReadTextString());
+        reader.ReadStartMap();
+        Assert.Equal(("d", 300), (reader.ReadTextString(), reader.ReadByteString().Length));
+        reader.ReadEndMap();
+        reader.ReadEndArray();
+        reader.ReadEndMap();
+        Assert.Equal(0, reader.BytesRemaining);
+
+        writer.Reset(); // a second document in the same writer starts from nothing
+        writer.StartObject();
+        writer.EndObject();
+        Assert.Equal(new byte[] { 0xBF, 0xFF }, writer.Complete().ToArray());
+        writer.Dispose();
+    }
+
+    [Fact]
     public void Json_timestamps_are_epoch_seconds_with_milliseconds()
     {
         var writer = new Json.JsonWireWriter();

@@ -35,6 +35,9 @@ public sealed class KinesisHttpClient : IDisposable
         {
             MaxConnectionsPerServer = maxConnections,
             EnableMultipleHttp2Connections = true,
+            // 1 MiB per stream, as the AWS SDK for Java v2's HTTP/2 client sets it (64 KiB, .NET's default, makes a
+            // 1.5 MiB GetRecords answer wait for window updates many times over).
+            InitialHttp2StreamWindowSize = 1024 * 1024,
             UseProxy = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,

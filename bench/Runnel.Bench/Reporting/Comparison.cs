@@ -15,9 +15,14 @@ public static class Comparison
 
     private static readonly Target[] Targets =
     [
-        new("put100.records_per_s", ">= 20x", (c, b) => b is { } v && v > 0 ? c / v >= 20 : null),
+        new("put100.records_per_s", ">= 30x", (c, b) => b is { } v && v > 0 ? c / v >= 30 : null),
         new("put1.requests_per_s", ">= 5x", (c, b) => b is { } v && v > 0 ? c / v >= 5 : null),
-        new("drain.records_per_s", ">= 20x", (c, b) => b is { } v && v > 0 ? c / v >= 20 : null),
+        new("drain.records_per_s", ">= 50x", (c, b) => b is { } v && v > 0 ? c / v >= 50 : null),
+        // The candidate's own encodings, each within 10% of JSON over HTTP/1.1 in the same run (runnel-bench encodings).
+        new("encodings.cbor_h1.put_ratio", ">= 0.90", (c, _) => c >= 0.90),
+        new("encodings.cbor_h1.drain_ratio", ">= 0.90", (c, _) => c >= 0.90),
+        new("encodings.json_h2.put_ratio", ">= 0.90", (c, _) => c >= 0.90),
+        new("encodings.json_h2.drain_ratio", ">= 0.90", (c, _) => c >= 0.90),
         new("latency.visible_p99_ms", "< 3 ms", (c, _) => c < 3),
         new("rss.after_writes_mib", "< 150 MiB", (c, _) => c < 150),
         new("startup.median_ms", "<= 1x", (c, b) => b is { } v ? c <= v : null),

@@ -1,47 +1,153 @@
-using System.Formats.Cbor;
+using System.Buffers.Binary;
 using System.Text;
 
 namespace Runnel.Protocol.Cbor;
 
 /// <summary>
-/// AWS CBOR 1.1 responses (<c>application/x-amz-cbor-1.1</c>, the Java SDK's default for Kinesis):
-/// maps and arrays of indefinite length, blobs as byte strings, timestamps as tag 1 around epoch
-/// milliseconds. Not thread-safe.
+/// AWS CBOR 1.1 responses (<c>application/x-amz-cbor-1.1</c>, the Java SDK's default for Kinesis), encoded
+/// straight into a pooled buffer (RFC 8949): maps and arrays of indefinite length, blobs as byte strings,
+/// timestamps as tag 1 around epoch milliseconds, integers in their shortest form. Strings given as UTF-8
+/// bytes (sequence numbers, partition keys read from the log) are copied as they are. Not thread-safe.
 /// </summary>
-public sealed class CborWireWriter : IWireWriter
+public sealed class CborWireWriter(int initialCapacity = 1024) : IWireWriter
 {
     public const string MediaType = "application/x-amz-cbor-1.1";
 
-    private readonly CborWriter _writer = new(CborConformanceMode.Lax, convertIndefiniteLengthEncodings: false, allowMultipleRootLevelValues: false);
+    private const byte UnsignedMajor = 0, NegativeMajor = 1, BytesMajor = 2, TextMajor = 3;
+    private const byte IndefiniteMap = 0xBF, IndefiniteArray = 0x9F, Break = 0xFF, False = 0xF4, True = 0xF5, NullValue = 0xF6;
+    private const byte TimestampTag = 0xC1; // tag 1: epoch-based date/time
+
+    private readonly PooledBufferWriter _buffer = new(initialCapacity);
 
     public string ContentType => MediaType;
 
-    public void StartObject() => _writer.WriteStartMap(null);
-    public void StartObject(string name) { _writer.WriteTextString(name); _writer.WriteStartMap(null); }
-    public void EndObject() => _writer.WriteEndMap();
-    public void StartArray(string name) { _writer.WriteTextString(name); _writer.WriteStartArray(null); }
-    public void StartArray() => _writer.WriteStartArray(null);
-    public void EndArray() => _writer.WriteEndArray();
-    public void String(string name, string value) { _writer.WriteTextString(name); _writer.WriteTextString(value); }
-    public void String(string value) => _writer.WriteTextString(value);
-    public void Number(string name, long value) { _writer.WriteTextString(name); _writer.WriteInt64(value); }
-    public void Boolean(string name, bool value) { _writer.WriteTextString(name); _writer.WriteBoolean(value); }
-    public void Null(string name) { _writer.WriteTextString(name); _writer.WriteNull(); }
-    public void Blob(string name, ReadOnlySpan<byte> value) { _writer.WriteTextString(name); _writer.WriteByteString(value); }
-    public void Utf8String(string name, ReadOnlySpan<byte> value) { _writer.WriteTextString(name); _writer.WriteTextString(Encoding.UTF8.GetString(value)); }
+    public void StartObject() => Byte(IndefiniteMap);
+
+    public void StartObject(string name)
+    {
+        Text(name);
+        Byte(IndefiniteMap);
+    }
+
+    public void EndObject() => Byte(Break);
+
+    public void StartArray(string name)
+    {
+        Text(name);
+        Byte(IndefiniteArray);
+    }
+
+    public void StartArray() => Byte(IndefiniteArray);
+
+    public void EndArray() => Byte(Break);
+
+    public void String(string name, string value)
+    {
+        Text(name);
+        Text(value);
+    }
+
+    public void String(string value) => Text(value);
+
+    public void Number(string name, long value)
+    {
+        Text(name);
+        Integer(value);
+    }
+
+    public void Boolean(string name, bool value)
+    {
+        Text(name);
+        Byte(value ? True : False);
+    }
+
+    public void Null(string name)
+    {
+        Text(name);
+        Byte(NullValue);
+    }
+
+    public void Blob(string name, ReadOnlySpan<byte> value)
+    {
+        Text(name);
+        Raw(BytesMajor, value);
+    }
+
+    public void Utf8String(string name, ReadOnlySpan<byte> value)
+    {
+        Text(name);
+        Raw(TextMajor, value);
+    }
 
     public void Timestamp(string name, long epochMillis)
     {
-        _writer.WriteTextString(name);
-        _writer.WriteTag(CborTag.UnixTimeSeconds);
-        _writer.WriteInt64(epochMillis);
+        Text(name);
+        Byte(TimestampTag);
+        Integer(epochMillis);
     }
 
-    public ReadOnlyMemory<byte> Complete() => _writer.Encode();
+    public ReadOnlyMemory<byte> Complete() => _buffer.WrittenMemory;
 
-    public void Reset() => _writer.Reset();
+    /// <summary>Keeps up to 64 KiB of buffer between documents; a larger one goes back to the pool.</summary>
+    public void Reset() => _buffer.Clear(64 * 1024);
 
-    public void Dispose()
+    public void Dispose() => _buffer.Dispose();
+
+    private void Byte(byte value)
     {
+        _buffer.GetSpan(1)[0] = value;
+        _buffer.Advance(1);
+    }
+
+    private void Integer(long value)
+    {
+        var span = _buffer.GetSpan(9);
+        _buffer.Advance(value >= 0 ? Head(span, UnsignedMajor, (ulong)value) : Head(span, NegativeMajor, (ulong)(-1 - value)));
+    }
+
+    private void Text(string value)
+    {
+        // Member names and most values are ASCII: one byte per character, no counting pass.
+        int length = System.Text.Ascii.IsValid(value) ? value.Length : Encoding.UTF8.GetByteCount(value);
+        var span = _buffer.GetSpan(length + 9);
+        int head = Head(span, TextMajor, (ulong)length);
+        Encoding.UTF8.GetBytes(value, span[head..]);
+        _buffer.Advance(head + length);
+    }
+
+    private void Raw(byte major, ReadOnlySpan<byte> value)
+    {
+        var span = _buffer.GetSpan(value.Length + 9);
+        int head = Head(span, major, (ulong)value.Length);
+        value.CopyTo(span[head..]);
+        _buffer.Advance(head + value.Length);
+    }
+
+    /// <summary>Writes a major type with its argument in the shortest form; returns the bytes written.</summary>
+    private static int Head(Span<byte> span, byte major, ulong argument)
+    {
+        byte type = (byte)(major << 5);
+        switch (argument)
+        {
+            case < 24:
+                span[0] = (byte)(type | (byte)argument);
+                return 1;
+            case <= byte.MaxValue:
+                span[0] = (byte)(type | 24);
+                span[1] = (byte)argument;
+                return 2;
+            case <= ushort.MaxValue:
+                span[0] = (byte)(type | 25);
+                BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)argument);
+                return 3;
+            case <= uint.MaxValue:
+                span[0] = (byte)(type | 26);
+                BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)argument);
+                return 5;
+            default:
+                span[0] = (byte)(type | 27);
+                BinaryPrimitives.WriteUInt64BigEndian(span[1..], argument);
+                return 9;
+        }
     }
 }

@@ -101,10 +101,12 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
 
         using IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
+        // A CBOR body's JSON equivalent, which the document reads in place: it outlives the document.
+        using var transcoded = mediaType == CborMediaType ? new PooledBufferWriter(body.WrittenCount * 2 + 64) : null;
         JsonDocument? document = null;
         try
         {
-            document = Parse(body.WrittenMemory, mediaType == CborMediaType);
+            document = Parse(body.WrittenMemory, transcoded);
             if (mediaType == PlainJsonMediaType)
             {
                 // AWS answers plain JSON in the Coral envelope: 400 when it does not parse, 404 otherwise.
@@ -191,12 +193,18 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         return Convert.ToBase64String(bytes);
     }
 
-    /// <summary>Parses a JSON body, or a CBOR body by way of its JSON equivalent; null when it does not parse.</summary>
-    private static JsonDocument? Parse(ReadOnlyMemory<byte> body, bool cbor)
+    /// <summary>
+    /// Parses a JSON body, or a CBOR body by way of its JSON equivalent written into <paramref name="transcoded"/>
+    /// (given for CBOR only; the document reads it in place); null when it does not parse.
+    /// </summary>
+    private static JsonDocument? Parse(ReadOnlyMemory<byte> body, PooledBufferWriter? transcoded)
     {
         try
         {
-            return JsonDocument.Parse(cbor ? CborToJson.Transcode(body) : body, new JsonDocumentOptions { MaxDepth = 64 });
+            if (transcoded is null)
+                return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            CborToJson.Transcode(body.Span, transcoded);
+            return JsonDocument.Parse(transcoded.WrittenMemory, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
