@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using Runnel.Core.Throughput;
 
 namespace Runnel.Server.Tests;
 
@@ -14,44 +12,34 @@ public sealed class AccountSettingsTests : IAsyncLifetime
     private const string Account = "000000000000";
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-account-test-" + Guid.NewGuid().ToString("N"));
     private readonly ManualClock _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
-    private RunnelServer _server = null!;
-    private TestClient _client = null!;
+    private readonly RestartableServer _host;
 
-    public Task InitializeAsync() => StartAsync();
-
-    private async Task StartAsync()
-    {
+    public AccountSettingsTests() =>
         // Limits on, as on AWS (the consumer limit is one of them); the clock is advanced past the control-plane rates.
-        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dataDir }, logging: _ => { }, clock: _clock);
-        await _server.StartAsync();
-        _client = new TestClient(_server.Url);
-    }
+        _host = new RestartableServer(_dataDir, _clock, new RunnelOptions());
 
-    private async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
+    public Task InitializeAsync() => _host.StartAsync();
+
+    private Task StartAsync() => _host.StartAsync();
+
+    private Task StopAsync() => _host.StopAsync();
 
     public async Task DisposeAsync()
     {
-        await StopAsync();
+        await _host.DisposeAsync();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
     }
 
     private async Task<JsonElement> OkAsync(string operation, string body)
     {
         _clock.Advance(TimeSpan.FromSeconds(1)); // past the per-account rate of the control plane
-        return await _client.OkAsync(operation, body);
+        return await _host.Client.OkAsync(operation, body);
     }
 
     private async Task<string> ErrorAsync(string operation, string body, string type)
     {
         _clock.Advance(TimeSpan.FromSeconds(1));
-        var (status, json) = await _client.CallAsync(operation, body);
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.True(json.GetProperty("__type").GetString() == type, $"{operation} answered {json}");
-        return json.GetProperty("message").GetString()!;
+        return await _host.Client.ErrorMessageAsync(operation, body, type);
     }
 
     private async Task<JsonElement> CommitmentAsync(string? change = null) =>

@@ -19,10 +19,13 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
     private static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "datadir-v3");
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-migration-test-" + Guid.NewGuid().ToString("N"));
     private readonly ManualClock _clock = new(Written + TimeSpan.FromHours(1));
-    private RunnelServer _server = null!;
-    private TestClient _client = null!;
+    private readonly RestartableServer _host;
+
+    public DataDirectoryMigrationTests() => _host = new RestartableServer(_dataDir, _clock, new RunnelOptions { Limits = ThroughputLimits.Off });
 
     private sealed record Expected(string Pk, string Data, string Shard, string Seq);
+
+    private TestClient Client => _host.Client;
 
     public async Task InitializeAsync()
     {
@@ -33,25 +36,16 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
             File.Copy(file, target);
         }
         Assert.Equal(3L, UserVersion());
-        await StartAsync();
+        await _host.StartAsync();
     }
 
-    private async Task StartAsync()
-    {
-        _server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = _dataDir, Limits = ThroughputLimits.Off }, logging: _ => { }, clock: _clock);
-        await _server.StartAsync();
-        _client = new TestClient(_server.Url);
-    }
+    private Task StartAsync() => _host.StartAsync();
 
-    private async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
+    private Task StopAsync() => _host.StopAsync();
 
     public async Task DisposeAsync()
     {
-        await StopAsync();
+        await _host.DisposeAsync();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
     }
 
@@ -75,13 +69,13 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
     }
 
     private async Task<List<JsonElement>> ShardsAsync() =>
-        (await _client.OkAsync("ListShards", """{"StreamName":"legacy"}""")).GetProperty("Shards").EnumerateArray().ToList();
+        (await Client.OkAsync("ListShards", """{"StreamName":"legacy"}""")).GetProperty("Shards").EnumerateArray().ToList();
 
     private async Task<List<(string Data, string Seq)>> ReadAsync(string shard, string type, string? sequence = null)
     {
         string position = sequence is null ? "" : $",\"StartingSequenceNumber\":\"{sequence}\"";
-        string iterator = (await _client.OkAsync("GetShardIterator", $$"""{"StreamName":"legacy","ShardId":"{{shard}}","ShardIteratorType":"{{type}}"{{position}}}""")).GetProperty("ShardIterator").GetString()!;
-        var records = (await _client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).GetProperty("Records");
+        string iterator = (await Client.OkAsync("GetShardIterator", $$"""{"StreamName":"legacy","ShardId":"{{shard}}","ShardIteratorType":"{{type}}"{{position}}}""")).GetProperty("ShardIterator").GetString()!;
+        var records = (await Client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).GetProperty("Records");
         return records.EnumerateArray()
             .Select(r => (System.Text.Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64()), r.GetProperty("SequenceNumber").GetString()!))
             .ToList();
@@ -123,7 +117,7 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
         Assert.True(DecodedSequenceNumber.TryDecode(read["shardId-000000000002"][0].Seq, _clock.GetUtcNow().ToUnixTimeSeconds(), out var child));
         Assert.Equal(1_796_217_482, child.ShardSeconds);
 
-        var consumers = await _client.OkAsync("ListStreamConsumers", """{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/legacy"}""");
+        var consumers = await Client.OkAsync("ListStreamConsumers", """{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/legacy"}""");
         Assert.Equal("old-consumer", consumers.GetProperty("Consumers")[0].GetProperty("ConsumerName").GetString());
 
         await StopAsync();
@@ -134,7 +128,7 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
             Assert.Equal(records, again[shard]);
 
         // Writes go on above everything the shard holds.
-        var put = await _client.OkAsync("PutRecord", """{"StreamName":"legacy","PartitionKey":"pk-0","Data":""}""");
+        var put = await Client.OkAsync("PutRecord", """{"StreamName":"legacy","PartitionKey":"pk-0","Data":""}""");
         Assert.Equal("shardId-000000000001", put.GetProperty("ShardId").GetString());
         Assert.True(BigInteger.Parse(put.GetProperty("SequenceNumber").GetString()!) > BigInteger.Parse(read["shardId-000000000001"][^1].Seq));
     }
@@ -158,7 +152,7 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
         Assert.Equal(2, (await ReadAsync("shardId-000000000000", "AFTER_SEQUENCE_NUMBER", closed.GetProperty("StartingSequenceNumber").GetString())).Count);
 
         // A former number still says which shard it belongs to.
-        var (_, body) = await _client.CallAsync("GetShardIterator",
+        var (_, body) = await Client.CallAsync("GetShardIterator",
             $$"""{"StreamName":"legacy","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":"{{expected[0].Seq}}"}""");
         Assert.Equal("Invalid StartingSequenceNumber. It encodes shardId-000000000001, while it was used in a call to a shard with shardId-000000000000", body.GetProperty("message").GetString());
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 
 namespace Runnel.Server.Tests;
@@ -12,14 +11,6 @@ public class RecordDistributionTests(ServerFixture server) : IClassFixture<Serve
     private const string Account = "000000000000";
 
     private static string Arn(string stream) => $"arn:aws:kinesis:us-east-1:{Account}:stream/{stream}";
-
-    private async Task<string> ErrorAsync(string operation, string body, string type)
-    {
-        var (status, json) = await server.CallAsync(operation, body);
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.True(json.GetProperty("__type").GetString() == type, $"{operation} answered {json}");
-        return json.GetProperty("message").GetString()!;
-    }
 
     private async Task<string> OnDemandAsync(string prefix, string strategy = "")
     {
@@ -62,7 +53,7 @@ public class RecordDistributionTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(201, records.Count(r => !r.TryGetProperty("PartitionKey", out _))); // none given, none returned
 
         Assert.Equal($"SequenceNumberForOrdering is not supported on stream {stream} under account {Account} because it uses the AUTO record distribution strategy.",
-            await ErrorAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":"","SequenceNumberForOrdering":"1"}""", "InvalidArgumentException"));
+            await server.ErrorMessageAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":"","SequenceNumberForOrdering":"1"}""", "InvalidArgumentException"));
     }
 
     [Fact(Timeout = 30000)]
@@ -71,12 +62,12 @@ public class RecordDistributionTests(ServerFixture server) : IClassFixture<Serve
         string stream = await OnDemandAsync("userkey");
         Assert.Equal("USER_PARTITION_KEY", (await SummaryAsync(stream)).GetProperty("RecordDistributionStrategy").GetString());
         Assert.Equal("1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null",
-            await ErrorAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":""}""", "ValidationException"));
+            await server.ErrorMessageAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":""}""", "ValidationException"));
         Assert.Equal("1 validation error detected: Value null at 'records.1.member.partitionKey' failed to satisfy constraint: Member must not be null",
-            await ErrorAsync("PutRecords", $$"""{"StreamARN":"{{Arn(stream)}}","Records":[{"Data":""}]}""", "ValidationException"));
+            await server.ErrorMessageAsync("PutRecords", $$"""{"StreamARN":"{{Arn(stream)}}","Records":[{"Data":""}]}""", "ValidationException"));
         // A stream that does not exist is still reported as such, after the key.
         Assert.Equal("1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null",
-            await ErrorAsync("PutRecord", """{"StreamName":"no-such-stream","Data":""}""", "ValidationException"));
+            await server.ErrorMessageAsync("PutRecord", """{"StreamName":"no-such-stream","Data":""}""", "ValidationException"));
     }
 
     [Fact(Timeout = 30000)]
@@ -88,18 +79,18 @@ public class RecordDistributionTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(("AUTO", "ACTIVE"), (summary.GetProperty("RecordDistributionStrategy").GetString(), summary.GetProperty("StreamStatus").GetString()));
         await server.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":""}""");
         Assert.Contains("uses the AUTO record distribution strategy",
-            await ErrorAsync("UpdateStreamMode", $$$"""{"StreamARN":"{{{Arn(stream)}}}","StreamModeDetails":{"StreamMode":"PROVISIONED"}}""", "InvalidArgumentException"), StringComparison.Ordinal);
+            await server.ErrorMessageAsync("UpdateStreamMode", $$$"""{"StreamARN":"{{{Arn(stream)}}}","StreamModeDetails":{"StreamMode":"PROVISIONED"}}""", "InvalidArgumentException"), StringComparison.Ordinal);
         await server.OkAsync("UpdateStreamRecordDistributionStrategy", $$"""{"StreamARN":"{{Arn(stream)}}","RecordDistributionStrategy":"USER_PARTITION_KEY"}""");
-        await ErrorAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":""}""", "ValidationException");
+        await server.ErrorMessageAsync("PutRecord", $$"""{"StreamName":"{{stream}}","Data":""}""", "ValidationException");
 
         string provisioned = await server.CreateStreamAsync("prov", 1);
         Assert.False((await SummaryAsync(provisioned)).TryGetProperty("RecordDistributionStrategy", out _));
         Assert.Equal($"The AUTO record distribution strategy is only supported for streams in ON_DEMAND mode. Stream {provisioned} under account {Account} is in PROVISIONED mode.",
-            await ErrorAsync("UpdateStreamRecordDistributionStrategy", $$"""{"StreamARN":"{{Arn(provisioned)}}","RecordDistributionStrategy":"AUTO"}""", "InvalidArgumentException"));
+            await server.ErrorMessageAsync("UpdateStreamRecordDistributionStrategy", $$"""{"StreamARN":"{{Arn(provisioned)}}","RecordDistributionStrategy":"AUTO"}""", "InvalidArgumentException"));
         string name = ServerFixture.UniqueName("provauto");
         Assert.Contains("only supported for streams in ON_DEMAND mode",
-            await ErrorAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1,"RecordDistributionStrategy":"AUTO"}""", "InvalidArgumentException"), StringComparison.Ordinal);
+            await server.ErrorMessageAsync("CreateStream", $$"""{"StreamName":"{{name}}","ShardCount":1,"RecordDistributionStrategy":"AUTO"}""", "InvalidArgumentException"), StringComparison.Ordinal);
         Assert.Equal("1 validation error detected: Value null at 'streamARN' failed to satisfy constraint: Member must not be null",
-            await ErrorAsync("UpdateStreamRecordDistributionStrategy", """{"RecordDistributionStrategy":"AUTO"}""", "ValidationException"));
+            await server.ErrorMessageAsync("UpdateStreamRecordDistributionStrategy", """{"RecordDistributionStrategy":"AUTO"}""", "ValidationException"));
     }
 }

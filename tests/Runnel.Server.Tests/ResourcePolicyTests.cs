@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 
 namespace Runnel.Server.Tests;
@@ -16,14 +15,6 @@ public class ResourcePolicyTests(ServerFixture server) : IClassFixture<ServerFix
 
     private async Task<string> GetAsync(string arn) =>
         (await server.OkAsync("GetResourcePolicy", JsonSerializer.Serialize(new { ResourceARN = arn }))).GetProperty("Policy").GetString()!;
-
-    private async Task<string> ErrorAsync(string operation, string body, string type)
-    {
-        var (status, json) = await server.CallAsync(operation, body);
-        Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.True(json.GetProperty("__type").GetString() == type, $"{operation} answered {json}");
-        return json.GetProperty("message").GetString()!;
-    }
 
     [Fact(Timeout = 30000)]
     public async Task A_stream_policy_is_stored_returned_as_given_replaced_and_deleted()
@@ -60,7 +51,7 @@ public class ResourcePolicyTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal("{}", await GetAsync(consumerArn));
         string gone = consumerArn[..consumerArn.LastIndexOf(':')] + ":1";
         Assert.Equal($"Consumer reader with creation timestamp 1 under stream {stream} and account {Account} not found.",
-            await ErrorAsync("GetResourcePolicy", JsonSerializer.Serialize(new { ResourceARN = gone }), "ResourceNotFoundException"));
+            await server.ErrorMessageAsync("GetResourcePolicy", JsonSerializer.Serialize(new { ResourceARN = gone }), "ResourceNotFoundException"));
     }
 
     [Theory(Timeout = 30000)]
@@ -79,7 +70,7 @@ public class ResourcePolicyTests(ServerFixture server) : IClassFixture<ServerFix
     public async Task A_policy_that_is_not_an_IAM_document_is_refused_with_what_is_wrong(string policy, string problem)
     {
         string stream = await server.CreateStreamAsync("badpolicy", 1);
-        string message = await ErrorAsync("PutResourcePolicy", Put(StreamArn(stream), policy), "InvalidArgumentException");
+        string message = await server.ErrorMessageAsync("PutResourcePolicy", Put(StreamArn(stream), policy), "InvalidArgumentException");
         Assert.StartsWith("Invalid policy document: ", message, StringComparison.Ordinal);
         Assert.Contains(problem, message, StringComparison.Ordinal);
         Assert.Equal("{}", await GetAsync(StreamArn(stream)));
@@ -89,13 +80,13 @@ public class ResourcePolicyTests(ServerFixture server) : IClassFixture<ServerFix
     public async Task The_resource_must_exist_and_the_request_must_fit_the_model()
     {
         Assert.Equal($"Stream nosuch under account {Account} not found.",
-            await ErrorAsync("PutResourcePolicy", Put(StreamArn("nosuch"), Policy), "ResourceNotFoundException"));
+            await server.ErrorMessageAsync("PutResourcePolicy", Put(StreamArn("nosuch"), Policy), "ResourceNotFoundException"));
         Assert.Equal("2 validation errors detected: Value null at 'resourceARN' failed to satisfy constraint: Member must not be null; Value null at 'policy' failed to satisfy constraint: Member must not be null",
-            await ErrorAsync("PutResourcePolicy", "{}", "ValidationException"));
+            await server.ErrorMessageAsync("PutResourcePolicy", "{}", "ValidationException"));
         Assert.Contains("Member must satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
-            await ErrorAsync("GetResourcePolicy", """{"ResourceARN":"arn:aws:s3:::bucket"}""", "ValidationException"), StringComparison.Ordinal);
+            await server.ErrorMessageAsync("GetResourcePolicy", """{"ResourceARN":"arn:aws:s3:::bucket"}""", "ValidationException"), StringComparison.Ordinal);
         string big = """{"Statement":{"Effect":"Allow","Principal":"*","Action":"kinesis:*","Sid":"___"}}""".Replace("___", new string('x', 21_000), StringComparison.Ordinal);
         string stream = await server.CreateStreamAsync("bigpolicy", 1);
-        Assert.Equal("Invalid policy document: the policy is larger than 20480 bytes.", await ErrorAsync("PutResourcePolicy", Put(StreamArn(stream), big), "InvalidArgumentException"));
+        Assert.Equal("Invalid policy document: the policy is larger than 20480 bytes.", await server.ErrorMessageAsync("PutResourcePolicy", Put(StreamArn(stream), big), "InvalidArgumentException"));
     }
 }

@@ -49,4 +49,6 @@ public sealed class ServerFixture : IAsyncLifetime
     public Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body) => _client.CallAsync(operation, body);
 
     public Task<JsonElement> OkAsync(string operation, string body) => _client.OkAsync(operation, body);
+
+    public Task<string> ErrorMessageAsync(string operation, string body, string type) => _client.ErrorMessageAsync(operation, body, type);
 }

@@ -37,5 +37,14 @@ public sealed class TestClient(Uri baseAddress) : IDisposable
         return json;
     }
 
+    /// <summary>Calls an operation that must fail with HTTP 400 and <paramref name="type"/>; returns the message.</summary>
+    public async Task<string> ErrorMessageAsync(string operation, string body, string type)
+    {
+        var (status, json) = await CallAsync(operation, body);
+        Assert.True(status == HttpStatusCode.BadRequest && json.ValueKind == JsonValueKind.Object && json.GetProperty("__type").GetString() == type,
+            $"{operation} answered {(int)status}: {json}");
+        return json.GetProperty("message").GetString()!;
+    }
+
     public void Dispose() => Http.Dispose();
 }

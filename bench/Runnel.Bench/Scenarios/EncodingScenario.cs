@@ -86,7 +86,7 @@ public static class EncodingScenario
                 {
                     var measured = await MeasureAsync(ctx, options, variant.Id, round).ConfigureAwait(false);
                     log.WriteLine($"  round {round}, {variant.Title,-15} PutRecords {measured.PutRate,12:N0} records/s (server {measured.PutCpu:0.00} cores)   " +
-                        $"drain {measured.DrainRate,12:N0} records/s (server {measured.DrainCpu:0.00} cores)");
+                        $"drain {measured.DrainRate,12:N0} records/s (server {measured.DrainCpu:0.00}, load generator {measured.DrainClientCpu:0.00} cores)");
                     if (measured.Problem is { } problem)
                     {
                         report.Failed = true;
@@ -95,7 +95,8 @@ public static class EncodingScenario
                     best[variant.Id] = best.TryGetValue(variant.Id, out var kept)
                         ? new Measured(
                             Math.Max(kept.PutRate, measured.PutRate), kept.PutRate >= measured.PutRate ? kept.PutCpu : measured.PutCpu,
-                            Math.Max(kept.DrainRate, measured.DrainRate), kept.DrainRate >= measured.DrainRate ? kept.DrainCpu : measured.DrainCpu, null)
+                            Math.Max(kept.DrainRate, measured.DrainRate), kept.DrainRate >= measured.DrainRate ? kept.DrainCpu : measured.DrainCpu,
+                            kept.DrainRate >= measured.DrainRate ? kept.DrainClientCpu : measured.DrainClientCpu, null)
                         : measured;
                 }).ConfigureAwait(false);
             }
@@ -113,11 +114,12 @@ public static class EncodingScenario
             report.Add($"encodings.{id}.drain_ratio", $"GetRecords drain, 100 B, {title}: ratio to JSON, HTTP/1.1", m.DrainRate / baseline.DrainRate, "x");
             report.Add($"encodings.{id}.put_server_cpu", $"PutRecords, {title}: server CPU", m.PutCpu, "cores");
             report.Add($"encodings.{id}.drain_server_cpu", $"GetRecords drain, {title}: server CPU", m.DrainCpu, "cores");
+            report.Add($"encodings.{id}.drain_client_cpu", $"GetRecords drain, {title}: load generator CPU", m.DrainClientCpu, "cores");
         }
         return report;
     }
 
-    private sealed record Measured(double PutRate, double PutCpu, double DrainRate, double DrainCpu, string? Problem);
+    private sealed record Measured(double PutRate, double PutCpu, double DrainRate, double DrainCpu, double DrainClientCpu, string? Problem);
 
     /// <summary>Writes <c>--records</c> records to a stream of their own in the context's variant, then drains them.</summary>
     private static async Task<Measured> MeasureAsync(BenchContext ctx, Options options, string id, int round)
@@ -133,7 +135,7 @@ public static class EncodingScenario
         string? problem = put.FailedRequests > 0 || put.RecordsFailed > 0 || drain.Records != put.RecordsOk
             ? $"{put.FailedRequests} failed requests ({put.FirstError}), {put.RecordsFailed} failed records, drained {drain.Records} of {put.RecordsOk} ({drain.FirstError})"
             : null;
-        return new Measured(put.RecordsOk / put.Elapsed.TotalSeconds, putCpu.Server, drain.RecordsPerSecond, drainCpu.Server, problem);
+        return new Measured(put.RecordsOk / put.Elapsed.TotalSeconds, putCpu.Server, drain.RecordsPerSecond, drainCpu.Server, drainCpu.Client, problem);
     }
 
     /// <summary>Runs <paramref name="body"/> with a client of the variant's encoding and transport; its streams are deleted after.</summary>
