@@ -55,7 +55,7 @@ public class SettingsTests
         [
             "--port", "9000", "--host", "0.0.0.0", "--data-dir", "/tmp/x", "--region", "eu-west-1", "--account-id", "123456789012",
             "--create-stream-delay", "500", "--delete-stream-delay", "600", "--update-stream-delay", "700", "--shard-limit", "20",
-            "--consumer-create-delay", "800", "--consumer-delete-delay", "900",
+            "--consumer-create-delay", "800", "--consumer-delete-delay", "900", "--commitment-period", "60000",
             "--fsync", "always", "--fsync-interval", "50", "--segment-bytes", "1048576", "--max-request-bytes", "1000000",
             "--limits", "off", "--shard-write-bytes", "2000000", "--shard-write-records", "5000", "--shard-read-bytes", "4000000",
             "--shard-reads", "20", "--shard-iterators", "50", "--on-demand-window", "12", "--on-demand-scale-up", "0.5",
@@ -71,6 +71,7 @@ public class SettingsTests
         Assert.Equal(TimeSpan.FromMilliseconds(700), options.UpdateStreamDelay);
         Assert.Equal(TimeSpan.FromMilliseconds(800), options.ConsumerCreateDelay);
         Assert.Equal(TimeSpan.FromMilliseconds(900), options.ConsumerDeleteDelay);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.CommitmentPeriod);
         Assert.Equal(20, options.ShardLimit);
         Assert.Equal(FsyncPolicy.Always, options.Log.Fsync);
         Assert.Equal(TimeSpan.FromMilliseconds(50), options.Log.FsyncInterval);

@@ -27,7 +27,7 @@ public static class RequestValidator
             throw KinesisErrors.MalformedBody();
         CheckTypes(root, shape);
         var errors = new List<string>();
-        CheckConstraints(root, shape, "", errors, waive);
+        CheckConstraints(root, shape, null, 0, errors, waive);
         if (errors.Count > 0)
             throw KinesisErrors.Validation(Describe(errors));
     }
@@ -73,26 +73,41 @@ public static class RequestValidator
             CheckTypes(value, member.Structure!);
     }
 
-    private static void CheckConstraints(JsonElement obj, Shape shape, string prefix, List<string> errors, bool waive)
+    /// <summary>
+    /// Where a member sits, as AWS writes it in messages (<c>records.3.member.partitionKey</c>), kept in parts and
+    /// written out only for a failing constraint: a valid PutRecords (the hot path) makes no path string.
+    /// </summary>
+    /// <param name="Parent">the containing member's path; null at the top level</param>
+    /// <param name="Index">the 1-based position in the containing list, or 0 when the parent is a structure</param>
+    private readonly record struct MemberPath(string? Parent, int Index, string Name)
+    {
+        public override string ToString() =>
+            Parent is null ? Name : Index > 0 ? $"{Parent}.{Index}.member.{Name}" : $"{Parent}.{Name}";
+    }
+
+    private static void CheckConstraints(JsonElement obj, Shape shape, string? parent, int index, List<string> errors, bool waive)
     {
         foreach (var member in shape.Members)
         {
             obj.TryGetProperty(member.Name, out var value);
             bool required = (member.Required && !(waive && member.Waivable)) || (member.RequiredUnless is { } alternative
                 && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null));
-            CheckMember(value, member, required, prefix.Length == 0 ? member.WireName : prefix + member.WireName, errors, waive);
+            CheckMember(value, member, required, new MemberPath(parent, index, member.WireName), errors, waive);
         }
     }
 
-    private static void CheckMember(JsonElement value, Member member, bool required, string path, List<string> errors, bool waive)
+    /// <summary>Adds AWS's message for one failed constraint; the value is rendered only then, once per member.</summary>
+    private static void Fail(List<string> errors, ref string? rendered, string? shown, JsonElement value, Member member, MemberPath path, string constraint)
+    {
+        if (errors.Count < MaxListedErrors)
+            errors.Add($"Value {shown ?? (rendered ??= Render(value, member))} at '{path}' failed to satisfy constraint: {constraint}");
+    }
+
+    private static void CheckMember(JsonElement value, Member member, bool required, MemberPath path, List<string> errors, bool waive)
     {
         // The value is rendered only when a constraint fails: valid requests (the hot path) never pay for it.
         string? rendered = null;
-        void Fail(string? shown, string constraint)
-        {
-            if (errors.Count < MaxListedErrors)
-                errors.Add($"Value {shown ?? (rendered ??= Render(value, member))} at '{path}' failed to satisfy constraint: {constraint}");
-        }
+        void Fail(string? shown, string constraint) => RequestValidator.Fail(errors, ref rendered, shown, value, member, path, constraint);
 
         if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
@@ -129,12 +144,13 @@ public static class RequestValidator
         switch (member.Type)
         {
             case WireType.List when member.Element!.Type == WireType.Structure:
+                string listPath = path.ToString(); // a top-level list's name as it is: no string made
                 int i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
                     i++;
                     if (item.ValueKind == JsonValueKind.Object)
-                        CheckConstraints(item, member.Element.Structure!, $"{path}.{i}.member.", errors, waive);
+                        CheckConstraints(item, member.Element.Structure!, listPath, i, errors, waive);
                 }
                 break;
             case WireType.List:
@@ -150,7 +166,7 @@ public static class RequestValidator
                     Fail(shown, $"Map value must satisfy constraint: [{LengthRule(member.Value!)}]");
                 break;
             case WireType.Structure:
-                CheckConstraints(value, member.Structure!, path + ".", errors, waive);
+                CheckConstraints(value, member.Structure!, path.ToString(), 0, errors, waive);
                 break;
         }
     }
