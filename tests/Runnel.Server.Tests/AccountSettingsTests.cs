@@ -13,10 +13,11 @@ public sealed class AccountSettingsTests : IAsyncLifetime
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-account-test-" + Guid.NewGuid().ToString("N"));
     private readonly ManualClock _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
     private readonly RestartableServer _host;
+    private readonly CapturedLog _log = new();
 
     public AccountSettingsTests() =>
         // Limits on, as on AWS (the consumer limit is one of them); the clock is advanced past the control-plane rates.
-        _host = new RestartableServer(_dataDir, _clock, new RunnelOptions());
+        _host = new RestartableServer(_dataDir, _clock, new RunnelOptions(), _log.Install);
 
     public Task InitializeAsync() => _host.StartAsync();
 
@@ -97,6 +98,19 @@ public sealed class AccountSettingsTests : IAsyncLifetime
 
         Assert.Contains("Member must satisfy enum value set: [ENABLED, DISABLED]",
             await ErrorAsync("UpdateAccountSettings", """{"MinimumThroughputBillingCommitment":{"Status":"ENABLED_UNTIL_EARLIEST_ALLOWED_END"}}""", "ValidationException"), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Account_settings_that_do_not_parse_start_the_server_without_the_commitment_and_say_so()
+    {
+        await CommitmentAsync("ENABLED");
+        await StopAsync();
+        using (var store = new Runnel.Storage.Metadata.MetadataStore(_dataDir))
+            store.WriteSetting(Streams.AccountSettings.SettingName, "{\"status\":\"Sometimes\"}"u8.ToArray());
+        await StartAsync();
+        Assert.Equal("DISABLED", (await CommitmentAsync()).GetProperty("Status").GetString());
+        Assert.Contains("do not parse; the minimum throughput billing commitment starts DISABLED", _log.AtLeast(Microsoft.Extensions.Logging.LogLevel.Warning), StringComparison.Ordinal);
+        Assert.Equal("ENABLED", (await CommitmentAsync("ENABLED")).GetProperty("Status").GetString()); // and can be enabled again
     }
 
     [Fact(Timeout = 60000)]

@@ -4,7 +4,7 @@ namespace Runnel.Server.Tests;
 /// An in-process server on a data directory of the test's own, with the test's clock, that the test can stop
 /// and start again on the same directory (restarts, migrations, state that must survive).
 /// </summary>
-public sealed class RestartableServer(string dataDir, TimeProvider clock, RunnelOptions options) : IAsyncDisposable
+public sealed class RestartableServer(string dataDir, TimeProvider clock, RunnelOptions options, Action<Microsoft.Extensions.Logging.ILoggingBuilder>? logging = null) : IAsyncDisposable
 {
     private RunnelServer? _server;
 
@@ -13,7 +13,7 @@ public sealed class RestartableServer(string dataDir, TimeProvider clock, Runnel
 
     public async Task StartAsync()
     {
-        _server = RunnelServer.Create(options with { Port = 0, DataDir = dataDir }, logging: _ => { }, clock: clock);
+        _server = RunnelServer.Create(options with { Port = 0, DataDir = dataDir }, logging: logging ?? (_ => { }), clock: clock);
         await _server.StartAsync();
         Client = new TestClient(_server.Url);
     }

@@ -37,12 +37,21 @@ public sealed class AccountSettings
     private readonly Lock _lock = new();
     private BillingCommitment _commitment;
 
-    public AccountSettings(MetadataStore metadata, TimeProvider clock, TimeSpan period)
+    public AccountSettings(MetadataStore metadata, TimeProvider clock, TimeSpan period, Action<string>? warn = null)
     {
         _metadata = metadata;
         _clock = clock;
         _period = period;
-        _commitment = metadata.ReadSetting(SettingName) is { } stored ? Decode(stored) : BillingCommitment.Never;
+        _commitment = BillingCommitment.Never;
+        if (metadata.ReadSetting(SettingName) is { } stored)
+        {
+            if (Decode(stored) is { } commitment)
+                _commitment = commitment;
+            else
+                // A billing flag, not data: the server starts without it rather than not at all.
+                warn?.Invoke($"The account settings in {metadata.DatabasePath} (settings row '{SettingName}') do not parse; the minimum throughput " +
+                    "billing commitment starts DISABLED. Enable it again with UpdateAccountSettings if it was on.");
+        }
     }
 
     /// <summary>The commitment as it is now (a scheduled end that has come is applied).</summary>
@@ -92,16 +101,19 @@ public sealed class AccountSettings
         _commitment = next;
     }
 
-    private static BillingCommitment Decode(byte[] stored)
+    /// <summary>The stored commitment, or null when the row does not parse.</summary>
+    private static BillingCommitment? Decode(byte[] stored)
     {
         try
         {
-            var s = JsonSerializer.Deserialize(stored, StoredContext.Default.Stored) ?? throw new JsonException("null");
-            return new BillingCommitment(Enum.Parse<CommitmentStatus>(s.Status), Time(s.StartedMs), Time(s.EndedMs), Time(s.EarliestEndMs));
+            var s = JsonSerializer.Deserialize(stored, StoredContext.Default.Stored);
+            return s is null || !Enum.TryParse<CommitmentStatus>(s.Status, out var status) || !Enum.IsDefined(status)
+                ? null
+                : new BillingCommitment(status, Time(s.StartedMs), Time(s.EndedMs), Time(s.EarliestEndMs));
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentOutOfRangeException)
         {
-            throw new MetadataDamagedException(MetadataStore.FileName, [$"settings row '{SettingName}' is not an account settings document: {e.Message}"]);
+            return null;
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class StreamService : IDisposable
         Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
         var loaded = metadata.Load();
         Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }));
-        Account = new AccountSettings(metadata, clock, options.CommitmentPeriod);
+        Account = new AccountSettings(metadata, clock, options.CommitmentPeriod, warn);
         Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
