@@ -25,6 +25,12 @@ OPERATIONS = [
     "AddTagsToStream", "RemoveTagsFromStream", "ListTagsForStream", "TagResource", "UntagResource", "ListTagsForResource",
     "DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "SplitShard", "MergeShards",
     "UpdateShardCount", "UpdateStreamMode", "UpdateMaxRecordSize",
+    # Registered consumers and the current SDK's operations. SubscribeToShard is left out: a request that happened
+    # to be valid would hold its event stream open for minutes. UpdateAccountSettings only ever sees words other
+    # than ENABLED, so the account-wide commitment of the shared server is never switched on.
+    "RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers", "DeregisterStreamConsumer",
+    "PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy", "DescribeAccountSettings", "UpdateAccountSettings",
+    "UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
 ]
 MEMBERS = [
     "StreamName", "StreamARN", "ShardCount", "Limit", "ExclusiveStartShardId", "ExclusiveStartStreamName", "NextToken",
@@ -33,10 +39,14 @@ MEMBERS = [
     "ShardIterator", "RetentionPeriodHours", "Tags", "TagKeys", "ExclusiveStartTagKey", "ResourceARN", "ShardLevelMetrics",
     "ShardToSplit", "NewStartingHashKey", "ShardToMerge", "AdjacentShardToMerge", "TargetShardCount", "ScalingType",
     "StreamModeDetails", "MaxRecordSizeInKiB", "EnforceConsumerDeletion",
+    "ConsumerName", "ConsumerARN", "Policy", "MinimumThroughputBillingCommitment", "WarmThroughputMiBps",
+    "RecordDistributionStrategy", "StreamId", "DryRun",
 ]
 WORDS = ["", "shardId-000000000000", "shardId-000000000001", "0", "340282366920938463463374607431768211456",
          "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "ON_DEMAND", "PROVISIONED", "AQID", "=+/=",
-         f"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}", "UNIFORM_SCALING", "AFTER_SHARD_ID", "ALL", STREAM]
+         f"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}", "UNIFORM_SCALING", "AFTER_SHARD_ID", "ALL", STREAM,
+         "AUTO", "USER_PARTITION_KEY", "DISABLED", '{"Statement":{"Effect":"Allow","Principal":"*","Action":"kinesis:*"}}',
+         f"arn:aws:kinesis:us-east-1:000000000000:stream/{STREAM}/consumer/c:1"]
 
 
 def value(rng, depth=0):
@@ -54,7 +64,7 @@ def value(rng, depth=0):
     if kind == 6 and depth < 3:
         return [value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     if kind == 7 and depth < 3:
-        return {rng.choice(MEMBERS + ["Type", "StreamMode", "x"]): value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+        return {rng.choice(MEMBERS + ["Type", "StreamMode", "Status", "x"]): value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
     if kind == 8:
         return "x" * rng.randint(0, 700)
     if kind == 9:
