@@ -49,7 +49,7 @@ public sealed class TextTable(params string[] headers)
         string number = unit switch
         {
             "rec/s" or "req/s" or "rec" or "req" => value.ToString("N0", CultureInfo.InvariantCulture),
-            "ms" => value.ToString(value < 10 ? "0.00" : "N1", CultureInfo.InvariantCulture),
+            "ms" or "µs" => value.ToString(value < 10 ? "0.00" : "N1", CultureInfo.InvariantCulture),
             "cores" => value.ToString("0.00", CultureInfo.InvariantCulture),
             "x" => value.ToString("0.00", CultureInfo.InvariantCulture), // a ratio judged at 0.90 needs its second digit
             _ => value.ToString("N1", CultureInfo.InvariantCulture),

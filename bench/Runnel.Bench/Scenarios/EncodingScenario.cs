@@ -106,8 +106,8 @@ public static class EncodingScenario
         foreach (var (id, title, _, _) in Variants)
         {
             var m = best[id];
-            log.WriteLine($"  best of {options.Rounds}: {title,-15} PutRecords {m.PutRate,12:N0} records/s ({m.PutRate / baseline.PutRate:0.00}x)   " +
-                $"drain {m.DrainRate,12:N0} records/s ({m.DrainRate / baseline.DrainRate:0.00}x)");
+            log.WriteLine($"  best of {options.Rounds}: {title,-15} PutRecords {m.PutRate,12:N0} records/s ({m.PutRate / baseline.PutRate:0.00}x, server {m.PutCpu / m.PutRate * 1e6:0.00} µs a record)   " +
+                $"drain {m.DrainRate,12:N0} records/s ({m.DrainRate / baseline.DrainRate:0.00}x, server {m.DrainCpu / m.DrainRate * 1e6:0.00} µs a record)");
             report.Add($"encodings.{id}.put_records_per_s", $"PutRecords, 500 x 100 B, {title}: records/s", m.PutRate, "rec/s");
             report.Add($"encodings.{id}.put_ratio", $"PutRecords, 500 x 100 B, {title}: ratio to JSON, HTTP/1.1", m.PutRate / baseline.PutRate, "x");
             report.Add($"encodings.{id}.drain_records_per_s", $"GetRecords drain, 100 B, {title}: records/s", m.DrainRate, "rec/s");
@@ -115,6 +115,10 @@ public static class EncodingScenario
             report.Add($"encodings.{id}.put_server_cpu", $"PutRecords, {title}: server CPU", m.PutCpu, "cores");
             report.Add($"encodings.{id}.drain_server_cpu", $"GetRecords drain, {title}: server CPU", m.DrainCpu, "cores");
             report.Add($"encodings.{id}.drain_client_cpu", $"GetRecords drain, {title}: load generator CPU", m.DrainClientCpu, "cores");
+            // The server's own cost per record: on a machine the load generator shares, its decoding (CBOR costs it
+            // more than JSON) takes cores from the server, so throughput alone blurs which side pays.
+            report.Add($"encodings.{id}.put_server_us", $"PutRecords, {title}: server CPU per record", m.PutCpu / m.PutRate * 1e6, "µs");
+            report.Add($"encodings.{id}.drain_server_us", $"GetRecords drain, {title}: server CPU per record", m.DrainCpu / m.DrainRate * 1e6, "µs");
         }
         return report;
     }
