@@ -33,8 +33,7 @@ public static class Resharding
     public static ReshardPlan At(ReshardPlan plan, StreamInfo stream, DateTimeOffset now)
     {
         var made = new Dictionary<int, ShardInfo>();
-        long SecondsOf(int? index) =>
-            index is not { } i ? 0 : (made.TryGetValue(i, out var m) ? m : stream.FindShard(i))?.SequenceSeconds ?? 0;
+        long? SecondsOf(int? index) => index is not { } i ? null : (made.TryGetValue(i, out var m) ? m : stream.FindShard(i))?.SequenceSeconds;
         var create = new List<ShardInfo>(plan.Create.Count);
         foreach (var shard in plan.Create)
         {
@@ -42,7 +41,7 @@ public static class Resharding
             {
                 CreatedAt = now,
                 ClosedAt = shard.ClosedAt is null ? null : now,
-                SequenceSeconds = Math.Max(now.ToUnixTimeSeconds(), Math.Max(SecondsOf(shard.ParentIndex), SecondsOf(shard.AdjacentParentIndex)) + 1),
+                SequenceSeconds = SequenceSecondsOf(now.ToUnixTimeSeconds(), SecondsOf(shard.ParentIndex), SecondsOf(shard.AdjacentParentIndex)),
             };
             made[shard.Index] = stamped;
             create.Add(stamped);
@@ -60,8 +59,15 @@ public static class Resharding
     private static ShardInfo Child(int index, HashKeyRange range, long epoch, ShardInfo parent, ShardInfo? adjacent, DateTimeOffset now) =>
         new(index, range, epoch, parent.Index, adjacent?.Index, null, now, null)
         {
-            SequenceSeconds = Math.Max(now.ToUnixTimeSeconds(), Math.Max(parent.SequenceSeconds, adjacent?.SequenceSeconds ?? 0) + 1),
+            SequenceSeconds = SequenceSecondsOf(now.ToUnixTimeSeconds(), parent.SequenceSeconds, adjacent?.SequenceSeconds),
         };
+
+    /// <summary>
+    /// The one rule for a shard's sequence-number time: its creation second, raised to one above its parents'
+    /// (for new shards, pending plans as they take effect, and shards stored before metadata schema 4).
+    /// </summary>
+    public static long SequenceSecondsOf(long createdSeconds, long? parentSeconds, long? adjacentSeconds) =>
+        Math.Max(createdSeconds, Math.Max(parentSeconds ?? long.MinValue, adjacentSeconds ?? long.MinValue) + 1);
 
     /// <summary>Splits <paramref name="parent"/> so that the second child starts at <paramref name="newStartingHashKey"/>.</summary>
     public static ReshardPlan Split(StreamInfo stream, ShardInfo parent, UInt128 newStartingHashKey, DateTimeOffset now)

@@ -115,7 +115,7 @@ public static class CborToJson
                         writer.WriteNumberValue(AsLong(value) / 1000m);
                     else if (valueMajor == 1)
                         writer.WriteNumberValue((-1 - AsLong(value)) / 1000m);
-                    else if (valueMajor == 7 && reader.Float(value) is { } seconds)
+                    else if (valueMajor == 7 && reader.Float() is { } seconds)
                         writer.WriteNumberValue(Finite(seconds) / 1000d);
                     else
                         throw new FormatException("Tag 1 must hold a number.");
@@ -128,7 +128,7 @@ public static class CborToJson
             default: // 7: simple values and floats
                 if (indefinite)
                     throw new FormatException("A CBOR break outside an indefinite-length item.");
-                if (reader.Float(argument) is { } number)
+                if (reader.Float() is { } number)
                     writer.WriteNumberValue(Finite(number));
                 else if (reader.LastInfo == 20 || reader.LastInfo == 21)
                     writer.WriteBooleanValue(reader.LastInfo == 21);
@@ -165,7 +165,7 @@ public static class CborToJson
             int major = initial >> 5, info = initial & 0x1F;
             LastInfo = info;
             if (major == 7 && info is 25 or 26 or 27)
-                return (7, (ulong)info, false); // a float: its bytes follow, read by Float
+                return (7, 0, false); // a float: its bytes follow, read by Float
             ulong argument = info switch
             {
                 < 24 => (ulong)info,
@@ -182,12 +182,12 @@ public static class CborToJson
             return (major, argument, info == 31);
         }
 
-        /// <summary>The value of a float head (<paramref name="info"/> 25, 26 or 27, as <see cref="Head"/> returned it), or null for another simple value.</summary>
-        public double? Float(ulong info) => LastInfo switch
+        /// <summary>After a major type 7 head: the float that follows it (half, single or double), or null for a simple value.</summary>
+        public double? Float() => LastInfo switch
         {
-            25 when info == 25 => (double)BinaryPrimitives.ReadHalfBigEndian(Take(2)),
-            26 when info == 26 => BinaryPrimitives.ReadSingleBigEndian(Take(4)),
-            27 when info == 27 => BinaryPrimitives.ReadDoubleBigEndian(Take(8)),
+            25 => (double)BinaryPrimitives.ReadHalfBigEndian(Take(2)),
+            26 => BinaryPrimitives.ReadSingleBigEndian(Take(4)),
+            27 => BinaryPrimitives.ReadDoubleBigEndian(Take(8)),
             _ => null,
         };
 

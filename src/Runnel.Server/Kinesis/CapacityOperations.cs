@@ -17,8 +17,11 @@ internal static class CapacityOperations
         string name = r.StreamName();
         int target = (int)r.Integer("WarmThroughputMiBps")!.Value;
         var before = r.Streams.Get(name);
+        StreamOperations.RequireActive(r, before);
+        if (before.Mode != StreamMode.OnDemand)
+            throw KinesisErrors.InvalidArgument($"Warm throughput is only supported for streams in ON_DEMAND mode. Stream {name} under account {r.Streams.AccountId} is in PROVISIONED mode.");
         int current = WarmThroughput.CurrentMiBps(before, r.Streams.Options.Limits);
-        var stream = ScaleForWarmThroughput(r, name, target, requireActive: true);
+        var stream = ScaleForWarmThroughput(r, name, target);
         var w = r.Response;
         w.StartObject();
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
@@ -35,15 +38,12 @@ internal static class CapacityOperations
     /// Sets a stream's warm throughput: the stream goes UPDATING and, when it has fewer open shards than the target
     /// needs, is split evenly up to them (as UpdateShardCount's UNIFORM_SCALING does, without its daily allowance).
     /// A lower target only lowers the floor the on-demand scaler keeps: capacity is released as traffic allows.
+    /// The caller has checked that the stream is ACTIVE and on demand, or becoming so (UpdateStreamMode).
     /// </summary>
-    public static StreamInfo ScaleForWarmThroughput(KinesisRequest r, string name, int target, bool requireActive)
+    public static StreamInfo ScaleForWarmThroughput(KinesisRequest r, string name, int target)
     {
         var limits = r.Streams.Options.Limits;
         var stream = r.Streams.Get(name);
-        if (requireActive)
-            StreamOperations.RequireActive(r, stream);
-        if (stream.Mode != StreamMode.OnDemand && requireActive)
-            throw KinesisErrors.InvalidArgument($"Warm throughput is only supported for streams in ON_DEMAND mode. Stream {name} under account {r.Streams.AccountId} is in PROVISIONED mode.");
         CheckWarmThroughput(r, target);
         int needed = WarmThroughput.ShardsFor(target, limits);
         int open = stream.OpenShards.Count();

@@ -102,7 +102,7 @@ internal static class ReshardOperations
             throw KinesisErrors.InvalidArgument(
                 $"Stream {name} under account {r.Streams.AccountId} uses the AUTO record distribution strategy, which PROVISIONED mode does not support. Set USER_PARTITION_KEY first (UpdateStreamRecordDistributionStrategy).");
         if (warm is { } target)
-            CapacityOperations.ScaleForWarmThroughput(r, name, target, requireActive: false);
+            CapacityOperations.ScaleForWarmThroughput(r, name, target);
         r.Streams.Update(name, stream =>
         {
             if (warm is null)

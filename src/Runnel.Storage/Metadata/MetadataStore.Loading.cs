@@ -59,7 +59,6 @@ public sealed partial class MetadataStore
         void Fail(long id, string problem) => problems.TryAdd(id, problem);
 
         var shards = new Dictionary<long, List<ShardInfo>>();
-        var legacy = new Dictionary<long, HashSet<int>>(); // shards without seq_seconds, by stream
         foreach (var row in Rows("SELECT stream_id, idx, start_hash, end_hash, epoch, parent, adjacent_parent, end_offset, created_ms, closed_ms, seq_seconds FROM shards ORDER BY stream_id, idx;"))
         {
             if (row[0] is not long streamId)
@@ -78,10 +77,10 @@ public sealed partial class MetadataStore
                     row[7] is DBNull ? null : Offset(row, 7, "end_offset"),
                     Time(row, 8, "created_ms"),
                     row[9] is DBNull ? null : Time(row, 9, "closed_ms"));
-                if (row[10] is not DBNull)
-                    shard = shard with { SequenceSeconds = Long(row, 10, "seq_seconds") };
-                else if (!legacy.TryAdd(streamId, [shard.Index]))
-                    legacy[streamId].Add(shard.Index);
+                // No seq_seconds: a shard from before schema 4, whose time WithLegacySequenceSeconds derives.
+                shard = row[10] is DBNull
+                    ? shard with { AcceptsLegacySequenceNumbers = true }
+                    : shard with { SequenceSeconds = Long(row, 10, "seq_seconds") };
                 if (!shards.TryGetValue(streamId, out var list))
                     shards[streamId] = list = [];
                 list.Add(shard);
@@ -128,7 +127,7 @@ public sealed partial class MetadataStore
                 for (int i = 0; i < streamShards.Count; i++)
                     if (streamShards[i].Index != i)
                         throw new FormatException($"shard index {i} is missing (found {streamShards[i].Index})");
-                streamShards = WithLegacySequenceSeconds(streamShards, legacy.GetValueOrDefault(id));
+                streamShards = WithLegacySequenceSeconds(streamShards);
                 streams.Add(new StreamInfo(
                     Text(row, 1, "name"),
                     id,
@@ -164,24 +163,14 @@ public sealed partial class MetadataStore
     /// their parents' (as <see cref="Resharding"/> gives new shards), and keep accepting the 43-digit sequence
     /// numbers Runnel issued before. Parents have lower indexes, so one pass in index order sees them first.
     /// </summary>
-    private static List<ShardInfo> WithLegacySequenceSeconds(List<ShardInfo> shards, HashSet<int>? legacy)
+    private static List<ShardInfo> WithLegacySequenceSeconds(List<ShardInfo> shards)
     {
-        if (legacy is null)
-            return shards;
         var result = new List<ShardInfo>(shards.Count);
+        long? SecondsOf(int? index) => index is { } i && i >= 0 && i < result.Count ? result[i].SequenceSeconds : null;
         foreach (var shard in shards)
-        {
-            if (!legacy.Contains(shard.Index))
-            {
-                result.Add(shard);
-                continue;
-            }
-            long seconds = shard.CreatedSeconds;
-            foreach (int? parent in new[] { shard.ParentIndex, shard.AdjacentParentIndex })
-                if (parent is { } p && p >= 0 && p < result.Count)
-                    seconds = Math.Max(seconds, result[p].SequenceSeconds + 1);
-            result.Add(shard with { SequenceSeconds = seconds, AcceptsLegacySequenceNumbers = true });
-        }
+            result.Add(shard.AcceptsLegacySequenceNumbers
+                ? shard with { SequenceSeconds = Resharding.SequenceSecondsOf(shard.CreatedSeconds, SecondsOf(shard.ParentIndex), SecondsOf(shard.AdjacentParentIndex)) }
+                : shard);
         return result;
     }
 
