@@ -1,13 +1,22 @@
 using System.Formats.Cbor;
+using System.Text;
 using System.Text.Json;
 using Runnel.Protocol.Cbor;
+using Runnel.Protocol.Requests;
 
 namespace Runnel.Protocol.Tests;
 
 public class CborTests
 {
+    /// <summary>A CBOR body read into the request model, written back out as the JSON it means.</summary>
+    internal static byte[] ViaModel(byte[] cbor)
+    {
+        using var document = RequestDocument.ParseCbor(cbor);
+        return Encoding.UTF8.GetBytes(document.Root.GetRawText());
+    }
+
     [Fact]
-    public void Java_sdk_style_request_becomes_the_equivalent_json()
+    public void Java_sdk_style_request_reads_into_the_request_model()
     {
         // An indefinite-length map, a byte-string blob and a tag-1 timestamp in epoch milliseconds,
         // as the AWS SDK for Java writes them.
@@ -21,14 +30,19 @@ public class CborTests
         w.WriteTextString("Keys"); w.WriteStartArray(null); w.WriteTextString("a"); w.WriteEndArray();
         w.WriteEndMap();
 
-        using var doc = JsonDocument.Parse(CborToJson.Transcode(w.Encode()));
-        var root = doc.RootElement;
+        using var doc = RequestDocument.ParseCbor(w.Encode());
+        var root = doc.Root;
         Assert.Equal("orders", root.GetProperty("StreamName").GetString());
-        Assert.Equal(new byte[] { 0, 1, 2, 255 }, root.GetProperty("Data").GetBytesFromBase64());
-        Assert.Equal(1_700_000_000.123m, root.GetProperty("Timestamp").GetDecimal());
-        Assert.Equal(25, root.GetProperty("Limit").GetInt32());
-        Assert.True(root.GetProperty("Flag").GetBoolean());
-        Assert.Equal("a", root.GetProperty("Keys")[0].GetString());
+        Assert.Equal(RequestKind.Bytes, root.GetProperty("Data").Kind); // no base64 on the way
+        Assert.Equal(new byte[] { 0, 1, 2, 255 }, root.GetProperty("Data").Utf8.ToArray());
+        Assert.Equal(4, root.GetProperty("Data").BlobLength);
+        Assert.Equal(1_700_000_000_123, root.GetProperty("Timestamp").GetTimestampMillis());
+        Assert.Equal(25, root.GetProperty("Limit").GetDouble());
+        Assert.Equal(RequestKind.True, root.GetProperty("Flag").Kind);
+        Assert.Equal("a", root.GetProperty("Keys").EnumerateArray().Single().GetString());
+        using var json = JsonDocument.Parse(ViaModel(w.Encode()));
+        Assert.Equal(1_700_000_000.123m, json.RootElement.GetProperty("Timestamp").GetDecimal());
+        Assert.Equal(new byte[] { 0, 1, 2, 255 }, json.RootElement.GetProperty("Data").GetBytesFromBase64());
     }
 
     [Fact]
@@ -39,9 +53,10 @@ public class CborTests
         w.WriteTextString("Timestamp"); w.WriteInt64(1_700_000_000_500);
         w.WriteTextString("Limit"); w.WriteInt64(1_700_000_000_500);
         w.WriteEndMap();
-        using var doc = JsonDocument.Parse(CborToJson.Transcode(w.Encode()));
-        Assert.Equal(1_700_000_000.5m, doc.RootElement.GetProperty("Timestamp").GetDecimal());
-        Assert.Equal(1_700_000_000_500, doc.RootElement.GetProperty("Limit").GetInt64());
+        using var doc = RequestDocument.ParseCbor(w.Encode());
+        Assert.Equal(1_700_000_000_500, doc.Root.GetProperty("Timestamp").GetTimestampMillis());
+        Assert.Equal(1_700_000_000.5, doc.Root.GetProperty("Timestamp").GetDouble());
+        Assert.Equal(1_700_000_000_500, doc.Root.GetProperty("Limit").GetDouble());
     }
 
     [Theory]
@@ -51,7 +66,7 @@ public class CborTests
     [InlineData(new byte[] { 0xA0, 0xA0 })] // two documents
     [InlineData(new byte[] { 0xA1, 0x61, 0x61, 0x3B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF })] // -2^64: beyond a long
     public void Malformed_cbor_is_rejected(byte[] body) =>
-        Assert.Throws<FormatException>(() => CborToJson.Transcode(body));
+        Assert.Throws<FormatException>(() => RequestDocument.ParseCbor(body));
 
     [Fact]
     public void Error_bodies_are_byte_identical_to_aws()

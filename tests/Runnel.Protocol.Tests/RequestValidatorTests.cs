@@ -1,6 +1,7 @@
-using System.Text.Json;
+using System.Text;
 using Runnel.Core.Errors;
 using Runnel.Protocol.Kinesis;
+using Runnel.Protocol.Requests;
 using Runnel.Protocol.Validation;
 
 namespace Runnel.Protocol.Tests;
@@ -8,16 +9,23 @@ namespace Runnel.Protocol.Tests;
 /// <summary>The validation messages AWS sends, as captured from AWS (docs/compatibility.md).</summary>
 public class RequestValidatorTests
 {
+    /// <summary>The error for a JSON body; the same body sent as CBOR (one request model) must give the same.</summary>
     private static KinesisException Fail(string json, Shape shape)
     {
-        using var doc = JsonDocument.Parse(json);
-        return Assert.Throws<KinesisException>(() => RequestValidator.Validate(doc.RootElement, shape));
+        using var doc = RequestDocument.ParseJson(Encoding.UTF8.GetBytes(json));
+        var e = Assert.Throws<KinesisException>(() => RequestValidator.Validate(doc.Root, shape));
+        using var cbor = RequestDocument.ParseCbor(JsonAsCbor.Encode(json));
+        var fromCbor = Assert.Throws<KinesisException>(() => RequestValidator.Validate(cbor.Root, shape));
+        Assert.Equal((e.ErrorType, e.Message), (fromCbor.ErrorType, fromCbor.Message));
+        return e;
     }
 
     private static void Pass(string json, Shape shape)
     {
-        using var doc = JsonDocument.Parse(json);
-        RequestValidator.Validate(doc.RootElement, shape);
+        using var doc = RequestDocument.ParseJson(Encoding.UTF8.GetBytes(json));
+        RequestValidator.Validate(doc.Root, shape);
+        using var cbor = RequestDocument.ParseCbor(JsonAsCbor.Encode(json));
+        RequestValidator.Validate(cbor.Root, shape);
     }
 
     [Fact]

@@ -62,6 +62,7 @@ public class WirePipelineTests(ServerFixture server) : IClassFixture<ServerFixtu
     [InlineData("{")]
     [InlineData("hello")]
     [InlineData("1")]
+    [InlineData("{\"StreamName\":\"\\ud800\"}")] // half a surrogate pair is not text
     public async Task Malformed_bodies_get_a_bare_serialization_exception(string body)
     {
         var (status, text, _) = await Send(server.Request("ListStreams", body));

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using Runnel.Protocol.Requests;
 using Runnel.Core.Errors;
 
 namespace Runnel.Protocol.Validation;
@@ -12,18 +12,18 @@ namespace Runnel.Protocol.Validation;
 /// (not null, pattern, min length, max length, min value, max value, enum, element constraints,
 /// children), collected into one ValidationException of at most 10 messages.</item>
 /// </list>
-/// A JSON null counts as absent; unknown members are ignored. Thread-safe: stateless.
+/// A null counts as absent; unknown members are ignored. Thread-safe: stateless.
 /// </summary>
 public static class RequestValidator
 {
     private const int MaxListedErrors = 10;
 
     /// <summary>Checks <paramref name="root"/> against <paramref name="shape"/>; <paramref name="waive"/> makes <see cref="Member.Waivable"/> members optional.</summary>
-    public static void Validate(JsonElement root, Shape shape, bool waive = false)
+    public static void Validate(RequestValue root, Shape shape, bool waive = false)
     {
-        if (root.ValueKind == JsonValueKind.Array)
+        if (root.Kind == RequestKind.Array)
             throw KinesisErrors.Serialization("Start of list found where not expected");
-        if (root.ValueKind != JsonValueKind.Object)
+        if (root.Kind != RequestKind.Object)
             throw KinesisErrors.MalformedBody();
         CheckTypes(root, shape);
         var errors = new List<string>();
@@ -38,16 +38,16 @@ public static class RequestValidator
             ? $"1 validation error detected: {errors[0]}"
             : $"{errors.Count} validation errors detected: {string.Join("; ", errors)}";
 
-    private static void CheckTypes(JsonElement obj, Shape shape)
+    private static void CheckTypes(RequestValue obj, Shape shape)
     {
         foreach (var member in shape.Members)
             if (obj.TryGetProperty(member.Name, out var value))
                 CheckType(value, member);
     }
 
-    private static void CheckType(JsonElement value, Member member)
+    private static void CheckType(RequestValue value, Member member)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (value.Kind == RequestKind.Null)
             return;
         string? problem = member.Type switch
         {
@@ -56,9 +56,9 @@ public static class RequestValidator
             WireType.Boolean => TypeMessages.ForBoolean(value),
             WireType.Blob => TypeMessages.ForBlob(value),
             WireType.Timestamp => TypeMessages.ForTimestamp(value),
-            WireType.List => TypeMessages.ForList(value.ValueKind),
-            WireType.Map => TypeMessages.ForMap(value.ValueKind),
-            WireType.Structure => TypeMessages.ForStructure(value.ValueKind),
+            WireType.List => TypeMessages.ForList(value.Kind),
+            WireType.Map => TypeMessages.ForMap(value.Kind),
+            WireType.Structure => TypeMessages.ForStructure(value.Kind),
             _ => null,
         };
         if (problem is not null)
@@ -85,31 +85,31 @@ public static class RequestValidator
             Parent is null ? Name : Index > 0 ? $"{Parent}.{Index}.member.{Name}" : $"{Parent}.{Name}";
     }
 
-    private static void CheckConstraints(JsonElement obj, Shape shape, string? parent, int index, List<string> errors, bool waive)
+    private static void CheckConstraints(RequestValue obj, Shape shape, string? parent, int index, List<string> errors, bool waive)
     {
         foreach (var member in shape.Members)
         {
             obj.TryGetProperty(member.Name, out var value);
             bool required = (member.Required && !(waive && member.Waivable)) || (member.RequiredUnless is { } alternative
-                && !(obj.TryGetProperty(alternative, out var other) && other.ValueKind != JsonValueKind.Null));
+                && !(obj.TryGetProperty(alternative, out var other) && other.Kind != RequestKind.Null));
             CheckMember(value, member, required, new MemberPath(parent, index, member.WireName), errors, waive);
         }
     }
 
     /// <summary>Adds AWS's message for one failed constraint; the value is rendered only then, once per member.</summary>
-    private static void Fail(List<string> errors, ref string? rendered, string? shown, JsonElement value, Member member, MemberPath path, string constraint)
+    private static void Fail(List<string> errors, ref string? rendered, string? shown, RequestValue value, Member member, MemberPath path, string constraint)
     {
         if (errors.Count < MaxListedErrors)
             errors.Add($"Value {shown ?? (rendered ??= Render(value, member))} at '{path}' failed to satisfy constraint: {constraint}");
     }
 
-    private static void CheckMember(JsonElement value, Member member, bool required, MemberPath path, List<string> errors, bool waive)
+    private static void CheckMember(RequestValue value, Member member, bool required, MemberPath path, List<string> errors, bool waive)
     {
         // The value is rendered only when a constraint fails: valid requests (the hot path) never pay for it.
         string? rendered = null;
         void Fail(string? shown, string constraint) => RequestValidator.Fail(errors, ref rendered, shown, value, member, path, constraint);
 
-        if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        if (value.Kind is RequestKind.Undefined or RequestKind.Null)
         {
             if (required)
                 Fail("null", "Member must not be null");
@@ -118,13 +118,12 @@ public static class RequestValidator
         const string? shown = null;
         long? length = member.Type switch
         {
-            WireType.String => value.GetString()!.Length,
-            WireType.Blob => Json.JsonBlob.DecodedLength(value),
-            WireType.List => value.GetArrayLength(),
-            WireType.Map => value.EnumerateObject().Count(),
+            WireType.String => value.GetString().Length,
+            WireType.Blob => value.BlobLength,
+            WireType.List or WireType.Map => value.Count,
             _ => null,
         };
-        if (member.Pattern is { } pattern && !pattern(value.GetString()!))
+        if (member.Pattern is { } pattern && !pattern(value.GetString()))
             Fail(shown, $"Member must satisfy regular expression pattern: {member.PatternText}");
         if (member.MinLength is { } minLength && length < minLength)
             Fail(shown, $"Member must have length greater than or equal to {minLength}");
@@ -138,7 +137,7 @@ public static class RequestValidator
             if (member.Max is { } max && number > max)
                 Fail(shown, $"Member must have value less than or equal to {max}");
         }
-        if (member.Enum is { } allowed && !allowed.Contains(value.GetString()!))
+        if (member.Enum is { } allowed && !allowed.Contains(value.GetString()))
             Fail(shown, $"Member must satisfy enum value set: [{string.Join(", ", allowed)}]");
 
         switch (member.Type)
@@ -149,12 +148,12 @@ public static class RequestValidator
                 foreach (var item in value.EnumerateArray())
                 {
                     i++;
-                    if (item.ValueKind == JsonValueKind.Object)
+                    if (item.Kind == RequestKind.Object)
                         CheckConstraints(item, member.Element.Structure!, listPath, i, errors, waive);
                 }
                 break;
             case WireType.List:
-                if (ElementsViolate(value.EnumerateArray().Select(e => e.GetString() ?? ""), member.Element!))
+                if (ElementsViolate(value.EnumerateArray().Select(e => e.Kind == RequestKind.String ? e.GetString() : ""), member.Element!))
                     Fail(shown, $"Member must satisfy constraint: [{LengthRule(member.Element!)}]");
                 if (member.Element!.Enum is { } elementEnum && value.EnumerateArray().Any(e => !elementEnum.Contains(e.GetString())))
                     Fail(shown, $"Member must satisfy constraint: [Member must satisfy enum value set: [{string.Join(", ", elementEnum)}]]");
@@ -162,7 +161,7 @@ public static class RequestValidator
             case WireType.Map:
                 if (ElementsViolate(value.EnumerateObject().Select(p => p.Name), member.Key!))
                     Fail(shown, $"Map keys must satisfy constraint: [{LengthRule(member.Key!)}]");
-                if (ElementsViolate(value.EnumerateObject().Select(p => p.Value.GetString() ?? ""), member.Value!))
+                if (ElementsViolate(value.EnumerateObject().Select(p => p.Value.Kind == RequestKind.String ? p.Value.GetString() : ""), member.Value!))
                     Fail(shown, $"Map value must satisfy constraint: [{LengthRule(member.Value!)}]");
                 break;
             case WireType.Structure:
@@ -185,7 +184,7 @@ public static class RequestValidator
     }
 
     /// <summary>An integer member's value as AWS sees it: floored, and for Integer clamped to 2^31-1.</summary>
-    public static long IntegerValue(JsonElement value, WireType type)
+    public static long IntegerValue(RequestValue value, WireType type)
     {
         double d = Math.Floor(value.GetDouble());
         if (type == WireType.Integer && d > int.MaxValue)
@@ -194,12 +193,12 @@ public static class RequestValidator
     }
 
     /// <summary>How AWS shows a value in a validation message.</summary>
-    private static string Render(JsonElement value, Member member)
+    private static string Render(RequestValue value, Member member)
     {
         switch (member.Type)
         {
             case WireType.Blob:
-                long n = Json.JsonBlob.DecodedLength(value);
+                long n = value.BlobLength;
                 return $"'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]'";
             case WireType.Integer or WireType.Long:
                 return $"'{IntegerValue(value, member.Type).ToString(CultureInfo.InvariantCulture)}'";
@@ -214,11 +213,11 @@ public static class RequestValidator
         }
     }
 
-    private static string Plain(JsonElement e) => e.ValueKind switch
+    private static string Plain(RequestValue e) => e.Kind switch
     {
-        JsonValueKind.String => e.GetString()!,
-        JsonValueKind.True => "true",
-        JsonValueKind.False => "false",
+        RequestKind.String => e.GetString(),
+        RequestKind.True => "true",
+        RequestKind.False => "false",
         _ => e.GetRawText(),
     };
 }

@@ -1,63 +1,70 @@
 using System.Globalization;
-using System.Text.Json;
+using Runnel.Protocol.Requests;
 
 namespace Runnel.Protocol.Validation;
 
 /// <summary>
 /// The SerializationException messages Kinesis (a Java service) gives when a member has the wrong
-/// JSON type, as captured from AWS. Their wording names Java classes ("an String" is AWS's grammar).
+/// type (JSON or CBOR), as captured from AWS. Their wording names Java classes ("an String" is AWS's grammar).
 /// Kept in one table so they can follow AWS if its wording changes.
 /// </summary>
 internal static class TypeMessages
 {
     private const string NumberClass = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+    /// <summary>A CBOR byte string where the model wants another type: Runnel's wording, in AWS's form (AWS's is unrecorded).</summary>
+    private const string BytesClass = "class java.nio.HeapByteBuffer";
     private const string ListNotExpected = "Start of list found where not expected";
     private const string StructureNotExpected = "Start of structure or map found where not expected.";
 
-    public static string? ForString(JsonElement value) => value.ValueKind switch
+    public static string? ForString(RequestValue value) => value.Kind switch
     {
-        JsonValueKind.String => null,
-        JsonValueKind.Number => $"{NumberClass} can not be converted to an String",
-        JsonValueKind.True or JsonValueKind.False => "class java.lang.Boolean can not be converted to an String",
-        JsonValueKind.Array => ListNotExpected,
+        RequestKind.String => null,
+        RequestKind.Number => $"{NumberClass} can not be converted to an String",
+        RequestKind.True or RequestKind.False => "class java.lang.Boolean can not be converted to an String",
+        RequestKind.Bytes => $"{BytesClass} can not be converted to an String",
+        RequestKind.Array => ListNotExpected,
         _ => StructureNotExpected,
     };
 
-    public static string? ForInteger(JsonElement value, bool isLong)
+    public static string? ForInteger(RequestValue value, bool isLong)
     {
         string target = isLong ? "Long" : "Integer";
-        return value.ValueKind switch
+        return value.Kind switch
         {
-            JsonValueKind.Number => null,
-            JsonValueKind.String => $"class java.lang.String can not be converted to an {target}",
-            JsonValueKind.True or JsonValueKind.False => $"class java.lang.Boolean can not be converted to an {target}",
-            JsonValueKind.Array => ListNotExpected,
+            RequestKind.Number => null,
+            RequestKind.String => $"class java.lang.String can not be converted to an {target}",
+            RequestKind.True or RequestKind.False => $"class java.lang.Boolean can not be converted to an {target}",
+            RequestKind.Bytes => $"{BytesClass} can not be converted to an {target}",
+            RequestKind.Array => ListNotExpected,
             _ => StructureNotExpected,
         };
     }
 
-    public static string? ForBoolean(JsonElement value) => value.ValueKind switch
+    public static string? ForBoolean(RequestValue value) => value.Kind switch
     {
-        JsonValueKind.True or JsonValueKind.False => null,
-        JsonValueKind.Number => $"{NumberClass} can not be converted to an Boolean",
-        JsonValueKind.String => WireValues.ParseBoolean(value.GetString()!) is null
-            ? $"'{value.GetString()!.ToUpperInvariant()}' can not be converted to an Boolean"
+        RequestKind.True or RequestKind.False => null,
+        RequestKind.Number => $"{NumberClass} can not be converted to an Boolean",
+        RequestKind.Bytes => $"{BytesClass} can not be converted to an Boolean",
+        RequestKind.String => WireValues.ParseBoolean(value.GetString()) is null
+            ? $"'{value.GetString().ToUpperInvariant()}' can not be converted to an Boolean"
             : null,
-        JsonValueKind.Array => ListNotExpected,
+        RequestKind.Array => ListNotExpected,
         _ => StructureNotExpected,
     };
 
 
-    public static string? ForBlob(JsonElement value)
+    public static string? ForBlob(RequestValue value)
     {
-        switch (value.ValueKind)
+        switch (value.Kind)
         {
-            case JsonValueKind.String:
+            case RequestKind.Bytes:
+                return null; // CBOR carries blobs as they are
+            case RequestKind.String:
                 // Fast path for the common, valid case: vectorized, on the request bytes, no string made.
-                if (Json.JsonBlob.TryGetUtf8(value, out var utf8) && utf8.Length % 4 == 0
+                if (value.Utf8 is var utf8 && utf8.Length % 4 == 0
                     && utf8.IndexOfAny(" \t\r\n"u8) < 0 && System.Buffers.Text.Base64.IsValid(utf8) && IsCanonical(utf8))
                     return null;
-                string text = value.GetString()!;
+                string text = value.GetString();
                 string prefix = $"'{text}' can not be converted to a Blob: ";
                 if (text.Length % 4 != 0)
                     return prefix + $"Base64 encoded length is expected a multiple of 4 bytes but found: {text.Length.ToString(CultureInfo.InvariantCulture)}";
@@ -72,11 +79,11 @@ internal static class TypeMessages
                 if (!IsCanonical(System.Text.Encoding.ASCII.GetBytes(text))) // only base64 characters remain here
                     return prefix + "Invalid last non-pad Base64 character dectected";
                 return null;
-            case JsonValueKind.Number:
+            case RequestKind.Number:
                 return $"{NumberClass} can not be converted to a Blob";
-            case JsonValueKind.True or JsonValueKind.False:
+            case RequestKind.True or RequestKind.False:
                 return "class java.lang.Boolean can not be converted to a Blob";
-            case JsonValueKind.Array:
+            case RequestKind.Array:
                 return ListNotExpected;
             default:
                 return StructureNotExpected;
@@ -104,33 +111,34 @@ internal static class TypeMessages
     }
 
 
-    public static string? ForTimestamp(JsonElement value) => value.ValueKind switch
+    public static string? ForTimestamp(RequestValue value) => value.Kind switch
     {
-        JsonValueKind.Number => null,
-        JsonValueKind.String => "class java.lang.String can not be converted to milliseconds since epoch",
-        JsonValueKind.True or JsonValueKind.False => "class java.lang.Boolean can not be converted to milliseconds since epoch",
-        JsonValueKind.Array => ListNotExpected,
+        RequestKind.Number => null,
+        RequestKind.String => "class java.lang.String can not be converted to milliseconds since epoch",
+        RequestKind.True or RequestKind.False => "class java.lang.Boolean can not be converted to milliseconds since epoch",
+        RequestKind.Bytes => $"{BytesClass} can not be converted to milliseconds since epoch",
+        RequestKind.Array => ListNotExpected,
         _ => StructureNotExpected,
     };
 
-    public static string? ForList(JsonValueKind kind) => kind switch
+    public static string? ForList(RequestKind kind) => kind switch
     {
-        JsonValueKind.Array => null,
-        JsonValueKind.Object => StructureNotExpected,
+        RequestKind.Array => null,
+        RequestKind.Object => StructureNotExpected,
         _ => "Expected list or null",
     };
 
-    public static string? ForMap(JsonValueKind kind) => kind switch
+    public static string? ForMap(RequestKind kind) => kind switch
     {
-        JsonValueKind.Object => null,
-        JsonValueKind.Array => ListNotExpected,
+        RequestKind.Object => null,
+        RequestKind.Array => ListNotExpected,
         _ => "Expected map or null",
     };
 
-    public static string? ForStructure(JsonValueKind kind) => kind switch
+    public static string? ForStructure(RequestKind kind) => kind switch
     {
-        JsonValueKind.Object => null,
-        JsonValueKind.Array => ListNotExpected,
+        RequestKind.Object => null,
+        RequestKind.Array => ListNotExpected,
         _ => "Expected null",
     };
 }

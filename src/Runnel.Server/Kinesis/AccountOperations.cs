@@ -14,7 +14,7 @@ internal static class AccountOperations
 
     public static ValueTask UpdateAccountSettings(KinesisRequest r)
     {
-        string status = r.Member("MinimumThroughputBillingCommitment")!.Value.GetProperty("Status").GetString()!;
+        string status = r.Member("MinimumThroughputBillingCommitment")!.Value.GetProperty("Status").GetString();
         Write(r.Response, r.Streams.Account.Change(enable: status == "ENABLED"));
         return ValueTask.CompletedTask;
     }

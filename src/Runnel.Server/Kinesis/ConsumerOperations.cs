@@ -21,7 +21,7 @@ internal static class ConsumerOperations
         if (r.Member("Tags") is { } tagMap)
         {
             foreach (var tag in tagMap.EnumerateObject())
-                tags[tag.Name] = tag.Value.GetString() ?? "";
+                tags[tag.Name] = tag.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? tag.Value.GetString() : "";
             TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to", "consumer");
             if (tags.Count > TagOperations.MaxTagsPerStream)
                 throw TagOperations.TooManyConsumerTags(r, name);

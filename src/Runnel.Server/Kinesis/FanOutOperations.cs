@@ -32,8 +32,8 @@ internal static class FanOutOperations
             ?? throw KinesisErrors.ResourceNotFound($"Shard {ShardId.Format(index)} in stream {streamName} under account {account} does not exist");
 
         var position = r.Member("StartingPosition")!.Value;
-        string type = position.GetProperty("Type").GetString()!;
-        string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString() : null;
+        string type = position.GetProperty("Type").GetString();
+        string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.Kind == Runnel.Protocol.Requests.RequestKind.String ? s.GetString() : null;
         long? timestamp = KinesisRequest.TimestampMillis(position.TryGetProperty("Timestamp", out var t) ? t : null);
         var log = r.Streams.Shard(stream, shard);
         ulong offset = StartingPositions.Offset("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);

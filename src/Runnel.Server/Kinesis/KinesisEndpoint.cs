@@ -7,6 +7,7 @@ using Runnel.Core.Errors;
 using Runnel.Core.Model;
 using Runnel.Protocol;
 using Runnel.Protocol.Cbor;
+using Runnel.Protocol.Requests;
 using Runnel.Protocol.Json;
 using Runnel.Protocol.Validation;
 using Runnel.Server.Streams;
@@ -101,27 +102,25 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
 
         using IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
-        // A CBOR body's JSON equivalent, which the document reads in place: it outlives the document.
-        using var transcoded = mediaType == CborMediaType ? new PooledBufferWriter(body.WrittenCount * 2 + 64) : null;
-        JsonDocument? document = null;
+        RequestDocument? document = null;
         try
         {
-            document = Parse(body.WrittenMemory, transcoded);
+            document = Parse(body.WrittenMemory, cbor: mediaType == CborMediaType);
             if (mediaType == PlainJsonMediaType)
             {
                 // AWS answers plain JSON in the Coral envelope: 400 when it does not parse, 404 otherwise.
-                bool parsed = document?.RootElement.ValueKind is JsonValueKind.Object or JsonValueKind.Array;
+                bool parsed = document?.Root.Kind is RequestKind.Object or RequestKind.Array;
                 await WritePlainJson(http, parsed ? 404 : 400, parsed ? "UnknownOperationException" : "SerializationException");
                 return;
             }
-            if (document is null || document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array))
+            if (document is null || document.Root.Kind is not (RequestKind.Object or RequestKind.Array))
                 throw KinesisErrors.MalformedBody();
             if (!knownTarget)
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
             var op = operations.Get(operation);
-            RequestValidator.Validate(document.RootElement, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.RootElement));
-            var call = new KinesisRequest(document.RootElement, response, streams, writer, health);
+            RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
+            var call = new KinesisRequest(document.Root, response, streams, writer, health);
             rateLimits.Check(op, call);
             await op.Handler(call);
             if (call.Subscription is { } subscription)
@@ -193,18 +192,12 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         return Convert.ToBase64String(bytes);
     }
 
-    /// <summary>
-    /// Parses a JSON body, or a CBOR body by way of its JSON equivalent written into <paramref name="transcoded"/>
-    /// (given for CBOR only; the document reads it in place); null when it does not parse.
-    /// </summary>
-    private static JsonDocument? Parse(ReadOnlyMemory<byte> body, PooledBufferWriter? transcoded)
+    /// <summary>Reads a JSON or CBOR body into the request model, in place (the body outlives the document); null when it does not parse.</summary>
+    private static RequestDocument? Parse(ReadOnlyMemory<byte> body, bool cbor)
     {
         try
         {
-            if (transcoded is null)
-                return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
-            CborToJson.Transcode(body.Span, transcoded);
-            return JsonDocument.Parse(transcoded.WrittenMemory, new JsonDocumentOptions { MaxDepth = 64 });
+            return cbor ? RequestDocument.ParseCbor(body) : RequestDocument.ParseJson(body);
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
@@ -301,11 +294,11 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     /// True when a put names a stream with the AUTO record distribution strategy: its records need no partition
     /// key. A stream that is not there is the handler's to report, with every key still required.
     /// </summary>
-    private bool SpreadsRecords(JsonElement root)
+    private bool SpreadsRecords(RequestValue root)
     {
-        string? name = root.TryGetProperty("StreamName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        if (name is null && root.TryGetProperty("StreamARN", out var arn) && arn.ValueKind == JsonValueKind.String
-            && StreamArn.TryParse(arn.GetString()!, out _, out _, out string arnName))
+        string? name = root.TryGetProperty("StreamName", out var n) && n.Kind == RequestKind.String ? n.GetString() : null;
+        if (name is null && root.TryGetProperty("StreamARN", out var arn) && arn.Kind == RequestKind.String
+            && StreamArn.TryParse(arn.GetString(), out _, out _, out string arnName))
             name = arnName;
         return name is not null && streams.Find(name)?.Distribution == RecordDistribution.Auto;
     }

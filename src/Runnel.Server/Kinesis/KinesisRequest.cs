@@ -1,7 +1,7 @@
-using System.Text.Json;
 using Runnel.Core.Errors;
 using Runnel.Core.Model;
 using Runnel.Protocol;
+using Runnel.Protocol.Requests;
 using Runnel.Protocol.Validation;
 using Runnel.Server.Streams;
 
@@ -11,12 +11,12 @@ namespace Runnel.Server.Kinesis;
 /// One validated request: typed access to its members, the response writer, and the services. Members
 /// were type-checked by <see cref="RequestValidator"/> first, so the accessors do not re-check types.
 /// </summary>
-public sealed class KinesisRequest(JsonElement body, IWireWriter response, StreamService streams, RecordWriter writer, StorageHealth health)
+public sealed class KinesisRequest(RequestValue body, IWireWriter response, StreamService streams, RecordWriter writer, StorageHealth health)
 {
     /// <summary>Told of every write that fails for a disk condition and of writes that succeed.</summary>
     public StorageHealth Health { get; } = health;
 
-    public JsonElement Body { get; } = body;
+    public RequestValue Body { get; } = body;
 
     public IWireWriter Response { get; } = response;
 
@@ -31,15 +31,15 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     /// <summary>True when the operation produced no output (AWS sends an empty body).</summary>
     public bool EmptyResponse { get; set; }
 
-    public string? String(string name) => Member(name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+    public string? String(string name) => Member(name) is { Kind: RequestKind.String } v ? v.GetString() : null;
 
-    public long? Integer(string name) => Member(name) is { ValueKind: JsonValueKind.Number } v ? RequestValidator.IntegerValue(v, WireType.Integer) : null;
+    public long? Integer(string name) => Member(name) is { Kind: RequestKind.Number } v ? RequestValidator.IntegerValue(v, WireType.Integer) : null;
 
     public bool? Boolean(string name) => Member(name) switch
     {
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.False } => false,
-        { ValueKind: JsonValueKind.String } v => WireValues.ParseBoolean(v.GetString()!),
+        { Kind: RequestKind.True } => true,
+        { Kind: RequestKind.False } => false,
+        { Kind: RequestKind.String } v => WireValues.ParseBoolean(v.GetString()),
         _ => null,
     };
 
@@ -47,8 +47,8 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
     public long? TimestampMillis(string name) => TimestampMillis(Member(name));
 
     /// <summary>A timestamp value (epoch seconds, fraction allowed) in Unix milliseconds; null when absent or not a number.</summary>
-    public static long? TimestampMillis(JsonElement? value) =>
-        value is { ValueKind: JsonValueKind.Number } v ? (long)Math.Floor(v.GetDouble() * 1000) : null;
+    public static long? TimestampMillis(RequestValue? value) =>
+        value is { Kind: RequestKind.Number } v ? v.GetTimestampMillis() : null;
 
     /// <summary>
     /// Ends a data-plane call that has passed every check when the request says DryRun: AWS then answers
@@ -60,8 +60,8 @@ public sealed class KinesisRequest(JsonElement body, IWireWriter response, Strea
             throw KinesisErrors.DryRun();
     }
 
-    public JsonElement? Member(string name) =>
-        Body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    public RequestValue? Member(string name) =>
+        Body.TryGetProperty(name, out var value) && !value.IsAbsent ? value : null;
 
     /// <summary>
     /// The stream the request names, by StreamName or StreamARN. With both, they must agree; with an ARN

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Runnel.Core.Errors;
 using Runnel.Core.Iterators;
 using Runnel.Core.Model;
-using Runnel.Protocol.Json;
+using Runnel.Protocol.Requests;
 using Runnel.Server.Streams;
 
 namespace Runnel.Server.Kinesis;
@@ -38,7 +38,7 @@ internal static class RecordOperations
     {
         var stream = r.Writer.WritableStream(r.StreamName());
         var data = r.Member("Data")!.Value;
-        long dataBytes = JsonBlob.DecodedLength(data);
+        long dataBytes = data.BlobLength;
         CheckRecordSizes(stream, [dataBytes], _ => "data");
         bool spread = stream.Distribution == RecordDistribution.Auto;
         using var records = new IncomingRecords(1, dataBytes) { Spread = spread };
@@ -79,8 +79,8 @@ internal static class RecordOperations
         long requestBytes = 0, totalData = 0;
         for (int i = 0; i < entries.Length; i++)
         {
-            dataBytes[i] = JsonBlob.DecodedLength(entries[i].GetProperty("Data"));
-            keys[i] = entries[i].TryGetProperty("PartitionKey", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString()! : ""; // none on AUTO streams
+            dataBytes[i] = entries[i].GetProperty("Data").BlobLength;
+            keys[i] = entries[i].TryGetProperty("PartitionKey", out var key) && key.Kind == RequestKind.String ? key.GetString() : ""; // none on AUTO streams
             keyBytes[i] = System.Text.Encoding.UTF8.GetByteCount(keys[i]);
             totalData += dataBytes[i];
             requestBytes += dataBytes[i] + keyBytes[i];
@@ -95,7 +95,7 @@ internal static class RecordOperations
         for (int i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];
-            string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.ValueKind == JsonValueKind.String ? ehk.GetString() : null;
+            string? explicitHashKey = entry.TryGetProperty("ExplicitHashKey", out var ehk) && ehk.Kind == RequestKind.String ? ehk.GetString() : null;
             AddRecord(records, keys[i], keyBytes[i], explicitHashKey, entry.GetProperty("Data"));
         }
         r.StopIfDryRun();
@@ -130,21 +130,23 @@ internal static class RecordOperations
         w.EndObject();
     }
 
-    /// <summary>Decodes the base64 Data member straight from the request bytes into the request's record buffer.</summary>
-    private static void AddRecord(IncomingRecords records, string partitionKey, int partitionKeyBytes, string? explicitHashKey, JsonElement data)
+    /// <summary>
+    /// Puts the Data member straight from the request bytes into the request's record buffer: a CBOR byte string
+    /// copied as it is, a JSON base64 string decoded (the validator checked it is canonical base64).
+    /// </summary>
+    private static void AddRecord(IncomingRecords records, string partitionKey, int partitionKeyBytes, string? explicitHashKey, RequestValue data)
     {
-        if (JsonBlob.TryGetUtf8(data, out var base64))
+        var bytes = data.Utf8;
+        if (data.Kind == RequestKind.Bytes)
         {
-            var space = records.DataSpace(Base64.GetMaxDecodedFromUtf8Length(base64.Length));
-            if (Base64.DecodeFromUtf8(base64, space, out _, out int written) == OperationStatus.Done)
-            {
-                records.Add(partitionKey, partitionKeyBytes, explicitHashKey, written);
-                return;
-            }
+            bytes.CopyTo(records.DataSpace(bytes.Length));
+            records.Add(partitionKey, partitionKeyBytes, explicitHashKey, bytes.Length);
+            return;
         }
-        byte[] bytes = data.GetBytesFromBase64();
-        bytes.CopyTo(records.DataSpace(bytes.Length));
-        records.Add(partitionKey, partitionKeyBytes, explicitHashKey, bytes.Length);
+        var space = records.DataSpace(Base64.GetMaxDecodedFromUtf8Length(bytes.Length));
+        if (Base64.DecodeFromUtf8(bytes, space, out _, out int written) != OperationStatus.Done)
+            throw new InvalidOperationException("Data passed validation but is not base64.");
+        records.Add(partitionKey, partitionKeyBytes, explicitHashKey, written);
     }
 
     public static ValueTask GetShardIterator(KinesisRequest r)

@@ -47,8 +47,8 @@ internal static class ShardListing
             if (r.Member("ShardFilter") is { } filter)
             {
                 filterType = filter.GetProperty("Type").GetString();
-                filterShard = filter.TryGetProperty("ShardId", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.String ? s.GetString() : null;
-                filterTime = filter.TryGetProperty("Timestamp", out var t) && t.ValueKind == System.Text.Json.JsonValueKind.Number ? (long)Math.Floor(t.GetDouble() * 1000) : null;
+                filterShard = filter.TryGetProperty("ShardId", out var s) && s.Kind == Runnel.Protocol.Requests.RequestKind.String ? s.GetString() : null;
+                filterTime = KinesisRequest.TimestampMillis(filter.TryGetProperty("Timestamp", out var t) ? t : null);
                 if (filterType == "AFTER_SHARD_ID" && filterShard is null)
                     throw KinesisErrors.InvalidArgument("ShardId must be specified when ShardFilter type is AFTER_SHARD_ID.");
                 if (filterType is "AT_TIMESTAMP" or "FROM_TIMESTAMP" && filterTime is null)

@@ -41,7 +41,7 @@ internal static class StreamOperations
         if (r.Member("Tags") is { } tagMap)
         {
             foreach (var tag in tagMap.EnumerateObject())
-                tags[tag.Name] = tag.Value.GetString() ?? "";
+                tags[tag.Name] = tag.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? tag.Value.GetString() : "";
             TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to");
         }
         r.Streams.Create(name, shardCount, mode, tags, (int)(r.Integer("MaxRecordSizeInKiB") ?? StreamInfo.DefaultMaxRecordSizeKiB),
@@ -210,7 +210,7 @@ internal static class StreamOperations
     public static ValueTask ChangeMonitoring(KinesisRequest r, bool enable)
     {
         string name = r.StreamName();
-        var requested = r.Member("ShardLevelMetrics")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        var requested = r.Member("ShardLevelMetrics")!.Value.EnumerateArray().Select(e => e.GetString()).ToList();
         var named = requested.Contains("ALL") ? AllMetrics : requested.ToArray();
         IReadOnlyList<string> before = [];
         var stream = r.Streams.Update(name, s =>

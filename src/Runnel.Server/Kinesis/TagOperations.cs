@@ -23,7 +23,7 @@ internal static class TagOperations
 
     private static ValueTask AddConsumerTags(KinesisRequest r, ConsumerResource c)
     {
-        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? p.Value.GetString() : "", StringComparer.Ordinal);
         r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
             CheckCharacters(added.Keys.Concat(added.Values), c.Name, r.Streams.AccountId, "add tags to", "consumer");
@@ -40,7 +40,7 @@ internal static class TagOperations
 
     private static ValueTask RemoveConsumerTags(KinesisRequest r, ConsumerResource c)
     {
-        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()).ToList();
         r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
             CheckCharacters(keys, c.Name, r.Streams.AccountId, "remove tags from", "consumer");
@@ -59,7 +59,7 @@ internal static class TagOperations
 
     private static ValueTask AddTags(KinesisRequest r, string name)
     {
-        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? p.Value.GetString() : "", StringComparer.Ordinal);
         r.Streams.Update(name, stream =>
         {
             CheckCharacters(added.Keys.Concat(added.Values), name, r.Streams.AccountId, "add tags to");
@@ -76,7 +76,7 @@ internal static class TagOperations
 
     private static ValueTask RemoveTags(KinesisRequest r, string name)
     {
-        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()).ToList();
         r.Streams.Update(name, stream =>
         {
             CheckCharacters(keys, name, r.Streams.AccountId, "remove tags from");
