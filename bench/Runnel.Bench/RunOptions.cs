@@ -33,6 +33,9 @@ public sealed record RunOptions
     /// writes 5,200 records and reads them back.</summary>
     public required int Warmup { get; init; }
 
+    /// <summary>Times the drain reads its stream back; the median pass is reported.</summary>
+    public int DrainPasses { get; init; } = 1;
+
     /// <summary>Records the latency writer puts, one request each.</summary>
     public required int LatencyRecords { get; init; }
 
@@ -102,6 +105,7 @@ public sealed record RunOptions
             Concurrency = cl.Int32("concurrency", 16, 1),
             Shards = cl.Int32("shards", 4, 1),
             Warmup = cl.Int32("warmup", 10, 0),
+            DrainPasses = cl.Int32("drain-passes", 3, 1),
             LatencyRecords = cl.Int32("latency-records", 1000, 1),
             LatencyRate = cl.Double("latency-rate", 200, 0.1),
             PollMillis = cl.Int32("poll-ms", 1, 0),
@@ -129,6 +133,7 @@ public sealed record RunOptions
           --shards N              shards of the put/drain streams (default 4)
           --warmup ROUNDS         rounds of every operation, unmeasured, before the scenarios (default 10,
                                   5,200 records each)
+          --drain-passes N        times the drain reads the stream back; the median pass is reported (default 3)
           --latency-records N     records of the put-to-visible scenario (default 1000)
           --latency-rate R        records/s of its writer (default 200)
           --poll-ms MS            its reader's pause after an empty GetRecords (default 1)

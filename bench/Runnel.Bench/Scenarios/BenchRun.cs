@@ -124,11 +124,24 @@ public static class BenchRun
         return new Written(stream, shards, put.RecordsOk);
     }
 
+    /// <summary>
+    /// Reads the stream back <see cref="RunOptions.DrainPasses"/> times from TRIM_HORIZON and reports the median
+    /// pass: a drain of a million records takes well under a second on Runnel, short enough for one pass to be
+    /// at the mercy of whatever else the two cores do. Every pass is in the log and the report's notes.
+    /// </summary>
     private static async Task DrainAsync(BenchContext ctx, BenchReport report, Written written)
     {
-        var cpu = CpuMeter.Start(ctx.Options.ServerPid);
-        var drain = await DrainScenario.RunAsync(ctx, written.Stream, written.Shards, written.Records).ConfigureAwait(false);
-        var cores = cpu.Stop();
+        var passes = new List<(DrainScenario.Result Drain, CpuUse Cores)>();
+        for (int pass = 0; pass < ctx.Options.DrainPasses; pass++)
+        {
+            var meter = CpuMeter.Start(ctx.Options.ServerPid);
+            var result = await DrainScenario.RunAsync(ctx, written.Stream, written.Shards, written.Records).ConfigureAwait(false);
+            passes.Add((result, meter.Stop()));
+            ctx.Log.WriteLine($"  drain pass {pass + 1}: {result.Records:N0} records in {result.Elapsed.TotalSeconds:0.00} s = {result.RecordsPerSecond:N0} records/s");
+        }
+        var (drain, cores) = passes.OrderBy(p => p.Drain.RecordsPerSecond).ElementAt(passes.Count / 2);
+        if (passes.Count > 1)
+            report.Note($"drain: median of {passes.Count} passes; records/s of each: {string.Join(", ", passes.Select(p => p.Drain.RecordsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}");
         const string title = "GetRecords drain, 100 B";
         report.Add("drain.records_per_s", $"{title}: records/s", drain.RecordsPerSecond, "rec/s");
         report.Add("drain.mib_per_s", $"{title}: payload MiB/s", drain.RecordsPerSecond * SmallRecord / (1024 * 1024), "MiB/s");
