@@ -29,12 +29,13 @@ public interface IShardLog : IDisposable
     /// Reads records from <paramref name="fromOffset"/> on, skipping records that arrived before
     /// <paramref name="minArrivalMillis"/> (expired by retention). Returns at least one record when one is
     /// available, and stops at <paramref name="maxRecords"/> or before exceeding <paramref name="maxBytes"/>.
+    /// Asynchronous because a log may live across a network (the embedded one completes at once).
     /// </summary>
-    ReadResult Read(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis);
+    ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default);
 
     /// <summary>The offset of the first record that arrived at or after <paramref name="arrivalMillis"/>
     /// (<see cref="NextOffset"/> when there is none).</summary>
-    ulong FirstOffsetAtOrAfter(long arrivalMillis);
+    ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis, CancellationToken cancellationToken = default);
 
     /// <summary>Frees the disk space of records that arrived before <paramref name="cutoffMillis"/>,
     /// whole segments at a time.</summary>

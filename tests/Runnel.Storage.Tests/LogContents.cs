@@ -33,9 +33,12 @@ public static class LogContents
     /// <summary>One read, copied out.</summary>
     public static (List<StoredRecord> Records, ulong NextOffset) ReadOnce(IShardLog log, ulong from, int maxRecords = int.MaxValue, long maxBytes = long.MaxValue, long minArrival = 0)
     {
-        using var result = log.Read(from, maxRecords, maxBytes, minArrival);
+        using var result = Wait(log.ReadAsync(from, maxRecords, maxBytes, minArrival));
         return (Copy(result), result.NextOffset);
     }
+
+    /// <summary>The result of a log call the test waits for (the embedded log completes at once; a networked one may not).</summary>
+    public static T Wait<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     public static List<StoredRecord> Copy(ReadResult result)
     {

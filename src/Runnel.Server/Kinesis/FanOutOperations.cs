@@ -12,7 +12,7 @@ internal static class FanOutOperations
     /// or inactive consumer, an unknown shard, a bad starting position, a subscription taken less than 5 seconds
     /// ago. Then the subscription is handed to the endpoint, which streams it.
     /// </summary>
-    public static ValueTask SubscribeToShard(KinesisRequest r)
+    public static async ValueTask SubscribeToShard(KinesisRequest r)
     {
         string arn = r.String("ConsumerARN")!;
         var (streamName, consumerName, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
@@ -36,11 +36,11 @@ internal static class FanOutOperations
         string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.Kind == Runnel.Protocol.Requests.RequestKind.String ? s.GetString() : null;
         long? timestamp = KinesisRequest.TimestampMillis(position.TryGetProperty("Timestamp", out var t) ? t : null);
         var log = r.Streams.Shard(stream, shard);
-        ulong offset = StartingPositions.Offset("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
+        ulong offset = await StartingPositions.OffsetAsync("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
 
         r.StopIfDryRun();
         var lease = r.Streams.Subscriptions.Begin(arn, stream.Id, shard);
         r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease);
-        return ValueTask.CompletedTask;
+        return;
     }
 }

@@ -149,7 +149,7 @@ internal static class RecordOperations
         records.Add(partitionKey, partitionKeyBytes, explicitHashKey, written);
     }
 
-    public static ValueTask GetShardIterator(KinesisRequest r)
+    public static async ValueTask GetShardIterator(KinesisRequest r)
     {
         string name = r.StreamName();
         string shardIdText = r.String("ShardId")!;
@@ -165,14 +165,14 @@ internal static class RecordOperations
         var log = r.Streams.Shard(stream, shard);
         if (!log.Throughput.TryGetIterator(r.Streams.PreciseNowMillis))
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
-        ulong offset = StartingPositions.Offset("GetShardIterator", r.String("ShardIteratorType")!, r.String("StartingSequenceNumber"), r.TimestampMillis("Timestamp"), stream, shard, log, r.Streams.Now, account);
+        ulong offset = await StartingPositions.OffsetAsync("GetShardIterator", r.String("ShardIteratorType")!, r.String("StartingSequenceNumber"), r.TimestampMillis("Timestamp"), stream, shard, log, r.Streams.Now, account);
         r.StopIfDryRun();
 
         var w = r.Response;
         w.StartObject();
         w.String("ShardIterator", r.Streams.Iterators.Encode(new ShardPosition(stream.Name, stream.Id, shardIndex, offset, r.Streams.Now.ToUnixTimeMilliseconds())));
         w.EndObject();
-        return ValueTask.CompletedTask;
+        return;
     }
 
     /// <summary>AWS's reading of a shard id: the digits after the first '-', 0..2^31-1.</summary>
@@ -189,7 +189,7 @@ internal static class RecordOperations
         return true;
     }
 
-    public static ValueTask GetRecords(KinesisRequest r)
+    public static async ValueTask GetRecords(KinesisRequest r)
     {
         string token = r.String("ShardIterator")!;
         if (!r.Streams.Iterators.TryDecode(token, out var position))
@@ -217,7 +217,7 @@ internal static class RecordOperations
         ulong end = shard.EndOffset ?? ulong.MaxValue;
         long minArrival = (now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
         ulong from = position.Offset;
-        using var result = from < end ? log.Read(from, limit, MaxGetRecordsBytes, minArrival) : null;
+        using var result = from < end ? await log.ReadAsync(from, limit, MaxGetRecordsBytes, minArrival) : null;
 
         var w = r.Response;
         w.StartObject();
@@ -235,7 +235,7 @@ internal static class RecordOperations
             WireRecords.ChildShards(w, stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index));
         }
         w.EndObject();
-        return ValueTask.CompletedTask;
+        return;
     }
 
     /// <summary>Java's Date.toString() in UTC, which AWS uses in iterator messages: "Thu Jan 22 01:22:02 UTC 2015".</summary>

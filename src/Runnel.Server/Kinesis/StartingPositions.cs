@@ -14,7 +14,7 @@ internal static class StartingPositions
     /// LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, AT_TIMESTAMP). Throws InvalidArgumentException when the
     /// sequence number or timestamp is missing, not this server's, of another shard or stream, or in the future.
     /// </summary>
-    public static ulong Offset(string operation, string type, string? startingSequence, long? timestampMillis, StreamInfo stream, ShardInfo shard, Shard log, DateTimeOffset now, string account)
+    public static async ValueTask<ulong> OffsetAsync(string operation, string type, string? startingSequence, long? timestampMillis, StreamInfo stream, ShardInfo shard, Shard log, DateTimeOffset now, string account)
     {
         string shardId = shard.ShardId;
         if (startingSequence is not null && type is "TRIM_HORIZON" or "LATEST")
@@ -36,7 +36,7 @@ internal static class StartingPositions
                 long nowMillis = now.ToUnixTimeMilliseconds();
                 if (timestamp > nowMillis)
                     throw KinesisErrors.InvalidArgument($"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {timestamp}, currentTimestampInMillis: {nowMillis}");
-                return log.FirstOffsetAtOrAfter(timestamp);
+                return await log.FirstOffsetAtOrAfterAsync(timestamp);
         }
     }
 

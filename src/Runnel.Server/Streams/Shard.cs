@@ -71,12 +71,12 @@ public sealed class Shard
         return result;
     }
 
-    /// <summary>Reads records from <paramref name="fromOffset"/> on; see <see cref="IShardLog.Read"/>.</summary>
-    public ReadResult Read(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis) =>
-        Log.Read(fromOffset, maxRecords, maxBytes, minArrivalMillis);
+    /// <summary>Reads records from <paramref name="fromOffset"/> on; see <see cref="IShardLog.ReadAsync"/>.</summary>
+    public ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default) =>
+        Log.ReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken);
 
     /// <summary>The offset of the first record that arrived at or after <paramref name="arrivalMillis"/>.</summary>
-    public ulong FirstOffsetAtOrAfter(long arrivalMillis) => Log.FirstOffsetAtOrAfter(arrivalMillis);
+    public ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis) => Log.FirstOffsetAtOrAfterAsync(arrivalMillis);
 
     public void EnforceRetention(long cutoffMillis) => Log.EnforceRetention(cutoffMillis);
 

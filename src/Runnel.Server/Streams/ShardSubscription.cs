@@ -134,7 +134,7 @@ public sealed class ShardSubscription(
                     }
                     var now = streams.Now;
                     long minArrival = (now - TimeSpan.FromHours(current!.RetentionHours)).ToUnixTimeMilliseconds();
-                    var read = log.Read(position, MaxRecordsPerEvent, MaxBytesPerEvent, minArrival);
+                    var read = await log.ReadAsync(position, MaxRecordsPerEvent, MaxBytesPerEvent, minArrival, stop.Token);
                     int count = 0;
                     long bytes = 0, lastArrival = 0;
                     foreach (ref readonly var record in read.Records)

@@ -7,6 +7,13 @@ public sealed partial class ShardLog
 {
     private const int MinReadChunk = 64 * 1024;
 
+    public ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Read(fromOffset, maxRecords, maxBytes, minArrivalMillis));
+
+    public ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(FirstOffsetAtOrAfter(arrivalMillis));
+
+    /// <summary>What <see cref="ReadAsync"/> answers, at once: the embedded log reads its files synchronously.</summary>
     public ReadResult Read(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis)
     {
         var view = _view;

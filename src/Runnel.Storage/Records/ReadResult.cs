@@ -10,8 +10,10 @@ public sealed class ReadResult : IDisposable
 {
     private byte[] _buffer;
     private RecordView[] _records;
+    private int _framed; // bytes of the buffer that TryAdd filled
 
-    internal ReadResult(int initialBytes)
+    /// <param name="initialBytes">the buffer to start with; it grows as records are added</param>
+    public ReadResult(int initialBytes)
     {
         _buffer = BufferPool.Bytes.Rent(Math.Max(initialBytes, 256));
         _records = ArrayPool<RecordView>.Shared.Rent(16);
@@ -20,7 +22,7 @@ public sealed class ReadResult : IDisposable
     public int Count { get; private set; }
 
     /// <summary>The offset to read from next: one past the last record returned or skipped.</summary>
-    public ulong NextOffset { get; internal set; }
+    public ulong NextOffset { get; set; }
 
     /// <summary>Sum of the data and partition key bytes returned.</summary>
     public long PayloadBytes { get; private set; }
@@ -45,6 +47,22 @@ public sealed class ReadResult : IDisposable
         _buffer.AsSpan().CopyTo(larger);
         BufferPool.Bytes.Return(_buffer);
         _buffer = larger;
+    }
+
+    /// <summary>
+    /// Copies one intact frame (from a backend that holds whole frames, not segment files) into the result,
+    /// unless its payload would take the result past <paramref name="maxBytes"/>: the first record is always taken.
+    /// </summary>
+    public bool TryAdd(ReadOnlySpan<byte> frame, long maxBytes)
+    {
+        var record = RecordFrame.Parse(frame, _framed);
+        if (Count > 0 && PayloadBytes + record.DataLength + record.PartitionKeyLength > maxBytes)
+            return false;
+        EnsureCapacity(_framed + frame.Length);
+        frame.CopyTo(_buffer.AsSpan(_framed));
+        _framed += frame.Length;
+        Add(record);
+        return true;
     }
 
     internal void Add(in RecordView record)

@@ -83,8 +83,9 @@ public sealed class RecordBatch : IDisposable
         _length += RecordFrame.WriteUnsealed(_buffer.AsSpan(_length), partitionKey, explicitHashKey, data);
     }
 
-    /// <summary>Assigns consecutive offsets from <paramref name="firstOffset"/> and the arrival time to every frame.</summary>
-    internal void Seal(ulong firstOffset, long arrivalMillis)
+    /// <summary>Assigns consecutive offsets from <paramref name="firstOffset"/> and the arrival time to every frame
+    /// (again, if a backend must place the batch elsewhere than it first tried).</summary>
+    public void Seal(ulong firstOffset, long arrivalMillis)
     {
         for (int i = 0; i < Count; i++)
         {

@@ -30,7 +30,7 @@ public abstract class DurableShardLogContractTests(IShardLogFactory factory) : S
             Assert.Equal(lastArrival, log.LastArrivalMillis);
             Assert.Equal(written, ReadAll(log), StoredRecordComparer.Instance);
             for (long t = written[0].ArrivalMillis - 1; t <= written[^1].ArrivalMillis + 1; t++)
-                Assert.Equal(written.FirstOrDefault(r => r.ArrivalMillis >= t)?.Offset ?? 300UL, log.FirstOffsetAtOrAfter(t));
+                Assert.Equal(written.FirstOrDefault(r => r.ArrivalMillis >= t)?.Offset ?? 300UL, await log.FirstOffsetAtOrAfterAsync(t));
             var next = await AppendAsync(log, "after");
             Assert.Equal(300UL, next.FirstOffset);
             Assert.True(next.ArrivalMillis >= lastArrival, "arrival times never go back, even across a reopen");

@@ -23,3 +23,19 @@ public sealed class EmbeddedShardLogFactory : IShardLogFactory
 
     public override string ToString() => "embedded";
 }
+
+/// <summary>
+/// The JetStream log, <see cref="Runnel.Storage.JetStream.JetStreamShardLog"/>, at R3 on the fixture's cluster: the
+/// test's directory names its JetStream stream, so that a reopen finds the same stream.
+/// </summary>
+public sealed class JetStreamShardLogFactory(Runnel.Storage.Tests.JetStream.NatsClusterFixture nats) : IShardLogFactory
+{
+    public IShardLog Open(string directory, LogOptions options)
+    {
+        string name = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(directory)))[..16];
+        var settings = new Runnel.Storage.JetStream.JetStreamSettings { Replicas = 3 };
+        return Runnel.Storage.JetStream.JetStreamShardLog.OpenAsync(nats.JetStream, $"RUNNEL_TEST_{name}", $"runnel.test.{name}", settings).GetAwaiter().GetResult();
+    }
+
+    public override string ToString() => "jetstream";
+}

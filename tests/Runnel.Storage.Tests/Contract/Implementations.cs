@@ -5,3 +5,8 @@ namespace Runnel.Storage.Tests.Contract;
 // DurableShardLogContractTests, which adds the reopen tests; any other derives from ShardLogContractTests.
 
 public sealed class EmbeddedShardLogTests() : DurableShardLogContractTests(new EmbeddedShardLogFactory());
+
+// The JetStream log at R3 on a three-node cluster of real nats-server processes, shared with the JetStream tests.
+[Collection(Runnel.Storage.Tests.JetStream.NatsClusterCollection.Name)]
+public sealed class JetStreamShardLogTests(Runnel.Storage.Tests.JetStream.NatsClusterFixture nats)
+    : DurableShardLogContractTests(new JetStreamShardLogFactory(nats));

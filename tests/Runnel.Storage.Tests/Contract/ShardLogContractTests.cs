@@ -199,7 +199,7 @@ public abstract class ShardLogContractTests(IShardLogFactory factory)
         {
             foreach (int from in new[] { 0, 3, 100, 199 })
             {
-                using var result = log.Read((ulong)from, 1000, maxBytes, 0);
+                using var result = await log.ReadAsync((ulong)from, 1000, maxBytes, 0);
                 var records = Copy(result);
                 Assert.NotEmpty(records); // at least one, even when it alone is larger than maxBytes
                 Assert.Equal((ulong)from, records[0].Offset);
@@ -254,9 +254,9 @@ public abstract class ShardLogContractTests(IShardLogFactory factory)
     {
         using var dir = new TempDirectory();
         using var log = Open(dir);
-        Assert.Equal(0UL, log.FirstOffsetAtOrAfter(0));
-        Assert.Equal(0UL, log.FirstOffsetAtOrAfter(long.MinValue));
-        Assert.Equal(0UL, log.FirstOffsetAtOrAfter(long.MaxValue));
+        Assert.Equal(0UL, await log.FirstOffsetAtOrAfterAsync(0));
+        Assert.Equal(0UL, await log.FirstOffsetAtOrAfterAsync(long.MinValue));
+        Assert.Equal(0UL, await log.FirstOffsetAtOrAfterAsync(long.MaxValue));
         await Task.CompletedTask;
     }
 
@@ -277,11 +277,11 @@ public abstract class ShardLogContractTests(IShardLogFactory factory)
         var times = all.Select(r => r.ArrivalMillis).Distinct().SelectMany(t => new[] { t - 1, t, t + 1 })
             .Concat([long.MinValue, 0, all[0].ArrivalMillis - 100_000, all[^1].ArrivalMillis + 100_000, long.MaxValue]);
         foreach (long t in times)
-            Assert.True(Expected(t) == log.FirstOffsetAtOrAfter(t), $"FirstOffsetAtOrAfter({t}) = {log.FirstOffsetAtOrAfter(t)}, expected {Expected(t)}");
+            Assert.True(Expected(t) == await log.FirstOffsetAtOrAfterAsync(t), $"FirstOffsetAtOrAfter({t}) = {await log.FirstOffsetAtOrAfterAsync(t)}, expected {Expected(t)}");
 
-        Assert.Equal(0UL, log.FirstOffsetAtOrAfter(all[0].ArrivalMillis)); // exact first
-        Assert.Equal(log.NextOffset, log.FirstOffsetAtOrAfter(all[^1].ArrivalMillis + 1)); // after all
-        Assert.Equal(all.First(r => r.ArrivalMillis == all[^1].ArrivalMillis).Offset, log.FirstOffsetAtOrAfter(all[^1].ArrivalMillis)); // exact last
+        Assert.Equal(0UL, await log.FirstOffsetAtOrAfterAsync(all[0].ArrivalMillis)); // exact first
+        Assert.Equal(log.NextOffset, await log.FirstOffsetAtOrAfterAsync(all[^1].ArrivalMillis + 1)); // after all
+        Assert.Equal(all.First(r => r.ArrivalMillis == all[^1].ArrivalMillis).Offset, await log.FirstOffsetAtOrAfterAsync(all[^1].ArrivalMillis)); // exact last
     }
 
     [Theory(Timeout = 60000)]
@@ -426,12 +426,12 @@ public abstract class ShardLogContractTests(IShardLogFactory factory)
         Assert.Equal(199UL, kept[^1].Offset);
         AssertInOrder(kept); // a suffix of the log: no holes
         Assert.All(before.Where(r => r.ArrivalMillis >= arrivals[4]), r => Assert.Contains(kept, k => k.Offset == r.Offset && k.Text == r.Text));
-        Assert.Equal(kept[0].Offset, log.FirstOffsetAtOrAfter(0));
+        Assert.Equal(kept[0].Offset, await log.FirstOffsetAtOrAfterAsync(0));
 
         log.EnforceRetention(arrivals[^1] + 1);
         Assert.Empty(ReadAll(log));
         Assert.Equal(200UL, log.NextOffset);
-        Assert.Equal(200UL, log.FirstOffsetAtOrAfter(0));
+        Assert.Equal(200UL, await log.FirstOffsetAtOrAfterAsync(0));
         Assert.Equal(200UL, (await AppendAsync(log, "new")).FirstOffset);
         Assert.Equal(["new"], ReadAllText(log));
         Assert.Equal(["new"], ReadAllText(log, from: 0));

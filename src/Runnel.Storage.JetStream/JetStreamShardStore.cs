@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using NATS.Client.JetStream;
+
+namespace Runnel.Storage.JetStream;
+
+/// <summary>
+/// The shard logs of every stream, each in a JetStream stream of its own named <c>RUNNEL_{streamId}_{shardIndex}</c>
+/// with the subject <c>runnel.shard.{streamId}.{shardIndex}</c> (docs/adr/0001-kinesis-on-jetstream.md). The
+/// connection is the caller's. Thread-safe.
+/// </summary>
+public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings settings) : IShardStore
+{
+    private const string Prefix = "RUNNEL_";
+
+    private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<JetStreamShardLog>> _open = new();
+
+    public static string StreamNameOf(long streamId, int shardIndex) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{streamId}_{shardIndex}");
+
+    public static string SubjectOf(long streamId, int shardIndex) =>
+        string.Create(CultureInfo.InvariantCulture, $"runnel.shard.{streamId}.{shardIndex}");
+
+    /// <summary>Opens (creating when absent) the shard's JetStream stream. Blocks for the round trips: a shard is
+    /// opened once per node, on first use. Throws <see cref="IOException"/> when JetStream cannot be reached; the
+    /// next call tries again.</summary>
+    public IShardLog Open(long streamId, int shardIndex)
+    {
+        var key = (streamId, shardIndex);
+        var lazy = _open.GetOrAdd(key, k => new Lazy<JetStreamShardLog>(() => OpenNow(k.Stream, k.Shard)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            _open.TryRemove(new KeyValuePair<(long, int), Lazy<JetStreamShardLog>>(key, lazy));
+            throw;
+        }
+    }
+
+    private JetStreamShardLog OpenNow(long streamId, int shardIndex)
+    {
+        try
+        {
+            return JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
+        {
+            throw new IOException($"JetStream could not open the log of shard {shardIndex} of stream {streamId}: {e.Message}", e);
+        }
+    }
+
+    public void DeleteStream(long streamId)
+    {
+        foreach (var key in _open.Keys.Where(k => k.Stream == streamId).ToList())
+            if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated)
+                lazy.Value.Dispose();
+        foreach (string name in StreamNames().Where(n => IdOf(n) == streamId))
+            js.DeleteStreamAsync(name).AsTask().GetAwaiter().GetResult();
+    }
+
+    public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>
+        StreamNames().Select(IdOf).OfType<long>().Where(id => !known.Contains(id)).Distinct().ToList();
+
+    private List<string> StreamNames()
+    {
+        var names = new List<string>();
+        var list = js.ListStreamNamesAsync().GetAsyncEnumerator();
+        try
+        {
+            while (list.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                if (list.Current.StartsWith(Prefix, StringComparison.Ordinal))
+                    names.Add(list.Current);
+        }
+        finally
+        {
+            list.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return names;
+    }
+
+    /// <summary>The stream id in a shard stream's name; null for a name of another form.</summary>
+    private static long? IdOf(string name)
+    {
+        int underscore = name.IndexOf('_', Prefix.Length);
+        return underscore > Prefix.Length && long.TryParse(name.AsSpan(Prefix.Length, underscore - Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out long id)
+            ? id
+            : null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var lazy in _open.Values)
+            if (lazy.IsValueCreated)
+                lazy.Value.Dispose();
+        _open.Clear();
+    }
+}

@@ -1,0 +1,59 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Runnel.Storage.Tests.JetStream;
+
+/// <summary>The test classes that share one cluster (one at a time: three servers are plenty for two cores).</summary>
+[CollectionDefinition(Name)]
+public sealed class NatsClusterCollection : ICollectionFixture<NatsClusterFixture>
+{
+    public const string Name = "nats-cluster";
+}
+
+/// <summary>A three-node JetStream cluster and a connection to it, shared by the <see cref="NatsClusterCollection"/>.</summary>
+public sealed class NatsClusterFixture : IAsyncLifetime
+{
+    public NatsCluster Cluster { get; private set; } = null!;
+
+    public NatsConnection Connection { get; private set; } = null!;
+
+    public INatsJSContext JetStream { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Cluster = await NatsCluster.StartAsync(3);
+        Connection = new NatsConnection(new NatsOpts { Url = Cluster.Urls, Name = "runnel-storage-tests", RequestTimeout = TimeSpan.FromSeconds(30) });
+        await Connection.ConnectAsync();
+        JetStream = new NatsJSContext(Connection);
+        await WaitForMetaLeaderAsync();
+    }
+
+    /// <summary>A new cluster elects its JetStream meta leader a moment after the nodes report healthy:
+    /// until then, stream operations fail. Waits (bounded) until an R3 stream can be made.</summary>
+    private async Task WaitForMetaLeaderAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await JetStream.CreateStreamAsync(new StreamConfig("RUNNEL_PROBE", ["runnel.probe"]) { NumReplicas = 3 });
+                await JetStream.DeleteStreamAsync("RUNNEL_PROBE");
+                return;
+            }
+            catch (Exception e) when (e is NatsJSException or NatsException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Connection is not null)
+            await Connection.DisposeAsync();
+        if (Cluster is not null)
+            await Cluster.DisposeAsync();
+    }
+}
