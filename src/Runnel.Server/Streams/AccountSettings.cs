@@ -31,13 +31,13 @@ public sealed class AccountSettings
     /// <summary>Consumers per stream without the commitment, and with it (AWS's On-demand Advantage).</summary>
     public const int StandardConsumersPerStream = 20, CommittedConsumersPerStream = 50;
 
-    private readonly MetadataStore _metadata;
+    private readonly IMetadataStore _metadata;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _period;
     private readonly Lock _lock = new();
     private BillingCommitment _commitment;
 
-    public AccountSettings(MetadataStore metadata, TimeProvider clock, TimeSpan period, Action<string>? warn = null)
+    public AccountSettings(IMetadataStore metadata, TimeProvider clock, TimeSpan period, Action<string>? warn = null)
     {
         _metadata = metadata;
         _clock = clock;
@@ -49,7 +49,7 @@ public sealed class AccountSettings
                 _commitment = commitment;
             else
                 // A billing flag, not data: the server starts without it rather than not at all.
-                warn?.Invoke($"The account settings in {metadata.DatabasePath} (settings row '{SettingName}') do not parse; the minimum throughput " +
+                warn?.Invoke($"The account settings in {metadata.Location} (settings row '{SettingName}') do not parse; the minimum throughput " +
                     "billing commitment starts DISABLED. Enable it again with UpdateAccountSettings if it was on.");
         }
     }

@@ -20,7 +20,7 @@ public sealed class ConsumerRegistry
     /// <summary>AWS's limit of consumers in CREATING at once.</summary>
     public const int MaxCreatingPerStream = 5;
 
-    private readonly MetadataStore _metadata;
+    private readonly IMetadataStore _metadata;
     private readonly RunnelOptions _options;
     private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
@@ -33,7 +33,7 @@ public sealed class ConsumerRegistry
     private readonly Dictionary<(string Stream, string Consumer), long> _lastCreatedSeconds = [];
     private readonly AccountSettings _account;
 
-    public ConsumerRegistry(MetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account)
+    public ConsumerRegistry(IMetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account)
     {
         _account = account;
         _metadata = metadata;

@@ -21,7 +21,7 @@ namespace Runnel.Server.Streams;
 public sealed class StreamCatalog
 {
     private readonly RunnelOptions _options;
-    private readonly MetadataStore _metadata;
+    private readonly IMetadataStore _metadata;
     private readonly ShardRegistry _shards;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
@@ -30,7 +30,7 @@ public sealed class StreamCatalog
     // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
     private readonly FrozenSet<string> _damagedNames;
 
-    public StreamCatalog(RunnelOptions options, MetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn)
+    public StreamCatalog(RunnelOptions options, IMetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn)
     {
         _options = options;
         _metadata = metadata;
@@ -41,10 +41,10 @@ public sealed class StreamCatalog
             _streams[stream.Name] = stream;
         _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);
         foreach (var damaged in loaded.Damaged)
-            _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.DatabasePath} is damaged ({damaged.Problem}). " +
+            _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.Location} is damaged ({damaged.Problem}). " +
                 $"Its records stay on disk. Stop Runnel, back up the data directory, then run 'runnel repair --data-dir {Path.GetFullPath(options.DataDir)}'.");
         foreach (string problem in loaded.UnattributedProblems)
-            _warn($"Damaged row in {metadata.DatabasePath}: {problem}. Run 'runnel repair' when Runnel is stopped.");
+            _warn($"Damaged row in {metadata.Location}: {problem}. Run 'runnel repair' when Runnel is stopped.");
         // A stream directory is an orphan only if no row names it: the logs of a damaged stream are kept for repair.
         shards.DeleteOrphans(loaded.StreamIds);
     }

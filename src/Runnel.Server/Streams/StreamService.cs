@@ -18,7 +18,7 @@ public sealed class StreamService : IDisposable
     private readonly TimeProvider _clock;
     private readonly ITimer _transitions;
 
-    public StreamService(RunnelOptions options, MetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null)
+    public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null)
     {
         Options = options;
         _clock = clock;

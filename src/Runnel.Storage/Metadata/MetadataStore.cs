@@ -14,7 +14,7 @@ namespace Runnel.Storage.Metadata;
 /// <see cref="IOException"/>, so the host can say what is wrong instead of crashing.</para>
 /// Thread-safe: one connection, every call serialized by a lock.
 /// </summary>
-public sealed partial class MetadataStore : IDisposable
+public sealed partial class MetadataStore : IMetadataStore
 {
     public const string FileName = "metadata.db";
     internal const int SchemaVersion = 6;
@@ -76,6 +76,8 @@ public sealed partial class MetadataStore : IDisposable
 
     /// <summary>The database file.</summary>
     public string DatabasePath { get; }
+
+    public string Location => DatabasePath;
 
     internal static SqliteConnection Connect(string databasePath) =>
         new(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());

@@ -1,0 +1,45 @@
+using Runnel.Core.Model;
+
+namespace Runnel.Storage.Metadata;
+
+/// <summary>
+/// Where streams, shards, tags, registered consumers, settings, counters and secrets are kept: SQLite in the
+/// data directory (<see cref="MetadataStore"/>) or JetStream key-value buckets for a cluster
+/// (Runnel.Storage.JetStream). Callers keep the authoritative in-memory copy; a store persists it. Every
+/// implementation passes the metadata contract suite (tests/Runnel.Storage.Tests/Contract). Thread-safe.
+/// </summary>
+public interface IMetadataStore : IDisposable
+{
+    /// <summary>Where the metadata lives, as log messages name it (a file path, or a bucket and its servers).</summary>
+    string Location { get; }
+
+    /// <summary>A random secret that survives restarts (it signs shard iterators), created on first use.</summary>
+    byte[] GetOrCreateSecret(string name, int length);
+
+    /// <summary>A setting stored with <see cref="WriteSetting"/>, or null when there is none.</summary>
+    byte[]? ReadSetting(string name);
+
+    /// <summary>Stores a setting (a blob under a name), replacing what was there.</summary>
+    void WriteSetting(string name, byte[] value);
+
+    /// <summary>The next value of a named counter that never goes back, even across restarts.</summary>
+    long NextSequence(string name);
+
+    /// <summary>Writes a stream with its shards and tags at once, replacing what was stored.</summary>
+    void Save(StreamInfo stream);
+
+    /// <summary>Deletes a stream with its shards, tags and consumers.</summary>
+    void Delete(long streamId);
+
+    /// <summary>Stores a new consumer with its tags and returns its id; a second consumer of the same name on one stream is refused.</summary>
+    long AddConsumer(ConsumerInfo consumer);
+
+    /// <summary>Writes a stored consumer's status, policy and tags.</summary>
+    void SaveConsumer(ConsumerInfo consumer);
+
+    /// <summary>Deletes a consumer with its tags.</summary>
+    void DeleteConsumer(long consumerId);
+
+    /// <summary>Reads every stream and consumer; what does not parse is reported, and the rest loads.</summary>
+    LoadedMetadata Load();
+}
