@@ -20,20 +20,13 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 {
     private const int MaxAttempts = 100;
 
-    /// <summary>JetStream's error for a publish whose expected last sequence is not the stream's.</summary>
-    private const int WrongLastSequence = 10071;
-
-    private readonly INatsJSContext _js;
     private readonly INatsKVStore _kv;
-    private readonly INatsJSStream _stream;
-    private readonly string _bucket;
+    private readonly KeyValueCas _cas;
 
-    private JetStreamMetadataStore(INatsJSContext js, INatsKVStore kv, INatsJSStream stream, string bucket)
+    private JetStreamMetadataStore(INatsJSContext js, INatsKVStore kv, string bucket)
     {
-        _js = js;
         _kv = kv;
-        _stream = stream;
-        _bucket = bucket;
+        _cas = new KeyValueCas(js, bucket);
         Location = $"the JetStream key-value bucket {bucket}";
     }
 
@@ -44,8 +37,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     {
         var context = new NatsKVContext(js);
         var kv = await context.CreateOrUpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, cancellationToken).ConfigureAwait(false);
-        var stream = await js.GetStreamAsync("KV_" + bucket, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new JetStreamMetadataStore(js, kv, stream, bucket);
+        return new JetStreamMetadataStore(js, kv, bucket);
     }
 
     public byte[] GetOrCreateSecret(string name, int length)
@@ -159,51 +151,8 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             throw new InvalidOperationException($"{what} already exists in {Location}.");
     }
 
-    /// <summary>
-    /// Changes a key only if nothing else changed the bucket meanwhile, and returns its value after:
-    /// <paramref name="decide"/> sees the current value (null when absent) and gives the new one, or null to leave it.
-    /// The condition is the bucket's last sequence (a stream-wide compare-and-set), read with the key from the
-    /// stream's leader: nats-server 2.9 checks a key's own expected revision against stored messages only, so two
-    /// updates of one key in flight at once can both pass it, while the stream-wide check counts those in flight.
-    /// </summary>
-    private byte[] CompareAndSet(string key, Func<byte[]?, byte[]?> decide)
-    {
-        string subject = $"$KV.{_bucket}.{key}";
-        for (int attempt = 0; attempt < 10 * MaxAttempts; attempt++)
-        {
-            if (attempt > 2)
-                Thread.Sleep(Random.Shared.Next(0, Math.Min(attempt, 10))); // others are writing too: spread the retries
-            Run(_stream.RefreshAsync());
-            ulong last = _stream.Info.State.LastSeq;
-            byte[]? current = LeaderGet(subject);
-            byte[]? next = decide(current);
-            if (next is null)
-                return current ?? throw new InvalidOperationException($"Nothing to keep for {key} in {Location}.");
-            var result = Run(_js.TryPublishAsync(subject, next, opts: new NatsJSPubOpts { ExpectedLastSequence = last }));
-            if (!result.Success)
-                throw new IOException($"JetStream did not store {key} in {Location}: {result.Error.Message}", result.Error);
-            if (result.Value.Error is null)
-                return next;
-            if (result.Value.Error.ErrCode != WrongLastSequence)
-                throw new IOException($"JetStream refused {key} in {Location}: {result.Value.Error.Description} ({result.Value.Error.ErrCode}).");
-        }
-        throw new IOException($"{key} in {Location} kept changing under {10 * MaxAttempts} attempts to change it.");
-    }
-
-    /// <summary>A key's value as the stream's leader has it (not a replica that may be behind); null when absent or deleted.</summary>
-    private byte[]? LeaderGet(string subject)
-    {
-        try
-        {
-            var message = Run(_stream.GetAsync(new NATS.Client.JetStream.Models.StreamMsgGetRequest { LastBySubj = subject })).Message;
-            bool deleted = message.Hdrs is { } headers && Encoding.ASCII.GetString(Convert.FromBase64String(headers)).Contains("KV-Operation", StringComparison.Ordinal);
-            return deleted ? null : message.Data.ToArray();
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            return null;
-        }
-    }
+    private byte[] CompareAndSet(string key, Func<byte[]?, byte[]?> decide) =>
+        Run(new ValueTask<byte[]?>(_cas.ChangeAsync(key, decide))) ?? throw new InvalidOperationException($"Nothing is stored for {key} in {Location}.");
 
     private void ReleaseName(string key, long id)
     {
