@@ -12,7 +12,7 @@ namespace Runnel.Storage.JetStream;
 /// answer carries the same message id, so JetStream stores it once. Thread-safe; appends of one node are
 /// published one at a time.
 /// </summary>
-public sealed class JetStreamShardLog : IShardLog
+public sealed partial class JetStreamShardLog : IShardLog
 {
     /// <summary>JetStream's error for a publish whose expected last sequence is not the stream's.</summary>
     private const int WrongLastSequence = 10071;
@@ -26,10 +26,19 @@ public sealed class JetStreamShardLog : IShardLog
     private readonly INatsJSStream _stream;
     private readonly string _subject;
     private readonly JetStreamSettings _settings;
+    /// <summary>The most one message joins of queued appends (one larger append goes alone): under the 16 MiB
+    /// <c>max_payload</c> the servers are configured with (docs/formats/jetstream.md).</summary>
+    private const int MaxGroupBytes = 8 << 20;
+
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAppend> _pending = new();
+    private int _appending; // 1 while a task publishes what is queued
     private readonly MessageIndex _index = new();
     private long _appends;
-    private volatile Tip _tip = Tip.Empty;
+    private Tip _tip = Tip.Empty; // replaced whole, only forward (Advance)
+    private readonly CancellationTokenSource _stop = new();
+    private Action? _appendedElsewhere;
+    private int _listening;
 
     /// <summary>What this node knows of the log's end: the last message's sequence, the next offset, the newest
     /// arrival time, and whether a close marker ended the log.</summary>
@@ -78,26 +87,132 @@ public sealed class JetStreamShardLog : IShardLog
         return log;
     }
 
-    public ulong NextOffset => _tip.NextOffset;
+    private Tip Current => Volatile.Read(ref _tip);
 
-    public long LastArrivalMillis => _tip.LastArrivalMillis;
-
-    public bool IsClosed => _tip.Closed;
-
-    public async ValueTask<AppendResult> AppendAsync(RecordBatch batch)
+    /// <summary>Moves the tip to after <paramref name="message"/> unless it is already there or beyond; true when it moved.</summary>
+    private bool Advance(ShardMessage message)
     {
-        await _writer.WaitAsync().ConfigureAwait(false);
+        var next = Tip.After(message);
+        while (true)
+        {
+            var current = Current;
+            if (message.Sequence <= current.LastSequence)
+                return false;
+            if (Interlocked.CompareExchange(ref _tip, next, current) == current)
+                return true;
+        }
+    }
+
+    public ulong NextOffset => Current.NextOffset;
+
+    public long LastArrivalMillis => Current.LastArrivalMillis;
+
+    public bool IsClosed => Current.Closed;
+
+    /// <summary>
+    /// Queues the batch and completes once JetStream stored it. Appends that arrive while one is being published go
+    /// out together in the next message (group commit, as the embedded log writes what queued meanwhile in one
+    /// write): one compare-and-set, one Raft round, for all of them.
+    /// </summary>
+    public ValueTask<AppendResult> AppendAsync(RecordBatch batch)
+    {
+        if (batch.Count == 0)
+        {
+            var tip = Current;
+            return tip.Closed ? throw new ShardClosedException(StreamName) : ValueTask.FromResult(new AppendResult(tip.NextOffset, tip.LastArrivalMillis));
+        }
+        var pending = new PendingAppend(batch);
+        _pending.Enqueue(pending);
+        if (Interlocked.CompareExchange(ref _appending, 1, 0) == 0)
+            _ = PublishQueuedAsync();
+        return new ValueTask<AppendResult>(pending.Done.Task);
+    }
+
+    /// <summary>One append waiting to be published, and its caller's completion.</summary>
+    private sealed class PendingAppend(RecordBatch batch)
+    {
+        public RecordBatch Batch { get; } = batch;
+
+        public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Publishes what is queued, a group at a time, until nothing is; then lets the next append start again.</summary>
+    private async Task PublishQueuedAsync()
+    {
+        while (true)
+        {
+            await _writer.WaitAsync().ConfigureAwait(false); // closes and retention take turns with appends
+            try
+            {
+                while (TakeGroup() is { Count: > 0 } group)
+                    await PublishGroupAsync(group).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writer.Release();
+            }
+            Volatile.Write(ref _appending, 0);
+            // An append queued after the last look but before the flag fell found it up and started nothing: take it.
+            if (_pending.IsEmpty || Interlocked.CompareExchange(ref _appending, 1, 0) != 0)
+                return;
+        }
+    }
+
+    private List<PendingAppend> TakeGroup()
+    {
+        var group = new List<PendingAppend>();
+        long bytes = 0;
+        while (_pending.TryPeek(out var next) && (group.Count == 0 || bytes + next.Batch.Length <= MaxGroupBytes) && _pending.TryDequeue(out next))
+        {
+            group.Add(next);
+            bytes += next.Batch.Length;
+        }
+        return group;
+    }
+
+    private async Task PublishGroupAsync(List<PendingAppend> group)
+    {
+        int count = 0, length = 0;
+        foreach (var p in group)
+        {
+            count += p.Batch.Count;
+            length += p.Batch.Length;
+        }
+        byte[]? joined = group.Count == 1 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var tip = _tip;
-            if (batch.Count == 0)
-                return tip.Closed ? throw new ShardClosedException(StreamName) : new AppendResult(tip.NextOffset, tip.LastArrivalMillis);
-            var message = await PublishAsync(batch.Count, batch.Frames, closed: false, stamp: (offset, arrival) => batch.Seal(offset, arrival)).ConfigureAwait(false);
-            return new AppendResult(message.Offset, message.ArrivalMillis);
+            var frames = joined is null ? group[0].Batch.Frames : joined.AsMemory(0, length);
+            var message = await PublishAsync(count, frames, closed: false, stamp: (offset, arrival) =>
+            {
+                // Every batch gets its consecutive offsets and the one arrival time, then joins the message.
+                int at = 0;
+                foreach (var p in group)
+                {
+                    p.Batch.Seal(offset, arrival);
+                    offset += (ulong)p.Batch.Count;
+                    if (joined is not null)
+                    {
+                        p.Batch.Frames.Span.CopyTo(joined.AsSpan(at));
+                        at += p.Batch.Length;
+                    }
+                }
+            }).ConfigureAwait(false);
+            ulong first = message.Offset;
+            foreach (var p in group)
+            {
+                p.Done.TrySetResult(new AppendResult(first, message.ArrivalMillis));
+                first += (ulong)p.Batch.Count;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var p in group)
+                p.Done.TrySetException(e);
         }
         finally
         {
-            _writer.Release();
+            if (joined is not null)
+                System.Buffers.ArrayPool<byte>.Shared.Return(joined);
         }
     }
 
@@ -110,7 +225,7 @@ public sealed class JetStreamShardLog : IShardLog
     {
         for (int attempt = 0; ; attempt++)
         {
-            var tip = _tip;
+            var tip = Current;
             if (tip.Closed)
                 throw new ShardClosedException(StreamName);
             long arrival = Math.Max(_settings.Clock.GetUtcNow().ToUnixTimeMilliseconds(), tip.LastArrivalMillis);
@@ -142,7 +257,8 @@ public sealed class JetStreamShardLog : IShardLog
             }
             var stored = new ShardMessage(ack.Seq, tip.NextOffset, count, arrival, closed, []);
             _index.Add(stored);
-            _tip = Tip.After(stored);
+            Advance(stored);
+            Notify(stored);
             return stored;
         }
     }
@@ -158,167 +274,21 @@ public sealed class JetStreamShardLog : IShardLog
             var last = await GetAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
             if (last is not null)
             {
-                var tip = _tip;
-                if (last.Sequence >= tip.LastSequence)
-                    _tip = Tip.After(last);
+                Advance(last);
                 return;
             }
-            if (_tip.LastSequence > 0)
+            if (Current.LastSequence > 0)
                 return; // this node stored or saw messages: the answering replica is behind
             await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
             ulong lastSequence = _stream.Info.State.LastSeq;
             if (lastSequence == 0)
             {
-                _tip = Tip.Empty;
-                return;
+                return; // nothing stored yet: the tip is the empty one
             }
             if (attempt >= 100)
                 throw new InvalidDataException($"JetStream stream {StreamName} has stored {lastSequence} messages but answers none: a replica is behind, or its messages were purged by hand (then its offsets are lost).");
             await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    public async ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default)
-    {
-        var tip = _tip;
-        if (fromOffset >= tip.NextOffset && !tip.Closed)
-        {
-            await RefreshTipAsync(cancellationToken).ConfigureAwait(false); // another node may have appended
-            tip = _tip;
-        }
-        var result = new ReadResult((int)Math.Min(maxBytes + 4096, 64 * 1024));
-        result.NextOffset = Math.Min(fromOffset, tip.NextOffset);
-        if (fromOffset >= tip.NextOffset || maxRecords <= 0 || tip.LastSequence == 0)
-            return result;
-
-        ulong cursor = fromOffset;
-        bool done = false;
-        var message = await FindAsync(fromOffset, tip, cancellationToken).ConfigureAwait(false);
-        while (true)
-        {
-            if (message.Count > 0 && message.NextOffset > cursor)
-            {
-                if (message.ArrivalMillis < minArrivalMillis)
-                    cursor = message.NextOffset; // expired by retention, not yet removed
-                else
-                    done = Scan(message, ref cursor, result, maxRecords, maxBytes);
-            }
-            if (done || message.Sequence >= tip.LastSequence)
-                break;
-            message = await GetAtOrAfterAsync(message.Sequence + 1, tip, cancellationToken).ConfigureAwait(false);
-        }
-        // Every message up to the tip was read (none is skipped: a replica that is behind is waited for).
-        result.NextOffset = done ? cursor : Math.Max(cursor, tip.NextOffset);
-        return result;
-    }
-
-    /// <summary>Adds the message's records from <paramref name="cursor"/> on; true once a limit is reached.</summary>
-    private bool Scan(ShardMessage message, ref ulong cursor, ReadResult result, int maxRecords, long maxBytes)
-    {
-        var frames = message.Frames.AsSpan();
-        while (frames.Length > 0)
-        {
-            int length = RecordFrame.Validate(frames);
-            if (length <= 0)
-                throw new InvalidDataException($"Message {message.Sequence} of JetStream stream {StreamName} holds a damaged record frame.");
-            var frame = frames[..length];
-            frames = frames[length..];
-            ulong offset = RecordFrame.ReadOffset(frame);
-            if (offset < cursor)
-                continue;
-            if (!result.TryAdd(frame, maxBytes))
-                return true;
-            cursor = offset + 1;
-            if (result.Count >= maxRecords)
-                return true;
-        }
-        return false;
-    }
-
-    /// <summary>The message holding <paramref name="offset"/>, or the first one after it (a record removed by retention).</summary>
-    private async Task<ShardMessage> FindAsync(ulong offset, Tip tip, CancellationToken cancellationToken)
-    {
-        if (_index.Find(offset) is { } known && known <= tip.LastSequence)
-        {
-            var message = await GetAtOrAfterAsync(known, tip, cancellationToken).ConfigureAwait(false);
-            if (message.Offset <= offset && offset < Math.Max(message.NextOffset, message.Offset + 1))
-                return message;
-        }
-        // Binary search over sequences: the last message whose first offset is at most the one asked for.
-        ShardMessage? best = null;
-        ulong lo = 1, hi = tip.LastSequence;
-        while (lo <= hi)
-        {
-            ulong mid = lo + ((hi - lo) / 2);
-            var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
-            if (probe.Sequence > hi)
-            {
-                hi = mid - 1;
-                continue;
-            }
-            if (probe.Offset <= offset)
-            {
-                best = probe;
-                lo = probe.Sequence + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-        return best ?? await GetAtOrAfterAsync(1, tip, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The first message at or after <paramref name="sequence"/>, which must exist (at most the tip's, which is
-    /// never removed). Any replica may answer a direct get, and one may not yet have what the leader
-    /// acknowledged: then it is asked again, briefly, rather than a record skipped.
-    /// </summary>
-    private async Task<ShardMessage> GetAtOrAfterAsync(ulong sequence, Tip tip, CancellationToken cancellationToken)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            var message = await GetAsync(new StreamMsgGetRequest { Seq = sequence, NextBySubj = _subject }, cancellationToken).ConfigureAwait(false);
-            if (message is not null)
-                return message;
-            if (attempt >= 100)
-                throw new IOException($"JetStream stream {StreamName} answers no message at or after {sequence} although {tip.LastSequence} was stored: a replica is behind, or the stream was removed.");
-            await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public async ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis, CancellationToken cancellationToken = default)
-    {
-        await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
-        var tip = _tip;
-        // Arrival times never decrease along the log: the first message at or after the time holds the answer.
-        ShardMessage? found = null;
-        ulong lo = 1, hi = tip.LastSequence;
-        while (lo <= hi)
-        {
-            ulong mid = lo + ((hi - lo) / 2);
-            var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
-            if (probe.Sequence > hi)
-            {
-                hi = mid - 1;
-                continue;
-            }
-            if (probe.ArrivalMillis >= arrivalMillis && probe.Count > 0)
-            {
-                found = probe;
-                hi = mid - 1;
-            }
-            else if (probe.ArrivalMillis >= arrivalMillis)
-            {
-                hi = mid - 1; // a marker: records after it, if any, come later
-                found ??= probe;
-            }
-            else
-            {
-                lo = probe.Sequence + 1;
-            }
-        }
-        return found?.Offset ?? tip.NextOffset;
     }
 
     /// <summary>
@@ -333,7 +303,7 @@ public sealed class JetStreamShardLog : IShardLog
         try
         {
             await RefreshTipAsync(default).ConfigureAwait(false);
-            var tip = _tip;
+            var tip = Current;
             if (tip.LastSequence == 0)
                 return;
             ulong keepFrom;
@@ -395,14 +365,14 @@ public sealed class JetStreamShardLog : IShardLog
         try
         {
             await RefreshTipAsync(default).ConfigureAwait(false);
-            if (_tip.Closed)
-                return _tip.NextOffset;
+            if (Current.Closed)
+                return Current.NextOffset;
             var marker = await PublishAsync(0, ReadOnlyMemory<byte>.Empty, closed: true, stamp: null).ConfigureAwait(false);
             return marker.Offset;
         }
         catch (ShardClosedException)
         {
-            return _tip.NextOffset; // another node closed it meanwhile
+            return Current.NextOffset; // another node closed it meanwhile
         }
         finally
         {
@@ -424,5 +394,10 @@ public sealed class JetStreamShardLog : IShardLog
 
     private static void Wait(Task task) => task.GetAwaiter().GetResult();
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+        _writer.Dispose();
+    }
 }

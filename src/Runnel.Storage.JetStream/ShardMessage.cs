@@ -17,7 +17,7 @@ internal sealed record ShardMessage(ulong Sequence, ulong Offset, int Count, lon
     public const string ClosedHeader = "Runnel-Closed";
 
     /// <summary>Set by JetStream on a direct get's answer: the message's stream sequence.</summary>
-    private const string SequenceHeader = "Nats-Sequence";
+    public const string SequenceHeaderName = "Nats-Sequence";
 
     /// <summary>The offset one past this message's records.</summary>
     public ulong NextOffset => Offset + (ulong)Count;
@@ -44,14 +44,17 @@ internal sealed record ShardMessage(ulong Sequence, ulong Offset, int Count, lon
             return null;
         if (headers.Code >= 400)
             throw new IOException($"JetStream answered {headers.Code} {headers.MessageText} reading stream {stream}.");
-        return new ShardMessage(
-            Number(headers, SequenceHeader, stream),
+        return FromHeaders(headers, stream, message.Data ?? []);
+    }
+
+    /// <summary>A message known by its headers (with <see cref="SequenceHeaderName"/>) and frames.</summary>
+    public static ShardMessage FromHeaders(NatsHeaders headers, string stream, byte[] frames) =>
+        new(Number(headers, SequenceHeaderName, stream),
             Number(headers, OffsetHeader, stream),
             (int)Number(headers, CountHeader, stream),
             (long)Number(headers, ArrivalHeader, stream),
             headers.TryGetLastValue(ClosedHeader, out string? closed) && closed == "true",
-            message.Data ?? []);
-    }
+            frames);
 
     private static ulong Number(NatsHeaders headers, string name, string stream) =>
         headers.TryGetLastValue(name, out string? text) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)

@@ -44,6 +44,14 @@ public interface IShardLog : IDisposable
     /// <summary>Puts everything appended so far on stable storage.</summary>
     void Flush();
 
+    /// <summary>
+    /// Raised when records or a close reached the log through another writer (another node of a cluster); this
+    /// instance's own appends and close do not raise it, their callers know. Readers waiting for records wait
+    /// for it too. May be raised on any thread, and more than once for one change. A log with one writer (the
+    /// embedded one) never raises it.
+    /// </summary>
+    event Action? AppendedElsewhere;
+
     /// <summary>True once <see cref="Close"/> was called.</summary>
     bool IsClosed { get; }
 

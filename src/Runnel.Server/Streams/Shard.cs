@@ -45,8 +45,10 @@ public sealed class Shard
     private IShardLog OpenLog()
     {
         var log = _store.Open(StreamId, Index); // the store hands out one instance per shard
-        Volatile.Write(ref _log, log);
-        return log;
+        // Readers here wake for appends through other nodes too (a cluster's log tells of them; the embedded one has none).
+        if (Interlocked.CompareExchange(ref _log, log, null) is null)
+            log.AppendedElsewhere += NotifyAppended;
+        return Volatile.Read(ref _log)!;
     }
 
     /// <summary>

@@ -81,6 +81,13 @@ public sealed partial class ShardLog : IShardLog
     /// Idempotent. The closed state lives in the stream's metadata, not in the files: a reopened log
     /// accepts appends again, and the caller must not route any to it.
     /// </summary>
+    /// <summary>Never raised: the embedded log has one writer, this instance.</summary>
+    public event Action? AppendedElsewhere
+    {
+        add { }
+        remove { }
+    }
+
     public ulong Close()
     {
         ulong end;

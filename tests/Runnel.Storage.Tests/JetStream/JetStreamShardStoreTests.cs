@@ -18,11 +18,11 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
     private static long NewStreamId() => Interlocked.Increment(ref _nextStreamId);
 
     /// <summary>A second node: its own connection and store, with its own writer id.</summary>
-    private async Task<(NatsConnection Connection, JetStreamShardStore Store)> NodeAsync()
+    private async Task<(NatsConnection Connection, JetStreamShardStore Store)> NodeAsync(JetStreamSettings? settings = null)
     {
         var connection = new NatsConnection(new NatsOpts { Url = nats.Cluster.Urls, Name = "runnel-storage-tests-node", RequestTimeout = TimeSpan.FromSeconds(30) });
         await connection.ConnectAsync();
-        return (connection, new JetStreamShardStore(new NatsJSContext(connection), new JetStreamSettings { Replicas = 3 }));
+        return (connection, new JetStreamShardStore(new NatsJSContext(connection), settings ?? new JetStreamSettings { Replicas = 3 }));
     }
 
     [Fact(Timeout = 60000)]
@@ -58,6 +58,69 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
                 for (int i = 1; i < records.Count; i++)
                     Assert.True(records[i].ArrivalMillis >= records[i - 1].ArrivalMillis, "arrival times never go back along a shard, whichever node wrote");
             }
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Appends_arriving_together_on_one_node_share_messages()
+    {
+        long id = NewStreamId();
+        using var store = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 });
+        var log = store.Open(id, 0);
+        var appended = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => AppendAsync(log, $"r{i}", $"r{i}-second")));
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (ulong)(2 * i)), appended.Select(a => a.FirstOffset).Order());
+        var stream = await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(id, 0));
+        Assert.True(stream.Info.State.Messages < 200, $"{stream.Info.State.Messages} messages for 200 appends made at once: none was grouped");
+        var records = ReadAll(log);
+        AssertInOrder(records);
+        Assert.Equal(400, records.Count);
+        for (int i = 0; i < 200; i++)
+        {
+            int at = (int)appended[i].FirstOffset;
+            Assert.Equal(($"r{i}", $"r{i}-second"), (records[at].Text, records[at + 1].Text)); // a batch stays together
+            Assert.Equal(appended[i].ArrivalMillis, records[at].ArrivalMillis);
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_node_hears_of_another_nodes_appends_and_close_without_reading()
+    {
+        long id = NewStreamId();
+        // No poll on the reading node: what it learns, it learns from the writer's notices.
+        var (connection, other) = await NodeAsync(new JetStreamSettings { Replicas = 3, TipPollInterval = Timeout.InfiniteTimeSpan });
+        await using (connection)
+        using (other)
+        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        {
+            var writer = first.Open(id, 0);
+            var reader = other.Open(id, 0);
+            int heard = 0;
+            var woken = new SemaphoreSlim(0);
+            reader.AppendedElsewhere += () =>
+            {
+                Interlocked.Increment(ref heard);
+                woken.Release();
+            };
+            await Task.Delay(200); // the reader's subscription reaches the server (a notice before it would wait for the poll)
+
+            await AppendAsync(writer, "a", "b");
+            Assert.True(await woken.WaitAsync(TimeSpan.FromSeconds(10)), "the reader was not told of the append"); // hang detector, not a timing
+            Assert.Equal(2UL, reader.NextOffset);
+            Assert.Equal(writer.LastArrivalMillis, reader.LastArrivalMillis);
+
+            writer.Close();
+            for (int i = 0; i < 10 && !reader.IsClosed; i++)
+                await woken.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(reader.IsClosed, "the reader was not told of the close");
+
+            // Its own appends do not raise it.
+            var solo = other.Open(id, 1);
+            int soloHeard = 0;
+            solo.AppendedElsewhere += () => Interlocked.Increment(ref soloHeard);
+            await AppendAsync(solo, "mine");
+            await Task.Delay(500); // its own notice came back by now, and was not taken for another writer's
+            Assert.Equal(0, Volatile.Read(ref soloHeard));
         }
     }
 

@@ -1,0 +1,151 @@
+using NATS.Client.JetStream.Models;
+using Runnel.Storage.Records;
+
+namespace Runnel.Storage.JetStream;
+
+/// <summary>Reads: by offset (the message holding it, then the ones after) and by arrival time.</summary>
+public sealed partial class JetStreamShardLog
+{
+    public async ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default)
+    {
+        var tip = Current;
+        if (fromOffset >= tip.NextOffset && !tip.Closed)
+        {
+            await RefreshTipAsync(cancellationToken).ConfigureAwait(false); // another node may have appended
+            tip = Current;
+        }
+        var result = new ReadResult((int)Math.Min(maxBytes + 4096, 64 * 1024));
+        result.NextOffset = Math.Min(fromOffset, tip.NextOffset);
+        if (fromOffset >= tip.NextOffset || maxRecords <= 0 || tip.LastSequence == 0)
+            return result;
+
+        ulong cursor = fromOffset;
+        bool done = false;
+        var message = await FindAsync(fromOffset, tip, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            if (message.Count > 0 && message.NextOffset > cursor)
+            {
+                if (message.ArrivalMillis < minArrivalMillis)
+                    cursor = message.NextOffset; // expired by retention, not yet removed
+                else
+                    done = Scan(message, ref cursor, result, maxRecords, maxBytes);
+            }
+            if (done || message.Sequence >= tip.LastSequence)
+                break;
+            message = await GetAtOrAfterAsync(message.Sequence + 1, tip, cancellationToken).ConfigureAwait(false);
+        }
+        // Every message up to the tip was read (none is skipped: a replica that is behind is waited for).
+        result.NextOffset = done ? cursor : Math.Max(cursor, tip.NextOffset);
+        return result;
+    }
+
+    /// <summary>Adds the message's records from <paramref name="cursor"/> on; true once a limit is reached.</summary>
+    private bool Scan(ShardMessage message, ref ulong cursor, ReadResult result, int maxRecords, long maxBytes)
+    {
+        var frames = message.Frames.AsSpan();
+        while (frames.Length > 0)
+        {
+            int length = RecordFrame.Validate(frames);
+            if (length <= 0)
+                throw new InvalidDataException($"Message {message.Sequence} of JetStream stream {StreamName} holds a damaged record frame.");
+            var frame = frames[..length];
+            frames = frames[length..];
+            ulong offset = RecordFrame.ReadOffset(frame);
+            if (offset < cursor)
+                continue;
+            if (!result.TryAdd(frame, maxBytes))
+                return true;
+            cursor = offset + 1;
+            if (result.Count >= maxRecords)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The message holding <paramref name="offset"/>, or the first one after it (a record removed by retention).</summary>
+    private async Task<ShardMessage> FindAsync(ulong offset, Tip tip, CancellationToken cancellationToken)
+    {
+        if (_index.Find(offset) is { } known && known <= tip.LastSequence)
+        {
+            var message = await GetAtOrAfterAsync(known, tip, cancellationToken).ConfigureAwait(false);
+            if (message.Offset <= offset && offset < Math.Max(message.NextOffset, message.Offset + 1))
+                return message;
+        }
+        // Binary search over sequences: the last message whose first offset is at most the one asked for.
+        ShardMessage? best = null;
+        ulong lo = 1, hi = tip.LastSequence;
+        while (lo <= hi)
+        {
+            ulong mid = lo + ((hi - lo) / 2);
+            var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
+            if (probe.Sequence > hi)
+            {
+                hi = mid - 1;
+                continue;
+            }
+            if (probe.Offset <= offset)
+            {
+                best = probe;
+                lo = probe.Sequence + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return best ?? await GetAtOrAfterAsync(1, tip, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first message at or after <paramref name="sequence"/>, which must exist (at most the tip's, which is
+    /// never removed). Any replica may answer a direct get, and one may not yet have what the leader
+    /// acknowledged: then it is asked again, briefly, rather than a record skipped.
+    /// </summary>
+    private async Task<ShardMessage> GetAtOrAfterAsync(ulong sequence, Tip tip, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var message = await GetAsync(new StreamMsgGetRequest { Seq = sequence, NextBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+            if (message is not null)
+                return message;
+            if (attempt >= 100)
+                throw new IOException($"JetStream stream {StreamName} answers no message at or after {sequence} although {tip.LastSequence} was stored: a replica is behind, or the stream was removed.");
+            await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis, CancellationToken cancellationToken = default)
+    {
+        await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
+        var tip = Current;
+        // Arrival times never decrease along the log: the first message at or after the time holds the answer.
+        ShardMessage? found = null;
+        ulong lo = 1, hi = tip.LastSequence;
+        while (lo <= hi)
+        {
+            ulong mid = lo + ((hi - lo) / 2);
+            var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
+            if (probe.Sequence > hi)
+            {
+                hi = mid - 1;
+                continue;
+            }
+            if (probe.ArrivalMillis >= arrivalMillis && probe.Count > 0)
+            {
+                found = probe;
+                hi = mid - 1;
+            }
+            else if (probe.ArrivalMillis >= arrivalMillis)
+            {
+                hi = mid - 1; // a marker: records after it, if any, come later
+                found ??= probe;
+            }
+            else
+            {
+                lo = probe.Sequence + 1;
+            }
+        }
+        return found?.Offset ?? tip.NextOffset;
+    }
+}
