@@ -72,21 +72,33 @@ public sealed partial class JetStreamShardLog
             if (message.Offset <= offset && offset < Math.Max(message.NextOffset, message.Offset + 1))
                 return message;
         }
-        // Binary search over sequences: the last message whose first offset is at most the one asked for.
-        ShardMessage? best = null;
+        // The message holding the offset is the first whose records end past it (ends grow along the log); none
+        // when the offset is at the end.
+        return await FirstWhereAsync(m => m.NextOffset > offset, tip, cancellationToken).ConfigureAwait(false)
+            ?? await GetAtOrAfterAsync(tip.LastSequence, tip, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first message for which <paramref name="holds"/> is true, by a binary search over sequences; null when
+    /// there is none. <paramref name="holds"/> must stay true along the log once it is (offsets and arrival times
+    /// never go back).
+    /// </summary>
+    private async Task<ShardMessage?> FirstWhereAsync(Func<ShardMessage, bool> holds, Tip tip, CancellationToken cancellationToken)
+    {
+        ShardMessage? found = null;
         ulong lo = 1, hi = tip.LastSequence;
         while (lo <= hi)
         {
             ulong mid = lo + ((hi - lo) / 2);
+            // The first message at or after mid: none lies between the two, so the search may skip to it.
             var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
-            if (probe.Sequence > hi)
+            if (probe.Sequence <= hi && holds(probe))
             {
+                found = probe;
                 hi = mid - 1;
-                continue;
             }
-            if (probe.Offset <= offset)
+            else if (probe.Sequence <= hi)
             {
-                best = probe;
                 lo = probe.Sequence + 1;
             }
             else
@@ -94,7 +106,7 @@ public sealed partial class JetStreamShardLog
                 hi = mid - 1;
             }
         }
-        return best ?? await GetAtOrAfterAsync(1, tip, cancellationToken).ConfigureAwait(false);
+        return found;
     }
 
     /// <summary>
@@ -119,33 +131,9 @@ public sealed partial class JetStreamShardLog
     {
         await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
         var tip = Current;
-        // Arrival times never decrease along the log: the first message at or after the time holds the answer.
-        ShardMessage? found = null;
-        ulong lo = 1, hi = tip.LastSequence;
-        while (lo <= hi)
-        {
-            ulong mid = lo + ((hi - lo) / 2);
-            var probe = await GetAtOrAfterAsync(mid, tip, cancellationToken).ConfigureAwait(false);
-            if (probe.Sequence > hi)
-            {
-                hi = mid - 1;
-                continue;
-            }
-            if (probe.ArrivalMillis >= arrivalMillis && probe.Count > 0)
-            {
-                found = probe;
-                hi = mid - 1;
-            }
-            else if (probe.ArrivalMillis >= arrivalMillis)
-            {
-                hi = mid - 1; // a marker: records after it, if any, come later
-                found ??= probe;
-            }
-            else
-            {
-                lo = probe.Sequence + 1;
-            }
-        }
+        // Arrival times never decrease along the log: the first message at or after the time holds the answer (a
+        // marker's offset is that of the record after it).
+        var found = await FirstWhereAsync(m => m.ArrivalMillis >= arrivalMillis, tip, cancellationToken).ConfigureAwait(false);
         return found?.Offset ?? tip.NextOffset;
     }
 }

@@ -327,30 +327,8 @@ public sealed partial class JetStreamShardLog : IShardLog
         }
     }
 
-    private async Task<ulong> FirstSequenceArrivedAtOrAfterAsync(long cutoffMillis, Tip tip)
-    {
-        ulong found = tip.LastSequence, lo = 1, hi = tip.LastSequence;
-        while (lo <= hi)
-        {
-            ulong mid = lo + ((hi - lo) / 2);
-            var probe = await GetAtOrAfterAsync(mid, tip, default).ConfigureAwait(false);
-            if (probe.Sequence > hi)
-            {
-                hi = mid - 1;
-                continue;
-            }
-            if (probe.ArrivalMillis >= cutoffMillis)
-            {
-                found = probe.Sequence;
-                hi = mid - 1;
-            }
-            else
-            {
-                lo = probe.Sequence + 1;
-            }
-        }
-        return found;
-    }
+    private async Task<ulong> FirstSequenceArrivedAtOrAfterAsync(long cutoffMillis, Tip tip) =>
+        (await FirstWhereAsync(m => m.ArrivalMillis >= cutoffMillis, tip, default).ConfigureAwait(false))?.Sequence ?? tip.LastSequence;
 
     /// <summary>Nothing to do: JetStream has stored an append (on a quorum of replicas) before it answers.</summary>
     public void Flush()

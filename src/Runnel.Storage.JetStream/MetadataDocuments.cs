@@ -42,19 +42,7 @@ internal static class MetadataDocuments
             foreach (var s in stream.Shards)
             {
                 w.WriteStartObject();
-                w.WriteNumber("idx", s.Index);
-                w.WriteString("start_hash", s.HashKeyRange.StartingHashKey);
-                w.WriteString("end_hash", s.HashKeyRange.EndingHashKey);
-                w.WriteNumber("epoch", s.Epoch);
-                if (s.ParentIndex is { } parent)
-                    w.WriteNumber("parent", parent);
-                if (s.AdjacentParentIndex is { } adjacent)
-                    w.WriteNumber("adjacent_parent", adjacent);
-                if (s.EndOffset is { } end)
-                    w.WriteString("end_offset", end.ToString(CultureInfo.InvariantCulture));
-                w.WriteNumber("created_ms", s.CreatedAt.ToUnixTimeMilliseconds());
-                WriteMillis(w, "closed_ms", s.ClosedAt);
-                w.WriteNumber("seq_seconds", s.SequenceSeconds);
+                ShardJson.WriteMembers(w, s);
                 if (s.AcceptsLegacySequenceNumbers)
                     w.WriteBoolean("legacy_sequence_numbers", true);
                 w.WriteEndObject();
@@ -73,17 +61,8 @@ internal static class MetadataDocuments
         {
             using var document = JsonDocument.Parse(json.ToArray());
             var root = document.RootElement;
-            var shards = root.GetProperty("shards").EnumerateArray().Select(s => new ShardInfo(
-                s.GetProperty("idx").GetInt32(),
-                new HashKeyRange(Hash(s, "start_hash"), Hash(s, "end_hash")),
-                s.GetProperty("epoch").GetInt64(),
-                OptionalInt(s, "parent"),
-                OptionalInt(s, "adjacent_parent"),
-                s.TryGetProperty("end_offset", out var end) ? ulong.Parse(end.GetString()!, NumberStyles.None, CultureInfo.InvariantCulture) : null,
-                Millis(s.GetProperty("created_ms")),
-                s.TryGetProperty("closed_ms", out var closed) ? Millis(closed) : null)
+            var shards = root.GetProperty("shards").EnumerateArray().Select(s => ShardJson.Read(s) with
             {
-                SequenceSeconds = s.GetProperty("seq_seconds").GetInt64(),
                 AcceptsLegacySequenceNumbers = s.TryGetProperty("legacy_sequence_numbers", out var legacy) && legacy.GetBoolean(),
             }).ToList();
             string metrics = root.GetProperty("enhanced_metrics").GetString()!;
@@ -180,6 +159,4 @@ internal static class MetadataDocuments
 
     private static int? OptionalInt(JsonElement obj, string name) => obj.TryGetProperty(name, out var value) ? value.GetInt32() : null;
 
-    private static UInt128 Hash(JsonElement obj, string name) =>
-        UInt128.Parse(obj.GetProperty(name).GetString()!, NumberStyles.None, CultureInfo.InvariantCulture);
 }

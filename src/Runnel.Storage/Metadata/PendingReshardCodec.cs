@@ -24,20 +24,7 @@ internal static class PendingReshardCodec
             foreach (var s in plan.Create)
             {
                 w.WriteStartObject();
-                w.WriteNumber("idx", s.Index);
-                w.WriteString("start", s.HashKeyRange.StartingHashKey);
-                w.WriteString("end", s.HashKeyRange.EndingHashKey);
-                w.WriteNumber("epoch", s.Epoch);
-                if (s.ParentIndex is { } parent)
-                    w.WriteNumber("parent", parent);
-                if (s.AdjacentParentIndex is { } adjacent)
-                    w.WriteNumber("adjacent", adjacent);
-                if (s.EndOffset is { } end)
-                    w.WriteString("endOffset", end.ToString(CultureInfo.InvariantCulture));
-                w.WriteNumber("createdMs", s.CreatedAt.ToUnixTimeMilliseconds());
-                if (s.ClosedAt is { } closed)
-                    w.WriteNumber("closedMs", closed.ToUnixTimeMilliseconds());
-                w.WriteNumber("seq", s.SequenceSeconds);
+                ShardJson.WriteMembers(w, s);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -54,20 +41,7 @@ internal static class PendingReshardCodec
             using var document = JsonDocument.Parse(text);
             var root = document.RootElement;
             var close = root.GetProperty("close").EnumerateArray().Select(e => e.GetInt32()).ToList();
-            var create = new List<ShardInfo>();
-            foreach (var s in root.GetProperty("create").EnumerateArray())
-            {
-                create.Add(new ShardInfo(
-                    s.GetProperty("idx").GetInt32(),
-                    new HashKeyRange(Hash(s, "start"), Hash(s, "end")),
-                    s.GetProperty("epoch").GetInt64(),
-                    s.TryGetProperty("parent", out var parent) ? parent.GetInt32() : null,
-                    s.TryGetProperty("adjacent", out var adjacent) ? adjacent.GetInt32() : null,
-                    s.TryGetProperty("endOffset", out var end) ? ulong.Parse(end.GetString()!, NumberStyles.None, CultureInfo.InvariantCulture) : null,
-                    DateTimeOffset.FromUnixTimeMilliseconds(s.GetProperty("createdMs").GetInt64()),
-                    s.TryGetProperty("closedMs", out var closed) ? DateTimeOffset.FromUnixTimeMilliseconds(closed.GetInt64()) : null)
-                { SequenceSeconds = s.GetProperty("seq").GetInt64() });
-            }
+            var create = root.GetProperty("create").EnumerateArray().Select(ShardJson.Read).ToList();
             return new ReshardPlan(close, create);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
@@ -75,7 +49,4 @@ internal static class PendingReshardCodec
             throw new FormatException($"pending_reshard is not a reshard plan ({e.Message})", e);
         }
     }
-
-    private static UInt128 Hash(JsonElement s, string name) =>
-        UInt128.Parse(s.GetProperty(name).GetString()!, NumberStyles.None, CultureInfo.InvariantCulture);
 }

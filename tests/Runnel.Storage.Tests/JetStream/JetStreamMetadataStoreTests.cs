@@ -23,6 +23,26 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         return (connection, await JetStreamMetadataStore.OpenAsync(new NatsJSContext(connection), bucket, 3));
     }
 
+    /// <summary>Two nodes on one bucket, each with its connection; disposing closes both connections.</summary>
+    private sealed class TwoNodes(NatsConnection[] connections, IMetadataStore[] stores) : IAsyncDisposable
+    {
+        public IMetadataStore[] Stores { get; } = stores;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var connection in connections)
+                await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<TwoNodes> TwoNodesAsync()
+    {
+        string bucket = NewBucket();
+        var (c1, first) = await NodeAsync(bucket);
+        var (c2, second) = await NodeAsync(bucket);
+        return new TwoNodes([c1, c2], [first, second]);
+    }
+
     /// <summary>Runs <paramref name="work"/> on threads of its own (the store's calls block), all released at once.</summary>
     private static async Task<List<T>> AtOnceAsync<T>(int threads, Func<int, T> work)
     {
@@ -49,59 +69,41 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
     [Fact(Timeout = 60000)]
     public async Task Two_nodes_counting_at_once_never_hand_out_a_value_twice()
     {
-        string bucket = NewBucket();
-        var (c1, first) = await NodeAsync(bucket);
-        var (c2, second) = await NodeAsync(bucket);
-        await using (c1)
-        await using (c2)
-        {
-            var stores = new[] { first, second };
-            var values = await AtOnceAsync(6, i => Enumerable.Range(0, 10).Select(_ => stores[i % 2].NextSequence("stream-id")).ToList());
-            Assert.Equal(Enumerable.Range(1, 60).Select(v => (long)v), values.SelectMany(v => v).Order());
-        }
+        await using var nodes = await TwoNodesAsync();
+        var stores = nodes.Stores;
+        var values = await AtOnceAsync(6, i => Enumerable.Range(0, 10).Select(_ => stores[i % 2].NextSequence("stream-id")).ToList());
+        Assert.Equal(Enumerable.Range(1, 60).Select(v => (long)v), values.SelectMany(v => v).Order());
     }
 
     [Fact(Timeout = 60000)]
     public async Task Of_two_nodes_creating_a_stream_of_one_name_at_once_exactly_one_gets_it()
     {
-        string bucket = NewBucket();
-        var (c1, first) = await NodeAsync(bucket);
-        var (c2, second) = await NodeAsync(bucket);
-        await using (c1)
-        await using (c2)
+        await using var nodes = await TwoNodesAsync();
+        var stores = nodes.Stores;
+        var outcomes = await AtOnceAsync(2, i =>
         {
-            var stores = new[] { first, second };
-            var outcomes = await AtOnceAsync(2, i =>
+            try
             {
-                try
-                {
-                    stores[i].Save(MetadataStoreContractTests.Sample("contested", 100 + i));
-                    return true;
-                }
-                catch (InvalidOperationException)
-                {
-                    return false;
-                }
-            });
-            Assert.Equal(1, outcomes.Count(won => won));
-            var loaded = Assert.Single(first.Load().Streams);
-            Assert.Equal(100 + outcomes.IndexOf(true), loaded.Id);
-        }
+                stores[i].Save(MetadataStoreContractTests.Sample("contested", 100 + i));
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        });
+        Assert.Equal(1, outcomes.Count(won => won));
+        var loaded = Assert.Single(stores[0].Load().Streams);
+        Assert.Equal(100 + outcomes.IndexOf(true), loaded.Id);
     }
 
     [Fact(Timeout = 60000)]
     public async Task Nodes_starting_together_sign_with_one_secret()
     {
-        string bucket = NewBucket();
-        var (c1, first) = await NodeAsync(bucket);
-        var (c2, second) = await NodeAsync(bucket);
-        await using (c1)
-        await using (c2)
-        {
-            var stores = new[] { first, second };
-            var secrets = await AtOnceAsync(4, i => stores[i % 2].GetOrCreateSecret("iterator-key", 32));
-            Assert.All(secrets, s => Assert.Equal(secrets[0], s));
-            Assert.Equal(secrets[0], second.GetOrCreateSecret("iterator-key", 32));
-        }
+        await using var nodes = await TwoNodesAsync();
+        var stores = nodes.Stores;
+        var secrets = await AtOnceAsync(4, i => stores[i % 2].GetOrCreateSecret("iterator-key", 32));
+        Assert.All(secrets, s => Assert.Equal(secrets[0], s));
+        Assert.Equal(secrets[0], stores[1].GetOrCreateSecret("iterator-key", 32));
     }
 }
