@@ -248,10 +248,10 @@ public sealed partial class JetStreamShardLog : IShardLog
             }
             if (ack.Error is { } error)
             {
-                if (error.ErrCode != WrongLastSequence || attempt + 1 >= 100)
+                if (error.ErrCode != WrongLastSequence || attempt + 1 >= 200)
                     throw new IOException($"JetStream refused an append to {StreamName}: {error.Description} ({error.ErrCode}).");
                 if (attempt >= 3)
-                    await Task.Delay(attempt, CancellationToken.None).ConfigureAwait(false); // the replica answering may be behind
+                    await Task.Delay(Math.Min(attempt, 100), CancellationToken.None).ConfigureAwait(false); // the replica answering may be behind (seconds, on a loaded machine)
                 await RefreshTipAsync(default).ConfigureAwait(false); // another node appended first
                 continue;
             }

@@ -45,16 +45,16 @@ public sealed partial class RequestDocument
         {
             case 0:
                 if (IsTimestampMember(member))
-                    AddMillis(AsLong(argument));
+                    AddInteger(AsLong(argument), millis: true);
                 else
                     AddInteger((long)argument, unsigned: argument > long.MaxValue);
                 break;
             case 1:
                 long negative = -1 - AsLong(argument);
                 if (IsTimestampMember(member))
-                    AddMillis(negative);
+                    AddInteger(negative, millis: true);
                 else
-                    AddInteger(negative, unsigned: false);
+                    AddInteger(negative);
                 break;
             case 2 or 3:
                 var kind = major == 2 ? RequestKind.Bytes : RequestKind.String;
@@ -96,9 +96,9 @@ public sealed partial class RequestDocument
                     // The AWS SDKs put epoch milliseconds under tag 1.
                     var (valueMajor, value, _) = reader.Head();
                     if (valueMajor == 0)
-                        AddMillis(AsLong(value));
+                        AddInteger(AsLong(value), millis: true);
                     else if (valueMajor == 1)
-                        AddMillis(-1 - AsLong(value));
+                        AddInteger(-1 - AsLong(value), millis: true);
                     else if (valueMajor == 7 && reader.Float() is { } millis)
                         AddFloat(Finite(millis) / 1000d);
                     else
@@ -155,22 +155,16 @@ public sealed partial class RequestDocument
             CheckUtf8(_side.AsSpan(start, node.Length));
     }
 
-    private void AddInteger(long value, bool unsigned)
+    /// <summary>A CBOR integer, held exactly: <paramref name="unsigned"/> above <see cref="long.MaxValue"/>, or
+    /// <paramref name="millis"/> for a timestamp's epoch milliseconds.</summary>
+    private void AddInteger(long value, bool unsigned = false, bool millis = false)
     {
         int nodeIndex = Add(RequestKind.Number);
         ref var node = ref _nodes[nodeIndex];
         node.HasInteger = true;
         node.Unsigned = unsigned;
+        node.Millis = millis;
         node.Integer = value;
-    }
-
-    private void AddMillis(long millis)
-    {
-        int nodeIndex = Add(RequestKind.Number);
-        ref var node = ref _nodes[nodeIndex];
-        node.HasInteger = true;
-        node.Millis = true;
-        node.Integer = millis;
     }
 
     private void AddFloat(double value)

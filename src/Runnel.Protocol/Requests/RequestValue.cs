@@ -193,6 +193,7 @@ public readonly struct RequestValue
     {
         private readonly RequestDocument _document;
         private readonly int _end;
+        private readonly int _first;
         private int _current;
         private int _next;
 
@@ -200,8 +201,9 @@ public readonly struct RequestValue
         {
             _document = document;
             _end = document.At(array).End;
+            _first = array + 1;
             _current = -1;
-            _next = array + 1;
+            _next = _first;
         }
 
         public readonly RequestValue Current => new(_document, _current);
@@ -223,7 +225,11 @@ public readonly struct RequestValue
 
         IEnumerator IEnumerable.GetEnumerator() => this;
 
-        public void Reset() => throw new NotSupportedException();
+        public void Reset()
+        {
+            _current = -1;
+            _next = _first;
+        }
 
         public readonly void Dispose()
         {
@@ -235,6 +241,7 @@ public readonly struct RequestValue
     {
         private readonly RequestDocument _document;
         private readonly int _end;
+        private readonly int _first;
         private int _current;
         private int _next;
 
@@ -242,8 +249,9 @@ public readonly struct RequestValue
         {
             _document = document;
             _end = document.At(obj).End;
+            _first = obj + 1;
             _current = -1;
-            _next = obj + 1;
+            _next = _first;
         }
 
         public readonly RequestProperty Current =>
@@ -266,7 +274,11 @@ public readonly struct RequestValue
 
         IEnumerator IEnumerable.GetEnumerator() => this;
 
-        public void Reset() => throw new NotSupportedException();
+        public void Reset()
+        {
+            _current = -1;
+            _next = _first;
+        }
 
         public readonly void Dispose()
         {
