@@ -38,6 +38,9 @@ trap 'kill ${server_pids:-} 2>/dev/null; wait ${server_pids:-} 2>/dev/null; rm -
 dotnet test Runnel.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$work/dotnet.log" | grep -E "^(Passed|Failed)!|error|\[FAIL\]" || true
 read -r dp df < <(awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } } END { print p + 0, f + 0 }' FS='[ ,]+' "$work/dotnet.log")
 if ! grep -qE "(Passed|Failed)!" "$work/dotnet.log"; then df=$((df + 1)); fi
+if [[ $df -gt 0 ]]; then # what failed and where, so that a failure in CI can be understood from its log
+  grep -E -A25 "^ *Failed [A-Za-z]|Error Message:" "$work/dotnet.log" | head -300
+fi
 echo "dotnet: $dp passed, $df failed" > "$work/dotnet.sum"; tally dotnet "$work/dotnet.sum"
 
 # Two servers: one with the defaults a new user gets (AWS's limits on) for the acceptance scripts, one

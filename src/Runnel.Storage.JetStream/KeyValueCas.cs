@@ -1,4 +1,5 @@
 using System.Text;
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 
@@ -18,6 +19,9 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
 
     private const int MaxAttempts = 1000;
 
+    /// <summary>How long a request that gets no answer is asked again before the change fails.</summary>
+    private static readonly TimeSpan TransientBudget = TimeSpan.FromSeconds(15);
+
     private readonly string _streamName = "KV_" + bucket;
 
     public string Bucket => bucket;
@@ -34,22 +38,60 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         {
             if (attempt > 2)
                 await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false); // others are writing too
-            var stream = await js.GetStreamAsync(_streamName, cancellationToken: cancellationToken).ConfigureAwait(false);
-            ulong last = stream.Info.State.LastSeq;
-            byte[]? current = await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false);
+            var (last, current) = await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false);
             byte[]? next = decide(current);
             if (next is null)
                 return current;
-            var result = await js.TryPublishAsync(subject, next, opts: new NatsJSPubOpts { ExpectedLastSequence = last }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!result.Success)
-                throw new IOException($"JetStream did not store {key} in bucket {bucket}: {result.Error.Message}", result.Error);
-            if (result.Value.Error is null)
+            var ack = await PublishOnceAsync(subject, next, last, cancellationToken).ConfigureAwait(false);
+            if (ack.Error is null)
                 return next;
-            if (result.Value.Error.ErrCode != WrongLastSequence)
-                throw new IOException($"JetStream refused {key} in bucket {bucket}: {result.Value.Error.Description} ({result.Value.Error.ErrCode}).");
+            if (ack.Error.ErrCode != WrongLastSequence)
+                throw new IOException($"JetStream refused {key} in bucket {bucket}: {ack.Error.Description} ({ack.Error.ErrCode}).");
         }
         throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to change it.");
     }
+
+    /// <summary>The bucket's last sequence, then the key's value as of at least that sequence. Requests that get no
+    /// answer (a leader being elected, a loaded machine) are asked again for about <see cref="TransientBudget"/>.</summary>
+    private async Task<(ulong Last, byte[]? Current)> ReadWithSequenceAsync(string key, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TransientBudget;
+        while (true)
+        {
+            try
+            {
+                var stream = await js.GetStreamAsync(_streamName, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return (stream.Info.State.LastSeq, await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="value"/> on the condition that the bucket's last sequence is <paramref name="last"/>,
+    /// sending it again with the same message id when no answer came: one that was stored but whose answer was lost
+    /// is answered as a duplicate, never stored twice.
+    /// </summary>
+    private async Task<PubAckResponse> PublishOnceAsync(string subject, byte[] value, ulong last, CancellationToken cancellationToken)
+    {
+        var options = new NatsJSPubOpts { ExpectedLastSequence = last, MsgId = Guid.NewGuid().ToString("N") };
+        var deadline = DateTime.UtcNow + TransientBudget;
+        while (true)
+        {
+            var result = await js.TryPublishAsync(subject, value, opts: options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (result.Success)
+                return result.Value;
+            if (DateTime.UtcNow >= deadline || cancellationToken.IsCancellationRequested)
+                throw new IOException($"JetStream did not store {subject} in bucket {bucket}: {result.Error.Message}", result.Error);
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsTransient(Exception e) => e is NatsNoRespondersException or NatsJSApiNoResponseException or TimeoutException or NatsJSTimeoutException
+        || (e is NatsJSApiException api && api.Error.Code == 503);
 
     /// <summary>A key's value as the stream's leader has it (not a replica that may be behind); null when absent or
     /// deleted. Through the stream handle the change already fetched: one stream-info request per attempt, not two.</summary>
