@@ -71,6 +71,19 @@ public sealed record RunnelOptions
     /// <summary>How ON_DEMAND streams scale themselves.</summary>
     public Streams.OnDemandPolicy OnDemand { get; init; } = new();
 
+    /// <summary>NATS servers (comma-separated URLs) of a JetStream cluster that holds every shard log and all metadata,
+    /// making this node stateless (docs/adr/0001-kinesis-on-jetstream.md); null for the embedded storage under <see cref="DataDir"/>.</summary>
+    public string? Nats { get; init; }
+
+    /// <summary>JetStream replicas of every shard log and metadata bucket when <see cref="Nats"/> is set: 1, 3 or 5.</summary>
+    public int Replicas { get; init; } = 3;
+
+    /// <summary>A NATS credentials file (<c>.creds</c>: a user JWT and its NKey seed) for the connection to <see cref="Nats"/>.</summary>
+    public string? NatsCredentials { get; init; }
+
+    /// <summary>A PEM file of the certificate authorities that sign the NATS servers' TLS certificates; setting it requires TLS.</summary>
+    public string? NatsCa { get; init; }
+
     /// <summary>Settings of the embedded log.</summary>
     public LogOptions Log { get; init; } = new();
 }

@@ -9,9 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runnel.Server.Kinesis;
 using Runnel.Server.Streams;
-using Runnel.Storage;
-using Runnel.Storage.Log;
-using Runnel.Storage.Metadata;
+using Runnel.Server.Storage;
 
 namespace Runnel.Server;
 
@@ -23,23 +21,19 @@ namespace Runnel.Server;
 public sealed class RunnelServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly MetadataStore _metadata;
-    private readonly LogStore _logs;
+    private readonly ServerStorage _storage;
     private readonly StreamService _streams;
     private readonly ITimer _retention;
     private readonly ITimer _scaling;
-    private readonly DataDirectoryLock _lock;
     private readonly ConnectionGuard _connections;
     private readonly StrongBox<bool> _started; // set once StartAsync bound every listener; read by /health
 
-    private RunnelServer(WebApplication app, DataDirectoryLock directoryLock, ConnectionGuard connections, MetadataStore metadata, LogStore logs, StreamService streams, StrongBox<bool> started)
+    private RunnelServer(WebApplication app, ConnectionGuard connections, ServerStorage storage, StreamService streams, StrongBox<bool> started)
     {
         _started = started;
         _app = app;
-        _lock = directoryLock;
         _connections = connections;
-        _metadata = metadata;
-        _logs = logs;
+        _storage = storage;
         _streams = streams;
         _retention = streams.Clock.CreateTimer(_ => EnforceRetention(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         var scalerLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.OnDemand");
@@ -52,6 +46,8 @@ public sealed class RunnelServer : IAsyncDisposable
 
     private void Scale()
     {
+        if (!_storage.Leads)
+            return; // another node of the cluster scales
         try
         {
             Scaler.ScaleOnce();
@@ -63,6 +59,12 @@ public sealed class RunnelServer : IAsyncDisposable
     }
 
     public RunnelOptions Options => _streams.Options;
+
+    /// <summary>Where this server's data lives, as the start-up line says it.</summary>
+    public string StorageDescription => _storage.Description;
+
+    /// <summary>Whether this server does the once-only work now (always on one node; the lease holder on a cluster).</summary>
+    public bool Leads => _storage.Leads;
 
     /// <summary>The address the server listens on (with the real port when 0 was asked for).</summary>
     public Uri Url { get; private set; } = new("http://127.0.0.1/");
@@ -80,21 +82,6 @@ public sealed class RunnelServer : IAsyncDisposable
         var trace = Environment.GetEnvironmentVariable("RUNNEL_TRACE_STARTUP") == "1" ? System.Diagnostics.Stopwatch.StartNew() : null;
         void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
 
-        // Nothing is opened before the data directory is ours: a second server on it would corrupt it.
-        var directoryLock = DataDirectoryLock.Acquire(options.DataDir, clock);
-        try
-        {
-            return Create(options, directoryLock, logging, clock, Mark);
-        }
-        catch
-        {
-            directoryLock.Dispose();
-            throw;
-        }
-    }
-
-    private static RunnelServer Create(RunnelOptions options, DataDirectoryLock directoryLock, Action<ILoggingBuilder>? logging, TimeProvider? clock, Action<string> mark)
-    {
         // Storage opens on another core while the web host is assembled: both take tens of milliseconds.
         var pendingWarnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
         ILogger? storageLog = null;
@@ -103,26 +90,43 @@ public sealed class RunnelServer : IAsyncDisposable
             if (Volatile.Read(ref storageLog) is { } log) log.LogWarning("{Message}", message);
             else pendingWarnings.Enqueue(message);
         };
+        var time = clock ?? TimeProvider.System;
         var storage = Task.Run(() =>
         {
-            var metadata = new MetadataStore(options.DataDir);
-            LogStore? logs = null;
+            // The embedded storage locks the data directory before it opens anything in it.
+            var opened = ServerStorage.Open(options, time, warn);
             try
             {
-                logs = new LogStore(options.DataDir, options.Log with { Clock = clock ?? TimeProvider.System }, warn);
-                var streams = new StreamService(options, metadata, logs, clock ?? TimeProvider.System, warn);
-                mark("storage opened");
-                return (metadata, logs, streams);
+                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart);
+                Mark("storage opened");
+                return (opened, streams);
             }
             catch
             {
-                // Closed now, not by a finalizer: `runnel repair` may open this directory next in the same process.
-                logs?.Dispose();
-                metadata.Dispose();
+                opened.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 throw;
             }
         });
+        try
+        {
+            return Create(options, storage, logging, clock, pendingWarnings, logger => Volatile.Write(ref storageLog, logger), Mark);
+        }
+        catch
+        {
+            // Whatever failed, the storage is closed now, not by a finalizer: `runnel repair` may open the directory next.
+            storage.ContinueWith(_ => { }, TaskScheduler.Default).Wait(); // settled, whether it opened or failed
+            if (storage.IsCompletedSuccessfully)
+            {
+                storage.Result.streams.Dispose();
+                storage.Result.opened.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            throw;
+        }
+    }
 
+    private static RunnelServer Create(RunnelOptions options, Task<(ServerStorage opened, StreamService streams)> storage, Action<ILoggingBuilder>? logging, TimeProvider? clock,
+        System.Collections.Concurrent.ConcurrentQueue<string> pendingWarnings, Action<ILogger> setStorageLog, Action<string> mark)
+    {
         ILogger? connectionLog = null;
         var guard = new ConnectionGuard(options.MaxConnections, options.HandshakeTimeout, clock ?? TimeProvider.System,
             message => Volatile.Read(ref connectionLog)?.LogWarning("{Message}", message));
@@ -163,15 +167,16 @@ public sealed class RunnelServer : IAsyncDisposable
         builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
         builder.Services.AddSingleton(services => new StorageHealth(
-            services.GetRequiredService<ILogger<StorageHealth>>(), clock ?? TimeProvider.System, options.DataDir));
+            services.GetRequiredService<ILogger<StorageHealth>>(), clock ?? TimeProvider.System, storage.Result.opened.LocalDirectory));
         builder.Services.AddSingleton<KinesisEndpoint>();
         var app = builder.Build();
         mark("host built");
 
-        var (metadata, logs, streams) = storage.GetAwaiter().GetResult();
-        Volatile.Write(ref storageLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage"));
+        var (opened, streams) = storage.GetAwaiter().GetResult();
+        var storageLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage");
+        setStorageLog(storageLog);
         while (pendingWarnings.TryDequeue(out string? message))
-            storageLog!.LogWarning("{Message}", message);
+            storageLog.LogWarning("{Message}", message);
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         var health = app.Services.GetRequiredService<StorageHealth>();
@@ -183,7 +188,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, directoryLock, guard, metadata, logs, streams, started);
+        return new RunnelServer(app, guard, opened, streams, started);
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
@@ -202,6 +207,8 @@ public sealed class RunnelServer : IAsyncDisposable
 
     private void EnforceRetention()
     {
+        if (!_storage.Leads)
+            return; // another node of the cluster frees expired records
         try
         {
             _streams.EnforceRetention();
@@ -224,9 +231,7 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             await _app.DisposeAsync();
             _streams.Dispose();
-            _logs.Dispose();
-            _metadata.Dispose();
-            _lock.Dispose(); // last: the directory is free only once everything in it is closed
+            await _storage.DisposeAsync();
         }
     }
 }

@@ -244,7 +244,7 @@ public sealed partial class JetStreamShardLog : IShardLog
                 if (result.Success)
                     ack = result.Value;
                 else if (send + 1 >= MaxPublishAttempts)
-                    throw new IOException($"JetStream did not store an append to {StreamName}: {result.Error.Message}", result.Error);
+                    throw new StorageUnavailableException($"JetStream did not store an append to {StreamName}: {result.Error.Message}", result.Error);
             }
             if (ack.Error is { } error)
             {

@@ -13,7 +13,7 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
 {
     private const string Prefix = "RUNNEL_";
 
-    private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<JetStreamShardLog>> _open = new();
+    private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<Task<JetStreamShardLog>>> _open = new();
 
     public static string StreamNameOf(long streamId, int shardIndex) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{streamId}_{shardIndex}");
@@ -21,41 +21,51 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     public static string SubjectOf(long streamId, int shardIndex) =>
         string.Create(CultureInfo.InvariantCulture, $"runnel.shard.{streamId}.{shardIndex}");
 
-    /// <summary>Opens (creating when absent) the shard's JetStream stream. Blocks for the round trips: a shard is
-    /// opened once per node, on first use. Throws <see cref="IOException"/> when JetStream cannot be reached; the
-    /// next call tries again.</summary>
-    public IShardLog Open(long streamId, int shardIndex)
+    /// <summary>Opens (creating when absent) the shard's JetStream stream, blocking for the round trips; prefer
+    /// <see cref="OpenAsync"/> on a request path.</summary>
+    public IShardLog Open(long streamId, int shardIndex) => OpenAsync(streamId, shardIndex).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Opens (creating when absent) the shard's JetStream stream once per node: callers that come while it
+    /// opens wait for the same opening. Fails with a <see cref="StorageUnavailableException"/> when JetStream cannot
+    /// be reached; the next call tries again.</summary>
+    public ValueTask<IShardLog> OpenAsync(long streamId, int shardIndex)
     {
         var key = (streamId, shardIndex);
-        var lazy = _open.GetOrAdd(key, k => new Lazy<JetStreamShardLog>(() => OpenNow(k.Stream, k.Shard)));
+        var lazy = _open.GetOrAdd(key, k => new Lazy<Task<JetStreamShardLog>>(() => OpenNowAsync(k.Stream, k.Shard)));
+        var opening = lazy.Value;
+        return opening.IsCompletedSuccessfully ? new ValueTask<IShardLog>(opening.Result) : Awaited(key, lazy);
+    }
+
+    private async ValueTask<IShardLog> Awaited((long, int) key, Lazy<Task<JetStreamShardLog>> lazy)
+    {
         try
         {
-            return lazy.Value;
+            return await lazy.Value.ConfigureAwait(false);
         }
         catch
         {
-            _open.TryRemove(new KeyValuePair<(long, int), Lazy<JetStreamShardLog>>(key, lazy));
+            _open.TryRemove(new KeyValuePair<(long, int), Lazy<Task<JetStreamShardLog>>>(key, lazy));
             throw;
         }
     }
 
-    private JetStreamShardLog OpenNow(long streamId, int shardIndex)
+    private async Task<JetStreamShardLog> OpenNowAsync(long streamId, int shardIndex)
     {
         try
         {
-            return JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).GetAwaiter().GetResult();
+            return await JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
         {
-            throw new IOException($"JetStream could not open the log of shard {shardIndex} of stream {streamId}: {e.Message}", e);
+            throw new StorageUnavailableException($"JetStream could not open the log of shard {shardIndex} of stream {streamId}: {e.Message}", e);
         }
     }
 
     public void DeleteStream(long streamId)
     {
         foreach (var key in _open.Keys.Where(k => k.Stream == streamId).ToList())
-            if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated)
-                lazy.Value.Dispose();
+            if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+                lazy.Value.Result.Dispose();
         foreach (string name in StreamNames().Where(n => IdOf(n) == streamId))
             js.DeleteStreamAsync(name).AsTask().GetAwaiter().GetResult();
     }
@@ -92,8 +102,8 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     public void Dispose()
     {
         foreach (var lazy in _open.Values)
-            if (lazy.IsValueCreated)
-                lazy.Value.Dispose();
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+                lazy.Value.Result.Dispose();
         _open.Clear();
     }
 }

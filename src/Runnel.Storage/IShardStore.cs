@@ -13,6 +13,10 @@ public interface IShardStore : IDisposable
     /// be opened; the next call tries again.</summary>
     IShardLog Open(long streamId, int shardIndex);
 
+    /// <summary>As <see cref="Open"/>, without blocking a thread while a log across a network is reached (a
+    /// cluster's first use of a shard); a log that opens on this machine opens synchronously.</summary>
+    ValueTask<IShardLog> OpenAsync(long streamId, int shardIndex) => ValueTask.FromResult(Open(streamId, shardIndex));
+
     /// <summary>Closes and deletes every shard log of a stream.</summary>
     void DeleteStream(long streamId);
 

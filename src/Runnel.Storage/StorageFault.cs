@@ -13,6 +13,9 @@ public enum StorageFaultKind
 
     /// <summary>The device reported an I/O error (EIO, SQLITE_IOERR).</summary>
     IoError,
+
+    /// <summary>The cluster that holds the data (JetStream) did not answer: servers down, unreachable, or electing a leader.</summary>
+    Unavailable,
 }
 
 /// <summary>
@@ -48,6 +51,8 @@ public static class StorageFault
             {
                 case ReadOnlyStorageException:
                     return StorageFaultKind.ReadOnly;
+                case StorageUnavailableException:
+                    return StorageFaultKind.Unavailable;
                 case SqliteException sqlite:
                     switch (sqlite.SqliteErrorCode & 0xFF)
                     {
@@ -91,6 +96,7 @@ public static class StorageFault
     {
         StorageFaultKind.DiskFull => "disk full",
         StorageFaultKind.ReadOnly => "read-only filesystem",
+        StorageFaultKind.Unavailable => "storage cluster not answering",
         _ => "disk I/O error",
     };
 
@@ -99,6 +105,8 @@ public static class StorageFault
     {
         StorageFaultKind.DiskFull => "Free space on the filesystem of the data directory (or shorten retention); writes resume by themselves once there is room.",
         StorageFaultKind.ReadOnly => "Remount the data directory's filesystem read-write (the kernel may have made it read-only after disk errors: check dmesg); reads still work.",
+        StorageFaultKind.Unavailable => "Check that the NATS servers given to --nats are running and reachable from this node and that JetStream has a leader " +
+            "(nats-server's log, or 'nats stream info'); requests succeed again by themselves once it answers.",
         _ => "Check the disk (dmesg, SMART); Runnel keeps serving what it can read.",
     };
 }
@@ -113,3 +121,7 @@ public sealed class ReadOnlyStorageException : IOException
         HResult = 30; // EROFS
     }
 }
+
+/// <summary>A storage cluster (JetStream) that did not answer in time or could not be reached: the request may
+/// succeed when tried again, and no code change fixes it.</summary>
+public sealed class StorageUnavailableException(string message, Exception? inner) : IOException(message, inner);

@@ -73,8 +73,8 @@ public static class RunnelCommand
             return 1;
         }
         Console.WriteLine(
-            $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c){(server.TlsUrl is { } tls ? $" and {tls.ToString().TrimEnd('/')} (TLS: HTTP/1.1 and h2)" : "")} | data {Path.GetFullPath(options.DataDir)} | " +
-            $"region {options.Region} account {options.AccountId} | fsync {options.Log.Fsync.ToString().ToLowerInvariant()} | " +
+            $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c){(server.TlsUrl is { } tls ? $" and {tls.ToString().TrimEnd('/')} (TLS: HTTP/1.1 and h2)" : "")} | {server.StorageDescription} | " +
+            $"region {options.Region} account {options.AccountId} | {(options.Nats is null ? $"fsync {options.Log.Fsync.ToString().ToLowerInvariant()}" : "acknowledged at JetStream's replication")} | " +
             $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | max connections {options.MaxConnections} | started in {started.ElapsedMilliseconds} ms");
 
         try
@@ -111,6 +111,8 @@ public static class RunnelCommand
 
             Point any AWS SDK or the AWS CLI at it with --endpoint-url http://127.0.0.1:4567;
             any access key works. GET /health answers 200 once the server is ready.
+            With --nats, every node started with the same servers serves the same streams and keeps
+            nothing on its own disk (docs/cluster.md).
             """);
     }
 }

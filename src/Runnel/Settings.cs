@@ -51,6 +51,10 @@ public static class Settings
         new("--on-demand-scale-down", "FRACTION", "share of a stream's capacity under which it shrinks (default 0.2)", 0.01, 1),
         new("--on-demand-scale-down-after", "SECONDS", "how long it must stay under that first (default 900)", 1, 86_400),
         new("--on-demand-cooldown", "SECONDS", "quiet time after a scaling before the next (default 60)", 0, 86_400),
+        new("--nats", "URLS", "keep everything in a NATS JetStream cluster instead of --data-dir, so that many stateless nodes serve one set of streams: nats://h1:4222,nats://h2:4222,..."),
+        new("--replicas", "N", "with --nats: JetStream replicas of every shard and of the metadata, 1, 3 or 5 (default 3)", 1, 5),
+        new("--nats-credentials", "FILE", "with --nats: a NATS credentials file (.creds) for the connection"),
+        new("--nats-ca", "FILE", "with --nats: PEM certificate authorities of the NATS servers' TLS certificates (TLS is then required)"),
         new("--config", "FILE", "JSON file of settings, keys as above without dashes (default ./runnel.json if present)"),
     ];
 
@@ -154,6 +158,10 @@ public static class Settings
             TlsCertificate = Get("tls-cert"),
             TlsKey = Get("tls-key"),
             SubscriptionLifetime = Millis("subscription-lifetime", defaults.SubscriptionLifetime),
+            Nats = Get("nats") is { } nats && nats.Trim().Length > 0 ? nats.Trim() : null,
+            Replicas = Int("replicas", defaults.Replicas),
+            NatsCredentials = Get("nats-credentials"),
+            NatsCa = Get("nats-ca"),
             Log = defaults.Log with
             {
                 Fsync = fsync,
@@ -176,9 +184,29 @@ public static class Settings
         foreach (string? tlsFile in (string?[])[options.TlsCertificate, options.TlsKey])
             if (tlsFile is not null && !File.Exists(tlsFile))
                 throw new ArgumentException($"TLS file {tlsFile} does not exist.");
+        CheckNats(options, replicasGiven: Get("replicas") is not null);
         if (options.OnDemand.ScaleDownBelow >= options.OnDemand.ScaleUpAt)
             throw new ArgumentException($"--on-demand-scale-down ({options.OnDemand.ScaleDownBelow}) must be below --on-demand-scale-up ({options.OnDemand.ScaleUpAt}).");
         return options;
+    }
+
+    private static void CheckNats(RunnelOptions options, bool replicasGiven)
+    {
+        if (options.Nats is null)
+        {
+            if (options.NatsCredentials is not null || options.NatsCa is not null || replicasGiven)
+                throw new ArgumentException("--replicas, --nats-credentials and --nats-ca are used only with --nats URLS.");
+            return;
+        }
+        foreach (string url in options.Nats.Split(',', StringSplitOptions.TrimEntries))
+            if (!Uri.TryCreate(url.Contains("://", StringComparison.Ordinal) ? url : "nats://" + url, UriKind.Absolute, out var uri)
+                || uri.Scheme is not ("nats" or "tls" or "ws" or "wss") || uri.Host.Length == 0)
+                throw new ArgumentException($"--nats must be NATS server URLs separated by commas, such as nats://127.0.0.1:4222, not '{url}'.");
+        if (options.Replicas is not (1 or 3 or 5))
+            throw new ArgumentException($"--replicas must be 1, 3 or 5 (JetStream's replication), not {options.Replicas}.");
+        foreach (string? file in (string?[])[options.NatsCredentials, options.NatsCa])
+            if (file is not null && !File.Exists(file))
+                throw new ArgumentException($"NATS file {file} does not exist.");
     }
 
     /// <summary>The value if it lies in the setting's range; otherwise a one-line error naming the range.</summary>

@@ -7,20 +7,22 @@ namespace Runnel.Server.Tests;
 /// The layers of docs/architecture.md, read from the compiled server: handlers (Runnel.Server.Kinesis) and the
 /// shard layer (Runnel.Server.Streams) reach storage only through its backend-neutral interface
 /// (<c>IShardStore</c>, <c>IShardLog</c>, the record types), never through a type of the embedded engine in
-/// <c>Runnel.Storage.Log</c>, so that a second backend plugs in without touching them. Only the composition
-/// root (<see cref="RunnelServer"/>, with its options) names the engine. Every reference counts: signatures,
+/// <c>Runnel.Storage.Log</c> or of the cluster's in <c>Runnel.Storage.JetStream</c>, so that a backend plugs in
+/// without touching them. Only the composition root (<c>Runnel.Server.Storage</c>, which <see cref="RunnelServer"/>
+/// opens, and the options) names an engine. Every reference counts: signatures,
 /// fields, base types, and every type, method and field an instruction names, in nested and compiler-made types too.
 /// </summary>
 public class ArchitectureTests
 {
     private const string Engine = "Runnel.Storage.Log";
+    private const string ClusterEngine = "Runnel.Storage.JetStream";
 
     [Theory]
     [InlineData("Runnel.Server.Kinesis")]
     [InlineData("Runnel.Server.Streams")]
     public void Handlers_and_the_shard_layer_do_not_reference_the_embedded_engine(string layer)
     {
-        var found = References(layer).Where(r => r.Type.StartsWith(Engine + ".", StringComparison.Ordinal)).Select(r => $"{r.From} -> {r.Type}").Distinct().ToList();
+        var found = References(layer).Where(r => r.Type.StartsWith(Engine + ".", StringComparison.Ordinal) || r.Type.StartsWith(ClusterEngine + ".", StringComparison.Ordinal)).Select(r => $"{r.From} -> {r.Type}").Distinct().ToList();
         Assert.True(found.Count == 0, $"{layer} must reach storage through Runnel.Storage's interfaces only:\n" + string.Join("\n", found));
     }
 
@@ -28,7 +30,8 @@ public class ArchitectureTests
     public void The_check_sees_the_references_it_looks_for()
     {
         // The composition root opens the embedded engine; if the scan did not see that, it would prove nothing above.
-        Assert.Contains(References("Runnel.Server").Where(r => r.From.StartsWith("Runnel.Server.RunnelServer", StringComparison.Ordinal)), r => r.Type == Engine + ".LogStore");
+        Assert.Contains(References("Runnel.Server.Storage").Where(r => r.From.StartsWith("Runnel.Server.Storage.EmbeddedStorage", StringComparison.Ordinal)), r => r.Type == Engine + ".LogStore");
+        Assert.Contains(References("Runnel.Server.Storage").Where(r => r.From.StartsWith("Runnel.Server.Storage.ClusterStorage", StringComparison.Ordinal)), r => r.Type == ClusterEngine + ".JetStreamShardStore");
         Assert.Contains(References("Runnel.Server.Kinesis"), r => r.Type == "Runnel.Server.Streams.StreamService");
     }
 

@@ -135,6 +135,12 @@ public class SettingsTests
     [InlineData(new[] { "--subscription-lifetime", "10" }, "--subscription-lifetime must be 1000..3600000, not 10")]
     [InlineData(new[] { "--region", "US East" }, "--region must be a region name")]
     [InlineData(new[] { "--data-dir", " " }, "--data-dir must name a directory")]
+    [InlineData(new[] { "--replicas", "3" }, "--replicas, --nats-credentials and --nats-ca are used only with --nats URLS.")]
+    [InlineData(new[] { "--nats-ca", "ca.pem" }, "--replicas, --nats-credentials and --nats-ca are used only with --nats URLS.")]
+    [InlineData(new[] { "--nats", "nats://127.0.0.1:4222", "--replicas", "2" }, "--replicas must be 1, 3 or 5 (JetStream's replication), not 2.")]
+    [InlineData(new[] { "--nats", "http://127.0.0.1:4222" }, "--nats must be NATS server URLs separated by commas, such as nats://127.0.0.1:4222, not 'http://127.0.0.1:4222'.")]
+    [InlineData(new[] { "--nats", "nats://127.0.0.1:4222,," }, "--nats must be NATS server URLs")]
+    [InlineData(new[] { "--nats", "nats://127.0.0.1:4222", "--nats-credentials", "/nonexistent/runnel.creds" }, "NATS file /nonexistent/runnel.creds does not exist.")]
     [InlineData(new[] { "--prot", "1" }, "Unknown option --prot")]
     [InlineData(new[] { "--port" }, "Option --port needs a value")]
     [InlineData(new[] { "--config", "/no/such/file.json" }, "does not exist")]
@@ -170,8 +176,36 @@ public class SettingsTests
                     Assert.StartsWith("--tls-port needs", Assert.Throws<ArgumentException>(() => Settings.Load([setting.Flag, Format(good)], NoEnvironment)).Message, StringComparison.Ordinal);
                     continue;
                 }
-                Settings.Load([setting.Flag, Format(good)], NoEnvironment);
+                // Replication is a setting of the cluster: read only with --nats.
+                Settings.Load(setting.Flag == "--replicas" ? ["--nats", "nats://127.0.0.1:4222", setting.Flag, Format(good)] : [setting.Flag, Format(good)], NoEnvironment);
             }
+        }
+    }
+
+    [Fact]
+    public void The_cluster_settings_are_read_from_flags_and_the_environment()
+    {
+        string dir = Directory.CreateTempSubdirectory("runnel-settings-").FullName;
+        try
+        {
+            string creds = Path.Combine(dir, "runnel.creds"), ca = Path.Combine(dir, "ca.pem");
+            File.WriteAllText(creds, "");
+            File.WriteAllText(ca, "");
+            var options = Settings.Load(["--nats", "nats://10.0.0.1:4222, nats://10.0.0.2:4222", "--replicas", "5", "--nats-credentials", creds, "--nats-ca", ca], NoEnvironment);
+            Assert.Equal("nats://10.0.0.1:4222, nats://10.0.0.2:4222", options.Nats);
+            Assert.Equal(5, options.Replicas);
+            Assert.Equal(creds, options.NatsCredentials);
+            Assert.Equal(ca, options.NatsCa);
+            var fromEnvironment = Settings.Load([], new Dictionary<string, string?> { ["RUNNEL_NATS"] = "127.0.0.1:4222", ["RUNNEL_REPLICAS"] = "1" });
+            Assert.Equal("127.0.0.1:4222", fromEnvironment.Nats);
+            Assert.Equal(1, fromEnvironment.Replicas);
+            var embedded = Settings.Load([], NoEnvironment);
+            Assert.Null(embedded.Nats);
+            Assert.Equal(3, Settings.Load(["--nats", "nats://127.0.0.1:4222"], NoEnvironment).Replicas);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 

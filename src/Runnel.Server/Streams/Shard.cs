@@ -42,10 +42,23 @@ public sealed class Shard
     /// <summary>The log, opened on first use. Opening can fail with an <see cref="IOException"/> (the disk); the next use tries again.</summary>
     private IShardLog Log => Volatile.Read(ref _log) ?? OpenLog();
 
-    private IShardLog OpenLog()
+    private IShardLog OpenLog() => Adopt(_store.Open(StreamId, Index));
+
+    /// <summary>The log, opened without blocking a thread when it lives across a network (the async members use this).</summary>
+    private ValueTask<IShardLog> LogAsync()
     {
-        var log = _store.Open(StreamId, Index); // the store hands out one instance per shard
-        // Readers here wake for appends through other nodes too (a cluster's log tells of them; the embedded one has none).
+        if (Volatile.Read(ref _log) is { } log)
+            return ValueTask.FromResult(log);
+        var opening = _store.OpenAsync(StreamId, Index);
+        return opening.IsCompletedSuccessfully ? ValueTask.FromResult(Adopt(opening.Result)) : AdoptAsync(opening);
+    }
+
+    private async ValueTask<IShardLog> AdoptAsync(ValueTask<IShardLog> opening) => Adopt(await opening.ConfigureAwait(false));
+
+    private IShardLog Adopt(IShardLog log)
+    {
+        // The store hands out one instance per shard. Readers here wake for appends through other nodes too (a
+        // cluster's log tells of them; the embedded one has none).
         if (Interlocked.CompareExchange(ref _log, log, null) is null)
             log.AppendedElsewhere += NotifyAppended;
         return Volatile.Read(ref _log)!;
@@ -58,12 +71,21 @@ public sealed class Shard
     /// </summary>
     public ValueTask<AppendResult> AppendAsync(RecordBatch batch)
     {
+        if (Volatile.Read(ref _log) is null)
+            return OpenThenAppendAsync(batch);
         var append = Log.AppendAsync(batch);
         if (!append.IsCompletedSuccessfully)
             return Awaited(append);
         // Written already (the appender found the writer idle and wrote it itself): wake readers now, no hop.
         NotifyAppended();
         return append;
+    }
+
+    private async ValueTask<AppendResult> OpenThenAppendAsync(RecordBatch batch)
+    {
+        var result = await (await LogAsync().ConfigureAwait(false)).AppendAsync(batch).ConfigureAwait(false);
+        NotifyAppended();
+        return result;
     }
 
     private async ValueTask<AppendResult> Awaited(ValueTask<AppendResult> append)
@@ -75,10 +97,16 @@ public sealed class Shard
 
     /// <summary>Reads records from <paramref name="fromOffset"/> on; see <see cref="IShardLog.ReadAsync"/>.</summary>
     public ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default) =>
-        Log.ReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken);
+        Volatile.Read(ref _log) is { } log
+            ? log.ReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken)
+            : OpenThenReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken);
+
+    private async ValueTask<ReadResult> OpenThenReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken) =>
+        await (await LogAsync().ConfigureAwait(false)).ReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The offset of the first record that arrived at or after <paramref name="arrivalMillis"/>.</summary>
-    public ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis) => Log.FirstOffsetAtOrAfterAsync(arrivalMillis);
+    public async ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis) =>
+        await (await LogAsync().ConfigureAwait(false)).FirstOffsetAtOrAfterAsync(arrivalMillis).ConfigureAwait(false);
 
     public void EnforceRetention(long cutoffMillis) => Log.EnforceRetention(cutoffMillis);
 

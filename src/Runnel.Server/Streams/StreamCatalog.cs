@@ -30,7 +30,7 @@ public sealed class StreamCatalog
     // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
     private readonly FrozenSet<string> _damagedNames;
 
-    public StreamCatalog(RunnelOptions options, IMetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn)
+    public StreamCatalog(RunnelOptions options, IMetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn, bool sweepOrphans = true)
     {
         _options = options;
         _metadata = metadata;
@@ -42,11 +42,12 @@ public sealed class StreamCatalog
         _damagedNames = loaded.Damaged.Where(d => d.Name is not null).Select(d => d.Name!).ToFrozenSet(StringComparer.Ordinal);
         foreach (var damaged in loaded.Damaged)
             _warn($"Stream {damaged.Name ?? "(name unreadable)"} (id {damaged.Id}) is not served: its metadata in {metadata.Location} is damaged ({damaged.Problem}). " +
-                $"Its records stay on disk. Stop Runnel, back up the data directory, then run 'runnel repair --data-dir {Path.GetFullPath(options.DataDir)}'.");
+                (options.Nats is null ? $"Its records stay on disk. Stop Runnel, back up the data directory, then run 'runnel repair --data-dir {Path.GetFullPath(options.DataDir)}'." : "Its records stay in JetStream."));
         foreach (string problem in loaded.UnattributedProblems)
             _warn($"Damaged row in {metadata.Location}: {problem}. Run 'runnel repair' when Runnel is stopped.");
         // A stream directory is an orphan only if no row names it: the logs of a damaged stream are kept for repair.
-        shards.DeleteOrphans(loaded.StreamIds);
+        if (sweepOrphans)
+            shards.DeleteOrphans(loaded.StreamIds);
     }
 
     public string AccountId => _options.AccountId;

@@ -18,13 +18,15 @@ public sealed class StreamService : IDisposable
     private readonly TimeProvider _clock;
     private readonly ITimer _transitions;
 
-    public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null)
+    /// <param name="sweepOrphans">Whether logs that no stored stream names are deleted now (left by a crash during a
+    /// delete); not where another node may be creating a stream this one has not loaded.</param>
+    public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null, bool sweepOrphans = true)
     {
         Options = options;
         _clock = clock;
         Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
         var loaded = metadata.Load();
-        Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }));
+        Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }), sweepOrphans);
         Account = new AccountSettings(metadata, clock, options.CommitmentPeriod, warn);
         Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));

@@ -1,0 +1,174 @@
+using System.Text.Json;
+using Runnel.Server.Storage;
+using Runnel.Storage.Tests.JetStream;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// <c>runnel serve --nats</c>: Runnel nodes that keep everything in a real three-node JetStream cluster (R3) and
+/// nothing on their own disk, so that a node started later serves what an earlier one wrote, records written
+/// through one node are read through another, and one node at a time does the once-only work.
+/// </summary>
+[Collection(NatsClusterCollection.Name)]
+public sealed class ClusterServerTests(NatsClusterFixture nats)
+{
+    private static string B64(string s) => ServerFixture.B64(s);
+
+    /// <summary>A node on the shared cluster, started; its data directory is a path nothing may create.</summary>
+    private async Task<(RunnelServer Server, TestClient Client, string DataDir)> NodeAsync()
+    {
+        string dataDir = Path.Combine(Path.GetTempPath(), "runnel-cluster-node-" + Guid.NewGuid().ToString("N"));
+        var server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = dataDir, Nats = nats.Cluster.Urls, Replicas = 3, Limits = Runnel.Core.Throughput.ThroughputLimits.Off }, logging: _ => { });
+        await server.StartAsync();
+        return (server, new TestClient(server.Url), dataDir);
+    }
+
+    private static async Task<List<string>> ReadAllAsync(TestClient client, string stream)
+    {
+        string iterator = (await client.OkAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+            .GetProperty("ShardIterator").GetString()!;
+        var data = new List<string>();
+        for (int page = 0; page < 20; page++)
+        {
+            var result = await client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+            data.AddRange(result.GetProperty("Records").EnumerateArray().Select(r => System.Text.Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64())));
+            if (result.GetProperty("MillisBehindLatest").GetInt64() == 0)
+                break;
+            iterator = result.GetProperty("NextShardIterator").GetString()!;
+        }
+        return data;
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_node_started_later_serves_what_another_wrote_and_each_reads_the_others_records()
+    {
+        var (first, firstClient, firstDir) = await NodeAsync();
+        string stream = ServerFixture.UniqueName("cluster");
+        try
+        {
+            await firstClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            for (int i = 0; i < 5; i++)
+                await firstClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("first-" + i)}}"}""");
+
+            var (second, secondClient, secondDir) = await NodeAsync();
+            try
+            {
+                var described = await secondClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""");
+                Assert.Equal("ACTIVE", described.GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString());
+                Assert.Equal(Enumerable.Range(0, 5).Select(i => "first-" + i), await ReadAllAsync(secondClient, stream));
+
+                // Written through the second node, read through the first (whose log learns of it from the tip notice).
+                var put = await secondClient.OkAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{"PartitionKey":"k","Data":"{{B64("second-0")}}"},{"PartitionKey":"k","Data":"{{B64("second-1")}}"}]}""");
+                Assert.Equal(0, put.GetProperty("FailedRecordCount").GetInt32());
+                var all = await ReadAllAsync(firstClient, stream);
+                Assert.Equal([.. Enumerable.Range(0, 5).Select(i => "first-" + i), "second-0", "second-1"], all);
+
+                // Sequence numbers keep rising across the nodes' writes.
+                var third = await firstClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("first-5")}}"}""");
+                var last = put.GetProperty("Records")[1].GetProperty("SequenceNumber").GetString()!;
+                Assert.True(System.Numerics.BigInteger.Parse(third.GetProperty("SequenceNumber").GetString()!) > System.Numerics.BigInteger.Parse(last));
+
+                Assert.False(Directory.Exists(firstDir), "a cluster node keeps nothing in its data directory");
+                Assert.False(Directory.Exists(secondDir), "a cluster node keeps nothing in its data directory");
+            }
+            finally
+            {
+                secondClient.Dispose();
+                await second.DisposeAsync();
+            }
+            await firstClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+        }
+        finally
+        {
+            firstClient.Dispose();
+            await first.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_restarted_node_keeps_every_acknowledged_record_and_iterators_stay_valid()
+    {
+        string stream = ServerFixture.UniqueName("cluster-restart");
+        string iterator;
+        var (node, client, _) = await NodeAsync();
+        try
+        {
+            await client.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":2}""");
+            for (int i = 0; i < 10; i++)
+                await client.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","ExplicitHashKey":"0","Data":"{{B64("r" + i)}}"}""");
+            iterator = (await client.OkAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+                .GetProperty("ShardIterator").GetString()!;
+        }
+        finally
+        {
+            client.Dispose();
+            await node.DisposeAsync();
+        }
+
+        var (again, againClient, _) = await NodeAsync();
+        try
+        {
+            // The shard-iterator key is the cluster's: an iterator from the node before is good on this one.
+            var page = await againClient.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => "r" + i), page.GetProperty("Records").EnumerateArray().Select(r => System.Text.Encoding.UTF8.GetString(r.GetProperty("Data").GetBytesFromBase64())));
+            var listed = await againClient.OkAsync("ListShards", $$"""{"StreamName":"{{stream}}"}""");
+            Assert.Equal(2, listed.GetProperty("Shards").GetArrayLength());
+            await againClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+        }
+        finally
+        {
+            againClient.Dispose();
+            await again.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task One_node_leads_at_a_time_and_another_takes_over_when_it_stops()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        RunnelServer? survivor = null;
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!(a.Leads ^ b.Leads) && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.True(a.Leads ^ b.Leads, $"exactly one node leads (a: {a.Leads}, b: {b.Leads})");
+            var (leader, follower) = a.Leads ? (a, b) : (b, a);
+            survivor = follower;
+            await leader.DisposeAsync(); // a clean stop releases the lease: the other takes it without waiting it out
+            deadline = DateTime.UtcNow + ClusterStorage.LeaseLength * 3;
+            while (!follower.Leads && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.True(follower.Leads, "the remaining node took over the lease");
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            if (survivor is not null)
+                await survivor.DisposeAsync();
+            else
+            {
+                await a.DisposeAsync();
+                await b.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_node_that_cannot_reach_nats_refuses_to_start_and_says_what_to_fix()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var options = new RunnelOptions { Port = 0, DataDir = Path.Combine(Path.GetTempPath(), "runnel-unused-" + Guid.NewGuid().ToString("N")), Nats = $"nats://127.0.0.1:{port}" };
+        var e = await Assert.ThrowsAsync<IOException>(() => Task.Run(() => RunnelServer.Create(options, logging: _ => { })));
+        Assert.Contains($"cannot connect to NATS at nats://127.0.0.1:{port}", e.Message, StringComparison.Ordinal);
+        Assert.Contains("nats-server -js", e.Message, StringComparison.Ordinal);
+        await Task.CompletedTask;
+    }
+}
