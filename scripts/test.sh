@@ -35,11 +35,19 @@ tally format "$work/format.sum"
 trap 'kill ${server_pids:-} 2>/dev/null; wait ${server_pids:-} 2>/dev/null; rm -rf "$work"' EXIT
 
 # .NET tests: one line per project from dotnet test ("Passed!  - Failed: 0, Passed: 12, ...").
-dotnet test Runnel.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$work/dotnet.log" | grep -E "^(Passed|Failed)!|error|\[FAIL\]" || true
+dotnet test Runnel.slnx -c Release --no-build -nologo -v quiet --results-directory "$work/trx" --logger trx 2>&1 | tee "$work/dotnet.log" | grep -E "^(Passed|Failed)!|error|\[FAIL\]" || true
 read -r dp df < <(awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } } END { print p + 0, f + 0 }' FS='[ ,]+' "$work/dotnet.log")
 if ! grep -qE "(Passed|Failed)!" "$work/dotnet.log"; then df=$((df + 1)); fi
-if [[ $df -gt 0 ]]; then # what failed and where, so that a failure in CI can be understood from its log
-  grep -E -A25 "^ *Failed [A-Za-z]|Error Message:" "$work/dotnet.log" | head -300
+if [[ $df -gt 0 ]]; then # what failed and why, so that a failure in CI can be understood from its log
+  /usr/bin/python3 - "$work/trx" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    for result in ET.parse(path).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = result.findtext(".//t:ErrorInfo/t:Message", "", ns)
+        stack = result.findtext(".//t:ErrorInfo/t:StackTrace", "", ns)
+        print(f"test: FAILED {result.get('testName')}\n{message}\n" + "\n".join(stack.splitlines()[:12]) + "\n")
+PY
 fi
 echo "dotnet: $dp passed, $df failed" > "$work/dotnet.sum"; tally dotnet "$work/dotnet.sum"
 

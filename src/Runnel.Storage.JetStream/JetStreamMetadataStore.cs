@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,12 +21,25 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 {
     private const int MaxAttempts = 100;
 
+    private readonly INatsJSContext _js;
     private readonly INatsKVStore _kv;
     private readonly KeyValueCas _cas;
+    private readonly string _bucket;
+    // The newest revision of each key that this node wrote or read: a change the watch reports at or below it is
+    // this node's own, or older than what it holds, and is not reported.
+    private readonly ConcurrentDictionary<string, ulong> _revisions = new(StringComparer.Ordinal);
+    // Keys this node purged whose purge the watch has not reported yet (a purge has no revision to compare).
+    private readonly ConcurrentDictionary<string, int> _ownPurges = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _writes = new();
+    private ulong _loadedFrom; // the bucket's last revision when Load began: Follow reports what comes after
+    private Task? _following;
 
     private JetStreamMetadataStore(INatsJSContext js, INatsKVStore kv, string bucket)
     {
+        _js = js;
         _kv = kv;
+        _bucket = bucket;
         _cas = new KeyValueCas(js, bucket);
         Location = $"the JetStream key-value bucket {bucket}";
     }
@@ -48,7 +62,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     public byte[]? ReadSetting(string name) => Get("setting." + KeyPart(name));
 
-    public void WriteSetting(string name, byte[] value) => Run(_kv.PutAsync("setting." + KeyPart(name), value));
+    public void WriteSetting(string name, byte[] value) => Put("setting." + KeyPart(name), value);
 
     public long NextSequence(string name)
     {
@@ -64,7 +78,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     public void Save(StreamInfo stream)
     {
         ClaimName(NameKey(stream.Name), stream.Id, $"a stream named {stream.Name}");
-        Run(_kv.PutAsync(StreamKey(stream.Id), MetadataDocuments.Encode(stream)));
+        Put(StreamKey(stream.Id), MetadataDocuments.Encode(stream));
     }
 
     public void Delete(long streamId)
@@ -73,7 +87,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         foreach (string key in Keys($"consumer.{streamId}.>"))
             if (Get(key) is { } consumer)
                 DeleteConsumerKeys(key, MetadataDocuments.DecodeConsumer(consumer));
-        Run(_kv.PurgeAsync(StreamKey(streamId)));
+        Purge(StreamKey(streamId));
         if (stored is not null)
             ReleaseName(NameKey(MetadataDocuments.DecodeStream(stored).Name), streamId);
     }
@@ -82,12 +96,12 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     {
         long id = NextSequence("consumer-id");
         ClaimName(ConsumerNameKey(consumer.StreamId, consumer.Name), id, $"a consumer named {consumer.Name} on stream {consumer.StreamId}");
-        Run(_kv.PutAsync(ConsumerKey(consumer.StreamId, id), MetadataDocuments.Encode(consumer with { Id = id })));
+        Put(ConsumerKey(consumer.StreamId, id), MetadataDocuments.Encode(consumer with { Id = id }));
         return id;
     }
 
     public void SaveConsumer(ConsumerInfo consumer) =>
-        Run(_kv.PutAsync(ConsumerKey(consumer.StreamId, consumer.Id), MetadataDocuments.Encode(consumer)));
+        Put(ConsumerKey(consumer.StreamId, consumer.Id), MetadataDocuments.Encode(consumer));
 
     public void DeleteConsumer(long consumerId)
     {
@@ -98,11 +112,12 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     public LoadedMetadata Load()
     {
+        _loadedFrom = Run(_js.GetStreamAsync("KV_" + _bucket)).Info.State.LastSeq;
         var streams = new List<StreamInfo>();
         var damaged = new List<DamagedStream>();
         foreach (string key in Keys("stream.*"))
         {
-            if (Get(key) is not { } value)
+            if (GetNoted(key) is not { } value)
                 continue;
             long id = long.TryParse(key.AsSpan("stream.".Length), NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
             try
@@ -118,7 +133,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         var damagedConsumers = new List<long>();
         foreach (string key in Keys("consumer.>"))
         {
-            if (Get(key) is not { } value)
+            if (GetNoted(key) is not { } value)
                 continue;
             try
             {
@@ -138,7 +153,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     private void DeleteConsumerKeys(string key, ConsumerInfo consumer)
     {
-        Run(_kv.PurgeAsync(key));
+        Purge(key);
         ReleaseName(ConsumerNameKey(consumer.StreamId, consumer.Name), consumer.Id);
     }
 
@@ -159,6 +174,119 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
         if (entry.Success && Encoding.ASCII.GetString(entry.Value.Value ?? []) == id.ToString(CultureInfo.InvariantCulture))
             Run(_kv.PurgeAsync(key));
+    }
+
+    /// <summary>Stores a value and notes its revision before the watch may judge the change (the watch can see a put
+    /// before its writer has the acknowledgement): <see cref="Interpret"/> takes the same lock.</summary>
+    private void Put(string key, byte[] value)
+    {
+        lock (_writes)
+            Note(key, Run(_kv.PutAsync(key, value)));
+    }
+
+    private void Purge(string key)
+    {
+        _ownPurges.AddOrUpdate(key, 1, (_, n) => n + 1);
+        Run(_kv.PurgeAsync(key));
+    }
+
+    /// <summary>Records that this node has seen <paramref name="key"/> at <paramref name="revision"/>; false when it had seen it at that revision or later.</summary>
+    private bool Note(string key, ulong revision)
+    {
+        while (true)
+        {
+            if (!_revisions.TryGetValue(key, out ulong known))
+            {
+                if (_revisions.TryAdd(key, revision))
+                    return true;
+            }
+            else if (known >= revision)
+            {
+                return false;
+            }
+            else if (_revisions.TryUpdate(key, revision, known))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>A key's value, its revision noted.</summary>
+    private byte[]? GetNoted(string key)
+    {
+        var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
+        if (!entry.Success)
+            return null;
+        Note(key, entry.Value.Revision);
+        return entry.Value.Value;
+    }
+
+    public void Follow(Action<MetadataChange> apply) => _following ??= Task.Run(() => FollowAsync(apply, _stop.Token));
+
+    /// <summary>Watches the bucket from the revision after <see cref="Load"/>'s start, reporting other nodes' changes;
+    /// when the watch fails (JetStream unreachable), it starts again after the last revision it saw.</summary>
+    private async Task FollowAsync(Action<MetadataChange> apply, CancellationToken cancellationToken)
+    {
+        ulong next = _loadedFrom + 1;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var entry in _kv.WatchAsync<byte[]>([">"], opts: new NatsKVWatchOpts { ResumeAtRevision = next }, cancellationToken: cancellationToken).ConfigureAwait(false))
+                {
+                    next = entry.Revision + 1;
+                    if (Interpret(entry) is { } change)
+                        apply(change);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException or FormatException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>What a change the watch saw means, or null when it is this node's own, older than what it holds, or of no interest.</summary>
+    private MetadataChange? Interpret(NatsKVEntry<byte[]> entry)
+    {
+        lock (_writes)
+            return InterpretLocked(entry);
+    }
+
+    private MetadataChange? InterpretLocked(NatsKVEntry<byte[]> entry)
+    {
+        string key = entry.Key;
+        bool removed = entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge;
+        if (removed)
+        {
+            if (_ownPurges.TryGetValue(key, out int pending) && pending > 0)
+            {
+                _ownPurges.AddOrUpdate(key, 0, (_, n) => n - 1);
+                return null;
+            }
+            _revisions.TryRemove(key, out _);
+        }
+        else if (!Note(key, entry.Revision))
+        {
+            return null;
+        }
+        string[] parts = key.Split('.');
+        switch (parts[0])
+        {
+            case "stream" when parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long streamId):
+                return removed ? new MetadataChange.StreamDeleted(streamId) : new MetadataChange.StreamSaved(MetadataDocuments.DecodeStream(entry.Value ?? []));
+            case "consumer" when parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ofStream)
+                && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long consumerId):
+                return removed ? new MetadataChange.ConsumerDeleted(ofStream, consumerId) : new MetadataChange.ConsumerSaved(MetadataDocuments.DecodeConsumer(entry.Value ?? []));
+            case "setting" when parts.Length == 2 && !removed:
+                return new MetadataChange.SettingWritten(Encoding.UTF8.GetString(Convert.FromHexString(parts[1])), entry.Value ?? []);
+            default:
+                return null;
+        }
     }
 
     private byte[]? Get(string key)
@@ -206,5 +334,14 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     public void Dispose()
     {
+        _stop.Cancel();
+        try
+        {
+            _following?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        _stop.Dispose();
     }
 }

@@ -67,7 +67,16 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
             if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Dispose();
         foreach (string name in StreamNames().Where(n => IdOf(n) == streamId))
-            js.DeleteStreamAsync(name).AsTask().GetAwaiter().GetResult();
+        {
+            try
+            {
+                js.DeleteStreamAsync(name).AsTask().GetAwaiter().GetResult();
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                // another node deleting the same stream got there first
+            }
+        }
     }
 
     public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>

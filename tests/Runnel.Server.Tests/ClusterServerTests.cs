@@ -122,6 +122,61 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
         }
     }
 
+    /// <summary>Polls <paramref name="check"/> until it holds (another node's change reaches this one through the
+    /// metadata bucket's watch: milliseconds, bounded here at 15 s for a loaded machine).</summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> check, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await check())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what);
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Nodes_that_are_running_see_each_others_streams_consumers_and_settings_change()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        string stream = ServerFixture.UniqueName("follow");
+        try
+        {
+            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
+                "a stream created through one node is served by the other");
+            await bClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("via-b")}}"}""");
+            Assert.Equal(["via-b"], await ReadAllAsync(aClient, stream));
+
+            await aClient.OkAsync("IncreaseStreamRetentionPeriod", $$"""{"StreamName":"{{stream}}","RetentionPeriodHours":48}""");
+            await EventuallyAsync(async () => (await bClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}"""))
+                .GetProperty("StreamDescriptionSummary").GetProperty("RetentionPeriodHours").GetInt32() == 48, "a change through one node reaches the other");
+
+            string arn = (await aClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            await aClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+            await EventuallyAsync(async () => (await bClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 1,
+                "a consumer registered through one node is listed by the other");
+            var (status, body) = await bClient.CallAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+            Assert.Equal("ResourceInUseException", body.GetProperty("__type").GetString());
+            await bClient.OkAsync("DeregisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+            await EventuallyAsync(async () => (await aClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 0,
+                "a consumer deregistered through one node is gone from the other");
+
+            await bClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+            await EventuallyAsync(async () => (await aClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.BadRequest,
+                "a stream deleted through one node is gone from the other");
+            var (_, notFound) = await aClient.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("late")}}"}""");
+            Assert.Equal("ResourceNotFoundException", notFound.GetProperty("__type").GetString());
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
     [Fact(Timeout = 120000)]
     public async Task One_node_leads_at_a_time_and_another_takes_over_when_it_stops()
     {

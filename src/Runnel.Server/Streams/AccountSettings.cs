@@ -88,6 +88,15 @@ public sealed class AccountSettings
         }
     }
 
+    /// <summary>The setting as another node of a cluster wrote it (<see cref="IMetadataStore.Follow"/>).</summary>
+    internal void Apply(byte[] stored)
+    {
+        if (Decode(stored) is not { } commitment)
+            return;
+        lock (_lock)
+            _commitment = commitment;
+    }
+
     private BillingCommitment Resolved()
     {
         if (_commitment is { Status: CommitmentStatus.EnabledUntilEarliestAllowedEnd, EarliestAllowedEndAt: { } end } && _clock.GetUtcNow() >= end)

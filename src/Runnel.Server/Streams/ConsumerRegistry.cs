@@ -142,6 +142,23 @@ public sealed class ConsumerRegistry
             _byStream.Remove(streamId);
     }
 
+    /// <summary>A consumer as another node of a cluster registered or changed it (<see cref="IMetadataStore.Follow"/>).</summary>
+    internal void Apply(ConsumerInfo consumer)
+    {
+        lock (_lock)
+            Of(consumer.StreamId)[consumer.Name] = consumer;
+    }
+
+    /// <summary>A consumer another node of a cluster deleted.</summary>
+    internal void ApplyDeleted(long streamId, long consumerId)
+    {
+        lock (_lock)
+        {
+            if (_byStream.TryGetValue(streamId, out var consumers) && consumers.Values.FirstOrDefault(c => c.Id == consumerId) is { } gone)
+                consumers.Remove(gone.Name);
+        }
+    }
+
     /// <summary>
     /// Changes a consumer atomically and persists it (tags, resource policy): <paramref name="change"/> sees the
     /// consumer as it is and returns it changed (or throws AWS's error). Not-found as <see cref="Deregister"/>.

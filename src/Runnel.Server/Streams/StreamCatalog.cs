@@ -194,6 +194,33 @@ public sealed class StreamCatalog
         _shards.DeleteStream(stream.Id);
     }
 
+    /// <summary>A stream as another node of a cluster created or changed it (<see cref="IMetadataStore.Follow"/>).</summary>
+    internal void Apply(StreamInfo stream)
+    {
+        lock (_changes)
+        {
+            // A name held by a later incarnation (a higher id) is not given back to an older one.
+            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id <= stream.Id)
+                _streams[stream.Name] = stream;
+        }
+    }
+
+    /// <summary>A stream another node of a cluster deleted: forgotten here, and its shards retired (their logs are
+    /// gone already, or going: deleting them again finds nothing). False when this node did not hold it.</summary>
+    internal bool ApplyDeleted(long streamId)
+    {
+        StreamInfo? gone;
+        lock (_changes)
+        {
+            gone = _streams.Values.FirstOrDefault(s => s.Id == streamId);
+            if (gone is null)
+                return false;
+            _streams.TryRemove(new KeyValuePair<string, StreamInfo>(gone.Name, gone));
+        }
+        _shards.DeleteStream(streamId);
+        return true;
+    }
+
     /// <summary>Returns the stream as it is now: a due CREATING/UPDATING becomes ACTIVE, a due DELETING is gone (null).</summary>
     private StreamInfo? Resolve(StreamInfo stream)
     {

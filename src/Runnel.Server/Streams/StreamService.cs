@@ -33,6 +33,41 @@ public sealed class StreamService : IDisposable
         Scalings = new ScalingAllowance(clock);
         Subscriptions = new SubscriptionRegistry(options.Limits, clock);
         _transitions = clock.CreateTimer(_ => Catalog.AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+        _warn = warn ?? (_ => { });
+        metadata.Follow(Apply); // on a cluster, what other nodes change; the embedded store has no other node
+    }
+
+    private readonly Action<string> _warn;
+
+    /// <summary>Applies a change another node of the cluster made to the metadata this node holds in memory.</summary>
+    private void Apply(MetadataChange change)
+    {
+        try
+        {
+            switch (change)
+            {
+                case MetadataChange.StreamSaved saved:
+                    Catalog.Apply(saved.Stream);
+                    break;
+                case MetadataChange.StreamDeleted deleted:
+                    if (Catalog.ApplyDeleted(deleted.StreamId))
+                        Consumers.Forget(deleted.StreamId);
+                    break;
+                case MetadataChange.ConsumerSaved consumer:
+                    Consumers.Apply(consumer.Consumer);
+                    break;
+                case MetadataChange.ConsumerDeleted consumer:
+                    Consumers.ApplyDeleted(consumer.StreamId, consumer.ConsumerId);
+                    break;
+                case MetadataChange.SettingWritten { Name: AccountSettings.SettingName } setting:
+                    Account.Apply(setting.Value);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            _warn($"A change another node made ({change.GetType().Name}) was not applied here: {e.Message}. Restart this node to load the metadata afresh.");
+        }
     }
 
     public RunnelOptions Options { get; }

@@ -42,4 +42,14 @@ public interface IMetadataStore : IDisposable
 
     /// <summary>Reads every stream and consumer; what does not parse is reported, and the rest loads.</summary>
     LoadedMetadata Load();
+
+    /// <summary>
+    /// Reports, in the order they were made, the changes that other nodes make to metadata shared with them, from
+    /// the last <see cref="Load"/> on; never this store's own. Called once, after the caller built its copy from
+    /// <see cref="Load"/>; <paramref name="apply"/> runs on a thread of the store's. A store that no other node
+    /// shares (SQLite in the data directory) has nothing to report and never calls it.
+    /// </summary>
+    void Follow(Action<MetadataChange> apply)
+    {
+    }
 }

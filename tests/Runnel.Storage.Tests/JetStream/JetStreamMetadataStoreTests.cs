@@ -106,4 +106,59 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         Assert.All(secrets, s => Assert.Equal(secrets[0], s));
         Assert.Equal(secrets[0], stores[1].GetOrCreateSecret("iterator-key", 32));
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_following_node_hears_each_change_another_makes_and_none_of_its_own()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (writer, follower) = (nodes.Stores[0], nodes.Stores[1]);
+        writer.Save(MetadataStoreContractTests.Sample("before", 1)); // loaded, not reported
+        Assert.Single(follower.Load().Streams);
+        var heard = new System.Collections.Concurrent.BlockingCollection<MetadataChange>();
+        follower.Follow(heard.Add);
+        MetadataChange Next() => heard.TryTake(out var change, TimeSpan.FromSeconds(15)) ? change : throw new TimeoutException("no change reported in 15 s");
+
+        // Each change is awaited before the next: the bucket keeps one value per key (history 1), so a follower
+        // that falls behind sees only each key's latest value, which is all it needs to converge.
+        follower.Save(MetadataStoreContractTests.Sample("own", 2)); // the follower's own: never reported
+        writer.Save(MetadataStoreContractTests.Sample("orders", 3));
+        Assert.Equal("orders", Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.Name);
+        long consumerId = writer.AddConsumer(MetadataStoreContractTests.Consumer(3, "reader"));
+        Assert.Equal(consumerId, Assert.IsType<MetadataChange.ConsumerSaved>(Next()).Consumer.Id);
+        writer.WriteSetting("account-settings", [1, 2, 3]);
+        var setting = Assert.IsType<MetadataChange.SettingWritten>(Next());
+        Assert.Equal("account-settings", setting.Name);
+        Assert.Equal([1, 2, 3], setting.Value);
+        writer.Save(MetadataStoreContractTests.Sample("orders", 3) with { RetentionHours = 48 });
+        Assert.Equal(48, Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.RetentionHours);
+        writer.Delete(3);
+        var consumerGone = Assert.IsType<MetadataChange.ConsumerDeleted>(Next());
+        Assert.Equal((3L, consumerId), (consumerGone.StreamId, consumerGone.ConsumerId));
+        Assert.Equal(3, Assert.IsType<MetadataChange.StreamDeleted>(Next()).StreamId);
+        Assert.False(heard.TryTake(out var extra, TimeSpan.FromMilliseconds(500)), $"nothing else is reported, not the follower's own save: {extra}");
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_follower_that_starts_late_still_ends_at_the_latest_state()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (writer, follower) = (nodes.Stores[0], nodes.Stores[1]);
+        Assert.Empty(follower.Load().Streams);
+        writer.Save(MetadataStoreContractTests.Sample("kept", 5));
+        writer.Save(MetadataStoreContractTests.Sample("kept", 5) with { RetentionHours = 72 });
+        writer.Save(MetadataStoreContractTests.Sample("dropped", 6));
+        writer.Delete(6);
+        var heard = new System.Collections.Concurrent.BlockingCollection<MetadataChange>();
+        follower.Follow(heard.Add); // after every change: what is stored now is what it hears
+        var state = new Dictionary<long, StreamInfo>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!(state.TryGetValue(5, out var kept) && kept.RetentionHours == 72) && heard.TryTake(out var change, deadline - DateTime.UtcNow))
+        {
+            if (change is MetadataChange.StreamSaved saved)
+                state[saved.Stream.Id] = saved.Stream;
+            else if (change is MetadataChange.StreamDeleted deleted)
+                state.Remove(deleted.StreamId);
+        }
+        Assert.Equal(72, Assert.Single(state).Value.RetentionHours);
+    }
 }
