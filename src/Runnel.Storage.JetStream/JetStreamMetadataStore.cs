@@ -75,10 +75,21 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         return next;
     }
 
-    public void Save(StreamInfo stream)
+    public StreamInfo Save(StreamInfo stream)
     {
         ClaimName(NameKey(stream.Name), stream.Id, $"a stream named {stream.Name}");
-        Put(StreamKey(stream.Id), MetadataDocuments.Encode(stream));
+        string key = StreamKey(stream.Id);
+        lock (_writes) // the revision is noted before the watch may judge the write (see Put)
+        {
+            var (written, current, revision) = Run(new ValueTask<(ulong, byte[]?, ulong)>(_cas.WriteIfAsync(key, stream.Revision, MetadataDocuments.Encode(stream))));
+            if (written == 0)
+            {
+                Note(key, revision);
+                throw new MetadataConflictException(stream.Id, current is null ? null : MetadataDocuments.DecodeStream(current) with { Revision = revision });
+            }
+            Note(key, written);
+            return stream with { Revision = written };
+        }
     }
 
     public void Delete(long streamId)
@@ -122,7 +133,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             long id = long.TryParse(key.AsSpan("stream.".Length), NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
             try
             {
-                streams.Add(MetadataDocuments.DecodeStream(value));
+                streams.Add(MetadataDocuments.DecodeStream(value) with { Revision = _revisions.GetValueOrDefault(key) });
             }
             catch (FormatException e)
             {
@@ -278,7 +289,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         switch (parts[0])
         {
             case "stream" when parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long streamId):
-                return removed ? new MetadataChange.StreamDeleted(streamId) : new MetadataChange.StreamSaved(MetadataDocuments.DecodeStream(entry.Value ?? []));
+                return removed ? new MetadataChange.StreamDeleted(streamId) : new MetadataChange.StreamSaved(MetadataDocuments.DecodeStream(entry.Value ?? []) with { Revision = entry.Revision });
             case "consumer" when parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ofStream)
                 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long consumerId):
                 return removed ? new MetadataChange.ConsumerDeleted(ofStream, consumerId) : new MetadataChange.ConsumerSaved(MetadataDocuments.DecodeConsumer(entry.Value ?? []));

@@ -63,18 +63,37 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
 
     public void DeleteStream(long streamId)
     {
+        ForgetStream(streamId);
+        foreach (string name in StreamNames().Where(n => IdOf(n) == streamId))
+            DeleteStreamNamed(name);
+    }
+
+    public void ForgetStream(long streamId)
+    {
         foreach (var key in _open.Keys.Where(k => k.Stream == streamId).ToList())
             if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Dispose();
-        foreach (string name in StreamNames().Where(n => IdOf(n) == streamId))
+    }
+
+    /// <summary>Deletes one JetStream stream; one already gone is fine, and a request that got no answer is asked
+    /// again until the stream is gone (for about 15 s).</summary>
+    private void DeleteStreamNamed(string name)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
         {
             try
             {
                 js.DeleteStreamAsync(name).AsTask().GetAwaiter().GetResult();
+                return;
             }
             catch (NatsJSApiException e) when (e.Error.Code == 404)
             {
-                // another node deleting the same stream got there first
+                return; // already deleted (a delete that got no answer may have done it)
+            }
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
             }
         }
     }

@@ -38,7 +38,7 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         {
             if (attempt > 2)
                 await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false); // others are writing too
-            var (last, current) = await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false);
+            var (last, current, _) = await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false);
             byte[]? next = decide(current);
             if (next is null)
                 return current;
@@ -51,9 +51,33 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to change it.");
     }
 
+    /// <summary>
+    /// Writes <paramref name="value"/> to <paramref name="key"/> only if the key is still at
+    /// <paramref name="expectedRevision"/> (0: absent). Returns the new revision, or, when the key moved on, 0 with
+    /// the key's value and revision now (a null value when it is absent or deleted).
+    /// </summary>
+    public async Task<(ulong Written, byte[]? Current, ulong CurrentRevision)> WriteIfAsync(string key, ulong expectedRevision, byte[] value, CancellationToken cancellationToken = default)
+    {
+        string subject = $"$KV.{bucket}.{key}";
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (attempt > 2)
+                await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+            var (last, current, revision) = await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false);
+            if (revision != expectedRevision && !(current is null && expectedRevision == 0))
+                return (0, current, revision);
+            var ack = await PublishOnceAsync(subject, value, last, cancellationToken).ConfigureAwait(false);
+            if (ack.Error is null)
+                return (ack.Seq, value, ack.Seq);
+            if (ack.Error.ErrCode != WrongLastSequence)
+                throw new IOException($"JetStream refused {key} in bucket {bucket}: {ack.Error.Description} ({ack.Error.ErrCode}).");
+        }
+        throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to change it.");
+    }
+
     /// <summary>The bucket's last sequence, then the key's value as of at least that sequence. Requests that get no
     /// answer (a leader being elected, a loaded machine) are asked again for about <see cref="TransientBudget"/>.</summary>
-    private async Task<(ulong Last, byte[]? Current)> ReadWithSequenceAsync(string key, CancellationToken cancellationToken)
+    private async Task<(ulong Last, byte[]? Current, ulong Revision)> ReadWithSequenceAsync(string key, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TransientBudget;
         while (true)
@@ -61,7 +85,8 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
             try
             {
                 var stream = await js.GetStreamAsync(_streamName, cancellationToken: cancellationToken).ConfigureAwait(false);
-                return (stream.Info.State.LastSeq, await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false));
+                var (current, revision) = await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false);
+                return (stream.Info.State.LastSeq, current, revision);
             }
             catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
@@ -95,17 +120,17 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
 
     /// <summary>A key's value as the stream's leader has it (not a replica that may be behind); null when absent or
     /// deleted. Through the stream handle the change already fetched: one stream-info request per attempt, not two.</summary>
-    private async Task<byte[]?> ReadAsync(INatsJSStream stream, string key, CancellationToken cancellationToken)
+    private async Task<(byte[]? Value, ulong Revision)> ReadAsync(INatsJSStream stream, string key, CancellationToken cancellationToken)
     {
         try
         {
             var message = (await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = $"$KV.{bucket}.{key}" }, cancellationToken).ConfigureAwait(false)).Message;
             bool deleted = message.Hdrs is { } headers && Encoding.ASCII.GetString(Convert.FromBase64String(headers)).Contains("KV-Operation", StringComparison.Ordinal);
-            return deleted ? null : message.Data.ToArray();
+            return (deleted ? null : message.Data.ToArray(), message.Seq);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
-            return null;
+            return (null, 0);
         }
     }
 }

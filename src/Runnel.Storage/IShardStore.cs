@@ -20,6 +20,12 @@ public interface IShardStore : IDisposable
     /// <summary>Closes and deletes every shard log of a stream.</summary>
     void DeleteStream(long streamId);
 
+    /// <summary>Closes this node's handles on the logs of a stream that another node deleted (a cluster), deleting
+    /// nothing itself; a store no other node shares has nothing to do.</summary>
+    void ForgetStream(long streamId)
+    {
+    }
+
     /// <summary>Streams that have logs but are not in <paramref name="known"/> (left by a crash during a delete).</summary>
     IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known);
 }

@@ -18,7 +18,7 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
     private async Task<(RunnelServer Server, TestClient Client, string DataDir)> NodeAsync()
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "runnel-cluster-node-" + Guid.NewGuid().ToString("N"));
-        var server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = dataDir, Nats = nats.Cluster.Urls, Replicas = 3, Limits = Runnel.Core.Throughput.ThroughputLimits.Off }, logging: _ => { });
+        var server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = dataDir, Nats = nats.Cluster.Urls, Replicas = 3, Limits = Runnel.Core.Throughput.ThroughputLimits.Off }, logging: Environment.GetEnvironmentVariable("RUNNEL_TEST_LOG") == "1" ? null : _ => { });
         await server.StartAsync();
         return (server, new TestClient(server.Url), dataDir);
     }
@@ -167,6 +167,46 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
                 "a stream deleted through one node is gone from the other");
             var (_, notFound) = await aClient.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("late")}}"}""");
             Assert.Equal("ResourceNotFoundException", notFound.GetProperty("__type").GetString());
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Two_nodes_changing_one_stream_at_once_both_keep_their_change()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        string stream = ServerFixture.UniqueName("contend");
+        try
+        {
+            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
+                "the stream reaches the second node");
+            // Each pair of tags goes in at once through the two nodes: one of each pair is decided from a copy the
+            // other node's change has made stale, and must be decided again rather than overwrite it.
+            for (int i = 0; i < 8; i++)
+            {
+                await Task.WhenAll(
+                    aClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"a{{{i}}}":"x"}}"""),
+                    bClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"b{{{i}}}":"y"}}"""));
+            }
+            var expected = Enumerable.Range(0, 8).SelectMany(i => new[] { $"a{i}", $"b{i}" }).Order(StringComparer.Ordinal).ToList();
+            foreach (var client in new[] { aClient, bClient })
+            {
+                await EventuallyAsync(async () =>
+                {
+                    var tags = (await client.OkAsync("ListTagsForStream", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Tags").EnumerateArray()
+                        .Select(t => t.GetProperty("Key").GetString()!).Order(StringComparer.Ordinal).ToList();
+                    return tags.SequenceEqual(expected);
+                }, "every tag added through either node is kept, on both nodes");
+            }
+            await aClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
         }
         finally
         {

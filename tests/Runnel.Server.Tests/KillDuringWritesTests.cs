@@ -27,6 +27,7 @@ public sealed class KillDuringWritesTests : IDisposable
             if (cycle == 0)
                 await client.OkAsync("CreateStream", """{"StreamName":"survivor","ShardCount":2}""");
             using var stop = new CancellationTokenSource();
+            int acknowledgedThisCycle = 0;
             var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
             {
                 var mine = new List<(string, string, string)>();
@@ -40,6 +41,7 @@ public sealed class KillDuringWritesTests : IDisposable
                         var entries = result.GetProperty("Records").EnumerateArray().ToList();
                         for (int k = 0; k < entries.Count; k++)
                             mine.Add((entries[k].GetProperty("ShardId").GetString()!, entries[k].GetProperty("SequenceNumber").GetString()!, records[k]));
+                        Interlocked.Add(ref acknowledgedThisCycle, entries.Count);
                     }
                     catch (Exception) when (stop.IsCancellationRequested)
                     {
@@ -52,7 +54,11 @@ public sealed class KillDuringWritesTests : IDisposable
                 }
                 return mine;
             })).ToList();
-            await Task.Delay(400);
+            // The kill comes while writes are in flight, once enough are acknowledged to make the check mean something
+            // (at least 400 ms in, at most 15 s on a loaded machine), not after a fixed time that a busy machine fills with little.
+            var writing = System.Diagnostics.Stopwatch.StartNew();
+            while ((writing.ElapsedMilliseconds < 400 || Volatile.Read(ref acknowledgedThisCycle) < 100) && writing.Elapsed < TimeSpan.FromSeconds(15) && !writers.All(w => w.IsCompleted))
+                await Task.Delay(20);
             stop.Cancel();
             await _server!.KillAsync(); // SIGKILL: no flush, no clean close
             _server.Dispose();

@@ -94,8 +94,14 @@ public sealed partial class ServerProcess : IDisposable
     [GeneratedRegex(@"Runnel listening on (http://\S+)")]
     private static partial Regex ListeningLine();
 
+    private bool _disposed;
+
+    /// <summary>Kills the process if it still runs; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

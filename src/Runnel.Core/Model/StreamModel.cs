@@ -104,6 +104,13 @@ public sealed record StreamInfo(
     /// </summary>
     public ReshardPlan? PendingReshard { get; init; }
 
+    /// <summary>
+    /// The metadata store's revision of this stream's document when this copy was read or written (a cluster's
+    /// key-value revision; always 0 on the embedded store, which has one writer): a change decided from this copy is
+    /// stored only if the stored document is still at this revision.
+    /// </summary>
+    public ulong Revision { get; init; }
+
     public IEnumerable<ShardInfo> OpenShards => Shards.Where(s => s.IsOpen);
 
     /// <summary>

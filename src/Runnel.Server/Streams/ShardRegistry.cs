@@ -32,6 +32,19 @@ public sealed class ShardRegistry(IShardStore store, ThroughputLimits limits, Fu
             shard.Retire();
     }
 
+    /// <summary>Forgets the shards of a stream another node deleted: this node's log handles close and its waiting
+    /// readers wake and find the stream gone; the logs themselves are the deleting node's to delete.</summary>
+    public void ForgetStream(long streamId)
+    {
+        var removed = new List<Shard>();
+        foreach (var key in _shards.Keys.Where(k => k.Stream == streamId).ToList())
+            if (_shards.TryRemove(key, out var shard))
+                removed.Add(shard);
+        store.ForgetStream(streamId);
+        foreach (var shard in removed)
+            shard.Retire();
+    }
+
     /// <summary>Deletes the logs of streams that no metadata names (left by a crash during a delete).</summary>
     public void DeleteOrphans(IReadOnlySet<long> known)
     {

@@ -106,7 +106,7 @@ public sealed class StreamCatalog
                 0)
             { MaxRecordSizeKiB = maxRecordSizeKiB };
             stream = configure?.Invoke(stream) ?? stream;
-            _metadata.Save(stream);
+            stream = _metadata.Save(stream);
             _streams[name] = stream;
             return stream;
         }
@@ -120,14 +120,9 @@ public sealed class StreamCatalog
             if (stream.Status == StreamStatus.Deleting)
                 return;
             if (_options.DeleteStreamDelay > TimeSpan.Zero)
-            {
-                var now = Now;
-                Save(stream with { Status = StreamStatus.Deleting, StatusUntil = now + _options.DeleteStreamDelay });
-            }
+                Decide(name, current => current.Status == StreamStatus.Deleting ? current : current with { Status = StreamStatus.Deleting, StatusUntil = Now + _options.DeleteStreamDelay });
             else
-            {
                 Remove(stream);
-            }
         }
     }
 
@@ -135,11 +130,7 @@ public sealed class StreamCatalog
     public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
     {
         lock (_changes)
-        {
-            var updated = change(Get(name));
-            Save(updated);
-            return updated;
-        }
+            return Decide(name, change);
     }
 
     /// <summary>
@@ -153,13 +144,13 @@ public sealed class StreamCatalog
     {
         lock (_changes)
         {
-            var stream = Get(name);
-            var reshard = plan(stream);
-            var after = _options.UpdateStreamDelay > TimeSpan.Zero
-                ? BeginUpdate(stream) with { PendingReshard = reshard }
-                : ApplyReshard(stream, reshard);
-            Save(after);
-            return after;
+            return Decide(name, stream =>
+            {
+                var reshard = plan(stream);
+                return _options.UpdateStreamDelay > TimeSpan.Zero
+                    ? BeginUpdate(stream) with { PendingReshard = reshard }
+                    : ApplyReshard(stream, reshard);
+            });
         }
     }
 
@@ -181,10 +172,42 @@ public sealed class StreamCatalog
             ? stream with { Status = StreamStatus.Updating, StatusUntil = Now + _options.UpdateStreamDelay }
             : stream;
 
-    private void Save(StreamInfo stream)
+    /// <summary>
+    /// Decides a change from the stream as this node holds it and stores it; when another node changed the stream
+    /// meanwhile (a cluster), adopts what is stored and decides again, so that neither change is lost. Caller holds
+    /// <c>_changes</c>; <paramref name="change"/> may run more than once and throws AWS's errors as it finds them.
+    /// </summary>
+    private StreamInfo Decide(string name, Func<StreamInfo, StreamInfo> change)
     {
-        _metadata.Save(stream);
-        _streams[stream.Name] = stream;
+        for (int attempt = 0; ; attempt++)
+        {
+            var next = change(Get(name));
+            try
+            {
+                return Save(next);
+            }
+            catch (MetadataConflictException conflict) when (attempt < 20)
+            {
+                Adopt(name, conflict);
+            }
+        }
+    }
+
+    /// <summary>Takes the stream as another node stored it (gone, when it deleted it). Caller holds <c>_changes</c>.</summary>
+    private StreamInfo? Adopt(string name, MetadataConflictException conflict)
+    {
+        if (conflict.Current is { } current)
+            return _streams[name] = current;
+        if (_streams.TryGetValue(name, out var held) && held.Id == conflict.StreamId)
+            _streams.TryRemove(new KeyValuePair<string, StreamInfo>(name, held));
+        return null;
+    }
+
+    private StreamInfo Save(StreamInfo stream)
+    {
+        var stored = _metadata.Save(stream);
+        _streams[stream.Name] = stored;
+        return stored;
     }
 
     private void Remove(StreamInfo stream)
@@ -200,13 +223,13 @@ public sealed class StreamCatalog
         lock (_changes)
         {
             // A name held by a later incarnation (a higher id) is not given back to an older one.
-            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id <= stream.Id)
+            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id < stream.Id || current.Id == stream.Id && current.Revision <= stream.Revision)
                 _streams[stream.Name] = stream;
         }
     }
 
-    /// <summary>A stream another node of a cluster deleted: forgotten here, and its shards retired (their logs are
-    /// gone already, or going: deleting them again finds nothing). False when this node did not hold it.</summary>
+    /// <summary>A stream another node of a cluster deleted: forgotten here, and its shards retired (the deleting node
+    /// deletes their logs). False when this node did not hold it.</summary>
     internal bool ApplyDeleted(long streamId)
     {
         StreamInfo? gone;
@@ -217,7 +240,7 @@ public sealed class StreamCatalog
                 return false;
             _streams.TryRemove(new KeyValuePair<string, StreamInfo>(gone.Name, gone));
         }
-        _shards.DeleteStream(streamId);
+        _shards.ForgetStream(streamId);
         return true;
     }
 
@@ -240,8 +263,14 @@ public sealed class StreamCatalog
             var active = current with { Status = StreamStatus.Active, StatusUntil = null, PendingReshard = null };
             if (current.PendingReshard is { } plan)
                 active = ApplyReshard(active, plan); // the switch back to ACTIVE: children appear, parents close
-            Save(active);
-            return active;
+            try
+            {
+                return Save(active);
+            }
+            catch (MetadataConflictException conflict)
+            {
+                return Adopt(current.Name, conflict); // another node made the switch, or another change: as stored
+            }
         }
     }
 

@@ -25,8 +25,13 @@ public interface IMetadataStore : IDisposable
     /// <summary>The next value of a named counter that never goes back, even across restarts.</summary>
     long NextSequence(string name);
 
-    /// <summary>Writes a stream with its shards and tags at once, replacing what was stored.</summary>
-    void Save(StreamInfo stream);
+    /// <summary>
+    /// Writes a stream with its shards and tags at once, replacing what was stored, and returns it as stored (with
+    /// its new <see cref="StreamInfo.Revision"/>). Where other nodes write too, the write happens only if the stored
+    /// stream is still at <paramref name="stream"/>'s revision (absent, for a new stream); otherwise it throws
+    /// <see cref="MetadataConflictException"/> with the stream as stored now, so that the caller decides again.
+    /// </summary>
+    StreamInfo Save(StreamInfo stream);
 
     /// <summary>Deletes a stream with its shards, tags and consumers.</summary>
     void Delete(long streamId);

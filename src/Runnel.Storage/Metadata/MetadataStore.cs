@@ -249,7 +249,8 @@ public sealed partial class MetadataStore : IMetadataStore
     }
 
     /// <summary>Writes a stream with its shards and tags in one transaction, replacing what was stored.</summary>
-    public void Save(StreamInfo stream)
+    /// <summary>Writes the stream (one node writes this database, so there is nothing to conflict with: no revision).</summary>
+    public StreamInfo Save(StreamInfo stream)
     {
         lock (_lock)
         {
@@ -287,6 +288,7 @@ public sealed partial class MetadataStore : IMetadataStore
                 Execute("INSERT INTO tags (stream_id, key, value) VALUES ($id, $k, $v);", tx, ("$id", stream.Id), ("$k", key), ("$v", value));
             tx.Commit();
         }
+        return stream;
     }
 
     /// <summary>Deletes a stream; the foreign keys delete its shards, tags and consumers (with their tags).</summary>

@@ -89,8 +89,7 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
         await Task.Yield();
         using var root = new TempDirectory();
         using var store = Open(root);
-        var first = Sample("s", 10);
-        store.Save(first);
+        var first = store.Save(Sample("s", 10)); // as stored: a change is decided from the stored copy
         var second = first with
         {
             Status = StreamStatus.Active,

@@ -121,7 +121,7 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         // Each change is awaited before the next: the bucket keeps one value per key (history 1), so a follower
         // that falls behind sees only each key's latest value, which is all it needs to converge.
         follower.Save(MetadataStoreContractTests.Sample("own", 2)); // the follower's own: never reported
-        writer.Save(MetadataStoreContractTests.Sample("orders", 3));
+        var orders = writer.Save(MetadataStoreContractTests.Sample("orders", 3));
         Assert.Equal("orders", Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.Name);
         long consumerId = writer.AddConsumer(MetadataStoreContractTests.Consumer(3, "reader"));
         Assert.Equal(consumerId, Assert.IsType<MetadataChange.ConsumerSaved>(Next()).Consumer.Id);
@@ -129,7 +129,7 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         var setting = Assert.IsType<MetadataChange.SettingWritten>(Next());
         Assert.Equal("account-settings", setting.Name);
         Assert.Equal([1, 2, 3], setting.Value);
-        writer.Save(MetadataStoreContractTests.Sample("orders", 3) with { RetentionHours = 48 });
+        writer.Save(orders with { RetentionHours = 48 });
         Assert.Equal(48, Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.RetentionHours);
         writer.Delete(3);
         var consumerGone = Assert.IsType<MetadataChange.ConsumerDeleted>(Next());
@@ -144,15 +144,15 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         await using var nodes = await TwoNodesAsync();
         var (writer, follower) = (nodes.Stores[0], nodes.Stores[1]);
         Assert.Empty(follower.Load().Streams);
-        writer.Save(MetadataStoreContractTests.Sample("kept", 5));
-        writer.Save(MetadataStoreContractTests.Sample("kept", 5) with { RetentionHours = 72 });
+        var kept = writer.Save(MetadataStoreContractTests.Sample("kept", 5));
+        writer.Save(kept with { RetentionHours = 72 });
         writer.Save(MetadataStoreContractTests.Sample("dropped", 6));
         writer.Delete(6);
         var heard = new System.Collections.Concurrent.BlockingCollection<MetadataChange>();
         follower.Follow(heard.Add); // after every change: what is stored now is what it hears
         var state = new Dictionary<long, StreamInfo>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!(state.TryGetValue(5, out var kept) && kept.RetentionHours == 72) && heard.TryTake(out var change, deadline - DateTime.UtcNow))
+        while (!(state.TryGetValue(5, out var latest) && latest.RetentionHours == 72) && heard.TryTake(out var change, deadline - DateTime.UtcNow))
         {
             if (change is MetadataChange.StreamSaved saved)
                 state[saved.Stream.Id] = saved.Stream;
@@ -160,5 +160,29 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
                 state.Remove(deleted.StreamId);
         }
         Assert.Equal(72, Assert.Single(state).Value.RetentionHours);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_change_decided_from_a_stale_copy_is_refused_with_the_stream_as_stored()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.Stores[0], nodes.Stores[1]);
+        var created = a.Save(MetadataStoreContractTests.Sample("contended", 7));
+        Assert.True(created.Revision > 0);
+        var seenByB = Assert.Single(b.Load().Streams);
+        Assert.Equal(created.Revision, seenByB.Revision);
+
+        var changedByA = a.Save(created with { RetentionHours = 48 });
+        Assert.True(changedByA.Revision > created.Revision);
+        var conflict = Assert.Throws<MetadataConflictException>(() => b.Save(seenByB with { RetentionHours = 72 }));
+        Assert.Equal(48, conflict.Current!.RetentionHours);
+        Assert.Equal(changedByA.Revision, conflict.Current.Revision);
+        var decidedAgain = b.Save(conflict.Current with { RetentionHours = 72 });
+        Assert.Equal(72, Assert.Single(a.Load().Streams).RetentionHours);
+        Assert.Equal(decidedAgain.Revision, Assert.Single(a.Load().Streams).Revision);
+
+        a.Delete(7);
+        var gone = Assert.Throws<MetadataConflictException>(() => b.Save(decidedAgain with { RetentionHours = 96 }));
+        Assert.Null(gone.Current);
     }
 }
