@@ -23,6 +23,29 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
         return (server, new TestClient(server.Url), dataDir);
     }
 
+    /// <summary>Two running nodes on the shared cluster; disposing stops both.</summary>
+    private sealed class TwoNodes(RunnelServer a, TestClient aClient, RunnelServer b, TestClient bClient) : IAsyncDisposable
+    {
+        public TestClient A => aClient;
+
+        public TestClient B => bClient;
+
+        public async ValueTask DisposeAsync()
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
+    private async Task<TwoNodes> TwoNodesAsync()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        return new TwoNodes(a, aClient, b, bClient);
+    }
+
     private static async Task<List<string>> ReadAllAsync(TestClient client, string stream)
     {
         string iterator = (await client.OkAsync("GetShardIterator", $$"""{"StreamName":"{{stream}}","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
@@ -137,84 +160,68 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
     [Fact(Timeout = 120000)]
     public async Task Nodes_that_are_running_see_each_others_streams_consumers_and_settings_change()
     {
-        var (a, aClient, _) = await NodeAsync();
-        var (b, bClient, _) = await NodeAsync();
+        await using var nodes = await TwoNodesAsync();
+        var (aClient, bClient) = (nodes.A, nodes.B);
         string stream = ServerFixture.UniqueName("follow");
-        try
-        {
-            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
-            await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
-                "a stream created through one node is served by the other");
-            await bClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("via-b")}}"}""");
-            Assert.Equal(["via-b"], await ReadAllAsync(aClient, stream));
+        await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+        await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
+            "a stream created through one node is served by the other");
+        await bClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("via-b")}}"}""");
+        Assert.Equal(["via-b"], await ReadAllAsync(aClient, stream));
 
-            await aClient.OkAsync("IncreaseStreamRetentionPeriod", $$"""{"StreamName":"{{stream}}","RetentionPeriodHours":48}""");
-            await EventuallyAsync(async () => (await bClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}"""))
-                .GetProperty("StreamDescriptionSummary").GetProperty("RetentionPeriodHours").GetInt32() == 48, "a change through one node reaches the other");
+        await aClient.OkAsync("IncreaseStreamRetentionPeriod", $$"""{"StreamName":"{{stream}}","RetentionPeriodHours":48}""");
+        await EventuallyAsync(async () => (await bClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}"""))
+            .GetProperty("StreamDescriptionSummary").GetProperty("RetentionPeriodHours").GetInt32() == 48, "a change through one node reaches the other");
 
-            string arn = (await aClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
-            await aClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
-            await EventuallyAsync(async () => (await bClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 1,
-                "a consumer registered through one node is listed by the other");
-            var (status, body) = await bClient.CallAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
-            Assert.Equal("ResourceInUseException", body.GetProperty("__type").GetString());
-            await bClient.OkAsync("DeregisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
-            await EventuallyAsync(async () => (await aClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 0,
-                "a consumer deregistered through one node is gone from the other");
+        string arn = (await aClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+        await aClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+        await EventuallyAsync(async () => (await bClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 1,
+            "a consumer registered through one node is listed by the other");
+        var (status, body) = await bClient.CallAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+        Assert.Equal("ResourceInUseException", body.GetProperty("__type").GetString());
+        await bClient.OkAsync("DeregisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+        await EventuallyAsync(async () => (await aClient.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers").GetArrayLength() == 0,
+            "a consumer deregistered through one node is gone from the other");
 
-            await bClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
-            await EventuallyAsync(async () => (await aClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.BadRequest,
-                "a stream deleted through one node is gone from the other");
-            var (_, notFound) = await aClient.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("late")}}"}""");
-            Assert.Equal("ResourceNotFoundException", notFound.GetProperty("__type").GetString());
-        }
-        finally
-        {
-            aClient.Dispose();
-            bClient.Dispose();
-            await a.DisposeAsync();
-            await b.DisposeAsync();
-        }
+        await aClient.OkAsync("UpdateAccountSettings", """{"MinimumThroughputBillingCommitment":{"Status":"ENABLED"}}""");
+        await EventuallyAsync(async () => (await bClient.OkAsync("DescribeAccountSettings", "{}")).GetProperty("MinimumThroughputBillingCommitment").GetProperty("Status").GetString() == "ENABLED",
+            "the account's settings changed through one node reach the other");
+
+        await bClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+        await EventuallyAsync(async () => (await aClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.BadRequest,
+            "a stream deleted through one node is gone from the other");
+        var (_, notFound) = await aClient.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("late")}}"}""");
+        Assert.Equal("ResourceNotFoundException", notFound.GetProperty("__type").GetString());
     }
 
     [Fact(Timeout = 120000)]
     public async Task Two_nodes_changing_one_stream_at_once_both_keep_their_change()
     {
-        var (a, aClient, _) = await NodeAsync();
-        var (b, bClient, _) = await NodeAsync();
+        await using var nodes = await TwoNodesAsync();
+        var (aClient, bClient) = (nodes.A, nodes.B);
         string stream = ServerFixture.UniqueName("contend");
-        try
+        await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+        await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
+            "the stream reaches the second node");
+        // Each pair of tags goes in at once through the two nodes: one of each pair is decided from a copy the
+        // other node's change has made stale, and must be decided again rather than overwrite it.
+        for (int i = 0; i < 8; i++)
         {
-            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
-            await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
-                "the stream reaches the second node");
-            // Each pair of tags goes in at once through the two nodes: one of each pair is decided from a copy the
-            // other node's change has made stale, and must be decided again rather than overwrite it.
-            for (int i = 0; i < 8; i++)
-            {
-                await Task.WhenAll(
-                    aClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"a{{{i}}}":"x"}}"""),
-                    bClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"b{{{i}}}":"y"}}"""));
-            }
-            var expected = Enumerable.Range(0, 8).SelectMany(i => new[] { $"a{i}", $"b{i}" }).Order(StringComparer.Ordinal).ToList();
-            foreach (var client in new[] { aClient, bClient })
-            {
-                await EventuallyAsync(async () =>
-                {
-                    var tags = (await client.OkAsync("ListTagsForStream", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Tags").EnumerateArray()
-                        .Select(t => t.GetProperty("Key").GetString()!).Order(StringComparer.Ordinal).ToList();
-                    return tags.SequenceEqual(expected);
-                }, "every tag added through either node is kept, on both nodes");
-            }
-            await aClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+            await Task.WhenAll(
+                aClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"a{{{i}}}":"x"}}"""),
+                bClient.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"b{{{i}}}":"y"}}"""));
         }
-        finally
+        var expected = Enumerable.Range(0, 8).SelectMany(i => new[] { $"a{i}", $"b{i}" }).Order(StringComparer.Ordinal).ToList();
+        foreach (var client in new[] { aClient, bClient })
         {
-            aClient.Dispose();
-            bClient.Dispose();
-            await a.DisposeAsync();
-            await b.DisposeAsync();
+            await EventuallyAsync(async () =>
+            {
+                var tags = (await client.OkAsync("ListTagsForStream", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Tags").EnumerateArray()
+                    .Select(t => t.GetProperty("Key").GetString()!).Order(StringComparer.Ordinal).ToList();
+                return tags.SequenceEqual(expected);
+            }, "every tag added through either node is kept, on both nodes");
         }
+        await aClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
     }
 
     [Fact(Timeout = 120000)]

@@ -21,26 +21,20 @@ public sealed class ShardRegistry(IShardStore store, ThroughputLimits limits, Fu
         new(store, streamId, index, new ShardThroughput(limits, preciseNowMillis()));
 
     /// <summary>Deletes a stream's logs and forgets its shards; readers waiting on them wake and find the stream gone.</summary>
-    public void DeleteStream(long streamId)
-    {
-        var removed = new List<Shard>();
-        foreach (var key in _shards.Keys.Where(k => k.Stream == streamId).ToList())
-            if (_shards.TryRemove(key, out var shard))
-                removed.Add(shard);
-        store.DeleteStream(streamId);
-        foreach (var shard in removed)
-            shard.Retire();
-    }
+    public void DeleteStream(long streamId) => Drop(streamId, store.DeleteStream);
 
     /// <summary>Forgets the shards of a stream another node deleted: this node's log handles close and its waiting
     /// readers wake and find the stream gone; the logs themselves are the deleting node's to delete.</summary>
-    public void ForgetStream(long streamId)
+    public void ForgetStream(long streamId) => Drop(streamId, store.ForgetStream);
+
+    /// <summary>Removes the stream's shards from the registry, lets the store act on their logs, then retires them.</summary>
+    private void Drop(long streamId, Action<long> onLogs)
     {
         var removed = new List<Shard>();
         foreach (var key in _shards.Keys.Where(k => k.Stream == streamId).ToList())
             if (_shards.TryRemove(key, out var shard))
                 removed.Add(shard);
-        store.ForgetStream(streamId);
+        onLogs(streamId);
         foreach (var shard in removed)
             shard.Retire();
     }

@@ -58,21 +58,31 @@ public sealed class NatsCluster : IAsyncDisposable
     public int Size => _nodes.Length;
 
     /// <summary>Starts <paramref name="size"/> nodes and waits until every one reports JetStream healthy.</summary>
+    /// <remarks>The ports are free when picked but may be taken before a server binds them (the machine's
+    /// outgoing connections draw from the same range); a node that exits at start-up makes a new cluster on new
+    /// ports, up to three times.</remarks>
     public static async Task<NatsCluster> StartAsync(int size = 3)
     {
-        var cluster = new NatsCluster(size);
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            for (int i = 0; i < size; i++)
-                cluster.Launch(i);
-            for (int i = 0; i < size; i++)
-                await cluster.WaitHealthyAsync(i);
-            return cluster;
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            throw;
+            var cluster = new NatsCluster(size);
+            try
+            {
+                for (int i = 0; i < size; i++)
+                    cluster.Launch(i);
+                for (int i = 0; i < size; i++)
+                    await cluster.WaitHealthyAsync(i);
+                return cluster;
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("exited", StringComparison.Ordinal))
+            {
+                await cluster.DisposeAsync();
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
         }
     }
 
