@@ -4,8 +4,9 @@ using NATS.Client.JetStream.Models;
 
 namespace Runnel.Storage.Tests.JetStream;
 
-/// <summary>The test classes that share one cluster (one at a time: three servers are plenty for two cores).</summary>
-[CollectionDefinition(Name)]
+/// <summary>The test classes that share one cluster: one at a time, and after the tests that run in parallel, so that
+/// three servers (and the Runnel nodes of the server tests) do not starve the timing-sensitive tests of two cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class NatsClusterCollection : ICollectionFixture<NatsClusterFixture>
 {
     public const string Name = "nats-cluster";
