@@ -27,7 +27,7 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
             MaxConnections = Limit,
             // Also Kestrel's request-head timeout: long enough that the busy connections of the limit test (which
             // hold half a head) outlive the test on a loaded machine, short enough for the silent ones to go quickly.
-            HandshakeTimeout = TimeSpan.FromSeconds(5),
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
         }, logging: _log.Install);
         await _server.StartAsync();
     }
@@ -46,7 +46,7 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
         // All but the newest Limit were closed by the server, and the rest go at the handshake timeout.
         int closed = 0;
         foreach (var socket in silent)
-            if (await ClosedByServerAsync(socket, TimeSpan.FromSeconds(15)))
+            if (await ClosedByServerAsync(socket, TimeSpan.FromSeconds(25)))
                 closed++;
         Assert.Equal(silent.Count, closed);
         await WaitForAsync(() => _server.OpenConnections <= 1);
@@ -70,7 +70,7 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
     {
         var stalled = (await OpenAsync(1))[0];
         await stalled.SendAsync(Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: x\r\n"));
-        Assert.True(await ClosedByServerAsync(stalled, TimeSpan.FromSeconds(20)), "a half-sent request head kept its connection open");
+        Assert.True(await ClosedByServerAsync(stalled, TimeSpan.FromSeconds(30)), "a half-sent request head kept its connection open");
     }
 
     private async Task<List<Socket>> OpenAsync(int count, byte[]? firstBytes = null)
