@@ -163,11 +163,34 @@ public sealed class NatsCluster : IAsyncDisposable
         throw new TimeoutException($"nats-server {node.Name} was not healthy within 30 s: {last}");
     }
 
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>
+    /// A free port below Linux's ephemeral range (32768 and up), where the kernel never puts a socket bound to port 0
+    /// nor an outgoing connection: a port of the ephemeral range, free when picked, can go to another test's server
+    /// before nats-server binds it, and the cluster's nodes then dial their routes into that server (at its
+    /// connection limit, their silent connections pushed out a test's own). Never the same port twice per process.
+    /// </summary>
     private static int FreePort()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
+        lock (Handed)
+        {
+            while (true)
+            {
+                int port = Random.Shared.Next(20000, 32000);
+                if (!Handed.Add(port))
+                    continue;
+                try
+                {
+                    using var socket = new TcpListener(IPAddress.Loopback, port);
+                    socket.Start();
+                    return port;
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }
     }
 
     public ValueTask DisposeAsync()
