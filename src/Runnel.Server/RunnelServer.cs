@@ -97,7 +97,7 @@ public sealed class RunnelServer : IAsyncDisposable
             var opened = ServerStorage.Open(options, time, warn);
             try
             {
-                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart);
+                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads);
                 Mark("storage opened");
                 return (opened, streams);
             }
@@ -205,6 +205,8 @@ public sealed class RunnelServer : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
 
+    /// <summary>The leader's housekeeping every 30 s: expired records freed, and on a cluster the logs of streams a node
+    /// that died had deleted only in part (the embedded node sweeps those at start-up).</summary>
     private void EnforceRetention()
     {
         if (!_storage.Leads)
@@ -216,6 +218,25 @@ public sealed class RunnelServer : IAsyncDisposable
         catch (Exception e)
         {
             _app.Logger.LogWarning(e, "Retention pass failed; it will run again in 30 s.");
+        }
+        if (!_storage.SweepsOrphansAtStart)
+            SweepOrphans();
+    }
+
+    /// <summary>Deletes logs that no stored stream names; see <see cref="StreamService.SweepOrphans"/>.</summary>
+    public IReadOnlyList<long> SweepOrphans()
+    {
+        try
+        {
+            var swept = _streams.SweepOrphans();
+            if (swept.Count > 0)
+                _app.Logger.LogInformation("Deleted the logs of {Count} deleted stream(s) (ids {Ids}) that a node had not finished deleting.", swept.Count, string.Join(", ", swept));
+            return swept;
+        }
+        catch (Exception e)
+        {
+            _app.Logger.LogWarning(e, "Sweeping the logs of deleted streams failed; it will run again in 30 s.");
+            return [];
         }
     }
 

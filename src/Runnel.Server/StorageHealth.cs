@@ -49,6 +49,7 @@ public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock
             _suppressed = 0;
             log.LogError("{Operation} could not write: {Condition} ({Detail}){More}. {Remedy}",
                 operation, StorageFault.Describe(kind), Detail(e), more, StorageFault.Remedy(kind));
+            log.LogDebug(e, "{Operation} could not write; the failure in full", operation); // where it failed, for whoever turns debug logging on
         }
         return kind;
     }

@@ -103,16 +103,31 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             ReleaseName(NameKey(MetadataDocuments.DecodeStream(stored).Name), streamId);
     }
 
-    public long AddConsumer(ConsumerInfo consumer)
+    public bool Holds(long streamId) => Run(new ValueTask<byte[]?>(_cas.ReadAsync(StreamKey(streamId)))) is not null;
+
+    public ConsumerInfo AddConsumer(ConsumerInfo consumer)
     {
         long id = NextSequence("consumer-id");
         ClaimName(ConsumerNameKey(consumer.StreamId, consumer.Name), id, $"a consumer named {consumer.Name} on stream {consumer.StreamId}");
-        Put(ConsumerKey(consumer.StreamId, id), MetadataDocuments.Encode(consumer with { Id = id }));
-        return id;
+        var stored = consumer with { Id = id };
+        return stored with { Revision = Put(ConsumerKey(consumer.StreamId, id), MetadataDocuments.Encode(stored)) };
     }
 
-    public void SaveConsumer(ConsumerInfo consumer) =>
-        Put(ConsumerKey(consumer.StreamId, consumer.Id), MetadataDocuments.Encode(consumer));
+    public ConsumerInfo SaveConsumer(ConsumerInfo consumer)
+    {
+        string key = ConsumerKey(consumer.StreamId, consumer.Id);
+        lock (_writes) // the revision is noted before the watch may judge the write (see Put)
+        {
+            var (written, current, revision) = Run(new ValueTask<(ulong, byte[]?, ulong)>(_cas.WriteIfAsync(key, consumer.Revision, MetadataDocuments.Encode(consumer))));
+            if (written == 0)
+            {
+                Note(key, revision);
+                throw new ConsumerConflictException(consumer.Id, current is null ? null : MetadataDocuments.DecodeConsumer(current) with { Revision = revision });
+            }
+            Note(key, written);
+            return consumer with { Revision = written };
+        }
+    }
 
     public void DeleteConsumer(long consumerId)
     {
@@ -148,7 +163,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
                 continue;
             try
             {
-                consumers.Add(MetadataDocuments.DecodeConsumer(value));
+                consumers.Add(MetadataDocuments.DecodeConsumer(value) with { Revision = _revisions.GetValueOrDefault(key) });
             }
             catch (FormatException)
             {
@@ -189,10 +204,14 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     /// <summary>Stores a value and notes its revision before the watch may judge the change (the watch can see a put
     /// before its writer has the acknowledgement): <see cref="Interpret"/> takes the same lock.</summary>
-    private void Put(string key, byte[] value)
+    private ulong Put(string key, byte[] value)
     {
         lock (_writes)
-            Note(key, Run(_kv.PutAsync(key, value)));
+        {
+            ulong revision = Run(_kv.PutAsync(key, value));
+            Note(key, revision);
+            return revision;
+        }
     }
 
     private void Purge(string key)
@@ -292,7 +311,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
                 return removed ? new MetadataChange.StreamDeleted(streamId) : new MetadataChange.StreamSaved(MetadataDocuments.DecodeStream(entry.Value ?? []) with { Revision = entry.Revision });
             case "consumer" when parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ofStream)
                 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long consumerId):
-                return removed ? new MetadataChange.ConsumerDeleted(ofStream, consumerId) : new MetadataChange.ConsumerSaved(MetadataDocuments.DecodeConsumer(entry.Value ?? []));
+                return removed ? new MetadataChange.ConsumerDeleted(ofStream, consumerId) : new MetadataChange.ConsumerSaved(MetadataDocuments.DecodeConsumer(entry.Value ?? []) with { Revision = entry.Revision });
             case "setting" when parts.Length == 2 && !removed:
                 return new MetadataChange.SettingWritten(Encoding.UTF8.GetString(Convert.FromHexString(parts[1])), entry.Value ?? []);
             default:

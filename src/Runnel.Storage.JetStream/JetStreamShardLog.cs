@@ -1,3 +1,4 @@
+using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Runnel.Storage.Records;
@@ -73,15 +74,19 @@ public sealed partial class JetStreamShardLog : IShardLog
             AllowDirect = true,
             DuplicateWindow = settings.DuplicateWindow,
         };
-        INatsJSStream stream;
-        try
+        // Creating a stream that exists with this configuration is answered with it, so an unanswered create (two
+        // nodes opening one shard at once, a leader being elected) is asked again.
+        var stream = await Unanswered.RetryAsync(async () =>
         {
-            stream = await js.CreateStreamAsync(config, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNameInUse)
-        {
-            stream = await js.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
+            try
+            {
+                return await js.CreateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNameInUse)
+            {
+                return await js.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
         var log = new JetStreamShardLog(js, stream, subject, settings);
         await log.RefreshTipAsync(cancellationToken).ConfigureAwait(false);
         return log;
@@ -360,7 +365,16 @@ public sealed partial class JetStreamShardLog : IShardLog
 
     private async Task<ShardMessage?> GetAsync(StreamMsgGetRequest request, CancellationToken cancellationToken)
     {
-        var message = await _stream.GetDirectAsync<byte[]>(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+        NatsMsg<byte[]> message;
+        try
+        {
+            message = await _stream.GetDirectAsync<byte[]>(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Unanswered.Is(e))
+        {
+            // No replica answered in time (a stream just made, whose replicas are still electing a leader; a loaded machine): a read is safe to ask again.
+            message = await Unanswered.RetryAsync(async () => await _stream.GetDirectAsync<byte[]>(request, cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
         var read = ShardMessage.From(message, StreamName);
         if (read is not null)
             _index.Add(read);

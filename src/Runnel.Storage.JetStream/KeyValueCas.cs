@@ -19,9 +19,6 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
 
     private const int MaxAttempts = 1000;
 
-    /// <summary>How long a request that gets no answer is asked again before the change fails.</summary>
-    private static readonly TimeSpan TransientBudget = TimeSpan.FromSeconds(15);
-
     private readonly string _streamName = "KV_" + bucket;
 
     public string Bucket => bucket;
@@ -75,24 +72,20 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to change it.");
     }
 
+    /// <summary>A key's value as the bucket's leader has it now (not a replica that may be behind); null when absent or deleted.</summary>
+    public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
+        (await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false)).Current;
+
     /// <summary>The bucket's last sequence, then the key's value as of at least that sequence. Requests that get no
-    /// answer (a leader being elected, a loaded machine) are asked again for about <see cref="TransientBudget"/>.</summary>
+    /// answer (a leader being elected, a loaded machine) are asked again for about <see cref="Unanswered.Budget"/>.</summary>
     private async Task<(ulong Last, byte[]? Current, ulong Revision)> ReadWithSequenceAsync(string key, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + TransientBudget;
-        while (true)
+        return await Unanswered.RetryAsync(async () =>
         {
-            try
-            {
-                var stream = await js.GetStreamAsync(_streamName, cancellationToken: cancellationToken).ConfigureAwait(false);
-                var (current, revision) = await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false);
-                return (stream.Info.State.LastSeq, current, revision);
-            }
-            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-            }
-        }
+            var stream = await js.GetStreamAsync(_streamName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var (current, revision) = await ReadAsync(stream, key, cancellationToken).ConfigureAwait(false);
+            return (stream.Info.State.LastSeq, current, revision);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -103,7 +96,7 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
     private async Task<PubAckResponse> PublishOnceAsync(string subject, byte[] value, ulong last, CancellationToken cancellationToken)
     {
         var options = new NatsJSPubOpts { ExpectedLastSequence = last, MsgId = Guid.NewGuid().ToString("N") };
-        var deadline = DateTime.UtcNow + TransientBudget;
+        var deadline = DateTime.UtcNow + Unanswered.Budget;
         while (true)
         {
             var result = await js.TryPublishAsync(subject, value, opts: options, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -115,8 +108,6 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         }
     }
 
-    private static bool IsTransient(Exception e) => e is NatsNoRespondersException or NatsJSApiNoResponseException or TimeoutException or NatsJSTimeoutException
-        || (e is NatsJSApiException api && api.Error.Code == 503);
 
     /// <summary>A key's value as the stream's leader has it (not a replica that may be behind); null when absent or
     /// deleted. Through the stream handle the change already fetched: one stream-info request per attempt, not two.</summary>

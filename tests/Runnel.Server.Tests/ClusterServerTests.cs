@@ -15,10 +15,11 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
     private static string B64(string s) => ServerFixture.B64(s);
 
     /// <summary>A node on the shared cluster, started; its data directory is a path nothing may create.</summary>
-    private async Task<(RunnelServer Server, TestClient Client, string DataDir)> NodeAsync()
+    private async Task<(RunnelServer Server, TestClient Client, string DataDir)> NodeAsync(Func<RunnelOptions, RunnelOptions>? configure = null, TimeProvider? clock = null)
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "runnel-cluster-node-" + Guid.NewGuid().ToString("N"));
-        var server = RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = dataDir, Nats = nats.Cluster.Urls, Replicas = 3, Limits = Runnel.Core.Throughput.ThroughputLimits.Off }, logging: Environment.GetEnvironmentVariable("RUNNEL_TEST_LOG") == "1" ? null : _ => { });
+        var options = new RunnelOptions { Port = 0, DataDir = dataDir, Nats = nats.Cluster.Urls, Replicas = 3, Limits = Runnel.Core.Throughput.ThroughputLimits.Off };
+        var server = RunnelServer.Create(configure?.Invoke(options) ?? options, logging: Environment.GetEnvironmentVariable("RUNNEL_TEST_LOG") == "1" ? null : _ => { }, clock: clock);
         await server.StartAsync();
         return (server, new TestClient(server.Url), dataDir);
     }
@@ -272,5 +273,192 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
         Assert.Contains($"cannot connect to NATS at nats://127.0.0.1:{port}", e.Message, StringComparison.Ordinal);
         Assert.Contains("nats-server -js", e.Message, StringComparison.Ordinal);
         await Task.CompletedTask;
+    }
+
+    /// <summary>The system's clock moved ahead: on such a node every timed status looks due long before it is.</summary>
+    private sealed class AheadClock(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
+    }
+
+    private static async Task<RunnelServer> LeaderOfAsync(params RunnelServer[] nodes)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (nodes.Count(n => n.Leads) != 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "exactly one node leads");
+            await Task.Delay(50);
+        }
+        return nodes.Single(n => n.Leads);
+    }
+
+    private static async Task<(string Status, int Shards, string? ConsumerStatus)> StateAsync(TestClient client, string stream, string arn)
+    {
+        var described = (await client.OkAsync("DescribeStream", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescription");
+        var consumers = (await client.OkAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).GetProperty("Consumers");
+        return (described.GetProperty("StreamStatus").GetString()!, described.GetProperty("Shards").GetArrayLength(),
+            consumers.GetArrayLength() == 1 ? consumers[0].GetProperty("ConsumerStatus").GetString() : null);
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Only_the_leading_node_makes_the_timed_transitions()
+    {
+        // The follower's clock is an hour ahead, so to it the reshard and the consumer are due at once: were it to make
+        // transitions, it would switch them at once. It must wait for the leader, whose clock says 3 s.
+        static RunnelOptions Delayed(RunnelOptions o) => o with { UpdateStreamDelay = TimeSpan.FromSeconds(3), ConsumerCreateDelay = TimeSpan.FromSeconds(3) };
+        var (leader, leaderClient, _) = await NodeAsync(Delayed);
+        (RunnelServer Server, TestClient Client, string) follower = default;
+        try
+        {
+            Assert.Same(leader, await LeaderOfAsync(leader));
+            follower = await NodeAsync(Delayed, new AheadClock(TimeSpan.FromHours(1)));
+            string stream = ServerFixture.UniqueName("leads");
+            await leaderClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            string arn = (await leaderClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            await leaderClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+            await leaderClient.OkAsync("SplitShard", $$"""{"StreamName":"{{stream}}","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"{{System.Numerics.BigInteger.Pow(2, 127)}}"}""");
+            var started = DateTime.UtcNow;
+
+            var followerClient = follower.Client;
+            await EventuallyAsync(async () => (await followerClient.CallAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).Body.TryGetProperty("Consumers", out var c) && c.GetArrayLength() == 1
+                && (await StateAsync(followerClient, stream, arn)).Status == "UPDATING", "the follower hears of the split and the consumer");
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(1.5))
+            {
+                Assert.Equal(("UPDATING", 1, "CREATING"), await StateAsync(followerClient, stream, arn));
+                await Task.Delay(100);
+            }
+            foreach (var client in new[] { leaderClient, followerClient })
+                await EventuallyAsync(async () => await StateAsync(client, stream, arn) == ("ACTIVE", 3, "ACTIVE"), "the leader makes the switch, and the follower hears of it");
+            await leaderClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}","EnforceConsumerDeletion":true}""");
+        }
+        finally
+        {
+            leaderClient.Dispose();
+            follower.Client?.Dispose();
+            await leader.DisposeAsync();
+            if (follower.Server is not null)
+                await follower.Server.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task The_node_that_takes_over_finishes_the_transitions_its_leader_left()
+    {
+        static RunnelOptions Delayed(RunnelOptions o) => o with { UpdateStreamDelay = TimeSpan.FromSeconds(2), ConsumerCreateDelay = TimeSpan.FromSeconds(2) };
+        var (a, aClient, _) = await NodeAsync(Delayed);
+        var (b, bClient, _) = await NodeAsync(Delayed);
+        RunnelServer? survivor = null;
+        try
+        {
+            var leader = await LeaderOfAsync(a, b);
+            var (follower, followerClient) = leader == a ? (b, bClient) : (a, aClient);
+            survivor = follower;
+            string stream = ServerFixture.UniqueName("takeover");
+            await followerClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":2}""");
+            string arn = (await followerClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            await followerClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","ExplicitHashKey":"0","Data":"{{B64("before")}}"}""");
+            await followerClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
+            await followerClient.OkAsync("MergeShards", $$"""{"StreamName":"{{stream}}","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}""");
+            await leader.DisposeAsync(); // before the switch is due; the lease is released, the follower takes it
+            await EventuallyAsync(async () => await StateAsync(followerClient, stream, arn) == ("ACTIVE", 3, "ACTIVE"), "the new leader makes the switch and activates the consumer");
+            Assert.True(follower.Leads);
+            var shards = (await followerClient.OkAsync("ListShards", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Shards").EnumerateArray().ToList();
+            Assert.True(shards[0].GetProperty("SequenceNumberRange").TryGetProperty("EndingSequenceNumber", out _), "the parents are closed");
+            Assert.Equal("shardId-000000000000", shards[2].GetProperty("ParentShardId").GetString());
+            var put = await followerClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("after")}}"}""");
+            Assert.Equal("shardId-000000000002", put.GetProperty("ShardId").GetString());
+            Assert.Equal(["before"], await ReadAllAsync(followerClient, stream));
+            await followerClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}","EnforceConsumerDeletion":true}""");
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            if (survivor is not null)
+                await survivor.DisposeAsync();
+            else
+            {
+                await a.DisposeAsync();
+                await b.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task The_leader_deletes_the_logs_of_a_stream_whose_deletion_a_node_did_not_finish()
+    {
+        var (node, client, _) = await NodeAsync();
+        await using var connection = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Cluster.Urls });
+        var js = new NATS.Client.JetStream.NatsJSContext(connection);
+        try
+        {
+            await LeaderOfAsync(node);
+            string stream = ServerFixture.UniqueName("orphan");
+            await client.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            await client.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("x")}}"}""");
+            long id = node.Streams.Find(stream)!.Id;
+            string log = Runnel.Storage.JetStream.JetStreamShardStore.StreamNameOf(id, 0);
+            await js.GetStreamAsync(log); // the shard's log exists
+
+            // A node that died after deleting the stream's metadata, before deleting its logs: the metadata goes, the log stays.
+            using (var metadata = await Runnel.Storage.JetStream.JetStreamMetadataStore.OpenAsync(js, ClusterStorage.MetadataBucket, 3))
+                metadata.Delete(id);
+            await EventuallyAsync(async () => (await client.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.BadRequest,
+                "the node hears of the deletion");
+            await js.GetStreamAsync(log); // only forgotten by the node that heard of it
+
+            Assert.Contains(id, node.SweepOrphans());
+            var gone = await Assert.ThrowsAsync<NATS.Client.JetStream.NatsJSApiException>(async () => await js.GetStreamAsync(log));
+            Assert.Equal(404, gone.Error.Code);
+
+            // A stream that is stored keeps its logs.
+            string kept = ServerFixture.UniqueName("kept");
+            await client.OkAsync("CreateStream", $$"""{"StreamName":"{{kept}}","ShardCount":1}""");
+            await client.OkAsync("PutRecord", $$"""{"StreamName":"{{kept}}","PartitionKey":"k","Data":"{{B64("y")}}"}""");
+            Assert.DoesNotContain(node.Streams.Find(kept)!.Id, node.SweepOrphans());
+            Assert.Equal(["y"], await ReadAllAsync(client, kept));
+            await client.OkAsync("DeleteStream", $$"""{"StreamName":"{{kept}}"}""");
+        }
+        finally
+        {
+            client.Dispose();
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task Two_nodes_resharding_one_stream_at_once_leave_every_open_shard_writable()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (aClient, bClient) = (nodes.A, nodes.B);
+        var half = System.Numerics.BigInteger.Pow(2, 127);
+        string[] keys = ["0", (half - 1).ToString(), half.ToString(), (System.Numerics.BigInteger.Pow(2, 128) - 1).ToString()];
+        for (int round = 0; round < 4; round++)
+        {
+            string stream = ServerFixture.UniqueName("reshard-race");
+            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":2}""");
+            await EventuallyAsync(async () => (await bClient.CallAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).Status == System.Net.HttpStatusCode.OK,
+                "the stream reaches the second node");
+            // A splits the first shard while B merges it with the second: one plan is stored first; the other is
+            // decided again on it (and refused, its shard being closed) or applied after it. A parent closed by the
+            // losing plan would leave the stream with a shard that takes no writes.
+            var results = await Task.WhenAll(
+                aClient.CallAsync("SplitShard", $$"""{"StreamName":"{{stream}}","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"{{half / 2}}"}"""),
+                bClient.CallAsync("MergeShards", $$"""{"StreamName":"{{stream}}","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}"""));
+            Assert.Contains(results, r => r.Status == System.Net.HttpStatusCode.OK);
+            foreach (var (status, body) in results.Where(r => r.Status != System.Net.HttpStatusCode.OK))
+                Assert.True(body.GetProperty("__type").GetString() is "ResourceInUseException" or "InvalidArgumentException" or "LimitExceededException", $"round {round}: {body}");
+            foreach (var client in new[] { aClient, bClient })
+            {
+                await EventuallyAsync(async () => (await client.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}"""))
+                    .GetProperty("StreamDescriptionSummary").GetProperty("StreamStatus").GetString() == "ACTIVE", "the stream returns to ACTIVE");
+                foreach (string key in keys)
+                {
+                    var (status, body) = await client.CallAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","ExplicitHashKey":"{{key}}","Data":"{{B64("r" + round)}}"}""");
+                    Assert.True(status == System.Net.HttpStatusCode.OK, $"round {round}: a put at hash key {key} failed: {body}");
+                }
+            }
+            await aClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}"}""");
+        }
     }
 }

@@ -34,4 +34,11 @@ public sealed record ConsumerInfo(
 
     /// <summary>The resource-based policy attached by PutResourcePolicy (an IAM JSON document), or null.</summary>
     public string? ResourcePolicy { get; init; }
+
+    /// <summary>
+    /// The metadata store's revision of this consumer's document when this copy was read or written (a cluster's
+    /// key-value revision; always 0 on the embedded store): a change decided from this copy is stored only if the
+    /// stored document is still at this revision.
+    /// </summary>
+    public ulong Revision { get; init; }
 }

@@ -11,7 +11,11 @@ namespace Runnel.Server.Streams;
 /// name starts without consumers. Callers pass the stream as they found it; this class does not look
 /// streams up.
 /// <para>CREATING and DELETING end by the passing of time: a due status is applied (and stored) the next time
-/// the stream's consumers are read, as <see cref="StreamService"/> does for streams, so no timer is needed.</para>
+/// the stream's consumers are read, or by <see cref="AdvanceTransitions"/> on the stream service's timer; only by
+/// the node that leads (on a cluster, the lease holder), so that each transition is made once.</para>
+/// <para>On a cluster a change is stored only if the consumer's document is still the one it was decided from
+/// (<see cref="ConsumerInfo.Revision"/>); when another node changed it meanwhile, the change is decided again on
+/// what that node stored.</para>
 /// <para>Thread-safety: every call takes one lock, which also orders the store's writes; calls are rare
 /// (AWS allows a few per second) and short.</para>
 /// </summary>
@@ -32,9 +36,12 @@ public sealed class ConsumerRegistry
     // after a restart only the consumers still registered are known.
     private readonly Dictionary<(string Stream, string Consumer), long> _lastCreatedSeconds = [];
     private readonly AccountSettings _account;
+    private readonly Func<bool> _leads;
 
-    public ConsumerRegistry(IMetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account)
+    /// <param name="leads">Whether this node makes the timed transitions now (see the class summary); always, by default.</param>
+    public ConsumerRegistry(IMetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account, Func<bool>? leads = null)
     {
+        _leads = leads ?? (() => true);
         _account = account;
         _metadata = metadata;
         _options = options;
@@ -80,7 +87,7 @@ public sealed class ConsumerRegistry
                 created,
                 delayed ? now + _options.ConsumerCreateDelay : null,
                 new Dictionary<string, string>(tags, StringComparer.Ordinal));
-            consumer = consumer with { Id = _metadata.AddConsumer(consumer) };
+            consumer = _metadata.AddConsumer(consumer);
             consumers[name] = consumer;
             _lastCreatedSeconds[(stream.Name, name)] = consumer.CreatedSeconds;
             return consumer;
@@ -116,10 +123,13 @@ public sealed class ConsumerRegistry
     {
         lock (_lock)
         {
-            var consumers = Resolved(stream);
-            var consumer = Require(consumers, stream, name, creationSeconds);
-            if (consumer.Status != ConsumerStatus.Deleting)
-                BeginDelete(consumers, consumer);
+            Deciding(stream, consumers =>
+            {
+                var consumer = Require(consumers, stream, name, creationSeconds);
+                if (consumer.Status != ConsumerStatus.Deleting)
+                    BeginDelete(consumers, consumer);
+                return consumer;
+            });
         }
     }
 
@@ -128,10 +138,13 @@ public sealed class ConsumerRegistry
     {
         lock (_lock)
         {
-            var consumers = Resolved(stream);
-            foreach (var consumer in consumers.Values.ToList())
-                if (consumer.Status != ConsumerStatus.Deleting)
-                    BeginDelete(consumers, consumer);
+            Deciding(stream, consumers =>
+            {
+                foreach (var consumer in consumers.Values.ToList())
+                    if (consumer.Status != ConsumerStatus.Deleting)
+                        BeginDelete(consumers, consumer);
+                return consumers.Count;
+            });
         }
     }
 
@@ -142,11 +155,16 @@ public sealed class ConsumerRegistry
             _byStream.Remove(streamId);
     }
 
-    /// <summary>A consumer as another node of a cluster registered or changed it (<see cref="IMetadataStore.Follow"/>).</summary>
+    /// <summary>A consumer as another node of a cluster registered or changed it (<see cref="IMetadataStore.Follow"/>):
+    /// taken unless this node holds a later one of that name, or a later revision of it.</summary>
     internal void Apply(ConsumerInfo consumer)
     {
         lock (_lock)
-            Of(consumer.StreamId)[consumer.Name] = consumer;
+        {
+            var consumers = Of(consumer.StreamId);
+            if (!consumers.TryGetValue(consumer.Name, out var held) || held.Id < consumer.Id || held.Id == consumer.Id && held.Revision <= consumer.Revision)
+                consumers[consumer.Name] = consumer;
+        }
     }
 
     /// <summary>A consumer another node of a cluster deleted.</summary>
@@ -166,13 +184,43 @@ public sealed class ConsumerRegistry
     public ConsumerInfo Change(StreamInfo stream, string name, long? creationSeconds, Func<ConsumerInfo, ConsumerInfo> change)
     {
         lock (_lock)
+            return Deciding(stream, consumers => Store(consumers, change(Require(consumers, stream, name, creationSeconds))));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="decide"/> on the stream's consumers as they are; when another node changed a consumer it
+    /// stores meanwhile (a cluster), takes what that node stored and decides again. Caller holds the lock.
+    /// </summary>
+    private T Deciding<T>(StreamInfo stream, Func<Dictionary<string, ConsumerInfo>, T> decide)
+    {
+        for (int attempt = 0; ; attempt++)
         {
             var consumers = Resolved(stream);
-            var updated = change(Require(consumers, stream, name, creationSeconds));
-            _metadata.SaveConsumer(updated);
-            consumers[name] = updated;
-            return updated;
+            try
+            {
+                return decide(consumers);
+            }
+            catch (ConsumerConflictException conflict) when (attempt < 20)
+            {
+                Adopt(consumers, conflict);
+            }
         }
+    }
+
+    /// <summary>Takes a consumer as another node stored it (gone, when it deleted it).</summary>
+    private static void Adopt(Dictionary<string, ConsumerInfo> consumers, ConsumerConflictException conflict)
+    {
+        if (conflict.Current is { } current)
+            consumers[current.Name] = current;
+        else if (consumers.Values.FirstOrDefault(c => c.Id == conflict.ConsumerId) is { } gone)
+            consumers.Remove(gone.Name);
+    }
+
+    private ConsumerInfo Store(Dictionary<string, ConsumerInfo> consumers, ConsumerInfo consumer)
+    {
+        var stored = _metadata.SaveConsumer(consumer);
+        consumers[consumer.Name] = stored;
+        return stored;
     }
 
     /// <summary>The consumer by name (and creation second, when the caller named it by ARN), or AWS's not-found error.</summary>
@@ -195,9 +243,7 @@ public sealed class ConsumerRegistry
     {
         if (_options.ConsumerDeleteDelay > TimeSpan.Zero)
         {
-            var deleting = consumer with { Status = ConsumerStatus.Deleting, StatusUntil = Now + _options.ConsumerDeleteDelay };
-            _metadata.SaveConsumer(deleting);
-            consumers[consumer.Name] = deleting;
+            Store(consumers, consumer with { Status = ConsumerStatus.Deleting, StatusUntil = Now + _options.ConsumerDeleteDelay });
         }
         else
         {
@@ -206,10 +252,37 @@ public sealed class ConsumerRegistry
         }
     }
 
+    /// <summary>
+    /// Applies every due status change of the consumers of the streams that <paramref name="holds"/> (a stream that
+    /// is gone has no consumers left to change); run by a timer on the node that leads, so that a consumer nobody
+    /// reads changes state on time.
+    /// </summary>
+    public void AdvanceTransitions(Func<long, bool> holds)
+    {
+        if (!_leads())
+            return;
+        lock (_lock)
+        {
+            var now = Now;
+            foreach (var (streamId, consumers) in _byStream.ToList())
+                if (consumers.Values.Any(c => c.StatusUntil is { } until && now >= until) && holds(streamId))
+                    ResolveDue(consumers);
+        }
+    }
+
     /// <summary>The consumers of the stream with every due status change applied and stored. Caller holds the lock.</summary>
     private Dictionary<string, ConsumerInfo> Resolved(StreamInfo stream)
     {
         var consumers = Of(stream.Id);
+        if (_leads())
+            ResolveDue(consumers);
+        return consumers;
+    }
+
+    /// <summary>Makes the due transitions: a CREATING consumer becomes ACTIVE, a DELETING one goes. A change another
+    /// node stored meanwhile is taken as it is. Caller holds the lock.</summary>
+    private void ResolveDue(Dictionary<string, ConsumerInfo> consumers)
+    {
         var now = Now;
         foreach (var consumer in consumers.Values.Where(c => c.StatusUntil is { } until && now >= until).ToList())
         {
@@ -217,15 +290,17 @@ public sealed class ConsumerRegistry
             {
                 _metadata.DeleteConsumer(consumer.Id);
                 consumers.Remove(consumer.Name);
+                continue;
             }
-            else
+            try
             {
-                var active = consumer with { Status = ConsumerStatus.Active, StatusUntil = null };
-                _metadata.SaveConsumer(active);
-                consumers[consumer.Name] = active;
+                Store(consumers, consumer with { Status = ConsumerStatus.Active, StatusUntil = null });
+            }
+            catch (ConsumerConflictException conflict)
+            {
+                Adopt(consumers, conflict);
             }
         }
-        return consumers;
     }
 
     private Dictionary<string, ConsumerInfo> Of(long streamId)

@@ -29,9 +29,14 @@ public sealed class StreamCatalog
     private readonly Action<string> _warn;
     // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
     private readonly FrozenSet<string> _damagedNames;
+    private readonly Func<bool> _leads;
 
-    public StreamCatalog(RunnelOptions options, IMetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn, bool sweepOrphans = true)
+    /// <param name="leads">Whether this node moves streams through their timed states now: always on one node; on a
+    /// cluster, only the holder of the lease, so that each transition (a reshard switch above all) happens once.</param>
+    public StreamCatalog(RunnelOptions options, IMetadataStore metadata, LoadedMetadata loaded, ShardRegistry shards, TimeProvider clock, Action<string> warn, bool sweepOrphans = true,
+        Func<bool>? leads = null)
     {
+        _leads = leads ?? (() => true);
         _options = options;
         _metadata = metadata;
         _shards = shards;
@@ -135,22 +140,22 @@ public sealed class StreamCatalog
 
     /// <summary>
     /// Reshards a stream: <paramref name="plan"/> sees the current stream (and throws AWS's error when a
-    /// precondition fails). With an update delay the stream goes UPDATING and keeps the plan (stored, so a
-    /// restart keeps it too): as on AWS, the parents stay open and take the writes, and the plan takes effect
-    /// when the stream returns to ACTIVE. Without one it takes effect at once. Either way it is applied by
-    /// <see cref="ApplyReshard"/>.
+    /// precondition fails). The plan is stored with the stream, UPDATING, before any parent closes: of two nodes
+    /// resharding one stream at once only one plan is stored (the other is decided again on it), and a node that
+    /// dies half-way leaves a plan that the leading node finishes. With an update delay the stream stays UPDATING
+    /// for it, as on AWS: the parents stay open and take the writes, and the plan takes effect when the stream
+    /// returns to ACTIVE. Without one this node makes the switch at once (<see cref="ApplyReshard"/>): readers on
+    /// the node that leads wait for it (<see cref="Resolve"/> takes the same lock), so one node never shows the
+    /// stream UPDATING; other nodes of a cluster may, for the moment the switch takes to reach them.
     /// </summary>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
     {
         lock (_changes)
         {
-            return Decide(name, stream =>
-            {
-                var reshard = plan(stream);
-                return _options.UpdateStreamDelay > TimeSpan.Zero
-                    ? BeginUpdate(stream) with { PendingReshard = reshard }
-                    : ApplyReshard(stream, reshard);
-            });
+            if (_options.UpdateStreamDelay > TimeSpan.Zero)
+                return Decide(name, stream => BeginUpdate(stream) with { PendingReshard = plan(stream) });
+            var pending = Decide(name, stream => stream with { Status = StreamStatus.Updating, StatusUntil = Now, PendingReshard = plan(stream) });
+            return Finish(pending) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
         }
     }
 
@@ -244,10 +249,14 @@ public sealed class StreamCatalog
         return true;
     }
 
-    /// <summary>Returns the stream as it is now: a due CREATING/UPDATING becomes ACTIVE, a due DELETING is gone (null).</summary>
+    /// <summary>
+    /// Returns the stream as it is now: a due CREATING/UPDATING becomes ACTIVE, a due DELETING is gone (null). Only
+    /// the node that leads makes the change (and stores it first, so that a node taking over finishes it); on the
+    /// others a due stream keeps its status until the leader's change reaches them through the metadata.
+    /// </summary>
     private StreamInfo? Resolve(StreamInfo stream)
     {
-        if (stream.StatusUntil is not { } until || Now < until)
+        if (stream.StatusUntil is not { } until || Now < until || !_leads())
             return stream;
         lock (_changes)
         {
@@ -255,6 +264,19 @@ public sealed class StreamCatalog
                 return null;
             if (current.StatusUntil is not { } due || Now < due)
                 return current;
+            return Finish(current);
+        }
+    }
+
+    /// <summary>
+    /// Makes a stream's due transition: DELETING goes, CREATING and UPDATING become ACTIVE, and a pending reshard
+    /// takes effect (children appear, parents close). When another node stored a change meanwhile, takes what it
+    /// stored, and finishes that too if the transition is still due there. Caller holds <c>_changes</c>.
+    /// </summary>
+    private StreamInfo? Finish(StreamInfo current)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
             if (current.Status == StreamStatus.Deleting)
             {
                 Remove(current);
@@ -269,10 +291,17 @@ public sealed class StreamCatalog
             }
             catch (MetadataConflictException conflict)
             {
-                return Adopt(current.Name, conflict); // another node made the switch, or another change: as stored
+                // Another node made the switch, or another change: as stored.
+                var stored = Adopt(current.Name, conflict);
+                if (stored?.StatusUntil is not { } due || Now < due || attempt >= 20)
+                    return stored;
+                current = stored;
             }
         }
     }
+
+    /// <summary>Whether a stream of this incarnation is held (in any status).</summary>
+    public bool Holds(long streamId) => _streams.Values.Any(s => s.Id == streamId);
 
     /// <summary>Applies every due status change; run by a timer so that a stream nobody reads still changes state on time.</summary>
     public void AdvanceTransitions()

@@ -19,25 +19,61 @@ public sealed class StreamService : IDisposable
     private readonly ITimer _transitions;
 
     /// <param name="sweepOrphans">Whether logs that no stored stream names are deleted now (left by a crash during a
-    /// delete); not where another node may be creating a stream this one has not loaded.</param>
-    public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null, bool sweepOrphans = true)
+    /// delete); not where another node may be creating a stream this one has not loaded (see <see cref="SweepOrphans"/>).</param>
+    /// <param name="leads">Whether this node does the once-only work now (the timed transitions of streams and
+    /// consumers): always on one node; on a cluster, while it holds the lease.</param>
+    public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null, bool sweepOrphans = true,
+        Func<bool>? leads = null)
     {
         Options = options;
         _clock = clock;
+        _metadata = metadata;
+        _store = store;
         Shards = new ShardRegistry(store, options.Limits, () => PreciseNowMillis);
         var loaded = metadata.Load();
-        Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }), sweepOrphans);
+        Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }), sweepOrphans, leads);
         Account = new AccountSettings(metadata, clock, options.CommitmentPeriod, warn);
-        Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account);
+        Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account, leads);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
         Subscriptions = new SubscriptionRegistry(options.Limits, clock);
-        _transitions = clock.CreateTimer(_ => Catalog.AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+        _transitions = clock.CreateTimer(_ => AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         _warn = warn ?? (_ => { });
         metadata.Follow(Apply); // on a cluster, what other nodes change; the embedded store has no other node
     }
 
     private readonly Action<string> _warn;
+    private readonly IMetadataStore _metadata;
+    private readonly IShardStore _store;
+
+    /// <summary>Makes every due status change of streams and consumers (where this node leads).</summary>
+    private void AdvanceTransitions()
+    {
+        Catalog.AdvanceTransitions();
+        try
+        {
+            Consumers.AdvanceTransitions(Catalog.Holds);
+        }
+        catch (Exception e)
+        {
+            _warn($"Consumer status update failed: {e.Message}; it is tried again.");
+        }
+    }
+
+    /// <summary>
+    /// Deletes the logs of streams that are stored no more (left by a node that died between deleting a stream's
+    /// metadata and its logs), while other nodes may be creating streams: a log is an orphan only if the store
+    /// itself, not this node's copy, holds no stream of its id. A stream's metadata is stored before any of its logs
+    /// is made, and ids are never reused. Returns the streams whose logs were deleted.
+    /// </summary>
+    public IReadOnlyList<long> SweepOrphans()
+    {
+        var known = Catalog.All.Select(s => s.Id).ToHashSet();
+        var orphans = _store.OrphanedStreams(known).Where(id => !Catalog.Holds(id) && !_metadata.Holds(id)).ToList();
+        foreach (long orphan in orphans)
+            Shards.DeleteStream(orphan);
+        return orphans;
+    }
 
     /// <summary>Applies a change another node of the cluster made to the metadata this node holds in memory.</summary>
     private void Apply(MetadataChange change)

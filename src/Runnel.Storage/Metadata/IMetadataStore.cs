@@ -36,11 +36,19 @@ public interface IMetadataStore : IDisposable
     /// <summary>Deletes a stream with its shards, tags and consumers.</summary>
     void Delete(long streamId);
 
-    /// <summary>Stores a new consumer with its tags and returns its id; a second consumer of the same name on one stream is refused.</summary>
-    long AddConsumer(ConsumerInfo consumer);
+    /// <summary>Whether a stream of this id is stored now, as the store itself has it (not a copy held in memory).</summary>
+    bool Holds(long streamId);
 
-    /// <summary>Writes a stored consumer's status, policy and tags.</summary>
-    void SaveConsumer(ConsumerInfo consumer);
+    /// <summary>Stores a new consumer with its tags and returns it as stored (with its id and revision); a second
+    /// consumer of the same name on one stream is refused.</summary>
+    ConsumerInfo AddConsumer(ConsumerInfo consumer);
+
+    /// <summary>
+    /// Writes a stored consumer's status, policy and tags and returns it as stored. Where other nodes write too, the
+    /// write happens only if the stored consumer is still at <paramref name="consumer"/>'s revision; otherwise it
+    /// throws <see cref="ConsumerConflictException"/> with the consumer as stored now (null when it is gone).
+    /// </summary>
+    ConsumerInfo SaveConsumer(ConsumerInfo consumer);
 
     /// <summary>Deletes a consumer with its tags.</summary>
     void DeleteConsumer(long consumerId);

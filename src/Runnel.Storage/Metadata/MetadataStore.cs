@@ -248,8 +248,7 @@ public sealed partial class MetadataStore : IMetadataStore
         }
     }
 
-    /// <summary>Writes a stream with its shards and tags in one transaction, replacing what was stored.</summary>
-    /// <summary>Writes the stream (one node writes this database, so there is nothing to conflict with: no revision).</summary>
+    /// <summary>Writes the stream with its shards and tags in one transaction, replacing what was stored (one node writes this database, so there is nothing to conflict with: no revision).</summary>
     public StreamInfo Save(StreamInfo stream)
     {
         lock (_lock)
@@ -291,6 +290,15 @@ public sealed partial class MetadataStore : IMetadataStore
         return stream;
     }
 
+    public bool Holds(long streamId)
+    {
+        lock (_lock)
+        {
+            using var select = Command("SELECT 1 FROM streams WHERE id = $id;", ("$id", streamId));
+            return select.ExecuteScalar() is not null;
+        }
+    }
+
     /// <summary>Deletes a stream; the foreign keys delete its shards, tags and consumers (with their tags).</summary>
     public void Delete(long streamId)
     {
@@ -302,7 +310,7 @@ public sealed partial class MetadataStore : IMetadataStore
     /// Stores a new consumer with its tags in one transaction and returns its id (SQLite's next rowid). Its
     /// stream must be stored; a second consumer of the same name on that stream violates the UNIQUE key.
     /// </summary>
-    public long AddConsumer(ConsumerInfo consumer)
+    public ConsumerInfo AddConsumer(ConsumerInfo consumer)
     {
         lock (_lock)
         {
@@ -321,12 +329,13 @@ public sealed partial class MetadataStore : IMetadataStore
             }
             InsertConsumerTags(id, consumer.Tags, tx);
             tx.Commit();
-            return id;
+            return consumer with { Id = id };
         }
     }
 
-    /// <summary>Writes a stored consumer's status, policy and tags in one transaction (name, stream and creation time never change).</summary>
-    public void SaveConsumer(ConsumerInfo consumer)
+    /// <summary>Writes a stored consumer's status, policy and tags in one transaction (name, stream and creation time never
+    /// change). One node writes this database: there is nothing to conflict with, and no revision.</summary>
+    public ConsumerInfo SaveConsumer(ConsumerInfo consumer)
     {
         lock (_lock)
         {
@@ -337,6 +346,7 @@ public sealed partial class MetadataStore : IMetadataStore
             InsertConsumerTags(consumer.Id, consumer.Tags, tx);
             tx.Commit();
         }
+        return consumer;
     }
 
     /// <summary>Deletes a consumer; the foreign key deletes its tags. Deleting a stream deletes its consumers the same way.</summary>

@@ -189,13 +189,21 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
         {
             store.Save(Sample("orders", 1));
             store.Save(Sample("audit", 2));
-            kept = store.AddConsumer(Consumer(1, "billing", tags: new(StringComparer.Ordinal) { ["team"] = "b", ["empty"] = "" }));
-            changed = store.AddConsumer(Consumer(1, "search", ConsumerStatus.Creating, Created.AddSeconds(35)));
+            kept = store.AddConsumer(Consumer(1, "billing", tags: new(StringComparer.Ordinal) { ["team"] = "b", ["empty"] = "" })).Id;
+            var added = store.AddConsumer(Consumer(1, "search", ConsumerStatus.Creating, Created.AddSeconds(35)));
+            changed = added.Id;
             store.AddConsumer(Consumer(2, "gone"));
             Assert.NotEqual(kept, changed);
             Assert.ThrowsAny<Exception>(() => store.AddConsumer(Consumer(1, "billing"))); // one name per stream
-            store.SaveConsumer(Consumer(1, "search", ConsumerStatus.Deleting, Created.AddSeconds(60), new(StringComparer.Ordinal) { ["k"] = "v" }) with { Id = changed, ResourcePolicy = "{}" });
+            var saved = store.SaveConsumer(Consumer(1, "search", ConsumerStatus.Deleting, Created.AddSeconds(60), new(StringComparer.Ordinal) { ["k"] = "v" })
+                with
+            { Id = changed, Revision = added.Revision, ResourcePolicy = "{}" });
+            Assert.Equal((changed, ConsumerStatus.Deleting), (saved.Id, saved.Status));
+            Assert.True(store.Holds(2));
             store.Delete(2); // the stream's consumers go with it
+            Assert.False(store.Holds(2));
+            Assert.True(store.Holds(1));
+            Assert.False(store.Holds(99));
         }
         using (var store = Open(root))
         {

@@ -123,7 +123,7 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         follower.Save(MetadataStoreContractTests.Sample("own", 2)); // the follower's own: never reported
         var orders = writer.Save(MetadataStoreContractTests.Sample("orders", 3));
         Assert.Equal("orders", Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.Name);
-        long consumerId = writer.AddConsumer(MetadataStoreContractTests.Consumer(3, "reader"));
+        long consumerId = writer.AddConsumer(MetadataStoreContractTests.Consumer(3, "reader")).Id;
         Assert.Equal(consumerId, Assert.IsType<MetadataChange.ConsumerSaved>(Next()).Consumer.Id);
         writer.WriteSetting("account-settings", [1, 2, 3]);
         var setting = Assert.IsType<MetadataChange.SettingWritten>(Next());
@@ -184,5 +184,42 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         a.Delete(7);
         var gone = Assert.Throws<MetadataConflictException>(() => b.Save(decidedAgain with { RetentionHours = 96 }));
         Assert.Null(gone.Current);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_consumer_change_decided_from_a_stale_copy_is_refused_with_the_consumer_as_stored()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.Stores[0], nodes.Stores[1]);
+        a.Save(MetadataStoreContractTests.Sample("with-consumer", 8));
+        var added = a.AddConsumer(MetadataStoreContractTests.Consumer(8, "reader"));
+        Assert.True(added.Revision > 0);
+        var seenByB = Assert.Single(b.Load().Consumers);
+        Assert.Equal(added.Revision, seenByB.Revision);
+
+        var taggedByA = a.SaveConsumer(added with { Tags = new Dictionary<string, string>(StringComparer.Ordinal) { ["by"] = "a" } });
+        Assert.True(taggedByA.Revision > added.Revision);
+        var conflict = Assert.Throws<ConsumerConflictException>(() => b.SaveConsumer(seenByB with { ResourcePolicy = "{}" }));
+        Assert.Equal("a", conflict.Current!.Tags["by"]);
+        var decidedAgain = b.SaveConsumer(conflict.Current with { ResourcePolicy = "{}" });
+        var stored = Assert.Single(a.Load().Consumers);
+        Assert.Equal(("a", "{}", decidedAgain.Revision), (stored.Tags["by"], stored.ResourcePolicy, stored.Revision));
+
+        a.DeleteConsumer(added.Id);
+        var gone = Assert.Throws<ConsumerConflictException>(() => b.SaveConsumer(decidedAgain with { ResourcePolicy = null }));
+        Assert.Null(gone.Current);
+        Assert.Empty(a.Load().Consumers); // the refused write did not bring the consumer back
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Holds_reads_the_bucket_itself_not_a_copy()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.Stores[0], nodes.Stores[1]);
+        b.Load();
+        a.Save(MetadataStoreContractTests.Sample("fresh", 9));
+        Assert.True(b.Holds(9)); // b never loaded it
+        a.Delete(9);
+        Assert.False(b.Holds(9));
     }
 }
