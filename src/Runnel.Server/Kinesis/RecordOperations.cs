@@ -64,7 +64,7 @@ internal static class RecordOperations
         w.StartObject();
         w.String("ShardId", outcome.Shard!.ShardId);
         w.String("SequenceNumber", outcome.Shard.SequenceOf(outcome.Offset, outcome.ArrivalMillis).ToString());
-        w.String("EncryptionType", "NONE");
+        // No EncryptionType: AWS sends it only for an encrypted stream (KMS), and streams are not encrypted yet.
         w.EndObject();
     }
 
@@ -126,7 +126,7 @@ internal static class RecordOperations
             w.EndObject();
         }
         w.EndArray();
-        w.String("EncryptionType", "NONE");
+        // No EncryptionType: AWS sends it only for an encrypted stream (KMS), and streams are not encrypted yet.
         w.EndObject();
     }
 
