@@ -32,7 +32,7 @@ else
   head -20 "$work/format.log"; echo "format: 0 passed, 1 failed (run: dotnet format Runnel.slnx)" > "$work/format.sum"
 fi
 tally format "$work/format.sum"
-trap 'kill ${server_pids:-} 2>/dev/null; wait ${server_pids:-} 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill ${server_pids:-} 2>/dev/null; wait ${server_pids:-} 2>/dev/null; scripts/nats-cluster.sh stop "$work/nats"; rm -rf "$work"' EXIT
 
 # .NET tests: one line per project from dotnet test ("Passed!  - Failed: 0, Passed: 12, ...").
 dotnet test Runnel.slnx -c Release --no-build -nologo -v quiet --results-directory "$work/trx" --logger trx 2>&1 | tee "$work/dotnet.log" | grep -E "^(Passed|Failed)!|error|\[FAIL\]" || true
@@ -91,6 +91,23 @@ for suite in tests/interop/*/run.sh; do
   [[ -x $suite ]] || continue
   run_suite "interop-$(basename "$(dirname "$suite")")" "$suite" "$url"
 done
+
+# The cluster suite: three nats-servers (JetStream, R3) and two Runnel nodes that keep everything in them. The
+# boto3 suite runs through one node, the JavaScript suite through the other, then boto3 drives both at once.
+if command -v nats-server >/dev/null 2>&1; then
+  if scripts/nats-cluster.sh start "$work/nats" > "$work/nats.log" 2>&1; then
+    nats_urls=$(cat "$work/nats/urls")
+    start_server node-a --nats "$nats_urls" --replicas 3 --limits off; node_a=$url
+    start_server node-b --nats "$nats_urls" --replicas 3 --limits off; node_b=$url
+    run_suite cluster-python tests/interop/python/run.sh "$node_a"
+    run_suite cluster-js tests/interop/js/run.sh "$node_b"
+    run_suite cluster-cross /usr/bin/python3 tests/interop/cluster/cross_node.py "$node_a" "$node_b"
+  else
+    cat "$work/nats.log"; echo "test: the NATS cluster did not start (counted as a failure)"; failed=$((failed + 1))
+  fi
+else
+  echo "test: nats-server is not installed (scripts/install-test-deps.sh installs it); counted as a failure"; failed=$((failed + 1))
+fi
 
 if grep -qE "Unhandled exception|InternalFailure|fail:" "$work"/server-*.log; then
   echo "test: a server logged an internal failure (counted as a failure):"; grep -E -A5 "fail:|Unhandled" "$work"/server-*.log | head -40

@@ -40,7 +40,8 @@ public sealed class JetStreamLease : IAsyncDisposable
     /// <summary>Opens (creating when absent) the bucket <paramref name="bucket"/>, whose age limit is <paramref name="lease"/>.</summary>
     public static async Task<JetStreamLease> OpenAsync(INatsJSContext js, string bucket, string nodeId, TimeSpan lease, int replicas, TimeProvider clock, CancellationToken cancellationToken = default)
     {
-        await new NatsKVContext(js).CreateOrUpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, MaxAge = lease, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, cancellationToken).ConfigureAwait(false);
+        var config = new NatsKVConfig(bucket) { History = 1, MaxAge = lease, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File };
+        await Unanswered.RetryAsync(async () => await new NatsKVContext(js).CreateOrUpdateStoreAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget).ConfigureAwait(false);
         return new JetStreamLease(new KeyValueCas(js, bucket), nodeId, lease, clock);
     }
 

@@ -50,7 +50,8 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     public static async Task<JetStreamMetadataStore> OpenAsync(INatsJSContext js, string bucket, int replicas, CancellationToken cancellationToken = default)
     {
         var context = new NatsKVContext(js);
-        var kv = await context.CreateOrUpdateStoreAsync(new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File }, cancellationToken).ConfigureAwait(false);
+        var config = new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File };
+        var kv = await Unanswered.RetryAsync(async () => await context.CreateOrUpdateStoreAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget).ConfigureAwait(false);
         return new JetStreamMetadataStore(js, kv, bucket);
     }
 

@@ -76,7 +76,7 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     }
 
     /// <summary>Deletes one JetStream stream; one already gone is fine, and a request that got no answer is asked
-    /// again until the stream is gone (for about 15 s).</summary>
+    /// again until the stream is gone (for about 15 s), then fails with a <see cref="StorageUnavailableException"/>.</summary>
     private void DeleteStreamNamed(string name)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
@@ -91,8 +91,10 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
             {
                 return; // already deleted (a delete that got no answer may have done it)
             }
-            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException && DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException || Unanswered.Is(e))
             {
+                if (DateTime.UtcNow >= deadline)
+                    throw new StorageUnavailableException($"JetStream did not delete the stream {name}: {e.Message}", e);
                 Thread.Sleep(100);
             }
         }

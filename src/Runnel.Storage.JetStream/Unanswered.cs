@@ -8,9 +8,13 @@ namespace Runnel.Storage.JetStream;
 /// within the request timeout. Such a request is asked again for about <see cref="Budget"/>; only requests that are
 /// safe to repeat (reads, idempotent creates) go through <see cref="RetryAsync{T}"/>.
 /// </summary>
-internal static class Unanswered
+public static class Unanswered
 {
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a bucket's creation at start-up is asked again: a fresh cluster's first R3 streams, made by
+    /// two nodes starting at once, took about 30 s here on a loaded two-core machine.</summary>
+    public static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(60);
 
     /// <summary>Whether <paramref name="e"/> means the request went unanswered (or JetStream said it is not ready),
     /// not that it was refused.</summary>
@@ -18,10 +22,11 @@ internal static class Unanswered
         e is NatsNoReplyException or NatsNoRespondersException or NatsJSApiNoResponseException or TimeoutException or NatsJSTimeoutException
         || (e is NatsJSApiException api && api.Error.Code == 503);
 
-    /// <summary>Runs <paramref name="request"/>, again after a short pause while it goes unanswered, for about <see cref="Budget"/>.</summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="request"/>, again after a short pause while it goes unanswered, for about
+    /// <paramref name="budget"/> (<see cref="Budget"/> by default).</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
-        var deadline = DateTime.UtcNow + Budget;
+        var deadline = DateTime.UtcNow + (budget ?? Budget);
         while (true)
         {
             try

@@ -65,6 +65,12 @@ public static class RunnelCommand
                     "Runnel writes its lock, metadata and logs there. Remount it read-write, fix its permissions, or pick another --data-dir.");
             return 1;
         }
+        catch (Exception e) when (options.Nats is not null && (e is NATS.Client.Core.NatsException or TimeoutException || Runnel.Storage.JetStream.Unanswered.Is(e)))
+        {
+            Console.Error.WriteLine($"runnel: could not start: JetStream at {options.Nats} did not answer as Runnel read its metadata ({e.GetType().Name}: {e.Message}). " +
+                "Check that the NATS servers are running with JetStream on and have elected their leaders ('nats server report jetstream'), then start Runnel again.");
+            return 1;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Whatever start-up throws, the operator gets a line and exit code 1, not an abort with a stack trace (exit 134).

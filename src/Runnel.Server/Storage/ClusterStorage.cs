@@ -94,6 +94,11 @@ public sealed class ClusterStorage : ServerStorage
                 metadata = await JetStreamMetadataStore.OpenAsync(js, MetadataBucket, options.Replicas, cancellationToken).ConfigureAwait(false);
                 lease = await JetStreamLease.OpenAsync(js, LeaderBucket, nodeId, LeaseLength, options.Replicas, clock, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (Unanswered.Is(e))
+            {
+                throw new IOException($"JetStream at {servers} did not answer while the buckets {MetadataBucket} and {LeaderBucket} were opened ({e.Message}), " +
+                    $"for {Unanswered.StartBudget.TotalSeconds:0} s: a cluster still electing its leaders, or servers too loaded to answer. Check 'nats server report jetstream' and start Runnel again.", e);
+            }
             catch (NatsJSApiException e)
             {
                 throw new IOException($"JetStream at {servers} could not make the bucket {MetadataBucket} with {options.Replicas} replicas: {e.Error.Description} ({e.Error.ErrCode}). " +

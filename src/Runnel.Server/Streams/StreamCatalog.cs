@@ -219,7 +219,15 @@ public sealed class StreamCatalog
     {
         _metadata.Delete(stream.Id);
         _streams.TryRemove(new KeyValuePair<string, StreamInfo>(stream.Name, stream));
-        _shards.DeleteStream(stream.Id);
+        try
+        {
+            _shards.DeleteStream(stream.Id);
+        }
+        catch (StorageUnavailableException e)
+        {
+            // The stream is deleted (its metadata is gone); its logs are left for the leader's sweep of orphans.
+            _warn($"Stream {stream.Name} (id {stream.Id}) is deleted, but its logs could not be deleted yet ({e.Message}); the elected node's sweep deletes them within a minute.");
+        }
     }
 
     /// <summary>A stream as another node of a cluster created or changed it (<see cref="IMetadataStore.Follow"/>).</summary>
