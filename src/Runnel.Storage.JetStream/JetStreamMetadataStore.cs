@@ -79,18 +79,10 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     public StreamInfo Save(StreamInfo stream)
     {
         ClaimName(NameKey(stream.Name), stream.Id, $"a stream named {stream.Name}");
-        string key = StreamKey(stream.Id);
-        lock (_writes) // the revision is noted before the watch may judge the write (see Put)
-        {
-            var (written, current, revision) = Run(new ValueTask<(ulong, byte[]?, ulong)>(_cas.WriteIfAsync(key, stream.Revision, MetadataDocuments.Encode(stream))));
-            if (written == 0)
-            {
-                Note(key, revision);
-                throw new MetadataConflictException(stream.Id, current is null ? null : MetadataDocuments.DecodeStream(current) with { Revision = revision });
-            }
-            Note(key, written);
-            return stream with { Revision = written };
-        }
+        var (written, current, revision) = WriteIf(StreamKey(stream.Id), stream.Revision, MetadataDocuments.Encode(stream));
+        return written != 0
+            ? stream with { Revision = written }
+            : throw new MetadataConflictException(stream.Id, current is null ? null : MetadataDocuments.DecodeStream(current) with { Revision = revision });
     }
 
     public void Delete(long streamId)
@@ -116,17 +108,25 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     public ConsumerInfo SaveConsumer(ConsumerInfo consumer)
     {
-        string key = ConsumerKey(consumer.StreamId, consumer.Id);
-        lock (_writes) // the revision is noted before the watch may judge the write (see Put)
+        var (written, current, revision) = WriteIf(ConsumerKey(consumer.StreamId, consumer.Id), consumer.Revision, MetadataDocuments.Encode(consumer));
+        return written != 0
+            ? consumer with { Revision = written }
+            : throw new ConsumerConflictException(consumer.Id, current is null ? null : MetadataDocuments.DecodeConsumer(current) with { Revision = revision });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> only if <paramref name="key"/> is still at <paramref name="expectedRevision"/>
+    /// (<see cref="KeyValueCas.WriteIfAsync"/>), noting the revision written, or the one found, before the watch may
+    /// judge it (see <see cref="Put"/>). Written is 0 when the key had moved on; Current and Revision are then what is
+    /// stored (a null value when the key is gone).
+    /// </summary>
+    private (ulong Written, byte[]? Current, ulong Revision) WriteIf(string key, ulong expectedRevision, byte[] value)
+    {
+        lock (_writes)
         {
-            var (written, current, revision) = Run(new ValueTask<(ulong, byte[]?, ulong)>(_cas.WriteIfAsync(key, consumer.Revision, MetadataDocuments.Encode(consumer))));
-            if (written == 0)
-            {
-                Note(key, revision);
-                throw new ConsumerConflictException(consumer.Id, current is null ? null : MetadataDocuments.DecodeConsumer(current) with { Revision = revision });
-            }
-            Note(key, written);
-            return consumer with { Revision = written };
+            var result = Run(new ValueTask<(ulong, byte[]?, ulong)>(_cas.WriteIfAsync(key, expectedRevision, value)));
+            Note(key, result.Item1 != 0 ? result.Item1 : result.Item3);
+            return result;
         }
     }
 

@@ -69,7 +69,7 @@ public sealed class StreamService : IDisposable
     public IReadOnlyList<long> SweepOrphans()
     {
         var known = Catalog.All.Select(s => s.Id).ToHashSet();
-        var orphans = _store.OrphanedStreams(known).Where(id => !Catalog.Holds(id) && !_metadata.Holds(id)).ToList();
+        var orphans = _store.OrphanedStreams(known).Where(id => !_metadata.Holds(id)).ToList();
         foreach (long orphan in orphans)
             Shards.DeleteStream(orphan);
         return orphans;
