@@ -177,6 +177,7 @@ public sealed class RunnelServer : IAsyncDisposable
         setStorageLog(storageLog);
         while (pendingWarnings.TryDequeue(out string? message))
             storageLog.LogWarning("{Message}", message);
+        (opened as ClusterStorage)?.LogElection(storageLog);
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         var health = app.Services.GetRequiredService<StorageHealth>();
@@ -184,7 +185,7 @@ public sealed class RunnelServer : IAsyncDisposable
         app.Run(context =>
         {
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
-                return HealthEndpoint.WriteAsync(context.Response, health, Volatile.Read(ref started.Value));
+                return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");

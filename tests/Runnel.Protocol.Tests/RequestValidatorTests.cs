@@ -128,6 +128,15 @@ public class RequestValidatorTests
         Assert.Equal("1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]", e.WireMessage);
     }
 
+    [Fact]
+    public void A_null_in_a_list_of_enum_values_fails_the_enum_rule_instead_of_crashing()
+    {
+        // Found by the interop fuzzer: ShardLevelMetrics [null] reached GetString on a null and answered 500.
+        var e = Fail("""{"StreamName":"s","ShardLevelMetrics":[null]}""", KinesisShapes.EnhancedMonitoring);
+        Assert.Equal("ValidationException", e.ErrorType);
+        Assert.StartsWith("1 validation error detected: Value '[null]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [", e.WireMessage);
+    }
+
     [Theory]
     [InlineData("""{"StreamName":1}""", "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String")]
     [InlineData("""{"StreamName":true}""", "class java.lang.Boolean can not be converted to an String")]

@@ -155,7 +155,7 @@ public static class RequestValidator
             case WireType.List:
                 if (ElementsViolate(value.EnumerateArray().Select(e => e.Kind == RequestKind.String ? e.GetString() : ""), member.Element!))
                     Fail(shown, $"Member must satisfy constraint: [{LengthRule(member.Element!)}]");
-                if (member.Element!.Enum is { } elementEnum && value.EnumerateArray().Any(e => !elementEnum.Contains(e.GetString())))
+                if (member.Element!.Enum is { } elementEnum && value.EnumerateArray().Any(e => e.Kind != RequestKind.String || !elementEnum.Contains(e.GetString())))
                     Fail(shown, $"Member must satisfy constraint: [Member must satisfy enum value set: [{string.Join(", ", elementEnum)}]]");
                 break;
             case WireType.Map:

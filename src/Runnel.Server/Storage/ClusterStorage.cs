@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using Runnel.Storage;
@@ -29,6 +30,9 @@ public sealed class ClusterStorage : ServerStorage
     private readonly JetStreamMetadataStore _metadata;
     private readonly JetStreamShardStore _logs;
     private readonly JetStreamLease _lease;
+    private readonly Lock _electionGate = new();
+    private ILogger? _electionLog;
+    private bool? _electionBeforeLog;
     private readonly string _servers;
     private readonly int _replicas;
 
@@ -40,6 +44,7 @@ public sealed class ClusterStorage : ServerStorage
         _lease = lease;
         _servers = servers;
         _replicas = replicas;
+        lease.Changed += OnElectionChanged;
     }
 
     /// <summary>This node's name in the cluster: in its connection's name, its lease and its message ids.</summary>
@@ -105,8 +110,9 @@ public sealed class ClusterStorage : ServerStorage
                     "--replicas may not exceed the JetStream servers in the cluster (give --replicas 1 for a single nats-server), and a bucket made before keeps its replication.", e);
             }
             var logs = new JetStreamShardStore(js, new JetStreamSettings { Replicas = options.Replicas, Clock = clock, WriterId = nodeId });
+            var storage = new ClusterStorage(connection, metadata, logs, lease, servers, options.Replicas);
             lease.Start();
-            return new ClusterStorage(connection, metadata, logs, lease, servers, options.Replicas);
+            return storage;
         }
         catch
         {
@@ -131,6 +137,39 @@ public sealed class ClusterStorage : ServerStorage
     public override string? LocalDirectory => null;
 
     public override bool Leads => _lease.IsHeld;
+
+    public override string? ClusterNode => NodeId;
+
+    /// <summary>From now on says in the log when this node becomes the elected node and when it stops being it,
+    /// starting with a change the lease saw before there was a log to say it in.</summary>
+    public void LogElection(ILogger log)
+    {
+        lock (_electionGate)
+        {
+            _electionLog = log;
+            if (_electionBeforeLog is { } held)
+                SayElection(log, held);
+        }
+    }
+
+    private void OnElectionChanged(bool held)
+    {
+        lock (_electionGate)
+        {
+            if (_electionLog is { } log)
+                SayElection(log, held);
+            else
+                _electionBeforeLog = held;
+        }
+    }
+
+    private void SayElection(ILogger log, bool held)
+    {
+        if (held)
+            log.LogInformation("This node ({Node}) is now the elected node: it does the cluster's once-only work (status transitions, retention, orphan sweeps).", NodeId);
+        else
+            log.LogWarning("This node ({Node}) is no longer the elected node (its lease in the bucket {Bucket} ran out or was given up); another node does the once-only work.", NodeId, LeaderBucket);
+    }
 
     public override bool SweepsOrphansAtStart => false;
 

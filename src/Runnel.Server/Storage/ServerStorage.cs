@@ -24,6 +24,9 @@ public abstract class ServerStorage : IAsyncDisposable
     /// the embedded storage, only while it holds the cluster's lease on JetStream.</summary>
     public abstract bool Leads { get; }
 
+    /// <summary>This node's name in its cluster, shown by <c>/health</c> with <see cref="Leads"/>; null for the embedded node.</summary>
+    public virtual string? ClusterNode => null;
+
     /// <summary>Whether logs no metadata names may be deleted at start-up. On the cluster another node may have just
     /// created a stream this node's snapshot of the metadata does not hold yet, so it may not.</summary>
     public abstract bool SweepsOrphansAtStart { get; }
