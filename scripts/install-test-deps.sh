@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs, idempotently: Debian's boto3, AWS CLI v2 and nats-server (the
-# JetStream cluster tests start their own), and the npm packages of the JavaScript interop tests.
+# Installs what the test suite needs, idempotently: Debian's boto3, AWS CLI v2, nats-server (the
+# JetStream cluster tests start their own) and haproxy (the cluster suite's load balancer), and the npm
+# packages of the JavaScript interop tests.
 # Safe to run again; does nothing when all is present.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +10,7 @@ need_apt=()
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || need_apt+=(python3-boto3)
 [[ -x /usr/bin/aws ]] || need_apt+=(awscli)
 command -v nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
+command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy) # the cluster suite puts deploy/haproxy/haproxy.cfg in front of its nodes
 if ((${#need_apt[@]})); then
   echo "install-test-deps: installing ${need_apt[*]} with apt-get"
   sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)

@@ -92,16 +92,38 @@ for suite in tests/interop/*/run.sh; do
   run_suite "interop-$(basename "$(dirname "$suite")")" "$suite" "$url"
 done
 
-# The cluster suite: three nats-servers (JetStream, R3) and two Runnel nodes that keep everything in them. The
-# boto3 suite runs through one node, the JavaScript suite through the other, then boto3 drives both at once.
+# The cluster suite: three nats-servers (JetStream, R3), two Runnel nodes that keep everything in them, and
+# deploy/haproxy/haproxy.cfg in front of both (its third node points nowhere). The boto3 suite runs through node A,
+# the JavaScript suite through the load balancer (its calls spread over both nodes), then boto3 drives both at once;
+# last, node A is killed and the quickstart runs through the load balancer once its health checks took A out.
 if command -v nats-server >/dev/null 2>&1; then
   if scripts/nats-cluster.sh start "$work/nats" > "$work/nats.log" 2>&1; then
     nats_urls=$(cat "$work/nats/urls")
-    start_server node-a --nats "$nats_urls" --replicas 3 --limits off; node_a=$url
-    start_server node-b --nats "$nats_urls" --replicas 3 --limits off; node_b=$url
+    # The nodes take deploy/runnel/runnel.json, as deployed, with the test's addresses and limits over it.
+    start_server node-a --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off; node_a=$url; pid_a=${server_pids##* }
+    start_server node-b --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off; node_b=$url
+    lb=""
+    if command -v haproxy >/dev/null 2>&1; then
+      lb_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      stats_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      sed -e "s/^\(    bind \):4567/\1127.0.0.1:$lb_port/" -e "s/n1:4567/${node_a#http://}/" -e "s/n2:4567/${node_b#http://}/" \
+          -e "s/n3:4567/127.0.0.1:9/" -e "s/127.0.0.1:8404/127.0.0.1:$stats_port/" -e "s|log /dev/log local0|log stdout format raw local0|" \
+          deploy/haproxy/haproxy.cfg > "$work/haproxy.cfg"
+      haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+      lb_pid=$!; server_pids+=" $lb_pid"
+      for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$lb_port/health" >/dev/null 2>&1 && lb=http://127.0.0.1:$lb_port && break; sleep 0.1; done
+      [[ -n $lb ]] || { cat "$work/haproxy.log"; echo "test: haproxy did not start (counted as a failure)"; failed=$((failed + 1)); }
+    else
+      echo "test: haproxy is not installed (scripts/install-test-deps.sh installs it); counted as a failure"; failed=$((failed + 1))
+    fi
     run_suite cluster-python tests/interop/python/run.sh "$node_a"
-    run_suite cluster-js tests/interop/js/run.sh "$node_b"
+    run_suite cluster-js tests/interop/js/run.sh "${lb:-$node_b}"
     run_suite cluster-cross /usr/bin/python3 tests/interop/cluster/cross_node.py "$node_a" "$node_b"
+    if [[ -n $lb && -d $acceptance ]]; then
+      kill -9 "$pid_a"; wait "$pid_a" 2>/dev/null
+      sleep 3 # two failed checks a second apart take node A out
+      run_suite cluster-lb-node-killed /usr/bin/python3 "$acceptance/seed_quickstart.py" "$lb"
+    fi
   else
     cat "$work/nats.log"; echo "test: the NATS cluster did not start (counted as a failure)"; failed=$((failed + 1))
   fi

@@ -33,6 +33,8 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _writes = new();
     private ulong _loadedFrom; // the bucket's last revision when Load began: Follow reports what comes after
+    private readonly object _appliedGate = new(); // Monitor.Wait and PulseAll on it
+    private ulong _applied; // the last revision the watch has given to apply (or passed over as this node's own)
     private Task? _following;
 
     private JetStreamMetadataStore(INatsJSContext js, INatsKVStore kv, string bucket)
@@ -268,6 +270,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
                     next = entry.Revision + 1;
                     if (Interpret(entry) is { } change)
                         apply(change);
+                    Applied(entry.Revision);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -279,6 +282,43 @@ public sealed class JetStreamMetadataStore : IMetadataStore
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private void Applied(ulong revision)
+    {
+        lock (_appliedGate)
+        {
+            _applied = revision;
+            Monitor.PulseAll(_appliedGate);
+        }
+    }
+
+    public bool CatchUp(TimeSpan budget)
+    {
+        if (_following is null)
+            return true; // nothing follows the bucket: there is nothing to wait for
+        long started = Environment.TickCount64;
+        ulong last;
+        try
+        {
+            using var timeout = new CancellationTokenSource(budget);
+            last = Run(_js.GetStreamAsync("KV_" + _bucket, cancellationToken: timeout.Token)).Info.State.LastSeq;
+        }
+        catch (Exception e) when (Unanswered.Is(e) || e is OperationCanceledException or NatsJSApiException)
+        {
+            return false; // JetStream did not say how far the bucket goes; the caller answers from what it has
+        }
+        lock (_appliedGate)
+        {
+            while (Math.Max(_applied, _loadedFrom) < last)
+            {
+                long left = (long)budget.TotalMilliseconds - (Environment.TickCount64 - started);
+                if (left <= 0)
+                    return false;
+                Monitor.Wait(_appliedGate, TimeSpan.FromMilliseconds(left));
+            }
+        }
+        return true;
     }
 
     /// <summary>What a change the watch saw means, or null when it is this node's own, older than what it holds, or of no interest.</summary>

@@ -159,6 +159,25 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 120000)]
+    public async Task What_one_node_creates_the_other_finds_at_once_as_a_client_behind_a_load_balancer_expects()
+    {
+        // A load balancer sends a client's next call to any node: it must find what the previous call created,
+        // with no wait for the metadata watch to bring it (a node that misses catches up before it says "not found").
+        await using var nodes = await TwoNodesAsync();
+        for (int round = 0; round < 4; round++)
+        {
+            var (writer, reader) = round % 2 == 0 ? (nodes.A, nodes.B) : (nodes.B, nodes.A);
+            string stream = ServerFixture.UniqueName("at-once");
+            await writer.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            string arn = (await reader.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            await reader.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("x")}}"}""");
+            string consumerArn = (await writer.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"c"}""")).GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+            await reader.OkAsync("DescribeStreamConsumer", $$"""{"ConsumerARN":"{{consumerArn}}"}""");
+            await reader.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}","EnforceConsumerDeletion":true}""");
+        }
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task Nodes_that_are_running_see_each_others_streams_consumers_and_settings_change()
     {
         await using var nodes = await TwoNodesAsync();

@@ -227,6 +227,12 @@ public sealed class ConsumerRegistry
     public ConsumerInfo Get(StreamInfo stream, string name, long? creationSeconds = null)
     {
         lock (_lock)
+        {
+            if (Resolved(stream).TryGetValue(name, out var consumer) && (creationSeconds is null || creationSeconds == consumer.CreatedSeconds))
+                return consumer;
+        }
+        _metadata.CatchUp(StreamCatalog.CatchUpBudget); // registered through another node a moment ago? (outside the lock: applying takes it)
+        lock (_lock)
             return Require(Resolved(stream), stream, name, creationSeconds);
     }
 

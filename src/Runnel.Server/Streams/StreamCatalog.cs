@@ -63,11 +63,34 @@ public sealed class StreamCatalog
 
     public string ArnOf(string streamName) => StreamArn.Format(_options.Region, _options.AccountId, streamName);
 
-    /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
-    public StreamInfo Get(string name) =>
-        _streams.TryGetValue(name, out var s) && Resolve(s) is { } current ? current : throw KinesisErrors.StreamNotFound(name, AccountId);
+    /// <summary>How long a lookup that finds nothing waits for other nodes' changes to arrive before it says so.</summary>
+    public static readonly TimeSpan CatchUpBudget = TimeSpan.FromSeconds(2);
 
-    public StreamInfo? Find(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
+    /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
+    public StreamInfo Get(string name) => Find(name) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
+
+    /// <summary>The stream by name, with any due status change applied, or null. On a cluster a name this node does not
+    /// know is looked up again once it has every change other nodes made before (<see cref="IMetadataStore.CatchUp"/>),
+    /// so a stream created through another node a moment ago is found.</summary>
+    public StreamInfo? Find(string name)
+    {
+        if (Known(name) is { } current)
+            return current;
+        return _metadata.CatchUp(CatchUpBudget) ? Known(name) : null;
+    }
+
+    /// <summary>The stream as this node holds it now, without waiting for other nodes' changes: for callers that
+    /// hold <c>_changes</c>, which applying those changes takes (they call <see cref="CatchUpOn"/> first).</summary>
+    private StreamInfo? Known(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
+
+    private StreamInfo Held(string name) => Known(name) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
+
+    /// <summary>Before a change to a stream this node does not know: waits for other nodes' changes (outside <c>_changes</c>).</summary>
+    private void CatchUpOn(string name)
+    {
+        if (!_streams.ContainsKey(name))
+            _metadata.CatchUp(CatchUpBudget);
+    }
 
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 
@@ -82,9 +105,10 @@ public sealed class StreamCatalog
     public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB,
         Func<StreamInfo, StreamInfo>? configure = null)
     {
+        CatchUpOn(name);
         lock (_changes)
         {
-            if (Find(name) is not null)
+            if (Known(name) is not null)
                 throw KinesisErrors.StreamExists(name, AccountId);
             if (_damagedNames.Contains(name))
                 throw KinesisErrors.StreamDamaged(name, AccountId);
@@ -119,9 +143,10 @@ public sealed class StreamCatalog
 
     public void Delete(string name)
     {
+        CatchUpOn(name);
         lock (_changes)
         {
-            var stream = Get(name);
+            var stream = Held(name);
             if (stream.Status == StreamStatus.Deleting)
                 return;
             if (_options.DeleteStreamDelay > TimeSpan.Zero)
@@ -134,6 +159,7 @@ public sealed class StreamCatalog
     /// <summary>Applies a change to a stream atomically and persists it.</summary>
     public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
     {
+        CatchUpOn(name);
         lock (_changes)
             return Decide(name, change);
     }
@@ -150,6 +176,7 @@ public sealed class StreamCatalog
     /// </summary>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
     {
+        CatchUpOn(name);
         lock (_changes)
         {
             if (_options.UpdateStreamDelay > TimeSpan.Zero)
@@ -186,7 +213,7 @@ public sealed class StreamCatalog
     {
         for (int attempt = 0; ; attempt++)
         {
-            var next = change(Get(name));
+            var next = change(Held(name));
             try
             {
                 return Save(next);

@@ -65,4 +65,12 @@ public interface IMetadataStore : IDisposable
     void Follow(Action<MetadataChange> apply)
     {
     }
+
+    /// <summary>
+    /// Returns once every change other nodes had made when it was called has been given to <see cref="Follow"/>'s
+    /// apply, or after <paramref name="budget"/>; true when caught up. A node that does not find a stream or consumer
+    /// calls it before it answers that there is none, so that what a client created through one node is found through
+    /// any other at once. A store that no other node shares is always caught up.
+    /// </summary>
+    bool CatchUp(TimeSpan budget) => true;
 }

@@ -139,6 +139,30 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Catching_up_returns_only_once_every_change_made_before_it_was_applied_however_slow_applying_is()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (writer, follower) = (nodes.Stores[0], nodes.Stores[1]);
+        Assert.True(follower.CatchUp(TimeSpan.FromSeconds(1)), "a store that follows nothing is caught up");
+        follower.Load();
+        var applied = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        follower.Follow(change =>
+        {
+            Thread.Sleep(300); // a node slow to apply (a loaded machine)
+            if (change is MetadataChange.StreamSaved saved)
+                applied[saved.Stream.Id] = true;
+        });
+        for (long id = 20; id < 23; id++)
+        {
+            writer.Save(MetadataStoreContractTests.Sample("slow-" + id, id));
+            Assert.True(follower.CatchUp(TimeSpan.FromSeconds(10)), "caught up within the budget");
+            Assert.True(applied.ContainsKey(id), $"stream {id} was applied before CatchUp returned");
+        }
+        writer.Save(MetadataStoreContractTests.Sample("late", 30));
+        Assert.False(follower.CatchUp(TimeSpan.FromMilliseconds(50)), "a budget shorter than applying takes is reported as not caught up");
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_follower_that_starts_late_still_ends_at_the_latest_state()
     {
         await using var nodes = await TwoNodesAsync();
