@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1 cluster=1
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -25,6 +25,8 @@ Options:
   --fanout-seconds S   length of the fan-out latency phase, Runnel only (default 20; 0 skips fan-out);
                        its full-speed phase drains --records records to 5 consumers
   --no-encodings       skip the CBOR and h2c variants (runnel-bench encodings, Runnel only)
+  --no-cluster         skip the cluster: two Runnel nodes on three nats-servers at R3 (scripts/nats-cluster.sh),
+                       the requests taken by the nodes in turn, measured against the cluster goals
   --out DIR            where results go (default bench/results/latest)
   --skip-build         use the Release builds already there
   --runnel native|jit  the native executable of scripts/publish.sh, the deployable form (default),
@@ -42,6 +44,7 @@ while (($#)); do
     --fanout-seconds) fanout_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-encodings) encodings=0; shift ;;
+    --no-cluster) cluster=0; shift ;;
     --skip-build) skip_build=1; shift ;;
     --runnel) flavour=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -62,8 +65,19 @@ stop_server() { # stops the server started last, politely first
   wait "$server_pid" 2>/dev/null || true
   server_pid=
 }
+cluster_pids=()
+stop_cluster() { # the cluster's Runnel nodes, politely first, then its nats-servers
+  ((${#cluster_pids[@]})) || return 0
+  kill -TERM "${cluster_pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "${cluster_pids[@]}" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "${cluster_pids[@]}" 2>/dev/null || true
+  wait "${cluster_pids[@]}" 2>/dev/null || true
+  cluster_pids=()
+  "$root/scripts/nats-cluster.sh" stop "$work/nats" > /dev/null 2>&1 || true
+}
 cleanup() {
   stop_server
+  stop_cluster
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -121,9 +135,44 @@ common=(--records "$records" --single-records "$single" --latency-records "$late
 # for a while is.
 [[ $flavour == jit ]] && common+=(--warmup 40)
 
-# Runnel, then kinesalite: each alone on the machine while it is measured.
+# The cluster: three nats-servers and two Runnel nodes, the load taken by the nodes in turn. Start-up, RSS,
+# fan-out and the encodings are the single node's to measure; the cluster runs the put, drain and latency scenarios.
+run_cluster() {
+  echo
+  echo "== runnel-cluster: two Runnel nodes on three nats-servers (JetStream, R3)"
+  if ! command -v nats-server >/dev/null 2>&1; then
+    echo "run.sh: nats-server is not installed (scripts/install-test-deps.sh installs it); the cluster is skipped"; failures+=("runnel-cluster"); return
+  fi
+  if ! "$root/scripts/nats-cluster.sh" start "$work/nats" > "$work/nats.log" 2>&1; then
+    cat "$work/nats.log"; echo "run.sh: the NATS cluster did not start"; failures+=("runnel-cluster"); return
+  fi
+  local urls endpoints="" node port
+  urls=$(cat "$work/nats/urls")
+  for node in a b; do
+    port=$(free_port)
+    "${runnel[@]}" serve --port "$port" --data-dir "$work/cluster-node-$node" --nats "$urls" --replicas 3 --limits off > "$out/runnel-cluster-$node.log" 2>&1 &
+    cluster_pids+=($!)
+    for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    endpoints+="${endpoints:+,}http://127.0.0.1:$port"
+  done
+  echo "  nats-server $(nats-server --version | grep -o 'v[0-9.]*'), nodes $endpoints"
+  local rc=0
+  bench run --label runnel-cluster --endpoint "$endpoints" "${common[@]}" --scenarios put100,put1k,put1,drain,latency \
+    --json "$out/runnel-cluster.json" > "$work/runnel-cluster.out" 2>&1 || rc=$?
+  grep -E '^  ' "$work/runnel-cluster.out" || true
+  if ((rc != 0)); then
+    echo "run.sh: a scenario against the cluster failed (exit $rc); the end of node a's log:"; tail -20 "$out/runnel-cluster-a.log"
+    [[ -f $out/runnel-cluster.json ]] || cat "$work/runnel-cluster.out"
+    failures+=("runnel-cluster")
+  fi
+  stop_cluster
+}
+
+# Runnel, the cluster, then kinesalite: each alone on the machine while it is measured.
 failures=()
-for server in runnel kinesalite; do
+servers=(runnel); ((cluster)) && servers+=(runnel-cluster); servers+=(kinesalite)
+for server in "${servers[@]}"; do
+  if [[ $server == runnel-cluster ]]; then run_cluster; continue; fi
   port=$(free_port)
   if [[ $server == runnel ]]; then
     command="${runnel[*]} serve --port $port --data-dir $work/runnel-startup-{i} --limits off"
@@ -181,6 +230,12 @@ candidates=(--candidate "$out/runnel.json" --candidate "$out/runnel-startup.json
 bench compare "${candidates[@]}" \
   --baseline "$out/kinesalite.json" --baseline "$out/kinesalite-startup.json" \
   --markdown "$out/comparison.md" | tee "$out/comparison.txt"
+if [[ -f $out/runnel-cluster.json ]]; then
+  echo
+  echo "== Runnel cluster (two nodes, R3) / kinesalite"
+  bench compare --candidate "$out/runnel-cluster.json" --baseline "$out/kinesalite.json" --targets cluster \
+    --markdown "$out/comparison-cluster.md" | tee "$out/comparison-cluster.txt"
+fi
 echo
 echo "results in $out"
 if ((${#failures[@]})); then echo "run.sh: scenarios failed against: ${failures[*]} (see the notes above)"; exit 1; fi

@@ -5,8 +5,11 @@ public sealed record RunOptions
 {
     public static readonly string[] AllScenarios = ["put100", "put1k", "put1", "drain", "latency", "rss"];
 
-    /// <summary>The Kinesis endpoint under test.</summary>
-    public required Uri Endpoint { get; init; }
+    /// <summary>The Kinesis endpoint under test: the first of <see cref="Endpoints"/>.</summary>
+    public Uri Endpoint => Endpoints[0];
+
+    /// <summary>The nodes that serve the streams under test (one, or a cluster's), taken in turn request by request.</summary>
+    public required IReadOnlyList<Uri> Endpoints { get; init; }
 
     /// <summary>Name of the server in reports (runnel, kinesalite, ...).</summary>
     public required string Label { get; init; }
@@ -67,7 +70,7 @@ public sealed record RunOptions
     /// to set up streams: no scenario of its own, HTTP/1.1 unless <paramref name="http2"/>.</summary>
     public static RunOptions ForSetUp(Uri endpoint, string label, int? serverPid, int concurrency, int shards, TimeSpan cap, bool http2 = false) => new()
     {
-        Endpoint = endpoint,
+        Endpoints = [endpoint],
         Label = label,
         Records = 1,
         BatchSize = 500,
@@ -96,7 +99,7 @@ public sealed record RunOptions
         int? pid = cl.String("server-pid") is null ? null : cl.Int32("server-pid", 0, 1);
         var options = new RunOptions
         {
-            Endpoint = new Uri(cl.String("endpoint", "http://127.0.0.1:4567")),
+            Endpoints = [.. cl.String("endpoint", "http://127.0.0.1:4567").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(u => new Uri(u))],
             Label = cl.String("label", "server"),
             Records = cl.Int64("records", 20_000, 1),
             BatchSize = cl.Int32("batch", 500, 1),
@@ -123,7 +126,8 @@ public sealed record RunOptions
 
     public const string Help = """
         runnel-bench run [options]: measures one Kinesis endpoint.
-          --endpoint URL          endpoint under test (default http://127.0.0.1:4567)
+          --endpoint URL[,URL]    endpoint under test (default http://127.0.0.1:4567); several (a cluster's nodes)
+                                  are taken in turn, request by request
           --label NAME            server name in reports (default server)
           --records N             records written by each PutRecords scenario and read back by drain (default 20000)
           --batch N               records per PutRecords request (default 500)

@@ -97,7 +97,7 @@ public sealed class RunnelServer : IAsyncDisposable
             var opened = ServerStorage.Open(options, time, warn);
             try
             {
-                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads);
+                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads, opened.SubscriptionClaims);
                 Mark("storage opened");
                 return (opened, streams);
             }

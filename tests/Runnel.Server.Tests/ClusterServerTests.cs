@@ -178,6 +178,57 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 120000)]
+    public async Task A_subscription_through_one_node_is_protected_for_5_seconds_from_the_other_and_then_taken_over()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        using var aHttp = new HttpClient { BaseAddress = a.Url, Timeout = Timeout.InfiniteTimeSpan };
+        using var bHttp = new HttpClient { BaseAddress = b.Url, Timeout = Timeout.InfiniteTimeSpan };
+        try
+        {
+            string stream = ServerFixture.UniqueName("claims");
+            await aClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
+            string arn = (await aClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            string consumer = (await aClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"c"}""")).GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+            await EventuallyAsync(async () => (await bClient.OkAsync("DescribeStreamConsumer", $$"""{"ConsumerARN":"{{consumer}}"}"""))
+                .GetProperty("ConsumerDescription").GetProperty("ConsumerStatus").GetString() == "ACTIVE", "the consumer is ACTIVE");
+
+            await using var first = await EventStreamSubscriber.StartAsync(aHttp, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+            Assert.Equal(System.Net.HttpStatusCode.OK, first.Status);
+            var started = DateTime.UtcNow;
+            Assert.Equal("event", (await first.NextAsync())!.Header(":message-type"));
+            await using (var refused = await EventStreamSubscriber.StartAsync(bHttp, consumer, "shardId-000000000000", """{"Type":"LATEST"}"""))
+            {
+                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(4), "the check ran within the 5 s");
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.Status);
+                Assert.Equal("ResourceInUseException", refused.Error.GetProperty("__type").GetString());
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(5.5) - (DateTime.UtcNow - started));
+            await using var second = await EventStreamSubscriber.StartAsync(bHttp, consumer, "shardId-000000000000", """{"Type":"LATEST"}""");
+            Assert.Equal(System.Net.HttpStatusCode.OK, second.Status);
+            Assert.Equal("initial-response", (await second.NextAsync())!.Header(":event-type"));
+            Runnel.Protocol.EventStream.EventStreamMessage? ended;
+            do
+                ended = await first.NextAsync(TimeSpan.FromSeconds(10));
+            while (ended is not null && ended.Header(":message-type") == "event");
+            Assert.NotNull(ended);
+            Assert.Equal("ResourceInUseException", ended!.Header(":exception-type"));
+
+            await aClient.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("to the new one")}}"}""");
+            Assert.Equal(["to the new one"], (await second.RecordsAsync(1)).Data);
+            await aClient.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}","EnforceConsumerDeletion":true}""");
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task Nodes_that_are_running_see_each_others_streams_consumers_and_settings_change()
     {
         await using var nodes = await TwoNodesAsync();

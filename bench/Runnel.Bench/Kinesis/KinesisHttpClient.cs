@@ -8,7 +8,8 @@ namespace Runnel.Bench.Kinesis;
 /// A minimal Kinesis client: POSTs hand-written AWS JSON 1.1 bodies with the headers an SDK sends
 /// (Content-Type, X-Amz-Target, X-Amz-Date, a SigV4 Authorization) over one pooled
 /// <see cref="SocketsHttpHandler"/>. It never retries and never throws on an AWS error: the load loops
-/// count errors themselves. Thread-safe, as <see cref="HttpClient"/> is.
+/// count errors themselves. Given several endpoints (the nodes of a cluster), it sends each request to the next
+/// in turn, as a round-robin load balancer would. Thread-safe, as <see cref="HttpClient"/> is.
 /// </summary>
 public sealed class KinesisHttpClient : IDisposable
 {
@@ -17,8 +18,8 @@ public sealed class KinesisHttpClient : IDisposable
     private static readonly MediaTypeHeaderValue CborContentType = new(RequestBody.Cbor);
 
     private readonly HttpClient _http;
-    private readonly Uri _endpoint;
-    private readonly string _host;
+    private readonly (Uri Endpoint, string Host)[] _targets;
+    private int _next;
     private readonly Version _version;
     private readonly SigV4Signer _signer = new("bench", "bench-secret", "us-east-1");
 
@@ -27,9 +28,19 @@ public sealed class KinesisHttpClient : IDisposable
     /// <param name="http2">speak cleartext HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1</param>
     /// <param name="timeout">per request</param>
     public KinesisHttpClient(Uri endpoint, int maxConnections, bool http2, TimeSpan timeout)
+        : this([endpoint], maxConnections, http2, timeout)
     {
-        _endpoint = endpoint;
-        _host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port}";
+    }
+
+    /// <param name="endpoints">base URLs of the nodes that serve the same streams, taken in turn</param>
+    /// <param name="maxConnections">connections kept to each endpoint</param>
+    /// <param name="http2">speak cleartext HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1</param>
+    /// <param name="timeout">per request</param>
+    public KinesisHttpClient(IReadOnlyList<Uri> endpoints, int maxConnections, bool http2, TimeSpan timeout)
+    {
+        if (endpoints.Count == 0)
+            throw new ArgumentException("at least one endpoint", nameof(endpoints));
+        _targets = [.. endpoints.Select(e => (e, e.IsDefaultPort ? e.Host : $"{e.Host}:{e.Port}"))];
         _version = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
         var handler = new SocketsHttpHandler
         {
@@ -47,7 +58,8 @@ public sealed class KinesisHttpClient : IDisposable
         _http = new HttpClient(handler) { Timeout = timeout };
     }
 
-    public Uri Endpoint => _endpoint;
+    /// <summary>The first endpoint, for messages.</summary>
+    public Uri Endpoint => _targets[0].Endpoint;
 
     public async Task<KinesisResponse> SendAsync(string operation, RequestBody body, CancellationToken cancellation = default)
     {
@@ -90,10 +102,11 @@ public sealed class KinesisHttpClient : IDisposable
 
     private HttpRequestMessage NewRequest(string operation, RequestBody body)
     {
+        var (endpoint, host) = _targets.Length == 1 ? _targets[0] : _targets[(uint)Interlocked.Increment(ref _next) % _targets.Length];
         string amzDate = _signer.AmzDateNow();
         var content = new ByteArrayContent(body.Utf8);
         content.Headers.ContentType = body.MediaType == RequestBody.Cbor ? CborContentType : JsonContentType;
-        var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
             Content = content,
             Version = _version,
@@ -102,7 +115,7 @@ public sealed class KinesisHttpClient : IDisposable
         var headers = request.Headers;
         headers.TryAddWithoutValidation("X-Amz-Target", TargetPrefix + operation);
         headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
-        headers.TryAddWithoutValidation("Authorization", _signer.Authorization(_host, amzDate, body));
+        headers.TryAddWithoutValidation("Authorization", _signer.Authorization(host, amzDate, body));
         return request;
     }
 

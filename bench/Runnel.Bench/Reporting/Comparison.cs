@@ -28,11 +28,22 @@ public static class Comparison
         new("startup.median_ms", "<= 1x", (c, b) => b is { } v ? c <= v : null),
     ];
 
-    public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath)
+    /// <summary>The goals of two Runnel nodes on a three-server R3 JetStream cluster (issue 15, docs/benchmarks.md).</summary>
+    private static readonly Target[] ClusterTargets =
+    [
+        new("put100.records_per_s", ">= 5x", (c, b) => b is { } v && v > 0 ? c / v >= 5 : null),
+        new("drain.records_per_s", ">= 10x", (c, b) => b is { } v && v > 0 ? c / v >= 10 : null),
+        new("latency.visible_p99_ms", "< 10 ms", (c, _) => c < 10),
+    ];
+
+    public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath, bool Cluster = false)
     {
         public static Options Parse(CommandLine cl)
         {
-            var options = new Options(cl.All("candidate"), cl.All("baseline"), cl.String("markdown"));
+            string targets = cl.String("targets", "embedded");
+            if (targets is not ("embedded" or "cluster"))
+                throw new ArgumentException($"--targets is embedded or cluster, not {targets}");
+            var options = new Options(cl.All("candidate"), cl.All("baseline"), cl.String("markdown"), targets == "cluster");
             if (options.Candidate.Count == 0 || options.Baseline.Count == 0)
                 throw new ArgumentException("compare needs at least one --candidate FILE and one --baseline FILE");
             return options;
@@ -43,11 +54,13 @@ public static class Comparison
               --candidate FILE        JSON report of the server being judged (repeat to merge run and startup)
               --baseline FILE         JSON report of the server it is compared with (likewise)
               --markdown FILE         also write the table as Markdown
+              --targets SET           embedded (the single node's goals, default) or cluster (two nodes on R3)
             """;
     }
 
     public static string Run(Options options)
     {
+        var targets = options.Cluster ? ClusterTargets : Targets;
         var candidate = BenchReport.Merge(options.Candidate.Select(BenchReport.Load));
         var baseline = BenchReport.Merge(options.Baseline.Select(BenchReport.Load));
         string ratioHeader = $"ratio {candidate.Label}/{baseline.Label}";
@@ -63,7 +76,7 @@ public static class Comparison
             string ratio = c is { } cv && b is { } bv && bv != 0 && !double.IsNaN(cv) && !double.IsNaN(bv)
                 ? (cv / bv).ToString(cv / bv >= 100 ? "N0" : cv / bv >= 1 ? "0.0" : "0.00", CultureInfo.InvariantCulture) + "x"
                 : "";
-            var target = Targets.FirstOrDefault(t => t.MetricId == metric.Id);
+            var target = targets.FirstOrDefault(t => t.MetricId == metric.Id);
             string result = "";
             if (target is not null)
                 result = (c is { } value && !double.IsNaN(value) ? target.Check(value, b) : null) switch
@@ -81,7 +94,7 @@ public static class Comparison
                 summary.Row(row);
         }
 
-        var missing = Targets.Where(t => !seen.Contains(t.MetricId)).Select(t => t.MetricId).ToList();
+        var missing = targets.Where(t => !seen.Contains(t.MetricId)).Select(t => t.MetricId).ToList();
         var text = new StringBuilder();
         text.Append(table.ToText()).Append('\n').Append(summary.ToText());
         foreach (var id in missing)

@@ -18,7 +18,7 @@ public static class BenchRun
 
     public static async Task<BenchReport> RunAsync(RunOptions options, TextWriter log)
     {
-        var report = new BenchReport { Label = options.Label, Endpoint = options.Endpoint.ToString() };
+        var report = new BenchReport { Label = options.Label, Endpoint = string.Join(",", options.Endpoints) };
         var settings = report.Settings;
         settings["records"] = Str(options.Records);
         settings["batch"] = Str(options.BatchSize);
@@ -31,9 +31,9 @@ public static class BenchRun
         settings["warmup_rounds"] = Str(options.Warmup);
         settings["client_cores"] = Str(Environment.ProcessorCount);
 
-        using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, options.Http2, TimeSpan.FromSeconds(60));
+        using var client = new KinesisHttpClient(options.Endpoints, options.Concurrency + 4, options.Http2, TimeSpan.FromSeconds(60));
         var ctx = new BenchContext(options, client, log);
-        log.WriteLine($"[{options.Label}] {options.Endpoint}: run {ctx.RunId}");
+        log.WriteLine($"[{options.Label}] {string.Join(", ", options.Endpoints)}: run {ctx.RunId}");
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
         bool Wants(string scenario) => options.Scenarios.Contains(scenario);
 

@@ -39,7 +39,7 @@ internal static class FanOutOperations
         ulong offset = await StartingPositions.OffsetAsync("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
 
         r.StopIfDryRun();
-        var lease = r.Streams.Subscriptions.Begin(arn, stream.Id, shard);
+        var lease = await r.Streams.Subscriptions.BeginAsync(arn, stream.Id, shard);
         r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease);
         return;
     }

@@ -17,6 +17,9 @@ public sealed class ClusterStorage : ServerStorage
     /// <summary>The key-value bucket of the metadata.</summary>
     public const string MetadataBucket = "runnel_meta";
 
+    /// <summary>The key-value bucket of SubscribeToShard's holders (<see cref="JetStreamSubscriptionClaims"/>).</summary>
+    public const string SubscriptionBucket = "runnel_subscriptions";
+
     /// <summary>The key-value bucket of the elected node's lease.</summary>
     public const string LeaderBucket = "runnel_leader";
 
@@ -30,14 +33,16 @@ public sealed class ClusterStorage : ServerStorage
     private readonly JetStreamMetadataStore _metadata;
     private readonly JetStreamShardStore _logs;
     private readonly JetStreamLease _lease;
+    private readonly JetStreamSubscriptionClaims _claims;
     private readonly Lock _electionGate = new();
     private ILogger? _electionLog;
     private bool? _electionBeforeLog;
     private readonly string _servers;
     private readonly int _replicas;
 
-    private ClusterStorage(NatsConnection connection, JetStreamMetadataStore metadata, JetStreamShardStore logs, JetStreamLease lease, string servers, int replicas)
+    private ClusterStorage(NatsConnection connection, JetStreamMetadataStore metadata, JetStreamShardStore logs, JetStreamLease lease, JetStreamSubscriptionClaims claims, string servers, int replicas)
     {
+        _claims = claims;
         _connection = connection;
         _metadata = metadata;
         _logs = logs;
@@ -94,14 +99,16 @@ public sealed class ClusterStorage : ServerStorage
             }
             JetStreamMetadataStore metadata;
             JetStreamLease lease;
+            JetStreamSubscriptionClaims claims;
             try
             {
                 metadata = await JetStreamMetadataStore.OpenAsync(js, MetadataBucket, options.Replicas, cancellationToken).ConfigureAwait(false);
                 lease = await JetStreamLease.OpenAsync(js, LeaderBucket, nodeId, LeaseLength, options.Replicas, clock, cancellationToken).ConfigureAwait(false);
+                claims = await JetStreamSubscriptionClaims.OpenAsync(js, SubscriptionBucket, options.Replicas, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (Unanswered.Is(e))
             {
-                throw new IOException($"JetStream at {servers} did not answer while the buckets {MetadataBucket} and {LeaderBucket} were opened ({e.Message}), " +
+                throw new IOException($"JetStream at {servers} did not answer while the buckets {MetadataBucket}, {LeaderBucket} and {SubscriptionBucket} were opened ({e.Message}), " +
                     $"for {Unanswered.StartBudget.TotalSeconds:0} s: a cluster still electing its leaders, or servers too loaded to answer. Check 'nats server report jetstream' and start Runnel again.", e);
             }
             catch (NatsJSApiException e)
@@ -110,7 +117,7 @@ public sealed class ClusterStorage : ServerStorage
                     "--replicas may not exceed the JetStream servers in the cluster (give --replicas 1 for a single nats-server), and a bucket made before keeps its replication.", e);
             }
             var logs = new JetStreamShardStore(js, new JetStreamSettings { Replicas = options.Replicas, Clock = clock, WriterId = nodeId });
-            var storage = new ClusterStorage(connection, metadata, logs, lease, servers, options.Replicas);
+            var storage = new ClusterStorage(connection, metadata, logs, lease, claims, servers, options.Replicas);
             lease.Start();
             return storage;
         }
@@ -139,6 +146,8 @@ public sealed class ClusterStorage : ServerStorage
     public override bool Leads => _lease.IsHeld;
 
     public override string? ClusterNode => NodeId;
+
+    public override ISubscriptionClaims? SubscriptionClaims => _claims;
 
     /// <summary>From now on says in the log when this node becomes the elected node and when it stops being it,
     /// starting with a change the lease saw before there was a log to say it in.</summary>
@@ -193,6 +202,7 @@ public sealed class ClusterStorage : ServerStorage
         {
             await _lease.DisposeAsync().ConfigureAwait(false); // renewals stop first, so the release below is the last word
             await ReleaseLeaseAsync().ConfigureAwait(false);
+            await _claims.DisposeAsync().ConfigureAwait(false);
             _logs.Dispose();
             _metadata.Dispose();
         }

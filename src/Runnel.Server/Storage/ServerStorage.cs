@@ -24,6 +24,9 @@ public abstract class ServerStorage : IAsyncDisposable
     /// the embedded storage, only while it holds the cluster's lease on JetStream.</summary>
     public abstract bool Leads { get; }
 
+    /// <summary>SubscribeToShard's holders as all nodes see them; null for the embedded node, which has no other.</summary>
+    public virtual ISubscriptionClaims? SubscriptionClaims => null;
+
     /// <summary>This node's name in its cluster, shown by <c>/health</c> with <see cref="Leads"/>; null for the embedded node.</summary>
     public virtual string? ClusterNode => null;
 

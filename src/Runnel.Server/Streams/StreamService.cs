@@ -23,7 +23,7 @@ public sealed class StreamService : IDisposable
     /// <param name="leads">Whether this node does the once-only work now (the timed transitions of streams and
     /// consumers): always on one node; on a cluster, while it holds the lease.</param>
     public StreamService(RunnelOptions options, IMetadataStore metadata, IShardStore store, TimeProvider clock, Action<string>? warn = null, bool sweepOrphans = true,
-        Func<bool>? leads = null)
+        Func<bool>? leads = null, ISubscriptionClaims? subscriptionClaims = null)
     {
         Options = options;
         _clock = clock;
@@ -36,7 +36,7 @@ public sealed class StreamService : IDisposable
         Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account, leads);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
-        Subscriptions = new SubscriptionRegistry(options.Limits, clock);
+        Subscriptions = new SubscriptionRegistry(options.Limits, clock, subscriptionClaims);
         _transitions = clock.CreateTimer(_ => AdvanceTransitions(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         _warn = warn ?? (_ => { });
         metadata.Follow(Apply); // on a cluster, what other nodes change; the embedded store has no other node

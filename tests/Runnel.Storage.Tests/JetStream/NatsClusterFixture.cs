@@ -21,8 +21,11 @@ public sealed class NatsClusterFixture : IAsyncLifetime
 
     public INatsJSContext JetStream { get; private set; } = null!;
 
+    private FileStream? _machineWide;
+
     public async Task InitializeAsync()
     {
+        _machineWide = await TakeMachineWideTurnAsync();
         Cluster = await NatsCluster.StartAsync(3);
         Connection = new NatsConnection(new NatsOpts { Url = Cluster.Urls, Name = "runnel-storage-tests", RequestTimeout = TimeSpan.FromSeconds(30) });
         await Connection.ConnectAsync();
@@ -50,11 +53,36 @@ public sealed class NatsClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// The storage and the server tests run in two processes at once, each with a cluster of its own: six
+    /// nats-servers and the Runnel nodes of the fault tests starve two cores until JetStream stops answering. An
+    /// exclusive lock on a file (flock, released by the kernel when a process dies) makes them take turns; a turn
+    /// waited for longer than 20 minutes goes ahead anyway.
+    /// </summary>
+    private static async Task<FileStream?> TakeMachineWideTurnAsync()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "runnel-nats-cluster-tests.lock");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(250);
+            }
+        }
+        return null;
+    }
+
     public async Task DisposeAsync()
     {
         if (Connection is not null)
             await Connection.DisposeAsync();
         if (Cluster is not null)
             await Cluster.DisposeAsync();
+        _machineWide?.Dispose();
     }
 }
