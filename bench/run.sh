@@ -135,37 +135,56 @@ common=(--records "$records" --single-records "$single" --latency-records "$late
 # for a while is.
 [[ $flavour == jit ]] && common+=(--warmup 40)
 
-# The cluster: three nats-servers and two Runnel nodes, the load taken by the nodes in turn. Start-up, RSS,
-# fan-out and the encodings are the single node's to measure; the cluster runs the put, drain and latency scenarios.
-run_cluster() {
+# The cluster: three nats-servers and Runnel nodes on them, the load taken by the nodes in turn. Start-up, RSS,
+# fan-out and the encodings are the single node's to measure; the cluster runs the put, drain and latency scenarios
+# with two nodes at R3 (its goals), then PutRecords alone at R1 with one node and with two (how it scales).
+cpu_ticks() { # cpu_ticks PID...: user+system clock ticks of the processes, summed
+  local total=0 pid
+  for pid in "$@"; do [[ -r /proc/$pid/stat ]] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+cluster_leg() { # cluster_leg LABEL REPLICAS NODES SCENARIOS RECORDS
+  local label=$1 replicas=$2 nodes=$3 scenarios=$4 leg_records=$5
   echo
-  echo "== runnel-cluster: two Runnel nodes on three nats-servers (JetStream, R3)"
-  if ! command -v nats-server >/dev/null 2>&1; then
-    echo "run.sh: nats-server is not installed (scripts/install-test-deps.sh installs it); the cluster is skipped"; failures+=("runnel-cluster"); return
-  fi
+  echo "== $label: $nodes Runnel node(s) on three nats-servers (JetStream, R$replicas)"
   if ! "$root/scripts/nats-cluster.sh" start "$work/nats" > "$work/nats.log" 2>&1; then
-    cat "$work/nats.log"; echo "run.sh: the NATS cluster did not start"; failures+=("runnel-cluster"); return
+    cat "$work/nats.log"; echo "run.sh: the NATS cluster did not start"; failures+=("$label"); return
   fi
-  local urls endpoints="" node port
+  local urls endpoints="" node port nats_pids
   urls=$(cat "$work/nats/urls")
-  for node in a b; do
+  read -r -a nats_pids < <(tr '\n' ' ' < "$work/nats/pids")
+  for node in $(seq 1 "$nodes"); do
     port=$(free_port)
-    "${runnel[@]}" serve --port "$port" --data-dir "$work/cluster-node-$node" --nats "$urls" --replicas 3 --limits off > "$out/runnel-cluster-$node.log" 2>&1 &
+    "${runnel[@]}" serve --port "$port" --data-dir "$work/cluster-node-$node" --nats "$urls" --replicas "$replicas" --limits off > "$out/$label-node$node.log" 2>&1 &
     cluster_pids+=($!)
     for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
     endpoints+="${endpoints:+,}http://127.0.0.1:$port"
   done
-  echo "  nats-server $(nats-server --version | grep -o 'v[0-9.]*'), nodes $endpoints"
-  local rc=0
-  bench run --label runnel-cluster --endpoint "$endpoints" "${common[@]}" --scenarios put100,put1k,put1,drain,latency \
-    --json "$out/runnel-cluster.json" > "$work/runnel-cluster.out" 2>&1 || rc=$?
-  grep -E '^  ' "$work/runnel-cluster.out" || true
+  local runnel_before nats_before rc=0
+  runnel_before=$(cpu_ticks "${cluster_pids[@]}"); nats_before=$(cpu_ticks "${nats_pids[@]}")
+  local leg=("${common[@]}"); leg[1]=$leg_records
+  bench run --label "$label" --endpoint "$endpoints" "${leg[@]}" --scenarios "$scenarios" \
+    --json "$out/$label.json" > "$work/$label.out" 2>&1 || rc=$?
+  local hz; hz=$(getconf CLK_TCK)
+  echo "  CPU over the scenarios: Runnel nodes $(( ($(cpu_ticks "${cluster_pids[@]}") - runnel_before) / hz )) s, nats-servers $(( ($(cpu_ticks "${nats_pids[@]}") - nats_before) / hz )) s" | tee -a "$out/cluster-cpu.txt"
+  grep -E '^  ' "$work/$label.out" || true
   if ((rc != 0)); then
-    echo "run.sh: a scenario against the cluster failed (exit $rc); the end of node a's log:"; tail -20 "$out/runnel-cluster-a.log"
-    [[ -f $out/runnel-cluster.json ]] || cat "$work/runnel-cluster.out"
-    failures+=("runnel-cluster")
+    echo "run.sh: a scenario against $label failed (exit $rc); the end of its first node's log:"; tail -20 "$out/$label-node1.log"
+    [[ -f $out/$label.json ]] || cat "$work/$label.out"
+    failures+=("$label")
   fi
   stop_cluster
+  rm -rf "$work/nats"
+}
+run_cluster() {
+  if ! command -v nats-server >/dev/null 2>&1; then
+    echo "run.sh: nats-server is not installed (scripts/install-test-deps.sh installs it); the cluster is skipped"; failures+=("runnel-cluster"); return
+  fi
+  echo; echo "nats-server $(nats-server --version | grep -o 'v[0-9.]*')"
+  cluster_leg runnel-cluster 3 2 put100,put1k,put1,drain,latency "$records"
+  local scaling=$((records < 200000 ? records : 200000))
+  cluster_leg runnel-r1-1node 1 1 put100 "$scaling"
+  cluster_leg runnel-r1-2nodes 1 2 put100 "$scaling"
 }
 
 # Runnel, the cluster, then kinesalite: each alone on the machine while it is measured.
@@ -235,6 +254,12 @@ if [[ -f $out/runnel-cluster.json ]]; then
   echo "== Runnel cluster (two nodes, R3) / kinesalite"
   bench compare --candidate "$out/runnel-cluster.json" --baseline "$out/kinesalite.json" --targets cluster \
     --markdown "$out/comparison-cluster.md" | tee "$out/comparison-cluster.txt"
+fi
+if [[ -f $out/runnel-r1-1node.json && -f $out/runnel-r1-2nodes.json ]]; then
+  echo
+  echo "== R1: two Runnel nodes / one"
+  bench compare --candidate "$out/runnel-r1-2nodes.json" --baseline "$out/runnel-r1-1node.json" --targets none \
+    --markdown "$out/comparison-r1.md" | tee "$out/comparison-r1.txt"
 fi
 echo
 echo "results in $out"

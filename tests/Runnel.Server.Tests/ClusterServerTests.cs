@@ -171,6 +171,12 @@ public sealed class ClusterServerTests(NatsClusterFixture nats)
             await writer.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
             string arn = (await reader.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
             await reader.OkAsync("PutRecord", $$"""{"StreamName":"{{stream}}","PartitionKey":"k","Data":"{{B64("x")}}"}""");
+            await writer.OkAsync("AddTagsToStream", $$$"""{"StreamName":"{{{stream}}}","Tags":{"round":"{{{round}}}"}}""");
+            var tags = (await reader.OkAsync("ListTagsForStream", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("Tags");
+            Assert.Equal($"{round}", Assert.Single(tags.EnumerateArray()).GetProperty("Value").GetString());
+            string policy = $$$"""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kinesis:GetRecords","Resource":"{{{arn}}}"}]}""";
+            await writer.OkAsync("PutResourcePolicy", JsonSerializer.Serialize(new { ResourceARN = arn, Policy = policy }));
+            Assert.Equal(policy, (await reader.OkAsync("GetResourcePolicy", $$"""{"ResourceARN":"{{arn}}"}""")).GetProperty("Policy").GetString());
             string consumerArn = (await writer.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"c"}""")).GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
             await reader.OkAsync("DescribeStreamConsumer", $$"""{"ConsumerARN":"{{consumerArn}}"}""");
             await reader.OkAsync("DeleteStream", $$"""{"StreamName":"{{stream}}","EnforceConsumerDeletion":true}""");

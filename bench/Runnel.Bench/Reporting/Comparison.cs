@@ -36,14 +36,14 @@ public static class Comparison
         new("latency.visible_p99_ms", "< 10 ms", (c, _) => c < 10),
     ];
 
-    public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath, bool Cluster = false)
+    public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath, string TargetSet = "embedded")
     {
         public static Options Parse(CommandLine cl)
         {
             string targets = cl.String("targets", "embedded");
-            if (targets is not ("embedded" or "cluster"))
-                throw new ArgumentException($"--targets is embedded or cluster, not {targets}");
-            var options = new Options(cl.All("candidate"), cl.All("baseline"), cl.String("markdown"), targets == "cluster");
+            if (targets is not ("embedded" or "cluster" or "none"))
+                throw new ArgumentException($"--targets is embedded, cluster or none, not {targets}");
+            var options = new Options(cl.All("candidate"), cl.All("baseline"), cl.String("markdown"), targets);
             if (options.Candidate.Count == 0 || options.Baseline.Count == 0)
                 throw new ArgumentException("compare needs at least one --candidate FILE and one --baseline FILE");
             return options;
@@ -54,13 +54,13 @@ public static class Comparison
               --candidate FILE        JSON report of the server being judged (repeat to merge run and startup)
               --baseline FILE         JSON report of the server it is compared with (likewise)
               --markdown FILE         also write the table as Markdown
-              --targets SET           embedded (the single node's goals, default) or cluster (two nodes on R3)
+              --targets SET           embedded (the single node's goals, default), cluster (two nodes on R3) or none
             """;
     }
 
     public static string Run(Options options)
     {
-        var targets = options.Cluster ? ClusterTargets : Targets;
+        var targets = options.TargetSet switch { "cluster" => ClusterTargets, "none" => [], _ => Targets };
         var candidate = BenchReport.Merge(options.Candidate.Select(BenchReport.Load));
         var baseline = BenchReport.Merge(options.Baseline.Select(BenchReport.Load));
         string ratioHeader = $"ratio {candidate.Label}/{baseline.Label}";

@@ -28,6 +28,11 @@ internal static class FanOutOperations
         string shardIdText = r.String("ShardId")!;
         if (!RecordOperations.TryNormalizeShardId(shardIdText, out int index))
             throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {streamName} under account {account}.");
+        if (stream.FindShard(index) is null)
+        {
+            r.Streams.CatchUp(); // a child another node's reshard made a moment ago?
+            stream = r.Streams.Find(streamName) ?? throw KinesisErrors.StreamNotFound(streamName, account);
+        }
         var shard = stream.FindShard(index)
             ?? throw KinesisErrors.ResourceNotFound($"Shard {ShardId.Format(index)} in stream {streamName} under account {account} does not exist");
 

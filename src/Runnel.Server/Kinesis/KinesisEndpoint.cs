@@ -122,6 +122,8 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
             var call = new KinesisRequest(document.Root, response, streams, writer, health);
             rateLimits.Check(op, call);
+            if (op.ControlPlane)
+                streams.CatchUp(); // read-your-writes behind a load balancer; nothing to wait for on one node
             await op.Handler(call);
             if (call.Subscription is { } subscription)
             {

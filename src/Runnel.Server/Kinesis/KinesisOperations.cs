@@ -11,6 +11,10 @@ public sealed record Operation(string Name, Shape Shape, Func<KinesisRequest, Va
 {
     /// <summary>PutRecord and PutRecords, whose partition keys a stream with the AUTO record distribution strategy does without.</summary>
     public bool PutsRecords { get; } = Name is "PutRecord" or "PutRecords";
+
+    /// <summary>An operation of the control plane (AWS limits its calls per second): on a cluster it first waits for the
+    /// changes other nodes made before it, so a client reads what it wrote through any node.</summary>
+    public bool ControlPlane { get; } = AccountRate is not null || StreamRate is not null;
 }
 
 /// <summary>The table of Kinesis operations this server answers. Thread-safe: immutable after construction.</summary>

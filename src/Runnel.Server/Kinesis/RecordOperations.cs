@@ -159,6 +159,12 @@ internal static class RecordOperations
         string shardId = ShardId.Format(shardIndex);
         var stream = r.Streams.Find(name);
         var shard = stream?.FindShard(shardIndex);
+        if (stream is not null && shard is null)
+        {
+            r.Streams.CatchUp(); // a child another node's reshard made a moment ago?
+            stream = r.Streams.Find(name);
+            shard = stream?.FindShard(shardIndex);
+        }
         if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
             throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {name} under account {account} does not exist");
 

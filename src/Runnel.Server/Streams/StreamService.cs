@@ -146,6 +146,10 @@ public sealed class StreamService : IDisposable
 
     public IEnumerable<StreamInfo> All => Catalog.All;
 
+    /// <summary>On a cluster, returns once this node has every metadata change other nodes made before the call (at
+    /// most <see cref="StreamCatalog.CatchUpBudget"/>); at once on one node. See <see cref="IMetadataStore.CatchUp"/>.</summary>
+    public void CatchUp() => _metadata.CatchUp(StreamCatalog.CatchUpBudget);
+
     /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
     public StreamInfo Get(string name) => Catalog.Get(name);
 
