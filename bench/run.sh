@@ -67,13 +67,14 @@ stop_server() { # stops the server started last, politely first
 }
 cluster_pids=()
 stop_cluster() { # the cluster's Runnel nodes, politely first, then its nats-servers
-  ((${#cluster_pids[@]})) || return 0
-  kill -TERM "${cluster_pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "${cluster_pids[@]}" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "${cluster_pids[@]}" 2>/dev/null || true
-  wait "${cluster_pids[@]}" 2>/dev/null || true
-  cluster_pids=()
-  "$root/scripts/nats-cluster.sh" stop "$work/nats" > /dev/null 2>&1 || true
+  if ((${#cluster_pids[@]})); then
+    kill -TERM "${cluster_pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "${cluster_pids[@]}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${cluster_pids[@]}" 2>/dev/null || true
+    wait "${cluster_pids[@]}" 2>/dev/null || true
+    cluster_pids=()
+  fi
+  [[ -d $work/nats ]] && "$root/scripts/nats-cluster.sh" stop "$work/nats" > /dev/null 2>&1 || true
 }
 cleanup() {
   stop_server
@@ -152,7 +153,7 @@ cluster_leg() { # cluster_leg LABEL REPLICAS NODES SCENARIOS RECORDS
   fi
   local urls endpoints="" node port nats_pids
   urls=$(cat "$work/nats/urls")
-  read -r -a nats_pids < <(tr '\n' ' ' < "$work/nats/pids")
+  mapfile -t nats_pids < "$work/nats/pids"
   for node in $(seq 1 "$nodes"); do
     port=$(free_port)
     "${runnel[@]}" serve --port "$port" --data-dir "$work/cluster-node-$node" --nats "$urls" --replicas "$replicas" --limits off > "$out/$label-node$node.log" 2>&1 &
@@ -180,7 +181,7 @@ run_cluster() {
   if ! command -v nats-server >/dev/null 2>&1; then
     echo "run.sh: nats-server is not installed (scripts/install-test-deps.sh installs it); the cluster is skipped"; failures+=("runnel-cluster"); return
   fi
-  echo; echo "nats-server $(nats-server --version | grep -o 'v[0-9.]*')"
+  echo; echo "nats-server $(nats-server --version | grep -o 'v[0-9][0-9.]*')"
   cluster_leg runnel-cluster 3 2 put100,put1k,put1,drain,latency "$records"
   local scaling=$((records < 200000 ? records : 200000))
   cluster_leg runnel-r1-1node 1 1 put100 "$scaling"
