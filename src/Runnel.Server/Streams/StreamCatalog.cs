@@ -80,17 +80,12 @@ public sealed class StreamCatalog
     }
 
     /// <summary>The stream as this node holds it now, without waiting for other nodes' changes: for callers that
-    /// hold <c>_changes</c>, which applying those changes takes (they call <see cref="CatchUpOn"/> first).</summary>
+    /// hold <c>_changes</c>, which applying those changes takes. The changes below are asked for by control-plane
+    /// calls, which the endpoint has caught up with other nodes already (KinesisEndpoint), or by the on-demand
+    /// scaler for a stream it holds.</summary>
     private StreamInfo? Known(string name) => _streams.TryGetValue(name, out var s) ? Resolve(s) : null;
 
     private StreamInfo Held(string name) => Known(name) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
-
-    /// <summary>Before a change to a stream this node does not know: waits for other nodes' changes (outside <c>_changes</c>).</summary>
-    private void CatchUpOn(string name)
-    {
-        if (!_streams.ContainsKey(name))
-            _metadata.CatchUp(CatchUpBudget);
-    }
 
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 
@@ -105,7 +100,6 @@ public sealed class StreamCatalog
     public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB,
         Func<StreamInfo, StreamInfo>? configure = null)
     {
-        CatchUpOn(name);
         lock (_changes)
         {
             if (Known(name) is not null)
@@ -143,7 +137,6 @@ public sealed class StreamCatalog
 
     public void Delete(string name)
     {
-        CatchUpOn(name);
         lock (_changes)
         {
             var stream = Held(name);
@@ -159,7 +152,6 @@ public sealed class StreamCatalog
     /// <summary>Applies a change to a stream atomically and persists it.</summary>
     public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
     {
-        CatchUpOn(name);
         lock (_changes)
             return Decide(name, change);
     }
@@ -176,7 +168,6 @@ public sealed class StreamCatalog
     /// </summary>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
     {
-        CatchUpOn(name);
         lock (_changes)
         {
             if (_options.UpdateStreamDelay > TimeSpan.Zero)

@@ -81,7 +81,7 @@ public sealed class SubscriptionRegistry
                 throw InUse(consumerArn, shard);
         }
         string id = Guid.NewGuid().ToString("N");
-        string claimKey = ClaimKey(key);
+        string claimKey = _claims is null ? "" : ClaimKey(key); // one node: nothing to claim
         if (_claims is not null && await _claims.ClaimAsync(claimKey, id, now.ToUnixTimeMilliseconds(), TakeoverAfter).ConfigureAwait(false) is not null)
             throw InUse(consumerArn, shard); // another node's subscription began less than 5 s ago
         var lease = new Lease(this, key, claimKey, id, now, _limits.Enabled ? state.Budget : null);
