@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Runnel.Core.Hashing;
@@ -25,7 +24,7 @@ public static class HashKey
     public static UInt128 FromPartitionKey(ReadOnlySpan<byte> utf8)
     {
         Span<byte> digest = stackalloc byte[16];
-        MD5.HashData(utf8, digest);
+        Md5.Hash(utf8, digest);
         return ReadBigEndian(digest);
     }
 
