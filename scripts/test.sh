@@ -117,7 +117,7 @@ if command -v nats-server >/dev/null 2>&1; then
       echo "test: haproxy is not installed (scripts/install-test-deps.sh installs it); counted as a failure"; failed=$((failed + 1))
     fi
     run_suite cluster-python tests/interop/python/run.sh "$node_a"
-    run_suite cluster-js tests/interop/js/run.sh "$node_b" # through "$lb" it found cross-node bugs; one remains (notes)
+    run_suite cluster-js tests/interop/js/run.sh "${lb:-$node_b}"
     run_suite cluster-cross /usr/bin/python3 tests/interop/cluster/cross_node.py "$node_a" "$node_b"
     if [[ -n $lb && -d $acceptance ]]; then
       kill -9 "$pid_a"; wait "$pid_a" 2>/dev/null

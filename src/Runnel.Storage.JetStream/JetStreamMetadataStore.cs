@@ -33,8 +33,9 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _writes = new();
     private ulong _loadedFrom; // the bucket's last revision when Load began: Follow reports what comes after
-    private readonly object _appliedGate = new(); // Monitor.Wait and PulseAll on it
+    private readonly object _appliedGate = new(); // guards _applied and _waiters
     private ulong _applied; // the last revision the watch has given to apply (or passed over as this node's own)
+    private readonly List<(ulong Revision, TaskCompletionSource Reached)> _waiters = []; // CatchUpAsync's, until _applied reaches theirs
     private Task? _following;
 
     private JetStreamMetadataStore(INatsJSContext js, INatsKVStore kv, string bucket)
@@ -286,39 +287,67 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     private void Applied(ulong revision)
     {
+        List<TaskCompletionSource>? reached = null;
         lock (_appliedGate)
         {
             _applied = revision;
-            Monitor.PulseAll(_appliedGate);
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Revision > revision)
+                    continue;
+                (reached ??= []).Add(_waiters[i].Reached);
+                _waiters.RemoveAt(i);
+            }
         }
+        if (reached is not null)
+            foreach (var waiter in reached)
+                waiter.TrySetResult(); // continuations run elsewhere (RunContinuationsAsynchronously): the watch goes on
     }
 
-    public bool CatchUp(TimeSpan budget)
+    public bool Shared => true;
+
+    /// <summary>Blocks the calling thread: for the few synchronous callers; requests use <see cref="CatchUpAsync"/>.</summary>
+    public bool CatchUp(TimeSpan budget) => Run(CatchUpAsync(budget));
+
+    /// <summary>
+    /// Asks JetStream for the bucket's last revision, then waits, without holding a thread, until the watch has given
+    /// every revision up to it to apply. Nothing here may block a thread: the watch itself needs the thread pool to
+    /// go on, and on a two-core machine a few requests blocked in a catch-up starved it (a stream created through one
+    /// node was then not found through the other for seconds).
+    /// </summary>
+    public async ValueTask<bool> CatchUpAsync(TimeSpan budget)
     {
         if (_following is null)
             return true; // nothing follows the bucket: there is nothing to wait for
-        long started = Environment.TickCount64;
+        using var timeout = new CancellationTokenSource(budget);
         ulong last;
         try
         {
-            using var timeout = new CancellationTokenSource(budget);
-            last = Run(_js.GetStreamAsync("KV_" + _bucket, cancellationToken: timeout.Token)).Info.State.LastSeq;
+            last = (await _js.GetStreamAsync("KV_" + _bucket, cancellationToken: timeout.Token).ConfigureAwait(false)).Info.State.LastSeq;
         }
         catch (Exception e) when (Unanswered.Is(e) || e is OperationCanceledException or NatsJSApiException)
         {
             return false; // JetStream did not say how far the bucket goes; the caller answers from what it has
         }
+        TaskCompletionSource reached;
         lock (_appliedGate)
         {
-            while (Math.Max(_applied, _loadedFrom) < last)
-            {
-                long left = (long)budget.TotalMilliseconds - (Environment.TickCount64 - started);
-                if (left <= 0)
-                    return false;
-                Monitor.Wait(_appliedGate, TimeSpan.FromMilliseconds(left));
-            }
+            if (Math.Max(_applied, _loadedFrom) >= last)
+                return true;
+            reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((last, reached));
         }
-        return true;
+        try
+        {
+            await reached.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_appliedGate)
+                _waiters.RemoveAll(w => w.Reached == reached);
+            return reached.Task.IsCompletedSuccessfully;
+        }
     }
 
     /// <summary>What a change the watch saw means, or null when it is this node's own, older than what it holds, or of no interest.</summary>

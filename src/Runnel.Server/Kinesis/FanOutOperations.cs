@@ -30,7 +30,7 @@ internal static class FanOutOperations
             throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {streamName} under account {account}.");
         if (stream.FindShard(index) is null)
         {
-            r.Streams.CatchUp(); // a child another node's reshard made a moment ago?
+            await r.Streams.CatchUpAsync(); // a child another node's reshard made a moment ago?
             stream = r.Streams.Find(streamName) ?? throw KinesisErrors.StreamNotFound(streamName, account);
         }
         var shard = stream.FindShard(index)

@@ -119,11 +119,13 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
             var op = operations.Get(operation);
+            if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root))
+                await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
             RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
             var call = new KinesisRequest(document.Root, response, streams, writer, health);
             rateLimits.Check(op, call);
             if (op.ControlPlane)
-                streams.CatchUp(); // read-your-writes behind a load balancer; nothing to wait for on one node
+                await streams.CatchUpAsync(); // read-your-writes behind a load balancer; nothing to wait for on one node
             await op.Handler(call);
             if (call.Subscription is { } subscription)
             {
@@ -296,12 +298,29 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     /// True when a put names a stream with the AUTO record distribution strategy: its records need no partition
     /// key. A stream that is not there is the handler's to report, with every key still required.
     /// </summary>
-    private bool SpreadsRecords(RequestValue root)
+    private bool SpreadsRecords(RequestValue root) =>
+        NamedStream(root) is { } name && streams.Catalog.Peek(name)?.Distribution == RecordDistribution.Auto;
+
+    /// <summary>The stream a request names by StreamName or StreamARN, read before validation (so never throwing).</summary>
+    private static string? NamedStream(RequestValue root)
     {
-        string? name = root.TryGetProperty("StreamName", out var n) && n.Kind == RequestKind.String ? n.GetString() : null;
-        if (name is null && root.TryGetProperty("StreamARN", out var arn) && arn.Kind == RequestKind.String
-            && StreamArn.TryParse(arn.GetString(), out _, out _, out string arnName))
-            name = arnName;
-        return name is not null && streams.Find(name)?.Distribution == RecordDistribution.Auto;
+        if (root.TryGetProperty("StreamName", out var n) && n.Kind == RequestKind.String)
+            return n.GetString();
+        return root.TryGetProperty("StreamARN", out var arn) && arn.Kind == RequestKind.String
+            && StreamArn.TryParse(arn.GetString(), out _, out _, out string arnName) ? arnName : null;
+    }
+
+    /// <summary>
+    /// Whether a data-plane request names a stream, or a consumer, that this cluster node does not hold: one that a
+    /// client created through another node a moment ago. The endpoint then catches up with the other nodes'
+    /// changes without holding a thread, before anything looks the name up (a lookup that misses would otherwise
+    /// wait for them synchronously).
+    /// </summary>
+    private bool NamesUnknown(RequestValue root)
+    {
+        if (root.TryGetProperty("ConsumerARN", out var c) && c.Kind == RequestKind.String
+            && ConsumerArn.TryParse(c.GetString(), out _, out _, out string consumerStream, out string consumer, out _))
+            return streams.Catalog.Peek(consumerStream) is not { } held || !streams.Consumers.Knows(held.Id, consumer);
+        return NamedStream(root) is { } name && streams.Catalog.Peek(name) is null;
     }
 }

@@ -161,7 +161,7 @@ internal static class RecordOperations
         var shard = stream?.FindShard(shardIndex);
         if (stream is not null && shard is null)
         {
-            r.Streams.CatchUp(); // a child another node's reshard made a moment ago?
+            await r.Streams.CatchUpAsync(); // a child another node's reshard made a moment ago?
             stream = r.Streams.Find(name);
             shard = stream?.FindShard(shardIndex);
         }

@@ -10,13 +10,14 @@ internal static class ReshardOperations
     public const int MaxShardsPerStream = 10000;
     public const int MaxScalingsPerDay = 10;
 
-    public static ValueTask SplitShard(KinesisRequest r)
+    public static async ValueTask SplitShard(KinesisRequest r)
     {
         string name = r.StreamName();
         string account = r.Streams.AccountId;
         string requested = r.String("ShardToSplit")!;
         int index = ResolveShard(requested, name, account);
         string hashKeyText = r.String("NewStartingHashKey")!;
+        await r.Streams.OpenBeforeReshardAsync(name, stream => stream.FindShard(index) is { } parent ? [parent] : []);
         r.Streams.Reshard(name, stream =>
         {
             RequireReshardable(r, stream);
@@ -31,15 +32,15 @@ internal static class ReshardOperations
             return Resharding.Split(stream, shard, hashKey, r.Streams.Now);
         });
         r.EmptyResponse = true;
-        return ValueTask.CompletedTask;
     }
 
-    public static ValueTask MergeShards(KinesisRequest r)
+    public static async ValueTask MergeShards(KinesisRequest r)
     {
         string name = r.StreamName();
         string account = r.Streams.AccountId;
         int first = ResolveShard(r.String("ShardToMerge")!, name, account);
         int second = ResolveShard(r.String("AdjacentShardToMerge")!, name, account);
+        await r.Streams.OpenBeforeReshardAsync(name, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>());
         r.Streams.Reshard(name, stream =>
         {
             RequireReshardable(r, stream);
@@ -54,14 +55,14 @@ internal static class ReshardOperations
             return Resharding.Merge(stream, shard, adjacent, r.Streams.Now);
         });
         r.EmptyResponse = true;
-        return ValueTask.CompletedTask;
     }
 
-    public static ValueTask UpdateShardCount(KinesisRequest r)
+    public static async ValueTask UpdateShardCount(KinesisRequest r)
     {
         string name = r.StreamName();
         int target = (int)r.Integer("TargetShardCount")!.Value;
         int current = 0;
+        await r.Streams.OpenBeforeReshardAsync(name, stream => stream.OpenShards); // a uniform scale closes them all
         var stream = r.Streams.Reshard(name, stream =>
         {
             RequireReshardable(r, stream);
@@ -86,7 +87,6 @@ internal static class ReshardOperations
         w.Number("TargetShardCount", target);
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
         w.EndObject();
-        return ValueTask.CompletedTask;
     }
 
     public static ValueTask UpdateStreamMode(KinesisRequest r)

@@ -55,6 +55,9 @@ public sealed class ClusterStorage : ServerStorage
     /// <summary>This node's name in the cluster: in its connection's name, its lease and its message ids.</summary>
     public string NodeId => _lease.NodeId;
 
+    /// <summary>Thread-pool threads a cluster node starts without delay (see <see cref="OpenAsync"/>).</summary>
+    private const int MinThreads = 32;
+
     /// <summary>
     /// Connects to <see cref="RunnelOptions.Nats"/> and opens the metadata bucket, the shard store and the lease,
     /// creating the buckets at <see cref="RunnelOptions.Replicas"/> when absent. Fails fast with an
@@ -64,6 +67,12 @@ public sealed class ClusterStorage : ServerStorage
     public static async Task<ClusterStorage> OpenAsync(RunnelOptions options, TimeProvider clock, CancellationToken cancellationToken = default)
     {
         string servers = options.Nats ?? throw new ArgumentException("ClusterStorage needs RunnelOptions.Nats.", nameof(options));
+        // Metadata changes still wait synchronously on JetStream (the ADR's plan makes them asynchronous). The thread
+        // pool starts with one thread per core and adds more only slowly: on two cores, a few control-plane calls
+        // waiting at once left none for the NATS connection that would answer them. Threads up to this many start
+        // at once instead.
+        ThreadPool.GetMinThreads(out int workers, out int completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), completions);
         string nodeId = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..8]}";
         var connection = new NatsConnection(new NatsOpts
         {

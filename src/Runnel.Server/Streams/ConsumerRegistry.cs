@@ -223,6 +223,13 @@ public sealed class ConsumerRegistry
         return stored;
     }
 
+    /// <summary>Whether this node holds a consumer of that name on the stream now (no waiting for other nodes).</summary>
+    public bool Knows(long streamId, string name)
+    {
+        lock (_lock)
+            return _byStream.TryGetValue(streamId, out var consumers) && consumers.ContainsKey(name);
+    }
+
     /// <summary>The consumer by name (and creation second, when the caller named it by ARN), or AWS's not-found error.</summary>
     public ConsumerInfo Get(StreamInfo stream, string name, long? creationSeconds = null)
     {

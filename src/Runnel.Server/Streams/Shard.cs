@@ -53,6 +53,9 @@ public sealed class Shard
         return opening.IsCompletedSuccessfully ? ValueTask.FromResult(Adopt(opening.Result)) : AdoptAsync(opening);
     }
 
+    /// <summary>Opens the log now, without blocking a thread (on a cluster, creating its JetStream stream when it has none).</summary>
+    public async ValueTask OpenAsync() => await LogAsync().ConfigureAwait(false);
+
     private async ValueTask<IShardLog> AdoptAsync(ValueTask<IShardLog> opening) => Adopt(await opening.ConfigureAwait(false));
 
     private IShardLog Adopt(IShardLog log)

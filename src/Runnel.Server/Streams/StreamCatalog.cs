@@ -26,6 +26,7 @@ public sealed class StreamCatalog
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, StreamInfo> _streams = new(StringComparer.Ordinal);
     private readonly Lock _changes = new();
+    private readonly ConcurrentQueue<StreamInfo> _removed = new(); // taken out under _changes; logs deleted after (DeleteRemovedLogs)
     private readonly Action<string> _warn;
     // Names of streams whose rows are damaged: not served, but not free for CreateStream either.
     private readonly FrozenSet<string> _damagedNames;
@@ -78,6 +79,10 @@ public sealed class StreamCatalog
             return current;
         return _metadata.CatchUp(CatchUpBudget) ? Known(name) : null;
     }
+
+    /// <summary>The stream by name as this node holds it now, or null: no status change applied, no waiting for other
+    /// nodes' changes (for the endpoint, to decide whether a request needs to catch up first).</summary>
+    public StreamInfo? Peek(string name) => _streams.TryGetValue(name, out var s) ? s : null;
 
     /// <summary>The stream as this node holds it now, without waiting for other nodes' changes: for callers that
     /// hold <c>_changes</c>, which applying those changes takes. The changes below are asked for by control-plane
@@ -137,15 +142,22 @@ public sealed class StreamCatalog
 
     public void Delete(string name)
     {
-        lock (_changes)
+        try
         {
-            var stream = Held(name);
-            if (stream.Status == StreamStatus.Deleting)
-                return;
-            if (_options.DeleteStreamDelay > TimeSpan.Zero)
-                Decide(name, current => current.Status == StreamStatus.Deleting ? current : current with { Status = StreamStatus.Deleting, StatusUntil = Now + _options.DeleteStreamDelay });
-            else
-                Remove(stream);
+            lock (_changes)
+            {
+                var stream = Held(name);
+                if (stream.Status == StreamStatus.Deleting)
+                    return;
+                if (_options.DeleteStreamDelay > TimeSpan.Zero)
+                    Decide(name, current => current.Status == StreamStatus.Deleting ? current : current with { Status = StreamStatus.Deleting, StatusUntil = Now + _options.DeleteStreamDelay });
+                else
+                    Remove(stream);
+            }
+        }
+        finally
+        {
+            DeleteRemovedLogs();
         }
     }
 
@@ -168,12 +180,19 @@ public sealed class StreamCatalog
     /// </summary>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
     {
-        lock (_changes)
+        try
         {
-            if (_options.UpdateStreamDelay > TimeSpan.Zero)
-                return Decide(name, stream => BeginUpdate(stream) with { PendingReshard = plan(stream) });
-            var pending = Decide(name, stream => stream with { Status = StreamStatus.Updating, StatusUntil = Now, PendingReshard = plan(stream) });
-            return Finish(pending) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
+            lock (_changes)
+            {
+                if (_options.UpdateStreamDelay > TimeSpan.Zero)
+                    return Decide(name, stream => BeginUpdate(stream) with { PendingReshard = plan(stream) });
+                var pending = Decide(name, stream => stream with { Status = StreamStatus.Updating, StatusUntil = Now, PendingReshard = plan(stream) });
+                return Finish(pending) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
+            }
+        }
+        finally
+        {
+            DeleteRemovedLogs(); // another node's deletion adopted on the way
         }
     }
 
@@ -233,18 +252,34 @@ public sealed class StreamCatalog
         return stored;
     }
 
+    /// <summary>Deletes the stream's metadata and forgets it; its logs are deleted by <see cref="DeleteRemovedLogs"/>
+    /// once the caller has let go of <c>_changes</c>. Caller holds <c>_changes</c>.</summary>
     private void Remove(StreamInfo stream)
     {
         _metadata.Delete(stream.Id);
         _streams.TryRemove(new KeyValuePair<string, StreamInfo>(stream.Name, stream));
-        try
+        _removed.Enqueue(stream);
+    }
+
+    /// <summary>
+    /// Deletes the logs of the streams <see cref="Remove"/> took out, outside <c>_changes</c>: on a cluster that is a
+    /// JetStream stream per shard, replicated, which may take seconds, and other nodes' changes wait for that lock
+    /// to be applied here (a node once stopped following them for as long, and answered "not found" for streams
+    /// created through another node).
+    /// </summary>
+    private void DeleteRemovedLogs()
+    {
+        while (_removed.TryDequeue(out var stream))
         {
-            _shards.DeleteStream(stream.Id);
-        }
-        catch (StorageUnavailableException e)
-        {
-            // The stream is deleted (its metadata is gone); its logs are left for the leader's sweep of orphans.
-            _warn($"Stream {stream.Name} (id {stream.Id}) is deleted, but its logs could not be deleted yet ({e.Message}); the elected node's sweep deletes them within a minute.");
+            try
+            {
+                _shards.DeleteStream(stream.Id);
+            }
+            catch (StorageUnavailableException e)
+            {
+                // The stream is deleted (its metadata is gone); its logs are left for the leader's sweep of orphans.
+                _warn($"Stream {stream.Name} (id {stream.Id}) is deleted, but its logs could not be deleted yet ({e.Message}); the elected node's sweep deletes them within a minute.");
+            }
         }
     }
 
@@ -284,13 +319,20 @@ public sealed class StreamCatalog
     {
         if (stream.StatusUntil is not { } until || Now < until || !_leads())
             return stream;
-        lock (_changes)
+        try
         {
-            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
-                return null;
-            if (current.StatusUntil is not { } due || Now < due)
-                return current;
-            return Finish(current);
+            lock (_changes)
+            {
+                if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
+                    return null;
+                if (current.StatusUntil is not { } due || Now < due)
+                    return current;
+                return Finish(current);
+            }
+        }
+        finally
+        {
+            DeleteRemovedLogs();
         }
     }
 

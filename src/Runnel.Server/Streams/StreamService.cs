@@ -148,7 +148,20 @@ public sealed class StreamService : IDisposable
 
     /// <summary>On a cluster, returns once this node has every metadata change other nodes made before the call (at
     /// most <see cref="StreamCatalog.CatchUpBudget"/>); at once on one node. See <see cref="IMetadataStore.CatchUp"/>.</summary>
-    public void CatchUp() => _metadata.CatchUp(StreamCatalog.CatchUpBudget);
+    public void CatchUp() => Caught(_metadata.CatchUp(StreamCatalog.CatchUpBudget));
+
+    /// <summary><see cref="CatchUp"/> without holding a thread while it waits: what request handlers use.</summary>
+    public async ValueTask CatchUpAsync() => Caught(await _metadata.CatchUpAsync(StreamCatalog.CatchUpBudget).ConfigureAwait(false));
+
+    private void Caught(bool caughtUp)
+    {
+        if (!caughtUp)
+            _warn($"This node did not catch up with the other nodes' metadata changes within {StreamCatalog.CatchUpBudget.TotalSeconds:0} s; it answered from what it holds. Check the NATS servers' load and this node's connection to them.");
+    }
+
+    /// <summary>Whether other nodes share this node's metadata (a cluster): then a name it does not know may be one
+    /// another node created a moment ago.</summary>
+    public bool SharesMetadata => _metadata.Shared;
 
     /// <summary>The stream by name, with any due status change applied; throws ResourceNotFoundException.</summary>
     public StreamInfo Get(string name) => Catalog.Get(name);
@@ -173,6 +186,28 @@ public sealed class StreamService : IDisposable
 
     /// <inheritdoc cref="StreamCatalog.Reshard"/>
     public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan) => Catalog.Reshard(name, plan);
+
+    /// <summary>
+    /// Opens the logs of the shards a reshard is about to close, before <see cref="Reshard"/> takes the catalog's lock:
+    /// closing writes a marker at the end of each, and on a cluster a shard that never took a record has no JetStream
+    /// stream yet; creating one (replicated) took seconds on a loaded machine, and other nodes' changes could not be
+    /// applied here meanwhile. Only a preparation: a stream or shard that is not there, or a log that does not open,
+    /// is left for the reshard itself to report.
+    /// </summary>
+    public async ValueTask OpenBeforeReshardAsync(string name, Func<StreamInfo, IEnumerable<ShardInfo>> parents)
+    {
+        if (Catalog.Peek(name) is not { } stream)
+            return;
+        try
+        {
+            foreach (var shard in parents(stream))
+                await Shards.Get(stream, shard).OpenAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or KinesisException)
+        {
+            // the reshard reports it, in AWS's order
+        }
+    }
 
     /// <summary>Marks a stream UPDATING for the configured delay (or not at all when it is zero).</summary>
     public StreamInfo BeginUpdate(StreamInfo stream) => Catalog.BeginUpdate(stream);

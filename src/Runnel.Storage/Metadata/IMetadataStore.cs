@@ -73,4 +73,11 @@ public interface IMetadataStore : IDisposable
     /// any other at once. A store that no other node shares is always caught up.
     /// </summary>
     bool CatchUp(TimeSpan budget) => true;
+
+    /// <summary>Whether other nodes share this metadata (a cluster), so that a name this node does not know may be one
+    /// another node created a moment ago.</summary>
+    bool Shared => false;
+
+    /// <summary><see cref="CatchUp"/> without holding a thread while it waits: what request handlers call.</summary>
+    ValueTask<bool> CatchUpAsync(TimeSpan budget) => ValueTask.FromResult(CatchUp(budget));
 }

@@ -163,6 +163,26 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Two_hundred_catch_ups_waiting_at_once_all_return_once_the_change_is_applied()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (writer, follower) = (nodes.Stores[0], nodes.Stores[1]);
+        follower.Load();
+        var applied = new System.Collections.Concurrent.ConcurrentDictionary<long, bool>();
+        follower.Follow(change =>
+        {
+            if (change is MetadataChange.StreamSaved saved)
+                applied[saved.Stream.Id] = true;
+        });
+        writer.Save(MetadataStoreContractTests.Sample("many-40", 40));
+        // Far more waiters than a two-core machine's pool starts with: they wait on the revision, not on a thread each
+        // (blocked threads once left the watch that releases them none to run on, for seconds).
+        var waits = Enumerable.Range(0, 200).Select(_ => follower.CatchUpAsync(TimeSpan.FromSeconds(20)).AsTask()).ToArray();
+        Assert.All(await Task.WhenAll(waits), Assert.True);
+        Assert.True(applied.ContainsKey(40), "the change was applied before the catch-ups returned");
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_follower_that_starts_late_still_ends_at_the_latest_state()
     {
         await using var nodes = await TwoNodesAsync();
