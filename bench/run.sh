@@ -148,12 +148,18 @@ cluster_leg() { # cluster_leg LABEL REPLICAS NODES SCENARIOS RECORDS
   local label=$1 replicas=$2 nodes=$3 scenarios=$4 leg_records=$5
   echo
   echo "== $label: $nodes Runnel node(s) on three nats-servers (JetStream, R$replicas)"
-  if ! "$root/scripts/nats-cluster.sh" start "$work/nats" > "$work/nats.log" 2>&1; then
+  # Three nats-servers share two cores here (in a deployment each has a machine): one Go processor each, or their
+  # idle schedulers spin against each other (JetStream's own publish p99 at R3 measured 6.6-8.6 ms so, 9.7-11 ms not).
+  if ! GOMAXPROCS=${GOMAXPROCS:-1} "$root/scripts/nats-cluster.sh" start "$work/nats" > "$work/nats.log" 2>&1; then
     cat "$work/nats.log"; echo "run.sh: the NATS cluster did not start"; failures+=("$label"); return
   fi
   local urls endpoints="" node port nats_pids
   urls=$(cat "$work/nats/urls")
   mapfile -t nats_pids < "$work/nats/pids"
+  if [[ $scenarios == *latency* ]]; then
+    # The floor under put-to-visible: JetStream's own publish latency at this replication, before any node runs.
+    bench jetstream --nats "$urls" --replicas "$replicas" --records "$latency" 2>&1 | tee -a "$out/jetstream-floor.txt" || failures+=("$label jetstream floor")
+  fi
   for node in $(seq 1 "$nodes"); do
     port=$(free_port)
     "${runnel[@]}" serve --port "$port" --data-dir "$work/cluster-node-$node" --nats "$urls" --replicas "$replicas" --limits off > "$out/$label-node$node.log" 2>&1 &

@@ -12,6 +12,7 @@ const string usage = """
       runnel-bench memory [options]     server memory over a long write, after DeleteStream, and idle
       runnel-bench fanout [options]     SubscribeToShard: put-to-receive latency and per-consumer throughput
       runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
+      runnel-bench jetstream [options]  JetStream's own publish latency: the floor under a cluster's put-to-visible
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -105,6 +106,19 @@ try
                 if (options.JsonPath is { } path)
                     report.Save(path);
                 return report.Failed ? 1 : 0;
+            }
+        case "jetstream":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(JetStreamFloorScenario.Options.Help);
+                    return 0;
+                }
+                var options = JetStreamFloorScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                await JetStreamFloorScenario.RunAsync(options, Console.Out);
+                return 0;
             }
         case "compare":
             {

@@ -212,16 +212,29 @@ public sealed class StreamService : IDisposable
     /// <summary>Marks a stream UPDATING for the configured delay (or not at all when it is zero).</summary>
     public StreamInfo BeginUpdate(StreamInfo stream) => Catalog.BeginUpdate(stream);
 
-    /// <summary>Frees the space of expired records in every shard; called periodically by the host.</summary>
+    /// <summary>Frees the space of expired records in every shard; called periodically by the host. A shard whose
+    /// storage fails is passed over and the pass goes on; the first such failure is thrown at the end.</summary>
     public void EnforceRetention()
     {
+        IOException? first = null;
         foreach (var stream in All)
         {
             long cutoff = (Now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
             // Shards closed before they took a record (the intermediates of UpdateShardCount) have no log to trim.
             foreach (var shard in stream.Shards.Where(s => s.EndOffset is not 0))
-                Shards.Get(stream, shard).EnforceRetention(cutoff);
+            {
+                try
+                {
+                    Shards.Get(stream, shard).EnforceRetention(cutoff);
+                }
+                catch (IOException e)
+                {
+                    first ??= e; // one shard's storage not answering does not keep the others' expired records
+                }
+            }
         }
+        if (first is not null)
+            throw first;
     }
 
     public void Dispose() => _transitions.Dispose();
