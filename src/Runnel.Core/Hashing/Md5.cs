@@ -9,7 +9,7 @@ namespace Runnel.Core.Hashing;
 /// find its shard. <see cref="System.Security.Cryptography.MD5.HashData(ReadOnlySpan{byte}, Span{byte})"/> calls into
 /// OpenSSL, which for a key of a few dozen bytes costs several times the hashing itself (a digest context made
 /// and freed and the error queue cleared on every call): about 1.4 µs a key on the benchmark machine against
-/// about 0.1 µs here, and a fifth of the server's work in PutRecords of 100-byte records. Digests are checked
+/// about 0.2 µs here, and a fifth of the server's work in PutRecords of 100-byte records. Digests are checked
 /// against the framework's on random inputs of every length class (Md5Tests). Thread-safe: pure.
 /// </summary>
 public static class Md5

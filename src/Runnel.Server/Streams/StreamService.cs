@@ -234,7 +234,7 @@ public sealed class StreamService : IDisposable
             }
         }
         if (first is not null)
-            throw first;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw(); // with its own stack
     }
 
     public void Dispose() => _transitions.Dispose();
