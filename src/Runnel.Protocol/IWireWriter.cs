@@ -28,6 +28,19 @@ public interface IWireWriter : IDisposable
 
     void Timestamp(string name, long epochMillis);
 
+    /// <summary>
+    /// One Kinesis Record object (SequenceNumber, ApproximateArrivalTimestamp, Data, and PartitionKey unless it is
+    /// empty), as GetRecords and SubscribeToShard answer it: the writer's fastest path, with its member names
+    /// encoded once for the process rather than once per record.
+    /// </summary>
+    void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey);
+
+    /// <summary>
+    /// A hint that about <paramref name="bytes"/> more will be written: the buffer grows once to hold them instead
+    /// of doubling (and copying everything written so far) as a large answer grows.
+    /// </summary>
+    void Reserve(int bytes);
+
     /// <summary>Finishes the document and returns its bytes (valid until the writer is reused).</summary>
     ReadOnlyMemory<byte> Complete();
 

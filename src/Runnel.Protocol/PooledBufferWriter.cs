@@ -34,6 +34,9 @@ public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWrit
         return _buffer.AsSpan(_written);
     }
 
+    /// <summary>Grows the buffer, once, so that <paramref name="bytes"/> more fit without another copy.</summary>
+    public void Reserve(int bytes) => Ensure(bytes);
+
     private void Ensure(int sizeHint)
     {
         int needed = _written + Math.Max(sizeHint, 256);

@@ -86,6 +86,26 @@ public sealed class CborWireWriter(int initialCapacity = 1024) : IWireWriter
         Integer(epochMillis);
     }
 
+    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey)
+    {
+        Byte(IndefiniteMap);
+        Raw(TextMajor, "SequenceNumber"u8);
+        Raw(TextMajor, sequenceNumber);
+        Raw(TextMajor, "ApproximateArrivalTimestamp"u8);
+        Byte(TimestampTag);
+        Integer(arrivalMillis);
+        Raw(TextMajor, "Data"u8);
+        Raw(BytesMajor, data);
+        if (!partitionKey.IsEmpty)
+        {
+            Raw(TextMajor, "PartitionKey"u8);
+            Raw(TextMajor, partitionKey);
+        }
+        Byte(Break);
+    }
+
+    public void Reserve(int bytes) => _buffer.Reserve(bytes);
+
     public ReadOnlyMemory<byte> Complete() => _buffer.WrittenMemory;
 
     /// <summary>Keeps up to 64 KiB of buffer between documents; a larger one goes back to the pool.</summary>

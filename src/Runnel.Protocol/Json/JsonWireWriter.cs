@@ -8,6 +8,11 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
 {
     public const string MediaType = "application/x-amz-json-1.1";
 
+    private static readonly JsonEncodedText SequenceNumberName = JsonEncodedText.Encode("SequenceNumber");
+    private static readonly JsonEncodedText ArrivalName = JsonEncodedText.Encode("ApproximateArrivalTimestamp");
+    private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("Data");
+    private static readonly JsonEncodedText PartitionKeyName = JsonEncodedText.Encode("PartitionKey");
+
     private readonly PooledBufferWriter _buffer;
     private readonly Utf8JsonWriter _writer;
 
@@ -36,6 +41,30 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
     /// <summary>Epoch seconds with millisecond precision, as a JSON number (1700000000.123).</summary>
     public void Timestamp(string name, long epochMillis)
     {
+        _writer.WritePropertyName(name);
+        EpochSeconds(epochMillis);
+    }
+
+    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey)
+    {
+        _writer.WriteStartObject();
+        _writer.WriteString(SequenceNumberName, sequenceNumber);
+        _writer.WritePropertyName(ArrivalName);
+        EpochSeconds(arrivalMillis);
+        _writer.WriteBase64String(DataName, data);
+        if (!partitionKey.IsEmpty)
+            _writer.WriteString(PartitionKeyName, partitionKey);
+        _writer.WriteEndObject();
+    }
+
+    public void Reserve(int bytes)
+    {
+        _writer.Flush(); // what the writer holds goes into the buffer first, so the reservation is past it
+        _buffer.Reserve(bytes);
+    }
+
+    private void EpochSeconds(long epochMillis)
+    {
         Span<byte> text = stackalloc byte[32];
         long seconds = Math.DivRem(epochMillis, 1000, out long millis);
         if (millis < 0)
@@ -46,7 +75,6 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
         seconds.TryFormat(text, out int length, default, System.Globalization.CultureInfo.InvariantCulture);
         text[length++] = (byte)'.';
         millis.TryFormat(text[length..], out int fraction, "D3", System.Globalization.CultureInfo.InvariantCulture);
-        _writer.WritePropertyName(name);
         _writer.WriteRawValue(text[..(length + fraction)], skipInputValidation: true);
     }
 

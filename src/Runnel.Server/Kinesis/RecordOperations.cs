@@ -226,6 +226,8 @@ internal static class RecordOperations
         using var result = from < end ? await log.ReadAsync(from, limit, MaxGetRecordsBytes, minArrival) : null;
 
         var w = r.Response;
+        if (result is not null)
+            w.Reserve(WireRecords.EstimatedBytes(result));
         w.StartObject();
         w.StartArray("Records");
         long lastArrival = result is null ? 0 : WireRecords.Write(w, result, end, shard);
