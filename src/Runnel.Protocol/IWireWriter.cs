@@ -41,7 +41,14 @@ public interface IWireWriter : IDisposable
     /// </summary>
     void Reserve(int bytes);
 
-    /// <summary>Finishes the document and returns its bytes (valid until the writer is reused).</summary>
+    /// <summary>
+    /// Hands everything written so far to the output, so that a writer over a response's pipe can flush it while the
+    /// document goes on (a streamed answer). A buffering writer does nothing.
+    /// </summary>
+    void Commit();
+
+    /// <summary>Finishes the document and returns its bytes (valid until the writer is reused). Not for a writer
+    /// made over an output of the caller's, whose bytes went there.</summary>
     ReadOnlyMemory<byte> Complete();
 
     /// <summary>Starts a new document in the same writer (an event stream writes one per event).</summary>

@@ -9,7 +9,8 @@ namespace Runnel.Bench.Kinesis;
 /// (Content-Type, X-Amz-Target, X-Amz-Date, a SigV4 Authorization) over one pooled
 /// <see cref="SocketsHttpHandler"/>. It never retries and never throws on an AWS error: the load loops
 /// count errors themselves. Given several endpoints (the nodes of a cluster), it sends each request to the next
-/// in turn, as a round-robin load balancer would. Thread-safe, as <see cref="HttpClient"/> is.
+/// in turn, as a round-robin load balancer would. Over h2c it can send through <see cref="H2cConnection"/> instead
+/// of HttpClient (<see cref="Http2Client.Lean"/>), one connection per endpoint. Thread-safe, as <see cref="HttpClient"/> is.
 /// </summary>
 public sealed class KinesisHttpClient : IDisposable
 {
@@ -22,13 +23,17 @@ public sealed class KinesisHttpClient : IDisposable
     private int _next;
     private readonly Version _version;
     private readonly SigV4Signer _signer = new("bench", "bench-secret", "us-east-1");
+    private readonly TimeSpan _timeout;
+    private readonly H2cConnection?[]? _lean;
+    private readonly SemaphoreSlim _connecting = new(1, 1);
 
     /// <param name="endpoint">base URL, e.g. http://127.0.0.1:4567</param>
     /// <param name="maxConnections">connections kept to the endpoint (HTTP/1.1 carries one request at a time)</param>
     /// <param name="http2">speak cleartext HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1</param>
     /// <param name="timeout">per request</param>
-    public KinesisHttpClient(Uri endpoint, int maxConnections, bool http2, TimeSpan timeout)
-        : this([endpoint], maxConnections, http2, timeout)
+    /// <param name="http2Client">over h2c, which client sends the requests</param>
+    public KinesisHttpClient(Uri endpoint, int maxConnections, bool http2, TimeSpan timeout, Http2Client http2Client = Http2Client.HttpClient)
+        : this([endpoint], maxConnections, http2, timeout, http2Client)
     {
     }
 
@@ -36,7 +41,9 @@ public sealed class KinesisHttpClient : IDisposable
     /// <param name="maxConnections">connections kept to each endpoint</param>
     /// <param name="http2">speak cleartext HTTP/2 with prior knowledge (h2c) instead of HTTP/1.1</param>
     /// <param name="timeout">per request</param>
-    public KinesisHttpClient(IReadOnlyList<Uri> endpoints, int maxConnections, bool http2, TimeSpan timeout)
+    /// <param name="http2Client">over h2c, which client sends the requests (<see cref="SendAsync"/> only: an event
+    /// stream opened by <see cref="OpenAsync"/> always goes through HttpClient)</param>
+    public KinesisHttpClient(IReadOnlyList<Uri> endpoints, int maxConnections, bool http2, TimeSpan timeout, Http2Client http2Client = Http2Client.HttpClient)
     {
         if (endpoints.Count == 0)
             throw new ArgumentException("at least one endpoint", nameof(endpoints));
@@ -56,6 +63,9 @@ public sealed class KinesisHttpClient : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
         _http = new HttpClient(handler) { Timeout = timeout };
+        _timeout = timeout;
+        if (http2 && http2Client == Http2Client.Lean)
+            _lean = new H2cConnection?[_targets.Length];
     }
 
     /// <summary>The first endpoint, for messages.</summary>
@@ -63,6 +73,8 @@ public sealed class KinesisHttpClient : IDisposable
 
     public async Task<KinesisResponse> SendAsync(string operation, RequestBody body, CancellationToken cancellation = default)
     {
+        if (_lean is not null)
+            return await SendLeanAsync(operation, body, cancellation).ConfigureAwait(false);
         using var request = NewRequest(operation, body);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
@@ -119,6 +131,46 @@ public sealed class KinesisHttpClient : IDisposable
         return request;
     }
 
+    private async Task<KinesisResponse> SendLeanAsync(string operation, RequestBody body, CancellationToken cancellation)
+    {
+        int index = _targets.Length == 1 ? 0 : (int)((uint)Interlocked.Increment(ref _next) % _targets.Length);
+        var (endpoint, host) = _targets[index];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(_timeout);
+        var connection = await LeanConnectionAsync(index, endpoint, timeout.Token).ConfigureAwait(false);
+        string amzDate = _signer.AmzDateNow();
+        (string, string)[] headers =
+        [
+            ("content-type", body.MediaType == RequestBody.Cbor ? RequestBody.Cbor : RequestBody.Json),
+            ("x-amz-target", TargetPrefix + operation),
+            ("x-amz-date", amzDate),
+            ("authorization", _signer.Authorization(host, amzDate, body)),
+        ];
+        return await connection.PostAsync(host, headers, body.Utf8, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>The endpoint's connection, made on first use and made again after it failed.</summary>
+    private async ValueTask<H2cConnection> LeanConnectionAsync(int index, Uri endpoint, CancellationToken cancellation)
+    {
+        if (Volatile.Read(ref _lean![index]) is { IsUsable: true } open)
+            return open;
+        await _connecting.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            if (_lean[index] is { IsUsable: true } made)
+                return made;
+            if (_lean[index] is { } failed)
+                await failed.DisposeAsync().ConfigureAwait(false);
+            var connection = await H2cConnection.ConnectAsync(endpoint, cancellation).ConfigureAwait(false);
+            Volatile.Write(ref _lean[index], connection);
+            return connection;
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
     /// <summary>Reads a whole body into a pooled buffer, sized by Content-Length when the server sent one.</summary>
     private static async ValueTask<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long? contentLength, CancellationToken cancellation)
     {
@@ -144,5 +196,21 @@ public sealed class KinesisHttpClient : IDisposable
         return larger;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        foreach (var connection in _lean ?? [])
+            connection?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _connecting.Dispose();
+    }
+}
+
+/// <summary>Which client sends requests over h2c.</summary>
+public enum Http2Client
+{
+    /// <summary>.NET's HttpClient (SocketsHttpHandler), as a .NET application would.</summary>
+    HttpClient,
+
+    /// <summary><see cref="H2cConnection"/>: frames read straight into the answer's buffer, as nghttp2 does.</summary>
+    Lean,
 }

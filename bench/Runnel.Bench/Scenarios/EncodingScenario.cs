@@ -25,6 +25,8 @@ public static class EncodingScenario
 
         public long WarmupRecords { get; init; } = 100_000;
 
+        public Http2Client Http2Client { get; init; } = Http2Client.Lean;
+
         public static Options Parse(CommandLine cl) => new(
             new Uri(cl.String("endpoint", "http://127.0.0.1:4567")),
             cl.String("label", "server"),
@@ -36,6 +38,12 @@ public static class EncodingScenario
         {
             Rounds = cl.Int32("rounds", 2, 1),
             WarmupRecords = cl.Int64("warmup-records", 100_000, 500),
+            Http2Client = cl.String("h2-client", "lean") switch
+            {
+                "lean" => Http2Client.Lean,
+                "httpclient" => Http2Client.HttpClient,
+                var other => throw new ArgumentException($"--h2-client: lean or httpclient, not {other}"),
+            },
         };
 
         public const string Help = """
@@ -47,6 +55,10 @@ public static class EncodingScenario
               --rounds N              measurements of each variant, the best kept (default 2)
               --warmup-records N      records each variant writes and drains before any is measured (default 100000)
               --concurrency N         requests in flight (default 16)
+              --h2-client lean|httpclient
+                                      what sends the h2c requests: the load generator's own HTTP/2 client, which
+                                      costs about what HttpClient costs over HTTP/1.1 (default), or .NET's HttpClient,
+                                      whose HTTP/2 costs twice that and takes CPU from a server on the same machine
               --cap SECONDS           time cap of each scenario (default 120)
               --json FILE             also write the results as JSON
             """;
@@ -67,6 +79,7 @@ public static class EncodingScenario
         report.Settings["concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
         report.Settings["rounds"] = options.Rounds.ToString(CultureInfo.InvariantCulture);
         report.Settings["warmup_records"] = options.WarmupRecords.ToString(CultureInfo.InvariantCulture);
+        report.Settings["h2_client"] = options.Http2Client == Http2Client.Lean ? "lean (H2cConnection)" : "HttpClient";
         foreach (var variant in Variants)
             await InVariantAsync(options, log, variant, async ctx =>
             {
@@ -145,7 +158,7 @@ public static class EncodingScenario
     /// <summary>Runs <paramref name="body"/> with a client of the variant's encoding and transport; its streams are deleted after.</summary>
     private static async Task InVariantAsync(Options options, TextWriter log, (string Id, string Title, KinesisCodec Codec, bool Http2) variant, Func<BenchContext, Task> body)
     {
-        using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, variant.Http2, TimeSpan.FromSeconds(60));
+        using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, variant.Http2, TimeSpan.FromSeconds(60), options.Http2Client);
         var runOptions = RunOptions.ForSetUp(options.Endpoint, options.Label, options.ServerPid, options.Concurrency, Shards, options.Cap, variant.Http2);
         var ctx = new BenchContext(runOptions, client, log) { Codec = variant.Codec };
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -9,7 +10,7 @@ namespace Runnel.Protocol.Cbor;
 /// timestamps as tag 1 around epoch milliseconds, integers in their shortest form. Strings given as UTF-8
 /// bytes (sequence numbers, partition keys read from the log) are copied as they are. Not thread-safe.
 /// </summary>
-public sealed class CborWireWriter(int initialCapacity = 1024) : IWireWriter
+public sealed class CborWireWriter : IWireWriter
 {
     public const string MediaType = "application/x-amz-cbor-1.1";
 
@@ -17,7 +18,21 @@ public sealed class CborWireWriter(int initialCapacity = 1024) : IWireWriter
     private const byte IndefiniteMap = 0xBF, IndefiniteArray = 0x9F, Break = 0xFF, False = 0xF4, True = 0xF5, NullValue = 0xF6;
     private const byte TimestampTag = 0xC1; // tag 1: epoch-based date/time
 
-    private readonly PooledBufferWriter _buffer = new(initialCapacity);
+    private readonly PooledBufferWriter? _pooled; // null when writing into the caller's output
+    private readonly IBufferWriter<byte> _buffer;
+
+    public CborWireWriter(int initialCapacity = 1024) => _buffer = _pooled = new PooledBufferWriter(initialCapacity);
+
+    /// <summary>A writer straight into <paramref name="output"/> (a response's pipe).</summary>
+    public CborWireWriter(IBufferWriter<byte> output) => _buffer = output;
+
+    // The span being filled: taken from the output in pieces of at least ChunkBytes and handed back (Advance) when
+    // full or at Commit, so that a token costs no call into the output (a response pipe's GetSpan takes a lock).
+    private const int ChunkBytes = 4096;
+    private Memory<byte> _memory;
+    private int _used;
+
+    private PooledBufferWriter Pooled => _pooled ?? throw new InvalidOperationException("this writer writes into its caller's output");
 
     public string ContentType => MediaType;
 
@@ -104,43 +119,81 @@ public sealed class CborWireWriter(int initialCapacity = 1024) : IWireWriter
         Byte(Break);
     }
 
-    public void Reserve(int bytes) => _buffer.Reserve(bytes);
+    public void Reserve(int bytes)
+    {
+        Commit();
+        _pooled?.Reserve(bytes);
+    }
 
-    public ReadOnlyMemory<byte> Complete() => _buffer.WrittenMemory;
+    public void Commit()
+    {
+        if (_used > 0)
+            _buffer.Advance(_used);
+        _memory = default;
+        _used = 0;
+    }
+
+    public ReadOnlyMemory<byte> Complete()
+    {
+        Commit();
+        return Pooled.WrittenMemory;
+    }
 
     /// <summary>Keeps up to 64 KiB of buffer between documents; a larger one goes back to the pool.</summary>
-    public void Reset() => _buffer.Clear(64 * 1024);
+    public void Reset()
+    {
+        _memory = default;
+        _used = 0;
+        Pooled.Clear(64 * 1024);
+    }
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _memory = default;
+        _pooled?.Dispose();
+    }
+
+    /// <summary>At least <paramref name="size"/> bytes to write into; <see cref="Used"/> says how many were.</summary>
+    private Span<byte> Take(int size)
+    {
+        if (_memory.Length - _used < size)
+        {
+            Commit();
+            _memory = _buffer.GetMemory(Math.Max(size, ChunkBytes));
+        }
+        return _memory.Span[_used..];
+    }
+
+    private void Used(int count) => _used += count;
 
     private void Byte(byte value)
     {
-        _buffer.GetSpan(1)[0] = value;
-        _buffer.Advance(1);
+        Take(1)[0] = value;
+        _used++;
     }
 
     private void Integer(long value)
     {
-        var span = _buffer.GetSpan(9);
-        _buffer.Advance(value >= 0 ? Head(span, UnsignedMajor, (ulong)value) : Head(span, NegativeMajor, (ulong)(-1 - value)));
+        var span = Take(9);
+        Used(value >= 0 ? Head(span, UnsignedMajor, (ulong)value) : Head(span, NegativeMajor, (ulong)(-1 - value)));
     }
 
     private void Text(string value)
     {
         // Member names and most values are ASCII: one byte per character, no counting pass.
         int length = System.Text.Ascii.IsValid(value) ? value.Length : Encoding.UTF8.GetByteCount(value);
-        var span = _buffer.GetSpan(length + 9);
+        var span = Take(length + 9);
         int head = Head(span, TextMajor, (ulong)length);
         Encoding.UTF8.GetBytes(value, span[head..]);
-        _buffer.Advance(head + length);
+        Used(head + length);
     }
 
     private void Raw(byte major, ReadOnlySpan<byte> value)
     {
-        var span = _buffer.GetSpan(value.Length + 9);
+        var span = Take(value.Length + 9);
         int head = Head(span, major, (ulong)value.Length);
         value.CopyTo(span[head..]);
-        _buffer.Advance(head + value.Length);
+        Used(head + value.Length);
     }
 
     /// <summary>Writes a major type with its argument in the shortest form; returns the bytes written.</summary>

@@ -13,14 +13,21 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
     private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("Data");
     private static readonly JsonEncodedText PartitionKeyName = JsonEncodedText.Encode("PartitionKey");
 
-    private readonly PooledBufferWriter _buffer;
+    private static readonly JsonWriterOptions Options = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly PooledBufferWriter? _buffer; // null when writing into the caller's output
     private readonly Utf8JsonWriter _writer;
 
     public JsonWireWriter(int initialCapacity = 1024)
     {
         _buffer = new PooledBufferWriter(initialCapacity);
-        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _writer = new Utf8JsonWriter(_buffer, Options);
     }
+
+    /// <summary>A writer into <paramref name="output"/> (a response's pipe): <see cref="Commit"/> hands it what was written.</summary>
+    public JsonWireWriter(IBufferWriter<byte> output) => _writer = new Utf8JsonWriter(output, Options);
+
+    private PooledBufferWriter Buffer => _buffer ?? throw new InvalidOperationException("this writer writes into its caller's output");
 
     public string ContentType => MediaType;
 
@@ -59,9 +66,13 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
 
     public void Reserve(int bytes)
     {
+        if (_buffer is null)
+            return; // the output grows by segments: nothing is copied as it grows
         _writer.Flush(); // what the writer holds goes into the buffer first, so the reservation is past it
         _buffer.Reserve(bytes);
     }
+
+    public void Commit() => _writer.Flush();
 
     private void EpochSeconds(long epochMillis)
     {
@@ -82,19 +93,19 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
     public void Reset()
     {
         _writer.Flush();
-        _buffer.Clear(64 * 1024);
-        _writer.Reset(_buffer);
+        Buffer.Clear(64 * 1024);
+        _writer.Reset(_buffer!);
     }
 
     public ReadOnlyMemory<byte> Complete()
     {
         _writer.Flush();
-        return _buffer.WrittenMemory;
+        return Buffer.WrittenMemory;
     }
 
     public void Dispose()
     {
         _writer.Dispose();
-        _buffer.Dispose();
+        _buffer?.Dispose();
     }
 }

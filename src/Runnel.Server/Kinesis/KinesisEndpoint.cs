@@ -103,6 +103,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
 
         using IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
         RequestDocument? document = null;
+        KinesisRequest? streamed = null; // a request whose handler may have started a streamed answer
         try
         {
             document = Parse(body.WrittenMemory, cbor: mediaType == CborMediaType);
@@ -122,11 +123,21 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root))
                 await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
             RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
-            var call = new KinesisRequest(document.Root, response, streams, writer, health);
+            bool cbor = mediaType == CborMediaType;
+            var call = new KinesisRequest(document.Root, response, streams, writer, health)
+            {
+                Streaming = StreamedAnswer.Allowed(request) ? () => StreamedAnswer.StartAsync(http, cbor) : null,
+            };
+            streamed = call;
             rateLimits.Check(op, call);
             if (op.ControlPlane)
                 await streams.CatchUpAsync(); // read-your-writes behind a load balancer; nothing to wait for on one node
             await op.Handler(call);
+            if (call.Streamed is { } answer)
+            {
+                await answer.FlushAsync();
+                return;
+            }
             if (call.Subscription is { } subscription)
             {
                 document.Dispose(); // the subscription took what it needs; it may last minutes
@@ -144,6 +155,13 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             var bytes = response.Complete();
             http.ContentLength = bytes.Length;
             await http.Body.WriteAsync(bytes, context.RequestAborted);
+        }
+        catch (Exception e) when (http.HasStarted && streamed?.Streamed is not null && e is not OperationCanceledException)
+        {
+            // The 200 went out with the first records: nothing can be said in the answer any more. Ending the stream
+            // abruptly makes the client see a broken answer (and retry), not a short one it would take for whole.
+            log.LogError(e, "{Operation} failed after its answer started; the connection's stream was reset. This is a Runnel bug: please report it with this log.", operation);
+            context.Abort();
         }
         catch (KinesisException e)
         {
@@ -171,6 +189,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
         finally
         {
+            streamed?.Streamed?.Dispose();
             document?.Dispose();
         }
     }

@@ -18,7 +18,29 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
 
     public RequestValue Body { get; } = body;
 
-    public IWireWriter Response { get; } = response;
+    /// <summary>Where the answer is written: a buffer, or once <see cref="TryStreamAsync"/> started one, the response's pipe.</summary>
+    public IWireWriter Response { get; private set; } = response;
+
+    /// <summary>Set by the endpoint where an answer may go out while it is written (<see cref="StreamedAnswer.Allowed"/>).</summary>
+    internal Func<ValueTask<StreamedAnswer>>? Streaming { get; init; }
+
+    /// <summary>The answer a handler started streaming, if one did: the endpoint finishes it.</summary>
+    internal StreamedAnswer? Streamed { get; private set; }
+
+    /// <summary>
+    /// Starts a successful answer that goes out as it is written (HTTP/2); <see cref="Response"/> is then its writer,
+    /// and the handler flushes through <see cref="Streamed"/>. False where the answer must be buffered (HTTP/1.1, whose
+    /// Content-Length comes first): the handler writes to <see cref="Response"/> as always. Call it only once nothing
+    /// can fail any more: the status has been sent.
+    /// </summary>
+    internal async ValueTask<bool> TryStreamAsync()
+    {
+        if (Streaming is null || Streamed is not null)
+            return Streamed is not null;
+        Streamed = await Streaming();
+        Response = Streamed.Writer;
+        return true;
+    }
 
     public StreamService Streams { get; } = streams;
 

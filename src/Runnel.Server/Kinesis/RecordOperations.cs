@@ -14,6 +14,8 @@ namespace Runnel.Server.Kinesis;
 internal static class RecordOperations
 {
     private const int DefaultGetRecordsLimit = 10000;
+    /// <summary>An answer estimated at this size or more is streamed where HTTP/2 allows (<see cref="StreamedAnswer"/>); smaller ones keep a Content-Length.</summary>
+    private const int StreamedAnswerBytes = 256 * 1024;
     private const long MaxGetRecordsBytes = 10L * 1024 * 1024;
 
     /// <summary>A PutRecords request carries at most 5 MiB of data and partition keys.</summary>
@@ -225,12 +227,18 @@ internal static class RecordOperations
         ulong from = position.Offset;
         using var result = from < end ? await log.ReadAsync(from, limit, MaxGetRecordsBytes, minArrival) : null;
 
+        // A large answer goes out as it is written where the transport allows (HTTP/2); otherwise into a buffer
+        // reserved once at about its size.
+        int estimated = result is null ? 0 : WireRecords.EstimatedBytes(result);
+        bool streaming = estimated >= StreamedAnswerBytes && await r.TryStreamAsync();
         var w = r.Response;
-        if (result is not null)
-            w.Reserve(WireRecords.EstimatedBytes(result));
+        if (!streaming && result is not null)
+            w.Reserve(estimated);
         w.StartObject();
         w.StartArray("Records");
-        long lastArrival = result is null ? 0 : WireRecords.Write(w, result, end, shard);
+        long lastArrival = result is null ? 0
+            : streaming ? await WireRecords.WriteStreamedAsync(r.Streamed!, result, end, shard)
+            : WireRecords.Write(w, result, end, shard);
         w.EndArray();
         throughput.Delivered(result?.Count ?? 0, result?.PayloadBytes ?? 0, r.Streams.PreciseNowMillis);
         ulong next = Math.Min(result?.NextOffset ?? from, end);

@@ -212,6 +212,28 @@ test('sdk: put batch of 500 keeps request order', async () => {
   assert.equal(total, 500);
 });
 
+test('sdk: one GetRecords answer of 3,000 records, streamed over HTTP/2, reads whole and in order', async () => {
+  // About 800 KB of JSON: Runnel writes an answer this large into the HTTP/2 stream as it produces it (no
+  // Content-Length), where HTTP/1.1 gets it buffered; NodeHttp2Handler must see every record.
+  const name = await createStream('streamed');
+  const sequences = [];
+  for (let batch = 0; batch < 6; batch += 1) {
+    const records = Array.from({ length: 500 }, (_, i) => ({ PartitionKey: `key-${batch * 500 + i}`, Data: bytes(`value-${batch * 500 + i}-${'x'.repeat(80)}`) }));
+    const response = await send(new PutRecordsCommand({ StreamName: name, Records: records }));
+    assert.equal(response.FailedRecordCount, 0);
+    sequences.push(...response.Records.map((r) => r.SequenceNumber));
+  }
+  const page = await send(new GetRecordsCommand({ ShardIterator: await iterator(name, 'TRIM_HORIZON'), Limit: 10000 }));
+  assert.equal(page.Records.length, 3000);
+  assert.deepEqual(page.Records.map((r) => r.SequenceNumber), sequences);
+  page.Records.forEach((record, i) => {
+    assert.equal(text(record.Data), `value-${i}-${'x'.repeat(80)}`);
+    assert.equal(record.PartitionKey, `key-${i}`);
+  });
+  assert.ok(page.NextShardIterator);
+  assert.equal(page.MillisBehindLatest, 0);
+});
+
 test('sdk: every iterator type reads the exact records', async () => {
   const name = await createStream('iterators');
   const sequences = [];
