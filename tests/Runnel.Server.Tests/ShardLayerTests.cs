@@ -80,7 +80,7 @@ public sealed class ShardLayerTests : IDisposable
         var stream = _streams.Create("close", 1, StreamMode.Provisioned, new Dictionary<string, string>());
         var parent = _streams.Shard(stream, stream.Shards[0]);
         var waitOnClose = parent.WaitForRecordsAsync(0, CancellationToken.None);
-        _streams.Reshard("close", s => Resharding.Split(s, s.Shards[0], HashKey.Max / 2, DateTimeOffset.UtcNow));
+        await _streams.ReshardAsync("close", s => [s.Shards[0]], s => Resharding.Split(s, s.Shards[0], HashKey.Max / 2, DateTimeOffset.UtcNow));
         await waitOnClose.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(parent.IsClosed);
 
@@ -119,7 +119,7 @@ public sealed class ShardLayerTests : IDisposable
     {
         _streams.Create("follow", 1, StreamMode.Provisioned, new Dictionary<string, string>());
         await PutAsync("follow", ("a", "before"));
-        _streams.Reshard("follow", s => Resharding.Split(s, s.Shards[0], HashKey.Max / 2, DateTimeOffset.UtcNow));
+        await _streams.ReshardAsync("follow", s => [s.Shards[0]], s => Resharding.Split(s, s.Shards[0], HashKey.Max / 2, DateTimeOffset.UtcNow));
         var outcomes = await PutAsync("follow", Enumerable.Range(0, 50).Select(i => ($"k{i}", "after")).ToArray());
         Assert.All(outcomes, o => Assert.NotEqual(0, o.Shard!.Index));
         Assert.Equal(2, outcomes.Select(o => o.Shard!.Index).Distinct().Count());

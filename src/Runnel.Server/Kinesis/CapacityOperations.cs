@@ -12,7 +12,7 @@ namespace Runnel.Server.Kinesis;
 /// </summary>
 internal static class CapacityOperations
 {
-    public static ValueTask UpdateStreamWarmThroughput(KinesisRequest r)
+    public static async ValueTask UpdateStreamWarmThroughput(KinesisRequest r)
     {
         string name = r.StreamName();
         int target = (int)r.Integer("WarmThroughputMiBps")!.Value;
@@ -21,7 +21,7 @@ internal static class CapacityOperations
         if (before.Mode != StreamMode.OnDemand)
             throw KinesisErrors.InvalidArgument($"Warm throughput is only supported for streams in ON_DEMAND mode. Stream {name} under account {r.Streams.AccountId} is in PROVISIONED mode.");
         int current = WarmThroughput.CurrentMiBps(before, r.Streams.Options.Limits);
-        var stream = ScaleForWarmThroughput(r, name, target);
+        var stream = await ScaleForWarmThroughputAsync(r, name, target);
         var w = r.Response;
         w.StartObject();
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
@@ -31,7 +31,6 @@ internal static class CapacityOperations
         w.Number("CurrentMiBps", current);
         w.EndObject();
         w.EndObject();
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -40,7 +39,7 @@ internal static class CapacityOperations
     /// A lower target only lowers the floor the on-demand scaler keeps: capacity is released as traffic allows.
     /// The caller has checked that the stream is ACTIVE and on demand, or becoming so (UpdateStreamMode).
     /// </summary>
-    public static StreamInfo ScaleForWarmThroughput(KinesisRequest r, string name, int target)
+    public static async ValueTask<StreamInfo> ScaleForWarmThroughputAsync(KinesisRequest r, string name, int target)
     {
         var limits = r.Streams.Options.Limits;
         var stream = r.Streams.Get(name);
@@ -51,7 +50,8 @@ internal static class CapacityOperations
         {
             if (r.Streams.OpenShardCount + needed - open > r.Streams.Options.ShardLimit)
                 throw StreamOperations.ShardLimitExceeded(r, r.Streams.OpenShardCount, needed - open);
-            r.Streams.Reshard(name, current => Resharding.UniformScale(current, Math.Max(needed, current.OpenShards.Count()), r.Streams.Now));
+            await r.Streams.ReshardAsync(name, current => current.OpenShards, // a uniform scale closes them all
+                current => Resharding.UniformScale(current, Math.Max(needed, current.OpenShards.Count()), r.Streams.Now));
         }
         return r.Streams.Update(name, current =>
         {

@@ -17,8 +17,7 @@ internal static class ReshardOperations
         string requested = r.String("ShardToSplit")!;
         int index = ResolveShard(requested, name, account);
         string hashKeyText = r.String("NewStartingHashKey")!;
-        await r.Streams.OpenBeforeReshardAsync(name, stream => stream.FindShard(index) is { } parent ? [parent] : []);
-        r.Streams.Reshard(name, stream =>
+        await r.Streams.ReshardAsync(name, stream => stream.FindShard(index) is { } parent ? [parent] : [], stream =>
         {
             RequireReshardable(r, stream);
             var shard = FindShard(stream, index, name, account);
@@ -40,8 +39,7 @@ internal static class ReshardOperations
         string account = r.Streams.AccountId;
         int first = ResolveShard(r.String("ShardToMerge")!, name, account);
         int second = ResolveShard(r.String("AdjacentShardToMerge")!, name, account);
-        await r.Streams.OpenBeforeReshardAsync(name, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>());
-        r.Streams.Reshard(name, stream =>
+        await r.Streams.ReshardAsync(name, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>(), stream =>
         {
             RequireReshardable(r, stream);
             var shard = FindShard(stream, first, name, account);
@@ -62,8 +60,7 @@ internal static class ReshardOperations
         string name = r.StreamName();
         int target = (int)r.Integer("TargetShardCount")!.Value;
         int current = 0;
-        await r.Streams.OpenBeforeReshardAsync(name, stream => stream.OpenShards); // a uniform scale closes them all
-        var stream = r.Streams.Reshard(name, stream =>
+        var stream = await r.Streams.ReshardAsync(name, stream => stream.OpenShards /* a uniform scale closes them all */, stream =>
         {
             RequireReshardable(r, stream);
             current = stream.OpenShards.Count();
@@ -89,7 +86,7 @@ internal static class ReshardOperations
         w.EndObject();
     }
 
-    public static ValueTask UpdateStreamMode(KinesisRequest r)
+    public static async ValueTask UpdateStreamMode(KinesisRequest r)
     {
         string name = r.StreamName();
         var mode = r.Member("StreamModeDetails")!.Value.GetProperty("StreamMode").GetString() == "ON_DEMAND" ? StreamMode.OnDemand : StreamMode.Provisioned;
@@ -102,7 +99,7 @@ internal static class ReshardOperations
             throw KinesisErrors.InvalidArgument(
                 $"Stream {name} under account {r.Streams.AccountId} uses the AUTO record distribution strategy, which PROVISIONED mode does not support. Set USER_PARTITION_KEY first (UpdateStreamRecordDistributionStrategy).");
         if (warm is { } target)
-            CapacityOperations.ScaleForWarmThroughput(r, name, target);
+            await CapacityOperations.ScaleForWarmThroughputAsync(r, name, target);
         r.Streams.Update(name, stream =>
         {
             if (warm is null)
@@ -112,7 +109,6 @@ internal static class ReshardOperations
             return stream.Mode == mode ? stream : stream.Status == StreamStatus.Active ? r.Streams.BeginUpdate(changed) : changed;
         });
         r.EmptyResponse = true;
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>AWS's reading of a shard id (digits after the first '-'); a malformed one is "not found".</summary>

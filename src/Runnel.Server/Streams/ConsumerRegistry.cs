@@ -238,7 +238,9 @@ public sealed class ConsumerRegistry
             if (Resolved(stream).TryGetValue(name, out var consumer) && (creationSeconds is null || creationSeconds == consumer.CreatedSeconds))
                 return consumer;
         }
-        _metadata.CatchUp(StreamCatalog.CatchUpBudget); // registered through another node a moment ago? (outside the lock: applying takes it)
+        // Registered through another node a moment ago? (outside the lock: applying takes it; not twice in one request)
+        if (!RequestCatchUp.Done)
+            _metadata.CatchUp(StreamCatalog.CatchUpBudget);
         lock (_lock)
             return Require(Resolved(stream), stream, name, creationSeconds);
     }

@@ -67,9 +67,10 @@ public sealed class OnDemandScaler(StreamService streams, OnDemandPolicy policy,
         {
             var range = hottest.HashKeyRange;
             var middle = range.Start + (range.End - range.Start) / 2 + 1;
-            streams.Reshard(stream.Name, current => current.Status == StreamStatus.Active && current.FindShard(hottest.Index) is { IsOpen: true } shard
-                ? Resharding.Split(current, shard, middle, streams.Now)
-                : throw Core.Errors.KinesisErrors.ResourceInUse("the stream changed meanwhile"));
+            Reshard(stream.Name, current => current.FindShard(hottest.Index) is { } parent ? [parent] : [],
+                current => current.Status == StreamStatus.Active && current.FindShard(hottest.Index) is { IsOpen: true } shard
+                    ? Resharding.Split(current, shard, middle, streams.Now)
+                    : throw Core.Errors.KinesisErrors.ResourceInUse("the stream changed meanwhile"));
             log($"On-demand stream {stream.Name}: {hottest.ShardId} at {utilization[hottest.Index]:P0} of its write capacity; split it in two.");
             Scaled(stream.Id, now);
             return true;
@@ -85,14 +86,20 @@ public sealed class OnDemandScaler(StreamService streams, OnDemandPolicy policy,
         if (now - coldSince < policy.ScaleDownAfter)
             return false;
         var pair = open.Zip(open.Skip(1)).MinBy(p => utilization[p.First.Index] + utilization[p.Second.Index]);
-        streams.Reshard(stream.Name, current => current.Status == StreamStatus.Active
-            && current.FindShard(pair.First.Index) is { IsOpen: true } a && current.FindShard(pair.Second.Index) is { IsOpen: true } b
-                ? Resharding.Merge(current, a, b, streams.Now)
-                : throw Core.Errors.KinesisErrors.ResourceInUse("the stream changed meanwhile"));
+        Reshard(stream.Name, current => new[] { current.FindShard(pair.First.Index), current.FindShard(pair.Second.Index) }.OfType<ShardInfo>(),
+            current => current.Status == StreamStatus.Active
+                && current.FindShard(pair.First.Index) is { IsOpen: true } a && current.FindShard(pair.Second.Index) is { IsOpen: true } b
+                    ? Resharding.Merge(current, a, b, streams.Now)
+                    : throw Core.Errors.KinesisErrors.ResourceInUse("the stream changed meanwhile"));
         log($"On-demand stream {stream.Name}: at {total:P0} of its write capacity for {policy.ScaleDownAfter}; merged {pair.First.ShardId} and {pair.Second.ShardId}.");
         Scaled(stream.Id, now);
         return true;
     }
+
+    /// <summary>The shared reshard path (its parents' logs opened before the catalog's lock), waited for: a scaling pass
+    /// runs on the server's timer, one at a time.</summary>
+    private void Reshard(string name, Func<StreamInfo, IEnumerable<ShardInfo>> closing, Func<StreamInfo, ReshardPlan> plan) =>
+        streams.ReshardAsync(name, closing, plan).AsTask().GetAwaiter().GetResult();
 
     private void Scaled(long streamId, DateTimeOffset now)
     {

@@ -72,12 +72,13 @@ public sealed class StreamCatalog
 
     /// <summary>The stream by name, with any due status change applied, or null. On a cluster a name this node does not
     /// know is looked up again once it has every change other nodes made before (<see cref="IMetadataStore.CatchUp"/>),
-    /// so a stream created through another node a moment ago is found.</summary>
+    /// so a stream created through another node a moment ago is found; unless the request caught up already
+    /// (<see cref="RequestCatchUp"/>).</summary>
     public StreamInfo? Find(string name)
     {
         if (Known(name) is { } current)
             return current;
-        return _metadata.CatchUp(CatchUpBudget) ? Known(name) : null;
+        return !RequestCatchUp.Done && _metadata.CatchUp(CatchUpBudget) ? Known(name) : null;
     }
 
     /// <summary>The stream by name as this node holds it now, or null: no status change applied, no waiting for other

@@ -150,8 +150,17 @@ public sealed class StreamService : IDisposable
     /// most <see cref="StreamCatalog.CatchUpBudget"/>); at once on one node. See <see cref="IMetadataStore.CatchUp"/>.</summary>
     public void CatchUp() => Caught(_metadata.CatchUp(StreamCatalog.CatchUpBudget));
 
-    /// <summary><see cref="CatchUp"/> without holding a thread while it waits: what request handlers use.</summary>
-    public async ValueTask CatchUpAsync() => Caught(await _metadata.CatchUpAsync(StreamCatalog.CatchUpBudget).ConfigureAwait(false));
+    /// <summary>
+    /// <see cref="CatchUp"/> without holding a thread while it waits: what request handlers use. The request's later
+    /// lookups that miss do not wait again (<see cref="RequestCatchUp"/>).
+    /// </summary>
+    public ValueTask CatchUpAsync()
+    {
+        RequestCatchUp.Mark(); // here, in a method that is not async: the caller's flow keeps the mark
+        return WaitAsync();
+
+        async ValueTask WaitAsync() => Caught(await _metadata.CatchUpAsync(StreamCatalog.CatchUpBudget).ConfigureAwait(false));
+    }
 
     private void Caught(bool caughtUp)
     {
@@ -184,17 +193,25 @@ public sealed class StreamService : IDisposable
     /// <summary>Applies a change to a stream atomically and persists it.</summary>
     public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change) => Catalog.Update(name, change);
 
-    /// <inheritdoc cref="StreamCatalog.Reshard"/>
-    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan) => Catalog.Reshard(name, plan);
+    /// <summary>
+    /// A reshard (<see cref="StreamCatalog.Reshard"/>), the one path for the API's and the on-demand scaler's: the logs
+    /// of the shards it will close (<paramref name="closing"/>, as the stream is now) are opened first, outside the
+    /// catalog's lock (<see cref="OpenBeforeReshardAsync"/>); then <paramref name="plan"/> runs under it.
+    /// </summary>
+    public async ValueTask<StreamInfo> ReshardAsync(string name, Func<StreamInfo, IEnumerable<ShardInfo>> closing, Func<StreamInfo, ReshardPlan> plan)
+    {
+        await OpenBeforeReshardAsync(name, closing).ConfigureAwait(false);
+        return Catalog.Reshard(name, plan);
+    }
 
     /// <summary>
-    /// Opens the logs of the shards a reshard is about to close, before <see cref="Reshard"/> takes the catalog's lock:
+    /// Opens the logs of the shards a reshard is about to close, before the reshard takes the catalog's lock:
     /// closing writes a marker at the end of each, and on a cluster a shard that never took a record has no JetStream
     /// stream yet; creating one (replicated) took seconds on a loaded machine, and other nodes' changes could not be
     /// applied here meanwhile. Only a preparation: a stream or shard that is not there, or a log that does not open,
     /// is left for the reshard itself to report.
     /// </summary>
-    public async ValueTask OpenBeforeReshardAsync(string name, Func<StreamInfo, IEnumerable<ShardInfo>> parents)
+    private async ValueTask OpenBeforeReshardAsync(string name, Func<StreamInfo, IEnumerable<ShardInfo>> parents)
     {
         if (Catalog.Peek(name) is not { } stream)
             return;
