@@ -3,20 +3,22 @@ namespace Runnel.Storage.JetStream;
 /// <summary>How the nodes that read a shard learn of what other nodes appended (docs/formats/jetstream.md).</summary>
 public sealed partial class JetStreamShardLog
 {
-    /// <summary>Where a writer tells the other nodes of each message it stored (core NATS, no payload, at most once).</summary>
+    /// <summary>Where a writer tells the other nodes of each message it stored (core NATS, at most once; its records as
+    /// the payload when they are at most <see cref="MaxNoticeFrameBytes"/>, else none).</summary>
     private string TipSubject => "_RUNNEL_TIP." + _subject;
 
     private const string WriterHeader = "Runnel-Writer";
     private const string SequenceHeader = "Runnel-Sequence";
 
-    /// <summary>Tells the nodes that read this shard that a message was stored: they move their tip and wake their readers.</summary>
-    private void Notify(ShardMessage stored)
+    /// <summary>Tells the nodes that read this shard that a message was stored: they move their tip, keep its records
+    /// (<paramref name="frames"/>, empty when too large to send) for their readers, and wake them.</summary>
+    private void Notify(ShardMessage stored, byte[] frames)
     {
         var headers = ShardMessage.Headers(stored.Offset, stored.Count, stored.ArrivalMillis, stored.Closed);
         headers[WriterHeader] = _settings.WriterId;
         headers[SequenceHeader] = stored.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Fire and forget: a lost notice costs a waiting reader at most the poll interval (ListenAsync).
-        _ = _js.Connection.PublishAsync<byte[]>(TipSubject, [], headers: headers).AsTask();
+        _ = _js.Connection.PublishAsync(TipSubject, frames, headers: headers).AsTask();
     }
 
     /// <summary>
@@ -58,13 +60,18 @@ public sealed partial class JetStreamShardLog
                 ShardMessage told;
                 try
                 {
-                    told = ShardMessage.FromHeaders(headers, StreamName, []);
+                    told = ShardMessage.FromHeaders(headers, StreamName, notice.Data ?? []);
                 }
                 catch (InvalidDataException)
                 {
                     continue; // not a notice of ours
                 }
-                if (told.Sequence == sequence && Advance(told))
+                if (told.Sequence != sequence)
+                    continue;
+                _index.Add(told); // a read finds its message without a search
+                if (told.Count == 0 || told.Frames.Length > 0)
+                    _recent.Add(told); // with its records: a read at the tip needs no direct get
+                if (Advance(told))
                     Raise();
             }
         }

@@ -9,10 +9,13 @@ public sealed partial class JetStreamShardLog
     public async ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default)
     {
         var tip = Current;
+        bool refreshed = false;
         if (fromOffset >= tip.NextOffset && !tip.Closed)
         {
+            Volatile.Write(ref _tipReadAt, Environment.TickCount64); // this node's appends are worth keeping for a while
             await RefreshTipAsync(cancellationToken).ConfigureAwait(false); // another node may have appended
             tip = Current;
+            refreshed = true;
         }
         var result = new ReadResult((int)Math.Min(maxBytes + 4096, 64 * 1024));
         result.NextOffset = Math.Min(fromOffset, tip.NextOffset);
@@ -31,8 +34,21 @@ public sealed partial class JetStreamShardLog
                 else
                     done = Scan(message, ref cursor, result, maxRecords, maxBytes);
             }
-            if (done || message.Sequence >= tip.LastSequence)
+            if (done)
                 break;
+            if (message.Sequence >= tip.LastSequence)
+            {
+                // At the tip this node knew. What another node appended since (its notice may still be on the way) is
+                // asked of the stream's leader once, so that a write acknowledged through any node before this read
+                // began is in it.
+                if (refreshed || tip.Closed)
+                    break;
+                refreshed = true;
+                await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
+                if (Current.LastSequence <= tip.LastSequence)
+                    break;
+                tip = Current;
+            }
             message = await GetAtOrAfterAsync(message.Sequence + 1, tip, cancellationToken).ConfigureAwait(false);
         }
         // Every message up to the tip was read (none is skipped: a replica that is behind is waited for).
@@ -111,14 +127,20 @@ public sealed partial class JetStreamShardLog
 
     /// <summary>
     /// The first message at or after <paramref name="sequence"/>, which must exist (at most the tip's, which is
-    /// never removed). Any replica may answer a direct get, and one may not yet have what the leader
-    /// acknowledged: then it is asked again, briefly, rather than a record skipped.
+    /// never removed): from the window of recent messages, else by a direct get, which any replica may answer, else
+    /// (a replica that does not have it yet) from the stream's leader; asked again, briefly, rather than a record
+    /// skipped, if even the leader has none.
     /// </summary>
     private async Task<ShardMessage> GetAtOrAfterAsync(ulong sequence, Tip tip, CancellationToken cancellationToken)
     {
+        if (_recent.Get(sequence) is { } recent)
+            return recent; // the message exists (it was stored and told of), so it is the first at or after its sequence
         for (int attempt = 0; ; attempt++)
         {
-            var message = await GetAsync(new StreamMsgGetRequest { Seq = sequence, NextBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+            var request = new StreamMsgGetRequest { Seq = sequence, NextBySubj = _subject };
+            // The leader has whatever was acknowledged, when the replica that answered the direct get does not yet.
+            var message = await GetAsync(request, cancellationToken).ConfigureAwait(false)
+                ?? await GetFromLeaderAsync(request, cancellationToken).ConfigureAwait(false);
             if (message is not null)
                 return message;
             if (attempt >= 100)

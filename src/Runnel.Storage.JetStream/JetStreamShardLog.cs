@@ -35,6 +35,14 @@ public sealed partial class JetStreamShardLog : IShardLog
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAppend> _pending = new();
     private int _appending; // 1 while a task publishes what is queued
     private readonly MessageIndex _index = new();
+    private readonly RecentMessages _recent = new();
+    private long _tipReadAt = long.MinValue; // Environment.TickCount64 of the last read at the tip on this node
+
+    /// <summary>A tip notice carries its message's records up to this size; a larger message is read by a direct get.</summary>
+    public const int MaxNoticeFrameBytes = 256 * 1024;
+
+    /// <summary>How long after a read at the tip this node keeps its own appends in <see cref="_recent"/>.</summary>
+    private const long TipReaderMemoryMillis = 10_000;
     private long _appends;
     private Tip _tip = Tip.Empty; // replaced whole, only forward (Advance)
     private readonly CancellationTokenSource _stop = new();
@@ -263,20 +271,26 @@ public sealed partial class JetStreamShardLog : IShardLog
             var stored = new ShardMessage(ack.Seq, tip.NextOffset, count, arrival, closed, []);
             _index.Add(stored);
             Advance(stored);
-            Notify(stored);
+            // The records as stored (sealed), copied once for the readers at the tip: this node's (kept when any read
+            // at the tip lately) and other nodes' (the notice carries them, when small enough).
+            byte[] copied = frames.Length <= MaxNoticeFrameBytes ? frames.ToArray() : [];
+            if (copied.Length == frames.Length && Environment.TickCount64 - Volatile.Read(ref _tipReadAt) < TipReaderMemoryMillis)
+                _recent.Add(stored with { Frames = copied });
+            Notify(stored, copied);
             return stored;
         }
     }
 
     /// <summary>
-    /// Learns the log's end from its last message. The replica that answers may be behind the leader: an older
-    /// last message never moves the tip back, and no message at all, where the stream holds some, is asked again.
+    /// Learns the log's end from its last message, as the stream's leader has it: everything JetStream acknowledged,
+    /// through any node (a replica answering a direct get may be behind). An older last message never moves the tip
+    /// back, and no message at all, where the stream holds some, is asked again.
     /// </summary>
     private async Task RefreshTipAsync(CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
-            var last = await GetAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+            var last = await GetFromLeaderAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
             if (last is not null)
             {
                 Advance(last);
@@ -318,13 +332,14 @@ public sealed partial class JetStreamShardLog : IShardLog
             }
             else
             {
-                var last = await GetAsync(new StreamMsgGetRequest { LastBySubj = _subject }, default).ConfigureAwait(false);
+                var last = await GetFromLeaderAsync(new StreamMsgGetRequest { LastBySubj = _subject }, default).ConfigureAwait(false);
                 keepFrom = last is { Count: 0 } ? last.Sequence // already only a marker (or the end)
                     : (await PublishAsync(0, ReadOnlyMemory<byte>.Empty, closed: false, stamp: null).ConfigureAwait(false)).Sequence;
             }
             if (keepFrom > 1)
                 await _stream.PurgeAsync(new StreamPurgeRequest { Seq = keepFrom }).ConfigureAwait(false);
             _index.RemoveBelow(keepFrom);
+            _recent.RemoveBelow(keepFrom);
         }
         finally
         {
@@ -361,6 +376,46 @@ public sealed partial class JetStreamShardLog : IShardLog
         {
             _writer.Release();
         }
+    }
+
+    /// <summary>
+    /// A message as the stream's leader has it (<c>$JS.API.STREAM.MSG.GET</c>, not a direct get): it holds everything
+    /// JetStream acknowledged, which a replica answering a direct get may not yet. For the tip and for a message a
+    /// direct get did not find; null when there is none.
+    /// </summary>
+    private async Task<ShardMessage?> GetFromLeaderAsync(StreamMsgGetRequest request, CancellationToken cancellationToken)
+    {
+        StreamMsgGetResponse answer;
+        try
+        {
+            answer = await Unanswered.RetryAsync(async () => await _stream.GetAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            return null;
+        }
+        var stored = answer.Message;
+        var headers = LeaderHeaders(stored.Hdrs);
+        headers[ShardMessage.SequenceHeaderName] = stored.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var read = ShardMessage.FromHeaders(headers, StreamName, stored.Data.IsEmpty ? [] : stored.Data.ToArray());
+        _index.Add(read);
+        return read;
+    }
+
+    /// <summary>The headers of a leader's answer: a NATS header block ("NATS/1.0", then "Name: value" lines), base64-encoded.</summary>
+    private NatsHeaders LeaderHeaders(string? encoded)
+    {
+        var headers = new NatsHeaders();
+        if (string.IsNullOrEmpty(encoded))
+            return headers;
+        string block = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+        foreach (string line in block.Split("\r\n").Skip(1))
+        {
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+                headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        }
+        return headers;
     }
 
     private async Task<ShardMessage?> GetAsync(StreamMsgGetRequest request, CancellationToken cancellationToken)

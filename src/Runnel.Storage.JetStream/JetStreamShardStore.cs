@@ -36,6 +36,27 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
         return opening.IsCompletedSuccessfully ? new ValueTask<IShardLog>(opening.Result) : Awaited(key, lazy);
     }
 
+    /// <summary>The shard's log when its JetStream stream exists (asked of JetStream unless this node opened it), or null.</summary>
+    public IShardLog? OpenIfPresent(long streamId, int shardIndex)
+    {
+        if (!_open.ContainsKey((streamId, shardIndex)))
+        {
+            try
+            {
+                js.GetStreamAsync(StreamNameOf(streamId, shardIndex)).AsTask().GetAwaiter().GetResult();
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                return null; // never written, read or opened by any node
+            }
+            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
+            {
+                throw new StorageUnavailableException($"JetStream could not say whether shard {shardIndex} of stream {streamId} has a log: {e.Message}", e);
+            }
+        }
+        return Open(streamId, shardIndex);
+    }
+
     private async ValueTask<IShardLog> Awaited((long, int) key, Lazy<Task<JetStreamShardLog>> lazy)
     {
         try

@@ -22,18 +22,29 @@ public static class Unanswered
         e is NatsNoReplyException or NatsNoRespondersException or NatsJSApiNoResponseException or TimeoutException or NatsJSTimeoutException
         || (e is NatsJSApiException api && api.Error.Code == 503);
 
+    /// <summary>How long "no suitable peers for placement" is taken, at start-up, for a cluster still forming: its
+    /// meta leader places a replicated stream only once it knows enough servers (seen here when the servers and
+    /// Runnel start together on a loaded machine). Longer, it means more replicas than servers: then it is reported.</summary>
+    public static readonly TimeSpan PlacementBudget = TimeSpan.FromSeconds(20);
+
+    /// <summary>JetStream's "no suitable peers for placement" (10005).</summary>
+    public static bool IsPlacementPending(Exception e) => e is NatsJSApiException { Error.ErrCode: 10005 };
+
     /// <summary>Runs <paramref name="request"/>, again after a short pause while it goes unanswered, for about
-    /// <paramref name="budget"/> (<see cref="Budget"/> by default).</summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null)
+    /// <paramref name="budget"/> (<see cref="Budget"/> by default); with <paramref name="startUp"/>, also while the
+    /// cluster cannot place its replicas yet, for at most <see cref="PlacementBudget"/>.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null, bool startUp = false)
     {
-        var deadline = DateTime.UtcNow + (budget ?? Budget);
+        var start = DateTime.UtcNow;
+        var deadline = start + (budget ?? Budget);
         while (true)
         {
             try
             {
                 return await request().ConfigureAwait(false);
             }
-            catch (Exception e) when (Is(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested
+                && (Is(e) || (startUp && IsPlacementPending(e) && DateTime.UtcNow < start + PlacementBudget)))
             {
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
             }

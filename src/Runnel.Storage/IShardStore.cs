@@ -17,6 +17,13 @@ public interface IShardStore : IDisposable
     /// cluster's first use of a shard); a log that opens on this machine opens synchronously.</summary>
     ValueTask<IShardLog> OpenAsync(long streamId, int shardIndex) => ValueTask.FromResult(Open(streamId, shardIndex));
 
+    /// <summary>
+    /// The shard's log when it has one (it was written, read or opened before, here or on another node sharing the
+    /// store), or null, creating nothing: for work that has nothing to do on a log never made (retention), where
+    /// <see cref="Open"/> would make one (on a cluster, a replicated JetStream stream).
+    /// </summary>
+    IShardLog? OpenIfPresent(long streamId, int shardIndex) => Open(streamId, shardIndex);
+
     /// <summary>Closes and deletes every shard log of a stream.</summary>
     void DeleteStream(long streamId);
 

@@ -27,6 +27,23 @@ public class LogStoreTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task OpenIfPresent_makes_no_log_for_a_shard_never_written()
+    {
+        using var root = new TempDirectory();
+        var options = new LogOptions { Fsync = FsyncPolicy.Never };
+        using (var store = new LogStore(root.Path, options))
+        {
+            Assert.Null(store.OpenIfPresent(3, 0));
+            Assert.False(Directory.Exists(Path.Combine(root.Path, "streams", "3")), "asking made a directory");
+            await AppendAsync(store.Open(3, 1), "written");
+            Assert.Same(store.Open(3, 1), store.OpenIfPresent(3, 1));
+            Assert.Null(store.OpenIfPresent(3, 0));
+        }
+        using (var store = new LogStore(root.Path, options))
+            Assert.Equal(["written"], ReadAllText(store.OpenIfPresent(3, 1)!)); // found on disk after a reopen
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task DeleteStream_removes_its_files_and_leaves_other_streams_alone()
     {
         using var root = new TempDirectory();

@@ -37,7 +37,19 @@ public static class JetStreamFloorScenario
         await using var nats = new NatsConnection(new NatsOpts { Url = options.Nats, Name = "runnel-bench" });
         var js = new NatsJSContext(nats);
         string name = "RUNNEL_BENCH_FLOOR_" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        await js.CreateStreamAsync(new StreamConfig(name, [name]) { NumReplicas = options.Replicas, Storage = StreamConfigStorage.File, AllowDirect = true }).ConfigureAwait(false);
+        var config = new StreamConfig(name, [name]) { NumReplicas = options.Replicas, Storage = StreamConfigStorage.File, AllowDirect = true };
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100).ConfigureAwait(false))
+        {
+            try
+            {
+                await js.CreateStreamAsync(config).ConfigureAwait(false);
+                break;
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == 10005 && DateTime.UtcNow < deadline)
+            {
+                // "no suitable peers for placement": a cluster that has just started does not know all its servers yet
+            }
+        }
         var samples = new LatencySamples();
         try
         {

@@ -111,7 +111,12 @@ public sealed class Shard
     public async ValueTask<ulong> FirstOffsetAtOrAfterAsync(long arrivalMillis) =>
         await (await LogAsync().ConfigureAwait(false)).FirstOffsetAtOrAfterAsync(arrivalMillis).ConfigureAwait(false);
 
-    public void EnforceRetention(long cutoffMillis) => Log.EnforceRetention(cutoffMillis);
+    /// <summary>Removes expired records; a shard without a log yet (never written anywhere) has none, and none is made for it.</summary>
+    public void EnforceRetention(long cutoffMillis)
+    {
+        var log = Volatile.Read(ref _log) ?? (_store.OpenIfPresent(StreamId, Index) is { } present ? Adopt(present) : null);
+        log?.EnforceRetention(cutoffMillis);
+    }
 
     /// <summary>Closes the shard to appends (a reshard) and returns the offset one past its last record; wakes waiters.</summary>
     public ulong Close()

@@ -53,6 +53,9 @@ public sealed class LogStore : IShardStore
         }
     }
 
+    public IShardLog? OpenIfPresent(long streamId, int shardIndex) =>
+        _logs.ContainsKey((streamId, shardIndex)) || Directory.Exists(ShardDirectory(streamId, shardIndex)) ? Open(streamId, shardIndex) : null;
+
     /// <summary>Closes and deletes every shard log of a stream.</summary>
     public void DeleteStream(long streamId)
     {

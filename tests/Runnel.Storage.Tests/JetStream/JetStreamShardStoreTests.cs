@@ -125,6 +125,60 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 60000)]
+    public async Task A_notice_carries_small_appends_to_the_readers_at_the_tip_and_large_ones_are_read_from_JetStream()
+    {
+        long id = NewStreamId();
+        var (connection, other) = await NodeAsync(new JetStreamSettings { Replicas = 3, TipPollInterval = Timeout.InfiniteTimeSpan });
+        await using (connection)
+        using (other)
+        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        {
+            var writer = first.Open(id, 0);
+            var reader = other.Open(id, 0);
+            var woken = new SemaphoreSlim(0);
+            reader.AppendedElsewhere += () => woken.Release();
+            await Task.Delay(200); // the reader's subscription reaches the server
+            Assert.Empty(ReadOnce(reader, 0).Records); // a read at the tip
+
+            await AppendAsync(writer, "small-a", "small-b");
+            while (reader.NextOffset < 2)
+                Assert.True(await woken.WaitAsync(TimeSpan.FromSeconds(10)), "the reader was not told of the append"); // hang detector
+            // The message is gone from JetStream (removed by hand, only to show where the read is served from): the
+            // reader still has it, from the notice.
+            var stream = await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(id, 0));
+            Assert.True((await stream.DeleteMessageAsync(new NATS.Client.JetStream.Models.StreamMsgDeleteRequest { Seq = 1, NoErase = true })).Success);
+            Assert.Equal(["small-a", "small-b"], ReadOnce(reader, 0).Records.Select(r => r.Text));
+
+            // Past the size a notice carries: the reader is told of it, and reads its records from JetStream.
+            byte[] large = new byte[JetStreamShardLog.MaxNoticeFrameBytes + 1];
+            new Random(3).NextBytes(large);
+            var appended = await AppendBytesAsync(writer, large);
+            while (reader.NextOffset < 3)
+                Assert.True(await woken.WaitAsync(TimeSpan.FromSeconds(10)), "the reader was not told of the large append");
+            var read = ReadOnce(reader, appended.FirstOffset).Records;
+            Assert.Equal(large, Assert.Single(read).Data);
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task OpenIfPresent_creates_no_stream_for_a_shard_never_written_and_finds_one_another_node_made()
+    {
+        long id = NewStreamId();
+        var (connection, other) = await NodeAsync();
+        await using (connection)
+        using (other)
+        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        {
+            Assert.Null(first.OpenIfPresent(id, 0));
+            await Assert.ThrowsAsync<NatsJSApiException>(async () => await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(id, 0)));
+            await AppendAsync(other.Open(id, 0), "through the other node");
+            var found = first.OpenIfPresent(id, 0);
+            Assert.NotNull(found);
+            Assert.Equal(["through the other node"], ReadAllText(found));
+        }
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_shard_closed_on_one_node_refuses_appends_on_another_and_both_agree_on_its_end()
     {
         long id = NewStreamId();
