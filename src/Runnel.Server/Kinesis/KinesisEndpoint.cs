@@ -103,7 +103,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
 
         using IWireWriter response = mediaType == CborMediaType ? new CborWireWriter() : new JsonWireWriter();
         RequestDocument? document = null;
-        KinesisRequest? streamed = null; // a request whose handler may have started a streamed answer
+        KinesisRequest? call = null; // its handler may have started a streamed answer
         try
         {
             document = Parse(body.WrittenMemory, cbor: mediaType == CborMediaType);
@@ -124,11 +124,10 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
             RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
             bool cbor = mediaType == CborMediaType;
-            var call = new KinesisRequest(document.Root, response, streams, writer, health)
+            call = new KinesisRequest(document.Root, response, streams, writer, health)
             {
                 Streaming = StreamedAnswer.Allowed(request) ? () => StreamedAnswer.StartAsync(http, cbor) : null,
             };
-            streamed = call;
             rateLimits.Check(op, call);
             if (op.ControlPlane)
                 await streams.CatchUpAsync(); // read-your-writes behind a load balancer; nothing to wait for on one node
@@ -156,7 +155,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             http.ContentLength = bytes.Length;
             await http.Body.WriteAsync(bytes, context.RequestAborted);
         }
-        catch (Exception e) when (http.HasStarted && streamed?.Streamed is not null && e is not OperationCanceledException)
+        catch (Exception e) when (http.HasStarted && call?.Streamed is not null && e is not OperationCanceledException)
         {
             // The 200 went out with the first records: nothing can be said in the answer any more. Ending the stream
             // abruptly makes the client see a broken answer (and retry), not a short one it would take for whole.
@@ -189,7 +188,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         }
         finally
         {
-            streamed?.Streamed?.Dispose();
+            call?.Streamed?.Dispose();
             document?.Dispose();
         }
     }

@@ -141,26 +141,16 @@ public sealed class StreamCatalog
         }
     }
 
-    public void Delete(string name)
+    public void Delete(string name) => Change(() =>
     {
-        try
-        {
-            lock (_changes)
-            {
-                var stream = Held(name);
-                if (stream.Status == StreamStatus.Deleting)
-                    return;
-                if (_options.DeleteStreamDelay > TimeSpan.Zero)
-                    Decide(name, current => current.Status == StreamStatus.Deleting ? current : current with { Status = StreamStatus.Deleting, StatusUntil = Now + _options.DeleteStreamDelay });
-                else
-                    Remove(stream);
-            }
-        }
-        finally
-        {
-            DeleteRemovedLogs();
-        }
-    }
+        var stream = Held(name);
+        if (stream.Status == StreamStatus.Deleting)
+            return stream;
+        if (_options.DeleteStreamDelay > TimeSpan.Zero)
+            return Decide(name, current => current.Status == StreamStatus.Deleting ? current : current with { Status = StreamStatus.Deleting, StatusUntil = Now + _options.DeleteStreamDelay });
+        Remove(stream);
+        return stream;
+    });
 
     /// <summary>Applies a change to a stream atomically and persists it.</summary>
     public StreamInfo Update(string name, Func<StreamInfo, StreamInfo> change)
@@ -179,23 +169,13 @@ public sealed class StreamCatalog
     /// the node that leads wait for it (<see cref="Resolve"/> takes the same lock), so one node never shows the
     /// stream UPDATING; other nodes of a cluster may, for the moment the switch takes to reach them.
     /// </summary>
-    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan)
+    public StreamInfo Reshard(string name, Func<StreamInfo, ReshardPlan> plan) => Change(() =>
     {
-        try
-        {
-            lock (_changes)
-            {
-                if (_options.UpdateStreamDelay > TimeSpan.Zero)
-                    return Decide(name, stream => BeginUpdate(stream) with { PendingReshard = plan(stream) });
-                var pending = Decide(name, stream => stream with { Status = StreamStatus.Updating, StatusUntil = Now, PendingReshard = plan(stream) });
-                return Finish(pending) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
-            }
-        }
-        finally
-        {
-            DeleteRemovedLogs(); // another node's deletion adopted on the way
-        }
-    }
+        if (_options.UpdateStreamDelay > TimeSpan.Zero)
+            return Decide(name, stream => BeginUpdate(stream) with { PendingReshard = plan(stream) });
+        var pending = Decide(name, stream => stream with { Status = StreamStatus.Updating, StatusUntil = Now, PendingReshard = plan(stream) });
+        return Finish(pending) ?? throw KinesisErrors.StreamNotFound(name, AccountId); // (Finish removes a stream another node was deleting)
+    });
 
     /// <summary>
     /// The stream with <paramref name="plan"/> applied now: the logs of the shards it closes are closed first, so
@@ -262,6 +242,21 @@ public sealed class StreamCatalog
         _removed.Enqueue(stream);
     }
 
+    /// <summary>Runs <paramref name="change"/> under <c>_changes</c>, then deletes the logs of any stream it removed,
+    /// outside the lock (<see cref="DeleteRemovedLogs"/>): what every change that may remove a stream goes through.</summary>
+    private T Change<T>(Func<T> change)
+    {
+        try
+        {
+            lock (_changes)
+                return change();
+        }
+        finally
+        {
+            DeleteRemovedLogs();
+        }
+    }
+
     /// <summary>
     /// Deletes the logs of the streams <see cref="Remove"/> took out, outside <c>_changes</c>: on a cluster that is a
     /// JetStream stream per shard, replicated, which may take seconds, and other nodes' changes wait for that lock
@@ -320,21 +315,14 @@ public sealed class StreamCatalog
     {
         if (stream.StatusUntil is not { } until || Now < until || !_leads())
             return stream;
-        try
+        return Change(() =>
         {
-            lock (_changes)
-            {
-                if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
-                    return null;
-                if (current.StatusUntil is not { } due || Now < due)
-                    return current;
-                return Finish(current);
-            }
-        }
-        finally
-        {
-            DeleteRemovedLogs();
-        }
+            if (!_streams.TryGetValue(stream.Name, out var current) || current.Id != stream.Id)
+                return null;
+            if (current.StatusUntil is not { } due || Now < due)
+                return current;
+            return Finish(current);
+        });
     }
 
     /// <summary>
