@@ -284,23 +284,30 @@ public sealed partial class JetStreamShardLog : IShardLog
     /// <summary>
     /// Learns the log's end from its last message, as the stream's leader has it: everything JetStream acknowledged,
     /// through any node (a replica answering a direct get may be behind). An older last message never moves the tip
-    /// back. The leader's "none" is final: nothing stored yet, or, where the stream has stored messages, messages
-    /// purged by hand.
+    /// back, and no message at all, where the stream holds some, is asked again.
     /// </summary>
     private async Task RefreshTipAsync(CancellationToken cancellationToken)
     {
-        var last = await GetFromLeaderAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
-        if (last is not null)
+        for (int attempt = 0; ; attempt++)
         {
-            Advance(last);
-            return;
+            var last = await GetFromLeaderAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+            if (last is not null)
+            {
+                Advance(last);
+                return;
+            }
+            if (Current.LastSequence > 0)
+                return; // this node stored or saw messages: the answering replica is behind
+            await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            ulong lastSequence = _stream.Info.State.LastSeq;
+            if (lastSequence == 0)
+            {
+                return; // nothing stored yet: the tip is the empty one
+            }
+            if (attempt >= 100)
+                throw new InvalidDataException($"JetStream stream {StreamName} has stored {lastSequence} messages but answers none: a replica is behind, or its messages were purged by hand (then its offsets are lost).");
+            await Task.Delay(attempt < 10 ? 1 : 10, cancellationToken).ConfigureAwait(false);
         }
-        if (Current.LastSequence > 0)
-            return; // this node stored or saw messages that are gone now: it keeps the tip it knows
-        await _stream.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        ulong lastSequence = _stream.Info.State.LastSeq;
-        if (lastSequence > 0)
-            throw new InvalidDataException($"JetStream stream {StreamName} has stored {lastSequence} messages but holds none: they were purged by hand, and their offsets are lost.");
     }
 
     /// <summary>
