@@ -132,6 +132,12 @@ public sealed class RunnelServer : IAsyncDisposable
             message => Volatile.Read(ref connectionLog)?.LogWarning("{Message}", message));
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
+        // Kestrel's pipes continue where the data arrived instead of hopping to its I/O queues and back. Socket
+        // completions already run on thread-pool threads (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is not set),
+        // so a slow request holds its own pool thread as before, never an event loop other connections wait on.
+        // What it saves is a thread hop per flush: one per HTTP/1.1 answer, but many per answer over HTTP/2, whose
+        // one connection funnels every stream's frames through one writer (docs/benchmarks.md, "Inline scheduling").
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         if (logging is not null)
             logging(builder.Logging);
         else

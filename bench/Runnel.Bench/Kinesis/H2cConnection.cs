@@ -89,10 +89,11 @@ public sealed class H2cConnection : IAsyncDisposable
     /// whole answer. The answer's body is in a buffer rented from <see cref="ArrayPool{T}.Shared"/>, which the
     /// <see cref="KinesisResponse"/> returns.
     /// </summary>
-    public async Task<KinesisResponse> PostAsync(string authority, IReadOnlyList<(string Name, string Value)> headers, ReadOnlyMemory<byte> body, CancellationToken cancellation)
+    public async Task<KinesisResponse> PostAsync(string authority, IReadOnlyList<(string Name, string Value)> headers, ReadOnlyMemory<byte> body,
+        BodySizeHints hints, string operation, CancellationToken cancellation)
     {
         var block = HeaderBlock(authority, headers, body.Length);
-        var stream = new H2Stream();
+        var stream = new H2Stream(hints.For(operation));
         await _writeLock.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
@@ -137,6 +138,8 @@ public sealed class H2cConnection : IAsyncDisposable
             lock (_state)
                 _streams.Remove(stream.Id);
         }
+        if (!stream.Sized)
+            hints.Saw(operation, stream.Length);
         return stream.TakeResponse();
     }
 
@@ -506,7 +509,7 @@ public sealed class H2cConnection : IAsyncDisposable
     }
 
     /// <summary>One request's state: its send window (under the connection's lock) and its answer (the read loop's).</summary>
-    private sealed class H2Stream
+    private sealed class H2Stream(int unsizedHint)
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private byte[] _body = [];
@@ -518,11 +521,17 @@ public sealed class H2cConnection : IAsyncDisposable
 
         public HttpStatusCode Status { get; set; }
 
+        /// <summary>The answer said its Content-Length.</summary>
+        public bool Sized { get; private set; }
+
+        public int Length => _length;
+
         public Task Completion => _done.Task;
 
         /// <summary>Content-Length came: the body's buffer is rented once at that size (and a byte more, as KinesisHttpClient does).</summary>
         public void Expect(int contentLength)
         {
+            Sized = true;
             if (_body.Length < contentLength + 1)
                 Grow(contentLength + 1);
         }
@@ -531,7 +540,7 @@ public sealed class H2cConnection : IAsyncDisposable
         public Memory<byte> Reserve(int count)
         {
             if (_length + count > _body.Length)
-                Grow(Math.Max(_length + count, _body.Length * 2));
+                Grow(_body.Length == 0 && !Sized ? Math.Max(count, unsizedHint + 1) : Math.Max(_length + count, _body.Length * 2));
             var room = _body.AsMemory(_length, count);
             _length += count;
             return room;

@@ -26,6 +26,7 @@ public sealed class KinesisHttpClient : IDisposable
     private readonly TimeSpan _timeout;
     private readonly H2cConnection?[]? _lean;
     private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly BodySizeHints _hints = new();
 
     /// <param name="endpoint">base URL, e.g. http://127.0.0.1:4567</param>
     /// <param name="maxConnections">connections kept to the endpoint (HTTP/1.1 carries one request at a time)</param>
@@ -78,7 +79,10 @@ public sealed class KinesisHttpClient : IDisposable
         using var request = NewRequest(operation, body);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-        var (buffer, length) = await ReadAllAsync(stream, response.Content.Headers.ContentLength, cancellation).ConfigureAwait(false);
+        long? contentLength = response.Content.Headers.ContentLength;
+        var (buffer, length) = await ReadAllAsync(stream, contentLength ?? _hints.For(operation), cancellation).ConfigureAwait(false);
+        if (contentLength is null)
+            _hints.Saw(operation, length);
         return new KinesisResponse(response.StatusCode, buffer, length);
     }
 
@@ -101,7 +105,8 @@ public sealed class KinesisHttpClient : IDisposable
         using var request = NewRequest(operation, body);
         using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
         using var stream = response.Content.ReadAsStream(cancellation);
-        byte[] buffer = Rent(response.Content.Headers.ContentLength);
+        long? contentLength = response.Content.Headers.ContentLength;
+        byte[] buffer = Rent(contentLength ?? _hints.For(operation));
         int length = 0;
         for (int read; (read = stream.Read(buffer.AsSpan(length))) > 0;)
         {
@@ -109,6 +114,8 @@ public sealed class KinesisHttpClient : IDisposable
             if (length == buffer.Length)
                 buffer = Grow(buffer, length);
         }
+        if (contentLength is null)
+            _hints.Saw(operation, length);
         return new KinesisResponse(response.StatusCode, buffer, length);
     }
 
@@ -146,7 +153,7 @@ public sealed class KinesisHttpClient : IDisposable
             ("x-amz-date", amzDate),
             ("authorization", _signer.Authorization(host, amzDate, body)),
         ];
-        return await connection.PostAsync(host, headers, body.Utf8, timeout.Token).ConfigureAwait(false);
+        return await connection.PostAsync(host, headers, body.Utf8, _hints, operation, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>The endpoint's connection, made on first use and made again after it failed.</summary>
@@ -171,10 +178,10 @@ public sealed class KinesisHttpClient : IDisposable
         }
     }
 
-    /// <summary>Reads a whole body into a pooled buffer, sized by Content-Length when the server sent one.</summary>
-    private static async ValueTask<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long? contentLength, CancellationToken cancellation)
+    /// <summary>Reads a whole body into a pooled buffer, sized by Content-Length when the server sent one, else by <see cref="BodySizeHints"/>.</summary>
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadAllAsync(Stream stream, long expectedLength, CancellationToken cancellation)
     {
-        byte[] buffer = Rent(contentLength);
+        byte[] buffer = Rent(expectedLength);
         int length = 0;
         for (int read; (read = await stream.ReadAsync(buffer.AsMemory(length), cancellation).ConfigureAwait(false)) > 0;)
         {
@@ -185,8 +192,8 @@ public sealed class KinesisHttpClient : IDisposable
         return (buffer, length);
     }
 
-    // One byte more than Content-Length, so that a complete body never forces a Grow just to see the end.
-    private static byte[] Rent(long? contentLength) => ArrayPool<byte>.Shared.Rent((int)Math.Clamp((contentLength ?? 4095) + 1, 256, 1L << 30));
+    // One byte more than expected, so that a complete body never forces a Grow just to see the end.
+    private static byte[] Rent(long expectedLength) => ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expectedLength + 1, 256, 1L << 30));
 
     private static byte[] Grow(byte[] buffer, int length)
     {
