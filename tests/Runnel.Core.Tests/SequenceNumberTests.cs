@@ -45,6 +45,48 @@ public class SequenceNumberTests
     }
 
     [Fact]
+    public void Writing_the_next_number_carries_through_every_digit_position()
+    {
+        // Counters from all over the 64-bit range (and runs of nines), each followed by the next: carries of every
+        // length, into the digits above the counter's too.
+        var random = new Random(20261203);
+        Span<byte> incremental = stackalloc byte[SequenceNumber.Length];
+        Span<byte> full = stackalloc byte[SequenceNumber.Length];
+        for (int i = 0; i < 200_000; i++)
+        {
+            ulong counter = (ulong)random.NextInt64(1, long.MaxValue) >> random.Next(0, 63);
+            var previous = new SequenceNumber(random.NextInt64(0, SequenceNumber.MaxSeconds), random.Next(), Math.Max(counter, 1), random.NextInt64(0, SequenceNumber.MaxSeconds));
+            var number = previous with { Counter = previous.Counter + 1 };
+            previous.FormatUtf8(incremental);
+            number.FormatUtf8After(previous, incremental);
+            number.FormatUtf8(full);
+            Assert.True(incremental.SequenceEqual(full), $"{previous} then {number}");
+        }
+    }
+
+    [Fact]
+    public void The_decimal_step_adds_two_to_the_eightieth_to_any_digits_nines_included()
+    {
+        // The step adds 2^80 to whatever digits it is given: checked on digit strings with runs of nines at every
+        // place, so that carries cross each eight-digit group and run on into the digits above them.
+        var previous = new SequenceNumber(1_796_217_481, 3, 41, 1_796_217_481);
+        var number = previous with { Counter = 42 };
+        var random = new Random(56);
+        Span<byte> digits = stackalloc byte[SequenceNumber.Length];
+        for (int i = 0; i < 20_000; i++)
+        {
+            for (int d = 0; d < digits.Length; d++)
+                digits[d] = (byte)('0' + random.Next(10));
+            digits[0] = (byte)('1' + random.Next(8)); // no carry out of the 56 digits
+            int from = random.Next(1, digits.Length), to = random.Next(from, digits.Length + 1);
+            digits[from..to].Fill((byte)'9');
+            var before = BigInteger.Parse(System.Text.Encoding.ASCII.GetString(digits));
+            number.FormatUtf8After(previous, digits);
+            Assert.Equal((before + BigInteger.Pow(2, 80)).ToString("D56"), System.Text.Encoding.ASCII.GetString(digits));
+        }
+    }
+
+    [Fact]
     public void Every_value_has_56_digits()
     {
         Assert.Equal(56, new SequenceNumber(0, 0, 0, 0).ToString().Length);

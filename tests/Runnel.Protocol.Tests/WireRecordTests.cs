@@ -110,4 +110,23 @@ public class WireRecordTests
         r.ReadEndMap();
         return "{" + string.Join(",", parts) + "}";
     }
+
+    [Fact]
+    public void Json_timestamps_are_epoch_seconds_with_three_decimals_however_the_seconds_repeat()
+    {
+        long[] arrivals = [1_700_000_000_123, 1_700_000_000_123, 1_700_000_000_999, 1_700_000_001_000, 1_700_000_001_005,
+            1_700_000_000_050, 999, 0, 1_700_000_001_005];
+        using var w = new JsonWireWriter(16);
+        w.StartObject();
+        w.StartArray("Records");
+        foreach (long arrival in arrivals)
+            w.Record(Sequence, arrival, [1], "k"u8);
+        w.EndArray();
+        w.EndObject();
+        string json = Encoding.UTF8.GetString(w.Complete().Span);
+        string[] expected = ["1700000000.123", "1700000000.123", "1700000000.999", "1700000001.000", "1700000001.005",
+            "1700000000.050", "0.999", "0.000", "1700000001.005"];
+        var written = System.Text.RegularExpressions.Regex.Matches(json, "\"ApproximateArrivalTimestamp\":([^,]+),").Select(m => m.Groups[1].Value);
+        Assert.Equal(expected, written);
+    }
 }

@@ -80,21 +80,35 @@ public readonly record struct SequenceNumber(long ShardSeconds, int ShardIndex, 
             FormatUtf8(digits);
             return;
         }
-        ReadOnlySpan<byte> step = "1208925819614629174706176"u8; // 2^80
-        int carry = 0;
-        int i = Length - 1;
-        for (int k = step.Length - 1; k >= 0; k--, i--)
-        {
-            int sum = digits[i] - '0' + step[k] - '0' + carry;
-            carry = sum >= 10 ? 1 : 0;
-            digits[i] = (byte)('0' + sum - 10 * carry);
-        }
-        for (; carry != 0; i--)
+        // 2^80 = 1208925819614629174706176 (25 digits, ending at the last) is added eight digits at a time.
+        ulong carry = AddDigits(digits.Slice(48, 8), 0x07_04_07_00_06_01_07_06, 0); // ...74706176
+        carry = AddDigits(digits.Slice(40, 8), 0x09_06_01_04_06_02_09_01, carry); // ...96146291..
+        carry = AddDigits(digits.Slice(32, 8), 0x02_00_08_09_02_05_08_01, carry); // ...20892581..
+        carry = AddDigits(digits.Slice(24, 8), 0x00_00_00_00_00_00_00_01, carry); // 1...
+        for (int i = 23; carry != 0; i--)
         {
             int sum = digits[i] - '0' + 1;
-            carry = sum >= 10 ? 1 : 0;
-            digits[i] = (byte)('0' + sum - 10 * carry);
+            carry = sum == 10 ? 1UL : 0UL;
+            digits[i] = (byte)('0' + (sum == 10 ? 0 : sum));
         }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="addend"/> (eight digit values, one a byte, the most significant in the highest byte) and
+    /// <paramref name="carry"/> to eight ASCII digits in place, in one 64-bit addition; returns the carry out.
+    /// Each byte is biased by 246 so that a digit sum of 10 or more overflows into the next byte, as a decimal
+    /// carry does (a run of nines carries through); a byte that did not overflow still holds the bias, which its
+    /// high bit shows, and loses it after.
+    /// </summary>
+    private static ulong AddDigits(Span<byte> eight, ulong addend, ulong carry)
+    {
+        const ulong Zeros = 0x3030_3030_3030_3030, Bias = 0xF6F6_F6F6_F6F6_F6F6, High = 0x8080_8080_8080_8080;
+        ulong sum = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(eight) - Zeros + addend + carry; // each byte at most 19
+        ulong biased = sum + Bias;
+        ulong carryOut = biased < sum ? 1UL : 0UL;
+        ulong unbiased = biased - (((biased & High) >> 7) * 0xF6);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(eight, unbiased + Zeros);
+        return carryOut;
     }
 
     /// <summary>Orders as the 188-bit numbers do.</summary>

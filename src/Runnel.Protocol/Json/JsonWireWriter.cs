@@ -17,6 +17,10 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
 
     private readonly PooledBufferWriter? _buffer; // null when writing into the caller's output
     private readonly Utf8JsonWriter _writer;
+    private const int SecondsRoom = 21; // a long's digits and sign, and the point
+    private readonly byte[] _seconds = new byte[SecondsRoom];
+    private int _secondsLength;
+    private long _secondsOf;
 
     public JsonWireWriter(int initialCapacity = 1024)
     {
@@ -76,17 +80,27 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
 
     private void EpochSeconds(long epochMillis)
     {
-        Span<byte> text = stackalloc byte[32];
         long seconds = Math.DivRem(epochMillis, 1000, out long millis);
         if (millis < 0)
         {
             seconds--;
             millis += 1000;
         }
-        seconds.TryFormat(text, out int length, default, System.Globalization.CultureInfo.InvariantCulture);
-        text[length++] = (byte)'.';
-        millis.TryFormat(text[length..], out int fraction, "D3", System.Globalization.CultureInfo.InvariantCulture);
-        _writer.WriteRawValue(text[..(length + fraction)], skipInputValidation: true);
+        // The records of an answer mostly share their second: its digits and the point are kept, the milliseconds
+        // written after them.
+        if (seconds != _secondsOf || _secondsLength == 0)
+        {
+            seconds.TryFormat(_seconds, out _secondsLength, default, System.Globalization.CultureInfo.InvariantCulture);
+            _seconds[_secondsLength++] = (byte)'.';
+            _secondsOf = seconds;
+        }
+        Span<byte> text = stackalloc byte[SecondsRoom + 3];
+        _seconds.AsSpan(0, _secondsLength).CopyTo(text);
+        int at = _secondsLength;
+        text[at] = (byte)('0' + (millis / 100));
+        text[at + 1] = (byte)('0' + (millis / 10 % 10));
+        text[at + 2] = (byte)('0' + (millis % 10));
+        _writer.WriteRawValue(text[..(at + 3)], skipInputValidation: true);
     }
 
     /// <summary>Keeps up to 64 KiB of buffer between documents; a larger one goes back to the pool.</summary>
