@@ -15,6 +15,10 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
 
     private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<Task<JetStreamShardLog>>> _open = new();
 
+    // Streams deleted or forgotten here (ids are never reused): their shards do not open again, which would make a
+    // JetStream stream anew for the orphan sweep and keep its log open on this node.
+    private readonly ConcurrentDictionary<long, byte> _deleted = new();
+
     public static string StreamNameOf(long streamId, int shardIndex) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{streamId}_{shardIndex}");
 
@@ -30,6 +34,8 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     /// be reached; the next call tries again.</summary>
     public ValueTask<IShardLog> OpenAsync(long streamId, int shardIndex)
     {
+        if (_deleted.ContainsKey(streamId))
+            return ValueTask.FromException<IShardLog>(StreamDeleted(streamId));
         var key = (streamId, shardIndex);
         var lazy = _open.GetOrAdd(key, k => new Lazy<Task<JetStreamShardLog>>(() => OpenNowAsync(k.Stream, k.Shard)));
         var opening = lazy.Value;
@@ -74,7 +80,12 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     {
         try
         {
-            return await JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).ConfigureAwait(false);
+            var log = await JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).ConfigureAwait(false);
+            if (!_deleted.ContainsKey(streamId))
+                return log;
+            // Deleted while it opened: not kept (the JetStream stream it may have made again is the sweep's).
+            log.Dispose();
+            throw StreamDeleted(streamId);
         }
         catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
         {
@@ -91,10 +102,14 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
 
     public void ForgetStream(long streamId)
     {
+        _deleted.TryAdd(streamId, 0);
         foreach (var key in _open.Keys.Where(k => k.Stream == streamId).ToList())
             if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Dispose();
     }
+
+    private static ObjectDisposedException StreamDeleted(long streamId) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"stream {streamId}"), "The stream was deleted.");
 
     /// <summary>Deletes one JetStream stream; one already gone is fine, and a request that got no answer is asked
     /// again until the stream is gone (for about 15 s), then fails with a <see cref="StorageUnavailableException"/>.</summary>

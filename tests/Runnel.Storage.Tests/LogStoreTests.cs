@@ -64,11 +64,52 @@ public class LogStoreTests
         Assert.Throws<ObjectDisposedException>(() => { held.AppendAsync(new RecordBatch()).AsTask().GetAwaiter().GetResult(); });
         for (int shard = 0; shard < 4; shard++)
             Assert.Equal([$"eight-{shard}"], ReadAllText(store.Open(8, shard)));
-        var recreated = store.Open(7, 0); // a stream id is never reused by the server, but the store must not resurrect data
-        Assert.Equal(0UL, recreated.NextOffset);
-        Assert.Empty(ReadAll(recreated));
-        Assert.Equal([7L], store.OrphanedStreams(new HashSet<long> { 8 }));
-        Assert.Empty(store.OrphanedStreams(new HashSet<long> { 7, 8 }));
+        // Stream ids are never reused: a request that found the stream before its deletion opens nothing again.
+        Assert.Throws<ObjectDisposedException>(() => store.Open(7, 0));
+        Assert.Throws<ObjectDisposedException>(() => store.Open(7, 3));
+        Assert.Null(store.OpenIfPresent(7, 1));
+        Assert.False(Directory.Exists(streamDirectory));
+        Assert.Empty(store.OrphanedStreams(new HashSet<long> { 8 }));
+    }
+
+    /// <summary>
+    /// Appenders that found the stream before its deletion open its shards while it is deleted: each append is
+    /// stored or refused as deleted, one log per shard at any time, and nothing of the stream is left on disk. Two logs
+    /// once wrote one shard's directory here (a second one opened after the delete had closed the first), and the
+    /// delete failed on the index file the other had renamed.
+    /// </summary>
+    [Fact(Timeout = 60000)]
+    public async Task Shards_opened_while_their_stream_is_deleted_are_one_log_each_and_leave_nothing()
+    {
+        using var root = new TempDirectory();
+        var warnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var store = new LogStore(root.Path, new LogOptions { Fsync = FsyncPolicy.Never }, warnings.Enqueue);
+        for (long stream = 1; stream <= 40; stream++)
+        {
+            using var start = new Barrier(5);
+            var appenders = Enumerable.Range(0, 4).Select(a => Task.Run(async () =>
+            {
+                start.SignalAndWait();
+                for (int i = 0; i < 200; i++)
+                {
+                    try
+                    {
+                        await AppendAsync(store.Open(stream, i % 2), $"{a}-{i}");
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return; // deleted: every later open refuses too
+                    }
+                }
+            })).ToList();
+            start.SignalAndWait();
+            await Task.Delay((int)(stream % 4));
+            store.DeleteStream(stream);
+            await Task.WhenAll(appenders);
+            Assert.Throws<ObjectDisposedException>(() => store.Open(stream, 0));
+            Assert.False(Directory.Exists(Path.Combine(root.Path, "streams", stream.ToString(System.Globalization.CultureInfo.InvariantCulture))), $"stream {stream} left files");
+        }
+        Assert.Empty(warnings);
     }
 }
 

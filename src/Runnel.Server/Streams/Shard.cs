@@ -42,13 +42,17 @@ public sealed class Shard
     /// <summary>The log, opened on first use. Opening can fail with an <see cref="IOException"/> (the disk); the next use tries again.</summary>
     private IShardLog Log => Volatile.Read(ref _log) ?? OpenLog();
 
-    private IShardLog OpenLog() => Adopt(_store.Open(StreamId, Index));
+    private IShardLog OpenLog() => IsRetired ? throw StreamDeleted() : Adopt(_store.Open(StreamId, Index));
+
+    private ObjectDisposedException StreamDeleted() => new($"shard {Index} of stream {StreamId}", "The stream was deleted.");
 
     /// <summary>The log, opened without blocking a thread when it lives across a network (the async members use this).</summary>
     private ValueTask<IShardLog> LogAsync()
     {
         if (Volatile.Read(ref _log) is { } log)
             return ValueTask.FromResult(log);
+        if (IsRetired)
+            return ValueTask.FromException<IShardLog>(StreamDeleted());
         var opening = _store.OpenAsync(StreamId, Index);
         return opening.IsCompletedSuccessfully ? ValueTask.FromResult(Adopt(opening.Result)) : AdoptAsync(opening);
     }
@@ -114,6 +118,8 @@ public sealed class Shard
     /// <summary>Removes expired records; a shard without a log yet (never written anywhere) has none, and none is made for it.</summary>
     public void EnforceRetention(long cutoffMillis)
     {
+        if (IsRetired)
+            return;
         var log = Volatile.Read(ref _log) ?? (_store.OpenIfPresent(StreamId, Index) is { } present ? Adopt(present) : null);
         log?.EnforceRetention(cutoffMillis);
     }
@@ -151,12 +157,14 @@ public sealed class Shard
     internal void NotifyAppended() => Interlocked.Exchange(ref _appended, null)?.TrySetResult();
 
     /// <summary>True once its stream was deleted: the component is no longer the registry's, and its log is gone.</summary>
-    public bool IsRetired { get; private set; }
+    public bool IsRetired => Volatile.Read(ref _retired);
+
+    private bool _retired;
 
     /// <summary>Marks the shard's stream deleted and wakes its waiters, who must not use it again.</summary>
     internal void Retire()
     {
-        IsRetired = true;
+        Volatile.Write(ref _retired, true);
         NotifyAppended();
     }
 }

@@ -13,7 +13,8 @@ public sealed class LogStore : IShardStore
     private readonly string _root;
     private readonly LogOptions _options;
     private readonly Action<string> _warn;
-    private readonly ConcurrentDictionary<(long Stream, int Shard), Lazy<ShardLog>> _logs = new();
+    private readonly ConcurrentDictionary<(long Stream, int Shard), ShardLog> _logs = new();
+    private readonly ConcurrentDictionary<long, StreamGate> _gates = new();
     private readonly ITimer _maintenance;
     private int _maintaining;
 
@@ -37,42 +38,63 @@ public sealed class LogStore : IShardStore
 
     public LogOptions Options => _options;
 
+    /// <summary>
+    /// The shard's log, opened on first use under its stream's gate: one instance per directory, and none after the
+    /// stream's deletion (<see cref="ObjectDisposedException"/>). Two instances once wrote the same directory when a
+    /// PutRecords routed before a DeleteStream opened a shard just after the delete had closed it.
+    /// </summary>
     public IShardLog Open(long streamId, int shardIndex)
     {
         var key = (streamId, shardIndex);
-        var lazy = _logs.GetOrAdd(key, k => new Lazy<ShardLog>(() => ShardLog.Open(ShardDirectory(k.Stream, k.Shard), _options, _warn)));
-        try
+        if (_logs.TryGetValue(key, out var open))
+            return open;
+        var gate = _gates.GetOrAdd(streamId, static _ => new StreamGate());
+        lock (gate)
         {
-            return lazy.Value;
-        }
-        catch
-        {
-            // Forget the failure (Lazy would cache it) so that the next request tries again.
-            _logs.TryRemove(new KeyValuePair<(long, int), Lazy<ShardLog>>(key, lazy));
-            throw;
+            if (gate.Deleted)
+                throw StreamDeleted(streamId);
+            if (_logs.TryGetValue(key, out open))
+                return open;
+            // A failure leaves nothing behind, so that the next request tries again.
+            var log = ShardLog.Open(ShardDirectory(streamId, shardIndex), _options, _warn);
+            _logs[key] = log;
+            return log;
         }
     }
 
-    public IShardLog? OpenIfPresent(long streamId, int shardIndex) =>
-        _logs.ContainsKey((streamId, shardIndex)) || Directory.Exists(ShardDirectory(streamId, shardIndex)) ? Open(streamId, shardIndex) : null;
+    public IShardLog? OpenIfPresent(long streamId, int shardIndex)
+    {
+        if (_gates.TryGetValue(streamId, out var gate) && gate.Deleted)
+            return null;
+        return _logs.ContainsKey((streamId, shardIndex)) || Directory.Exists(ShardDirectory(streamId, shardIndex)) ? Open(streamId, shardIndex) : null;
+    }
 
-    /// <summary>Closes and deletes every shard log of a stream.</summary>
+    /// <summary>Closes and deletes every shard log of a stream; its shards never open again in this process (stream ids
+    /// are not reused, so the mark it leaves is a few bytes per deleted stream).</summary>
     public void DeleteStream(long streamId)
     {
-        foreach (var key in _logs.Keys.Where(k => k.Stream == streamId).ToList())
-            if (_logs.TryRemove(key, out var log) && log.IsValueCreated)
-                log.Value.Dispose();
-        string directory = StreamDirectory(streamId);
-        try
+        var gate = _gates.GetOrAdd(streamId, static _ => new StreamGate());
+        lock (gate)
         {
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException e)
-        {
-            _warn($"Could not delete {directory}: {e.Message}. Remove it by hand once Runnel is stopped.");
+            gate.Deleted = true;
+            foreach (var key in _logs.Keys.Where(k => k.Stream == streamId).ToList())
+                if (_logs.TryRemove(key, out var log))
+                    log.Dispose();
+            string directory = StreamDirectory(streamId);
+            try
+            {
+                if (Directory.Exists(directory))
+                    Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException e)
+            {
+                _warn($"Could not delete {directory}: {e.Message}. Remove it by hand once Runnel is stopped.");
+            }
         }
     }
+
+    private static ObjectDisposedException StreamDeleted(long streamId) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"stream {streamId}"), "The stream was deleted.");
 
     /// <summary>Stream directories on disk whose stream is not in <paramref name="known"/> (left by a crash during a delete).</summary>
     public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>
@@ -92,8 +114,7 @@ public sealed class LogStore : IShardStore
         try
         {
             foreach (var log in _logs.Values)
-                if (log.IsValueCreated)
-                    log.Value.Maintain();
+                log.Maintain();
         }
         catch (Exception e)
         {
@@ -109,8 +130,13 @@ public sealed class LogStore : IShardStore
     {
         _maintenance.Dispose();
         foreach (var log in _logs.Values)
-            if (log.IsValueCreated)
-                log.Value.Dispose();
+            log.Dispose();
         _logs.Clear();
+    }
+
+    /// <summary>Serializes the opening of a stream's shard logs with the stream's deletion.</summary>
+    private sealed class StreamGate
+    {
+        public bool Deleted;
     }
 }

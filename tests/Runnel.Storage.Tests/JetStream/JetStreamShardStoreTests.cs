@@ -214,6 +214,9 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
         await Assert.ThrowsAsync<NatsJSApiException>(async () => await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(deleted, 0)));
         await Assert.ThrowsAsync<NatsJSApiException>(async () => await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(deleted, 1)));
         Assert.Equal(["x"], ReadAllText(store.Open(kept, 0)));
+        // Stream ids are never reused: a late request for a deleted stream makes no JetStream stream again.
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.OpenAsync(deleted, 0));
+        await Assert.ThrowsAsync<NatsJSApiException>(async () => await nats.JetStream.GetStreamAsync(JetStreamShardStore.StreamNameOf(deleted, 0)));
 
         var orphans = store.OrphanedStreams(new HashSet<long> { kept }).ToList();
         Assert.Contains(orphan, orphans);
