@@ -83,21 +83,41 @@ public sealed partial class JetStreamShardLog : IShardLog
             DuplicateWindow = settings.DuplicateWindow,
         };
         // Creating a stream that exists with this configuration is answered with it, so an unanswered create (two
-        // nodes opening one shard at once, a leader being elected) is asked again.
-        var stream = await Unanswered.RetryAsync(async () =>
+        // nodes opening one shard at once, a leader being elected) is asked again, soon.
+        var stream = await Unanswered.RetryWithinAsync(async within =>
         {
             try
             {
-                return await js.CreateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+                return await js.CreateStreamAsync(config, within).ConfigureAwait(false);
             }
             catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNameInUse)
             {
-                return await js.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await js.GetStreamAsync(name, cancellationToken: within).ConfigureAwait(false);
             }
         }, cancellationToken).ConfigureAwait(false);
+        await WaitForLeaderAsync(stream, cancellationToken).ConfigureAwait(false);
         var log = new JetStreamShardLog(js, stream, subject, settings);
         await log.RefreshTipAsync(cancellationToken).ConfigureAwait(false);
         return log;
+    }
+
+    /// <summary>
+    /// Waits until a replicated stream just made has elected its leader, asking every 10 ms: the leader answers the
+    /// read of the last message that follows, and a read sent before there is one went unanswered for the whole
+    /// request timeout (10 s, seen on the first write to a stream another node had just created).
+    /// </summary>
+    private static async Task WaitForLeaderAsync(INatsJSStream stream, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + Unanswered.Budget;
+        while (stream.Info.Cluster is { } cluster && string.IsNullOrEmpty(cluster.Leader) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            await Unanswered.RetryWithinAsync(async within =>
+            {
+                await stream.RefreshAsync(within).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private Tip Current => Volatile.Read(ref _tip);
@@ -112,7 +132,10 @@ public sealed partial class JetStreamShardLog : IShardLog
             if (message.Sequence <= current.LastSequence)
                 return false;
             if (Interlocked.CompareExchange(ref _tip, next, current) == current)
+            {
+                TipMoved();
                 return true;
+            }
         }
     }
 
@@ -265,7 +288,7 @@ public sealed partial class JetStreamShardLog : IShardLog
                     throw new IOException($"JetStream refused an append to {StreamName}: {error.Description} ({error.ErrCode}).");
                 if (attempt >= 3)
                     await Task.Delay(Math.Min(attempt, 100), CancellationToken.None).ConfigureAwait(false); // the replica answering may be behind (seconds, on a loaded machine)
-                await RefreshTipAsync(default).ConfigureAwait(false); // another node appended first
+                await LearnTipAfterRefusalAsync(error.Description, tip).ConfigureAwait(false); // another node appended first
                 continue;
             }
             var stored = new ShardMessage(ack.Seq, tip.NextOffset, count, arrival, closed, []);
@@ -388,7 +411,7 @@ public sealed partial class JetStreamShardLog : IShardLog
         StreamMsgGetResponse answer;
         try
         {
-            answer = await Unanswered.RetryAsync(async () => await _stream.GetAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            answer = await Unanswered.RetryWithinAsync(async within => await _stream.GetAsync(request, within).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {

@@ -50,4 +50,33 @@ public static class Unanswered
             }
         }
     }
+
+    /// <summary>How long each attempt of <see cref="RetryWithinAsync{T}"/> waits for its answer, by attempt.</summary>
+    private static readonly TimeSpan[] AnswerWaits = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
+
+    /// <summary>
+    /// As <see cref="RetryAsync{T}"/>, for a request safe to repeat that may be sent while a leader is being
+    /// elected: such a request is never answered, and waiting the connection's whole request timeout for it (10 s)
+    /// stalled every append behind a shard's first opening (a stream's creation by two nodes at once, a read of its
+    /// last message before its leader was elected). Each attempt waits 1 s for its answer, then 2, then 4: a machine
+    /// too loaded to answer at once still gets one.
+    /// </summary>
+    public static Task<T> RetryWithinAsync<T>(Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken)
+    {
+        int attempt = 0;
+        return RetryAsync(async () =>
+        {
+            var wait = AnswerWaits[Math.Min(attempt++, AnswerWaits.Length - 1)];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(wait);
+            try
+            {
+                return await request(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"JetStream did not answer within {wait.TotalSeconds:0} s.");
+            }
+        }, cancellationToken);
+    }
 }

@@ -62,6 +62,57 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Nodes_that_hear_each_other_place_refused_appends_again_consecutively()
+    {
+        // Each node listens for the other's notices (as every shard the server opens does) and appends right after
+        // the other did: a refused append learns the tip from the notice of the message that got in first, or from
+        // the leader when the notice is late. Either way the offsets are consecutive and nothing is lost.
+        long id = NewStreamId();
+        var (connection, other) = await NodeAsync();
+        await using (connection)
+        using (other)
+        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        {
+            var logs = new[] { first.Open(id, 0), other.Open(id, 0) };
+            foreach (var log in logs)
+                log.AppendedElsewhere += () => { };
+            var offsets = new List<ulong>();
+            for (int i = 0; i < 60; i++)
+            {
+                var pair = await Task.WhenAll(AppendAsync(logs[i % 2], $"a{i}"), AppendAsync(logs[(i + 1) % 2], $"b{i}"));
+                offsets.AddRange(pair.Select(r => r.FirstOffset));
+            }
+            Assert.Equal(Enumerable.Range(0, 120).Select(i => (ulong)i), offsets.Order());
+            var records = ReadAll(logs[0]);
+            Assert.Equal(120, records.Count);
+            AssertInOrder(records);
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task JetStream_names_the_streams_last_sequence_when_it_refuses_an_append()
+    {
+        // A refused append reads the sequence JetStream names instead of asking the leader (JetStreamShardLog.Conflicts).
+        string name = "RUNNEL_REFUSAL_" + NewStreamId();
+        await nats.JetStream.CreateStreamAsync(new NATS.Client.JetStream.Models.StreamConfig(name, [name.ToLowerInvariant()]) { NumReplicas = 3 });
+        try
+        {
+            for (int i = 0; i < 3; i++)
+                (await nats.JetStream.PublishAsync(name.ToLowerInvariant(), new byte[] { 1 })).EnsureSuccess();
+            var refused = await nats.JetStream.PublishAsync(name.ToLowerInvariant(), new byte[] { 2 }, opts: new NatsJSPubOpts { ExpectedLastSequence = 1 });
+            Assert.NotNull(refused.Error);
+            Assert.Equal(10071, refused.Error!.ErrCode);
+            Assert.Equal(3UL, JetStreamShardLog.LastSequenceOf(refused.Error.Description));
+            Assert.Null(JetStreamShardLog.LastSequenceOf("wrong last msg ID: x"));
+            Assert.Null(JetStreamShardLog.LastSequenceOf(null));
+        }
+        finally
+        {
+            await nats.JetStream.DeleteStreamAsync(name);
+        }
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Appends_arriving_together_on_one_node_share_messages()
     {
         long id = NewStreamId();
