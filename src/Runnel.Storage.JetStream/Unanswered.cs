@@ -32,8 +32,10 @@ public static class Unanswered
 
     /// <summary>Runs <paramref name="request"/>, again after a short pause while it goes unanswered, for about
     /// <paramref name="budget"/> (<see cref="Budget"/> by default); with <paramref name="startUp"/>, also while the
-    /// cluster cannot place its replicas yet, for at most <see cref="PlacementBudget"/>.</summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null, bool startUp = false)
+    /// cluster cannot place its replicas yet, for at most <see cref="PlacementBudget"/>. <paramref name="retryWhen"/>
+    /// narrows which unanswered requests are asked again.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null, bool startUp = false,
+        Func<Exception, bool>? retryWhen = null)
     {
         var start = DateTime.UtcNow;
         var deadline = start + (budget ?? Budget);
@@ -44,7 +46,7 @@ public static class Unanswered
                 return await request().ConfigureAwait(false);
             }
             catch (Exception e) when (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested
-                && (Is(e) || (startUp && IsPlacementPending(e) && DateTime.UtcNow < start + PlacementBudget)))
+                && ((Is(e) && (retryWhen is null || retryWhen(e))) || (startUp && IsPlacementPending(e) && DateTime.UtcNow < start + PlacementBudget)))
             {
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
             }

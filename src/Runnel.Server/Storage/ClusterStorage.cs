@@ -100,7 +100,11 @@ public sealed class ClusterStorage : ServerStorage
             var js = new NatsJSContext(connection);
             try
             {
-                await js.GetAccountInfoAsync(cancellationToken).ConfigureAwait(false);
+                // A JetStream that is off answers at once that nobody responds; one that is busy or still electing its
+                // meta leader answers late or not at all, and is asked again (a node of the benchmark once refused to
+                // start, calling JetStream off, when one such request went unanswered).
+                await Unanswered.RetryAsync(async () => await js.GetAccountInfoAsync(cancellationToken).ConfigureAwait(false), cancellationToken,
+                    budget: Unanswered.StartBudget, retryWhen: e => e is not NatsNoRespondersException).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NatsJSApiException or NatsNoRespondersException or NatsJSApiNoResponseException)
             {
