@@ -25,16 +25,33 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
         return (connection, new JetStreamShardStore(new NatsJSContext(connection), settings ?? new JetStreamSettings { Replicas = 3 }));
     }
 
-    [Fact(Timeout = 60000)]
-    public async Task Two_nodes_appending_to_one_shard_get_consecutive_offsets_and_lose_nothing()
+    /// <summary>A new shard's log as two nodes see it: the fixture's connection and a second node's.</summary>
+    private async Task<TwoNodes> TwoNodesAsync()
     {
         long id = NewStreamId();
         var (connection, other) = await NodeAsync();
-        await using (connection)
-        using (other)
-        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 });
+        return new TwoNodes(connection, [first, other], [first.Open(id, 0), other.Open(id, 0)]);
+    }
+
+    private sealed class TwoNodes(NatsConnection connection, JetStreamShardStore[] stores, IShardLog[] logs) : IAsyncDisposable
+    {
+        public IShardLog[] Logs { get; } = logs;
+
+        public async ValueTask DisposeAsync()
         {
-            var logs = new[] { first.Open(id, 0), other.Open(id, 0) };
+            foreach (var store in stores)
+                store.Dispose();
+            await connection.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Two_nodes_appending_to_one_shard_get_consecutive_offsets_and_lose_nothing()
+    {
+        await using (var nodes = await TwoNodesAsync())
+        {
+            var logs = nodes.Logs;
             var appends = Enumerable.Range(0, 120).Select(i => Task.Run(async () =>
             {
                 var log = logs[i % 2];
@@ -67,13 +84,9 @@ public sealed class JetStreamShardStoreTests(NatsClusterFixture nats)
         // Each node listens for the other's notices (as every shard the server opens does) and appends right after
         // the other did: a refused append learns the tip from the notice of the message that got in first, or from
         // the leader when the notice is late. Either way the offsets are consecutive and nothing is lost.
-        long id = NewStreamId();
-        var (connection, other) = await NodeAsync();
-        await using (connection)
-        using (other)
-        using (var first = new JetStreamShardStore(nats.JetStream, new JetStreamSettings { Replicas = 3 }))
+        await using (var nodes = await TwoNodesAsync())
         {
-            var logs = new[] { first.Open(id, 0), other.Open(id, 0) };
+            var logs = nodes.Logs;
             foreach (var log in logs)
                 log.AppendedElsewhere += () => { };
             var offsets = new List<ulong>();
