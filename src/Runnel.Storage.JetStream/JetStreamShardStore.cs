@@ -35,7 +35,7 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     public ValueTask<IShardLog> OpenAsync(long streamId, int shardIndex)
     {
         if (_deleted.ContainsKey(streamId))
-            return ValueTask.FromException<IShardLog>(StreamDeleted(streamId));
+            return ValueTask.FromException<IShardLog>(DeletedStream.Error(streamId));
         var key = (streamId, shardIndex);
         var lazy = _open.GetOrAdd(key, k => new Lazy<Task<JetStreamShardLog>>(() => OpenNowAsync(k.Stream, k.Shard)));
         var opening = lazy.Value;
@@ -85,7 +85,7 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
                 return log;
             // Deleted while it opened: not kept (the JetStream stream it may have made again is the sweep's).
             log.Dispose();
-            throw StreamDeleted(streamId);
+            throw DeletedStream.Error(streamId);
         }
         catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
         {
@@ -107,9 +107,6 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
             if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Dispose();
     }
-
-    private static ObjectDisposedException StreamDeleted(long streamId) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"stream {streamId}"), "The stream was deleted.");
 
     /// <summary>Deletes one JetStream stream; one already gone is fine, and a request that got no answer is asked
     /// again until the stream is gone (for about 15 s), then fails with a <see cref="StorageUnavailableException"/>.</summary>

@@ -42,9 +42,7 @@ public sealed class Shard
     /// <summary>The log, opened on first use. Opening can fail with an <see cref="IOException"/> (the disk); the next use tries again.</summary>
     private IShardLog Log => Volatile.Read(ref _log) ?? OpenLog();
 
-    private IShardLog OpenLog() => IsRetired ? throw StreamDeleted() : Adopt(_store.Open(StreamId, Index));
-
-    private ObjectDisposedException StreamDeleted() => new($"shard {Index} of stream {StreamId}", "The stream was deleted.");
+    private IShardLog OpenLog() => IsRetired ? throw DeletedStream.Error(StreamId) : Adopt(_store.Open(StreamId, Index));
 
     /// <summary>The log, opened without blocking a thread when it lives across a network (the async members use this).</summary>
     private ValueTask<IShardLog> LogAsync()
@@ -52,7 +50,7 @@ public sealed class Shard
         if (Volatile.Read(ref _log) is { } log)
             return ValueTask.FromResult(log);
         if (IsRetired)
-            return ValueTask.FromException<IShardLog>(StreamDeleted());
+            return ValueTask.FromException<IShardLog>(DeletedStream.Error(StreamId));
         var opening = _store.OpenAsync(StreamId, Index);
         return opening.IsCompletedSuccessfully ? ValueTask.FromResult(Adopt(opening.Result)) : AdoptAsync(opening);
     }

@@ -52,7 +52,7 @@ public sealed class LogStore : IShardStore
         lock (gate)
         {
             if (gate.Deleted)
-                throw StreamDeleted(streamId);
+                throw DeletedStream.Error(streamId);
             if (_logs.TryGetValue(key, out open))
                 return open;
             // A failure leaves nothing behind, so that the next request tries again.
@@ -92,9 +92,6 @@ public sealed class LogStore : IShardStore
             }
         }
     }
-
-    private static ObjectDisposedException StreamDeleted(long streamId) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"stream {streamId}"), "The stream was deleted.");
 
     /// <summary>Stream directories on disk whose stream is not in <paramref name="known"/> (left by a crash during a delete).</summary>
     public IEnumerable<long> OrphanedStreams(IReadOnlySet<long> known) =>
