@@ -10,8 +10,9 @@ namespace Runnel.Bench.Scenarios;
 /// JSON over HTTP/1.1 (boto3, the baseline), CBOR over HTTP/1.1 (the Java SDK's encoding), JSON over h2c
 /// (the JavaScript SDK's default) and CBOR over h2c. Every variant is warmed up first (a JIT-compiled server
 /// tiers up its code over the first seconds: the variant measured first would pay for it), then the variants
-/// are measured in turn, <c>--rounds</c> times, each writing a stream of its own and draining it; each keeps
-/// its best round, so that a burst of noise on this machine does not decide a ratio. kinesalite speaks neither
+/// are measured <c>--rounds</c> times: in a round each writes a stream of its own in turn, then the streams are
+/// read back <c>--drain-passes</c> times, the variants taking turns pass by pass (one pass alone is too short to
+/// measure). Each variant keeps its best round, so that a burst of noise on this machine does not decide a ratio. kinesalite speaks neither
 /// CBOR well nor HTTP/2, so this runs against Runnel alone.
 /// </summary>
 public static class EncodingScenario
@@ -22,6 +23,9 @@ public static class EncodingScenario
     public sealed record Options(Uri Endpoint, string Label, int? ServerPid, long Records, int Concurrency, TimeSpan Cap, string? JsonPath)
     {
         public int Rounds { get; init; } = 2;
+
+        /// <summary>Times each round's drain reads its stream from TRIM_HORIZON; the rate is over all of them.</summary>
+        public int DrainPasses { get; init; } = 4;
 
         public long WarmupRecords { get; init; } = 100_000;
 
@@ -37,6 +41,7 @@ public static class EncodingScenario
             cl.String("json"))
         {
             Rounds = cl.Int32("rounds", 2, 1),
+            DrainPasses = cl.Int32("drain-passes", 4, 1),
             WarmupRecords = cl.Int64("warmup-records", 100_000, 500),
             Http2Client = cl.String("h2-client", "lean") switch
             {
@@ -53,6 +58,8 @@ public static class EncodingScenario
               --server-pid PID        server process, for its CPU use (optional)
               --records N             100-byte records written and drained per variant and round (default 1000000)
               --rounds N              measurements of each variant, the best kept (default 2)
+              --drain-passes N        times each round reads back every variant's stream, the variants taking
+                                      turns pass by pass; one pass of 1M records lasts a third of a second (default 4)
               --warmup-records N      records each variant writes and drains before any is measured (default 100000)
               --concurrency N         requests in flight (default 16)
               --h2-client lean|httpclient
@@ -78,6 +85,7 @@ public static class EncodingScenario
         report.Settings["records"] = options.Records.ToString(CultureInfo.InvariantCulture);
         report.Settings["concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture);
         report.Settings["rounds"] = options.Rounds.ToString(CultureInfo.InvariantCulture);
+        report.Settings["drain_passes"] = options.DrainPasses.ToString(CultureInfo.InvariantCulture);
         report.Settings["warmup_records"] = options.WarmupRecords.ToString(CultureInfo.InvariantCulture);
         report.Settings["h2_client"] = options.Http2Client == Http2Client.Lean ? "lean (H2cConnection)" : "HttpClient";
         foreach (var variant in Variants)
@@ -93,25 +101,22 @@ public static class EncodingScenario
         var best = new Dictionary<string, Measured>();
         for (int round = 1; round <= options.Rounds; round++)
         {
-            foreach (var variant in Variants)
+            foreach (var (id, measured) in await MeasureRoundAsync(options, log, round).ConfigureAwait(false))
             {
-                await InVariantAsync(options, log, variant, async ctx =>
+                var title = Variants.First(v => v.Id == id).Title;
+                log.WriteLine($"  round {round}, {title,-15} PutRecords {measured.PutRate,12:N0} records/s (server {measured.PutCpu:0.00} cores)   " +
+                    $"drain {measured.DrainRate,12:N0} records/s (server {measured.DrainCpu:0.00}, load generator {measured.DrainClientCpu:0.00} cores)");
+                if (measured.Problem is { } problem)
                 {
-                    var measured = await MeasureAsync(ctx, options, variant.Id, round).ConfigureAwait(false);
-                    log.WriteLine($"  round {round}, {variant.Title,-15} PutRecords {measured.PutRate,12:N0} records/s (server {measured.PutCpu:0.00} cores)   " +
-                        $"drain {measured.DrainRate,12:N0} records/s (server {measured.DrainCpu:0.00}, load generator {measured.DrainClientCpu:0.00} cores)");
-                    if (measured.Problem is { } problem)
-                    {
-                        report.Failed = true;
-                        report.Note($"{variant.Title}, round {round}: {problem}");
-                    }
-                    best[variant.Id] = best.TryGetValue(variant.Id, out var kept)
-                        ? new Measured(
-                            Math.Max(kept.PutRate, measured.PutRate), kept.PutRate >= measured.PutRate ? kept.PutCpu : measured.PutCpu,
-                            Math.Max(kept.DrainRate, measured.DrainRate), kept.DrainRate >= measured.DrainRate ? kept.DrainCpu : measured.DrainCpu,
-                            kept.DrainRate >= measured.DrainRate ? kept.DrainClientCpu : measured.DrainClientCpu, null)
-                        : measured;
-                }).ConfigureAwait(false);
+                    report.Failed = true;
+                    report.Note($"{title}, round {round}: {problem}");
+                }
+                best[id] = best.TryGetValue(id, out var kept)
+                    ? new Measured(
+                        Math.Max(kept.PutRate, measured.PutRate), kept.PutRate >= measured.PutRate ? kept.PutCpu : measured.PutCpu,
+                        Math.Max(kept.DrainRate, measured.DrainRate), kept.DrainRate >= measured.DrainRate ? kept.DrainCpu : measured.DrainCpu,
+                        kept.DrainRate >= measured.DrainRate ? kept.DrainClientCpu : measured.DrainClientCpu, null)
+                    : measured;
             }
         }
 
@@ -138,21 +143,82 @@ public static class EncodingScenario
 
     private sealed record Measured(double PutRate, double PutCpu, double DrainRate, double DrainCpu, double DrainClientCpu, string? Problem);
 
-    /// <summary>Writes <c>--records</c> records to a stream of their own in the context's variant, then drains them.</summary>
-    private static async Task<Measured> MeasureAsync(BenchContext ctx, Options options, string id, int round)
+    /// <summary>
+    /// One round: each variant writes <c>--records</c> records to a stream of its own, the variants in turn; then
+    /// the streams are drained <c>--drain-passes</c> times, the variants taking turns pass by pass, so that a burst
+    /// of noise on this shared machine falls on all of them alike. A drain's rate is over all its passes.
+    /// </summary>
+    private static async Task<List<(string Id, Measured Measured)>> MeasureRoundAsync(Options options, TextWriter log, int round)
     {
-        string stream = ctx.StreamName($"enc-{id.Replace('_', '-')}-{round}");
-        var shards = await ctx.CreateStreamAsync(stream, Shards).ConfigureAwait(false);
-        var cpu = CpuMeter.Start(options.ServerPid);
-        var put = await PutScenarios.PutRecordsAsync(ctx, stream, options.Records, RecordBytes).ConfigureAwait(false);
-        var putCpu = cpu.Stop();
-        cpu = CpuMeter.Start(options.ServerPid);
-        var drain = await DrainScenario.RunAsync(ctx, stream, shards, put.RecordsOk).ConfigureAwait(false);
-        var drainCpu = cpu.Stop();
-        string? problem = put.FailedRequests > 0 || put.RecordsFailed > 0 || drain.Records != put.RecordsOk
-            ? $"{put.FailedRequests} failed requests ({put.FirstError}), {put.RecordsFailed} failed records, drained {drain.Records} of {put.RecordsOk} ({drain.FirstError})"
-            : null;
-        return new Measured(put.RecordsOk / put.Elapsed.TotalSeconds, putCpu.Server, drain.RecordsPerSecond, drainCpu.Server, drainCpu.Client, problem);
+        var lanes = new List<Lane>();
+        try
+        {
+            foreach (var variant in Variants)
+            {
+                var lane = OpenLane(options, log, variant);
+                lanes.Add(lane);
+                await lane.Context.WaitUntilReadyAsync().ConfigureAwait(false);
+                lane.Stream = lane.Context.StreamName($"enc-{variant.Id.Replace('_', '-')}-{round}");
+                lane.Shards = await lane.Context.CreateStreamAsync(lane.Stream, Shards).ConfigureAwait(false);
+                var cpu = CpuMeter.Start(options.ServerPid);
+                var put = await PutScenarios.PutRecordsAsync(lane.Context, lane.Stream, options.Records, RecordBytes).ConfigureAwait(false);
+                lane.PutCpu = cpu.Stop().Server;
+                lane.Put = put;
+                if (put.FailedRequests > 0 || put.RecordsFailed > 0)
+                    lane.Problem ??= $"{put.FailedRequests} failed requests ({put.FirstError}), {put.RecordsFailed} failed records";
+            }
+            for (int pass = 1; pass <= options.DrainPasses; pass++)
+            {
+                foreach (var lane in lanes)
+                {
+                    var cpu = CpuMeter.Start(options.ServerPid);
+                    var drain = await DrainScenario.RunAsync(lane.Context, lane.Stream!, lane.Shards!, lane.Put!.RecordsOk).ConfigureAwait(false);
+                    var used = cpu.Stop();
+                    lane.Drained += drain.Records;
+                    lane.DrainSeconds += drain.Elapsed.TotalSeconds;
+                    lane.DrainServerSeconds += used.Server * drain.Elapsed.TotalSeconds;
+                    lane.DrainClientSeconds += used.Client * drain.Elapsed.TotalSeconds;
+                    if (drain.Records != lane.Put.RecordsOk)
+                        lane.Problem ??= $"drain pass {pass} read {drain.Records} of {lane.Put.RecordsOk} ({drain.FirstError})";
+                }
+            }
+            return lanes.Select(lane => (lane.Id, new Measured(
+                lane.Put!.RecordsOk / lane.Put.Elapsed.TotalSeconds, lane.PutCpu,
+                lane.Drained / lane.DrainSeconds, lane.DrainServerSeconds / lane.DrainSeconds, lane.DrainClientSeconds / lane.DrainSeconds,
+                lane.Problem))).ToList();
+        }
+        finally
+        {
+            foreach (var lane in lanes)
+            {
+                await lane.Context.DeleteStreamsAsync().ConfigureAwait(false);
+                lane.Client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One variant's client and context within a round, and what it measured.</summary>
+    private sealed class Lane(string id, KinesisHttpClient client, BenchContext context)
+    {
+        public string Id { get; } = id;
+        public KinesisHttpClient Client { get; } = client;
+        public BenchContext Context { get; } = context;
+        public string? Stream { get; set; }
+        public IReadOnlyList<string>? Shards { get; set; }
+        public LoadResult? Put { get; set; }
+        public double PutCpu { get; set; }
+        public long Drained { get; set; }
+        public double DrainSeconds { get; set; }
+        public double DrainServerSeconds { get; set; }
+        public double DrainClientSeconds { get; set; }
+        public string? Problem { get; set; }
+    }
+
+    private static Lane OpenLane(Options options, TextWriter log, (string Id, string Title, KinesisCodec Codec, bool Http2) variant)
+    {
+        var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, variant.Http2, TimeSpan.FromSeconds(60), options.Http2Client);
+        var runOptions = RunOptions.ForSetUp(options.Endpoint, options.Label, options.ServerPid, options.Concurrency, Shards, options.Cap, variant.Http2);
+        return new Lane(variant.Id, client, new BenchContext(runOptions, client, log) { Codec = variant.Codec });
     }
 
     /// <summary>Runs <paramref name="body"/> with a client of the variant's encoding and transport; its streams are deleted after.</summary>
