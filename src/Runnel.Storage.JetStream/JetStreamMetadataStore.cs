@@ -278,8 +278,10 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             {
                 return;
             }
-            catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException or FormatException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Whatever ended the watch (JetStream unreachable, a consumer it could not make again, an entry it
+                // could not read), a node that stopped following would serve other nodes' changes never again.
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
             }
         }

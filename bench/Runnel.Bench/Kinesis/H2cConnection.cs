@@ -11,9 +11,9 @@ namespace Runnel.Bench.Kinesis;
 /// flight on one connection, each answered into one pooled buffer. It exists because .NET's HttpClient spends
 /// about twice the CPU per byte on an HTTP/2 answer that it spends over HTTP/1.1 (a copy and a wake-up per 16 KiB
 /// frame); on a machine whose two cores the load generator shares with the server, that took the server's CPU and
-/// measured the client (docs/benchmarks.md). Like nghttp2 (under Node.js, the JavaScript SDK's HTTP/2), it reads
-/// frames into the answer's buffer directly. What it sends is what the SDKs send: 16 KiB frames at most (it does
-/// not raise SETTINGS_MAX_FRAME_SIZE), HPACK literals; it gives the server windows as large as HTTP/2 allows, so
+/// measured the client (docs/benchmarks.md). It reads DATA frames into the answer's buffer directly
+/// (<see cref="H2cReceiver"/>). What it sends is what the SDKs send: 16 KiB frames at most (it does not raise
+/// SETTINGS_MAX_FRAME_SIZE), HPACK literals; it gives the server windows as large as HTTP/2 allows, so
 /// the server never waits for a WINDOW_UPDATE, and honours the server's windows for request bodies. No TLS, no
 /// push (disabled), no priorities. Thread-safe.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class H2cConnection : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly NetworkStream _network;
-    private readonly BufferedStream _input;
+    private readonly H2cReceiver _input;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _state = new(); // streams, windows, settings
     private readonly Dictionary<int, H2Stream> _streams = [];
@@ -48,7 +48,7 @@ public sealed class H2cConnection : IAsyncDisposable
     {
         _socket = socket;
         _network = new NetworkStream(socket, ownsSocket: true);
-        _input = new BufferedStream(_network, 64 * 1024);
+        _input = new H2cReceiver(socket);
         _reader = Task.Run(ReadLoopAsync);
     }
 
@@ -323,13 +323,17 @@ public sealed class H2cConnection : IAsyncDisposable
         int padding = (flags & Padded) != 0 ? (await ReadPayloadAsync(1).ConfigureAwait(false))[0] : 0;
         int dataLength = length - ((flags & Padded) != 0 ? 1 : 0) - padding;
         var stream = Stream(streamId);
+        long received = length;
+        bool ended = (flags & EndStream) != 0;
         if (stream is null)
             await ReadPayloadAsync(dataLength).ConfigureAwait(false); // a stream given up on: its bytes are dropped
-        else
+        else if ((flags & Padded) != 0)
             await _input.ReadExactlyAsync(stream.Reserve(dataLength)).ConfigureAwait(false);
+        else
+            (received, ended) = await _input.ReadDataAsync(stream, streamId, dataLength, ended).ConfigureAwait(false); // and the frames of its run
         if (padding > 0)
             await ReadPayloadAsync(padding).ConfigureAwait(false);
-        _receivedSinceRefill += length;
+        _receivedSinceRefill += received;
         if (_receivedSinceRefill >= ConnectionWindowRefill)
         {
             var increment = new byte[4];
@@ -337,7 +341,7 @@ public sealed class H2cConnection : IAsyncDisposable
             _receivedSinceRefill = 0;
             SendControl(WindowUpdate, 0, 0, increment);
         }
-        if ((flags & EndStream) != 0)
+        if (ended)
             stream?.Complete();
     }
 
@@ -495,7 +499,6 @@ public sealed class H2cConnection : IAsyncDisposable
     {
         Fail(new ObjectDisposedException(nameof(H2cConnection)));
         _socket.Shutdown(SocketShutdown.Both);
-        await _input.DisposeAsync().ConfigureAwait(false);
         await _network.DisposeAsync().ConfigureAwait(false);
         try
         {
@@ -509,7 +512,7 @@ public sealed class H2cConnection : IAsyncDisposable
     }
 
     /// <summary>One request's state: its send window (under the connection's lock) and its answer (the read loop's).</summary>
-    private sealed class H2Stream(int unsizedHint)
+    private sealed class H2Stream(int unsizedHint) : IAnswerBuffer
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private byte[] _body = [];
@@ -545,6 +548,14 @@ public sealed class H2cConnection : IAsyncDisposable
             _length += count;
             return room;
         }
+
+        public ArraySegment<byte> FreeRoom(int skip, int max)
+        {
+            int from = _length + skip;
+            return from >= _body.Length ? default : new ArraySegment<byte>(_body, from, Math.Min(max, _body.Length - from));
+        }
+
+        public void Written(int count) => _length += count;
 
         private void Grow(int size)
         {

@@ -115,8 +115,19 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         writer.Save(MetadataStoreContractTests.Sample("before", 1)); // loaded, not reported
         Assert.Single(follower.Load().Streams);
         var heard = new System.Collections.Concurrent.BlockingCollection<MetadataChange>();
+        var taken = new List<MetadataChange>();
         follower.Follow(heard.Add);
-        MetadataChange Next() => heard.TryTake(out var change, TimeSpan.FromSeconds(15)) ? change : throw new TimeoutException("no change reported in 15 s");
+        MetadataChange Next()
+        {
+            if (heard.TryTake(out var change, TimeSpan.FromSeconds(15)))
+            {
+                taken.Add(change);
+                return change;
+            }
+            // What the follower had heard, and whether it had applied every revision the bucket holds, say which side stalled.
+            bool caughtUp = follower.CatchUp(TimeSpan.FromSeconds(5));
+            throw new TimeoutException($"no change reported in 15 s; heard before: {string.Join(", ", taken)}; the follower {(caughtUp ? "has" : "has not")} applied every revision of the bucket since");
+        }
 
         // Each change is awaited before the next: the bucket keeps one value per key (history 1), so a follower
         // that falls behind sees only each key's latest value, which is all it needs to converge.
