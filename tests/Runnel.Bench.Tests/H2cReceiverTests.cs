@@ -147,29 +147,11 @@ public class H2cReceiverTests
         wire.Write(payload);
     }
 
-    /// <summary>An answer's buffer as the connection keeps one: grown by doubling, room past what was written.</summary>
-    private sealed class Answer(int capacity) : IAnswerBuffer
+    /// <summary>An answer's buffer with the room to read ahead into that the connection's would have, or none.</summary>
+    private sealed class Answer : AnswerBuffer
     {
-        private byte[] _body = new byte[capacity];
-        private int _length;
+        public Answer(int capacity) => EnsureCapacity(capacity);
 
-        public ReadOnlySpan<byte> Bytes => _body.AsSpan(0, _length);
-
-        public Memory<byte> Reserve(int count)
-        {
-            if (_length + count > _body.Length)
-                Array.Resize(ref _body, Math.Max(_length + count, _body.Length * 2));
-            var room = _body.AsMemory(_length, count);
-            _length += count;
-            return room;
-        }
-
-        public ArraySegment<byte> FreeRoom(int skip, int max)
-        {
-            int from = _length + skip;
-            return from >= _body.Length ? default : new ArraySegment<byte>(_body, from, Math.Min(max, _body.Length - from));
-        }
-
-        public void Written(int count) => _length += count;
+        public ReadOnlySpan<byte> Bytes => Body;
     }
 }

@@ -512,11 +512,9 @@ public sealed class H2cConnection : IAsyncDisposable
     }
 
     /// <summary>One request's state: its send window (under the connection's lock) and its answer (the read loop's).</summary>
-    private sealed class H2Stream(int unsizedHint) : IAnswerBuffer
+    private sealed class H2Stream(int unsizedHint) : AnswerBuffer
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private byte[] _body = [];
-        private int _length;
 
         public int Id { get; set; }
 
@@ -527,44 +525,17 @@ public sealed class H2cConnection : IAsyncDisposable
         /// <summary>The answer said its Content-Length.</summary>
         public bool Sized { get; private set; }
 
-        public int Length => _length;
-
         public Task Completion => _done.Task;
 
         /// <summary>Content-Length came: the body's buffer is rented once at that size (and a byte more, as KinesisHttpClient does).</summary>
         public void Expect(int contentLength)
         {
             Sized = true;
-            if (_body.Length < contentLength + 1)
-                Grow(contentLength + 1);
+            EnsureCapacity(contentLength + 1);
         }
 
-        /// <summary>Room for the next <paramref name="count"/> bytes of the body; they count as written.</summary>
-        public Memory<byte> Reserve(int count)
-        {
-            if (_length + count > _body.Length)
-                Grow(_body.Length == 0 && !Sized ? Math.Max(count, unsizedHint + 1) : Math.Max(_length + count, _body.Length * 2));
-            var room = _body.AsMemory(_length, count);
-            _length += count;
-            return room;
-        }
-
-        public ArraySegment<byte> FreeRoom(int skip, int max)
-        {
-            int from = _length + skip;
-            return from >= _body.Length ? default : new ArraySegment<byte>(_body, from, Math.Min(max, _body.Length - from));
-        }
-
-        public void Written(int count) => _length += count;
-
-        private void Grow(int size)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(size, 256));
-            _body.AsSpan(0, _length).CopyTo(larger);
-            if (_body.Length > 0)
-                ArrayPool<byte>.Shared.Return(_body);
-            _body = larger;
-        }
+        /// <summary>An answer without a length starts at the size of the operation's last such answer.</summary>
+        protected override int FirstSize(int count) => Sized ? count : Math.Max(count, unsizedHint + 1);
 
         public void Complete() => _done.TrySetResult();
 
@@ -578,9 +549,8 @@ public sealed class H2cConnection : IAsyncDisposable
 
         public KinesisResponse TakeResponse()
         {
-            var body = _body.Length > 0 ? _body : ArrayPool<byte>.Shared.Rent(256);
-            _body = [];
-            return new KinesisResponse(Status, body, _length);
+            var (body, length) = Take();
+            return new KinesisResponse(Status, body, length);
         }
     }
 }

@@ -1,20 +1,72 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 
 namespace Runnel.Bench.Kinesis;
 
-/// <summary>Where a stream's answer is gathered: <see cref="H2cReceiver"/> reads DATA payloads into it.</summary>
-internal interface IAnswerBuffer
+/// <summary>
+/// Where a stream's answer is gathered, in one array rented from <see cref="ArrayPool{T}.Shared"/>: grown by doubling
+/// when a payload does not fit, with its free room past what was written open to <see cref="H2cReceiver"/>'s reads
+/// ahead. The read loop's alone until the answer is taken.
+/// </summary>
+internal class AnswerBuffer
 {
+    private byte[] _body = [];
+    private int _length;
+
+    /// <summary>Bytes of the body written so far.</summary>
+    public int Length => _length;
+
+    public ReadOnlySpan<byte> Body => _body.AsSpan(0, _length);
+
+    /// <summary>Makes room for <paramref name="size"/> bytes in all (an answer that said its length).</summary>
+    public void EnsureCapacity(int size)
+    {
+        if (_body.Length < size)
+            Grow(size);
+    }
+
     /// <summary>Room for the next <paramref name="count"/> bytes of the body, grown if need be; they count as written.</summary>
-    Memory<byte> Reserve(int count);
+    public Memory<byte> Reserve(int count)
+    {
+        if (_length + count > _body.Length)
+            Grow(_body.Length == 0 ? FirstSize(count) : Math.Max(_length + count, _body.Length * 2));
+        var room = _body.AsMemory(_length, count);
+        _length += count;
+        return room;
+    }
 
     /// <summary>Up to <paramref name="max"/> bytes of the buffer's free room, starting <paramref name="skip"/> bytes
     /// past what was written; empty when there is no such room. Nothing counts as written until <see cref="Written"/>.</summary>
-    ArraySegment<byte> FreeRoom(int skip, int max);
+    public ArraySegment<byte> FreeRoom(int skip, int max)
+    {
+        int from = _length + skip;
+        return from >= _body.Length ? default : new ArraySegment<byte>(_body, from, Math.Min(max, _body.Length - from));
+    }
 
     /// <summary>The next <paramref name="count"/> bytes of the free room hold body bytes now.</summary>
-    void Written(int count);
+    public void Written(int count) => _length += count;
+
+    /// <summary>The first array's size, for a first payload of <paramref name="count"/> bytes.</summary>
+    protected virtual int FirstSize(int count) => count;
+
+    /// <summary>Hands the array (at least 256 bytes) and the body's length over; the buffer starts empty again.</summary>
+    protected (byte[] Body, int Length) Take()
+    {
+        var taken = (_body.Length > 0 ? _body : ArrayPool<byte>.Shared.Rent(256), _length);
+        _body = [];
+        _length = 0;
+        return taken;
+    }
+
+    private void Grow(int size)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(size, 256));
+        _body.AsSpan(0, _length).CopyTo(larger);
+        if (_body.Length > 0)
+            ArrayPool<byte>.Shared.Return(_body);
+        _body = larger;
+    }
 }
 
 /// <summary>
@@ -65,7 +117,7 @@ internal sealed class H2cReceiver(Socket socket)
     /// Returns the payload bytes of every frame read (for the connection's window) and whether one of them ended the
     /// stream; what follows the last one is left for <see cref="ReadExactlyAsync"/>.
     /// </summary>
-    public async ValueTask<(long Bytes, bool Ended)> ReadDataAsync(IAnswerBuffer answer, int streamId, int length, bool endStream)
+    public async ValueTask<(long Bytes, bool Ended)> ReadDataAsync(AnswerBuffer answer, int streamId, int length, bool endStream)
     {
         long bytes = length;
         var pending = answer.Reserve(length);
