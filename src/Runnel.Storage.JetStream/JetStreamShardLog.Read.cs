@@ -25,31 +25,40 @@ public sealed partial class JetStreamShardLog
         ulong cursor = fromOffset;
         bool done = false;
         var message = await FindAsync(fromOffset, tip, cancellationToken).ConfigureAwait(false);
-        while (true)
+        ReadAhead? ahead = null;
+        try
         {
-            if (message.Count > 0 && message.NextOffset > cursor)
+            while (true)
             {
-                if (message.ArrivalMillis < minArrivalMillis)
-                    cursor = message.NextOffset; // expired by retention, not yet removed
-                else
-                    done = Scan(message, ref cursor, result, maxRecords, maxBytes);
-            }
-            if (done)
-                break;
-            if (message.Sequence >= tip.LastSequence)
-            {
-                // At the tip this node knew. What another node appended since (its notice may still be on the way) is
-                // asked of the stream's leader once, so that a write acknowledged through any node before this read
-                // began is in it.
-                if (refreshed || tip.Closed)
+                if (message.Count > 0 && message.NextOffset > cursor)
+                {
+                    if (message.ArrivalMillis < minArrivalMillis)
+                        cursor = message.NextOffset; // expired by retention, not yet removed
+                    else
+                        done = Scan(message, ref cursor, result, maxRecords, maxBytes);
+                }
+                if (done)
                     break;
-                refreshed = true;
-                await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
-                if (Current.LastSequence <= tip.LastSequence)
-                    break;
-                tip = Current;
+                if (message.Sequence >= tip.LastSequence)
+                {
+                    // At the tip this node knew. What another node appended since (its notice may still be on the way) is
+                    // asked of the stream's leader once, so that a write acknowledged through any node before this read
+                    // began is in it.
+                    if (refreshed || tip.Closed)
+                        break;
+                    refreshed = true;
+                    await RefreshTipAsync(cancellationToken).ConfigureAwait(false);
+                    if (Current.LastSequence <= tip.LastSequence)
+                        break;
+                    tip = Current;
+                }
+                ahead ??= new ReadAhead(this, cancellationToken);
+                message = await ahead.NextAsync(message.Sequence + 1, tip, maxRecords - result.Count).ConfigureAwait(false);
             }
-            message = await GetAtOrAfterAsync(message.Sequence + 1, tip, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ahead?.LetGoAll();
         }
         // Every message up to the tip was read (none is skipped: a replica that is behind is waited for).
         result.NextOffset = done ? cursor : Math.Max(cursor, tip.NextOffset);
