@@ -278,7 +278,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             {
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception)
             {
                 // Whatever ended the watch (JetStream unreachable, a consumer it could not make again, an entry it
                 // could not read), a node that stopped following would serve other nodes' changes never again.

@@ -53,7 +53,9 @@ public sealed partial class JetStreamShardLog
                     tip = Current;
                 }
                 ahead ??= new ReadAhead(this, cancellationToken);
-                message = await ahead.NextAsync(message.Sequence + 1, tip, maxRecords - result.Count).ConfigureAwait(false);
+                // About as many messages as the records still wanted fill, at this message's count of records a message.
+                int wanted = (maxRecords - result.Count + Math.Max(message.Count, 1) - 1) / Math.Max(message.Count, 1);
+                message = await ahead.NextAsync(message.Sequence + 1, tip, wanted).ConfigureAwait(false);
             }
         }
         finally

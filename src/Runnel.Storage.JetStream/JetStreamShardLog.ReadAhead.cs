@@ -17,8 +17,8 @@ public sealed partial class JetStreamShardLog
     {
         private readonly Queue<(ulong Sequence, Task<ShardMessage> Message)> _asked = new();
 
-        /// <summary>The first message at or after <paramref name="sequence"/>; at most <paramref name="wanted"/>
-        /// messages (one record each at least, unless a marker) are asked for ahead, none past the tip.</summary>
+        /// <summary>The first message at or after <paramref name="sequence"/>; with it, up to <paramref name="wanted"/>
+        /// messages in all (the read's estimate of what it still needs) are asked for, none past the tip.</summary>
         public async Task<ShardMessage> NextAsync(ulong sequence, Tip tip, int wanted)
         {
             while (_asked.TryPeek(out var passed) && passed.Sequence < sequence)

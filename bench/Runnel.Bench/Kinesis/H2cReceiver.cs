@@ -121,15 +121,12 @@ internal sealed class H2cReceiver(Socket socket)
     {
         long bytes = length;
         var pending = answer.Reserve(length);
-        int buffered = Math.Min(pending.Length, _end - _start);
-        _buffer.AsSpan(_start, buffered).CopyTo(pending.Span);
-        _start += buffered;
-        pending = pending[buffered..];
         bool ended = endStream;
         while (true)
         {
             if (pending.Length > 0 && _start < _end)
             {
+                // What the buffer already holds of the payload.
                 int n = Math.Min(pending.Length, _end - _start);
                 _buffer.AsSpan(_start, n).CopyTo(pending.Span);
                 _start += n;

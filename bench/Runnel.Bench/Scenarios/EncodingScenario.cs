@@ -224,9 +224,9 @@ public static class EncodingScenario
     /// <summary>Runs <paramref name="body"/> with a client of the variant's encoding and transport; its streams are deleted after.</summary>
     private static async Task InVariantAsync(Options options, TextWriter log, (string Id, string Title, KinesisCodec Codec, bool Http2) variant, Func<BenchContext, Task> body)
     {
-        using var client = new KinesisHttpClient(options.Endpoint, options.Concurrency + 4, variant.Http2, TimeSpan.FromSeconds(60), options.Http2Client);
-        var runOptions = RunOptions.ForSetUp(options.Endpoint, options.Label, options.ServerPid, options.Concurrency, Shards, options.Cap, variant.Http2);
-        var ctx = new BenchContext(runOptions, client, log) { Codec = variant.Codec };
+        var lane = OpenLane(options, log, variant);
+        using var client = lane.Client;
+        var ctx = lane.Context;
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
         try
         {
