@@ -113,41 +113,7 @@ public abstract class KinesisCodec
             return Find(reader, name) && reader.PeekState() == CborReaderState.TextString ? reader.ReadTextString() : null;
         }
 
-        public override KinesisJson.RecordsPage ReadRecordsPage(KinesisResponse response)
-        {
-            var reader = new CborReader(response.BodyMemory, CborConformanceMode.Lax);
-            int count = 0;
-            string? next = null;
-            long behind = 0;
-            reader.ReadStartMap();
-            while (reader.PeekState() != CborReaderState.EndMap)
-            {
-                switch (reader.ReadTextString())
-                {
-                    case "Records":
-                        reader.ReadStartArray();
-                        while (reader.PeekState() != CborReaderState.EndArray)
-                        {
-                            reader.SkipValue();
-                            count++;
-                        }
-                        reader.ReadEndArray();
-                        break;
-                    case "NextShardIterator":
-                        next = reader.PeekState() == CborReaderState.TextString ? reader.ReadTextString() : null;
-                        if (next is null)
-                            reader.SkipValue();
-                        break;
-                    case "MillisBehindLatest":
-                        behind = reader.ReadInt64();
-                        break;
-                    default:
-                        reader.SkipValue();
-                        break;
-                }
-            }
-            return new KinesisJson.RecordsPage(count, next, behind);
-        }
+        public override KinesisJson.RecordsPage ReadRecordsPage(KinesisResponse response) => CborPage.Read(response.Body);
 
         /// <summary>Moves the reader to the value of the top-level member <paramref name="name"/>; false when there is none.</summary>
         private static bool Find(CborReader reader, string name)
