@@ -140,6 +140,45 @@ public sealed class JetStreamMetadataStore : IMetadataStore
                 DeleteConsumerKeys(key, MetadataDocuments.DecodeConsumer(consumer));
     }
 
+    public IReadOnlyList<MetadataDocument> ReadDocuments(string kind)
+    {
+        MetadataDocument.Check(kind);
+        var documents = new List<MetadataDocument>();
+        foreach (string key in Keys(DocumentKey(kind, null) + "*"))
+        {
+            var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
+            if (entry.Success && DocumentName(key) is { } name)
+                documents.Add(new MetadataDocument(kind, name, entry.Value.Value ?? [], entry.Value.Revision));
+        }
+        documents.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return documents;
+    }
+
+    public MetadataDocument? ReadDocument(string kind, string key)
+    {
+        MetadataDocument.Check(kind, key);
+        var entry = Run(_kv.TryGetEntryAsync<byte[]>(DocumentKey(kind, key)));
+        return entry.Success ? new MetadataDocument(kind, key, entry.Value.Value ?? [], entry.Value.Revision) : null;
+    }
+
+    /// <summary>The bucket's compare-and-set (<see cref="KeyValueCas.WriteIfAsync"/>): its revisions are the bucket's
+    /// sequence, which only grows.</summary>
+    public MetadataDocument WriteDocument(string kind, string key, byte[] body, ulong expectedRevision)
+    {
+        MetadataDocument.Check(kind, key);
+        var (written, current, revision) = WriteIf(DocumentKey(kind, key), expectedRevision, body);
+        return written != 0
+            ? new MetadataDocument(kind, key, body, written)
+            : throw new DocumentConflictException(kind, key, current is null ? null : new MetadataDocument(kind, key, current, revision));
+    }
+
+    public void DeleteDocument(string kind, string key)
+    {
+        MetadataDocument.Check(kind, key);
+        if (Get(DocumentKey(kind, key)) is not null)
+            Purge(DocumentKey(kind, key));
+    }
+
     public LoadedMetadata Load()
     {
         _loadedFrom = Run(_js.GetStreamAsync("KV_" + _bucket)).Info.State.LastSeq;
@@ -392,6 +431,8 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             case "consumer" when parts.Length == 3 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ofStream)
                 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long consumerId):
                 return removed ? new MetadataChange.ConsumerDeleted(ofStream, consumerId) : new MetadataChange.ConsumerSaved(MetadataDocuments.DecodeConsumer(entry.Value ?? []) with { Revision = entry.Revision });
+            case "doc" when parts.Length == 3 && DocumentName(key) is { } name:
+                return removed ? new MetadataChange.DocumentDeleted(parts[1], name) : new MetadataChange.DocumentWritten(new MetadataDocument(parts[1], name, entry.Value ?? [], entry.Revision));
             case "setting" when parts.Length == 2 && !removed:
                 return new MetadataChange.SettingWritten(Encoding.UTF8.GetString(Convert.FromHexString(parts[1])), entry.Value ?? []);
             default:
@@ -424,6 +465,24 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     private static string StreamKey(long id) => string.Create(CultureInfo.InvariantCulture, $"stream.{id}");
 
     private static string ConsumerKey(long streamId, long id) => string.Create(CultureInfo.InvariantCulture, $"consumer.{streamId}.{id}");
+
+    /// <summary><c>doc.{kind}.{key in hex}</c>: a kind is letters, digits and '-', a key anything (hex keeps it a token).
+    /// With a null key, the prefix of the kind's keys.</summary>
+    private static string DocumentKey(string kind, string? key) => $"doc.{kind}." + (key is null ? "" : KeyPart(key));
+
+    /// <summary>The key a document's bucket key names, or null when it is not one.</summary>
+    private static string? DocumentName(string bucketKey)
+    {
+        string hex = bucketKey[(bucketKey.LastIndexOf('.') + 1)..];
+        try
+        {
+            return hex.Length > 0 ? Encoding.UTF8.GetString(Convert.FromHexString(hex)) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
 
     private static string NameKey(string name) => "name." + KeyPart(name);
 

@@ -88,7 +88,7 @@ public static class RepairCommand
         foreach (var (table, regions) in report.UnreadableRegions)
             output.WriteLine($"  {table}: {regions} unreadable run(s) of rows skipped");
         string verb = report.DryRun ? "would keep" : "kept";
-        output.WriteLine($"{verb}: {report.StreamsKept.Count} stream(s), {report.ShardsKept} shard(s), {report.TagsKept} tag(s), {report.ConsumersKept} consumer(s), " +
+        output.WriteLine($"{verb}: {report.StreamsKept.Count} stream(s), {report.ShardsKept} shard(s), {report.TagsKept} tag(s), {report.ConsumersKept} consumer(s), {report.DocumentsKept} document(s), " +
             $"settings [{string.Join(", ", report.SettingsKept)}], sequences [{string.Join(", ", report.SequencesKept)}]");
         foreach (var lost in report.StreamsLost)
             output.WriteLine($"lost: stream {lost.Name ?? "(name unreadable)"} (id {lost.Id?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unreadable"}): {lost.Reason}");
@@ -96,6 +96,8 @@ public static class RepairCommand
             output.WriteLine($"lost: {report.ShardsDropped} shard row(s) and {report.TagsDropped} tag row(s) of lost streams or unreadable");
         if (report.ConsumersDropped + report.ConsumerTagsDropped > 0)
             output.WriteLine($"lost: {report.ConsumersDropped} consumer row(s) and {report.ConsumerTagsDropped} consumer tag row(s) of lost streams or unreadable; those consumers must be registered again.");
+        if (report.DocumentsDropped > 0)
+            output.WriteLine($"lost: {report.DocumentsDropped} document row(s) unreadable (delivery streams and the like): those must be made again.");
         if (!report.SettingsKept.Contains(MetadataRepair.IteratorKey))
             output.WriteLine($"lost: the shard-iterator key; the server makes a new one, and shard iterators handed out before are no longer accepted (clients get new ones with GetShardIterator).");
         if (report.StreamSequenceRaised)

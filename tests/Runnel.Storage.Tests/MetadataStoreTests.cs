@@ -65,7 +65,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; ALTER TABLE consumers DROP COLUMN policy; PRAGMA user_version = 3;";
+            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; ALTER TABLE consumers DROP COLUMN policy; DROP TABLE documents; PRAGMA user_version = 3;";
             downgrade.ExecuteNonQuery();
         }
         long second = Created.ToUnixTimeSeconds();
@@ -90,6 +90,34 @@ public class MetadataStoreTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_version_6_database_is_upgraded_to_keep_documents_and_keeps_its_streams_and_sequences()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using (var store = new MetadataStore(root.Path))
+        {
+            store.Save(Sample("old", 1));
+            store.NextSequence("stream");
+        }
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(root.Path, "metadata.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "DROP TABLE documents; PRAGMA user_version = 6;";
+            downgrade.ExecuteNonQuery();
+        }
+        using (var store = new MetadataStore(root.Path))
+        {
+            Assert.Equal("old", Assert.Single(store.LoadStreams()).Name);
+            Assert.Empty(store.ReadDocuments("delivery-stream"));
+            store.WriteDocument("delivery-stream", "to-s3", [1], 0);
+            Assert.Equal(2, store.NextSequence("stream"));
+        }
+        using (var store = new MetadataStore(root.Path))
+            Assert.Equal([1], store.ReadDocument("delivery-stream", "to-s3")!.Body);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_version_1_database_is_migrated_and_keeps_its_streams()
     {
         await Task.Yield();
@@ -100,7 +128,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; PRAGMA user_version = 1;";
+            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; DROP TABLE documents; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -187,7 +215,7 @@ public class MetadataStoreTests
             connection.Open();
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version;";
-            Assert.Equal(6L, (long)version.ExecuteScalar()!);
+            Assert.Equal(7L, (long)version.ExecuteScalar()!);
         }
         using (var store = new MetadataStore(root.Path))
         {

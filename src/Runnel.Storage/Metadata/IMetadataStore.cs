@@ -3,7 +3,7 @@ using Runnel.Core.Model;
 namespace Runnel.Storage.Metadata;
 
 /// <summary>
-/// Where streams, shards, tags, registered consumers, settings, counters and secrets are kept: SQLite in the
+/// Where streams, shards, tags, registered consumers, settings, counters, secrets and other services' documents are kept: SQLite in the
 /// data directory (<see cref="MetadataStore"/>) or JetStream key-value buckets for a cluster
 /// (Runnel.Storage.JetStream). Callers keep the authoritative in-memory copy; a store persists it. Every
 /// implementation passes the metadata contract suite (tests/Runnel.Storage.Tests/Contract). Thread-safe.
@@ -52,6 +52,22 @@ public interface IMetadataStore : IDisposable
 
     /// <summary>Deletes a consumer with its tags.</summary>
     void DeleteConsumer(long consumerId);
+
+    /// <summary>Every document of <paramref name="kind"/>, ordered by key (ordinal).</summary>
+    IReadOnlyList<MetadataDocument> ReadDocuments(string kind);
+
+    /// <summary>One document, or null when none is stored under that kind and key.</summary>
+    MetadataDocument? ReadDocument(string kind, string key);
+
+    /// <summary>
+    /// Writes a document only if the one stored is at <paramref name="expectedRevision"/> (0: none is stored), and
+    /// returns it as stored, with its new revision; otherwise throws <see cref="DocumentConflictException"/> with what
+    /// is stored now, so that the caller decides again. On every backend, one node or many.
+    /// </summary>
+    MetadataDocument WriteDocument(string kind, string key, byte[] body, ulong expectedRevision);
+
+    /// <summary>Deletes a document; nothing happens when none is stored.</summary>
+    void DeleteDocument(string kind, string key);
 
     /// <summary>Reads every stream and consumer; what does not parse is reported, and the rest loads.</summary>
     LoadedMetadata Load();

@@ -23,4 +23,10 @@ public abstract record MetadataChange
 
     /// <summary>A setting written (<see cref="IMetadataStore.WriteSetting"/>).</summary>
     public sealed record SettingWritten(string Name, byte[] Value) : MetadataChange;
+
+    /// <summary>A document written (<see cref="IMetadataStore.WriteDocument"/>), with its new revision.</summary>
+    public sealed record DocumentWritten(MetadataDocument Document) : MetadataChange;
+
+    /// <summary>A document deleted.</summary>
+    public sealed record DocumentDeleted(string Kind, string Key) : MetadataChange;
 }

@@ -20,7 +20,7 @@ internal static class MetadataRebuild
         var kept = new HashSet<long>();
         var seenIds = new HashSet<long>(idsOnDisk);
         var lost = new List<LostStream>();
-        int shardsDropped = 0, tagsDropped = 0, consumersDropped = 0, consumerTagsDropped = 0;
+        int shardsDropped = 0, tagsDropped = 0, consumersDropped = 0, consumerTagsDropped = 0, documentsDropped = 0;
         using (var target = MetadataStore.Connect(databasePath))
         {
             target.Open();
@@ -75,6 +75,11 @@ internal static class MetadataRebuild
             foreach (var row in salvaged["sequences"].Rows)
                 if (row.GetValueOrDefault("name") is string && row.GetValueOrDefault("value") is long)
                     TryInsert(target, tx, "sequences", row);
+            // Other services' documents, whole or not at all: a row whose body or revision is unreadable is dropped.
+            foreach (var row in salvaged["documents"].Rows)
+                if (row.GetValueOrDefault("kind") is not string || row.GetValueOrDefault("key") is not string || row.GetValueOrDefault("revision") is not long
+                    || row.GetValueOrDefault("body") is not byte[] || TryInsert(target, tx, "documents", row) is not null)
+                    documentsDropped++;
             tx.Commit();
         }
 
@@ -108,6 +113,8 @@ internal static class MetadataRebuild
             ConsumersKept = loaded.Consumers.Count,
             ConsumersDropped = consumersDropped,
             ConsumerTagsDropped = consumerTagsDropped,
+            DocumentsKept = Strings(check, "SELECT kind || ' ' || key FROM documents ORDER BY kind, key;").Count,
+            DocumentsDropped = documentsDropped,
             SettingsKept = Strings(check, "SELECT key FROM settings ORDER BY key;"),
             SequencesKept = Strings(check, "SELECT name FROM sequences ORDER BY name;").Where(n => n != MetadataRepair.StreamSequence || !raised).ToList(),
             StreamSequence = sequence,

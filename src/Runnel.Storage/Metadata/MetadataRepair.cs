@@ -23,8 +23,8 @@ public static class MetadataRepair
     public const string LostAndFound = "lost+found";
     internal const string ScratchPrefix = "repair-";
     internal const string SwapMarker = "swapping";
-    // consumers and consumer_tags came with schema version 3: a damaged file of an older version has none.
-    private static readonly string[] Tables = ["streams", "shards", "tags", "settings", "sequences", "consumers", "consumer_tags"];
+    // consumers and consumer_tags came with schema version 3, documents with 7: a damaged file of an older version has none.
+    private static readonly string[] Tables = ["streams", "shards", "tags", "settings", "sequences", "consumers", "consumer_tags", "documents"];
 
     public static RepairReport Run(string dataDir, bool dryRun, DateTimeOffset now)
     {

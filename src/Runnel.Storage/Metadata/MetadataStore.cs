@@ -6,7 +6,7 @@ using Runnel.Core.Model;
 namespace Runnel.Storage.Metadata;
 
 /// <summary>
-/// Streams, shards, tags, registered consumers and server secrets, kept in SQLite (WAL journal, synchronous=FULL) in
+/// Streams, shards, tags, registered consumers, server secrets and other services' documents, kept in SQLite (WAL journal, synchronous=FULL) in
 /// <c>{root}/metadata.db</c>, so a crash at any point leaves either the old or the new state, never a
 /// torn one. Callers keep the authoritative in-memory copy; this class persists it.
 /// <para>Opening checks the file (<c>PRAGMA integrity_check</c>) and turns every sign of a damaged file
@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IMetadataStore
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 6;
+    internal const int SchemaVersion = 7;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -190,6 +190,9 @@ public sealed partial class MetadataStore : IMetadataStore
         // Version 6 keeps a reshard asked for while UPDATING, applied at the switch back to ACTIVE.
         if (version < 6)
             Execute("ALTER TABLE streams ADD COLUMN pending_reshard TEXT;", tx);
+        // Version 7 keeps other services' documents (Firehose's delivery streams first; docs/adr/0002-firehose.md).
+        if (version < 7)
+            Execute(CreateDocuments, tx);
         Execute($"PRAGMA user_version = {SchemaVersion};", tx);
         tx.Commit();
     }

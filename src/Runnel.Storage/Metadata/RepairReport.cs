@@ -47,6 +47,12 @@ public sealed record RepairReport
     /// <summary>Consumer tag rows read but dropped (their consumer was dropped, or the row was bad).</summary>
     public int ConsumerTagsDropped { get; init; }
 
+    /// <summary>Other services' documents kept (Firehose's delivery streams, …).</summary>
+    public int DocumentsKept { get; init; }
+
+    /// <summary>Document rows read but dropped (unreadable): what they described must be made again.</summary>
+    public int DocumentsDropped { get; init; }
+
     /// <summary>Settings keys kept (e.g. <c>shard-iterator-key</c>).</summary>
     public IReadOnlyList<string> SettingsKept { get; init; } = [];
 

@@ -256,6 +256,110 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
         using (var store = Open(root))
             Assert.Equal([3], store.ReadSetting("account")!);
     }
+
+    [Fact(Timeout = 30000)]
+    public async Task Documents_round_trip_by_kind_and_key_and_survive_a_reopen()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        string unicode = "\u00fcber/delivery stream.\u2713"; // any key: spaces, dots, slashes, non-ASCII
+        MetadataDocument first, second;
+        using (var store = Open(root))
+        {
+            Assert.Empty(store.ReadDocuments("delivery-stream"));
+            Assert.Null(store.ReadDocument("delivery-stream", "orders"));
+            second = store.WriteDocument("delivery-stream", unicode, [9, 8], 0);
+            first = store.WriteDocument("delivery-stream", "orders", [1, 2, 3], 0);
+            store.WriteDocument("channel", "orders", [7], 0); // the same key in another kind is another document
+            Assert.NotEqual(0UL, first.Revision);
+            Assert.NotEqual(first.Revision, second.Revision);
+        }
+        using (var store = Open(root))
+        {
+            var all = store.ReadDocuments("delivery-stream");
+            Assert.Equal(["orders", unicode], all.Select(d => d.Key)); // ordinal order
+            Assert.Equal([1, 2, 3], all[0].Body);
+            Assert.Equal([9, 8], all[1].Body);
+            Assert.Equal([first.Revision, second.Revision], all.Select(d => d.Revision));
+            Assert.Equal([7], store.ReadDocument("channel", "orders")!.Body);
+            Assert.Equal("delivery-stream", all[0].Kind);
+        }
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_document_is_written_only_at_the_revision_its_writer_read()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using var store = Open(root);
+        var created = store.WriteDocument("delivery-stream", "orders", [1], 0);
+        var exists = Assert.Throws<DocumentConflictException>(() => store.WriteDocument("delivery-stream", "orders", [2], 0));
+        Assert.Equal(created.Revision, exists.Current!.Revision);
+        Assert.Equal([1], exists.Current.Body);
+
+        var updated = store.WriteDocument("delivery-stream", "orders", [3], created.Revision);
+        Assert.True(updated.Revision > created.Revision);
+        var stale = Assert.Throws<DocumentConflictException>(() => store.WriteDocument("delivery-stream", "orders", [4], created.Revision));
+        Assert.Equal(updated.Revision, stale.Current!.Revision);
+        Assert.Equal([3], stale.Current.Body);
+        Assert.Equal([3], store.ReadDocument("delivery-stream", "orders")!.Body);
+
+        // Deleted and made again: the revision read before the deletion matches neither the gap nor the new document.
+        store.DeleteDocument("delivery-stream", "orders");
+        store.DeleteDocument("delivery-stream", "orders"); // nothing there: nothing happens
+        Assert.Null(store.ReadDocument("delivery-stream", "orders"));
+        var gone = Assert.Throws<DocumentConflictException>(() => store.WriteDocument("delivery-stream", "orders", [5], updated.Revision));
+        Assert.Null(gone.Current);
+        var again = store.WriteDocument("delivery-stream", "orders", [6], 0);
+        Assert.True(again.Revision > updated.Revision, "revisions only grow, across a deletion");
+        Assert.Throws<DocumentConflictException>(() => store.WriteDocument("delivery-stream", "orders", [7], updated.Revision));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Writers_racing_on_one_document_each_win_at_most_once_per_revision()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using var store = Open(root);
+        store.WriteDocument("counter", "c", BitConverter.GetBytes(0), 0);
+        // Eight writers add one each by read-then-write, all starting at once: a lost update would leave the count short.
+        const int Writers = 8, Adds = 25;
+        using var start = new Barrier(Writers);
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            for (int added = 0; added < Adds;)
+            {
+                var read = store.ReadDocument("counter", "c")!;
+                Thread.Yield(); // give the others a chance to write in between
+                try
+                {
+                    store.WriteDocument("counter", "c", BitConverter.GetBytes(BitConverter.ToInt32(read.Body) + 1), read.Revision);
+                    added++;
+                }
+                catch (DocumentConflictException)
+                {
+                }
+            }
+        }, TaskCreationOptions.LongRunning)));
+        Assert.Equal(Writers * Adds, BitConverter.ToInt32(store.ReadDocument("counter", "c")!.Body));
+    }
+
+    [Theory]
+    [InlineData("", "key")]
+    [InlineData("Delivery", "key")]
+    [InlineData("1kind", "key")]
+    [InlineData("kind.with.dots", "key")]
+    [InlineData("kind", "")]
+    public async Task Kinds_and_keys_outside_the_rules_are_refused(string kind, string key)
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using var store = Open(root);
+        Assert.Throws<ArgumentException>(() => store.WriteDocument(kind, key, [1], 0));
+        Assert.Throws<ArgumentException>(() => store.ReadDocument(kind, key));
+        Assert.Throws<ArgumentException>(() => store.WriteDocument("kind", new string('k', MetadataDocument.MaxKeyBytes + 1), [1], 0));
+    }
 }
 
 /// <summary>SQLite in the data directory, <see cref="MetadataStore"/>.</summary>

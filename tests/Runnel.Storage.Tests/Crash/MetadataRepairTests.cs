@@ -44,10 +44,17 @@ public class MetadataRepairTests
         using var root = new TempDirectory();
         DamagedMetadataTests.CreateDatabase(root.Path, 20);
         CreateLogs(root.Path, Enumerable.Range(1, 20).Select(i => (long)i));
+        ulong revision;
+        using (var documents = new MetadataStore(root.Path))
+        {
+            documents.WriteDocument("delivery-stream", "to-s3", [1, 2], 0);
+            revision = documents.WriteDocument("delivery-stream", "to-files", [3], 0).Revision;
+        }
         using (var file = new FileStream(Path.Combine(root.Path, MetadataStore.FileName), FileMode.Open, FileAccess.Write))
             file.Write("NOT A DATABASE!\0"u8);
         var report = MetadataRepair.Run(root.Path, dryRun: false, Now);
         Assert.True(report.Damaged);
+        Assert.Equal((2, 0), (report.DocumentsKept, report.DocumentsDropped));
         Assert.Equal(Enumerable.Range(1, 20).Select(Name), report.StreamsKept);
         Assert.Empty(report.StreamsLost);
         Assert.Equal(60, report.ShardsKept);
@@ -59,6 +66,9 @@ public class MetadataRepairTests
         using var store = new MetadataStore(root.Path);
         Assert.Equal(20, store.LoadStreams().Count);
         Assert.Equal(21, store.NextSequence(MetadataRepair.StreamSequence));
+        Assert.Equal(["to-files", "to-s3"], store.ReadDocuments("delivery-stream").Select(d => d.Key));
+        Assert.Equal(revision, store.ReadDocument("delivery-stream", "to-files")!.Revision);
+        Assert.True(store.WriteDocument("delivery-stream", "to-files", [4], revision).Revision > revision, "the revision sequence survived");
         Assert.False(Directory.Exists(Path.Combine(root.Path, "repair-20250304T050607Z")));
     }
 

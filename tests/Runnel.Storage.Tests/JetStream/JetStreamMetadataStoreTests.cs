@@ -140,6 +140,14 @@ public sealed class JetStreamMetadataStoreTests(NatsClusterFixture nats)
         var setting = Assert.IsType<MetadataChange.SettingWritten>(Next());
         Assert.Equal("account-settings", setting.Name);
         Assert.Equal([1, 2, 3], setting.Value);
+        follower.WriteDocument("delivery-stream", "own", [0], 0); // the follower's own: never reported
+        var document = writer.WriteDocument("delivery-stream", "orders to s3", [4, 5], 0);
+        var written = Assert.IsType<MetadataChange.DocumentWritten>(Next()).Document;
+        Assert.Equal(("delivery-stream", "orders to s3", document.Revision), (written.Kind, written.Key, written.Revision));
+        Assert.Equal([4, 5], written.Body);
+        writer.DeleteDocument("delivery-stream", "orders to s3");
+        Assert.Equal(("delivery-stream", "orders to s3"), Assert.IsType<MetadataChange.DocumentDeleted>(Next()) is var deleted ? (deleted.Kind, deleted.Key) : default);
+        follower.DeleteDocument("delivery-stream", "own");
         writer.Save(orders with { RetentionHours = 48 });
         Assert.Equal(48, Assert.IsType<MetadataChange.StreamSaved>(Next()).Stream.RetentionHours);
         writer.Delete(3);
