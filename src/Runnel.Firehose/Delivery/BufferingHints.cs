@@ -1,0 +1,13 @@
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// When Firehose delivers a buffer: once it holds <see cref="SizeInMBs"/> MiB, or once it has been filling for
+/// <see cref="IntervalInSeconds"/> seconds, whichever comes first. An interval of 0 delivers a buffer as soon as it
+/// holds anything. The ranges are the destination's, checked where its configuration is read.
+/// </summary>
+public readonly record struct BufferingHints(int SizeInMBs, int IntervalInSeconds)
+{
+    public long SizeBytes => SizeInMBs * (1L << 20);
+
+    public long IntervalMillis => IntervalInSeconds * 1000L;
+}

@@ -1,0 +1,57 @@
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// The records of one buffer (one evaluated prefix of one destination), copied into one contiguous payload as they
+/// arrive: an S3 object is their concatenation, so the common case delivers <see cref="Payload"/> as it is. Knows the
+/// lowest position it holds of each source, so that a delivery stream's position never passes an undelivered record.
+/// Not thread-safe: owned by the delivery stream's worker.
+/// </summary>
+public sealed class DeliveryBatch
+{
+    private byte[] _payload = new byte[4096];
+    private int _length;
+    private readonly List<(int Offset, int Length)> _records = [];
+    private readonly Dictionary<int, ulong> _lowest = [];
+
+    internal DeliveryBatch(string prefix, long openedMillis)
+    {
+        Prefix = prefix;
+        OpenedMillis = openedMillis;
+    }
+
+    /// <summary>The evaluated prefix the records share (the object key's prefix, for S3).</summary>
+    public string Prefix { get; }
+
+    /// <summary>When the buffer received its first record, Unix ms: its interval counts from here.</summary>
+    public long OpenedMillis { get; }
+
+    public int Count => _records.Count;
+
+    /// <summary>The records' bytes, without framing.</summary>
+    public long Bytes => _length;
+
+    /// <summary>Every record's bytes, one after the other.</summary>
+    public ReadOnlyMemory<byte> Payload => _payload.AsMemory(0, _length);
+
+    /// <summary>The bytes of record <paramref name="index"/> (0 is the first added).</summary>
+    public ReadOnlyMemory<byte> Record(int index)
+    {
+        var (offset, length) = _records[index];
+        return _payload.AsMemory(offset, length);
+    }
+
+    /// <summary>The lowest position this batch holds of each source it holds records of.</summary>
+    public IReadOnlyDictionary<int, ulong> LowestPositions => _lowest;
+
+    internal void Add(SourceRecord record)
+    {
+        int length = record.Data.Length;
+        if (_payload.Length - _length < length)
+            Array.Resize(ref _payload, (int)Math.Min(Array.MaxLength, Math.Max((long)_payload.Length * 2, (long)_length + length)));
+        record.Data.CopyTo(_payload.AsSpan(_length));
+        _records.Add((_length, length));
+        _length += length;
+        if (!_lowest.TryGetValue(record.Source, out ulong lowest) || record.Position < lowest)
+            _lowest[record.Source] = record.Position;
+    }
+}
