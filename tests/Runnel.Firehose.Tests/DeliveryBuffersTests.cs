@@ -3,7 +3,7 @@ using Runnel.Firehose.Delivery;
 namespace Runnel.Firehose.Tests;
 
 /// <summary>
-/// Firehose's buffering: a buffer per prefix, delivered when full or when it has been filling for the interval,
+/// Firehose's buffering: a buffer per partition, delivered when full or when it has been filling for the interval,
 /// whichever comes first; and the position a delivery stream may record, which never passes a record that is still
 /// buffered or being delivered.
 /// </summary>
@@ -13,8 +13,8 @@ public class DeliveryBuffersTests
 
     private static DeliveryBuffers Buffers(int sizeMiB = 1, int intervalSeconds = 60) => new(new BufferingHints(sizeMiB, intervalSeconds));
 
-    private static DeliveryBatch? Add(DeliveryBuffers buffers, string prefix, int source, ulong position, byte[] data, long now = T0) =>
-        buffers.Add(prefix, new SourceRecord(source, position, data), now);
+    private static DeliveryBatch? Add(DeliveryBuffers buffers, string partition, int source, ulong position, byte[] data, long now = T0, long arrival = T0 - 5_000) =>
+        buffers.Add(partition, new SourceRecord(source, position, arrival, data), now);
 
     [Fact]
     public void A_buffer_is_delivered_with_the_record_that_fills_it_to_the_size_hint_and_its_records_in_order()
@@ -38,7 +38,7 @@ public class DeliveryBuffersTests
         Assert.Equal(written.SelectMany(d => d), full.Payload.ToArray());
         for (int i = 0; i < written.Count; i++)
             Assert.Equal(written[i], full.Record(i).ToArray());
-        Assert.Equal("p/", full.Prefix);
+        Assert.Equal("p/", full.Partition);
         Assert.Empty(buffers.TakeAll()); // the full buffer was taken out; nothing else is filling
     }
 
@@ -76,7 +76,7 @@ public class DeliveryBuffersTests
     }
 
     [Fact]
-    public void Each_prefix_has_its_own_buffer_and_its_own_interval()
+    public void Each_partition_has_its_own_buffer_and_its_own_interval()
     {
         var buffers = Buffers(intervalSeconds: 10);
         Add(buffers, "year=2026/", 0, 0, [1], now: T0);
@@ -85,11 +85,11 @@ public class DeliveryBuffersTests
         Assert.Equal(3, buffers.BufferedRecords);
         Assert.Equal(T0 + 10_000, buffers.NextDueMillis);
         var first = Assert.Single(buffers.TakeDue(T0 + 10_000));
-        Assert.Equal("year=2026/", first.Prefix);
+        Assert.Equal("year=2026/", first.Partition);
         Assert.Equal([1, 3], first.Payload.ToArray());
         Assert.Equal(T0 + 15_000, buffers.NextDueMillis);
         var second = Assert.Single(buffers.TakeDue(T0 + 15_000));
-        Assert.Equal("year=2027/", second.Prefix);
+        Assert.Equal("year=2027/", second.Partition);
         Assert.Equal([2], second.Payload.ToArray());
     }
 
@@ -106,7 +106,7 @@ public class DeliveryBuffersTests
         Assert.Equal(new Dictionary<int, ulong> { [0] = 100, [1] = 50 }, buffers.HeldFrom());
 
         var a = Assert.Single(buffers.TakeDue(T0 + 10_000)); // "a/" is taken out: being delivered, it still holds
-        Assert.Equal("a/", a.Prefix);
+        Assert.Equal("a/", a.Partition);
         Assert.Equal(new Dictionary<int, ulong> { [0] = 100, [1] = 50 }, buffers.HeldFrom());
         buffers.Done(a); // delivered: now "b/" holds each source back
         Assert.Equal(new Dictionary<int, ulong> { [0] = 101, [1] = 51 }, buffers.HeldFrom());
@@ -117,6 +117,16 @@ public class DeliveryBuffersTests
         Assert.Equal(new Dictionary<int, ulong> { [0] = 102 }, buffers.HeldFrom()); // source 1 holds nothing back any more
         buffers.Done(Assert.Single(buffers.TakeAll()));
         Assert.Empty(buffers.HeldFrom());
+    }
+
+    [Fact]
+    public void A_batch_knows_the_arrival_of_its_oldest_record_whatever_the_order_they_came_in()
+    {
+        var buffers = Buffers(intervalSeconds: 0);
+        Add(buffers, "", 0, 0, [1], arrival: T0 - 1_000);
+        Add(buffers, "", 1, 0, [2], arrival: T0 - 9_000); // another shard, further behind
+        Add(buffers, "", 0, 1, [3], arrival: T0 - 500);
+        Assert.Equal(T0 - 9_000, Assert.Single(buffers.TakeDue(T0)).OldestArrivalMillis);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
-/// The records of one buffer (one evaluated prefix of one destination), copied into one contiguous payload as they
+/// The records of one buffer (one partition of one destination), copied into one contiguous payload as they
 /// arrive: an S3 object is their concatenation, so the common case delivers <see cref="Payload"/> as it is. Knows the
 /// lowest position it holds of each source, so that a delivery stream's position never passes an undelivered record.
 /// Not thread-safe: owned by the delivery stream's worker.
@@ -13,14 +13,22 @@ public sealed class DeliveryBatch
     private readonly List<(int Offset, int Length)> _records = [];
     private readonly Dictionary<int, ulong> _lowest = [];
 
-    internal DeliveryBatch(string prefix, long openedMillis)
+    internal DeliveryBatch(string partition, long openedMillis)
     {
-        Prefix = prefix;
+        Partition = partition;
         OpenedMillis = openedMillis;
     }
 
-    /// <summary>The evaluated prefix the records share (the object key's prefix, for S3).</summary>
-    public string Prefix { get; }
+    /// <summary>
+    /// What the records share: their dynamic-partitioning keys, evaluated (empty without dynamic partitioning). The
+    /// timestamp parts of a prefix are not part of it: AWS evaluates them once per object, from
+    /// <see cref="OldestArrivalMillis"/>.
+    /// </summary>
+    public string Partition { get; }
+
+    /// <summary>The approximate arrival time of the oldest record in the batch, Unix ms: the instant the timestamp
+    /// expressions of an S3 prefix are evaluated at.</summary>
+    public long OldestArrivalMillis { get; private set; } = long.MaxValue;
 
     /// <summary>When the buffer received its first record, Unix ms: its interval counts from here.</summary>
     public long OpenedMillis { get; }
@@ -53,5 +61,6 @@ public sealed class DeliveryBatch
         _length += length;
         if (!_lowest.TryGetValue(record.Source, out ulong lowest) || record.Position < lowest)
             _lowest[record.Source] = record.Position;
+        OldestArrivalMillis = Math.Min(OldestArrivalMillis, record.ArrivalMillis);
     }
 }

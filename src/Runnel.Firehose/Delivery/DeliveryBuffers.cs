@@ -1,7 +1,8 @@
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
-/// The buffers of one destination, one per evaluated prefix, and what they decide: which buffer is due for delivery
+/// The buffers of one destination, one per partition (the evaluated dynamic-partitioning keys; one buffer without
+/// dynamic partitioning), and what they decide: which buffer is due for delivery
 /// (<see cref="BufferingHints"/>: full, or filling for the interval), when the next one will be, and the position a
 /// delivery stream may record as read past (<see cref="HeldFrom"/>): nothing still buffered or being delivered may
 /// fall behind it, so a restart reads again every record not yet delivered. Times are passed in (Unix ms of the
@@ -18,13 +19,14 @@ public sealed class DeliveryBuffers(BufferingHints hints)
     public int BufferedRecords => _filling.Values.Sum(b => b.Count);
 
     /// <summary>
-    /// Adds a record to the buffer of <paramref name="prefix"/>, opening one at <paramref name="nowMillis"/> when there
-    /// is none. Returns that buffer, taken out for delivery, when the record filled it to the size hint; otherwise null.
+    /// Adds a record to the buffer of <paramref name="partition"/>, opening one at <paramref name="nowMillis"/> when
+    /// there is none. Returns that buffer, taken out for delivery, when the record filled it to the size hint;
+    /// otherwise null.
     /// </summary>
-    public DeliveryBatch? Add(string prefix, SourceRecord record, long nowMillis)
+    public DeliveryBatch? Add(string partition, SourceRecord record, long nowMillis)
     {
-        if (!_filling.TryGetValue(prefix, out var batch))
-            _filling[prefix] = batch = new DeliveryBatch(prefix, nowMillis);
+        if (!_filling.TryGetValue(partition, out var batch))
+            _filling[partition] = batch = new DeliveryBatch(partition, nowMillis);
         batch.Add(record);
         return batch.Bytes >= Hints.SizeBytes ? Take(batch) : null;
     }
@@ -44,7 +46,7 @@ public sealed class DeliveryBuffers(BufferingHints hints)
     public void Done(DeliveryBatch batch)
     {
         if (!_delivering.Remove(batch))
-            throw new InvalidOperationException($"The batch of prefix '{batch.Prefix}' was not taken out for delivery, or was done already.");
+            throw new InvalidOperationException($"The batch of partition '{batch.Partition}' was not taken out for delivery, or was done already.");
     }
 
     /// <summary>
@@ -63,7 +65,7 @@ public sealed class DeliveryBuffers(BufferingHints hints)
 
     private DeliveryBatch Take(DeliveryBatch batch)
     {
-        _filling.Remove(batch.Prefix);
+        _filling.Remove(batch.Partition);
         _delivering.Add(batch);
         return batch;
     }
