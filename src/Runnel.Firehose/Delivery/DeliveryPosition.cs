@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.Json;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// How far a delivery stream has delivered its source, per part of the source (0 for a DirectPut log, the shard
+/// index for a Kinesis stream): every record below the position was delivered (or sent to the error output).
+/// Kept as a metadata document of kind <see cref="Kind"/> under the delivery stream's name, written with
+/// compare-and-set (docs/formats/firehose.md). Not thread-safe: owned by the delivery stream's worker.
+/// </summary>
+public sealed class DeliveryPosition
+{
+    public const string Kind = "delivery-position";
+
+    private readonly IMetadataStore _store;
+    private readonly string _deliveryStream;
+    private readonly Dictionary<int, ulong> _positions;
+    private ulong _revision;
+
+    private DeliveryPosition(IMetadataStore store, string deliveryStream, Dictionary<int, ulong> positions, ulong revision)
+    {
+        _store = store;
+        _deliveryStream = deliveryStream;
+        _positions = positions;
+        _revision = revision;
+    }
+
+    /// <summary>The position as stored (nothing delivered yet when none is).</summary>
+    public static DeliveryPosition Load(IMetadataStore store, string deliveryStream)
+    {
+        var stored = store.ReadDocument(Kind, deliveryStream);
+        return new DeliveryPosition(store, deliveryStream, stored is null ? [] : Decode(stored.Body), stored?.Revision ?? 0);
+    }
+
+    /// <summary>Where reading <paramref name="source"/> starts again after a restart.</summary>
+    public ulong Of(int source) => _positions.GetValueOrDefault(source);
+
+    /// <summary>
+    /// Records <paramref name="source"/> as delivered below <paramref name="position"/> (never moving back); stores the
+    /// change. A conflict means another node delivers this stream too, which the elected node's ownership rules out:
+    /// it is thrown, not resolved.
+    /// </summary>
+    public void Advance(int source, ulong position)
+    {
+        if (position <= Of(source))
+            return;
+        _positions[source] = position;
+        _revision = _store.WriteDocument(Kind, _deliveryStream, Encode(_positions), _revision).Revision;
+    }
+
+    private static byte[] Encode(Dictionary<int, ulong> positions)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("sources");
+            foreach (var (source, position) in positions.OrderBy(p => p.Key))
+                json.WriteString(source.ToString(CultureInfo.InvariantCulture), position.ToString(CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static Dictionary<int, ulong> Decode(byte[] body)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            var positions = new Dictionary<int, ulong>();
+            foreach (var source in json.RootElement.GetProperty("sources").EnumerateObject())
+                positions[int.Parse(source.Name, NumberStyles.None, CultureInfo.InvariantCulture)] =
+                    ulong.Parse(source.Value.GetString() ?? "", NumberStyles.None, CultureInfo.InvariantCulture);
+            return positions;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"The {Kind} document is not a position ({e.Message}).", e);
+        }
+    }
+}

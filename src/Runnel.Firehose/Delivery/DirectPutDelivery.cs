@@ -1,0 +1,96 @@
+using Runnel.Firehose.Destinations;
+using Runnel.Firehose.Naming;
+using Runnel.Storage;
+
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// The delivery of one DirectPut delivery stream to a file destination, one step at a time: <see cref="PumpAsync"/>
+/// reads what its log holds past the position, buffers it, writes the batches that are due as objects, and records
+/// the position below every record not yet written. The caller (the elected node's delivery loop) runs it when
+/// records are put and at the time it returns; tests run it with the instants they choose. A failed write is
+/// retried, the position held, with exponential backoff and jitter (1 s doubling to 60 s): Firehose retries an S3
+/// delivery for 24 hours. Not thread-safe: one pump at a time.
+/// </summary>
+public sealed class DirectPutDelivery
+{
+    /// <summary>AWS's default prefix, evaluated at the oldest record's arrival (UTC).</summary>
+    public const string DefaultPrefix = "yyyy/MM/dd/HH/";
+
+    private const int ReadRecords = 10_000;
+    private const long ReadBytes = 8L << 20;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1), LongestRetry = TimeSpan.FromSeconds(60);
+
+    private readonly string _name;
+    private readonly long _version;
+    private readonly IShardLog _log;
+    private readonly DeliveryBuffers _buffers;
+    private readonly FileDestination _destination;
+    private readonly ObjectCompression _compression;
+    private readonly DeliveryPosition _position;
+    private readonly List<(DeliveryBatch Batch, int Failures, long RetryAt)> _failed = [];
+    private ulong _readFrom;
+
+    public DirectPutDelivery(string name, long version, IShardLog log, BufferingHints hints, FileDestination destination, ObjectCompression compression, DeliveryPosition position)
+    {
+        _name = name;
+        _version = version;
+        _log = log;
+        _buffers = new DeliveryBuffers(hints);
+        _destination = destination;
+        _compression = compression;
+        _position = position;
+        _readFrom = position.Of(0);
+    }
+
+    /// <summary>The last write that failed, for the operator; null when the last attempt succeeded.</summary>
+    public Exception? LastFailure { get; private set; }
+
+    /// <summary>
+    /// One step at <paramref name="nowMillis"/>: retries failed writes that are due, reads and buffers every record the
+    /// log holds past what was read, writes every batch that is full or due, records the position. Returns when the
+    /// next step is due (a buffer's interval, a retry), Unix ms; null when nothing waits but new records.
+    /// </summary>
+    public async Task<long?> PumpAsync(long nowMillis, CancellationToken cancellationToken = default)
+    {
+        foreach (var failed in _failed.Where(f => f.RetryAt <= nowMillis).ToList())
+        {
+            _failed.Remove(failed);
+            Write(failed.Batch, failed.Failures, nowMillis);
+        }
+        while (_readFrom < _log.NextOffset)
+        {
+            using var read = await _log.ReadAsync(_readFrom, ReadRecords, ReadBytes, 0, cancellationToken).ConfigureAwait(false);
+            if (read.Count == 0)
+                break;
+            foreach (ref readonly var record in read.Records)
+                if (_buffers.Add("", new SourceRecord(0, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } full)
+                    Write(full, 0, nowMillis);
+            _readFrom = read.NextOffset;
+        }
+        foreach (var due in _buffers.TakeDue(nowMillis))
+            Write(due, 0, nowMillis);
+        _position.Advance(0, _buffers.HeldFrom().TryGetValue(0, out ulong held) ? held : _readFrom);
+        long? retry = _failed.Count == 0 ? null : _failed.Min(f => f.RetryAt);
+        return _buffers.NextDueMillis is { } due2 && (retry is null || due2 < retry) ? due2 : retry;
+    }
+
+    private void Write(DeliveryBatch batch, int failuresBefore, long nowMillis)
+    {
+        var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
+        string key = TimestampPattern.Format(DefaultPrefix, instant) + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
+        try
+        {
+            _destination.Write(key, batch.Payload, _compression);
+            LastFailure = null;
+            _buffers.Done(batch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LastFailure = e;
+            int failures = failuresBefore + 1;
+            double backoff = Math.Min(LongestRetry.TotalMilliseconds, FirstRetry.TotalMilliseconds * Math.Pow(2, failures - 1));
+            _failed.Add((batch, failures, nowMillis + (long)(backoff / 2 + Random.Shared.NextDouble() * backoff / 2)));
+        }
+    }
+}
