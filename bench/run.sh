@@ -174,6 +174,11 @@ cluster_leg() { # cluster_leg LABEL REPLICAS NODES SCENARIOS RECORDS
     --json "$out/$label.json" > "$work/$label.out" 2>&1 || rc=$?
   local hz; hz=$(getconf CLK_TCK)
   echo "  CPU over the scenarios: Runnel nodes $(( ($(cpu_ticks "${cluster_pids[@]}") - runnel_before) / hz )) s, nats-servers $(( ($(cpu_ticks "${nats_pids[@]}") - nats_before) / hz )) s" | tee -a "$out/cluster-cpu.txt"
+  if [[ $scenarios == *latency* ]]; then
+    # The floor again, right after the scenarios (the nodes still running, idle): put-to-visible follows JetStream's
+    # own latency, which the load scenarios and the machine's other tenants move; a miss beside a high floor says so.
+    bench jetstream --nats "$urls" --replicas "$replicas" --records "$latency" 2>&1 | sed 's/^/after the scenarios: /' | tee -a "$out/jetstream-floor.txt" || failures+=("$label jetstream floor after")
+  fi
   grep -E '^  ' "$work/$label.out" || true
   if ((rc != 0)); then
     echo "run.sh: a scenario against $label failed (exit $rc); the end of its first node's log:"; tail -20 "$out/$label-node1.log"
