@@ -1,13 +1,12 @@
 using System.IO.Compression;
-using Snappier;
 
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
 /// How a delivered object's bytes are compressed: the destination's <c>CompressionFormat</c> and the file extension
 /// Firehose appends for it (AWS's "S3 object name format" page). ZIP and HADOOP_SNAPPY are not served yet
-/// (docs/adr/0002-firehose.md). Snappy is the framing format (the <c>.snappy</c> stream of Google's specification),
-/// through Snappier. Stateless and thread-safe.
+/// (docs/adr/0002-firehose.md). Snappy is snappy-java's stream format, as Firehose writes it (not Google's framing
+/// format), its blocks compressed by Snappier. Stateless and thread-safe.
 /// </summary>
 public sealed class ObjectCompression
 {
@@ -19,11 +18,7 @@ public sealed class ObjectCompression
         gzip.Write(payload.Span);
     });
 
-    public static readonly ObjectCompression Snappy = new("Snappy", ".snappy", (payload, output) =>
-    {
-        using var snappy = new SnappyStream(output, CompressionMode.Compress, leaveOpen: true);
-        snappy.Write(payload.Span);
-    });
+    public static readonly ObjectCompression Snappy = new("Snappy", ".snappy", WriteXerialSnappy);
 
     private readonly Action<ReadOnlyMemory<byte>, Stream> _write;
 
@@ -51,4 +46,29 @@ public sealed class ObjectCompression
 
     /// <summary>Writes <paramref name="payload"/> compressed to <paramref name="output"/>, leaving it open.</summary>
     public void Write(ReadOnlyMemory<byte> payload, Stream output) => _write(payload, output);
+
+    /// <summary>The block of uncompressed bytes each Snappy block holds: snappy-java's default.</summary>
+    internal const int SnappyBlockBytes = 32 * 1024;
+
+    /// <summary>
+    /// snappy-java's stream format, which Firehose's Snappy objects are in (docs/adr/0002-firehose-delivery.md, 1.3):
+    /// the header <c>82 'S' 'N' 'A' 'P' 'P' 'Y' 00</c>, version 1 and compatible version 1 (big-endian int32s), then
+    /// for each block of up to <see cref="SnappyBlockBytes"/> bytes its compressed length (big-endian int32) and its
+    /// raw Snappy block.
+    /// </summary>
+    private static void WriteXerialSnappy(ReadOnlyMemory<byte> payload, Stream output)
+    {
+        Span<byte> header = [0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1];
+        output.Write(header);
+        byte[] block = new byte[Snappier.Snappy.GetMaxCompressedLength(SnappyBlockBytes)];
+        Span<byte> length = stackalloc byte[4];
+        for (int at = 0; at < payload.Length; at += SnappyBlockBytes)
+        {
+            var chunk = payload.Span.Slice(at, Math.Min(SnappyBlockBytes, payload.Length - at));
+            int compressed = Snappier.Snappy.Compress(chunk, block);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, compressed);
+            output.Write(length);
+            output.Write(block, 0, compressed);
+        }
+    }
 }
