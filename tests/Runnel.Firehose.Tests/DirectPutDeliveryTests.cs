@@ -85,6 +85,20 @@ public sealed partial class DirectPutDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_custom_prefix_names_the_objects()
+    {
+        var records = await PutAsync(5);
+        var (prefix, _) = Runnel.Firehose.Naming.S3Prefix.ForDestination("orders/year=!{timestamp:yyyy}/", "errors/!{firehose:error-output-type}/");
+        var delivery = new DirectPutDelivery("orders", 1, _log, new BufferingHints(1, 0), new FileDestination(_objects), ObjectCompression.Gzip,
+            DeliveryPosition.Load(_metadata, "orders"), prefix);
+        await delivery.PumpAsync(Now);
+        string key = Assert.Single(Objects());
+        var parts = Regex.Match(key, @"^orders/year=(\d{4})/orders-1-(\d{4})-.*\.gz$");
+        Assert.True(parts.Success, key);
+        Assert.Equal(parts.Groups[1].Value, parts.Groups[2].Value); // the prefix's year is the name's
+    }
+
+    [Fact]
     public async Task Full_buffers_are_delivered_at_once_and_the_rest_when_due()
     {
         var records = await PutAsync(3_000, size: 1_000); // about 3 MiB against 1 MiB buffers

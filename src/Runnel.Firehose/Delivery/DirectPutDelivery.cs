@@ -14,9 +14,6 @@ namespace Runnel.Firehose.Delivery;
 /// </summary>
 public sealed class DirectPutDelivery
 {
-    /// <summary>AWS's default prefix, evaluated at the oldest record's arrival (UTC).</summary>
-    public const string DefaultPrefix = "yyyy/MM/dd/HH/";
-
     private const int ReadRecords = 10_000;
     private const long ReadBytes = 8L << 20;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1), LongestRetry = TimeSpan.FromSeconds(60);
@@ -28,11 +25,18 @@ public sealed class DirectPutDelivery
     private readonly FileDestination _destination;
     private readonly ObjectCompression _compression;
     private readonly DeliveryPosition _position;
+    private readonly S3Prefix _prefix;
     private readonly List<(DeliveryBatch Batch, int Failures, long RetryAt)> _failed = [];
     private ulong _readFrom;
 
-    public DirectPutDelivery(string name, long version, IShardLog log, BufferingHints hints, FileDestination destination, ObjectCompression compression, DeliveryPosition position)
+    /// <param name="prefix">The destination's evaluated Prefix (<see cref="S3Prefix.ForDestination"/>); AWS's default
+    /// <c>yyyy/MM/dd/HH/</c> when null. Partition keys are not served yet.</param>
+    public DirectPutDelivery(string name, long version, IShardLog log, BufferingHints hints, FileDestination destination, ObjectCompression compression, DeliveryPosition position,
+        S3Prefix? prefix = null)
     {
+        _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
+        if (_prefix.HasPartitionKeys)
+            throw new ArgumentException("Dynamic partitioning is not served yet: the prefix names partition keys.", nameof(prefix));
         _name = name;
         _version = version;
         _log = log;
@@ -78,7 +82,7 @@ public sealed class DirectPutDelivery
     private void Write(DeliveryBatch batch, int failuresBefore, long nowMillis)
     {
         var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
-        string key = TimestampPattern.Format(DefaultPrefix, instant) + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
+        string key = _prefix.Evaluate(instant) + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
         try
         {
             _destination.Write(key, batch.Payload, _compression);
