@@ -42,6 +42,8 @@ public sealed class FileDestinationTests : IDisposable
     [InlineData("UNCOMPRESSED")]
     [InlineData("GZIP")]
     [InlineData("Snappy")]
+    [InlineData("ZIP")]
+    [InlineData("HADOOP_SNAPPY")]
     public void Each_compression_writes_what_its_readers_read_back(string name)
     {
         var compression = ObjectCompression.Named(name)!;
@@ -52,6 +54,8 @@ public sealed class FileDestinationTests : IDisposable
         {
             "GZIP" => Decompress(new GZipStream(new MemoryStream(stored), CompressionMode.Decompress)),
             "Snappy" => ReadXerialSnappy(stored),
+            "ZIP" => ReadZip(stored),
+            "HADOOP_SNAPPY" => ReadHadoopSnappy(stored),
             _ => stored,
         };
         Assert.Equal(payload, read);
@@ -62,10 +66,12 @@ public sealed class FileDestinationTests : IDisposable
     }
 
     [Fact]
-    public void Compressions_not_served_are_not_named()
+    public void Compressions_are_named_as_the_API_spells_them_with_AWS_s_extensions()
     {
-        Assert.Null(ObjectCompression.Named("ZIP"));
+        Assert.Equal(["", ".gz", ".zip", ".snappy", ".snappy"],
+            new[] { "UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY" }.Select(n => ObjectCompression.Named(n)!.Extension));
         Assert.Null(ObjectCompression.Named("gzip")); // the API's spelling only
+        Assert.Null(ObjectCompression.Named("SNAPPY"));
     }
 
     [Fact]
@@ -103,6 +109,31 @@ public sealed class FileDestinationTests : IDisposable
             Assert.True(block.Length <= ObjectCompression.SnappyBlockBytes);
             output.Write(block);
             at += 4 + length;
+        }
+        return output.ToArray();
+    }
+
+    private static byte[] ReadZip(byte[] stored)
+    {
+        using var archive = new ZipArchive(new MemoryStream(stored), ZipArchiveMode.Read);
+        var entry = Assert.Single(archive.Entries);
+        Assert.True(Guid.TryParseExact(entry.FullName, "D", out _), entry.FullName);
+        return Decompress(entry.Open());
+    }
+
+    /// <summary>Hadoop's block framing, read as BlockDecompressorStream does: each block's two lengths, then its bytes.</summary>
+    private static byte[] ReadHadoopSnappy(byte[] stored)
+    {
+        var output = new MemoryStream();
+        for (int at = 0; at < stored.Length;)
+        {
+            int raw = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(at));
+            int compressed = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(at + 4));
+            var block = Snappy.DecompressToArray(stored.AsSpan(at + 8, compressed));
+            Assert.Equal(raw, block.Length);
+            Assert.True(raw <= ObjectCompression.HadoopBlockBytes);
+            output.Write(block);
+            at += 8 + compressed;
         }
         return output.ToArray();
     }

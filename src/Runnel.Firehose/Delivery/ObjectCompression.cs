@@ -4,9 +4,9 @@ namespace Runnel.Firehose.Delivery;
 
 /// <summary>
 /// How a delivered object's bytes are compressed: the destination's <c>CompressionFormat</c> and the file extension
-/// Firehose appends for it (AWS's "S3 object name format" page). ZIP and HADOOP_SNAPPY are not served yet
-/// (docs/adr/0002-firehose.md). Snappy is snappy-java's stream format, as Firehose writes it (not Google's framing
-/// format), its blocks compressed by Snappier. Stateless and thread-safe.
+/// Firehose appends for it (AWS's "S3 object name format" page; docs/adr/0002-firehose-delivery.md, 1.3). Snappy is
+/// snappy-java's stream format and HADOOP_SNAPPY Hadoop's block framing, as Firehose writes them (not Google's
+/// framing format), their blocks compressed by Snappier. Stateless and thread-safe.
 /// </summary>
 public sealed class ObjectCompression
 {
@@ -19,6 +19,18 @@ public sealed class ObjectCompression
     });
 
     public static readonly ObjectCompression Snappy = new("Snappy", ".snappy", WriteXerialSnappy);
+
+    /// <summary>One deflated entry, named by a random UUID (the annex: unrelated to the object's key).</summary>
+    public static readonly ObjectCompression Zip = new("ZIP", ".zip", (payload, output) =>
+    {
+        using var archive = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        using var entry = archive.CreateEntry(Guid.NewGuid().ToString("D"), CompressionLevel.Fastest).Open();
+        entry.Write(payload.Span);
+    });
+
+    /// <summary>Hadoop's block framing of Snappy; AWS names these objects <c>.snappy</c> too (its own table says
+    /// <c>.hsnappy</c>, but objects were seen delivered as <c>.snappy</c>: the annex, 1.3).</summary>
+    public static readonly ObjectCompression HadoopSnappy = new("HADOOP_SNAPPY", ".snappy", WriteHadoopSnappy);
 
     private readonly Action<ReadOnlyMemory<byte>, Stream> _write;
 
@@ -41,11 +53,36 @@ public sealed class ObjectCompression
         "UNCOMPRESSED" => Uncompressed,
         "GZIP" => Gzip,
         "Snappy" => Snappy,
+        "ZIP" => Zip,
+        "HADOOP_SNAPPY" => HadoopSnappy,
         _ => null,
     };
 
     /// <summary>Writes <paramref name="payload"/> compressed to <paramref name="output"/>, leaving it open.</summary>
     public void Write(ReadOnlyMemory<byte> payload, Stream output) => _write(payload, output);
+
+    /// <summary>The uncompressed bytes of each block of a HADOOP_SNAPPY object: well under the 256 KiB buffer Hadoop's
+    /// reader decompresses a block into.</summary>
+    internal const int HadoopBlockBytes = 64 * 1024;
+
+    /// <summary>
+    /// Hadoop's <c>BlockCompressorStream</c> framing: for each block of up to <see cref="HadoopBlockBytes"/> bytes, its
+    /// uncompressed length and its compressed length (big-endian int32s), then its raw Snappy block.
+    /// </summary>
+    private static void WriteHadoopSnappy(ReadOnlyMemory<byte> payload, Stream output)
+    {
+        byte[] block = new byte[Snappier.Snappy.GetMaxCompressedLength(HadoopBlockBytes)];
+        Span<byte> lengths = stackalloc byte[8];
+        for (int at = 0; at < payload.Length; at += HadoopBlockBytes)
+        {
+            var chunk = payload.Span.Slice(at, Math.Min(HadoopBlockBytes, payload.Length - at));
+            int compressed = Snappier.Snappy.Compress(chunk, block);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths, chunk.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths[4..], compressed);
+            output.Write(lengths);
+            output.Write(block, 0, compressed);
+        }
+    }
 
     /// <summary>The block of uncompressed bytes each Snappy block holds: snappy-java's default.</summary>
     internal const int SnappyBlockBytes = 32 * 1024;
