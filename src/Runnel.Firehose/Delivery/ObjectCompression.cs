@@ -69,20 +69,8 @@ public sealed class ObjectCompression
     /// Hadoop's <c>BlockCompressorStream</c> framing: for each block of up to <see cref="HadoopBlockBytes"/> bytes, its
     /// uncompressed length and its compressed length (big-endian int32s), then its raw Snappy block.
     /// </summary>
-    private static void WriteHadoopSnappy(ReadOnlyMemory<byte> payload, Stream output)
-    {
-        byte[] block = new byte[Snappier.Snappy.GetMaxCompressedLength(HadoopBlockBytes)];
-        Span<byte> lengths = stackalloc byte[8];
-        for (int at = 0; at < payload.Length; at += HadoopBlockBytes)
-        {
-            var chunk = payload.Span.Slice(at, Math.Min(HadoopBlockBytes, payload.Length - at));
-            int compressed = Snappier.Snappy.Compress(chunk, block);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths, chunk.Length);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths[4..], compressed);
-            output.Write(lengths);
-            output.Write(block, 0, compressed);
-        }
-    }
+    private static void WriteHadoopSnappy(ReadOnlyMemory<byte> payload, Stream output) =>
+        WriteSnappyBlocks(payload.Span, HadoopBlockBytes, output, withRawLength: true);
 
     /// <summary>The block of uncompressed bytes each Snappy block holds: snappy-java's default.</summary>
     internal const int SnappyBlockBytes = 32 * 1024;
@@ -95,16 +83,23 @@ public sealed class ObjectCompression
     /// </summary>
     private static void WriteXerialSnappy(ReadOnlyMemory<byte> payload, Stream output)
     {
-        Span<byte> header = [0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1];
-        output.Write(header);
-        byte[] block = new byte[Snappier.Snappy.GetMaxCompressedLength(SnappyBlockBytes)];
-        Span<byte> length = stackalloc byte[4];
-        for (int at = 0; at < payload.Length; at += SnappyBlockBytes)
+        output.Write([0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+        WriteSnappyBlocks(payload.Span, SnappyBlockBytes, output, withRawLength: false);
+    }
+
+    /// <summary>The payload in raw Snappy blocks of up to <paramref name="blockBytes"/> input bytes, each after its
+    /// big-endian int32 lengths: the uncompressed one first when <paramref name="withRawLength"/>, then the compressed one.</summary>
+    private static void WriteSnappyBlocks(ReadOnlySpan<byte> payload, int blockBytes, Stream output, bool withRawLength)
+    {
+        byte[] block = new byte[Snappier.Snappy.GetMaxCompressedLength(blockBytes)];
+        Span<byte> lengths = stackalloc byte[8];
+        for (int at = 0; at < payload.Length; at += blockBytes)
         {
-            var chunk = payload.Span.Slice(at, Math.Min(SnappyBlockBytes, payload.Length - at));
+            var chunk = payload.Slice(at, Math.Min(blockBytes, payload.Length - at));
             int compressed = Snappier.Snappy.Compress(chunk, block);
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, compressed);
-            output.Write(length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths, chunk.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengths[4..], compressed);
+            output.Write(withRawLength ? lengths : lengths[4..]);
             output.Write(block, 0, compressed);
         }
     }

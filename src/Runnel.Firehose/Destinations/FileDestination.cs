@@ -38,7 +38,7 @@ public sealed class FileDestination(string root)
             File.Delete(partial);
             throw;
         }
-        FlushDirectory(directory);
+        Posix.FlushDirectory(directory);
         return path;
     }
 
@@ -50,8 +50,6 @@ public sealed class FileDestination(string root)
             missing.Push(d);
         Directory.CreateDirectory(directory);
         foreach (string made in missing)
-            FlushDirectory(Path.GetDirectoryName(made)!);
+            Posix.FlushDirectory(Path.GetDirectoryName(made)!);
     }
-
-    private static void FlushDirectory(string directory) => Posix.FlushDirectory(directory);
 }

@@ -123,45 +123,35 @@ public sealed class HttpEndpointDestination(HttpClient http, HttpEndpointSetting
     /// <summary>AWS's rules for an answer: 200, JSON, the request id echoed, a numeric timestamp; 413 permanent.</summary>
     private static HttpDeliveryOutcome Judge(HttpStatusCode status, MediaTypeHeaderValue? contentType, byte[] body, string requestId)
     {
-        string? message = ErrorMessage(body);
+        using var json = ParseObject(body);
+        var root = json?.RootElement;
+        string? message = root?.TryGetProperty("errorMessage", out var m) == true && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
         if (status == HttpStatusCode.RequestEntityTooLarge)
             return new HttpDeliveryOutcome(HttpDeliveryResult.Permanent, "HttpEndpoint.ResponseReceivedStatusCode", message ?? "The endpoint answered 413: the request is too large.");
         if (status != HttpStatusCode.OK)
             return new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "HttpEndpoint.ResponseReceivedStatusCode", message ?? $"The endpoint answered {(int)status}.");
-        if (contentType?.MediaType != "application/json" || !Echoes(body, requestId))
+        bool echoes = root is { } r
+            && r.TryGetProperty("requestId", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == requestId
+            && r.TryGetProperty("timestamp", out var timestamp) && timestamp.ValueKind == JsonValueKind.Number;
+        if (contentType?.MediaType != "application/json" || !echoes)
             return new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "HttpEndpoint.InvalidResponseFromDestination",
                 "The endpoint answered 200 without a JSON body that echoes the request id and gives a numeric timestamp.");
         return new HttpDeliveryOutcome(HttpDeliveryResult.Delivered);
     }
 
-    private static bool Echoes(byte[] body, string requestId)
+    /// <summary>The answer as a JSON object, or null when it is none.</summary>
+    private static JsonDocument? ParseObject(byte[] body)
     {
         try
         {
-            using var json = JsonDocument.Parse(body);
-            var root = json.RootElement;
-            return root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("requestId", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == requestId
-                && root.TryGetProperty("timestamp", out var timestamp) && timestamp.ValueKind == JsonValueKind.Number;
+            var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind == JsonValueKind.Object)
+                return json;
+            json.Dispose();
         }
         catch (JsonException)
         {
-            return false;
         }
-    }
-
-    private static string? ErrorMessage(byte[] body)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("errorMessage", out var m) && m.ValueKind == JsonValueKind.String
-                ? m.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        return null;
     }
 }

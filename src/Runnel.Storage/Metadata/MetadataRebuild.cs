@@ -113,7 +113,7 @@ internal static class MetadataRebuild
             ConsumersKept = loaded.Consumers.Count,
             ConsumersDropped = consumersDropped,
             ConsumerTagsDropped = consumerTagsDropped,
-            DocumentsKept = Strings(check, "SELECT kind || ' ' || key FROM documents ORDER BY kind, key;").Count,
+            DocumentsKept = Count(check, "documents"),
             DocumentsDropped = documentsDropped,
             SettingsKept = Strings(check, "SELECT key FROM settings ORDER BY key;"),
             SequencesKept = Strings(check, "SELECT name FROM sequences ORDER BY name;").Where(n => n != MetadataRepair.StreamSequence || !raised).ToList(),
@@ -182,6 +182,13 @@ internal static class MetadataRebuild
         while (r.Read())
             names.Add(r.GetString(0));
         return names;
+    }
+
+    private static int Count(SqliteConnection connection, string table)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM {table};";
+        return (int)(long)cmd.ExecuteScalar()!;
     }
 
     private static List<string> Strings(SqliteConnection connection, string sql)

@@ -23,12 +23,12 @@ public sealed partial class MetadataStore
         MetadataDocument.Check(kind);
         lock (_lock)
         {
-            using var select = Command("SELECT key, revision, body FROM documents WHERE kind = $kind ORDER BY key;", ("$kind", kind));
+            using var select = Command("SELECT key, revision, body FROM documents WHERE kind = $kind;", ("$kind", kind));
             using var reader = select.ExecuteReader();
             var documents = new List<MetadataDocument>();
             while (reader.Read())
                 documents.Add(Row(kind, reader));
-            // SQLite orders TEXT by its bytes (BINARY collation); callers get ordinal order of the strings.
+            // Ordinal order of the strings (SQLite's BINARY collation orders UTF-8 bytes, which differs past U+FFFF).
             documents.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
             return documents;
         }
