@@ -19,6 +19,9 @@ public interface IWireWriter : IDisposable
     void String(string name, string value);
     void String(string value);
     void Number(string name, long value);
+
+    /// <summary>A floating-point number (a model's <c>double</c>).</summary>
+    void Double(string name, double value);
     void Boolean(string name, bool value);
     void Null(string name);
     void Blob(string name, ReadOnlySpan<byte> value);

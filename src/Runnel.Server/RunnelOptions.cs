@@ -29,6 +29,9 @@ public sealed record RunnelOptions
     /// <summary>How long a stream stays UPDATING after a change of retention or shape.</summary>
     public TimeSpan UpdateStreamDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How long a new Firehose delivery stream stays CREATING.</summary>
+    public TimeSpan DeliveryStreamCreateDelay { get; init; } = TimeSpan.Zero;
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Runnel.Firehose.Api;
 using Runnel.Server.Kinesis;
 using Runnel.Server.Streams;
 using Runnel.Server.Storage;
@@ -28,8 +29,9 @@ public sealed class RunnelServer : IAsyncDisposable
     private readonly ConnectionGuard _connections;
     private readonly StrongBox<bool> _started; // set once StartAsync bound every listener; read by /health
 
-    private RunnelServer(WebApplication app, ConnectionGuard connections, ServerStorage storage, StreamService streams, StrongBox<bool> started)
+    private RunnelServer(WebApplication app, ConnectionGuard connections, ServerStorage storage, StreamService streams, FirehoseService firehose, StrongBox<bool> started)
     {
+        Firehose = firehose;
         _started = started;
         _app = app;
         _connections = connections;
@@ -40,6 +42,9 @@ public sealed class RunnelServer : IAsyncDisposable
         Scaler = new OnDemandScaler(streams, streams.Options.OnDemand, message => scalerLog.LogInformation("{Message}", message));
         _scaling = streams.Clock.CreateTimer(_ => Scale(), null, streams.Options.OnDemand.Interval, streams.Options.OnDemand.Interval);
     }
+
+    /// <summary>The Firehose service on this server's storage.</summary>
+    public FirehoseService Firehose { get; }
 
     /// <summary>The on-demand scaler (it runs on its own timer; tests may also call it).</summary>
     public OnDemandScaler Scaler { get; }
@@ -98,8 +103,9 @@ public sealed class RunnelServer : IAsyncDisposable
             try
             {
                 var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads, opened.SubscriptionClaims);
+                var firehose = FirehoseFor(options, opened, streams, time, warn);
                 Mark("storage opened");
-                return (opened, streams);
+                return (opened, streams, firehose);
             }
             catch
             {
@@ -117,6 +123,7 @@ public sealed class RunnelServer : IAsyncDisposable
             storage.ContinueWith(_ => { }, TaskScheduler.Default).Wait(); // settled, whether it opened or failed
             if (storage.IsCompletedSuccessfully)
             {
+                storage.Result.firehose.Dispose();
                 storage.Result.streams.Dispose();
                 storage.Result.opened.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
@@ -124,7 +131,7 @@ public sealed class RunnelServer : IAsyncDisposable
         }
     }
 
-    private static RunnelServer Create(RunnelOptions options, Task<(ServerStorage opened, StreamService streams)> storage, Action<ILoggingBuilder>? logging, TimeProvider? clock,
+    private static RunnelServer Create(RunnelOptions options, Task<(ServerStorage opened, StreamService streams, FirehoseService firehose)> storage, Action<ILoggingBuilder>? logging, TimeProvider? clock,
         System.Collections.Concurrent.ConcurrentQueue<string> pendingWarnings, Action<ILogger> setStorageLog, Action<string> mark)
     {
         ILogger? connectionLog = null;
@@ -172,13 +179,14 @@ public sealed class RunnelServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(_ => storage.Result.streams);
         builder.Services.AddSingleton<KinesisOperations>();
+        builder.Services.AddSingleton(_ => new FirehoseApi(storage.Result.firehose));
         builder.Services.AddSingleton(services => new StorageHealth(
             services.GetRequiredService<ILogger<StorageHealth>>(), clock ?? TimeProvider.System, storage.Result.opened.LocalDirectory));
         builder.Services.AddSingleton<KinesisEndpoint>();
         var app = builder.Build();
         mark("host built");
 
-        var (opened, streams) = storage.GetAwaiter().GetResult();
+        var (opened, streams, firehose) = storage.GetAwaiter().GetResult();
         var storageLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Storage");
         setStorageLog(storageLog);
         while (pendingWarnings.TryDequeue(out string? message))
@@ -195,7 +203,21 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, started);
+        return new RunnelServer(app, guard, opened, streams, firehose, started);
+    }
+
+    /// <summary>Firehose on the same storage as the streams: its catalog follows other nodes' documents through the
+    /// streams' follower, and a Kinesis source must be a stream of this account.</summary>
+    private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, StreamService streams, TimeProvider time, Action<string> warn)
+    {
+        var firehose = new FirehoseService(
+            new FirehoseOptions { Region = options.Region, AccountId = options.AccountId, CreateDelay = options.DeliveryStreamCreateDelay },
+            opened.Metadata, opened.Logs, time, warn, () => opened.Leads)
+        {
+            StreamExists = name => streams.Find(name) is not null,
+        };
+        streams.DocumentChanged += firehose.Catalog.Apply;
+        return firehose;
     }
 
     public async Task StartAsync(CancellationToken cancel = default)
@@ -258,6 +280,7 @@ public sealed class RunnelServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
+            Firehose.Dispose();
             _streams.Dispose();
             await _storage.DisposeAsync();
         }

@@ -8,6 +8,9 @@ public sealed class RestartableServer(string dataDir, TimeProvider clock, Runnel
 {
     private RunnelServer? _server;
 
+    /// <summary>The running server.</summary>
+    public RunnelServer Server => _server ?? throw new InvalidOperationException("the server is stopped");
+
     /// <summary>A client of the running server (a new one after each start).</summary>
     public TestClient Client { get; private set; } = null!;
 

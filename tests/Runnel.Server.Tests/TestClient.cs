@@ -14,7 +14,8 @@ public sealed class TestClient(Uri baseAddress) : IDisposable
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        request.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202." + operation);
+        // An operation of another service comes with its target prefix (Firehose_20150804.PutRecord).
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", operation.Contains('.', StringComparison.Ordinal) ? operation : "Kinesis_20131202." + operation);
         if (signed)
         {
             request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");

@@ -70,6 +70,16 @@ public sealed class CborWireWriter : IWireWriter
         Integer(value);
     }
 
+    /// <summary>A double-precision float (major type 7, 0xFB, eight bytes big-endian).</summary>
+    public void Double(string name, double value)
+    {
+        Text(name);
+        var span = Take(9);
+        span[0] = 0xFB;
+        BinaryPrimitives.WriteDoubleBigEndian(span[1..], value);
+        Used(9);
+    }
+
     public void Boolean(string name, bool value)
     {
         Text(name);

@@ -44,6 +44,7 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
     public void String(string name, string value) => _writer.WriteString(name, value);
     public void String(string value) => _writer.WriteStringValue(value);
     public void Number(string name, long value) => _writer.WriteNumber(name, value);
+    public void Double(string name, double value) => _writer.WriteNumber(name, value);
     public void Boolean(string name, bool value) => _writer.WriteBoolean(name, value);
     public void Null(string name) => _writer.WriteNull(name);
     public void Blob(string name, ReadOnlySpan<byte> value) => _writer.WriteBase64String(name, value);

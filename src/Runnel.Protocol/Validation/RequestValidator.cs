@@ -52,7 +52,8 @@ public static class RequestValidator
         string? problem = member.Type switch
         {
             WireType.String => TypeMessages.ForString(value),
-            WireType.Integer or WireType.Long => TypeMessages.ForInteger(value, member.Type == WireType.Long),
+            WireType.Integer or WireType.Long => TypeMessages.ForNumber(value, member.Type == WireType.Long ? "Long" : "Integer"),
+            WireType.Double => TypeMessages.ForNumber(value, "Double"),
             WireType.Boolean => TypeMessages.ForBoolean(value),
             WireType.Blob => TypeMessages.ForBlob(value),
             WireType.Timestamp => TypeMessages.ForTimestamp(value),
@@ -137,6 +138,14 @@ public static class RequestValidator
             if (member.Max is { } max && number > max)
                 Fail(shown, $"Member must have value less than or equal to {max}");
         }
+        else if (member.Type == WireType.Double)
+        {
+            double number = value.GetDouble();
+            if (member.Min is { } min && number < min)
+                Fail(shown, $"Member must have value greater than or equal to {min}");
+            if (member.Max is { } max && number > max)
+                Fail(shown, $"Member must have value less than or equal to {max}");
+        }
         if (member.Enum is { } allowed && !allowed.Contains(value.GetString()))
             Fail(shown, $"Member must satisfy enum value set: [{string.Join(", ", allowed)}]");
 
@@ -202,8 +211,10 @@ public static class RequestValidator
                 return $"'java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]'";
             case WireType.Integer or WireType.Long:
                 return $"'{IntegerValue(value, member.Type).ToString(CultureInfo.InvariantCulture)}'";
+            case WireType.Double:
+                return $"'{value.GetDouble().ToString("R", CultureInfo.InvariantCulture)}'";
             case WireType.List when member.Element!.Type == WireType.Structure:
-                return $"'[{string.Join(", ", value.EnumerateArray().Select(_ => "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"))}]'";
+                return $"'[{string.Join(", ", value.EnumerateArray().Select(e => member.ElementText?.Invoke(e) ?? "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"))}]'";
             case WireType.List:
                 return $"'[{string.Join(", ", value.EnumerateArray().Select(Plain))}]'";
             case WireType.Map:

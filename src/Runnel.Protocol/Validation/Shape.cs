@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Runnel.Protocol.Validation;
 
 /// <summary>The JSON types a modelled member can have, as in the AWS service model.</summary>
-public enum WireType { String, Integer, Long, Boolean, Blob, Timestamp, List, Map, Structure }
+public enum WireType { String, Integer, Long, Double, Boolean, Blob, Timestamp, List, Map, Structure }
 
 /// <summary>
 /// One member of a request shape and its constraints, taken from the service model
@@ -37,6 +37,9 @@ public sealed record Member(string Name, WireType Type)
     public Member? Value { get; init; }
     public Shape? Structure { get; init; }
 
+    /// <summary>How one element of a list of structures shows in a validation message; null for Kinesis's record entry.</summary>
+    public Func<Requests.RequestValue, string>? ElementText { get; init; }
+
     /// <summary>The member's name as AWS writes it in validation messages (lower camel case).</summary>
     public string WireName { get; } = char.ToLowerInvariant(Name[0]) + Name[1..];
 }
@@ -65,6 +68,13 @@ public static class Members
 
     public static Member Int(string name, bool required = false, long? min = null, long? max = null) =>
         new(name, WireType.Integer) { Required = required, Min = min, Max = max };
+
+    public static Member Long(string name, bool required = false, long? min = null, long? max = null) =>
+        new(name, WireType.Long) { Required = required, Min = min, Max = max };
+
+    /// <summary>A floating-point member (the model's <c>double</c>); its range is whole numbers in every model so far.</summary>
+    public static Member Double(string name, bool required = false, long? min = null, long? max = null) =>
+        new(name, WireType.Double) { Required = required, Min = min, Max = max };
 
     public static Member Bool(string name, bool required = false) => new(name, WireType.Boolean) { Required = required };
 
@@ -95,8 +105,38 @@ internal static class Patterns
         @"0|([1-9]\d{0,38})" => s => IsCanonicalDecimal(s, 39),
         @"0|([1-9]\d{0,128})" => s => IsCanonicalDecimal(s, 129),
         // As Java's String.matches(): the whole string (\z, not $, which allows a final newline), ASCII \d.
-        _ => new Regex(@"\A(?:" + pattern.Replace(@"\d", "[0-9]", StringComparison.Ordinal) + @")\z", RegexOptions.CultureInvariant | RegexOptions.Singleline).IsMatch,
+        _ => new Regex(@"\A(?:" + FromJava(pattern) + @")\z", RegexOptions.CultureInvariant | RegexOptions.Singleline).IsMatch,
     };
+
+    /// <summary>
+    /// A Java pattern in .NET's dialect: <c>\d</c> ASCII only, as in Java; and a backslash before a character .NET takes
+    /// as a word character but Java as a literal (<c>\_</c>, which Firehose's model has) dropped.
+    /// </summary>
+    private static string FromJava(string pattern)
+    {
+        var text = new System.Text.StringBuilder(pattern.Length);
+        bool inClass = false;
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == '[')
+                inClass = true;
+            else if (pattern[i] == ']')
+                inClass = false;
+            if (pattern[i] == '\\' && i + 1 < pattern.Length)
+            {
+                char next = pattern[++i];
+                if (next == 'd')
+                    text.Append(inClass ? "0-9" : "[0-9]");
+                else if (next == '_')
+                    text.Append('_');
+                else
+                    text.Append('\\').Append(next);
+            }
+            else
+                text.Append(pattern[i]);
+        }
+        return text.ToString();
+    }
 
     /// <summary>"0", or up to <paramref name="maxDigits"/> ASCII digits without a leading zero.</summary>
     private static bool IsCanonicalDecimal(string s, int maxDigits) =>

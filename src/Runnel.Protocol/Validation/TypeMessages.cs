@@ -26,9 +26,9 @@ internal static class TypeMessages
         _ => StructureNotExpected,
     };
 
-    public static string? ForInteger(RequestValue value, bool isLong)
+    /// <summary>A number member: <paramref name="target"/> is the Java class it converts to (Integer, Long, Double).</summary>
+    public static string? ForNumber(RequestValue value, string target)
     {
-        string target = isLong ? "Long" : "Integer";
         return value.Kind switch
         {
             RequestKind.Number => null,

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Runnel.Core.Errors;
 using Runnel.Core.Model;
+using Runnel.Firehose.Api;
 using Runnel.Protocol;
 using Runnel.Protocol.Cbor;
 using Runnel.Protocol.Requests;
@@ -15,12 +16,13 @@ using Runnel.Server.Streams;
 namespace Runnel.Server.Kinesis;
 
 /// <summary>
-/// The HTTP front of the Kinesis API: any POST whose X-Amz-Target names a Kinesis_20131202 operation.
-/// It applies AWS's checks in AWS's order (size, method, content type, target, body, authentication,
+/// The HTTP front of the AWS JSON APIs: any POST whose X-Amz-Target names a Kinesis_20131202 operation, or a
+/// Firehose_20150804 one (handed to <see cref="FirehoseApi"/> once the envelope is checked: the two services share
+/// AWS's framework and so its envelope, docs/adr/0002-firehose.md). It applies AWS's checks in AWS's order (size, method, content type, target, body, authentication,
 /// types, constraints; docs/compatibility.md) and turns every failure into the AWS error a client
 /// expects, never a 500 with a stack trace.
 /// </summary>
-public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, StorageHealth health, ILogger<KinesisEndpoint> log) : IDisposable
+public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, FirehoseApi firehose, StorageHealth health, ILogger<KinesisEndpoint> log) : IDisposable
 {
     private readonly ControlPlaneLimits rateLimits = new(streams);
     private readonly RecordWriter writer = new(streams.Catalog, streams.Shards, health, () => streams.PreciseNowMillis);
@@ -83,7 +85,8 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
         int secondDot = operation.IndexOf('.', StringComparison.Ordinal);
         if (secondDot >= 0)
             operation = operation[..secondDot];
-        bool knownTarget = service == TargetPrefix && operations.Has(operation);
+        bool firehoseTarget = service == FirehoseApi.TargetPrefix && firehose.Has(operation);
+        bool knownTarget = firehoseTarget || (service == TargetPrefix && operations.Has(operation));
         bool validMediaType = mediaType is JsonMediaType or CborMediaType or PlainJsonMediaType;
 
         if (body.WrittenCount == 0)
@@ -119,6 +122,13 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!knownTarget)
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
+            if (firehoseTarget)
+            {
+                await streams.CatchUpAsync(); // read-your-writes behind a load balancer, as for Kinesis's control plane
+                await firehose.HandleAsync(operation, document.Root, response);
+                await WriteAnswer(http, response, context.RequestAborted);
+                return;
+            }
             var op = operations.Get(operation);
             if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root))
                 await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
@@ -144,16 +154,14 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 await SubscriptionResponse.StreamAsync(context, subscription, mediaType == CborMediaType, log);
                 return;
             }
-            http.StatusCode = 200;
-            http.ContentType = response.ContentType;
             if (call.EmptyResponse)
             {
+                http.StatusCode = 200;
+                http.ContentType = response.ContentType;
                 http.ContentLength = 0;
                 return;
             }
-            var bytes = response.Complete();
-            http.ContentLength = bytes.Length;
-            await http.Body.WriteAsync(bytes, context.RequestAborted);
+            await WriteAnswer(http, response, context.RequestAborted);
         }
         catch (Exception e) when (http.HasStarted && call?.Streamed is not null && e is not OperationCanceledException)
         {
@@ -191,6 +199,15 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             call?.Streamed?.Dispose();
             document?.Dispose();
         }
+    }
+
+    private static async Task WriteAnswer(HttpResponse http, IWireWriter response, CancellationToken cancel)
+    {
+        http.StatusCode = 200;
+        http.ContentType = response.ContentType;
+        var bytes = response.Complete();
+        http.ContentLength = bytes.Length;
+        await http.Body.WriteAsync(bytes, cancel);
     }
 
     /// <summary>The media type without parameters; the usual ones without allocating.</summary>

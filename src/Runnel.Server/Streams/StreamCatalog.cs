@@ -53,7 +53,7 @@ public sealed class StreamCatalog
             _warn($"Damaged row in {metadata.Location}: {problem}. Run 'runnel repair' when Runnel is stopped.");
         // A stream directory is an orphan only if no row names it: the logs of a damaged stream are kept for repair.
         if (sweepOrphans)
-            shards.DeleteOrphans(loaded.StreamIds);
+            shards.DeleteOrphans(loaded.StreamIds.Concat(LogOwners.Ids(metadata)).ToHashSet());
     }
 
     public string AccountId => _options.AccountId;

@@ -69,7 +69,9 @@ public sealed class StreamService : IDisposable
     public IReadOnlyList<long> SweepOrphans()
     {
         var known = Catalog.All.Select(s => s.Id).ToHashSet();
-        var orphans = _store.OrphanedStreams(known).Where(id => !_metadata.Holds(id)).ToList();
+        var candidates = _store.OrphanedStreams(known).ToList();
+        var claimed = candidates.Count == 0 ? null : LogOwners.Ids(_metadata); // read after the logs were listed: a claim precedes its log
+        var orphans = candidates.Where(id => !claimed!.Contains(id) && !_metadata.Holds(id)).ToList();
         foreach (long orphan in orphans)
             Shards.DeleteStream(orphan);
         return orphans;
@@ -98,6 +100,9 @@ public sealed class StreamService : IDisposable
                 case MetadataChange.SettingWritten { Name: AccountSettings.SettingName } setting:
                     Account.Apply(setting.Value);
                     break;
+                case MetadataChange.DocumentWritten or MetadataChange.DocumentDeleted:
+                    DocumentChanged?.Invoke(change);
+                    break;
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
@@ -107,6 +112,9 @@ public sealed class StreamService : IDisposable
     }
 
     public RunnelOptions Options { get; }
+
+    /// <summary>Raised when another node wrote or deleted a metadata document (the services that keep documents follow them here).</summary>
+    public event Action<MetadataChange>? DocumentChanged;
 
     /// <summary>Every stream's metadata, cached and persisted.</summary>
     public StreamCatalog Catalog { get; }

@@ -91,6 +91,12 @@ internal static class MetadataRebuild
             kept.Remove(damaged.Id);
             lost.Add(new LostStream(damaged.Id, damaged.Name, damaged.Problem));
         }
+        // Logs that other services claim (a Firehose DirectPut log) are kept like a stream's.
+        foreach (long owned in LogOwners.Ids(store))
+        {
+            kept.Add(owned);
+            seenIds.Add(owned);
+        }
         // Consumer rows the parser rejects are dropped like the server would skip them; their tags go with them.
         var afterStreams = store.Load();
         foreach (long consumerId in afterStreams.DamagedConsumerIds)

@@ -105,6 +105,28 @@ def test_a_consumer_registered_through_one_node_subscribes_through_the_other(a, 
     a.delete_stream(StreamName=stream)
 
 
+def test_a_delivery_stream_made_through_one_node_is_changed_through_the_other(a, b):
+    fa, fb = (boto3.client("firehose", endpoint_url=k.meta.endpoint_url, region_name="us-east-1", aws_access_key_id="AKIDCLUSTER",
+                           aws_secret_access_key="secret", config=Config(retries={"max_attempts": 2})) for k in (a, b))
+    name = "cross-fh-" + uuid.uuid4().hex[:8]
+    s3 = {"RoleARN": "arn:aws:iam::000000000000:role/r", "BucketARN": "arn:aws:s3:::cross"}
+    fa.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration=s3)
+    # Read-your-writes: the other node answers at once with what this one stored.
+    assert fb.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]["VersionId"] == "1"
+    fb.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1", DestinationId="destinationId-000000000001",
+                          ExtendedS3DestinationUpdate={"Prefix": "b/"})
+    try:
+        fa.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1", DestinationId="destinationId-000000000001",
+                              ExtendedS3DestinationUpdate={"Prefix": "a/"})
+        raise AssertionError("A updated a version B had already replaced")
+    except fa.exceptions.ConcurrentModificationException:
+        pass
+    described = fa.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert described["VersionId"] == "2" and described["Destinations"][0]["ExtendedS3DestinationDescription"]["Prefix"] == "b/", described
+    fb.delete_delivery_stream(DeliveryStreamName=name)
+    assert name not in fa.list_delivery_streams(Limit=10000)["DeliveryStreamNames"]
+
+
 def main():
     a, b = client(sys.argv[1]), client(sys.argv[2])
     passed = failed = 0

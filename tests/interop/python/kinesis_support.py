@@ -331,3 +331,30 @@ class KinesisTestCase(unittest.TestCase):
             if not page["Records"] or iterator is None:
                 return records
         raise AssertionError("shard did not reach its tip within 50 GetRecords calls")
+
+
+FIREHOSE_TARGET = "Firehose_20150804."
+_firehose = None
+
+
+def firehose():
+    """One boto3 Firehose client for the whole run (Debian's model of late 2022; raw_firehose for newer members)."""
+    global _firehose
+    if _firehose is None:
+        session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop", region_name=REGION)
+        config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        _firehose = session.client("firehose", endpoint_url=ENDPOINT, config=config)
+    return _firehose
+
+
+def raw_firehose(operation, payload, **kwargs):
+    """A JSON request to one Firehose operation, sent as-is (no client-side validation)."""
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    return raw_request(body, target=FIREHOSE_TARGET + operation, **kwargs)
+
+
+def delete_delivery_stream_quietly(name):
+    try:
+        firehose().delete_delivery_stream(DeliveryStreamName=name)
+    except ClientError:
+        pass

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Runnel.Firehose.Naming;
+
+namespace Runnel.Firehose.Api;
+
+/// <summary>
+/// The checks AWS makes of a destination's configuration beyond the model's constraints, on create and after an
+/// update is merged (docs/adr/0002-firehose-delivery.md): the prefix rules of S3 destinations, and dynamic
+/// partitioning's and format conversion's buffering minimums. Each refusal is an InvalidArgumentException.
+/// </summary>
+public static class DestinationRules
+{
+    public static void Check(string kind, JsonObject configuration)
+    {
+        if (DestinationKinds.IsS3(kind))
+            CheckS3(configuration, extended: kind == DestinationKinds.ExtendedS3);
+        else if (configuration["S3Configuration"] is JsonObject staging)
+        {
+            if (kind == DestinationKinds.Redshift && (Expressions((string?)staging["Prefix"]) || !string.IsNullOrEmpty((string?)staging["ErrorOutputPrefix"])))
+                throw FirehoseErrors.InvalidArgument(S3Prefix.RefusalStart + "Redshift S3Configuration cannot have expressions in Prefix or an ErrorOutputPrefix");
+            CheckS3(staging, extended: false);
+        }
+    }
+
+    private static void CheckS3(JsonObject s3, bool extended)
+    {
+        string? prefix = (string?)s3["Prefix"];
+        try
+        {
+            var (parsed, _) = S3Prefix.ForDestination(prefix, (string?)s3["ErrorOutputPrefix"]);
+            bool dynamic = extended && s3["DynamicPartitioningConfiguration"]?["Enabled"]?.GetValue<bool>() == true;
+            if (parsed.HasPartitionKeys && !dynamic)
+                throw FirehoseErrors.InvalidArgument(S3Prefix.RefusalStart + "Dynamic Partitioning must be enabled when Prefix contains partitionKeyFromQuery or partitionKeyFromLambda expressions");
+            var hints = s3["BufferingHints"];
+            long size = (long?)hints?["SizeInMBs"] ?? 5, interval = (long?)hints?["IntervalInSeconds"] ?? 300;
+            if (dynamic)
+            {
+                if (!parsed.HasPartitionKeys)
+                    throw FirehoseErrors.InvalidArgument(S3Prefix.RefusalStart + "Prefix must contain partitionKeyFromQuery or partitionKeyFromLambda expressions when Dynamic Partitioning is enabled");
+                if (size < 64)
+                    throw FirehoseErrors.InvalidArgument("BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled.");
+                if (interval < 60)
+                    throw FirehoseErrors.InvalidArgument("BufferingHints.IntervalInSeconds must be at least 60 seconds when Dynamic Partitioning is enabled.");
+            }
+            if (extended && s3["DataFormatConversionConfiguration"]?["Enabled"]?.GetValue<bool>() != false && s3["DataFormatConversionConfiguration"] is JsonObject)
+            {
+                if (size < 64)
+                    throw FirehoseErrors.InvalidArgument("BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled.");
+                if ((string?)s3["CompressionFormat"] is { } compression && compression != "UNCOMPRESSED")
+                    throw FirehoseErrors.InvalidArgument("CompressionFormat must be UNCOMPRESSED when data format conversion is enabled.");
+            }
+        }
+        catch (FormatException e)
+        {
+            throw FirehoseErrors.InvalidArgument(e.Message);
+        }
+    }
+
+    private static bool Expressions(string? prefix) => prefix?.Contains("!{", StringComparison.Ordinal) == true;
+}

@@ -1,0 +1,76 @@
+using Runnel.Firehose.Catalog;
+using Runnel.Storage;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Firehose.Api;
+
+/// <summary>
+/// Firehose as the handlers see it: the settings, the catalog of delivery streams, the stores their logs and
+/// positions live in, and the one clock. Knows nothing of HTTP. Thread-safe.
+/// </summary>
+public sealed class FirehoseService : IDisposable
+{
+    private readonly ITimer _transitions;
+
+    /// <param name="leads">Whether this node does the once-only work now (storing due status changes): always on one
+    /// node; on a cluster, while it holds the lease.</param>
+    public FirehoseService(FirehoseOptions options, IMetadataStore metadata, IShardStore logs, TimeProvider clock, Action<string>? warn = null, Func<bool>? leads = null)
+    {
+        Options = options;
+        Metadata = metadata;
+        Logs = logs;
+        Clock = clock;
+        Catalog = new DeliveryStreamCatalog(metadata, clock, warn);
+        _transitions = clock.CreateTimer(_ =>
+        {
+            if (leads?.Invoke() != false)
+                Catalog.AdvanceTransitions();
+        }, null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+    }
+
+    public void Dispose() => _transitions.Dispose();
+
+    public FirehoseOptions Options { get; }
+    public IMetadataStore Metadata { get; }
+    public IShardStore Logs { get; }
+    public TimeProvider Clock { get; }
+    public DeliveryStreamCatalog Catalog { get; }
+
+    /// <summary>Whether the account has a Kinesis stream of this name (set by the server): a Kinesis source must exist.</summary>
+    public Func<string, bool>? StreamExists { get; set; }
+
+    /// <summary>
+    /// Stores a new delivery stream, its log claimed first (<see cref="LogOwners"/>) so that no orphan sweep takes it;
+    /// false when one of that name exists.
+    /// </summary>
+    public bool TryCreate(DeliveryStream stream)
+    {
+        if (stream.LogId is { } log)
+            LogOwners.Claim(Metadata, log, $"{DeliveryStreamCodec.Kind}/{stream.Name}");
+        if (Catalog.TryCreate(stream))
+            return true;
+        if (stream.LogId is { } unused)
+            LogOwners.Release(Metadata, unused);
+        return false;
+    }
+
+    /// <summary>
+    /// Deletes a delivery stream: its description first (so nothing appends to its log any more), then its position and
+    /// its log. A crash between them leaves a log no stream names, which the orphan sweep removes at the next start.
+    /// </summary>
+    public void Delete(DeliveryStream stream)
+    {
+        Catalog.Delete(stream.Name);
+        Metadata.DeleteDocument(Delivery.DeliveryPosition.Kind, stream.Name);
+        if (stream.LogId is { } log)
+        {
+            Logs.DeleteStream(log);
+            LogOwners.Release(Metadata, log);
+        }
+    }
+
+    public long NowMillis => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The ids of the logs delivery streams hold: the orphan sweep and repair must not take them.</summary>
+    public IEnumerable<long> LogIds => Catalog.All().Where(s => s.LogId is not null).Select(s => s.LogId!.Value);
+}
