@@ -32,6 +32,10 @@ public sealed record RunnelOptions
     /// <summary>How long a new Firehose delivery stream stays CREATING.</summary>
     public TimeSpan DeliveryStreamCreateDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Where Firehose's S3 and ExtendedS3 destinations deliver when no S3 endpoint is configured: one directory
+    /// per bucket, objects under S3's key layout; null for <c>buckets</c> in <see cref="DataDir"/>.</summary>
+    public string? S3Directory { get; init; }
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runnel.Firehose.Api;
+using Runnel.Firehose.Delivery;
 using Runnel.Server.Kinesis;
 using Runnel.Server.Streams;
 using Runnel.Server.Storage;
@@ -32,6 +33,9 @@ public sealed class RunnelServer : IAsyncDisposable
     private RunnelServer(WebApplication app, ConnectionGuard connections, ServerStorage storage, StreamService streams, FirehoseService firehose, StrongBox<bool> started)
     {
         Firehose = firehose;
+        var deliveryLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Firehose");
+        Delivery = new DeliveryEngine(firehose, streams.Options.S3Directory ?? Path.Combine(streams.Options.DataDir, "buckets"), () => storage.Leads,
+            message => deliveryLog.LogWarning("{Message}", message));
         _started = started;
         _app = app;
         _connections = connections;
@@ -45,6 +49,9 @@ public sealed class RunnelServer : IAsyncDisposable
 
     /// <summary>The Firehose service on this server's storage.</summary>
     public FirehoseService Firehose { get; }
+
+    /// <summary>Firehose's delivery, run where this node leads.</summary>
+    public DeliveryEngine Delivery { get; }
 
     /// <summary>The on-demand scaler (it runs on its own timer; tests may also call it).</summary>
     public OnDemandScaler Scaler { get; }
@@ -280,6 +287,7 @@ public sealed class RunnelServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
+            await Delivery.DisposeAsync();
             Firehose.Dispose();
             _streams.Dispose();
             await _storage.DisposeAsync();

@@ -27,6 +27,8 @@ public sealed class FirehoseApi(FirehoseService service)
         ["StartDeliveryStreamEncryption"] = EncryptionOperations.Start,
         ["StopDeliveryStreamEncryption"] = EncryptionOperations.Stop,
         ["UpdateDestination"] = UpdateDestinationOperation.Update,
+        ["PutRecord"] = RecordOperations.PutRecord,
+        ["PutRecordBatch"] = RecordOperations.PutRecordBatch,
     };
 
     public FirehoseService Service { get; } = service;

@@ -69,6 +69,11 @@ public sealed class FirehoseService : IDisposable
         }
     }
 
+    /// <summary>Raised after records were appended to a DirectPut stream's log here, with its name: the delivery engine wakes.</summary>
+    public event Action<string>? RecordsAppended;
+
+    internal void Appended(string name) => RecordsAppended?.Invoke(name);
+
     public long NowMillis => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The ids of the logs delivery streams hold: the orphan sweep and repair must not take them.</summary>

@@ -252,3 +252,39 @@ class UpdateAndEncryptionTests(FirehoseTestCase):
         self.assert_client_error("InvalidArgumentException", "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.",
                                  self.firehose.start_delivery_stream_encryption, DeliveryStreamName=name,
                                  DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK"})
+
+
+class RecordTests(FirehoseTestCase):
+
+    def test_put_record_and_batch(self):
+        name = self.create_delivery_stream("fh-put")
+        answer = self.firehose.put_record(DeliveryStreamName=name, Record={"Data": b"one\n"})
+        self.assertTrue(answer["RecordId"])
+        self.assertFalse(answer["Encrypted"])
+        answer = self.firehose.put_record_batch(DeliveryStreamName=name, Records=[{"Data": f"r{i}\n".encode()} for i in range(500)])
+        self.assertEqual(answer["FailedPutCount"], 0)
+        self.assertEqual(len(answer["RequestResponses"]), 500)
+        self.assertEqual(len({r["RecordId"] for r in answer["RequestResponses"]}), 500)
+        self.assertTrue(all(set(r) == {"RecordId"} for r in answer["RequestResponses"]))
+
+    def test_put_limits(self):
+        name = self.create_delivery_stream("fh-limits")
+        self.assert_raw("PutRecordBatch", {"DeliveryStreamName": name, "Records": [{"Data": "AAAA"}] * 501}, "ValidationException", None)
+        response = raw_firehose("PutRecordBatch", {"DeliveryStreamName": name, "Records": [{"Data": "AAAA"}] * 501})
+        message = response.json()["message"]
+        self.assertTrue(message.startswith("1 validation error detected: Value '[Record(data=java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]), "), message)
+        self.assertTrue(message.endswith("]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500"), message)
+        self.assert_client_error("InvalidArgumentException", "Records size exceeds 4 MB limit", self.firehose.put_record_batch,
+                                 DeliveryStreamName=name, Records=[{"Data": bytes(1_000_000)}] * 5)
+        self.assert_client_error("ValidationException", None, self.firehose.put_record,
+                                 DeliveryStreamName=name, Record={"Data": bytes(1_024_001)})
+        missing = unique_name("fh-put-missing")
+        self.assert_client_error("ResourceNotFoundException", f"Firehose {missing} under account {ACCOUNT} not found.",
+                                 self.firehose.put_record, DeliveryStreamName=missing, Record={"Data": b"x"})
+
+    def test_put_to_a_kinesis_sourced_stream_is_refused(self):
+        stream = self.create_stream("fh-put-src")
+        name = self.create_delivery_stream("fh-put-ks", DeliveryStreamType="KinesisStreamAsSource", KinesisStreamSourceConfiguration={
+            "KinesisStreamARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}", "RoleARN": ROLE})
+        self.assert_client_error("InvalidArgumentException", "This operation is not permitted on KinesisStreamAsSource delivery stream type.",
+                                 self.firehose.put_record_batch, DeliveryStreamName=name, Records=[{"Data": b"x"}])

@@ -1,0 +1,126 @@
+using Runnel.Firehose.Catalog;
+using Runnel.Storage;
+
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// Delivers one DirectPut delivery stream, as one version of its configuration: a loop around
+/// <see cref="DirectPutDelivery"/> that pumps when records are appended (here or, on a cluster, through another node)
+/// and when a buffer or a retry falls due, and trims the log below what was delivered. Stopping it loses nothing:
+/// what it buffered is still in the log above the stored position, and the next worker reads it again.
+/// </summary>
+internal sealed class DeliveryWorker : IAsyncDisposable
+{
+    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1), TrimEvery = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long Firehose keeps records its destination has not taken: after that they are dropped.</summary>
+    public static readonly TimeSpan KeptUndelivered = TimeSpan.FromHours(24);
+
+    private readonly DirectPutDelivery _delivery;
+    private readonly DeliveryPosition _position;
+    private readonly IShardLog _log;
+    private readonly TimeProvider _clock;
+    private readonly Action<string> _warn;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private long _nextTrimMillis;
+
+    public DeliveryWorker(DeliveryStream stream, DirectPutDelivery delivery, DeliveryPosition position, IShardLog log, TimeProvider clock, Action<string> warn)
+    {
+        Stream = stream;
+        _delivery = delivery;
+        _position = position;
+        _log = log;
+        _clock = clock;
+        _warn = warn;
+        _log.AppendedElsewhere += Wake;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The stream as this worker delivers it (its version, its destination).</summary>
+    public DeliveryStream Stream { get; }
+
+    /// <summary>Records were appended: pump now rather than at the next due time.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var cancel = _stop.Token;
+        string? lastProblem = null;
+        while (!cancel.IsCancellationRequested)
+        {
+            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            TimeSpan wait = LongestWait;
+            try
+            {
+                long? due = await _delivery.PumpAsync(now, cancel).ConfigureAwait(false);
+                if (due is { } at)
+                    wait = TimeSpan.FromMilliseconds(Math.Clamp(at - now, 0, LongestWait.TotalMilliseconds));
+                string? problem = _delivery.LastFailure?.Message;
+                if (problem is not null && problem != lastProblem)
+                    _warn($"Firehose {Stream.Name}: delivery failed ({problem}); the batch is retried with backoff and nothing is lost meanwhile.");
+                lastProblem = problem;
+                if (now >= _nextTrimMillis)
+                {
+                    await TrimAsync(now, cancel).ConfigureAwait(false);
+                    _nextTrimMillis = now + (long)TrimEvery.TotalMilliseconds;
+                }
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The position is stored only after a delivery: whatever failed here is read and delivered again.
+                _warn($"Firehose {Stream.Name}: the delivery step failed ({e.GetType().Name}: {e.Message}); it runs again in a second.");
+                wait = LongestWait;
+            }
+            try
+            {
+                await _wake.WaitAsync(wait, cancel).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Frees the log's segments below what was delivered, and below 24 hours ago whatever was delivered.</summary>
+    private async Task TrimAsync(long now, CancellationToken cancel)
+    {
+        ulong delivered = _position.Of(0);
+        long cutoff = now - (long)KeptUndelivered.TotalMilliseconds;
+        if (delivered > 0)
+        {
+            using var last = await _log.ReadAsync(delivered - 1, 1, long.MaxValue, 0, cancel).ConfigureAwait(false);
+            if (last.Count > 0 && last.Records[0].Offset == delivered - 1)
+                cutoff = Math.Max(cutoff, last.Records[0].ArrivalMillis);
+        }
+        if (cutoff > 0)
+            _log.EnforceRetention(cutoff);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _log.AppendedElsewhere -= Wake;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}
