@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1 cluster=1
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1 cluster=1 firehose_seconds=30
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -25,6 +25,8 @@ Options:
   --fanout-seconds S   length of the fan-out latency phase, Runnel only (default 20; 0 skips fan-out);
                        its full-speed phase drains --records records to 5 consumers
   --no-encodings       skip the CBOR and h2c variants (runnel-bench encodings, Runnel only)
+  --firehose-seconds S Firehose, Runnel only: PutRecordBatch paced at 200,000 records/s for S seconds into a GZIP
+                       delivery stream (the delivery lag), then the same records as fast as they go (default 30; 0 skips)
   --no-cluster         skip the cluster: two Runnel nodes on three nats-servers at R3 (scripts/nats-cluster.sh),
                        the requests taken by the nodes in turn, measured against the cluster goals
   --out DIR            where results go (default bench/results/latest)
@@ -44,6 +46,7 @@ while (($#)); do
     --fanout-seconds) fanout_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-encodings) encodings=0; shift ;;
+    --firehose-seconds) firehose_seconds=$2; shift 2 ;;
     --no-cluster) cluster=0; shift ;;
     --skip-build) skip_build=1; shift ;;
     --runnel) flavour=$2; shift 2 ;;
@@ -248,6 +251,17 @@ for server in "${servers[@]}"; do
       bench encodings --label runnel --endpoint "http://127.0.0.1:$port" --server-pid "$server_pid" \
         --records "$records" --json "$out/runnel-encodings.json" > "$work/runnel-encodings.out" 2>&1 || failures+=("runnel encodings")
       grep -E 'best of' "$work/runnel-encodings.out" || cat "$work/runnel-encodings.out"
+    fi
+    if [[ $firehose_seconds != 0 ]]; then
+      # Issue 16's goal: 200,000 records/s into a delivery stream with a local directory and GZIP, the delivery lag
+      # within the interval plus 1 s at that rate; then the ceiling, unpaced.
+      echo "== runnel: Firehose (DirectPut, GZIP, into --s3-dir)"
+      fh_records=$((200000 * firehose_seconds))
+      for pace in 200000 0; do
+        bench firehose --endpoint "http://127.0.0.1:$port" --objects "$work/runnel-data/buckets" --records "$fh_records" --rate "$pace" \
+          > "$work/runnel-firehose.out" 2>&1 || failures+=("runnel firehose (rate $pace)")
+        grep -E '^  ' "$work/runnel-firehose.out" | tee -a "$out/runnel-firehose.txt" || cat "$work/runnel-firehose.out"
+      done
     fi
   fi
   stop_server

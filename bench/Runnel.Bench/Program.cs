@@ -13,6 +13,7 @@ const string usage = """
       runnel-bench fanout [options]     SubscribeToShard: put-to-receive latency and per-consumer throughput
       runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
       runnel-bench jetstream [options]  JetStream's own publish latency: the floor under a cluster's put-to-visible
+      runnel-bench firehose [options]   PutRecordBatch into a delivery stream with a local S3 directory: records/s and delivery lag
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -119,6 +120,18 @@ try
                 cl.RejectUnknown();
                 await JetStreamFloorScenario.RunAsync(options, Console.Out);
                 return 0;
+            }
+        case "firehose":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(FirehoseScenario.Options.Help);
+                    return 0;
+                }
+                var options = FirehoseScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                return await FirehoseScenario.RunAsync(options, Console.Out) ? 0 : 1;
             }
         case "compare":
             {

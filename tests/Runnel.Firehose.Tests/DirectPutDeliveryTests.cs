@@ -85,6 +85,27 @@ public sealed partial class DirectPutDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_GZIP_object_compressed_as_its_records_arrive_over_many_pumps_is_one_whole_gzip_stream()
+    {
+        var delivery = new DirectPutDelivery("orders", 1, _log, new BufferingHints(128, 60), new FileDestination(_objects), ObjectCompression.Gzip,
+            DeliveryPosition.Load(_metadata, "orders"));
+        long now = Now;
+        var records = new List<string>();
+        for (int round = 0; round < 5; round++)
+        {
+            records.AddRange(await PutAsync(200, size: 100, tag: $"round{round}-"));
+            await delivery.PumpAsync(now + round); // each pump compresses what its read added
+        }
+        Assert.Empty(Objects());
+        await delivery.PumpAsync(now + 60_000);
+        string key = Assert.Single(Objects());
+        Assert.EndsWith(".gz", key, StringComparison.Ordinal);
+        using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(_objects, key)), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        Assert.Equal(string.Concat(records), reader.ReadToEnd());
+    }
+
+    [Fact]
     public async Task A_custom_prefix_names_the_objects()
     {
         var records = await PutAsync(5);

@@ -72,6 +72,9 @@ public sealed class KinesisHttpClient : IDisposable
     /// <summary>The first endpoint, for messages.</summary>
     public Uri Endpoint => _targets[0].Endpoint;
 
+    /// <summary>The X-Amz-Target of an operation: Kinesis's unless the name carries another service's prefix (Firehose_20150804.PutRecordBatch).</summary>
+    private static string Target(string operation) => operation.Contains('.', StringComparison.Ordinal) ? operation : TargetPrefix + operation;
+
     public async Task<KinesisResponse> SendAsync(string operation, RequestBody body, CancellationToken cancellation = default)
     {
         if (_lean is not null)
@@ -132,7 +135,7 @@ public sealed class KinesisHttpClient : IDisposable
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         var headers = request.Headers;
-        headers.TryAddWithoutValidation("X-Amz-Target", TargetPrefix + operation);
+        headers.TryAddWithoutValidation("X-Amz-Target", Target(operation));
         headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
         headers.TryAddWithoutValidation("Authorization", _signer.Authorization(host, amzDate, body));
         return request;
@@ -149,7 +152,7 @@ public sealed class KinesisHttpClient : IDisposable
         (string, string)[] headers =
         [
             ("content-type", body.MediaType == RequestBody.Cbor ? RequestBody.Cbor : RequestBody.Json),
-            ("x-amz-target", TargetPrefix + operation),
+            ("x-amz-target", Target(operation)),
             ("x-amz-date", amzDate),
             ("authorization", _signer.Authorization(host, amzDate, body)),
         ];

@@ -15,6 +15,9 @@ public sealed class DeliveryBuffers(BufferingHints hints)
 
     public BufferingHints Hints { get; } = hints;
 
+    /// <summary>The buffers still filling.</summary>
+    public IEnumerable<DeliveryBatch> Filling => _filling.Values;
+
     /// <summary>Records in buffers still filling (not those taken for delivery).</summary>
     public int BufferedRecords => _filling.Values.Sum(b => b.Count);
 

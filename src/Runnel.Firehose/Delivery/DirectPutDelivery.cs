@@ -27,6 +27,7 @@ public sealed class DirectPutDelivery
     private readonly DeliveryPosition _position;
     private readonly S3Prefix _prefix;
     private readonly List<(DeliveryBatch Batch, int Failures, long RetryAt)> _failed = [];
+    private readonly Dictionary<DeliveryBatch, ObjectEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
     private ulong _readFrom;
 
     /// <param name="prefix">The destination's evaluated Prefix (<see cref="S3Prefix.ForDestination"/>); AWS's default
@@ -71,6 +72,7 @@ public sealed class DirectPutDelivery
                 if (_buffers.Add("", new SourceRecord(0, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } full)
                     Write(full, 0, nowMillis);
             _readFrom = read.NextOffset;
+            Encode();
         }
         foreach (var due in _buffers.TakeDue(nowMillis))
             Write(due, 0, nowMillis);
@@ -79,15 +81,35 @@ public sealed class DirectPutDelivery
         return _buffers.NextDueMillis is { } due2 && (retry is null || due2 < retry) ? due2 : retry;
     }
 
+    /// <summary>Compresses what the filling buffers gained, where the compression streams (<see cref="ObjectEncoder"/>).</summary>
+    private void Encode()
+    {
+        foreach (var batch in _buffers.Filling)
+        {
+            if (!_encoders.TryGetValue(batch, out var encoder))
+            {
+                if (ObjectEncoder.For(_compression) is not { } made)
+                    return;
+                _encoders[batch] = encoder = made;
+            }
+            encoder.Feed(batch.Payload);
+        }
+    }
+
     private void Write(DeliveryBatch batch, int failuresBefore, long nowMillis)
     {
         var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
         string key = _prefix.Evaluate(instant) + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
         try
         {
-            _destination.Write(key, batch.Payload, _compression);
+            if (_encoders.TryGetValue(batch, out var encoder))
+                _destination.Write(key, encoder.Finish(batch.Payload), ObjectCompression.Uncompressed); // compressed already
+            else
+                _destination.Write(key, batch.Payload, _compression);
             LastFailure = null;
             _buffers.Done(batch);
+            if (_encoders.Remove(batch, out var finished))
+                finished.Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
