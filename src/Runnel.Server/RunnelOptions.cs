@@ -36,6 +36,9 @@ public sealed record RunnelOptions
     /// per bucket, objects under S3's key layout; null for <c>buckets</c> in <see cref="DataDir"/>.</summary>
     public string? S3Directory { get; init; }
 
+    /// <summary>The S3-compatible store Firehose's S3 destinations deliver to; null for <see cref="S3Directory"/>.</summary>
+    public Runnel.Firehose.Destinations.S3Settings? S3 { get; init; }
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

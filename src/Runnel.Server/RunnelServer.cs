@@ -35,7 +35,7 @@ public sealed class RunnelServer : IAsyncDisposable
         Firehose = firehose;
         var deliveryLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Firehose");
         Delivery = new DeliveryEngine(firehose, streams.Options.S3Directory ?? Path.Combine(streams.Options.DataDir, "buckets"), () => storage.Leads,
-            message => deliveryLog.LogWarning("{Message}", message));
+            message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3);
         _started = started;
         _app = app;
         _connections = connections;

@@ -25,7 +25,12 @@ public static class Settings
         new("--delete-stream-delay", "MS", "how long a deleted stream stays DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--update-stream-delay", "MS", "how long a changed stream stays UPDATING, in ms (default 0)", 0, MaxDelayMillis),
         new("--delivery-stream-create-delay", "MS", "how long a new Firehose delivery stream stays CREATING, in ms (default 0)", 0, MaxDelayMillis),
-        new("--s3-dir", "DIR", "where Firehose S3 destinations deliver: a directory per bucket, objects under S3's key layout (default DATA-DIR/buckets)"),
+        new("--s3-dir", "DIR", "where Firehose S3 destinations deliver without --s3-endpoint: a directory per bucket, objects under S3's key layout (default DATA-DIR/buckets)"),
+        new("--s3-endpoint", "URL", "an S3-compatible store (MinIO, Ceph, ...) Firehose S3 destinations deliver to instead of --s3-dir; 'aws' for AWS S3 itself"),
+        new("--s3-access-key-id", "ID", "with --s3-endpoint: the store's access key (default: AWS's credential chain)"),
+        new("--s3-secret-access-key", "KEY", "with --s3-endpoint: its secret (better in runnel.json or RUNNEL_S3_SECRET_ACCESS_KEY than on the command line)"),
+        new("--s3-region", "REGION", "with --s3-endpoint: the region requests are signed for (default --region)"),
+        new("--s3-path-style", "on|off", "with --s3-endpoint: path-style bucket addressing, which most S3-compatible stores need (default on)"),
         new("--consumer-create-delay", "MS", "how long a newly registered consumer stays CREATING, in ms (default 0)", 0, MaxDelayMillis),
         new("--consumer-delete-delay", "MS", "how long a deregistered consumer stays DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--commitment-period", "MS", "how long a minimum throughput billing commitment lasts at least once enabled, in ms (default 86400000, AWS's 24 hours)", 0, 31_536_000_000),
@@ -119,6 +124,23 @@ public static class Settings
             var v => throw new ArgumentException($"--limits must be on or off, not '{v}'."),
         };
         var onDemand = new Runnel.Server.Streams.OnDemandPolicy();
+        bool pathStyle = Get("s3-path-style") switch
+        {
+            null => true,
+            var v when v.Equals("on", StringComparison.OrdinalIgnoreCase) || v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+            var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+            var v => throw new ArgumentException($"--s3-path-style must be on or off, not '{v}'."),
+        };
+        Runnel.Firehose.Destinations.S3Settings? s3 = null;
+        if (Get("s3-endpoint") is { Length: > 0 } endpoint)
+        {
+            Uri? url = null;
+            if (!endpoint.Equals("aws", StringComparison.OrdinalIgnoreCase)
+                && (!Uri.TryCreate(endpoint, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https")))
+                throw new ArgumentException($"--s3-endpoint must be an http:// or https:// URL, or 'aws', not '{endpoint}'.");
+            s3 = new Runnel.Firehose.Destinations.S3Settings(url, Get("s3-access-key-id"), Get("s3-secret-access-key"),
+                Get("s3-region") ?? Get("region") ?? defaults.Region, url is not null && pathStyle);
+        }
         var options = new RunnelOptions
         {
             OnDemand = onDemand with
@@ -144,6 +166,7 @@ public static class Settings
             Port = Int("port", defaults.Port),
             DataDir = Get("data-dir") ?? defaults.DataDir,
             S3Directory = Get("s3-dir") ?? defaults.S3Directory,
+            S3 = s3,
             Region = Get("region") ?? defaults.Region,
             AccountId = Get("account-id") ?? defaults.AccountId,
             CreateStreamDelay = Millis("create-stream-delay", defaults.CreateStreamDelay),

@@ -22,6 +22,24 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Firehose_settings_are_read_and_a_bad_S3_endpoint_is_refused()
+    {
+        var options = Settings.Load(["--s3-endpoint", "http://127.0.0.1:9000", "--s3-access-key-id", "minio", "--delivery-stream-create-delay", "1500"],
+            new Dictionary<string, string?> { ["RUNNEL_S3_SECRET_ACCESS_KEY"] = "secret", ["RUNNEL_REGION"] = "eu-west-1" });
+        Assert.Equal(new Uri("http://127.0.0.1:9000"), options.S3!.Endpoint);
+        Assert.Equal(("minio", "secret", "eu-west-1", true), (options.S3.AccessKeyId, options.S3.SecretAccessKey, options.S3.Region, options.S3.PathStyle));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), options.DeliveryStreamCreateDelay);
+        Assert.False(Settings.Load(["--s3-endpoint", "http://s3.local", "--s3-path-style", "off"], NoEnvironment).S3!.PathStyle);
+        var aws = Settings.Load(["--s3-endpoint", "aws", "--s3-region", "eu-central-1"], NoEnvironment).S3!;
+        Assert.Null(aws.Endpoint);
+        Assert.Equal("eu-central-1", aws.Region);
+        Assert.Null(Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3);
+        Assert.Equal("/srv/objects", Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3Directory);
+        var e = Assert.Throws<ArgumentException>(() => Settings.Load(["--s3-endpoint", "minio:9000"], NoEnvironment));
+        Assert.Equal("--s3-endpoint must be an http:// or https:// URL, or 'aws', not 'minio:9000'.", e.Message);
+    }
+
+    [Fact]
     public void Tls_and_fan_out_settings_are_read()
     {
         string dir = Directory.CreateTempSubdirectory("runnel-settings-").FullName;

@@ -15,19 +15,11 @@ public sealed class FirehoseRequest(RequestValue body, Shape shape, IWireWriter 
     /// <summary>True when the operation produced no output (AWS sends <c>{}</c>).</summary>
     public bool EmptyResponse { get; set; }
 
-    public RequestValue? Member(string name) => Body.TryGetProperty(name, out var value) && !value.IsAbsent ? value : null;
+    public RequestValue? Member(string name) => Body.Member(name);
 
-    public string? String(string name) => Member(name) is { Kind: RequestKind.String } v ? v.GetString() : null;
+    public string? String(string name) => Body.StringMember(name);
 
-    public long? Integer(string name) => Member(name) is { Kind: RequestKind.Number } v ? RequestValidator.IntegerValue(v, WireType.Integer) : null;
-
-    public bool? Boolean(string name) => Member(name) switch
-    {
-        { Kind: RequestKind.True } => true,
-        { Kind: RequestKind.False } => false,
-        { Kind: RequestKind.String } v => WireValues.ParseBoolean(v.GetString()),
-        _ => null,
-    };
+    public long? Integer(string name) => Body.IntegerMember(name);
 
     /// <summary>A structure member copied as the model reads it (<see cref="ShapedJson"/>); null when absent.</summary>
     public JsonObject? Structure(string name)

@@ -11,7 +11,8 @@ namespace Runnel.Firehose.Delivery;
 /// Runs the delivery of every delivery stream, on the node that leads (every node on its own; the elected one on a
 /// cluster): one <see cref="DeliveryWorker"/> per ACTIVE DirectPut stream whose destination is delivered, started
 /// again when the stream's version changes, stopped when it goes or this node stops leading. S3 and ExtendedS3
-/// destinations land in a directory per bucket under <see cref="ObjectsRoot"/> (S3's key layout, docs/formats/firehose.md).
+/// destinations land in the configured S3-compatible store (<see cref="S3Settings"/>), or without one in a directory
+/// per bucket under <see cref="ObjectsRoot"/> (S3's key layout, docs/formats/firehose.md).
 /// Destinations not delivered yet keep their records in the log until they are (warned once).
 /// </summary>
 public sealed class DeliveryEngine : IAsyncDisposable
@@ -24,11 +25,17 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private readonly SemaphoreSlim _reconcile = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly S3Settings? _s3;
+    private readonly Lazy<Amazon.S3.IAmazonS3>? _s3Client;
 
-    public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null)
+    /// <param name="objectsRoot">Where S3 destinations' buckets are directories, when <paramref name="s3"/> is null.</param>
+    /// <param name="s3">The S3-compatible store S3 destinations deliver to; null for <paramref name="objectsRoot"/>.</param>
+    public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null, S3Settings? s3 = null)
     {
         _service = service;
         ObjectsRoot = Path.GetFullPath(objectsRoot);
+        _s3 = s3;
+        _s3Client = s3 is null ? null : new Lazy<Amazon.S3.IAmazonS3>(s3.CreateClient);
         _leads = leads ?? (() => true);
         _warn = warn ?? (_ => { });
         service.Catalog.Changed += (_, _) => Reconcile();
@@ -40,8 +47,11 @@ public sealed class DeliveryEngine : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Where S3 destinations' buckets are directories.</summary>
+    /// <summary>Where S3 destinations' buckets are directories (when no S3 store is configured).</summary>
     public string ObjectsRoot { get; }
+
+    /// <summary>Where S3 destinations deliver, for the start-up line.</summary>
+    public string ObjectsLocation => _s3 is { } s3 ? s3.Describe() : ObjectsRoot;
 
     /// <summary>The streams being delivered now (for tests and the operator).</summary>
     public IReadOnlyCollection<string> Delivering => _workers.Keys.ToList();
@@ -123,7 +133,9 @@ public sealed class DeliveryEngine : IAsyncDisposable
         }
         var log = _service.Logs.Open(stream.LogId!.Value, 0);
         var position = DeliveryPosition.Load(_service.Metadata, stream.Name);
-        var destination = new FileDestination(Path.Combine(ObjectsRoot, Bucket(s3)));
+        IObjectStore destination = _s3Client is { } client
+            ? new S3ObjectStore(client.Value, Bucket(s3), _s3!.Describe())
+            : new FileDestination(Path.Combine(ObjectsRoot, Bucket(s3)));
         var delivery = new DirectPutDelivery(stream.Name, stream.Version, log, hints, destination, compression, position, prefix);
         return new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
     }
@@ -146,6 +158,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
         foreach (var worker in _workers.Values)
             await worker.DisposeAsync().ConfigureAwait(false);
         _workers.Clear();
+        if (_s3Client is { IsValueCreated: true } client)
+            client.Value.Dispose();
         _stop.Dispose();
         _reconcile.Dispose();
     }

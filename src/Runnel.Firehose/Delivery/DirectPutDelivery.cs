@@ -22,7 +22,7 @@ public sealed class DirectPutDelivery
     private readonly long _version;
     private readonly IShardLog _log;
     private readonly DeliveryBuffers _buffers;
-    private readonly FileDestination _destination;
+    private readonly IObjectStore _destination;
     private readonly ObjectCompression _compression;
     private readonly DeliveryPosition _position;
     private readonly S3Prefix _prefix;
@@ -32,7 +32,7 @@ public sealed class DirectPutDelivery
 
     /// <param name="prefix">The destination's evaluated Prefix (<see cref="S3Prefix.ForDestination"/>); AWS's default
     /// <c>yyyy/MM/dd/HH/</c> when null. Partition keys are not served yet.</param>
-    public DirectPutDelivery(string name, long version, IShardLog log, BufferingHints hints, FileDestination destination, ObjectCompression compression, DeliveryPosition position,
+    public DirectPutDelivery(string name, long version, IShardLog log, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
         S3Prefix? prefix = null)
     {
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
@@ -61,21 +61,26 @@ public sealed class DirectPutDelivery
         foreach (var failed in _failed.Where(f => f.RetryAt <= nowMillis).ToList())
         {
             _failed.Remove(failed);
-            Write(failed.Batch, failed.Failures, nowMillis);
+            await WriteAsync(failed.Batch, failed.Failures, nowMillis, cancellationToken).ConfigureAwait(false);
         }
         while (_readFrom < _log.NextOffset)
         {
-            using var read = await _log.ReadAsync(_readFrom, ReadRecords, ReadBytes, 0, cancellationToken).ConfigureAwait(false);
-            if (read.Count == 0)
-                break;
-            foreach (ref readonly var record in read.Records)
-                if (_buffers.Add("", new SourceRecord(0, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } full)
-                    Write(full, 0, nowMillis);
-            _readFrom = read.NextOffset;
+            var full = new List<DeliveryBatch>();
+            using (var read = await _log.ReadAsync(_readFrom, ReadRecords, ReadBytes, 0, cancellationToken).ConfigureAwait(false))
+            {
+                if (read.Count == 0)
+                    break;
+                foreach (ref readonly var record in read.Records)
+                    if (_buffers.Add("", new SourceRecord(0, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
+                        full.Add(filled);
+                _readFrom = read.NextOffset;
+            }
+            foreach (var batch in full)
+                await WriteAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);
             Encode();
         }
         foreach (var due in _buffers.TakeDue(nowMillis))
-            Write(due, 0, nowMillis);
+            await WriteAsync(due, 0, nowMillis, cancellationToken).ConfigureAwait(false);
         _position.Advance(0, _buffers.HeldFrom().TryGetValue(0, out ulong held) ? held : _readFrom);
         long? retry = _failed.Count == 0 ? null : _failed.Min(f => f.RetryAt);
         return _buffers.NextDueMillis is { } due2 && (retry is null || due2 < retry) ? due2 : retry;
@@ -96,16 +101,16 @@ public sealed class DirectPutDelivery
         }
     }
 
-    private void Write(DeliveryBatch batch, int failuresBefore, long nowMillis)
+    private async Task WriteAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
     {
         var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
         string key = _prefix.Evaluate(instant) + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
         try
         {
             if (_encoders.TryGetValue(batch, out var encoder))
-                _destination.Write(key, encoder.Finish(batch.Payload), ObjectCompression.Uncompressed); // compressed already
+                await _destination.WriteAsync(key, encoder.Finish(batch.Payload), ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false); // compressed already
             else
-                _destination.Write(key, batch.Payload, _compression);
+                await _destination.WriteAsync(key, batch.Payload, _compression, cancellationToken).ConfigureAwait(false);
             LastFailure = null;
             _buffers.Done(batch);
             if (_encoders.Remove(batch, out var finished))

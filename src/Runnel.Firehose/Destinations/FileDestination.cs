@@ -10,9 +10,17 @@ namespace Runnel.Firehose.Destinations;
 /// leaves at most a temporary file (named <c>.{name}.partial-{guid}</c>, which readers skip) and never a torn object.
 /// Thread-safe: objects are written independently.
 /// </summary>
-public sealed class FileDestination(string root)
+public sealed class FileDestination(string root) : IObjectStore
 {
     public string Root { get; } = Path.GetFullPath(root);
+
+    public string Location => Root;
+
+    public Task WriteAsync(string key, ReadOnlyMemory<byte> payload, ObjectCompression compression, CancellationToken cancellationToken = default)
+    {
+        Write(key, payload, compression);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Writes <paramref name="payload"/>, compressed, as the object <paramref name="key"/>; returns its path.
     /// A key that would leave the root (<c>..</c>, an absolute path) is refused with <see cref="ArgumentException"/>.</summary>

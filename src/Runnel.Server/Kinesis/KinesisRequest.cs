@@ -53,17 +53,11 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
     /// <summary>True when the operation produced no output (AWS sends an empty body).</summary>
     public bool EmptyResponse { get; set; }
 
-    public string? String(string name) => Member(name) is { Kind: RequestKind.String } v ? v.GetString() : null;
+    public string? String(string name) => Body.StringMember(name);
 
-    public long? Integer(string name) => Member(name) is { Kind: RequestKind.Number } v ? RequestValidator.IntegerValue(v, WireType.Integer) : null;
+    public long? Integer(string name) => Body.IntegerMember(name);
 
-    public bool? Boolean(string name) => Member(name) switch
-    {
-        { Kind: RequestKind.True } => true,
-        { Kind: RequestKind.False } => false,
-        { Kind: RequestKind.String } v => WireValues.ParseBoolean(v.GetString()),
-        _ => null,
-    };
+    public bool? Boolean(string name) => Body.BooleanMember(name);
 
     /// <summary>A timestamp member (epoch seconds, fraction allowed) in Unix milliseconds.</summary>
     public long? TimestampMillis(string name) => TimestampMillis(Member(name));
@@ -82,8 +76,7 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
             throw KinesisErrors.DryRun();
     }
 
-    public RequestValue? Member(string name) =>
-        Body.TryGetProperty(name, out var value) && !value.IsAbsent ? value : null;
+    public RequestValue? Member(string name) => Body.Member(name);
 
     /// <summary>
     /// The stream the request names, by StreamName or StreamARN. With both, they must agree; with an ARN
