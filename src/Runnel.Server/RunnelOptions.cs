@@ -39,6 +39,10 @@ public sealed record RunnelOptions
     /// <summary>The S3-compatible store Firehose's S3 destinations deliver to; null for <see cref="S3Directory"/>.</summary>
     public Runnel.Firehose.Destinations.S3Settings? S3 { get; init; }
 
+    /// <summary>PEM certificates trusted as roots for Firehose HTTP endpoints besides the system's (an internal or
+    /// self-signed endpoint); null for the system's alone.</summary>
+    public string? HttpEndpointCa { get; init; }
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

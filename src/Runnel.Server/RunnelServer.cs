@@ -35,7 +35,7 @@ public sealed class RunnelServer : IAsyncDisposable
         Firehose = firehose;
         var deliveryLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Firehose");
         Delivery = new DeliveryEngine(firehose, streams.Options.S3Directory ?? Path.Combine(streams.Options.DataDir, "buckets"), () => storage.Leads,
-            message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3);
+            message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3, EndpointTrust(streams.Options.HttpEndpointCa));
         _started = started;
         _app = app;
         _connections = connections;
@@ -213,6 +213,16 @@ public sealed class RunnelServer : IAsyncDisposable
         return new RunnelServer(app, guard, opened, streams, firehose, started);
     }
 
+    /// <summary>The certificates of <see cref="RunnelOptions.HttpEndpointCa"/>, or null.</summary>
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? EndpointTrust(string? path)
+    {
+        if (path is null)
+            return null;
+        var trust = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        trust.ImportFromPemFile(path);
+        return trust.Count > 0 ? trust : throw new InvalidOperationException($"--http-endpoint-ca {path} holds no PEM certificate.");
+    }
+
     /// <summary>Firehose on the same storage as the streams: its catalog follows other nodes' documents through the
     /// streams' follower, and a Kinesis source must be a stream of this account.</summary>
     private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, StreamService streams, TimeProvider time, Action<string> warn)
@@ -221,7 +231,7 @@ public sealed class RunnelServer : IAsyncDisposable
             new FirehoseOptions { Region = options.Region, AccountId = options.AccountId, CreateDelay = options.DeliveryStreamCreateDelay },
             opened.Metadata, opened.Logs, time, warn, () => opened.Leads)
         {
-            StreamExists = name => streams.Find(name) is not null,
+            FindStream = streams.Find,
         };
         streams.DocumentChanged += firehose.Catalog.Apply;
         return firehose;

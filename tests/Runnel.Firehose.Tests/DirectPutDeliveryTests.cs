@@ -13,14 +13,14 @@ namespace Runnel.Firehose.Tests;
 /// A DirectPut delivery stream's records, from its log to objects in a directory: delivered when due, each once when
 /// nothing fails, none lost across a restart of the delivery, and held (not skipped) while the destination fails.
 /// </summary>
-public sealed partial class DirectPutDeliveryTests : IDisposable
+public sealed partial class ObjectDeliveryTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-directput-" + Guid.NewGuid().ToString("N"));
     private readonly string _objects;
     private readonly ShardLog _log;
     private readonly MetadataStore _metadata;
 
-    public DirectPutDeliveryTests()
+    public ObjectDeliveryTests()
     {
         _objects = Path.Combine(_dir, "objects");
         _log = ShardLog.Open(Path.Combine(_dir, "log"), new LogOptions { Fsync = FsyncPolicy.Never });
@@ -34,7 +34,7 @@ public sealed partial class DirectPutDeliveryTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private DirectPutDelivery Delivery(int sizeMiB = 1, int intervalSeconds = 60) =>
+    private ObjectDelivery Delivery(int sizeMiB = 1, int intervalSeconds = 60) =>
         new("orders", 1, _log, new BufferingHints(sizeMiB, intervalSeconds), new FileDestination(_objects), ObjectCompression.Uncompressed,
             DeliveryPosition.Load(_metadata, "orders"));
 
@@ -87,7 +87,7 @@ public sealed partial class DirectPutDeliveryTests : IDisposable
     [Fact]
     public async Task A_GZIP_object_compressed_as_its_records_arrive_over_many_pumps_is_one_whole_gzip_stream()
     {
-        var delivery = new DirectPutDelivery("orders", 1, _log, new BufferingHints(128, 60), new FileDestination(_objects), ObjectCompression.Gzip,
+        var delivery = new ObjectDelivery("orders", 1, _log, new BufferingHints(128, 60), new FileDestination(_objects), ObjectCompression.Gzip,
             DeliveryPosition.Load(_metadata, "orders"));
         long now = Now;
         var records = new List<string>();
@@ -110,7 +110,7 @@ public sealed partial class DirectPutDeliveryTests : IDisposable
     {
         var records = await PutAsync(5);
         var (prefix, _) = Runnel.Firehose.Naming.S3Prefix.ForDestination("orders/year=!{timestamp:yyyy}/", "errors/!{firehose:error-output-type}/");
-        var delivery = new DirectPutDelivery("orders", 1, _log, new BufferingHints(1, 0), new FileDestination(_objects), ObjectCompression.Gzip,
+        var delivery = new ObjectDelivery("orders", 1, _log, new BufferingHints(1, 0), new FileDestination(_objects), ObjectCompression.Gzip,
             DeliveryPosition.Load(_metadata, "orders"), prefix);
         await delivery.PumpAsync(Now);
         string key = Assert.Single(Objects());

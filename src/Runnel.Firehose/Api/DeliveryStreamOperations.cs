@@ -80,7 +80,7 @@ internal static class DeliveryStreamOperations
     {
         var options = r.Service.Options;
         if (!StreamArn.TryParse(arn, out string region, out string account, out string stream) || region != options.Region || account != options.AccountId
-            || r.Service.StreamExists?.Invoke(stream) == false)
+            || (r.Service.FindStream is { } find && find(stream) is null))
             throw FirehoseErrors.InvalidArgument($"Stream {(stream is { Length: > 0 } ? stream : arn)} under account {account ?? options.AccountId} not found.");
     }
 

@@ -36,8 +36,9 @@ public sealed class FirehoseService : IDisposable
     public TimeProvider Clock { get; }
     public DeliveryStreamCatalog Catalog { get; }
 
-    /// <summary>Whether the account has a Kinesis stream of this name (set by the server): a Kinesis source must exist.</summary>
-    public Func<string, bool>? StreamExists { get; set; }
+    /// <summary>The account's Kinesis stream of this name as it is now, or null (set by the server): a Kinesis source
+    /// must exist, and its shards are read through it.</summary>
+    public Func<string, Runnel.Core.Model.StreamInfo?>? FindStream { get; set; }
 
     /// <summary>
     /// Stores a new delivery stream, its log claimed first (<see cref="LogOwners"/>) so that no orphan sweep takes it;

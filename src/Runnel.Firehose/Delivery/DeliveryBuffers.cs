@@ -18,6 +18,12 @@ public sealed class DeliveryBuffers(BufferingHints hints)
     /// <summary>The buffers still filling.</summary>
     public IEnumerable<DeliveryBatch> Filling => _filling.Values;
 
+    /// <summary>Whether a buffer of <paramref name="partition"/> is filling.</summary>
+    public bool IsFilling(string partition) => _filling.ContainsKey(partition);
+
+    /// <summary>How many buffers are filling: dynamic partitioning's active partitions.</summary>
+    public int FillingCount => _filling.Count;
+
     /// <summary>Records in buffers still filling (not those taken for delivery).</summary>
     public int BufferedRecords => _filling.Values.Sum(b => b.Count);
 
@@ -26,11 +32,11 @@ public sealed class DeliveryBuffers(BufferingHints hints)
     /// there is none. Returns that buffer, taken out for delivery, when the record filled it to the size hint;
     /// otherwise null.
     /// </summary>
-    public DeliveryBatch? Add(string partition, SourceRecord record, long nowMillis)
+    public DeliveryBatch? Add(string partition, SourceRecord record, long nowMillis, ReadOnlySpan<byte> suffix = default)
     {
         if (!_filling.TryGetValue(partition, out var batch))
             _filling[partition] = batch = new DeliveryBatch(partition, nowMillis);
-        batch.Add(record);
+        batch.Add(record, suffix);
         return batch.Bytes >= Hints.SizeBytes ? Take(batch) : null;
     }
 

@@ -4,12 +4,14 @@ using Runnel.Firehose.Api;
 using Runnel.Firehose.Catalog;
 using Runnel.Firehose.Destinations;
 using Runnel.Firehose.Naming;
+using Runnel.Storage;
 
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
 /// Runs the delivery of every delivery stream, on the node that leads (every node on its own; the elected one on a
-/// cluster): one <see cref="DeliveryWorker"/> per ACTIVE DirectPut stream whose destination is delivered, started
+/// cluster): one <see cref="DeliveryWorker"/> per ACTIVE stream (DirectPut, or reading a Kinesis stream) whose
+/// destination is delivered, started
 /// again when the stream's version changes, stopped when it goes or this node stops leading. S3 and ExtendedS3
 /// destinations land in the configured S3-compatible store (<see cref="S3Settings"/>), or without one in a directory
 /// per bucket under <see cref="ObjectsRoot"/> (S3's key layout, docs/formats/firehose.md).
@@ -27,11 +29,16 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private readonly Task _loop;
     private readonly S3Settings? _s3;
     private readonly Lazy<Amazon.S3.IAmazonS3>? _s3Client;
+    private readonly Lazy<HttpClient> _http;
 
     /// <param name="objectsRoot">Where S3 destinations' buckets are directories, when <paramref name="s3"/> is null.</param>
     /// <param name="s3">The S3-compatible store S3 destinations deliver to; null for <paramref name="objectsRoot"/>.</param>
-    public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null, S3Settings? s3 = null)
+    /// <param name="endpointTrust">Certificates trusted as roots for HTTP endpoints besides the system's (an internal or
+    /// self-signed endpoint's); null for the system's alone.</param>
+    public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null, S3Settings? s3 = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? endpointTrust = null)
     {
+        _http = new Lazy<HttpClient>(() => EndpointClient(endpointTrust));
         _service = service;
         ObjectsRoot = Path.GetFullPath(objectsRoot);
         _s3 = s3;
@@ -97,7 +104,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private async Task ReconcileAsync()
     {
         var wanted = _leads()
-            ? _service.Catalog.All().Where(s => s.Status == DeliveryStreamStatus.Active && s.Type == DeliveryStreamType.DirectPut && s.LogId is not null)
+            ? _service.Catalog.All().Where(s => s.Status == DeliveryStreamStatus.Active
+                    && ((s.Type == DeliveryStreamType.DirectPut && s.LogId is not null) || (s.Type == DeliveryStreamType.KinesisStreamAsSource && s.KinesisSource is not null)))
                 .ToDictionary(s => s.Name, StringComparer.Ordinal)
             : [];
         foreach (var (name, worker) in _workers)
@@ -117,27 +125,106 @@ public sealed class DeliveryEngine : IAsyncDisposable
 
     private DeliveryWorker? Start(DeliveryStream stream)
     {
-        if (!DestinationKinds.IsS3(stream.DestinationKind))
-        {
-            Once(stream, $"Firehose {stream.Name}: {stream.DestinationKind} destinations are not delivered yet; its records are kept until they are.");
-            return null;
-        }
-        var s3 = stream.Destination;
-        var hints = new BufferingHints((int?)(long?)s3["BufferingHints"]?["SizeInMBs"] ?? 5, (int?)(long?)s3["BufferingHints"]?["IntervalInSeconds"] ?? 300);
-        var compression = ObjectCompression.Named((string?)s3["CompressionFormat"] ?? "UNCOMPRESSED") ?? ObjectCompression.Uncompressed;
-        var (prefix, _) = S3Prefix.ForDestination((string?)s3["Prefix"], (string?)s3["ErrorOutputPrefix"]);
-        if (prefix.HasPartitionKeys)
-        {
-            Once(stream, $"Firehose {stream.Name}: dynamic partitioning is not delivered yet; its records are kept until it is.");
-            return null;
-        }
-        var log = _service.Logs.Open(stream.LogId!.Value, 0);
         var position = DeliveryPosition.Load(_service.Metadata, stream.Name);
-        IObjectStore destination = _s3Client is { } client
-            ? new S3ObjectStore(client.Value, Bucket(s3), _s3!.Describe())
-            : new FileDestination(Path.Combine(ObjectsRoot, Bucket(s3)));
-        var delivery = new DirectPutDelivery(stream.Name, stream.Version, log, hints, destination, compression, position, prefix);
-        return new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
+        IShardLog? log = null;
+        IRecordSource source;
+        if (stream.LogId is { } logId)
+            source = new DirectPutSource(log = _service.Logs.Open(logId, 0), position.Of(0));
+        else
+        {
+            string sourceName = ((string)stream.KinesisSource!["KinesisStreamARN"]!).Split(":stream/", 2)[^1];
+            var find = _service.FindStream ?? (_ => null);
+            source = new KinesisStreamSource(() => find(sourceName), _service.Logs, position, stream.DeliveryStartMillis ?? stream.CreatedMillis);
+        }
+        BufferedDelivery? delivery = stream.DestinationKind switch
+        {
+            DestinationKinds.S3 or DestinationKinds.ExtendedS3 => ToObjects(stream, source, position),
+            DestinationKinds.HttpEndpoint => ToEndpoint(stream, source, position),
+            _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
+        };
+        return delivery is null ? null : new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
+    }
+
+    private BufferedDelivery? NotYet(DeliveryStream stream, string why)
+    {
+        Once(stream, $"Firehose {stream.Name}: {why}; its records are kept until it is.");
+        return null;
+    }
+
+    private static BufferingHints Hints(JsonObject destination) =>
+        new((int?)(long?)destination["BufferingHints"]?["SizeInMBs"] ?? 5, (int?)(long?)destination["BufferingHints"]?["IntervalInSeconds"] ?? 300);
+
+    private static ObjectCompression Compression(JsonObject s3) =>
+        ObjectCompression.Named((string?)s3["CompressionFormat"] ?? "UNCOMPRESSED") ?? ObjectCompression.Uncompressed;
+
+    /// <summary>Where an S3 configuration's objects go: its bucket in the S3-compatible store, or its directory.</summary>
+    private IObjectStore Store(JsonObject s3) => _s3Client is { } client
+        ? new S3ObjectStore(client.Value, Bucket(s3), _s3!.Describe())
+        : new FileDestination(Path.Combine(ObjectsRoot, Bucket(s3)));
+
+    private BufferedDelivery? ToObjects(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
+    {
+        var s3 = stream.Destination;
+        var (prefix, errorPrefix) = S3Prefix.ForDestination((string?)s3["Prefix"], (string?)s3["ErrorOutputPrefix"]);
+        if (prefix.PartitionKeys.Any(k => k.FromLambda))
+            return NotYet(stream, "partitionKeyFromLambda needs a Lambda transformation, which is not run yet");
+        RecordProcessing processing;
+        try
+        {
+            processing = RecordProcessing.From(s3);
+        }
+        catch (FormatException e)
+        {
+            return NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
+        }
+        if (processing.NotRun.Count > 0)
+            return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
+        return new ObjectDelivery(stream.Name, stream.Version, source, Hints(s3), Store(s3), Compression(s3), position, prefix, errorPrefix, processing);
+    }
+
+    private BufferedDelivery? ToEndpoint(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
+    {
+        var config = stream.Destination;
+        if (RecordProcessing.From(config) is { NotRun.Count: > 0 } processing)
+            return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
+        var endpoint = config["EndpointConfiguration"]!;
+        var request = config["RequestConfiguration"];
+        var attributes = (request?["CommonAttributes"] as JsonArray)?.OfType<JsonObject>()
+            .ToDictionary(a => (string?)a["AttributeName"] ?? "", a => (string?)a["AttributeValue"] ?? "", StringComparer.Ordinal);
+        var settings = new HttpEndpointSettings(new Uri((string)endpoint["Url"]!), stream.Arn, (string?)endpoint["AccessKey"], attributes,
+            (string?)request?["ContentEncoding"] == "GZIP");
+        var backup = config["S3Configuration"]!.AsObject();
+        return new HttpEndpointDelivery(stream.Name, stream.Version, source, Hints(config), position, new HttpEndpointDestination(_http.Value, settings),
+            TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
+            S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn);
+    }
+
+    /// <summary>
+    /// The client of HTTP endpoints: HTTPS only (the model's pattern), certificates checked against the system's roots
+    /// and <paramref name="trust"/>, the name always checked. No overall timeout: each request has its own.
+    /// </summary>
+    private static HttpClient EndpointClient(System.Security.Cryptography.X509Certificates.X509Certificate2Collection? trust)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (trust is { Count: > 0 })
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (errors == System.Net.Security.SslPolicyErrors.None)
+                    return true;
+                if (certificate is null || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch)
+                    || errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable))
+                    return false;
+                using var custom = new System.Security.Cryptography.X509Certificates.X509Chain();
+                custom.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                custom.ChainPolicy.CustomTrustStore.AddRange(trust);
+                custom.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                if (chain is not null)
+                    custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
+                return custom.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+            };
+        }
+        return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>The bucket's name from its ARN (<c>arn:aws:s3:::NAME</c>, the model's pattern).</summary>
@@ -160,6 +247,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
         _workers.Clear();
         if (_s3Client is { IsValueCreated: true } client)
             client.Value.Dispose();
+        if (_http.IsValueCreated)
+            _http.Value.Dispose();
         _stop.Dispose();
         _reconcile.Dispose();
     }

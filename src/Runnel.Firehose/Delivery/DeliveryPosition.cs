@@ -37,6 +37,25 @@ public sealed class DeliveryPosition
     /// <summary>Where reading <paramref name="source"/> starts again after a restart.</summary>
     public ulong Of(int source) => _positions.GetValueOrDefault(source);
 
+    /// <summary>Whether a position of <paramref name="source"/> is stored (a Kinesis shard never read has none).</summary>
+    public bool Has(int source) => _positions.ContainsKey(source);
+
+    /// <summary>Records every source of <paramref name="positions"/> as delivered below its position (none moving back),
+    /// in one write when any moved.</summary>
+    public void AdvanceAll(IReadOnlyDictionary<int, ulong> positions)
+    {
+        bool moved = false;
+        foreach (var (source, position) in positions)
+        {
+            if (_positions.TryGetValue(source, out ulong held) && position <= held)
+                continue;
+            _positions[source] = position;
+            moved = true;
+        }
+        if (moved)
+            _revision = _store.WriteDocument(Kind, _deliveryStream, Encode(_positions), _revision).Revision;
+    }
+
     /// <summary>
     /// Records <paramref name="source"/> as delivered below <paramref name="position"/> (never moving back); stores the
     /// change. A conflict means another node delivers this stream too, which the elected node's ownership rules out:

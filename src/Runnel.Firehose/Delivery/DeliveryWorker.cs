@@ -4,21 +4,25 @@ using Runnel.Storage;
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
-/// Delivers one DirectPut delivery stream, as one version of its configuration: a loop around
-/// <see cref="DirectPutDelivery"/> that pumps when records are appended (here or, on a cluster, through another node)
-/// and when a buffer or a retry falls due, and trims the log below what was delivered. Stopping it loses nothing:
+/// Delivers one delivery stream, as one version of its configuration: a loop around <see cref="BufferedDelivery"/> that
+/// pumps when records are put (here or, on a cluster, through another node; a Kinesis source is polled every
+/// <see cref="StreamPoll"/>) and when a buffer or a retry falls due, and trims a DirectPut log below what was delivered. Stopping it loses nothing:
 /// what it buffered is still in the log above the stored position, and the next worker reads it again.
 /// </summary>
 internal sealed class DeliveryWorker : IAsyncDisposable
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1), TrimEvery = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a Kinesis stream source is looked at for new records.</summary>
+    public static readonly TimeSpan StreamPoll = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long Firehose keeps records its destination has not taken: after that they are dropped.</summary>
     public static readonly TimeSpan KeptUndelivered = TimeSpan.FromHours(24);
 
-    private readonly DirectPutDelivery _delivery;
+    private readonly BufferedDelivery _delivery;
     private readonly DeliveryPosition _position;
-    private readonly IShardLog _log;
+    private readonly IShardLog? _log;
+    private readonly TimeSpan _longestWait;
     private readonly TimeProvider _clock;
     private readonly Action<string> _warn;
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -26,15 +30,18 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     private readonly Task _loop;
     private long _nextTrimMillis;
 
-    public DeliveryWorker(DeliveryStream stream, DirectPutDelivery delivery, DeliveryPosition position, IShardLog log, TimeProvider clock, Action<string> warn)
+    /// <param name="log">A DirectPut stream's log (its appends wake the worker; it is trimmed); null for a Kinesis source, polled.</param>
+    public DeliveryWorker(DeliveryStream stream, BufferedDelivery delivery, DeliveryPosition position, IShardLog? log, TimeProvider clock, Action<string> warn)
     {
+        _longestWait = log is null ? StreamPoll : LongestWait;
         Stream = stream;
         _delivery = delivery;
         _position = position;
         _log = log;
         _clock = clock;
         _warn = warn;
-        _log.AppendedElsewhere += Wake;
+        if (_log is not null)
+            _log.AppendedElsewhere += Wake;
         _loop = Task.Run(RunAsync);
     }
 
@@ -63,17 +70,17 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         while (!cancel.IsCancellationRequested)
         {
             long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-            TimeSpan wait = LongestWait;
+            TimeSpan wait = _longestWait;
             try
             {
                 long? due = await _delivery.PumpAsync(now, cancel).ConfigureAwait(false);
                 if (due is { } at)
-                    wait = TimeSpan.FromMilliseconds(Math.Clamp(at - now, 0, LongestWait.TotalMilliseconds));
+                    wait = TimeSpan.FromMilliseconds(Math.Clamp(at - now, 0, _longestWait.TotalMilliseconds));
                 string? problem = _delivery.LastFailure?.Message;
                 if (problem is not null && problem != lastProblem)
                     _warn($"Firehose {Stream.Name}: delivery failed ({problem}); the batch is retried with backoff and nothing is lost meanwhile.");
                 lastProblem = problem;
-                if (now >= _nextTrimMillis)
+                if (_log is not null && now >= _nextTrimMillis)
                 {
                     await TrimAsync(now, cancel).ConfigureAwait(false);
                     _nextTrimMillis = now + (long)TrimEvery.TotalMilliseconds;
@@ -103,6 +110,8 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     /// <summary>Frees the log's segments below what was delivered, and below 24 hours ago whatever was delivered.</summary>
     private async Task TrimAsync(long now, CancellationToken cancel)
     {
+        if (_log is null)
+            return;
         ulong delivered = _position.Of(0);
         long cutoff = now - (long)KeptUndelivered.TotalMilliseconds;
         if (delivered > 0)
@@ -117,7 +126,8 @@ internal sealed class DeliveryWorker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _log.AppendedElsewhere -= Wake;
+        if (_log is not null)
+            _log.AppendedElsewhere -= Wake;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();

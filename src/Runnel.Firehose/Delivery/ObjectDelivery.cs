@@ -1,0 +1,154 @@
+using Runnel.Firehose.Destinations;
+using Runnel.Firehose.Naming;
+using Runnel.Storage;
+
+namespace Runnel.Firehose.Delivery;
+
+/// <summary>
+/// The delivery of one delivery stream to objects (an S3 destination: a bucket, or a directory laid out as one): each
+/// due batch written as one object named as AWS names them, under the Prefix evaluated at its oldest record's arrival
+/// (and its partition's keys with dynamic partitioning; records that cannot be partitioned go to the error output),
+/// GZIP compressed as the records arrive. A failed write is retried (<see cref="BufferedDelivery"/>) for as long as
+/// the records are kept: Firehose retries an S3 delivery for 24 hours. Not thread-safe: one pump at a time.
+/// </summary>
+public sealed class ObjectDelivery : BufferedDelivery
+{
+    private readonly string _name;
+    private readonly long _version;
+    private readonly IObjectStore _destination;
+    private readonly ObjectCompression _compression;
+    private readonly S3Prefix _prefix;
+    private readonly S3Prefix _errorPrefix;
+    private readonly RecordProcessing _processing;
+    private readonly Dictionary<string, Dictionary<string, string>> _partitionValues = new(StringComparer.Ordinal);
+
+    /// <summary>AWS's default limit of dynamic partitions buffering at once; a record of one more goes to the error output.</summary>
+    public const int MaxActivePartitions = 500;
+
+    /// <summary>The buffer of records whose partitioning failed (never a partition's key: partitions have no NUL).</summary>
+    private const string PartitioningFailed = "\0partitioning-failed";
+    private static readonly byte[] Newline = "\n"u8.ToArray();
+    private readonly Dictionary<DeliveryBatch, ObjectEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
+
+    /// <param name="prefix">The destination's evaluated Prefix (<see cref="S3Prefix.ForDestination"/>); AWS's default
+    /// <c>yyyy/MM/dd/HH/</c> when null.</param>
+    public ObjectDelivery(string name, long version, IShardLog log, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
+        S3Prefix? prefix = null)
+        : this(name, version, new DirectPutSource(log, position.Of(0)), hints, destination, compression, position, prefix)
+    {
+    }
+
+    /// <param name="prefix">The destination's evaluated Prefix; with partition keys (<c>partitionKeyFromQuery</c>),
+    /// <paramref name="processing"/> must give them.</param>
+    /// <param name="errorPrefix">Where records that cannot be partitioned go (<see cref="S3Prefix.ForDestination"/>'s second).</param>
+    public ObjectDelivery(string name, long version, IRecordSource source, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
+        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null)
+        : base(source, hints, position)
+    {
+        _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
+        _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;
+        _processing = processing ?? RecordProcessing.None;
+        var keys = _prefix.PartitionKeys.ToList();
+        if (keys.Any(k => k.FromLambda))
+            throw new ArgumentException("partitionKeyFromLambda needs a Lambda transformation, which Runnel does not run yet.", nameof(prefix));
+        if (keys.Count > 0 && (_processing.Query is not { } query || keys.Any(k => !query.Keys.Contains(k.Key))))
+            throw new ArgumentException("The prefix names partition keys the MetadataExtraction query does not give.", nameof(processing));
+        _name = name;
+        _version = version;
+        _destination = destination;
+        _compression = compression;
+    }
+
+    /// <summary>Every batch taken out is written or waiting to be retried now: the keys of partitions neither fills are done with.</summary>
+    protected override void Settled()
+    {
+        foreach (string done in _partitionValues.Keys.Where(p => !Buffers.IsFilling(p) && !Retrying.Any(b => b.Partition == p)).ToList())
+            _partitionValues.Remove(done);
+    }
+
+    /// <summary>Buffers one record in its partition (or, when it cannot be partitioned, as an error record); returns a buffer it filled.</summary>
+    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis)
+    {
+        if (_processing.Query is not { } query)
+            return Buffers.Add("", record, nowMillis, _processing.AppendNewline ? Newline : default);
+        var values = query.Evaluate(record.Data.ToArray(), out string? problem);
+        string? errorCode = values is null ? "DynamicPartitioning.MetadataExtractionFailed" : null;
+        string partition = "";
+        if (values is not null)
+        {
+            partition = string.Join('\u001f', query.Keys.Select(k => values[k]));
+            if (!Buffers.IsFilling(partition) && Buffers.FillingCount >= MaxActivePartitions + (Buffers.IsFilling(PartitioningFailed) ? 1 : 0))
+            {
+                errorCode = "DynamicPartitioning.ActivePartitionExceeded";
+                problem = $"{MaxActivePartitions} partitions are buffering already, the most a Firehose stream may have.";
+            }
+            else
+                _partitionValues[partition] = values;
+        }
+        if (errorCode is null)
+            return Buffers.Add(partition, record, nowMillis, _processing.AppendNewline ? Newline : default);
+        byte[] error = ErrorRecord(record.Data, record.ArrivalMillis, nowMillis, errorCode, problem ?? "");
+        return Buffers.Add(PartitioningFailed, new SourceRecord(record.Source, record.Position, record.ArrivalMillis, error), nowMillis);
+    }
+
+    /// <summary>A failed record as the error output holds it: one JSON document per line (docs/formats/firehose.md).</summary>
+    private static byte[] ErrorRecord(ReadOnlySpan<byte> data, long arrivalMillis, long nowMillis, string code, string message)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(data.Length * 4 / 3 + 256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteBase64String("rawData", data);
+            json.WriteString("errorCode", code);
+            json.WriteString("errorMessage", message);
+            json.WriteNumber("attemptsMade", 1);
+            json.WriteNumber("arrivalTimestamp", arrivalMillis);
+            json.WriteNumber("attemptEndingTimestamp", nowMillis);
+            json.WriteEndObject();
+        }
+        System.Buffers.BuffersExtensions.Write(buffer, Newline);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Compresses what the filling buffers gained, where the compression streams (<see cref="ObjectEncoder"/>).</summary>
+    protected override void Buffered()
+    {
+        foreach (var batch in Buffers.Filling)
+        {
+            if (!_encoders.TryGetValue(batch, out var encoder))
+            {
+                if (ObjectEncoder.For(_compression) is not { } made)
+                    return;
+                _encoders[batch] = encoder = made;
+            }
+            encoder.Feed(batch.Payload);
+        }
+    }
+
+    protected override async Task<Exception?> AttemptAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
+    {
+        var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
+        string prefix = batch.Partition == PartitioningFailed
+            ? _errorPrefix.Evaluate(instant, errorOutputType: "partitioning-failed")
+            : _prefix.Evaluate(instant, _processing.Query is null ? null : (_, key) => _partitionValues[batch.Partition][key]);
+        string key = prefix + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
+        try
+        {
+            if (_encoders.TryGetValue(batch, out var encoder))
+                await _destination.WriteAsync(key, encoder.Finish(batch.Payload), ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false); // compressed already
+            else
+                await _destination.WriteAsync(key, batch.Payload, _compression, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e; // S3 delivery is retried as long as the records are kept
+        }
+    }
+
+    protected override void Forget(DeliveryBatch batch)
+    {
+        if (_encoders.Remove(batch, out var finished))
+            finished.Dispose();
+    }
+}
