@@ -146,9 +146,13 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         var documents = new List<MetadataDocument>();
         foreach (string key in Keys(DocumentKey(kind, null) + "*"))
         {
+            if (DocumentName(key) is not { } name)
+                continue;
             var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
-            if (entry.Success && DocumentName(key) is { } name)
+            if (entry.Success)
                 documents.Add(new MetadataDocument(kind, name, entry.Value.Value ?? [], entry.Value.Revision));
+            else if (GetFromLeader(key) is var (value, revision)) // listed, so written: a lagging replica answered the direct get
+                documents.Add(new MetadataDocument(kind, name, value, revision));
         }
         documents.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return documents;
@@ -158,7 +162,10 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     {
         MetadataDocument.Check(kind, key);
         var entry = Run(_kv.TryGetEntryAsync<byte[]>(DocumentKey(kind, key)));
-        return entry.Success ? new MetadataDocument(kind, key, entry.Value.Value ?? [], entry.Value.Revision) : null;
+        if (entry.Success)
+            return new MetadataDocument(kind, key, entry.Value.Value ?? [], entry.Value.Revision);
+        // Not found by a direct get: perhaps a replica behind the writes; the leader settles it.
+        return GetFromLeader(DocumentKey(kind, key)) is var (value, revision) ? new MetadataDocument(kind, key, value, revision) : null;
     }
 
     /// <summary>The bucket's compare-and-set (<see cref="KeyValueCas.WriteIfAsync"/>): its revisions are the bucket's
@@ -289,9 +296,38 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     {
         var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
         if (!entry.Success)
-            return null;
+        {
+            // A direct get may be answered by a replica that has not applied the newest writes yet; the leader has.
+            if (GetFromLeader(key) is not var (value, revision))
+                return null;
+            Note(key, revision);
+            return value;
+        }
         Note(key, entry.Value.Revision);
         return entry.Value.Value;
+    }
+
+    /// <summary>
+    /// A key's value and revision as the bucket's leader holds them (<c>$JS.API.STREAM.MSG.GET</c>, not a direct get a
+    /// lagging replica may answer): everything JetStream acknowledged. Null when the key has no value (never written,
+    /// deleted or purged). For a key a listing named but a direct get did not find.
+    /// </summary>
+    private (byte[] Value, ulong Revision)? GetFromLeader(string key)
+    {
+        try
+        {
+            var stream = Run(_js.GetStreamAsync("KV_" + _bucket));
+            var answer = Run(stream.GetAsync(new NATS.Client.JetStream.Models.StreamMsgGetRequest { LastBySubj = $"$KV.{_bucket}.{key}" }));
+            var stored = answer.Message;
+            if (!string.IsNullOrEmpty(stored.Hdrs)
+                && Encoding.UTF8.GetString(Convert.FromBase64String(stored.Hdrs)).Split("\r\n").Any(l => l.StartsWith("KV-Operation:", StringComparison.OrdinalIgnoreCase)))
+                return null; // a delete or purge marker
+            return (stored.Data.IsEmpty ? [] : stored.Data.ToArray(), stored.Seq);
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            return null;
+        }
     }
 
     public void Follow(Action<MetadataChange> apply) => _following ??= Task.Run(() => FollowAsync(apply, _stop.Token));

@@ -108,6 +108,19 @@ public sealed class FirehoseStreamSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KPL_aggregates_in_the_stream_are_delivered_as_their_user_records()
+    {
+        await CreateStreamAsync("aggregated", 1);
+        await CreateDeliveryAsync("deaggregating", "aggregated", "kpl");
+        byte[] aggregate = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "kpl-aggregate.bin"));
+        await _host.Client.OkAsync("PutRecord", "{\"StreamName\":\"aggregated\",\"PartitionKey\":\"pk-0\",\"Data\":\"" + Convert.ToBase64String(aggregate) + "\"}");
+        await PutAsync("aggregated", ["plain-record"]);
+        var expected = Enumerable.Range(0, 5).Select(i => "{\"user\":" + i + ",\"msg\":\"hello " + i + "\"}").Append("raw bytes").Append("plain-record").ToList();
+        var delivered = await FirehoseObjects.WaitForAsync(Bucket("kpl"), expected);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task After_a_restart_delivery_goes_on_from_the_stored_positions()
     {
         await CreateStreamAsync("restarted", 1);

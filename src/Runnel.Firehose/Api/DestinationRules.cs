@@ -37,16 +37,16 @@ public static class DestinationRules
             {
                 if (!parsed.HasPartitionKeys)
                     throw FirehoseErrors.InvalidArgument(S3Prefix.RefusalStart + "Prefix must contain partitionKeyFromQuery or partitionKeyFromLambda expressions when Dynamic Partitioning is enabled");
+                if (size < 64)
+                    throw FirehoseErrors.InvalidArgument("BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled.");
+                if (interval < 60)
+                    throw FirehoseErrors.InvalidArgument("BufferingHints.IntervalInSeconds must be at least 60 seconds when Dynamic Partitioning is enabled.");
                 var query = Delivery.RecordProcessing.From(s3).Query;
                 var named = parsed.PartitionKeys.Where(k => !k.FromLambda).Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
                 if (named.Count > 0 && query is null)
                     throw FirehoseErrors.InvalidArgument("partitionKeyFromQuery expressions need a MetadataExtraction processor whose MetadataExtractionQuery gives their keys.");
                 if (query is not null && (named.Any(k => !query.Keys.Contains(k)) || query.Keys.Any(k => !named.Contains(k))))
                     throw FirehoseErrors.InvalidArgument("When dynamic partitioning via inline parsing is enabled, you must use all specified dynamic partitioning key values for partitioning your data source.");
-                if (size < 64)
-                    throw FirehoseErrors.InvalidArgument("BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled.");
-                if (interval < 60)
-                    throw FirehoseErrors.InvalidArgument("BufferingHints.IntervalInSeconds must be at least 60 seconds when Dynamic Partitioning is enabled.");
             }
             if (extended && s3["DataFormatConversionConfiguration"]?["Enabled"]?.GetValue<bool>() != false && s3["DataFormatConversionConfiguration"] is JsonObject)
             {

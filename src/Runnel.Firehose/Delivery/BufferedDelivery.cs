@@ -18,10 +18,13 @@ public abstract class BufferedDelivery
     private readonly IRecordSource _source;
     private readonly DeliveryPosition _position;
     private readonly List<(DeliveryBatch Batch, int Failures, long RetryAt)> _failed = [];
+    private readonly RecordSplitter? _splitter;
 
-    protected BufferedDelivery(IRecordSource source, BufferingHints hints, DeliveryPosition position)
+    /// <param name="splitter">How records are split before they are buffered (KPL aggregates, sub-records); null: never.</param>
+    protected BufferedDelivery(IRecordSource source, BufferingHints hints, DeliveryPosition position, RecordSplitter? splitter = null)
     {
         _source = source;
+        _splitter = splitter is { Splits: true } ? splitter : null;
         Buffers = new DeliveryBuffers(hints);
         _position = position;
     }
@@ -53,8 +56,17 @@ public abstract class BufferedDelivery
             {
                 var read = part.Read;
                 foreach (ref readonly var record in read.Records)
-                    if (Add(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
-                        full.Add(filled);
+                {
+                    if (_splitter is null)
+                    {
+                        if (Add(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
+                            full.Add(filled);
+                        continue;
+                    }
+                    foreach (var piece in _splitter.Split(read.Data(record))) // every piece holds the record's position
+                        if (Add(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, piece.Span), nowMillis) is { } filled)
+                            full.Add(filled);
+                }
             }
             foreach (var batch in full)
                 await DeliverAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);

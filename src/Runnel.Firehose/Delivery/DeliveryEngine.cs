@@ -179,13 +179,23 @@ public sealed class DeliveryEngine : IAsyncDisposable
         }
         if (processing.NotRun.Count > 0)
             return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
-        return new ObjectDelivery(stream.Name, stream.Version, source, Hints(s3), Store(s3), Compression(s3), position, prefix, errorPrefix, processing);
+        return new ObjectDelivery(stream.Name, stream.Version, source, Hints(s3), Store(s3), Compression(s3), position, prefix, errorPrefix, processing,
+            kplSource: stream.Type == DeliveryStreamType.KinesisStreamAsSource);
     }
 
     private BufferedDelivery? ToEndpoint(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
     {
         var config = stream.Destination;
-        if (RecordProcessing.From(config) is { NotRun.Count: > 0 } processing)
+        RecordProcessing processing;
+        try
+        {
+            processing = RecordProcessing.From(config);
+        }
+        catch (FormatException e)
+        {
+            return NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
+        }
+        if (processing.NotRun.Count > 0)
             return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
         var endpoint = config["EndpointConfiguration"]!;
         var request = config["RequestConfiguration"];
@@ -196,7 +206,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
         var backup = config["S3Configuration"]!.AsObject();
         return new HttpEndpointDelivery(stream.Name, stream.Version, source, Hints(config), position, new HttpEndpointDestination(_http.Value, settings),
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
-            S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn);
+            S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn,
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
     }
 
     /// <summary>

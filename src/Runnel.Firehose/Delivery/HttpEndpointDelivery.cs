@@ -15,8 +15,9 @@ namespace Runnel.Firehose.Delivery;
 /// </summary>
 public sealed class HttpEndpointDelivery(
     string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, HttpEndpointDestination endpoint, TimeSpan retryDuration,
-    IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, bool backupAllData, Action<string> warn)
-    : BufferedDelivery(source, hints, position)
+    IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, bool backupAllData, Action<string> warn,
+    RecordSplitter? splitter = null)
+    : BufferedDelivery(source, hints, position, splitter)
 {
     public const string ErrorOutputType = "http-endpoint-failed";
 

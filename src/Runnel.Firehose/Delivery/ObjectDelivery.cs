@@ -42,8 +42,8 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <paramref name="processing"/> must give them.</param>
     /// <param name="errorPrefix">Where records that cannot be partitioned go (<see cref="S3Prefix.ForDestination"/>'s second).</param>
     public ObjectDelivery(string name, long version, IRecordSource source, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
-        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null)
-        : base(source, hints, position)
+        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false)
+        : base(source, hints, position, (processing ?? RecordProcessing.None).Splitter(kplSource))
     {
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
         _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;

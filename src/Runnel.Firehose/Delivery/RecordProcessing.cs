@@ -4,12 +4,22 @@ namespace Runnel.Firehose.Delivery;
 
 /// <summary>
 /// What an S3 destination's ProcessingConfiguration asks to be done to each record before it is buffered: the keys of
-/// dynamic partitioning (the MetadataExtraction processor's query) and a newline after each record
-/// (AppendDelimiterToRecord). Processors Runnel does not run yet are listed in <see cref="NotRun"/>.
+/// dynamic partitioning (the MetadataExtraction processor's query), a newline after each record
+/// (AppendDelimiterToRecord), and the sub-records RecordDeAggregation splits a record into (JSON objects, or pieces
+/// between a delimiter). Processors Runnel does not run yet are listed in <see cref="NotRun"/>.
 /// </summary>
 public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline, IReadOnlyList<string> NotRun)
 {
     public static readonly RecordProcessing None = new(null, false, []);
+
+    /// <summary>RecordDeAggregation with <c>SubRecordType</c> JSON.</summary>
+    public bool JsonSubRecords { get; init; }
+
+    /// <summary>RecordDeAggregation with <c>SubRecordType</c> DELIMITED: the delimiter (its <c>Delimiter</c> parameter, base64).</summary>
+    public byte[]? Delimiter { get; init; }
+
+    /// <summary>How a delivery splits records: KPL aggregates first (a Kinesis stream source), then this processing's sub-records.</summary>
+    public RecordSplitter Splitter(bool kpl) => new(kpl, JsonSubRecords, Delimiter);
 
     /// <summary>The processing a destination's configuration asks for; <see cref="FormatException"/> for a query Runnel
     /// cannot evaluate.</summary>
@@ -19,7 +29,8 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
             || processing["Processors"] is not JsonArray processors)
             return None;
         PartitionQuery? query = null;
-        bool newline = false;
+        bool newline = false, json = false;
+        byte[]? delimiter = null;
         var notRun = new List<string>();
         foreach (var processor in processors.OfType<JsonObject>())
         {
@@ -37,11 +48,33 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
                 case "AppendDelimiterToRecord":
                     newline = true;
                     break;
+                case "RecordDeAggregation":
+                    switch (parameters.GetValueOrDefault("SubRecordType", "JSON"))
+                    {
+                        case "JSON":
+                            json = true;
+                            break;
+                        case "DELIMITED":
+                            try
+                            {
+                                delimiter = Convert.FromBase64String(parameters.GetValueOrDefault("Delimiter") ?? "");
+                            }
+                            catch (FormatException)
+                            {
+                                delimiter = [];
+                            }
+                            if (delimiter.Length == 0)
+                                throw new FormatException("RecordDeAggregation with SubRecordType DELIMITED needs a Delimiter, in base64.");
+                            break;
+                        case var other:
+                            throw new FormatException($"SubRecordType must be JSON or DELIMITED, not '{other}'.");
+                    }
+                    break;
                 default:
                     notRun.Add(type);
                     break;
             }
         }
-        return new RecordProcessing(query, newline, notRun);
+        return new RecordProcessing(query, newline, notRun) { JsonSubRecords = json, Delimiter = delimiter };
     }
 }

@@ -288,3 +288,24 @@ class RecordTests(FirehoseTestCase):
             "KinesisStreamARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}", "RoleARN": ROLE})
         self.assert_client_error("InvalidArgumentException", "This operation is not permitted on KinesisStreamAsSource delivery stream type.",
                                  self.firehose.put_record_batch, DeliveryStreamName=name, Records=[{"Data": b"x"}])
+
+
+class DynamicPartitioningRuleTests(FirehoseTestCase):
+
+    def test_partition_keys_must_come_from_the_query(self):
+        dynamic = dict(S3, Prefix="!{partitionKeyFromQuery:id}/", ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                       DynamicPartitioningConfiguration={"Enabled": True}, BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 60})
+        self.assert_client_error("InvalidArgumentException", re.compile(r"partitionKeyFromQuery expressions need a MetadataExtraction processor.*"),
+                                 self.firehose.create_delivery_stream, DeliveryStreamName=unique_name("fh-noquery"),
+                                 ExtendedS3DestinationConfiguration=dynamic)
+        query = {"Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
+            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{id:.id, other:.other}"},
+            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]}
+        self.assert_client_error("InvalidArgumentException",
+                                 "When dynamic partitioning via inline parsing is enabled, you must use all specified dynamic partitioning key values for partitioning your data source.",
+                                 self.firehose.create_delivery_stream, DeliveryStreamName=unique_name("fh-unused"),
+                                 ExtendedS3DestinationConfiguration=dict(dynamic, ProcessingConfiguration=query))
+        name = self.create_delivery_stream("fh-dynamic", ExtendedS3DestinationConfiguration=dict(
+            dynamic, Prefix="!{partitionKeyFromQuery:id}/!{partitionKeyFromQuery:other}/", ProcessingConfiguration=query))
+        self.assertEqual(self.describe(name)["Destinations"][0]["ExtendedS3DestinationDescription"]["DynamicPartitioningConfiguration"],
+                         {"Enabled": True, "RetryOptions": {"DurationInSeconds": 300}})
