@@ -43,6 +43,18 @@ public sealed record RunnelOptions
     /// self-signed endpoint); null for the system's alone.</summary>
     public string? HttpEndpointCa { get; init; }
 
+    /// <summary>Where the Lambda processor's functions run: an HTTP URL (<c>{function}</c> becomes the function's name)
+    /// that takes Firehose's transformation event and answers the function's result; null when not by HTTP.</summary>
+    public string? TransformEndpoint { get; init; }
+
+    /// <summary>Or a command (run by /bin/sh, FUNCTION_NAME in its environment) that reads the event on its standard
+    /// input and writes the result on its standard output.</summary>
+    public string? TransformCommand { get; init; }
+
+    /// <summary>How Firehose reaches OpenSearch and Elasticsearch domains named by DomainARN: a URL whose <c>{domain}</c>
+    /// becomes the domain's name; null when only ClusterEndpoint destinations are delivered.</summary>
+    public string? SearchEndpoint { get; init; }
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

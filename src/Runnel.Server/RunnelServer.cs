@@ -35,7 +35,8 @@ public sealed class RunnelServer : IAsyncDisposable
         Firehose = firehose;
         var deliveryLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Firehose");
         Delivery = new DeliveryEngine(firehose, streams.Options.S3Directory ?? Path.Combine(streams.Options.DataDir, "buckets"), () => storage.Leads,
-            message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3, EndpointTrust(streams.Options.HttpEndpointCa));
+            message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3, EndpointTrust(streams.Options.HttpEndpointCa), Transforms(streams.Options),
+            streams.Options.SearchEndpoint);
         _started = started;
         _app = app;
         _connections = connections;
@@ -212,6 +213,12 @@ public sealed class RunnelServer : IAsyncDisposable
         mark("ready to start");
         return new RunnelServer(app, guard, opened, streams, firehose, started);
     }
+
+    /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
+    private static Runnel.Firehose.Transform.ITransformFunction? Transforms(RunnelOptions options) =>
+        options.TransformEndpoint is { } url ? new Runnel.Firehose.Transform.HttpTransformFunction(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, url)
+        : options.TransformCommand is { } command ? new Runnel.Firehose.Transform.CommandTransformFunction(command)
+        : null;
 
     /// <summary>The certificates of <see cref="RunnelOptions.HttpEndpointCa"/>, or null.</summary>
     private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? EndpointTrust(string? path)

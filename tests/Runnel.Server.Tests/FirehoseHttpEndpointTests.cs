@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Runnel.Server.Tests;
 
@@ -21,23 +16,15 @@ public sealed class FirehoseHttpEndpointTests : IAsyncLifetime
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-firehose-http-" + Guid.NewGuid().ToString("N"));
     private readonly ConcurrentQueue<(string RequestId, JsonElement Body)> _received = new();
     private RestartableServer _host = null!;
-    private WebApplication _receiver = null!;
+    private TlsReceiver _receiver = null!;
     private string _url = "";
     private volatile int _status = 200;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDir);
-        var (certificatePath, keyPath, _) = TlsTests.MakeCertificate(_dataDir);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-            listen.UseHttps(X509Certificate2.CreateFromPemFile(certificatePath, keyPath))));
-        _receiver = builder.Build();
-        _receiver.MapPost("/in/", ReceiveAsync);
-        await _receiver.StartAsync();
-        _url = _receiver.Urls.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/in/";
-        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, HttpEndpointCa = certificatePath });
+        _receiver = await TlsReceiver.StartAsync(_dataDir, "/in/", ReceiveAsync);
+        _url = _receiver.Url + "/in/";
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, HttpEndpointCa = _receiver.CertificatePath });
         await _host.StartAsync();
     }
 

@@ -72,17 +72,32 @@ public abstract class BufferedDelivery
                 await DeliverAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);
             Buffered();
         }
+        foreach (var batch in await FlushStagesAsync(nowMillis, cancellationToken).ConfigureAwait(false))
+            await DeliverAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);
+        Buffered();
         foreach (var due in Buffers.TakeDue(nowMillis))
             await DeliverAsync(due, 0, nowMillis, cancellationToken).ConfigureAwait(false);
         Settled();
-        var held = Buffers.HeldFrom();
+        var held = new Dictionary<int, ulong>(Buffers.HeldFrom());
+        foreach (var (source, position) in StageHeldFrom() ?? new Dictionary<int, ulong>())
+            held[source] = held.TryGetValue(source, out ulong h) ? Math.Min(h, position) : position;
         _position.AdvanceAll(_source.ReadTo.ToDictionary(p => p.Key, p => held.TryGetValue(p.Key, out ulong h) ? h : p.Value));
         long? retry = _failed.Count == 0 ? null : _failed.Min(f => f.RetryAt);
-        return Buffers.NextDueMillis is { } due2 && (retry is null || due2 < retry) ? due2 : retry;
+        return new[] { Buffers.NextDueMillis, StageDueMillis, retry }.Where(t => t is not null).Min();
     }
 
     /// <summary>Buffers one record (in its partition, processed as the destination asks); returns a buffer it filled.</summary>
     protected abstract DeliveryBatch? Add(SourceRecord record, long nowMillis);
+
+    /// <summary>Stages before the destination's buffers (a transformation): runs what is due, returns the destination's buffers that filled.</summary>
+    protected virtual Task<IReadOnlyList<DeliveryBatch>> FlushStagesAsync(long nowMillis, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryBatch>>([]);
+
+    /// <summary>When a stage before the destination's buffers is next due; null when none waits.</summary>
+    protected virtual long? StageDueMillis => null;
+
+    /// <summary>Per source, the lowest position a stage before the destination's buffers holds.</summary>
+    protected virtual IReadOnlyDictionary<int, ulong>? StageHeldFrom() => null;
 
     /// <summary>After records were buffered: work that is best done as they arrive.</summary>
     protected virtual void Buffered()

@@ -7,7 +7,12 @@ namespace Runnel.Firehose.Delivery;
 /// </summary>
 public readonly record struct BufferingHints(int SizeInMBs, int IntervalInSeconds)
 {
-    public long SizeBytes => SizeInMBs * (1L << 20);
+    /// <summary>Hints whose size is not whole MiB (the Lambda processor's <c>BufferSizeInMBs</c>, 0.2 to 3 MB).</summary>
+    public static BufferingHints OfBytes(long bytes, int intervalSeconds) => new(0, intervalSeconds) { Bytes = bytes };
+
+    private long? Bytes { get; init; }
+
+    public long SizeBytes => Bytes ?? SizeInMBs * (1L << 20);
 
     public long IntervalMillis => IntervalInSeconds * 1000L;
 }

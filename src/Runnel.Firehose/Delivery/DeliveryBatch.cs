@@ -10,7 +10,7 @@ public sealed class DeliveryBatch
 {
     private byte[] _payload = new byte[4096];
     private int _length;
-    private readonly List<(int Offset, int Length, long ArrivalMillis)> _records = [];
+    private readonly List<(int Offset, int Length, long ArrivalMillis, int Source, ulong Position)> _records = [];
     private readonly Dictionary<int, ulong> _lowest = [];
 
     internal DeliveryBatch(string partition, long openedMillis)
@@ -44,12 +44,15 @@ public sealed class DeliveryBatch
     /// <summary>The bytes of record <paramref name="index"/> (0 is the first added).</summary>
     public ReadOnlyMemory<byte> Record(int index)
     {
-        var (offset, length, _) = _records[index];
+        var (offset, length, _, _, _) = _records[index];
         return _payload.AsMemory(offset, length);
     }
 
     /// <summary>The approximate arrival time of record <paramref name="index"/>, Unix ms.</summary>
     public long ArrivalMillis(int index) => _records[index].ArrivalMillis;
+
+    /// <summary>Where record <paramref name="index"/> came from: the part of the source, and its position there.</summary>
+    public (int Source, ulong Position) Origin(int index) => (_records[index].Source, _records[index].Position);
 
     /// <summary>The lowest position this batch holds of each source it holds records of.</summary>
     public IReadOnlyDictionary<int, ulong> LowestPositions => _lowest;
@@ -62,7 +65,7 @@ public sealed class DeliveryBatch
             Array.Resize(ref _payload, (int)Math.Min(Array.MaxLength, Math.Max((long)_payload.Length * 2, (long)_length + length)));
         record.Data.CopyTo(_payload.AsSpan(_length));
         suffix.CopyTo(_payload.AsSpan(_length + record.Data.Length));
-        _records.Add((_length, length, record.ArrivalMillis));
+        _records.Add((_length, length, record.ArrivalMillis, record.Source, record.Position));
         _length += length;
         if (!_lowest.TryGetValue(record.Source, out ulong lowest) || record.Position < lowest)
             _lowest[record.Source] = record.Position;

@@ -30,14 +30,19 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private readonly S3Settings? _s3;
     private readonly Lazy<Amazon.S3.IAmazonS3>? _s3Client;
     private readonly Lazy<HttpClient> _http;
+    private readonly Transform.ITransformFunction? _transforms;
+    private readonly string? _searchEndpoint;
 
     /// <param name="objectsRoot">Where S3 destinations' buckets are directories, when <paramref name="s3"/> is null.</param>
     /// <param name="s3">The S3-compatible store S3 destinations deliver to; null for <paramref name="objectsRoot"/>.</param>
     /// <param name="endpointTrust">Certificates trusted as roots for HTTP endpoints besides the system's (an internal or
     /// self-signed endpoint's); null for the system's alone.</param>
     public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null, S3Settings? s3 = null,
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? endpointTrust = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? endpointTrust = null, Transform.ITransformFunction? transforms = null,
+        string? searchEndpoint = null)
     {
+        _searchEndpoint = searchEndpoint;
+        _transforms = transforms;
         _http = new Lazy<HttpClient>(() => EndpointClient(endpointTrust));
         _service = service;
         ObjectsRoot = Path.GetFullPath(objectsRoot);
@@ -140,6 +145,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
         {
             DestinationKinds.S3 or DestinationKinds.ExtendedS3 => ToObjects(stream, source, position),
             DestinationKinds.HttpEndpoint => ToEndpoint(stream, source, position),
+            DestinationKinds.Elasticsearch or DestinationKinds.OpenSearch => ToSearch(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
         return delivery is null ? null : new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
@@ -149,6 +155,28 @@ public sealed class DeliveryEngine : IAsyncDisposable
     {
         Once(stream, $"Firehose {stream.Name}: {why}; its records are kept until it is.");
         return null;
+    }
+
+    /// <summary>The destination's processing, or null (and a warning once) when it asks for what is not run yet.</summary>
+    private RecordProcessing? Processing(DeliveryStream stream, bool lambdaRuns)
+    {
+        RecordProcessing processing;
+        try
+        {
+            processing = RecordProcessing.From(stream.Destination);
+        }
+        catch (FormatException e)
+        {
+            NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
+            return null;
+        }
+        var notRun = processing.NotRun.Concat(processing.Lambda is not null && !lambdaRuns ? ["Lambda"] : []).ToList();
+        if (notRun.Count > 0)
+        {
+            NotYet(stream, $"the {string.Join(", ", notRun)} processor(s) are not run yet before {stream.DestinationKind} destinations");
+            return null;
+        }
+        return processing;
     }
 
     private static BufferingHints Hints(JsonObject destination) =>
@@ -166,37 +194,26 @@ public sealed class DeliveryEngine : IAsyncDisposable
     {
         var s3 = stream.Destination;
         var (prefix, errorPrefix) = S3Prefix.ForDestination((string?)s3["Prefix"], (string?)s3["ErrorOutputPrefix"]);
-        if (prefix.PartitionKeys.Any(k => k.FromLambda))
-            return NotYet(stream, "partitionKeyFromLambda needs a Lambda transformation, which is not run yet");
-        RecordProcessing processing;
-        try
+        if (Processing(stream, lambdaRuns: true) is not { } processing)
+            return null;
+        if (prefix.PartitionKeys.Any(k => k.FromLambda) && processing.Lambda is null)
+            return NotYet(stream, "partitionKeyFromLambda needs a Lambda processor");
+        Transform.TransformStage? transform = null;
+        if (processing.Lambda is { } lambda)
         {
-            processing = RecordProcessing.From(s3);
+            if (_transforms is null)
+                return NotYet(stream, "its Lambda processor needs the server's --transform-endpoint or --transform-command to run the function");
+            transform = new Transform.TransformStage(_transforms, lambda, stream.Arn, _service.Options.Region, (string?)stream.KinesisSource?["KinesisStreamARN"]);
         }
-        catch (FormatException e)
-        {
-            return NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
-        }
-        if (processing.NotRun.Count > 0)
-            return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
         return new ObjectDelivery(stream.Name, stream.Version, source, Hints(s3), Store(s3), Compression(s3), position, prefix, errorPrefix, processing,
-            kplSource: stream.Type == DeliveryStreamType.KinesisStreamAsSource);
+            kplSource: stream.Type == DeliveryStreamType.KinesisStreamAsSource, transform: transform);
     }
 
     private BufferedDelivery? ToEndpoint(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
     {
         var config = stream.Destination;
-        RecordProcessing processing;
-        try
-        {
-            processing = RecordProcessing.From(config);
-        }
-        catch (FormatException e)
-        {
-            return NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
-        }
-        if (processing.NotRun.Count > 0)
-            return NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
+        if (Processing(stream, lambdaRuns: false) is not { } processing)
+            return null;
         var endpoint = config["EndpointConfiguration"]!;
         var request = config["RequestConfiguration"];
         var attributes = (request?["CommonAttributes"] as JsonArray)?.OfType<JsonObject>()
@@ -207,6 +224,28 @@ public sealed class DeliveryEngine : IAsyncDisposable
         return new HttpEndpointDelivery(stream.Name, stream.Version, source, Hints(config), position, new HttpEndpointDestination(_http.Value, settings),
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn,
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
+    }
+
+    private BufferedDelivery? ToSearch(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
+    {
+        var config = stream.Destination;
+        if (Processing(stream, lambdaRuns: false) is not { } processing)
+            return null;
+        Uri? endpoint = (string?)config["ClusterEndpoint"] is { } cluster ? new Uri(cluster.TrimEnd('/') + "/")
+            : (string?)config["DomainARN"] is { } domain && _searchEndpoint is { } template
+                ? new Uri(template.Replace("{domain}", domain.Split("domain/", 2)[^1], StringComparison.Ordinal).TrimEnd('/') + "/")
+                : null;
+        if (endpoint is null)
+            return NotYet(stream, "its domain is named by DomainARN, and the server has no --search-endpoint to reach it");
+        var backup = config["S3Configuration"]!.AsObject();
+        var settings = new SearchSettings(endpoint, (string)config["IndexName"]!, (string?)config["TypeName"], (string?)config["IndexRotationPeriod"] ?? "OneDay",
+            (string?)config["DocumentIdOptions"]?["DefaultDocumentIdFormat"] != "NO_DOCUMENT_ID",
+            TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300),
+            stream.DestinationKind == DestinationKinds.OpenSearch ? "AmazonOpenSearchService-failed" : "elasticsearch-failed",
+            (string?)config["S3BackupMode"] == "AllDocuments");
+        return new SearchDelivery(stream.Name, stream.Version, source, Hints(config), position, _http.Value, settings, Store(backup), Compression(backup),
+            S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), _warn,
             processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
     }
 

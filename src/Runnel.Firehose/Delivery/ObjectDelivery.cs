@@ -25,8 +25,9 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <summary>AWS's default limit of dynamic partitions buffering at once; a record of one more goes to the error output.</summary>
     public const int MaxActivePartitions = 500;
 
-    /// <summary>The buffer of records whose partitioning failed (never a partition's key: partitions have no NUL).</summary>
-    private const string PartitioningFailed = "\0partitioning-failed";
+    /// <summary>The buffers of failed records start with NUL (a partition's key never does), then their error output type.</summary>
+    private const string PartitioningFailed = "\0partitioning-failed", ProcessingFailed = "\0processing-failed";
+    private readonly Transform.TransformStage? _transform;
     private static readonly byte[] Newline = "\n"u8.ToArray();
     private readonly Dictionary<DeliveryBatch, ObjectEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
 
@@ -42,16 +43,17 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <paramref name="processing"/> must give them.</param>
     /// <param name="errorPrefix">Where records that cannot be partitioned go (<see cref="S3Prefix.ForDestination"/>'s second).</param>
     public ObjectDelivery(string name, long version, IRecordSource source, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
-        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false)
+        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false, Transform.TransformStage? transform = null)
         : base(source, hints, position, (processing ?? RecordProcessing.None).Splitter(kplSource))
     {
+        _transform = transform;
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
         _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;
         _processing = processing ?? RecordProcessing.None;
         var keys = _prefix.PartitionKeys.ToList();
-        if (keys.Any(k => k.FromLambda))
-            throw new ArgumentException("partitionKeyFromLambda needs a Lambda transformation, which Runnel does not run yet.", nameof(prefix));
-        if (keys.Count > 0 && (_processing.Query is not { } query || keys.Any(k => !query.Keys.Contains(k.Key))))
+        if (keys.Any(k => k.FromLambda) && transform is null)
+            throw new ArgumentException("partitionKeyFromLambda needs a Lambda transformation.", nameof(prefix));
+        if (keys.Any(k => !k.FromLambda) && (_processing.Query is not { } query || keys.Any(k => !k.FromLambda && !query.Keys.Contains(k.Key))))
             throw new ArgumentException("The prefix names partition keys the MetadataExtraction query does not give.", nameof(processing));
         _name = name;
         _version = version;
@@ -66,18 +68,70 @@ public sealed class ObjectDelivery : BufferedDelivery
             _partitionValues.Remove(done);
     }
 
-    /// <summary>Buffers one record in its partition (or, when it cannot be partitioned, as an error record); returns a buffer it filled.</summary>
+    /// <summary>
+    /// Takes one record: into the transformation's buffer when there is a Lambda processor, otherwise into its
+    /// partition's buffer (or, when it cannot be partitioned, the error output's); returns a buffer it filled.
+    /// </summary>
     protected override DeliveryBatch? Add(SourceRecord record, long nowMillis)
     {
-        if (_processing.Query is not { } query)
-            return Buffers.Add("", record, nowMillis, _processing.AppendNewline ? Newline : default);
-        var values = query.Evaluate(record.Data.ToArray(), out string? problem);
-        string? errorCode = values is null ? "DynamicPartitioning.MetadataExtractionFailed" : null;
-        string partition = "";
-        if (values is not null)
+        if (_transform is null)
+            return Partition(record, nowMillis, null);
+        _transform.Add(record, nowMillis);
+        return null;
+    }
+
+    /// <summary>The transformation's buffers that are due, invoked; what they gave buffered for the destination.</summary>
+    protected override async Task<IReadOnlyList<DeliveryBatch>> FlushStagesAsync(long nowMillis, CancellationToken cancellationToken)
+    {
+        if (_transform is null)
+            return [];
+        var full = new List<DeliveryBatch>();
+        foreach (var result in await _transform.FlushAsync(nowMillis, cancellationToken).ConfigureAwait(false))
         {
-            partition = string.Join('\u001f', query.Keys.Select(k => values[k]));
-            if (!Buffers.IsFilling(partition) && Buffers.FillingCount >= MaxActivePartitions + (Buffers.IsFilling(PartitioningFailed) ? 1 : 0))
+            DeliveryBatch? filled = result.Result switch
+            {
+                Transform.TransformResult.Ok => Partition(new SourceRecord(result.Source, result.Position, result.ArrivalMillis, result.Data.Span), nowMillis, result.PartitionKeys),
+                Transform.TransformResult.ProcessingFailed => Buffers.Add(ProcessingFailed, new SourceRecord(result.Source, result.Position, result.ArrivalMillis,
+                    ErrorRecord(result.Data.Span, result.ArrivalMillis, nowMillis, result.ErrorCode ?? "", result.ErrorMessage ?? "", result.AttemptsMade, _transform.Settings.FunctionArn)), nowMillis),
+                _ => null, // Dropped: on purpose, and leaves no trace
+            };
+            if (filled is not null)
+                full.Add(filled);
+        }
+        return full;
+    }
+
+    protected override long? StageDueMillis => _transform?.NextDueMillis;
+
+    protected override IReadOnlyDictionary<int, ulong>? StageHeldFrom() => _transform?.HeldFrom();
+
+    /// <summary>Buffers a record (processed) in its partition: the query's keys and the function's (<paramref name="lambdaKeys"/>).</summary>
+    private DeliveryBatch? Partition(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys)
+    {
+        var keys = _prefix.PartitionKeys.ToList();
+        if (keys.Count == 0)
+            return Buffers.Add("", record, nowMillis, _processing.AppendNewline ? Newline : default);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? problem = null;
+        if (_processing.Query is { } query)
+        {
+            if (query.Evaluate(record.Data.ToArray(), out problem) is { } queried)
+                foreach (var (key, value) in queried)
+                    values["q:" + key] = value;
+        }
+        foreach (var (fromLambda, key) in keys.Where(k => k.FromLambda))
+        {
+            if (lambdaKeys?.GetValueOrDefault(key) is { } value)
+                values["l:" + key] = value;
+            else
+                problem ??= $"The Lambda function gave no value for the partition key '{key}'.";
+        }
+        string? errorCode = problem is null ? null : "DynamicPartitioning.MetadataExtractionFailed";
+        string partition = "";
+        if (problem is null)
+        {
+            partition = string.Join('\u001f', keys.Select(k => values[(k.FromLambda ? "l:" : "q:") + k.Key]));
+            if (!Buffers.IsFilling(partition) && Buffers.Filling.Count(b => !b.Partition.StartsWith('\0')) >= MaxActivePartitions)
             {
                 errorCode = "DynamicPartitioning.ActivePartitionExceeded";
                 problem = $"{MaxActivePartitions} partitions are buffering already, the most a Firehose stream may have.";
@@ -92,7 +146,7 @@ public sealed class ObjectDelivery : BufferedDelivery
     }
 
     /// <summary>A failed record as the error output holds it: one JSON document per line (docs/formats/firehose.md).</summary>
-    private static byte[] ErrorRecord(ReadOnlySpan<byte> data, long arrivalMillis, long nowMillis, string code, string message)
+    private static byte[] ErrorRecord(ReadOnlySpan<byte> data, long arrivalMillis, long nowMillis, string code, string message, int attemptsMade = 1, string? lambdaArn = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(data.Length * 4 / 3 + 256);
         using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
@@ -101,9 +155,11 @@ public sealed class ObjectDelivery : BufferedDelivery
             json.WriteBase64String("rawData", data);
             json.WriteString("errorCode", code);
             json.WriteString("errorMessage", message);
-            json.WriteNumber("attemptsMade", 1);
+            json.WriteNumber("attemptsMade", attemptsMade);
             json.WriteNumber("arrivalTimestamp", arrivalMillis);
             json.WriteNumber("attemptEndingTimestamp", nowMillis);
+            if (lambdaArn is not null)
+                json.WriteString("lambdaARN", lambdaArn); // as AWS spells it in the objects it writes (the docs say lambdaArn)
             json.WriteEndObject();
         }
         System.Buffers.BuffersExtensions.Write(buffer, Newline);
@@ -128,9 +184,9 @@ public sealed class ObjectDelivery : BufferedDelivery
     protected override async Task<Exception?> AttemptAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
     {
         var instant = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
-        string prefix = batch.Partition == PartitioningFailed
-            ? _errorPrefix.Evaluate(instant, errorOutputType: "partitioning-failed")
-            : _prefix.Evaluate(instant, _processing.Query is null ? null : (_, key) => _partitionValues[batch.Partition][key]);
+        string prefix = batch.Partition.StartsWith('\0')
+            ? _errorPrefix.Evaluate(instant, errorOutputType: batch.Partition[1..])
+            : _prefix.Evaluate(instant, (fromLambda, key) => _partitionValues[batch.Partition][(fromLambda ? "l:" : "q:") + key]);
         string key = prefix + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
         try
         {

@@ -12,6 +12,9 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
 {
     public static readonly RecordProcessing None = new(null, false, []);
 
+    /// <summary>The Lambda processor: the function records go through before they are buffered for the destination.</summary>
+    public Transform.TransformSettings? Lambda { get; init; }
+
     /// <summary>RecordDeAggregation with <c>SubRecordType</c> JSON.</summary>
     public bool JsonSubRecords { get; init; }
 
@@ -30,6 +33,7 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
             return None;
         PartitionQuery? query = null;
         bool newline = false, json = false;
+        Transform.TransformSettings? lambda = null;
         byte[]? delimiter = null;
         var notRun = new List<string>();
         foreach (var processor in processors.OfType<JsonObject>())
@@ -47,6 +51,10 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
                     break;
                 case "AppendDelimiterToRecord":
                     newline = true;
+                    break;
+                case "Lambda":
+                    lambda = Transform.TransformSettings.From(parameters.GetValueOrDefault("LambdaArn")
+                        ?? throw new FormatException("The Lambda processor needs a LambdaArn."), parameters);
                     break;
                 case "RecordDeAggregation":
                     switch (parameters.GetValueOrDefault("SubRecordType", "JSON"))
@@ -75,6 +83,6 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
                     break;
             }
         }
-        return new RecordProcessing(query, newline, notRun) { JsonSubRecords = json, Delimiter = delimiter };
+        return new RecordProcessing(query, newline, notRun) { JsonSubRecords = json, Delimiter = delimiter, Lambda = lambda };
     }
 }

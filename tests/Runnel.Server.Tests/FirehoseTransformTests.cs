@@ -1,0 +1,63 @@
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// The Lambda processor on a server whose functions run as a local command (<c>--transform-command</c>): a real
+/// process reads Firehose's transformation event on its standard input and answers on its standard output.
+/// </summary>
+public sealed class FirehoseTransformTests : IAsyncLifetime
+{
+    // The user's function: upper-cases each record, drops "skip", fails "bad" (Python, as a handler might be).
+    private const string Handler = """
+        import base64, json, sys
+        event = json.load(sys.stdin)
+        out = []
+        for r in event["records"]:
+            text = base64.b64decode(r["data"]).decode().strip()
+            if text == "skip":
+                out.append({"recordId": r["recordId"], "result": "Dropped", "data": r["data"]})
+            elif text == "bad":
+                out.append({"recordId": r["recordId"], "result": "ProcessingFailed", "data": r["data"]})
+            else:
+                out.append({"recordId": r["recordId"], "result": "Ok", "data": base64.b64encode((text.upper() + "\n").encode()).decode()})
+        json.dump({"records": out}, sys.stdout)
+        """;
+
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-firehose-transform-" + Guid.NewGuid().ToString("N"));
+    private RestartableServer _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dataDir);
+        string script = Path.Combine(_dataDir, "handler.py");
+        await File.WriteAllTextAsync(script, Handler);
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, TransformCommand = $"/usr/bin/python3 {script}" });
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Records_go_through_the_users_command_and_its_results_are_honoured()
+    {
+        await _host.Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"shouting\",\"ExtendedS3DestinationConfiguration\":{" +
+            "\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::shout\",\"Prefix\":\"ok/\",\"ErrorOutputPrefix\":\"failed/!{firehose:error-output-type}/\"," +
+            "\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0},\"ProcessingConfiguration\":{\"Enabled\":true,\"Processors\":[{\"Type\":\"Lambda\",\"Parameters\":[" +
+            "{\"ParameterName\":\"LambdaArn\",\"ParameterValue\":\"arn:aws:lambda:us-east-1:000000000000:function:shout\"}," +
+            "{\"ParameterName\":\"BufferIntervalInSeconds\",\"ParameterValue\":\"0\"}]}]}}}");
+        await _host.Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("shouting", ["hello", "skip", "bad", "world"]));
+        string bucket = Path.Combine(_dataDir, "buckets", "shout");
+        var delivered = await FirehoseObjects.WaitForAsync(bucket, ["HELLO", "WORLD"]);
+        Assert.Equal(["HELLO", "WORLD"], FirehoseObjects.Keys(bucket).Where(k => k.StartsWith("ok/", StringComparison.Ordinal))
+            .SelectMany(k => File.ReadAllLines(Path.Combine(bucket, k))).Where(l => l.Length > 0).Order(StringComparer.Ordinal));
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); !FirehoseObjects.Keys(bucket).Any(k => k.StartsWith("failed/processing-failed/", StringComparison.Ordinal)); await Task.Delay(50))
+            Assert.True(DateTime.UtcNow < deadline, "the failed record did not reach the error output");
+        string failed = File.ReadAllText(Path.Combine(bucket, FirehoseObjects.Keys(bucket).Single(k => k.StartsWith("failed/", StringComparison.Ordinal))));
+        Assert.Contains("\"errorCode\":\"Lambda.ProcessingFailedStatus\"", failed, StringComparison.Ordinal);
+        Assert.Contains(Convert.ToBase64String("bad\n"u8), failed, StringComparison.Ordinal);
+        Assert.DoesNotContain(delivered, r => r.Contains("SKIP", StringComparison.OrdinalIgnoreCase));
+    }
+}
