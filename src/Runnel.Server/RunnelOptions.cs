@@ -55,6 +55,14 @@ public sealed record RunnelOptions
     /// becomes the domain's name; null when only ClusterEndpoint destinations are delivered.</summary>
     public string? SearchEndpoint { get; init; }
 
+    /// <summary>The PostgreSQL server (HOST:PORT) Firehose's Redshift destinations load into, in the JDBC URL's
+    /// database, as their Username; null when Redshift destinations are not delivered.</summary>
+    public string? RedshiftEndpoint { get; init; }
+
+    /// <summary>A JSON file of the tables Firehose's format conversion writes Parquet for (AWS takes them from Glue):
+    /// <c>{"DATABASE.TABLE": [{"name": "id", "type": "int"}, …]}</c>; null for none.</summary>
+    public string? Schemas { get; init; }
+
     /// <summary>How long a newly registered consumer stays CREATING.</summary>
     public TimeSpan ConsumerCreateDelay { get; init; } = TimeSpan.Zero;
 

@@ -36,7 +36,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var deliveryLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Firehose");
         Delivery = new DeliveryEngine(firehose, streams.Options.S3Directory ?? Path.Combine(streams.Options.DataDir, "buckets"), () => storage.Leads,
             message => deliveryLog.LogWarning("{Message}", message), streams.Options.S3, EndpointTrust(streams.Options.HttpEndpointCa), Transforms(streams.Options),
-            streams.Options.SearchEndpoint);
+            streams.Options.SearchEndpoint, Redshift(streams.Options.RedshiftEndpoint), Schemas(streams.Options.Schemas, message => deliveryLog.LogWarning("{Message}", message)));
         _started = started;
         _app = app;
         _connections = connections;
@@ -219,6 +219,39 @@ public sealed class RunnelServer : IAsyncDisposable
         options.TransformEndpoint is { } url ? new Runnel.Firehose.Transform.HttpTransformFunction(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, url)
         : options.TransformCommand is { } command ? new Runnel.Firehose.Transform.CommandTransformFunction(command)
         : null;
+
+    /// <summary>The tables of <see cref="RunnelOptions.Schemas"/>, read afresh each time a delivery starts (so an edited file needs no restart).</summary>
+    private static Func<string, string, IReadOnlyList<Runnel.Firehose.Delivery.SchemaColumn>?>? Schemas(string? path, Action<string> warn)
+    {
+        if (path is null)
+            return null;
+        return (database, table) =>
+        {
+            try
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+                return json.RootElement.TryGetProperty($"{database}.{table}", out var columns)
+                    ? columns.EnumerateArray().Select(c => new Runnel.Firehose.Delivery.SchemaColumn(c.GetProperty("name").GetString()!, c.GetProperty("type").GetString()!)).ToList()
+                    : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                warn($"--schemas {path} could not be read ({e.Message}); format conversion waits until it can.");
+                return null;
+            }
+        };
+    }
+
+    /// <summary>HOST:PORT of <see cref="RunnelOptions.RedshiftEndpoint"/>, or null.</summary>
+    private static DnsEndPoint? Redshift(string? endpoint)
+    {
+        if (endpoint is null)
+            return null;
+        int colon = endpoint.LastIndexOf(':');
+        return colon > 0 && int.TryParse(endpoint[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is > 0 and < 65536
+            ? new DnsEndPoint(endpoint[..colon], port)
+            : throw new ArgumentException($"--redshift-endpoint must be HOST:PORT, not '{endpoint}'.");
+    }
 
     /// <summary>The certificates of <see cref="RunnelOptions.HttpEndpointCa"/>, or null.</summary>
     private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? EndpointTrust(string? path)

@@ -16,6 +16,17 @@ public static class DestinationRules
             CheckS3(configuration, extended: kind == DestinationKinds.ExtendedS3);
         else if (configuration["S3Configuration"] is JsonObject staging)
         {
+            if (kind == DestinationKinds.Redshift && configuration["CopyCommand"] is JsonObject copy)
+            {
+                try
+                {
+                    _ = new Delivery.RedshiftCopy((string?)copy["DataTableName"] ?? "", (string?)copy["DataTableColumns"], (string?)copy["CopyOptions"]);
+                }
+                catch (FormatException e)
+                {
+                    throw FirehoseErrors.InvalidArgument(e.Message);
+                }
+            }
             if (kind == DestinationKinds.Redshift && (Expressions((string?)staging["Prefix"]) || !string.IsNullOrEmpty((string?)staging["ErrorOutputPrefix"])))
                 throw FirehoseErrors.InvalidArgument(S3Prefix.RefusalStart + "Redshift S3Configuration cannot have expressions in Prefix or an ErrorOutputPrefix");
             CheckS3(staging, extended: false);

@@ -32,6 +32,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private readonly Lazy<HttpClient> _http;
     private readonly Transform.ITransformFunction? _transforms;
     private readonly string? _searchEndpoint;
+    private readonly System.Net.DnsEndPoint? _redshiftEndpoint;
+    private readonly Func<string, string, IReadOnlyList<SchemaColumn>?>? _schemas;
 
     /// <param name="objectsRoot">Where S3 destinations' buckets are directories, when <paramref name="s3"/> is null.</param>
     /// <param name="s3">The S3-compatible store S3 destinations deliver to; null for <paramref name="objectsRoot"/>.</param>
@@ -39,9 +41,11 @@ public sealed class DeliveryEngine : IAsyncDisposable
     /// self-signed endpoint's); null for the system's alone.</param>
     public DeliveryEngine(FirehoseService service, string objectsRoot, Func<bool>? leads = null, Action<string>? warn = null, S3Settings? s3 = null,
         System.Security.Cryptography.X509Certificates.X509Certificate2Collection? endpointTrust = null, Transform.ITransformFunction? transforms = null,
-        string? searchEndpoint = null)
+        string? searchEndpoint = null, System.Net.DnsEndPoint? redshiftEndpoint = null, Func<string, string, IReadOnlyList<SchemaColumn>?>? schemas = null)
     {
+        _schemas = schemas;
         _searchEndpoint = searchEndpoint;
+        _redshiftEndpoint = redshiftEndpoint;
         _transforms = transforms;
         _http = new Lazy<HttpClient>(() => EndpointClient(endpointTrust));
         _service = service;
@@ -146,6 +150,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.S3 or DestinationKinds.ExtendedS3 => ToObjects(stream, source, position),
             DestinationKinds.HttpEndpoint => ToEndpoint(stream, source, position),
             DestinationKinds.Elasticsearch or DestinationKinds.OpenSearch => ToSearch(stream, source, position),
+            DestinationKinds.Redshift => ToRedshift(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
         return delivery is null ? null : new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
@@ -205,8 +210,28 @@ public sealed class DeliveryEngine : IAsyncDisposable
                 return NotYet(stream, "its Lambda processor needs the server's --transform-endpoint or --transform-command to run the function");
             transform = new Transform.TransformStage(_transforms, lambda, stream.Arn, _service.Options.Region, (string?)stream.KinesisSource?["KinesisStreamARN"]);
         }
+        ParquetConversion? conversion = null;
+        if (s3["DataFormatConversionConfiguration"] is JsonObject format && format["Enabled"]?.GetValue<bool>() != false)
+        {
+            if (format["OutputFormatConfiguration"]?["Serializer"]?["OrcSerDe"] is not null)
+                return NotYet(stream, "conversion to ORC is not served (Parquet is)");
+            string database = (string?)format["SchemaConfiguration"]?["DatabaseName"] ?? "", table = (string?)format["SchemaConfiguration"]?["TableName"] ?? "";
+            if (_schemas?.Invoke(database, table) is not { Count: > 0 } columns)
+                return NotYet(stream, $"its format conversion needs the columns of {database}.{table} in the server's --schemas file");
+            var parquet = format["OutputFormatConfiguration"]?["Serializer"]?["ParquetSerDe"];
+            var codec = (string?)parquet?["Compression"] switch
+            {
+                "GZIP" => Parquet.CompressionMethod.Gzip,
+                "UNCOMPRESSED" => Parquet.CompressionMethod.None,
+                _ => Parquet.CompressionMethod.Snappy,
+            };
+            var openX = format["InputFormatConfiguration"]?["Deserializer"]?["OpenXJsonSerDe"];
+            var mappings = (openX?["ColumnToJsonKeyMappings"] as JsonObject)?.ToDictionary(p => p.Key, p => (string?)p.Value ?? p.Key, StringComparer.Ordinal)
+                ?? new Dictionary<string, string>(StringComparer.Ordinal);
+            conversion = new ParquetConversion(columns, codec, openX?["CaseInsensitive"]?.GetValue<bool>() != false, mappings, database, table);
+        }
         return new ObjectDelivery(stream.Name, stream.Version, source, Hints(s3), Store(s3), Compression(s3), position, prefix, errorPrefix, processing,
-            kplSource: stream.Type == DeliveryStreamType.KinesisStreamAsSource, transform: transform);
+            kplSource: stream.Type == DeliveryStreamType.KinesisStreamAsSource, transform: transform, conversion: conversion);
     }
 
     private BufferedDelivery? ToEndpoint(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
@@ -225,6 +250,32 @@ public sealed class DeliveryEngine : IAsyncDisposable
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn,
             processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
+    }
+
+    private BufferedDelivery? ToRedshift(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
+    {
+        var config = stream.Destination;
+        if (Processing(stream, lambdaRuns: false) is not { } processing)
+            return null;
+        if (_redshiftEndpoint is not { } endpoint)
+            return NotYet(stream, "Redshift destinations are loaded into PostgreSQL, and the server has no --redshift-endpoint to reach it");
+        string url = (string)config["ClusterJDBCURL"]!;
+        string database = url[(url.LastIndexOf('/') + 1)..];
+        var copy = config["CopyCommand"]!;
+        RedshiftCopy shape;
+        try
+        {
+            shape = new RedshiftCopy((string)copy["DataTableName"]!, (string?)copy["DataTableColumns"], (string?)copy["CopyOptions"]);
+        }
+        catch (FormatException e)
+        {
+            return NotYet(stream, $"its CopyCommand cannot be run ({e.Message}) until its destination is updated");
+        }
+        var settings = new RedshiftSettings(endpoint.Host, endpoint.Port, database, (string?)config["Username"] ?? "", (string?)config["Password"] ?? "", shape,
+            TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 3600));
+        var staging = config["S3Configuration"]!.AsObject();
+        return new RedshiftDelivery(stream.Name, stream.Version, source, Hints(staging), position, settings, Store(staging), Bucket(staging), Compression(staging),
+            S3Prefix.ForDestination((string?)staging["Prefix"], null).Prefix, _warn, processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
     }
 
     private BufferedDelivery? ToSearch(DeliveryStream stream, IRecordSource source, DeliveryPosition position)

@@ -28,6 +28,8 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <summary>The buffers of failed records start with NUL (a partition's key never does), then their error output type.</summary>
     private const string PartitioningFailed = "\0partitioning-failed", ProcessingFailed = "\0processing-failed";
     private readonly Transform.TransformStage? _transform;
+    private readonly ParquetConversion? _conversion;
+    private readonly HashSet<DeliveryBatch> _converted = new(ReferenceEqualityComparer.Instance);
     private static readonly byte[] Newline = "\n"u8.ToArray();
     private readonly Dictionary<DeliveryBatch, ObjectEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
 
@@ -43,10 +45,12 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <paramref name="processing"/> must give them.</param>
     /// <param name="errorPrefix">Where records that cannot be partitioned go (<see cref="S3Prefix.ForDestination"/>'s second).</param>
     public ObjectDelivery(string name, long version, IRecordSource source, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
-        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false, Transform.TransformStage? transform = null)
+        S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false, Transform.TransformStage? transform = null,
+        ParquetConversion? conversion = null)
         : base(source, hints, position, (processing ?? RecordProcessing.None).Splitter(kplSource))
     {
         _transform = transform;
+        _conversion = conversion;
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
         _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;
         _processing = processing ?? RecordProcessing.None;
@@ -187,6 +191,8 @@ public sealed class ObjectDelivery : BufferedDelivery
         string prefix = batch.Partition.StartsWith('\0')
             ? _errorPrefix.Evaluate(instant, errorOutputType: batch.Partition[1..])
             : _prefix.Evaluate(instant, (fromLambda, key) => _partitionValues[batch.Partition][(fromLambda ? "l:" : "q:") + key]);
+        if (_conversion is not null && !batch.Partition.StartsWith('\0'))
+            return await ConvertAsync(batch, prefix, instant, failuresBefore, nowMillis, cancellationToken).ConfigureAwait(false);
         string key = prefix + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
         try
         {
@@ -202,8 +208,53 @@ public sealed class ObjectDelivery : BufferedDelivery
         }
     }
 
+    /// <summary>The batch as a Parquet object, and the records that did not convert in the error output; each written once.</summary>
+    private async Task<Exception?> ConvertAsync(DeliveryBatch batch, string prefix, DateTimeOffset instant, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (file, failed) = await _conversion!.ConvertAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (file is not null && !_converted.Contains(batch))
+            {
+                await _destination.WriteAsync(prefix + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), ".parquet"), file, ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false);
+                _converted.Add(batch);
+            }
+            if (failed.Count > 0)
+            {
+                var lines = new System.Buffers.ArrayBufferWriter<byte>();
+                foreach (var (i, code, message) in failed)
+                {
+                    using (var json = new System.Text.Json.Utf8JsonWriter(lines))
+                    {
+                        json.WriteStartObject();
+                        json.WriteNumber("attemptsMade", failuresBefore + 1);
+                        json.WriteNumber("arrivalTimestamp", batch.ArrivalMillis(i));
+                        json.WriteString("lastErrorCode", code);
+                        json.WriteString("lastErrorMessage", message);
+                        json.WriteNumber("attemptEndingTimestamp", nowMillis);
+                        json.WriteBase64String("rawData", batch.Record(i).Span);
+                        json.WriteStartObject("dataCatalogTable");
+                        json.WriteString("databaseName", _conversion.Database);
+                        json.WriteString("tableName", _conversion.Table);
+                        json.WriteEndObject();
+                        json.WriteEndObject();
+                    }
+                    System.Buffers.BuffersExtensions.Write(lines, Newline);
+                }
+                string key = _errorPrefix.Evaluate(instant, errorOutputType: "format-conversion-failed") + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), _compression.Extension);
+                await _destination.WriteAsync(key, lines.WrittenMemory, _compression, cancellationToken).ConfigureAwait(false);
+            }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e;
+        }
+    }
+
     protected override void Forget(DeliveryBatch batch)
     {
+        _converted.Remove(batch);
         if (_encoders.Remove(batch, out var finished))
             finished.Dispose();
     }
