@@ -21,8 +21,6 @@ public static class DestinationKinds
 
     /// <summary>The kinds Runnel delivers to; a stream with another is created, and fails (CREATING_FAILED).</summary>
     public static bool Delivered(string kind) => kind is S3 or ExtendedS3 or Redshift or Elasticsearch or OpenSearch or HttpEndpoint;
-    // Redshift, Elasticsearch and OpenSearch are accepted as delivered-to: their delivery is being built (issue 16), and
-    // until it is their records are kept in the stream's log rather than the stream failing.
 
     /// <summary>The kinds that store S3-style objects as their main output.</summary>
     public static bool IsS3(string kind) => kind is S3 or ExtendedS3;

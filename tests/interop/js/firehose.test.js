@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import {
   ConcurrentModificationException, CreateDeliveryStreamCommand, DeleteDeliveryStreamCommand, DescribeDeliveryStreamCommand,
-  FirehoseClient, InvalidArgumentException, ListDeliveryStreamsCommand, ListTagsForDeliveryStreamCommand,
+  FirehoseClient, InvalidArgumentException, ListDeliveryStreamsCommand, ListTagsForDeliveryStreamCommand, PutRecordBatchCommand, PutRecordCommand,
   ResourceInUseException, ResourceNotFoundException, StartDeliveryStreamEncryptionCommand, StopDeliveryStreamEncryptionCommand,
   TagDeliveryStreamCommand, UntagDeliveryStreamCommand, UpdateDestinationCommand,
 } from '@aws-sdk/client-firehose';
@@ -83,4 +83,20 @@ test('firehose: errors come as the SDK\'s modelled exceptions', async () => {
   (e) => e instanceof InvalidArgumentException && e.message.startsWith('Ths supplied prefix(es) do not satisfy the following constraint: '));
   await assert.rejects(send(new ListDeliveryStreamsCommand({ Limit: 0 })),
     (e) => e.name === 'ValidationException' && e.message.includes("at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+});
+
+test('firehose: PutRecord and PutRecordBatch answer record ids, and AWS\'s limits hold', async () => {
+  await withDeliveryStream('jsfhput', {}, async (name) => {
+    const one = await send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: new TextEncoder().encode('one\n') } }));
+    assert.ok(one.RecordId.length > 0);
+    assert.equal(one.Encrypted, false);
+    const batch = await send(new PutRecordBatchCommand({ DeliveryStreamName: name,
+      Records: Array.from({ length: 500 }, (_, i) => ({ Data: new TextEncoder().encode(`r${i}\n`) })) }));
+    assert.equal(batch.FailedPutCount, 0);
+    assert.equal(batch.RequestResponses.length, 500);
+    assert.equal(new Set(batch.RequestResponses.map((r) => r.RecordId)).size, 500);
+    await assert.rejects(send(new PutRecordBatchCommand({ DeliveryStreamName: name,
+      Records: Array.from({ length: 5 }, () => ({ Data: new Uint8Array(1_000_000) })) })),
+    (e) => e instanceof InvalidArgumentException && e.message === 'Records size exceeds 4 MB limit');
+  });
 });
