@@ -15,24 +15,10 @@ namespace Runnel.Firehose.Tests;
 /// prefix per partition, records that cannot be partitioned in the error output as JSON lines, and
 /// AppendDelimiterToRecord's newline.
 /// </summary>
-public sealed class DynamicPartitioningTests : IDisposable
+public sealed class DynamicPartitioningTests() : LogAndMetadata("partitions")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-partitions-" + Guid.NewGuid().ToString("N"));
-    private readonly ShardLog _log;
-    private readonly MetadataStore _metadata;
 
-    public DynamicPartitioningTests()
-    {
-        _log = ShardLog.Open(Path.Combine(_dir, "log"), new LogOptions { Fsync = FsyncPolicy.Never });
-        _metadata = new MetadataStore(Path.Combine(_dir, "meta"));
-    }
 
-    public void Dispose()
-    {
-        _log.Dispose();
-        _metadata.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public void A_query_of_jq_paths_gives_each_keys_value()
@@ -77,7 +63,7 @@ public sealed class DynamicPartitioningTests : IDisposable
         {
             foreach (string record in records)
                 batch.Add("k", null, Encoding.UTF8.GetBytes(record));
-            await _log.AppendAsync(batch);
+            await Log.AppendAsync(batch);
         }
         var (prefix, errors) = S3Prefix.ForDestination("customer=!{partitionKeyFromQuery:customer}/", "errors/!{firehose:error-output-type}/");
         var processing = RecordProcessing.From(JsonNode.Parse("""
@@ -85,9 +71,9 @@ public sealed class DynamicPartitioningTests : IDisposable
               {"Type":"MetadataExtraction","Parameters":[{"ParameterName":"MetadataExtractionQuery","ParameterValue":"{customer:.customer}"},{"ParameterName":"JsonParsingEngine","ParameterValue":"JQ-1.6"}]},
               {"Type":"AppendDelimiterToRecord","Parameters":[]}]}}
             """)!.AsObject());
-        string objects = Path.Combine(_dir, "objects");
-        var delivery = new ObjectDelivery("orders", 1, new DirectPutSource(_log, 0), new BufferingHints(64, 0), new FileDestination(objects), ObjectCompression.Uncompressed,
-            DeliveryPosition.Load(_metadata, "orders"), prefix, errors, processing);
+        string objects = Path.Combine(Dir, "objects");
+        var delivery = new ObjectDelivery("orders", 1, new DirectPutSource(Log, 0), new BufferingHints(64, 0), new FileDestination(objects), ObjectCompression.Uncompressed,
+            DeliveryPosition.Load(Metadata, "orders"), prefix, errors, processing);
         await delivery.PumpAsync(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         var files = Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(objects, f)).Order().ToList();
@@ -98,6 +84,6 @@ public sealed class DynamicPartitioningTests : IDisposable
         var failed = Read("errors/partitioning-failed/").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["not json", "{\"n\":4}"], failed.Select(f => Encoding.UTF8.GetString(f.GetProperty("rawData").GetBytesFromBase64())));
         Assert.All(failed, f => Assert.Equal("DynamicPartitioning.MetadataExtractionFailed", f.GetProperty("errorCode").GetString()));
-        Assert.Equal(5UL, DeliveryPosition.Load(_metadata, "orders").Of(0));
+        Assert.Equal(5UL, DeliveryPosition.Load(Metadata, "orders").Of(0));
     }
 }

@@ -12,24 +12,10 @@ using Runnel.Storage.Records;
 namespace Runnel.Firehose.Tests;
 
 /// <summary>Record format conversion: JSON records into a Parquet object read back with Parquet.Net, and records that do not fit in the error output.</summary>
-public sealed class ParquetConversionTests : IDisposable
+public sealed class ParquetConversionTests() : LogAndMetadata("parquet")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-parquet-" + Guid.NewGuid().ToString("N"));
-    private readonly ShardLog _log;
-    private readonly MetadataStore _metadata;
 
-    public ParquetConversionTests()
-    {
-        _log = ShardLog.Open(Path.Combine(_dir, "log"), new LogOptions { Fsync = FsyncPolicy.Never });
-        _metadata = new MetadataStore(Path.Combine(_dir, "meta"));
-    }
 
-    public void Dispose()
-    {
-        _log.Dispose();
-        _metadata.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task JSON_records_become_one_Parquet_object_and_those_that_do_not_fit_go_to_the_error_output()
@@ -44,15 +30,15 @@ public sealed class ParquetConversionTests : IDisposable
                 "not json",
             })
                 batch.Add("k", null, Encoding.UTF8.GetBytes(record + "\n"));
-            await _log.AppendAsync(batch);
+            await Log.AppendAsync(batch);
         }
         var conversion = new ParquetConversion(
             [new("id", "int"), new("name", "string"), new("score", "double"), new("ok", "boolean"), new("at", "timestamp")],
             CompressionMethod.Snappy, caseInsensitive: true, new Dictionary<string, string> { ["name"] = "Name" }, "db", "events");
-        string objects = Path.Combine(_dir, "objects");
+        string objects = Path.Combine(Dir, "objects");
         var (prefix, errors) = S3Prefix.ForDestination("parquet/", "errors/!{firehose:error-output-type}/");
-        var delivery = new ObjectDelivery("orders", 1, new DirectPutSource(_log, 0), new BufferingHints(64, 0), new FileDestination(objects), ObjectCompression.Uncompressed,
-            DeliveryPosition.Load(_metadata, "orders"), prefix, errors, conversion: conversion);
+        var delivery = new ObjectDelivery("orders", 1, new DirectPutSource(Log, 0), new BufferingHints(64, 0), new FileDestination(objects), ObjectCompression.Uncompressed,
+            DeliveryPosition.Load(Metadata, "orders"), prefix, errors, conversion: conversion);
         await delivery.PumpAsync(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         var files = Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(objects, f)).ToList();

@@ -15,26 +15,12 @@ namespace Runnel.Firehose.Tests;
 /// data and partition keys, Dropped, ProcessingFailed), record ids missing or repeated failed one by one, a function
 /// that errors retried and then all its records failed; failures in the error output as AWS writes them.
 /// </summary>
-public sealed class TransformTests : IDisposable
+public sealed class TransformTests() : LogAndMetadata("transform")
 {
     private const string Function = "arn:aws:lambda:us-east-1:000000000000:function:shout";
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "runnel-transform-" + Guid.NewGuid().ToString("N"));
-    private readonly ShardLog _log;
-    private readonly MetadataStore _metadata;
-    private string Objects => Path.Combine(_dir, "objects");
+    private string Objects => Path.Combine(Dir, "objects");
 
-    public TransformTests()
-    {
-        _log = ShardLog.Open(Path.Combine(_dir, "log"), new LogOptions { Fsync = FsyncPolicy.Never });
-        _metadata = new MetadataStore(Path.Combine(_dir, "meta"));
-    }
 
-    public void Dispose()
-    {
-        _log.Dispose();
-        _metadata.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     /// <summary>The user's function, as a test writes one: it sees the event and answers as it likes.</summary>
     private sealed class TestFunction(Func<JsonElement, object?> handle) : ITransformFunction
@@ -56,12 +42,12 @@ public sealed class TransformTests : IDisposable
         using var batch = new RecordBatch();
         foreach (string record in records)
             batch.Add("k", null, Encoding.UTF8.GetBytes(record));
-        await _log.AppendAsync(batch);
+        await Log.AppendAsync(batch);
     }
 
     private ObjectDelivery Delivery(ITransformFunction function, string prefix, int retries = 3) =>
-        new("orders", 1, new DirectPutSource(_log, 0), new BufferingHints(64, 0), new FileDestination(Objects), ObjectCompression.Uncompressed,
-            DeliveryPosition.Load(_metadata, "orders"), S3Prefix.ForDestination(prefix, "errors/!{firehose:error-output-type}/").Prefix,
+        new("orders", 1, new DirectPutSource(Log, 0), new BufferingHints(64, 0), new FileDestination(Objects), ObjectCompression.Uncompressed,
+            DeliveryPosition.Load(Metadata, "orders"), S3Prefix.ForDestination(prefix, "errors/!{firehose:error-output-type}/").Prefix,
             S3Prefix.ForDestination(prefix, "errors/!{firehose:error-output-type}/").ErrorOutput,
             transform: new TransformStage(function, new TransformSettings(Function, retries, BufferingHints.OfBytes(1_000_000, 0)),
                 "arn:aws:firehose:us-east-1:000000000000:deliverystream/orders", "us-east-1", null));
@@ -110,7 +96,7 @@ public sealed class TransformTests : IDisposable
         Assert.Equal("ProcessingFailed status set for record", failed.GetProperty("errorMessage").GetString());
         Assert.Equal(Function, failed.GetProperty("lambdaARN").GetString());
         Assert.Equal(3, files.Count); // "drop" left no trace
-        Assert.Equal(5UL, DeliveryPosition.Load(_metadata, "orders").Of(0));
+        Assert.Equal(5UL, DeliveryPosition.Load(Metadata, "orders").Of(0));
     }
 
     [Fact]

@@ -24,20 +24,55 @@ public sealed class FirehoseTransformTests : IAsyncLifetime
 
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-firehose-transform-" + Guid.NewGuid().ToString("N"));
     private RestartableServer _host = null!;
+    private TlsReceiver _endpoint = null!;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _received = new();
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_dataDir);
         string script = Path.Combine(_dataDir, "handler.py");
         await File.WriteAllTextAsync(script, Handler);
-        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, TransformCommand = $"/usr/bin/python3 {script}" });
+        _endpoint = await TlsReceiver.StartAsync(Path.Combine(_dataDir, "tls"), "/in", async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = System.Text.Json.JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement;
+            foreach (var record in body.GetProperty("records").EnumerateArray())
+                _received.Enqueue(System.Text.Encoding.UTF8.GetString(record.GetProperty("data").GetBytesFromBase64()).Trim());
+            string id = body.GetProperty("requestId").GetString()!;
+            context.Response.ContentType = "application/json";
+            await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, "{\"requestId\":\"" + id + "\",\"timestamp\":1}");
+        });
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions
+        {
+            Limits = new() { Enabled = false },
+            TransformCommand = $"/usr/bin/python3 {script}",
+            HttpEndpointCa = _endpoint.CertificatePath,
+        });
         await _host.StartAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
+        await _endpoint.DisposeAsync();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Before_an_HTTP_endpoint_too_the_functions_results_are_honoured_and_failures_backed_up()
+    {
+        await _host.Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"shout-http\",\"HttpEndpointDestinationConfiguration\":{" +
+            "\"EndpointConfiguration\":{\"Url\":\"" + _endpoint.Url + "/in\"},\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0}," +
+            "\"ProcessingConfiguration\":{\"Enabled\":true,\"Processors\":[{\"Type\":\"Lambda\",\"Parameters\":[" +
+            "{\"ParameterName\":\"LambdaArn\",\"ParameterValue\":\"arn:aws:lambda:us-east-1:000000000000:function:shout\"}," +
+            "{\"ParameterName\":\"BufferIntervalInSeconds\",\"ParameterValue\":\"0\"}]}]}," +
+            "\"S3Configuration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::http-backup\"}}}");
+        await _host.Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("shout-http", ["quiet", "skip", "bad"]));
+        string backup = Path.Combine(_dataDir, "buckets", "http-backup");
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); _received.IsEmpty || !FirehoseObjects.Keys(backup).Any(); await Task.Delay(50))
+            Assert.True(DateTime.UtcNow < deadline, $"received {_received.Count}, backup objects {FirehoseObjects.Keys(backup).Count}");
+        Assert.Equal(["QUIET"], _received);
+        Assert.StartsWith("processing-failed/", Assert.Single(FirehoseObjects.Keys(backup)), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Runnel.Firehose.Destinations;
 using Runnel.Storage;
 
 namespace Runnel.Firehose.Delivery;
@@ -19,11 +20,17 @@ public abstract class BufferedDelivery
     private readonly DeliveryPosition _position;
     private readonly List<(DeliveryBatch Batch, int Failures, long RetryAt)> _failed = [];
     private readonly RecordSplitter? _splitter;
+    private readonly Transform.TransformStage? _transform;
+
+    /// <summary>The buffer of records the transformation failed (partitions of failures start with NUL, then their error output type).</summary>
+    protected const string ProcessingFailed = "\0processing-failed";
 
     /// <param name="splitter">How records are split before they are buffered (KPL aggregates, sub-records); null: never.</param>
-    protected BufferedDelivery(IRecordSource source, BufferingHints hints, DeliveryPosition position, RecordSplitter? splitter = null)
+    /// <param name="transform">The Lambda processor records go through before the destination's buffers; null: none.</param>
+    protected BufferedDelivery(IRecordSource source, BufferingHints hints, DeliveryPosition position, RecordSplitter? splitter = null, Transform.TransformStage? transform = null)
     {
         _source = source;
+        _transform = transform;
         _splitter = splitter is { Splits: true } ? splitter : null;
         Buffers = new DeliveryBuffers(hints);
         _position = position;
@@ -59,12 +66,12 @@ public abstract class BufferedDelivery
                 {
                     if (_splitter is null)
                     {
-                        if (Add(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
+                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
                             full.Add(filled);
                         continue;
                     }
                     foreach (var piece in _splitter.Split(read.Data(record))) // every piece holds the record's position
-                        if (Add(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, piece.Span), nowMillis) is { } filled)
+                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, piece.Span), nowMillis) is { } filled)
                             full.Add(filled);
                 }
             }
@@ -86,18 +93,85 @@ public abstract class BufferedDelivery
         return new[] { Buffers.NextDueMillis, StageDueMillis, retry }.Where(t => t is not null).Min();
     }
 
-    /// <summary>Buffers one record (in its partition, processed as the destination asks); returns a buffer it filled.</summary>
-    protected abstract DeliveryBatch? Add(SourceRecord record, long nowMillis);
+    /// <summary>Takes one record: into the transformation's buffer when there is one, else into the destination's.</summary>
+    private DeliveryBatch? Take(SourceRecord record, long nowMillis)
+    {
+        if (_transform is null)
+            return Add(record, nowMillis, null);
+        _transform.Add(record, nowMillis);
+        return null;
+    }
 
-    /// <summary>Stages before the destination's buffers (a transformation): runs what is due, returns the destination's buffers that filled.</summary>
-    protected virtual Task<IReadOnlyList<DeliveryBatch>> FlushStagesAsync(long nowMillis, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<DeliveryBatch>>([]);
+    /// <summary>
+    /// Buffers one record for the destination (in its partition, processed as the destination asks), with the
+    /// partition keys a transformation gave it; returns a buffer it filled.
+    /// </summary>
+    protected abstract DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys);
 
-    /// <summary>When a stage before the destination's buffers is next due; null when none waits.</summary>
-    protected virtual long? StageDueMillis => null;
+    /// <summary>The transformation's buffers that are due, invoked; what they gave buffered for the destination, failures
+    /// in the <see cref="ProcessingFailed"/> buffer.</summary>
+    private async Task<IReadOnlyList<DeliveryBatch>> FlushStagesAsync(long nowMillis, CancellationToken cancellationToken)
+    {
+        if (_transform is null)
+            return [];
+        var full = new List<DeliveryBatch>();
+        foreach (var result in await _transform.FlushAsync(nowMillis, cancellationToken).ConfigureAwait(false))
+        {
+            DeliveryBatch? filled = result.Result switch
+            {
+                Transform.TransformResult.Ok => Add(new SourceRecord(result.Source, result.Position, result.ArrivalMillis, result.Data.Span), nowMillis, result.PartitionKeys),
+                Transform.TransformResult.ProcessingFailed => Buffers.Add(ProcessingFailed, new SourceRecord(result.Source, result.Position, result.ArrivalMillis,
+                    ErrorRecord(result.Data.Span, result.ArrivalMillis, nowMillis, result.ErrorCode ?? "", result.ErrorMessage ?? "", result.AttemptsMade, _transform.Settings.FunctionArn)), nowMillis),
+                _ => null, // Dropped: on purpose, and leaves no trace
+            };
+            if (filled is not null)
+                full.Add(filled);
+        }
+        return full;
+    }
 
-    /// <summary>Per source, the lowest position a stage before the destination's buffers holds.</summary>
-    protected virtual IReadOnlyDictionary<int, ulong>? StageHeldFrom() => null;
+    private long? StageDueMillis => _transform?.NextDueMillis;
+
+    private IReadOnlyDictionary<int, ulong>? StageHeldFrom() => _transform?.HeldFrom();
+
+    /// <summary>A failed record as an error output holds it: one JSON document per line (docs/formats/firehose.md).</summary>
+    protected static byte[] ErrorRecord(ReadOnlySpan<byte> data, long arrivalMillis, long nowMillis, string code, string message, int attemptsMade = 1, string? lambdaArn = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(data.Length * 4 / 3 + 256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteBase64String("rawData", data);
+            json.WriteString("errorCode", code);
+            json.WriteString("errorMessage", message);
+            json.WriteNumber("attemptsMade", attemptsMade);
+            json.WriteNumber("arrivalTimestamp", arrivalMillis);
+            json.WriteNumber("attemptEndingTimestamp", nowMillis);
+            if (lambdaArn is not null)
+                json.WriteString("lambdaARN", lambdaArn); // as AWS spells it in the objects it writes (the docs say lambdaArn)
+            json.WriteEndObject();
+        }
+        System.Buffers.BuffersExtensions.Write(buffer, "\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A buffer of failed records (its partition NUL and the error output type) written as one object under
+    /// <paramref name="errorPrefix"/>; null once written.</summary>
+    protected static async Task<Exception?> WriteErrorsAsync(IObjectStore store, Naming.S3Prefix errorPrefix, ObjectCompression compression, string name, long version,
+        DeliveryBatch batch, CancellationToken cancellationToken)
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
+        string key = errorPrefix.Evaluate(at, errorOutputType: batch.Partition[1..]) + Naming.ObjectName.Suffix(name, version, at, Guid.NewGuid(), compression.Extension);
+        try
+        {
+            await store.WriteAsync(key, batch.Payload, compression, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e;
+        }
+    }
 
     /// <summary>After records were buffered: work that is best done as they arrive.</summary>
     protected virtual void Buffered()

@@ -162,8 +162,23 @@ public sealed class DeliveryEngine : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The Lambda processor's stage, if the destination has one; false (and a warning once) when no function runner is configured.</summary>
+    private bool Transformation(DeliveryStream stream, RecordProcessing processing, out Transform.TransformStage? transform)
+    {
+        transform = null;
+        if (processing.Lambda is not { } lambda)
+            return true;
+        if (_transforms is null)
+        {
+            NotYet(stream, "its Lambda processor needs the server's --transform-endpoint or --transform-command to run the function");
+            return false;
+        }
+        transform = new Transform.TransformStage(_transforms, lambda, stream.Arn, _service.Options.Region, (string?)stream.KinesisSource?["KinesisStreamARN"]);
+        return true;
+    }
+
     /// <summary>The destination's processing, or null (and a warning once) when it asks for what is not run yet.</summary>
-    private RecordProcessing? Processing(DeliveryStream stream, bool lambdaRuns)
+    private RecordProcessing? Processing(DeliveryStream stream)
     {
         RecordProcessing processing;
         try
@@ -175,10 +190,9 @@ public sealed class DeliveryEngine : IAsyncDisposable
             NotYet(stream, $"its processing cannot be run ({e.Message}) until its destination is updated");
             return null;
         }
-        var notRun = processing.NotRun.Concat(processing.Lambda is not null && !lambdaRuns ? ["Lambda"] : []).ToList();
-        if (notRun.Count > 0)
+        if (processing.NotRun.Count > 0)
         {
-            NotYet(stream, $"the {string.Join(", ", notRun)} processor(s) are not run yet before {stream.DestinationKind} destinations");
+            NotYet(stream, $"the {string.Join(", ", processing.NotRun)} processor(s) are not run yet");
             return null;
         }
         return processing;
@@ -199,17 +213,12 @@ public sealed class DeliveryEngine : IAsyncDisposable
     {
         var s3 = stream.Destination;
         var (prefix, errorPrefix) = S3Prefix.ForDestination((string?)s3["Prefix"], (string?)s3["ErrorOutputPrefix"]);
-        if (Processing(stream, lambdaRuns: true) is not { } processing)
+        if (Processing(stream) is not { } processing)
             return null;
         if (prefix.PartitionKeys.Any(k => k.FromLambda) && processing.Lambda is null)
             return NotYet(stream, "partitionKeyFromLambda needs a Lambda processor");
-        Transform.TransformStage? transform = null;
-        if (processing.Lambda is { } lambda)
-        {
-            if (_transforms is null)
-                return NotYet(stream, "its Lambda processor needs the server's --transform-endpoint or --transform-command to run the function");
-            transform = new Transform.TransformStage(_transforms, lambda, stream.Arn, _service.Options.Region, (string?)stream.KinesisSource?["KinesisStreamARN"]);
-        }
+        if (!Transformation(stream, processing, out var transform))
+            return null;
         ParquetConversion? conversion = null;
         if (s3["DataFormatConversionConfiguration"] is JsonObject format && format["Enabled"]?.GetValue<bool>() != false)
         {
@@ -237,7 +246,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
     private BufferedDelivery? ToEndpoint(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
     {
         var config = stream.Destination;
-        if (Processing(stream, lambdaRuns: false) is not { } processing)
+        if (Processing(stream) is not { } processing || !Transformation(stream, processing, out var transform))
             return null;
         var endpoint = config["EndpointConfiguration"]!;
         var request = config["RequestConfiguration"];
@@ -249,13 +258,13 @@ public sealed class DeliveryEngine : IAsyncDisposable
         return new HttpEndpointDelivery(stream.Name, stream.Version, source, Hints(config), position, new HttpEndpointDestination(_http.Value, settings),
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn,
-            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource), transform);
     }
 
     private BufferedDelivery? ToRedshift(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
     {
         var config = stream.Destination;
-        if (Processing(stream, lambdaRuns: false) is not { } processing)
+        if (Processing(stream) is not { } processing || !Transformation(stream, processing, out var transform))
             return null;
         if (_redshiftEndpoint is not { } endpoint)
             return NotYet(stream, "Redshift destinations are loaded into PostgreSQL, and the server has no --redshift-endpoint to reach it");
@@ -275,13 +284,14 @@ public sealed class DeliveryEngine : IAsyncDisposable
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 3600));
         var staging = config["S3Configuration"]!.AsObject();
         return new RedshiftDelivery(stream.Name, stream.Version, source, Hints(staging), position, settings, Store(staging), Bucket(staging), Compression(staging),
-            S3Prefix.ForDestination((string?)staging["Prefix"], null).Prefix, _warn, processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
+            S3Prefix.ForDestination((string?)staging["Prefix"], (string?)staging["ErrorOutputPrefix"]), _warn,
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource), transform);
     }
 
     private BufferedDelivery? ToSearch(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
     {
         var config = stream.Destination;
-        if (Processing(stream, lambdaRuns: false) is not { } processing)
+        if (Processing(stream) is not { } processing || !Transformation(stream, processing, out var transform))
             return null;
         Uri? endpoint = (string?)config["ClusterEndpoint"] is { } cluster ? new Uri(cluster.TrimEnd('/') + "/")
             : (string?)config["DomainARN"] is { } domain && _searchEndpoint is { } template
@@ -297,7 +307,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             (string?)config["S3BackupMode"] == "AllDocuments");
         return new SearchDelivery(stream.Name, stream.Version, source, Hints(config), position, _http.Value, settings, Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), _warn,
-            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource));
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource), transform);
     }
 
     /// <summary>

@@ -16,17 +16,19 @@ namespace Runnel.Firehose.Delivery;
 public sealed class HttpEndpointDelivery(
     string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, HttpEndpointDestination endpoint, TimeSpan retryDuration,
     IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, bool backupAllData, Action<string> warn,
-    RecordSplitter? splitter = null)
-    : BufferedDelivery(source, hints, position, splitter)
+    RecordSplitter? splitter = null, Transform.TransformStage? transform = null)
+    : BufferedDelivery(source, hints, position, splitter, transform)
 {
     public const string ErrorOutputType = "http-endpoint-failed";
 
     private readonly Dictionary<DeliveryBatch, (string RequestId, long? FirstFailureMillis, string? LastError)> _attempts = new(ReferenceEqualityComparer.Instance);
 
-    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis) => Buffers.Add("", record, nowMillis);
+    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys) => Buffers.Add("", record, nowMillis);
 
     protected override async Task<Exception?> AttemptAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
     {
+        if (batch.Partition.StartsWith('\0')) // records the transformation failed: to the backup, as error records
+            return await WriteErrorsAsync(backup, backupPrefixes.ErrorOutput, backupCompression, name, version, batch, cancellationToken).ConfigureAwait(false);
         if (!_attempts.TryGetValue(batch, out var attempt))
             _attempts[batch] = attempt = (Guid.NewGuid().ToString("D"), null, null);
         if (attempt.FirstFailureMillis is { } first && nowMillis - first >= retryDuration.TotalMilliseconds)

@@ -26,8 +26,7 @@ public sealed class ObjectDelivery : BufferedDelivery
     public const int MaxActivePartitions = 500;
 
     /// <summary>The buffers of failed records start with NUL (a partition's key never does), then their error output type.</summary>
-    private const string PartitioningFailed = "\0partitioning-failed", ProcessingFailed = "\0processing-failed";
-    private readonly Transform.TransformStage? _transform;
+    private const string PartitioningFailed = "\0partitioning-failed";
     private readonly ParquetConversion? _conversion;
     private readonly HashSet<DeliveryBatch> _converted = new(ReferenceEqualityComparer.Instance);
     private static readonly byte[] Newline = "\n"u8.ToArray();
@@ -47,9 +46,8 @@ public sealed class ObjectDelivery : BufferedDelivery
     public ObjectDelivery(string name, long version, IRecordSource source, BufferingHints hints, IObjectStore destination, ObjectCompression compression, DeliveryPosition position,
         S3Prefix? prefix = null, S3Prefix? errorPrefix = null, RecordProcessing? processing = null, bool kplSource = false, Transform.TransformStage? transform = null,
         ParquetConversion? conversion = null)
-        : base(source, hints, position, (processing ?? RecordProcessing.None).Splitter(kplSource))
+        : base(source, hints, position, (processing ?? RecordProcessing.None).Splitter(kplSource), transform)
     {
-        _transform = transform;
         _conversion = conversion;
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
         _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;
@@ -72,45 +70,8 @@ public sealed class ObjectDelivery : BufferedDelivery
             _partitionValues.Remove(done);
     }
 
-    /// <summary>
-    /// Takes one record: into the transformation's buffer when there is a Lambda processor, otherwise into its
-    /// partition's buffer (or, when it cannot be partitioned, the error output's); returns a buffer it filled.
-    /// </summary>
-    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis)
-    {
-        if (_transform is null)
-            return Partition(record, nowMillis, null);
-        _transform.Add(record, nowMillis);
-        return null;
-    }
-
-    /// <summary>The transformation's buffers that are due, invoked; what they gave buffered for the destination.</summary>
-    protected override async Task<IReadOnlyList<DeliveryBatch>> FlushStagesAsync(long nowMillis, CancellationToken cancellationToken)
-    {
-        if (_transform is null)
-            return [];
-        var full = new List<DeliveryBatch>();
-        foreach (var result in await _transform.FlushAsync(nowMillis, cancellationToken).ConfigureAwait(false))
-        {
-            DeliveryBatch? filled = result.Result switch
-            {
-                Transform.TransformResult.Ok => Partition(new SourceRecord(result.Source, result.Position, result.ArrivalMillis, result.Data.Span), nowMillis, result.PartitionKeys),
-                Transform.TransformResult.ProcessingFailed => Buffers.Add(ProcessingFailed, new SourceRecord(result.Source, result.Position, result.ArrivalMillis,
-                    ErrorRecord(result.Data.Span, result.ArrivalMillis, nowMillis, result.ErrorCode ?? "", result.ErrorMessage ?? "", result.AttemptsMade, _transform.Settings.FunctionArn)), nowMillis),
-                _ => null, // Dropped: on purpose, and leaves no trace
-            };
-            if (filled is not null)
-                full.Add(filled);
-        }
-        return full;
-    }
-
-    protected override long? StageDueMillis => _transform?.NextDueMillis;
-
-    protected override IReadOnlyDictionary<int, ulong>? StageHeldFrom() => _transform?.HeldFrom();
-
     /// <summary>Buffers a record (processed) in its partition: the query's keys and the function's (<paramref name="lambdaKeys"/>).</summary>
-    private DeliveryBatch? Partition(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys)
+    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys)
     {
         var keys = _prefix.PartitionKeys.ToList();
         if (keys.Count == 0)
@@ -147,27 +108,6 @@ public sealed class ObjectDelivery : BufferedDelivery
             return Buffers.Add(partition, record, nowMillis, _processing.AppendNewline ? Newline : default);
         byte[] error = ErrorRecord(record.Data, record.ArrivalMillis, nowMillis, errorCode, problem ?? "");
         return Buffers.Add(PartitioningFailed, new SourceRecord(record.Source, record.Position, record.ArrivalMillis, error), nowMillis);
-    }
-
-    /// <summary>A failed record as the error output holds it: one JSON document per line (docs/formats/firehose.md).</summary>
-    private static byte[] ErrorRecord(ReadOnlySpan<byte> data, long arrivalMillis, long nowMillis, string code, string message, int attemptsMade = 1, string? lambdaArn = null)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(data.Length * 4 / 3 + 256);
-        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteBase64String("rawData", data);
-            json.WriteString("errorCode", code);
-            json.WriteString("errorMessage", message);
-            json.WriteNumber("attemptsMade", attemptsMade);
-            json.WriteNumber("arrivalTimestamp", arrivalMillis);
-            json.WriteNumber("attemptEndingTimestamp", nowMillis);
-            if (lambdaArn is not null)
-                json.WriteString("lambdaARN", lambdaArn); // as AWS spells it in the objects it writes (the docs say lambdaArn)
-            json.WriteEndObject();
-        }
-        System.Buffers.BuffersExtensions.Write(buffer, Newline);
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Compresses what the filling buffers gained, where the compression streams (<see cref="ObjectEncoder"/>).</summary>

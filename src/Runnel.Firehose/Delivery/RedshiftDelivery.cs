@@ -21,22 +21,25 @@ public sealed record RedshiftSettings(string Host, int Port, string Database, st
 /// </summary>
 public sealed class RedshiftDelivery(
     string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, RedshiftSettings settings,
-    IObjectStore staging, string stagingBucket, ObjectCompression stagingCompression, S3Prefix stagingPrefix, Action<string> warn, RecordSplitter? splitter = null)
-    : BufferedDelivery(source, hints, position, splitter)
+    IObjectStore staging, string stagingBucket, ObjectCompression stagingCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) stagingPrefixes, Action<string> warn,
+    RecordSplitter? splitter = null, Transform.TransformStage? transform = null)
+    : BufferedDelivery(source, hints, position, splitter, transform)
 {
     private readonly Dictionary<DeliveryBatch, (string? StagedKey, long? FirstFailureMillis, string? LastError)> _progress = new(ReferenceEqualityComparer.Instance);
 
-    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis) => Buffers.Add("", record, nowMillis);
+    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys) => Buffers.Add("", record, nowMillis);
 
     protected override void Forget(DeliveryBatch batch) => _progress.Remove(batch);
 
     protected override async Task<Exception?> AttemptAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
     {
+        if (batch.Partition.StartsWith('\0')) // records the transformation failed: to the intermediate bucket, as error records
+            return await WriteErrorsAsync(staging, stagingPrefixes.ErrorOutput, stagingCompression, name, version, batch, cancellationToken).ConfigureAwait(false);
         var progress = _progress.GetValueOrDefault(batch);
         var at = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
         if (progress.StagedKey is null)
         {
-            string key = stagingPrefix.Evaluate(at) + ObjectName.Suffix(name, version, at, Guid.NewGuid(), stagingCompression.Extension);
+            string key = stagingPrefixes.Prefix.Evaluate(at) + ObjectName.Suffix(name, version, at, Guid.NewGuid(), stagingCompression.Extension);
             try
             {
                 await staging.WriteAsync(key, batch.Payload, stagingCompression, cancellationToken).ConfigureAwait(false);

@@ -26,8 +26,9 @@ public sealed record SearchSettings(Uri Endpoint, string IndexName, string? Type
 /// </summary>
 public sealed class SearchDelivery(
     string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, HttpClient http, SearchSettings settings,
-    IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, Action<string> warn, RecordSplitter? splitter = null)
-    : BufferedDelivery(source, hints, position, splitter)
+    IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, Action<string> warn, RecordSplitter? splitter = null,
+    Transform.TransformStage? transform = null)
+    : BufferedDelivery(source, hints, position, splitter, transform)
 {
     private sealed class Progress(int count)
     {
@@ -40,7 +41,7 @@ public sealed class SearchDelivery(
 
     private readonly Dictionary<DeliveryBatch, Progress> _progress = new(ReferenceEqualityComparer.Instance);
 
-    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis) => Buffers.Add("", record, nowMillis);
+    protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys) => Buffers.Add("", record, nowMillis);
 
     protected override void Forget(DeliveryBatch batch) => _progress.Remove(batch);
 
@@ -60,6 +61,8 @@ public sealed class SearchDelivery(
 
     protected override async Task<Exception?> AttemptAsync(DeliveryBatch batch, int failuresBefore, long nowMillis, CancellationToken cancellationToken)
     {
+        if (batch.Partition.StartsWith('\0')) // records the transformation failed: to the backup, as error records
+            return await WriteErrorsAsync(backup, backupPrefixes.ErrorOutput, backupCompression, name, version, batch, cancellationToken).ConfigureAwait(false);
         if (!_progress.TryGetValue(batch, out var progress))
             _progress[batch] = progress = new Progress(batch.Count);
         if (settings.BackupAllDocuments && !progress.BackedUpAll)
