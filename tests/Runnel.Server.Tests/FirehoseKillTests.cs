@@ -89,6 +89,36 @@ public sealed class FirehoseKillTests : IDisposable
         Assert.True(delivered.Count - delivered.Distinct().Count() <= cycles * 10_000, $"{delivered.Count - delivered.Distinct().Count()} duplicates");
     }
 
+    [Fact(Timeout = 180000)]
+    public async Task A_stream_sourced_delivery_killed_while_delivering_goes_on_from_its_positions()
+    {
+        var acknowledged = new List<string>();
+        using (var client = new TestClient(await StartServerAsync()))
+        {
+            await client.OkAsync("CreateStream", """{"StreamName":"source","ShardCount":2}""");
+            await client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"fromstream\",\"DeliveryStreamType\":\"KinesisStreamAsSource\"," +
+                "\"KinesisStreamSourceConfiguration\":{\"KinesisStreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/source\",\"RoleARN\":\"arn:aws:iam::000000000000:role/r\"}," +
+                "\"ExtendedS3DestinationConfiguration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::kill\",\"Prefix\":\"fromstream/\"," +
+                "\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0}}}");
+            var writing = System.Diagnostics.Stopwatch.StartNew();
+            for (int i = 0; writing.ElapsedMilliseconds < 800 && i < 2000; i++)
+            {
+                var records = Enumerable.Range(0, 20).Select(k => $"s-{i}-{k}").ToList();
+                string body = "{\"StreamName\":\"source\",\"Records\":[" + string.Join(",", records.Select(r =>
+                    "{\"PartitionKey\":\"" + r + "\",\"Data\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(r + "\n")) + "\"}")) + "]}";
+                await client.OkAsync("PutRecords", body);
+                acknowledged.AddRange(records);
+            }
+            await _server!.KillAsync(); // while the delivery streams what was written: some delivered, some not
+            _server.Dispose();
+        }
+        using var after = new TestClient(await StartServerAsync());
+        var delivered = await FirehoseObjects.WaitForAsync(Path.Combine(Bucket, "fromstream"), acknowledged, seconds: 60);
+        Assert.True(delivered.Count - delivered.Distinct().Count() <= 2 * 10_000, "more duplicates than one read per shard");
+        var put = acknowledged.ToHashSet();
+        Assert.All(delivered.Distinct(), record => Assert.Contains(record, put));
+    }
+
     private async Task<Uri> StartServerAsync()
     {
         _server = await ServerProcess.StartAsync(_dataDir, "--limits", "off");
