@@ -76,7 +76,4 @@ public sealed class FirehoseService : IDisposable
     internal void Appended(string name) => RecordsAppended?.Invoke(name);
 
     public long NowMillis => Clock.GetUtcNow().ToUnixTimeMilliseconds();
-
-    /// <summary>The ids of the logs delivery streams hold: the orphan sweep and repair must not take them.</summary>
-    public IEnumerable<long> LogIds => Catalog.All().Where(s => s.LogId is not null).Select(s => s.LogId!.Value);
 }

@@ -21,9 +21,6 @@ public sealed class DeliveryBuffers(BufferingHints hints)
     /// <summary>Whether a buffer of <paramref name="partition"/> is filling.</summary>
     public bool IsFilling(string partition) => _filling.ContainsKey(partition);
 
-    /// <summary>How many buffers are filling: dynamic partitioning's active partitions.</summary>
-    public int FillingCount => _filling.Count;
-
     /// <summary>Records in buffers still filling (not those taken for delivery).</summary>
     public int BufferedRecords => _filling.Values.Sum(b => b.Count);
 

@@ -74,16 +74,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
 
     private void Reconcile()
     {
-        if (_reconcile.CurrentCount == 0)
-        {
-            try
-            {
-                _reconcile.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-            }
-        }
+        Wakeup.Set(_reconcile);
     }
 
     private async Task RunAsync()

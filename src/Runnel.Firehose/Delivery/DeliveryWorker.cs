@@ -51,16 +51,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     /// <summary>Records were appended: pump now rather than at the next due time.</summary>
     public void Wake()
     {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-            }
-        }
+        Wakeup.Set(_wake);
     }
 
     private async Task RunAsync()

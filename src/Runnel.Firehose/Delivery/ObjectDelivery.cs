@@ -19,6 +19,7 @@ public sealed class ObjectDelivery : BufferedDelivery
     private readonly ObjectCompression _compression;
     private readonly S3Prefix _prefix;
     private readonly S3Prefix _errorPrefix;
+    private readonly List<(bool FromLambda, string Key)> _partitionKeys; // the prefix's, read once: every record is partitioned by them
     private readonly RecordProcessing _processing;
     private readonly Dictionary<string, Dictionary<string, string>> _partitionValues = new(StringComparer.Ordinal);
 
@@ -52,7 +53,7 @@ public sealed class ObjectDelivery : BufferedDelivery
         _prefix = prefix ?? S3Prefix.ForDestination(null, null).Prefix;
         _errorPrefix = errorPrefix ?? S3Prefix.ForDestination(null, null).ErrorOutput;
         _processing = processing ?? RecordProcessing.None;
-        var keys = _prefix.PartitionKeys.ToList();
+        var keys = _partitionKeys = [.. _prefix.PartitionKeys];
         if (keys.Any(k => k.FromLambda) && transform is null)
             throw new ArgumentException("partitionKeyFromLambda needs a Lambda transformation.", nameof(prefix));
         if (keys.Any(k => !k.FromLambda) && (_processing.Query is not { } query || keys.Any(k => !k.FromLambda && !query.Keys.Contains(k.Key))))
@@ -73,7 +74,7 @@ public sealed class ObjectDelivery : BufferedDelivery
     /// <summary>Buffers a record (processed) in its partition: the query's keys and the function's (<paramref name="lambdaKeys"/>).</summary>
     protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys)
     {
-        var keys = _prefix.PartitionKeys.ToList();
+        var keys = _partitionKeys;
         if (keys.Count == 0)
             return Buffers.Add("", record, nowMillis, _processing.AppendNewline ? Newline : default);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
