@@ -6,7 +6,8 @@ namespace Runnel.Firehose.Delivery;
 /// How a delivered object's bytes are compressed: the destination's <c>CompressionFormat</c> and the file extension
 /// Firehose appends for it (AWS's "S3 object name format" page; docs/adr/0002-firehose-delivery.md, 1.3). Snappy is
 /// snappy-java's stream format and HADOOP_SNAPPY Hadoop's block framing, as Firehose writes them (not Google's
-/// framing format), their blocks compressed by Snappier. Stateless and thread-safe.
+/// framing format), their blocks compressed by Snappier. ZSTD is a channel's compression only
+/// (docs/adr/0002-firehose-channels.md, 6): one Zstandard frame, compressed by ZstdSharp. Stateless and thread-safe.
 /// </summary>
 public sealed class ObjectCompression
 {
@@ -32,6 +33,16 @@ public sealed class ObjectCompression
     /// <c>.hsnappy</c>, but objects were seen delivered as <c>.snappy</c>: the annex, 1.3).</summary>
     public static readonly ObjectCompression HadoopSnappy = new("HADOOP_SNAPPY", ".snappy", WriteHadoopSnappy);
 
+    /// <summary>One Zstandard frame at zstd's default level, its header carrying the content size (as the zstd tool
+    /// writes it), so a reader that decompresses in one call knows the size. A channel's compression, not a
+    /// <c>CompressionFormat</c>: <see cref="ForChannel"/> names it, <see cref="Named"/> does not.</summary>
+    public static readonly ObjectCompression Zstd = new("ZSTD", ".zst", (payload, output) =>
+    {
+        using var zstd = new ZstdSharp.CompressionStream(output, ZstdSharp.Compressor.DefaultCompressionLevel); // leaves output open
+        zstd.SetPledgedSrcSize((ulong)payload.Length);
+        zstd.Write(payload.Span);
+    });
+
     private readonly Action<ReadOnlyMemory<byte>, Stream> _write;
 
     private ObjectCompression(string name, string extension, Action<ReadOnlyMemory<byte>, Stream> write)
@@ -41,10 +52,10 @@ public sealed class ObjectCompression
         _write = write;
     }
 
-    /// <summary>The <c>CompressionFormat</c> value, as the API spells it.</summary>
+    /// <summary>The <c>CompressionFormat</c> value, as the API spells it (for <see cref="Zstd"/>, the channel API's <c>ZSTD</c>).</summary>
     public string Name { get; }
 
-    /// <summary>What Firehose appends to the object's name: empty, <c>.gz</c>, <c>.snappy</c>.</summary>
+    /// <summary>What Firehose appends to the object's name: empty, <c>.gz</c>, <c>.snappy</c>, <c>.zst</c>.</summary>
     public string Extension { get; }
 
     /// <summary>The one named <paramref name="name"/> (as the API spells it), or null when it is not served.</summary>
@@ -55,6 +66,16 @@ public sealed class ObjectCompression
         "Snappy" => Snappy,
         "ZIP" => Zip,
         "HADOOP_SNAPPY" => HadoopSnappy,
+        _ => null,
+    };
+
+    /// <summary>The one a channel's <c>CompressionType</c> names (<c>NONE</c>, <c>GZIP</c>, <c>ZSTD</c>, as the channel
+    /// API spells them), or null for any other value.</summary>
+    public static ObjectCompression? ForChannel(string compressionType) => compressionType switch
+    {
+        "NONE" => Uncompressed,
+        "GZIP" => Gzip,
+        "ZSTD" => Zstd,
         _ => null,
     };
 
