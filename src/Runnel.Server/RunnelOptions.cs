@@ -32,6 +32,12 @@ public sealed record RunnelOptions
     /// <summary>How long a new Firehose delivery stream stays CREATING.</summary>
     public TimeSpan DeliveryStreamCreateDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>How long a Kinesis channel stays CREATING, UPDATING or DELETING.</summary>
+    public TimeSpan ChannelDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>When set, how long channels buffer before they write an object, instead of their DataFreshnessInSeconds.</summary>
+    public TimeSpan? ChannelFreshness { get; init; }
+
     /// <summary>Where Firehose's S3 and ExtendedS3 destinations deliver when no S3 endpoint is configured: one directory
     /// per bucket, objects under S3's key layout; null for <c>buckets</c> in <see cref="DataDir"/>.</summary>
     public string? S3Directory { get; init; }

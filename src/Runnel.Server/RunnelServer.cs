@@ -268,12 +268,20 @@ public sealed class RunnelServer : IAsyncDisposable
     private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, StreamService streams, TimeProvider time, Action<string> warn)
     {
         var firehose = new FirehoseService(
-            new FirehoseOptions { Region = options.Region, AccountId = options.AccountId, CreateDelay = options.DeliveryStreamCreateDelay },
+            new FirehoseOptions
+            {
+                Region = options.Region,
+                AccountId = options.AccountId,
+                CreateDelay = options.DeliveryStreamCreateDelay,
+                ChannelDelay = options.ChannelDelay,
+                ChannelFreshness = options.ChannelFreshness
+            },
             opened.Metadata, opened.Logs, time, warn, () => opened.Leads)
         {
             FindStream = streams.Find,
         };
         streams.DocumentChanged += firehose.Catalog.Apply;
+        streams.DocumentChanged += firehose.Channels.Catalog.Apply;
         return firehose;
     }
 

@@ -35,6 +35,10 @@ public class SettingsTests
         Assert.Equal("eu-central-1", aws.Region);
         Assert.Null(Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3);
         Assert.Equal("/srv/objects", Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3Directory);
+        Assert.Null(Settings.Load([], NoEnvironment).ChannelFreshness);
+        var channels = Settings.Load(["--channel-delay", "250", "--channel-freshness", "2"], NoEnvironment);
+        Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2)), (channels.ChannelDelay, channels.ChannelFreshness));
+        Assert.Throws<ArgumentException>(() => Settings.Load(["--channel-freshness", "901"], NoEnvironment));
         var e = Assert.Throws<ArgumentException>(() => Settings.Load(["--s3-endpoint", "minio:9000"], NoEnvironment));
         Assert.Equal("--s3-endpoint must be an http:// or https:// URL, or 'aws', not 'minio:9000'.", e.Message);
     }

@@ -21,10 +21,14 @@ public sealed class FirehoseService : IDisposable
         Logs = logs;
         Clock = clock;
         Catalog = new DeliveryStreamCatalog(metadata, clock, warn);
+        Channels = new Channels.ChannelService(this, warn);
         _transitions = clock.CreateTimer(_ =>
         {
             if (leads?.Invoke() != false)
+            {
                 Catalog.AdvanceTransitions();
+                Channels.Catalog.AdvanceTransitions();
+            }
         }, null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
@@ -35,6 +39,9 @@ public sealed class FirehoseService : IDisposable
     public IShardStore Logs { get; }
     public TimeProvider Clock { get; }
     public DeliveryStreamCatalog Catalog { get; }
+
+    /// <summary>Kinesis channels (served on the Kinesis target, delivered by the same engine).</summary>
+    public Channels.ChannelService Channels { get; }
 
     /// <summary>The account's Kinesis stream of this name as it is now, or null (set by the server): a Kinesis source
     /// must exist, and its shards are read through it.</summary>

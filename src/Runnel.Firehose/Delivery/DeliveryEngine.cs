@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Runnel.Firehose.Api;
 using Runnel.Firehose.Catalog;
+using Runnel.Firehose.Channels;
 using Runnel.Firehose.Destinations;
 using Runnel.Firehose.Naming;
 using Runnel.Storage;
@@ -55,6 +56,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
         _leads = leads ?? (() => true);
         _warn = warn ?? (_ => { });
         service.Catalog.Changed += (_, _) => Reconcile();
+        service.Channels.Catalog.Changed += (_, _) => Reconcile();
         service.RecordsAppended += name =>
         {
             if (_workers.TryGetValue(name, out var worker))
@@ -108,12 +110,23 @@ public sealed class DeliveryEngine : IAsyncDisposable
                     && ((s.Type == DeliveryStreamType.DirectPut && s.LogId is not null) || (s.Type == DeliveryStreamType.KinesisStreamAsSource && s.KinesisSource is not null)))
                 .ToDictionary(s => s.Name, StringComparer.Ordinal)
             : [];
-        foreach (var (name, worker) in _workers)
+        var channels = _leads()
+            ? _service.Channels.Catalog.All().Where(c => c.Status is ChannelStatus.Active or ChannelStatus.Updating && c.DestinationType == ChannelStatus.S3)
+                .ToDictionary(c => ChannelKey(c), StringComparer.Ordinal)
+            : [];
+        foreach (var (key, worker) in _workers)
         {
-            if (wanted.TryGetValue(name, out var stream) && stream.Version == worker.Stream.Version && stream.LogId == worker.Stream.LogId)
+            if (wanted.TryGetValue(key, out var stream) && Configuration(stream) == worker.Configuration)
                 continue;
-            if (_workers.TryRemove(name, out var stopped))
+            if (channels.TryGetValue(key, out var channel) && Configuration(channel) == worker.Configuration)
+                continue;
+            if (_workers.TryRemove(key, out var stopped))
+            {
                 await stopped.DisposeAsync().ConfigureAwait(false);
+                if (key.StartsWith("channel/", StringComparison.Ordinal) && _leads()
+                    && _service.Channels.Catalog.All().FirstOrDefault(c => ChannelKey(c) == key) is null or { Status: ChannelStatus.Deleting })
+                    _service.Metadata.DeleteDocument(ChannelService.ChannelPositionKind, key["channel/".Length..]); // its last position, written as it stopped
+            }
         }
         foreach (var stream in wanted.Values)
         {
@@ -121,6 +134,44 @@ public sealed class DeliveryEngine : IAsyncDisposable
                 continue;
             _workers[stream.Name] = worker;
         }
+        foreach (var (key, channel) in channels)
+        {
+            if (_workers.ContainsKey(key) || Start(channel) is not { } worker)
+                continue;
+            _workers[key] = worker;
+        }
+    }
+
+    /// <summary>A channel's key among the workers: delivery stream names never hold a '/'.</summary>
+    private static string ChannelKey(Channel channel) => "channel/" + channel.Id;
+
+    private static string Configuration(DeliveryStream stream) => $"{stream.Version}/{stream.LogId}";
+
+    private static string Configuration(Channel channel) => $"{channel.DataFreshnessSeconds}";
+
+    /// <summary>A channel's worker: its stream from when it became ACTIVE, into its bucket, dead letters into the DLQ's.</summary>
+    private DeliveryWorker? Start(Channel channel)
+    {
+        var position = DeliveryPosition.Load(_service.Metadata, channel.Id, ChannelService.ChannelPositionKind);
+        var find = _service.FindStream ?? (_ => null);
+        string streamName = channel.StreamName;
+        var source = new KinesisStreamSource(() => find(streamName), _service.Logs, position, channel.DeliveryStartMillis ?? channel.CreatedMillis);
+        var storage = channel.Destination["StorageConfiguration"]!.AsObject();
+        var deadLetters = channel.Destination["DeadLetterQueueS3Configuration"]!.AsObject();
+        ChannelDelivery delivery;
+        try
+        {
+            delivery = new ChannelDelivery(channel, source, position, () => find(streamName), Store(storage, (string?)storage["StorageClass"]), Store(deadLetters),
+                _service.Options.ChannelFreshness);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            lock (_warned)
+                if (_warned.Add((ChannelKey(channel), 0)))
+                    _warn($"Channel {channel.Name} cannot be delivered ({e.Message}); delete it and create it again.");
+            return null;
+        }
+        return new DeliveryWorker($"Channel {channel.Name}", Configuration(channel), delivery, position, null, _service.Clock, _warn);
     }
 
     private DeliveryWorker? Start(DeliveryStream stream)
@@ -144,7 +195,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.Redshift => ToRedshift(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
-        return delivery is null ? null : new DeliveryWorker(stream, delivery, position, log, _service.Clock, _warn);
+        return delivery is null ? null : new DeliveryWorker($"Firehose {stream.Name}", Configuration(stream), delivery, position, log, _service.Clock, _warn);
     }
 
     private BufferedDelivery? NotYet(DeliveryStream stream, string why)
@@ -196,8 +247,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
         ObjectCompression.Named((string?)s3["CompressionFormat"] ?? "UNCOMPRESSED") ?? ObjectCompression.Uncompressed;
 
     /// <summary>Where an S3 configuration's objects go: its bucket in the S3-compatible store, or its directory.</summary>
-    private IObjectStore Store(JsonObject s3) => _s3Client is { } client
-        ? new S3ObjectStore(client.Value, Bucket(s3), _s3!.Describe())
+    private IObjectStore Store(JsonObject s3, string? storageClass = null) => _s3Client is { } client
+        ? new S3ObjectStore(client.Value, Bucket(s3), _s3!.Describe(), storageClass)
         : new FileDestination(Path.Combine(ObjectsRoot, Bucket(s3)));
 
     private BufferedDelivery? ToObjects(DeliveryStream stream, IRecordSource source, DeliveryPosition position)

@@ -15,23 +15,26 @@ public sealed class DeliveryPosition
     public const string Kind = "delivery-position";
 
     private readonly IMetadataStore _store;
+    private readonly string _kind;
     private readonly string _deliveryStream;
     private readonly Dictionary<int, ulong> _positions;
     private ulong _revision;
 
-    private DeliveryPosition(IMetadataStore store, string deliveryStream, Dictionary<int, ulong> positions, ulong revision)
+    private DeliveryPosition(IMetadataStore store, string kind, string deliveryStream, Dictionary<int, ulong> positions, ulong revision)
     {
         _store = store;
+        _kind = kind;
         _deliveryStream = deliveryStream;
         _positions = positions;
         _revision = revision;
     }
 
     /// <summary>The position as stored (nothing delivered yet when none is).</summary>
-    public static DeliveryPosition Load(IMetadataStore store, string deliveryStream)
+    /// <param name="kind">The documents' kind: <see cref="Kind"/> for delivery streams (keyed by name); channels keep theirs apart (keyed by id).</param>
+    public static DeliveryPosition Load(IMetadataStore store, string deliveryStream, string kind = Kind)
     {
-        var stored = store.ReadDocument(Kind, deliveryStream);
-        return new DeliveryPosition(store, deliveryStream, stored is null ? [] : Decode(stored.Body), stored?.Revision ?? 0);
+        var stored = store.ReadDocument(kind, deliveryStream);
+        return new DeliveryPosition(store, kind, deliveryStream, stored is null ? [] : Decode(stored.Body), stored?.Revision ?? 0);
     }
 
     /// <summary>Where reading <paramref name="source"/> starts again after a restart.</summary>
@@ -53,7 +56,7 @@ public sealed class DeliveryPosition
             moved = true;
         }
         if (moved)
-            _revision = _store.WriteDocument(Kind, _deliveryStream, Encode(_positions), _revision).Revision;
+            _revision = _store.WriteDocument(_kind, _deliveryStream, Encode(_positions), _revision).Revision;
     }
 
     /// <summary>
@@ -66,7 +69,7 @@ public sealed class DeliveryPosition
         if (position <= Of(source))
             return;
         _positions[source] = position;
-        _revision = _store.WriteDocument(Kind, _deliveryStream, Encode(_positions), _revision).Revision;
+        _revision = _store.WriteDocument(_kind, _deliveryStream, Encode(_positions), _revision).Revision;
     }
 
     private static byte[] Encode(Dictionary<int, ulong> positions)

@@ -1,10 +1,9 @@
-using Runnel.Firehose.Catalog;
 using Runnel.Storage;
 
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
-/// Delivers one delivery stream, as one version of its configuration: a loop around <see cref="BufferedDelivery"/> that
+/// Delivers one delivery stream or channel, as one version of its configuration: a loop around <see cref="BufferedDelivery"/> that
 /// pumps when records are put (here or, on a cluster, through another node; a Kinesis source is polled every
 /// <see cref="StreamPoll"/>) and when a buffer or a retry falls due, and trims a DirectPut log below what was delivered. Stopping it loses nothing:
 /// what it buffered is still in the log above the stored position, and the next worker reads it again.
@@ -30,11 +29,14 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     private readonly Task _loop;
     private long _nextTrimMillis;
 
+    /// <param name="label">What the operator's warnings call it ("Firehose NAME", "Channel NAME").</param>
+    /// <param name="configuration">What of its configuration this worker delivers: another value needs another worker.</param>
     /// <param name="log">A DirectPut stream's log (its appends wake the worker; it is trimmed); null for a Kinesis source, polled.</param>
-    public DeliveryWorker(DeliveryStream stream, BufferedDelivery delivery, DeliveryPosition position, IShardLog? log, TimeProvider clock, Action<string> warn)
+    public DeliveryWorker(string label, string configuration, BufferedDelivery delivery, DeliveryPosition position, IShardLog? log, TimeProvider clock, Action<string> warn)
     {
         _longestWait = log is null ? StreamPoll : LongestWait;
-        Stream = stream;
+        Label = label;
+        Configuration = configuration;
         _delivery = delivery;
         _position = position;
         _log = log;
@@ -45,8 +47,10 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>The stream as this worker delivers it (its version, its destination).</summary>
-    public DeliveryStream Stream { get; }
+    public string Label { get; }
+
+    /// <summary>What of its configuration this worker delivers (a delivery stream's version and log, a channel's freshness).</summary>
+    public string Configuration { get; }
 
     /// <summary>Records were appended: pump now rather than at the next due time.</summary>
     public void Wake()
@@ -69,7 +73,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
                     wait = TimeSpan.FromMilliseconds(Math.Clamp(at - now, 0, _longestWait.TotalMilliseconds));
                 string? problem = _delivery.LastFailure?.Message;
                 if (problem is not null && problem != lastProblem)
-                    _warn($"Firehose {Stream.Name}: delivery failed ({problem}); the batch is retried with backoff and nothing is lost meanwhile.");
+                    _warn($"{Label}: delivery failed ({problem}); the batch is retried with backoff and nothing is lost meanwhile.");
                 lastProblem = problem;
                 if (_log is not null && now >= _nextTrimMillis)
                 {
@@ -84,7 +88,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
             catch (Exception e)
             {
                 // The position is stored only after a delivery: whatever failed here is read and delivered again.
-                _warn($"Firehose {Stream.Name}: the delivery step failed ({e.GetType().Name}: {e.Message}); it runs again in a second.");
+                _warn($"{Label}: the delivery step failed ({e.GetType().Name}: {e.Message}); it runs again in a second.");
                 wait = LongestWait;
             }
             try

@@ -37,9 +37,11 @@ public sealed record S3Settings(Uri? Endpoint, string? AccessKeyId, string? Secr
 /// <summary>
 /// One bucket of an S3-compatible store: each object put whole (PutObject with its length, no chunked signing, which
 /// some compatible stores keep verbatim: docs/../checked.md), so a failed put leaves nothing under the key. Every
-/// failure (refused, unreachable, timed out) is an <see cref="IOException"/> for the delivery to retry. Thread-safe.
+/// failure (refused, unreachable, timed out) is an <see cref="IOException"/> for the delivery to retry. Objects are put
+/// with the store's default storage class unless <paramref name="storageClass"/> names another (a channel's
+/// StorageClass). Thread-safe.
 /// </summary>
-public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string endpoint) : IObjectStore
+public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string endpoint, string? storageClass = null) : IObjectStore
 {
     public string Location => $"s3://{bucket} at {endpoint}";
 
@@ -56,6 +58,8 @@ public sealed class S3ObjectStore(IAmazonS3 client, string bucket, string endpoi
             UseChunkEncoding = false,
             AutoCloseStream = true,
         };
+        if (storageClass is not null and not "STANDARD")
+            request.StorageClass = S3StorageClass.FindValue(storageClass);
         try
         {
             await client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace Runnel.Protocol.Kinesis;
 /// order in which AWS reports violations (captured from AWS; see docs/compatibility.md). Newer members
 /// (StreamARN, Tags on CreateStream, ...) whose order was not captured follow StreamName or come last.
 /// </summary>
-public static class KinesisShapes
+public static partial class KinesisShapes
 {
     public const string NamePattern = "[a-zA-Z0-9_.-]+";
 

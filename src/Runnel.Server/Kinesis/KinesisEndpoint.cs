@@ -136,6 +136,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             bool cbor = mediaType == CborMediaType;
             call = new KinesisRequest(document.Root, response, streams, writer, health)
             {
+                Channels = firehose.Service.Channels,
                 Streaming = StreamedAnswer.Allowed(request) ? () => StreamedAnswer.StartAsync(http, cbor) : null,
             };
             rateLimits.Check(op, call);

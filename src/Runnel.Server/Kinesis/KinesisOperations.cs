@@ -60,6 +60,11 @@ public sealed class KinesisOperations
         Add("DeleteResourcePolicy", KinesisShapes.ResourcePolicyReference, ResourcePolicyOperations.DeleteResourcePolicy);
         Add("UpdateStreamWarmThroughput", KinesisShapes.UpdateStreamWarmThroughput, CapacityOperations.UpdateStreamWarmThroughput);
         Add("UpdateStreamRecordDistributionStrategy", KinesisShapes.UpdateStreamRecordDistributionStrategy, CapacityOperations.UpdateStreamRecordDistributionStrategy);
+        Add("CreateChannel", KinesisShapes.CreateChannel, ChannelOperations.CreateChannel);
+        Add("DescribeChannel", KinesisShapes.ChannelReference, ChannelOperations.DescribeChannel);
+        Add("ListChannels", KinesisShapes.ListChannels, ChannelOperations.ListChannels);
+        Add("UpdateChannel", KinesisShapes.UpdateChannel, ChannelOperations.UpdateChannel);
+        Add("DeleteChannel", KinesisShapes.ChannelReference, ChannelOperations.DeleteChannel);
         Add("DescribeAccountSettings", KinesisShapes.DescribeAccountSettings, AccountOperations.DescribeAccountSettings);
         Add("UpdateAccountSettings", KinesisShapes.UpdateAccountSettings, AccountOperations.UpdateAccountSettings);
     }
@@ -105,6 +110,12 @@ public sealed class KinesisOperations
         ["GetResourcePolicy"] = 5,
         ["DeleteResourcePolicy"] = 5,
         ["UpdateStreamRecordDistributionStrategy"] = 5,
+        // The channel operations: 5 per account (AWS's channel quotas).
+        ["CreateChannel"] = 5,
+        ["DescribeChannel"] = 5,
+        ["ListChannels"] = 5,
+        ["UpdateChannel"] = 5,
+        ["DeleteChannel"] = 5,
     };
 
     /// <summary>AWS's quotas that apply per stream, calls per second (API reference of each operation).</summary>

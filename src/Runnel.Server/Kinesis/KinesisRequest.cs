@@ -44,6 +44,9 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
 
     public StreamService Streams { get; } = streams;
 
+    /// <summary>The account's Kinesis channels (Firehose's delivery engine delivers them).</summary>
+    public required Runnel.Firehose.Channels.ChannelService Channels { get; init; }
+
     /// <summary>Routes, frames and appends the records of a put.</summary>
     public RecordWriter Writer { get; } = writer;
 

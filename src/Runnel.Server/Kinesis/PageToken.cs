@@ -73,6 +73,21 @@ internal static class PageToken
         return new ConsumerPage(parts[3], created, parts[4], issued);
     }
 
+    /// <summary>A ListChannels page: the last channel name listed, with the issue time (300 s, as the other lists' tokens).</summary>
+    public static string EncodeChannels(string lastName, DateTimeOffset now) =>
+        Encode($"n1|{now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}|{lastName}");
+
+    /// <summary>Reads a ListChannels token: the last channel name listed; InvalidArgumentException when it is not one, ExpiredNextTokenException after 300 s.</summary>
+    public static string DecodeChannels(string token, DateTimeOffset now)
+    {
+        string[]? parts = Decode(token)?.Split('|', 3);
+        if (parts is not { Length: 3 } || parts[0] != "n1" || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long issued))
+            throw KinesisErrors.InvalidArgument("Invalid NextToken.");
+        if (now.ToUnixTimeMilliseconds() - issued > (long)ListShardsLifetime.TotalMilliseconds)
+            throw KinesisErrors.ExpiredNextToken("The timestamp in the NextToken has expired. Please call ListChannels again without NextToken.");
+        return parts[2];
+    }
+
     private static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
     private static string? Decode(string token)

@@ -9,6 +9,13 @@ internal sealed record ConsumerResource(StreamInfo Stream, string Name, long Cre
 /// <summary>What a request's <c>ResourceARN</c> names (the tagging and resource-policy operations): a stream or a registered consumer.</summary>
 internal static class ResourceArns
 {
+    /// <summary>The channel ARN a ResourceARN is (the SDKs' endpoint rules take stream or channel ARNs), or null.</summary>
+    public static string? ChannelOf(KinesisRequest r)
+    {
+        string arn = r.String("ResourceARN")!;
+        return arn.Split(':', 6) is [_, _, "kinesis", _, _, var resource] && resource.StartsWith("channel/", StringComparison.Ordinal) ? arn : null;
+    }
+
     /// <summary>The consumer a ResourceARN names, or null when it names a stream (<see cref="StreamOf"/> then says which).</summary>
     public static ConsumerResource? ConsumerOf(KinesisRequest r)
     {

@@ -54,6 +54,8 @@ internal static class StreamOperations
     {
         string name = r.StreamName();
         var stream = r.Streams.Get(name);
+        if (r.Channels.Catalog.OfStream(name).Count > 0)
+            throw Runnel.Firehose.Channels.ChannelErrors.StreamHasChannels(name, r.Streams.AccountId);
         if (r.Streams.Consumers.Count(stream) > 0)
         {
             if (r.Boolean("EnforceConsumerDeletion") != true)
@@ -101,6 +103,8 @@ internal static class StreamOperations
         Describe.StreamFields(w, stream, r.Streams.ArnOf(stream.Name));
         w.Number("OpenShardCount", stream.Status is StreamStatus.Creating or StreamStatus.Deleting ? 0 : stream.OpenShards.Count());
         w.Number("ConsumerCount", r.Streams.Consumers.Count(stream));
+        if (r.Channels.Catalog.OfStream(stream.Name).Count is > 0 and int channels)
+            w.Number("ChannelCount", channels); // shown where channels read the stream (AWS's presence rule not captured)
         if (stream.Mode == StreamMode.OnDemand && r.Streams.Account.Commitment.InForce)
         {
             // Shown for on-demand streams of an account with the billing commitment, as on AWS.
@@ -203,6 +207,8 @@ internal static class StreamOperations
         w.Number("OpenShardCount", r.Streams.OpenShardCount);
         w.Number("OnDemandStreamCount", r.Streams.All.Count(s => s.Mode == StreamMode.OnDemand));
         w.Number("OnDemandStreamCountLimit", OnDemandStreamCountLimit);
+        w.Number("ChannelCount", r.Channels.Catalog.Count);
+        w.Number("ChannelCountLimit", Runnel.Firehose.Channels.ChannelService.MaxChannels);
         w.EndObject();
         return ValueTask.CompletedTask;
     }

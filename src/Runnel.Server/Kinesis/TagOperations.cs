@@ -14,12 +14,32 @@ internal static class TagOperations
     public static ValueTask AddTagsToStream(KinesisRequest r) => AddTags(r, r.StreamName());
 
     public static ValueTask TagResource(KinesisRequest r) =>
-        ResourceArns.ConsumerOf(r) is { } consumer ? AddConsumerTags(r, consumer) : AddTags(r, ResourceArns.StreamOf(r));
+        ResourceArns.ChannelOf(r) is { } channel ? AddChannelTags(r, channel)
+        : ResourceArns.ConsumerOf(r) is { } consumer ? AddConsumerTags(r, consumer) : AddTags(r, ResourceArns.StreamOf(r));
 
     public static ValueTask RemoveTagsFromStream(KinesisRequest r) => RemoveTags(r, r.StreamName());
 
     public static ValueTask UntagResource(KinesisRequest r) =>
-        ResourceArns.ConsumerOf(r) is { } consumer ? RemoveConsumerTags(r, consumer) : RemoveTags(r, ResourceArns.StreamOf(r));
+        ResourceArns.ChannelOf(r) is { } channel ? RemoveChannelTags(r, channel)
+        : ResourceArns.ConsumerOf(r) is { } consumer ? RemoveConsumerTags(r, consumer) : RemoveTags(r, ResourceArns.StreamOf(r));
+
+    private static ValueTask AddChannelTags(KinesisRequest r, string arn)
+    {
+        var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? p.Value.GetString() : "", StringComparer.Ordinal);
+        CheckCharacters(added.Keys.Concat(added.Values), r.Channels.Get(arn).Name, r.Streams.AccountId, "add tags to", "channel");
+        r.Channels.Tag(arn, added);
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask RemoveChannelTags(KinesisRequest r, string arn)
+    {
+        var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()).ToList();
+        CheckCharacters(keys, r.Channels.Get(arn).Name, r.Streams.AccountId, "remove tags from", "channel");
+        r.Channels.Untag(arn, keys);
+        r.EmptyResponse = true;
+        return ValueTask.CompletedTask;
+    }
 
     private static ValueTask AddConsumerTags(KinesisRequest r, ConsumerResource c)
     {
@@ -106,8 +126,8 @@ internal static class TagOperations
 
     public static ValueTask ListTagsForResource(KinesisRequest r)
     {
-        var tags = ResourceArns.ConsumerOf(r) is { } c
-            ? r.Streams.Consumers.Get(c.Stream, c.Name, c.CreationSeconds).Tags
+        IEnumerable<KeyValuePair<string, string>> tags = ResourceArns.ChannelOf(r) is { } channel ? r.Channels.Get(channel).Tags
+            : ResourceArns.ConsumerOf(r) is { } c ? r.Streams.Consumers.Get(c.Stream, c.Name, c.CreationSeconds).Tags
             : r.Streams.Get(ResourceArns.StreamOf(r)).Tags;
         var w = r.Response;
         w.StartObject();
