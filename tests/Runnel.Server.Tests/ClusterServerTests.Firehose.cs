@@ -30,4 +30,47 @@ public sealed partial class ClusterServerTests
             try { Directory.Delete(objects, recursive: true); } catch (IOException) { }
         }
     }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_channel_made_through_one_node_is_seen_by_the_other_and_the_elected_node_delivers_its_stream()
+    {
+        string objects = Path.Combine(Path.GetTempPath(), "runnel-cluster-channel-" + Guid.NewGuid().ToString("N"));
+        string stream = ServerFixture.UniqueName("chs"), channel = ServerFixture.UniqueName("ch");
+        var (a, aClient, _) = await NodeAsync(o => o with { S3Directory = objects, ChannelFreshness = TimeSpan.FromSeconds(1) });
+        var (b, bClient, _) = await NodeAsync(o => o with { S3Directory = objects, ChannelFreshness = TimeSpan.FromSeconds(1) });
+        string? arn = null;
+        try
+        {
+            await aClient.OkAsync("CreateStream", "{\"StreamName\":\"" + stream + "\",\"StreamModeDetails\":{\"StreamMode\":\"ON_DEMAND\"}}");
+            var created = await bClient.OkAsync("CreateChannel", "{\"ChannelName\":\"" + channel + "\",\"ServiceExecutionRoleARN\":\"arn:aws:iam::000000000000:role/r\"," +
+                "\"StreamConfigurationList\":[{\"StreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/" + stream + "\",\"RecordConfiguration\":{\"RecordFormatType\":\"STRING\"}}]," +
+                "\"S3DestinationConfiguration\":{\"StorageConfiguration\":{\"BucketARN\":\"arn:aws:s3:::cluster\",\"ExpectedBucketOwner\":\"000000000000\",\"CompressionType\":\"NONE\"," +
+                "\"OutputKeyTemplate\":\"" + channel + "/!{yyyy}!{MM}!{dd}\"}}}");
+            arn = created.GetProperty("ChannelDescription").GetProperty("ChannelARN").GetString()!;
+            var seen = await aClient.OkAsync("DescribeChannel", "{\"ChannelARN\":\"" + arn + "\"}");
+            Assert.Equal(channel, seen.GetProperty("ChannelDescription").GetProperty("ChannelName").GetString());
+            Assert.Equal("ResourceInUseException", (await aClient.CallAsync("DeleteStream", "{\"StreamName\":\"" + stream + "\"}")).Body.GetProperty("__type").GetString());
+
+            var records = Enumerable.Range(0, 40).Select(i => $"{channel}-{i}").ToList();
+            await Task.Delay(50); // the channel delivers what arrives once it is ACTIVE
+            foreach (var (client, half) in new[] { (aClient, records.Take(20)), (bClient, records.Skip(20)) })
+                await client.OkAsync("PutRecords", "{\"StreamName\":\"" + stream + "\",\"Records\":[" +
+                    string.Join(",", half.Select(r => "{\"PartitionKey\":\"" + r + "\",\"Data\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(r)) + "\"}")) + "]}");
+            var delivered = await FirehoseObjects.WaitForAsync(Path.Combine(objects, "cluster", channel), records, seconds: 30);
+            Assert.Equal(records.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+            string key = "channel/" + created.GetProperty("ChannelDescription").GetProperty("ChannelId").GetString();
+            Assert.True(a.Delivery.Delivering.Contains(key) ^ b.Delivery.Delivering.Contains(key), "exactly one node delivers");
+        }
+        finally
+        {
+            if (arn is not null)
+                await aClient.CallAsync("DeleteChannel", "{\"ChannelARN\":\"" + arn + "\"}");
+            await aClient.CallAsync("DeleteStream", "{\"StreamName\":\"" + stream + "\"}");
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+            try { Directory.Delete(objects, recursive: true); } catch (IOException) { }
+        }
+    }
 }

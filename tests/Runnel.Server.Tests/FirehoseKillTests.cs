@@ -100,15 +100,7 @@ public sealed class FirehoseKillTests : IDisposable
                 "\"KinesisStreamSourceConfiguration\":{\"KinesisStreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/source\",\"RoleARN\":\"arn:aws:iam::000000000000:role/r\"}," +
                 "\"ExtendedS3DestinationConfiguration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::kill\",\"Prefix\":\"fromstream/\"," +
                 "\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0}}}");
-            var writing = System.Diagnostics.Stopwatch.StartNew();
-            for (int i = 0; writing.ElapsedMilliseconds < 800 && i < 2000; i++)
-            {
-                var records = Enumerable.Range(0, 20).Select(k => $"s-{i}-{k}").ToList();
-                string body = "{\"StreamName\":\"source\",\"Records\":[" + string.Join(",", records.Select(r =>
-                    "{\"PartitionKey\":\"" + r + "\",\"Data\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(r + "\n")) + "\"}")) + "]}";
-                await client.OkAsync("PutRecords", body);
-                acknowledged.AddRange(records);
-            }
+            await WriteForAsync(client, "source", "s", acknowledged);
             await _server!.KillAsync(); // while the delivery streams what was written: some delivered, some not
             _server.Dispose();
         }
@@ -119,9 +111,48 @@ public sealed class FirehoseKillTests : IDisposable
         Assert.All(delivered.Distinct(), record => Assert.Contains(record, put));
     }
 
+    [Fact(Timeout = 180000)]
+    public async Task A_channel_killed_while_delivering_goes_on_from_its_positions()
+    {
+        var acknowledged = new List<string>();
+        using (var client = new TestClient(await StartServerAsync()))
+        {
+            await client.OkAsync("CreateStream", """{"StreamName":"lake","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}""");
+            await Task.Delay(50);
+            await client.OkAsync("CreateChannel", "{\"ChannelName\":\"kill-channel\",\"ServiceExecutionRoleARN\":\"arn:aws:iam::000000000000:role/r\"," +
+                "\"StreamConfigurationList\":[{\"StreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/lake\",\"RecordConfiguration\":{\"RecordFormatType\":\"STRING\"}}]," +
+                "\"S3DestinationConfiguration\":{\"StorageConfiguration\":{\"BucketARN\":\"arn:aws:s3:::kill\",\"ExpectedBucketOwner\":\"000000000000\",\"CompressionType\":\"NONE\"," +
+                "\"OutputKeyTemplate\":\"channel/!{yyyy}\"}}}");
+            await Task.Delay(50);
+            await WriteForAsync(client, "lake", "c", acknowledged);
+            await _server!.KillAsync(); // while the channel writes what was put: some written, some not
+            _server.Dispose();
+        }
+        using var after = new TestClient(await StartServerAsync());
+        var delivered = await FirehoseObjects.WaitForAsync(Path.Combine(Bucket, "channel"), acknowledged, seconds: 60);
+        Assert.True(delivered.Count - delivered.Distinct().Count() <= 4 * 10_000, "more duplicates than one read per shard");
+        var put = acknowledged.ToHashSet();
+        Assert.All(delivered.Distinct(), record => Assert.Contains(record, put));
+    }
+
+    /// <summary>Puts batches of 20 newline-ended records into <paramref name="stream"/> for 800 ms (at most 2,000 batches), each acknowledged one added to <paramref name="acknowledged"/>.</summary>
+    private static async Task WriteForAsync(TestClient client, string stream, string tag, List<string> acknowledged)
+    {
+        var writing = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; writing.ElapsedMilliseconds < 800 && i < 2000; i++)
+        {
+            var records = Enumerable.Range(0, 20).Select(k => $"{tag}-{i}-{k}").ToList();
+            string body = "{\"StreamName\":\"" + stream + "\",\"Records\":[" + string.Join(",", records.Select(r =>
+                "{\"PartitionKey\":\"" + r + "\",\"Data\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(r + "\n")) + "\"}")) + "]}";
+            await client.OkAsync("PutRecords", body);
+            acknowledged.AddRange(records);
+        }
+    }
+
     private async Task<Uri> StartServerAsync()
     {
-        _server = await ServerProcess.StartAsync(_dataDir, "--limits", "off");
+        // Channels write at once (their freshness would hold records for minutes); delivery streams have their own hints.
+        _server = await ServerProcess.StartAsync(_dataDir, "--limits", "off", "--channel-freshness", "0");
         return _server.Url;
     }
 

@@ -19,7 +19,7 @@ public sealed class FirehoseS3Tests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _s3 = await S3rverProcess.StartAsync(Bucket);
-        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, S3 = _s3.Settings });
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false }, S3 = _s3.Settings, ChannelFreshness = TimeSpan.FromSeconds(1) });
         await _host.StartAsync();
     }
 
@@ -70,6 +70,27 @@ public sealed class FirehoseS3Tests : IAsyncLifetime
         Assert.Equal(records.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
         string year = DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Assert.All(keys, key => Assert.Matches($@"^orders/{year}/tos3-1-{year}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}}-[0-9a-f-]{{36}}\.gz$", key));
+    }
+
+    [Fact]
+    public async Task A_channel_delivers_its_stream_into_the_bucket_with_its_storage_class()
+    {
+        await _host.Client.OkAsync("CreateStream", "{\"StreamName\":\"lake-source\",\"StreamModeDetails\":{\"StreamMode\":\"ON_DEMAND\"}}");
+        await Task.Delay(50);
+        await _host.Client.OkAsync("CreateChannel", "{\"ChannelName\":\"to-s3\",\"ServiceExecutionRoleARN\":\"arn:aws:iam::000000000000:role/r\"," +
+            "\"StreamConfigurationList\":[{\"StreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/lake-source\",\"RecordConfiguration\":{\"RecordFormatType\":\"STRING\"}}]," +
+            "\"S3DestinationConfiguration\":{\"StorageConfiguration\":{\"BucketARN\":\"arn:aws:s3:::" + Bucket + "\",\"ExpectedBucketOwner\":\"000000000000\"," +
+            "\"CompressionType\":\"GZIP\",\"StorageClass\":\"INTELLIGENT_TIERING\"}}}");
+        await Task.Delay(20);
+        var records = Enumerable.Range(0, 100).Select(i => $"channel-record-{i}").ToList();
+        await _host.Client.OkAsync("PutRecords", "{\"StreamName\":\"lake-source\",\"Records\":[" +
+            string.Join(",", records.Select(r => "{\"PartitionKey\":\"" + r + "\",\"Data\":\"" + Convert.ToBase64String(Encoding.UTF8.GetBytes(r)) + "\"}")) + "]}");
+
+        var (keys, delivered) = await WaitForAsync("kinesis-channel/to-s3/", records);
+        Assert.Equal(records.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+        using var client = _s3.Client();
+        var head = await client.GetObjectMetadataAsync(Bucket, keys[0]);
+        Assert.Equal("INTELLIGENT_TIERING", head.StorageClass?.Value);
     }
 
     [Fact]
