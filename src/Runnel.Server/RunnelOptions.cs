@@ -32,6 +32,12 @@ public sealed record RunnelOptions
     /// <summary>How long a new Firehose delivery stream stays CREATING.</summary>
     public TimeSpan DeliveryStreamCreateDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Whether the data plane records metrics (on by default; off only to measure what recording costs).</summary>
+    public bool Metrics { get; init; } = true;
+
+    /// <summary>An OpenTelemetry collector's OTLP endpoint the metrics are exported to every minute as well; null for none.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
     /// <summary>How long a Kinesis channel stays CREATING, UPDATING or DELETING.</summary>
     public TimeSpan ChannelDelay { get; init; } = TimeSpan.Zero;
 

@@ -51,6 +51,9 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>The Firehose service on this server's storage.</summary>
     public FirehoseService Firehose { get; }
 
+    /// <summary>What /metrics and OTLP publish.</summary>
+    private Metrics.MetricsExport? MetricsExport { get; init; }
+
     /// <summary>Firehose's delivery, run where this node leads.</summary>
     public DeliveryEngine Delivery { get; }
 
@@ -204,6 +207,9 @@ public sealed class RunnelServer : IAsyncDisposable
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();
+        var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
+            null, null, null);
         app.Run(context =>
         {
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
@@ -211,7 +217,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started);
+        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics };
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -347,6 +353,7 @@ public sealed class RunnelServer : IAsyncDisposable
             await _app.DisposeAsync();
             await Delivery.DisposeAsync();
             Firehose.Dispose();
+            MetricsExport?.Dispose();
             _streams.Dispose();
             await _storage.DisposeAsync();
         }

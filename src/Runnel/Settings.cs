@@ -25,6 +25,8 @@ public static class Settings
         new("--delete-stream-delay", "MS", "how long a deleted stream stays DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--update-stream-delay", "MS", "how long a changed stream stays UPDATING, in ms (default 0)", 0, MaxDelayMillis),
         new("--delivery-stream-create-delay", "MS", "how long a new Firehose delivery stream stays CREATING, in ms (default 0)", 0, MaxDelayMillis),
+        new("--metrics", "on|off", "record the AWS/Kinesis metrics served at /metrics (default on; off only to measure what recording costs)"),
+        new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector (OTLP over gRPC, e.g. http://127.0.0.1:4317) every minute"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--channel-freshness", "SECONDS", "deliver every channel's objects after this many seconds instead of its DataFreshnessInSeconds (300-900), for development and tests; descriptions still show the channel's own (default: the channel's)", 0, 900),
         new("--s3-dir", "DIR", "where Firehose S3 destinations deliver without --s3-endpoint: a directory per bucket, objects under S3's key layout (default DATA-DIR/buckets)"),
@@ -117,6 +119,15 @@ public static class Settings
         long Long(string name, long fallback) => Get(name) is { } v ? (long)InRange(name, Parse<long>(name, v)) : fallback;
         TimeSpan Millis(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromMilliseconds(InRange(name, Parse<long>(name, v))) : fallback;
         double Number(string name, double fallback) => Get(name) is { } v ? InRange(name, Parse<double>(name, v)) : fallback;
+        bool OnOff(string name) => Get(name) switch // every on|off setting is on by default
+        {
+            null => true,
+            var v when v.Equals("on", StringComparison.OrdinalIgnoreCase) || v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+            var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+            var v => throw new ArgumentException($"--{name} must be on or off, not '{v}'."),
+        };
+        Uri Url(string name, string v) => Uri.TryCreate(v, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url : throw new ArgumentException($"--{name} must be an http:// or https:// URL, not '{v}'.");
         TimeSpan Seconds(string name, TimeSpan fallback) => Get(name) is { } v ? TimeSpan.FromSeconds(InRange(name, Parse<double>(name, v))) : fallback;
 
         var defaults = new RunnelOptions();
@@ -124,21 +135,9 @@ public static class Settings
             ? Enum.TryParse<FsyncPolicy>(policy, ignoreCase: true, out var p) ? p : throw new ArgumentException($"--fsync must be always, interval or never, not '{policy}'.")
             : defaults.Log.Fsync;
         var limitsDefaults = new Runnel.Core.Throughput.ThroughputLimits();
-        bool limitsOn = Get("limits") switch
-        {
-            null => true,
-            var v when v.Equals("on", StringComparison.OrdinalIgnoreCase) || v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
-            var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
-            var v => throw new ArgumentException($"--limits must be on or off, not '{v}'."),
-        };
+        bool limitsOn = OnOff("limits");
         var onDemand = new Runnel.Server.Streams.OnDemandPolicy();
-        bool pathStyle = Get("s3-path-style") switch
-        {
-            null => true,
-            var v when v.Equals("on", StringComparison.OrdinalIgnoreCase) || v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
-            var v when v.Equals("off", StringComparison.OrdinalIgnoreCase) || v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
-            var v => throw new ArgumentException($"--s3-path-style must be on or off, not '{v}'."),
-        };
+        bool pathStyle = OnOff("s3-path-style");
         Runnel.Firehose.Destinations.S3Settings? s3 = null;
         if (Get("s3-endpoint") is { Length: > 0 } endpoint)
         {
@@ -189,6 +188,8 @@ public static class Settings
             ConsumerCreateDelay = Millis("consumer-create-delay", defaults.ConsumerCreateDelay),
             DeliveryStreamCreateDelay = Millis("delivery-stream-create-delay", defaults.DeliveryStreamCreateDelay),
             ChannelDelay = Millis("channel-delay", defaults.ChannelDelay),
+            Metrics = OnOff("metrics"),
+            OtlpEndpoint = Get("otlp-endpoint") is { } otlp ? Url("otlp-endpoint", otlp) : null,
             ChannelFreshness = Get("channel-freshness") is null ? null : TimeSpan.FromSeconds(Int("channel-freshness", 0)),
             ConsumerDeleteDelay = Millis("consumer-delete-delay", defaults.ConsumerDeleteDelay),
             CommitmentPeriod = Millis("commitment-period", defaults.CommitmentPeriod),

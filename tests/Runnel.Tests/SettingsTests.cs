@@ -36,6 +36,10 @@ public class SettingsTests
         Assert.Null(Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3);
         Assert.Equal("/srv/objects", Settings.Load(["--s3-dir", "/srv/objects"], NoEnvironment).S3Directory);
         Assert.Null(Settings.Load([], NoEnvironment).ChannelFreshness);
+        Assert.True(Settings.Load([], NoEnvironment).Metrics);
+        Assert.False(Settings.Load(["--metrics", "off"], NoEnvironment).Metrics);
+        Assert.Equal(new Uri("http://127.0.0.1:4317"), Settings.Load(["--otlp-endpoint", "http://127.0.0.1:4317"], NoEnvironment).OtlpEndpoint);
+        Assert.Throws<ArgumentException>(() => Settings.Load(["--otlp-endpoint", "collector:4317"], NoEnvironment));
         var channels = Settings.Load(["--channel-delay", "250", "--channel-freshness", "2"], NoEnvironment);
         Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2)), (channels.ChannelDelay, channels.ChannelFreshness));
         Assert.Throws<ArgumentException>(() => Settings.Load(["--channel-freshness", "901"], NoEnvironment));

@@ -36,8 +36,12 @@ internal static class RecordOperations
             throw KinesisErrors.Validation(Runnel.Protocol.Validation.RequestValidator.Describe(errors));
     }
 
+    /// <summary>Microseconds since <paramref name="started"/> (a timestamp of the server's clock), for the latency metrics.</summary>
+    private static long Micros(KinesisRequest r, long started) => (long)r.Streams.Clock.GetElapsedTime(started).TotalMicroseconds;
+
     public static async ValueTask PutRecord(KinesisRequest r)
     {
+        long started = r.Streams.Clock.GetTimestamp();
         var stream = r.Writer.WritableStream(r.StreamName());
         var data = r.Member("Data")!.Value;
         long dataBytes = data.BlobLength;
@@ -57,10 +61,14 @@ internal static class RecordOperations
         r.StopIfDryRun();
 
         var outcome = await r.Writer.PutOneAsync(stream.Name, records, "PutRecord");
+        var metrics = r.Streams.Metrics.Stream(stream.Name);
         if (outcome.ErrorCode is { } code)
-            throw code == "ProvisionedThroughputExceededException"
-                ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!)
-                : new KinesisException(code, outcome.ErrorMessage!, 500);
+        {
+            bool throttled = code == "ProvisionedThroughputExceededException";
+            metrics.PutRecordFailed(throttled, Micros(r, started));
+            throw throttled ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!) : new KinesisException(code, outcome.ErrorMessage!, 500);
+        }
+        metrics.PutRecord(dataBytes, Micros(r, started));
 
         var w = r.Response;
         w.StartObject();
@@ -72,6 +80,7 @@ internal static class RecordOperations
 
     public static async ValueTask PutRecords(KinesisRequest r)
     {
+        long started = r.Streams.Clock.GetTimestamp();
         var stream = r.Writer.WritableStream(r.StreamName());
         var entries = r.Member("Records")!.Value.EnumerateArray().ToArray();
         // Each record's partition key and sizes (data, key), read and measured once for the checks and the writer.
@@ -102,6 +111,19 @@ internal static class RecordOperations
         }
         r.StopIfDryRun();
         var outcomes = await r.Writer.PutAsync(stream.Name, records, "PutRecords");
+        long storedBytes = 0;
+        int stored = 0, throttled = 0;
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i].ErrorCode is null)
+            {
+                stored++;
+                storedBytes += dataBytes[i];
+            }
+            else if (outcomes[i].ErrorCode == "ProvisionedThroughputExceededException")
+                throttled++;
+        }
+        r.Streams.Metrics.Stream(stream.Name).PutRecords(storedBytes, outcomes.Length, stored, throttled, Micros(r, started));
 
         var w = r.Response;
         w.StartObject();
@@ -199,6 +221,7 @@ internal static class RecordOperations
 
     public static async ValueTask GetRecords(KinesisRequest r)
     {
+        long started = r.Streams.Clock.GetTimestamp();
         string token = r.String("ShardIterator")!;
         if (!r.Streams.Iterators.TryDecode(token, out var position))
             throw KinesisErrors.InvalidArgument("Invalid ShardIterator.");
@@ -219,8 +242,12 @@ internal static class RecordOperations
         r.StopIfDryRun();
         var log = r.Streams.Shard(stream, shard);
         var throughput = log.Throughput;
+        var metrics = r.Streams.Metrics.Stream(stream.Name);
         if (!throughput.TryRead(r.Streams.PreciseNowMillis))
+        {
+            metrics.GetRecordsThrottled(Micros(r, started));
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(stream.Name, account));
+        }
         int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
         ulong end = shard.EndOffset ?? ulong.MaxValue;
         long minArrival = (now - TimeSpan.FromHours(stream.RetentionHours)).ToUnixTimeMilliseconds();
@@ -245,7 +272,9 @@ internal static class RecordOperations
         if (next < end)
             w.String("NextShardIterator", r.Streams.Iterators.Encode(position with { Offset = next, IssuedAtMillis = now.ToUnixTimeMilliseconds() }));
         bool caughtUp = next >= Math.Min(end, log.NextOffset);
-        w.Number("MillisBehindLatest", caughtUp || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival));
+        long behind = caughtUp || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
+        w.Number("MillisBehindLatest", behind);
+        metrics.GetRecords(result?.PayloadBytes ?? 0, result?.Count ?? 0, behind, Micros(r, started));
         if (next >= end)
         {
             WireRecords.ChildShards(w, stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index));

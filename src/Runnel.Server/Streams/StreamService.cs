@@ -26,6 +26,7 @@ public sealed class StreamService : IDisposable
         Func<bool>? leads = null, ISubscriptionClaims? subscriptionClaims = null)
     {
         Options = options;
+        Metrics = new Runnel.Core.Metrics.MetricRegistry(options.Metrics);
         _clock = clock;
         _metadata = metadata;
         _store = store;
@@ -141,6 +142,9 @@ public sealed class StreamService : IDisposable
 
     /// <summary>The server's one clock.</summary>
     public TimeProvider Clock => _clock;
+
+    /// <summary>The metrics the data plane records (docs/adr/0003-observability.md).</summary>
+    public Runnel.Core.Metrics.MetricRegistry Metrics { get; }
 
     public DateTimeOffset Now => _clock.GetUtcNow();
 

@@ -1,0 +1,43 @@
+namespace Runnel.Core.Metrics;
+
+/// <summary>
+/// The samples of one metric (one name, one set of dimensions) as CloudWatch keeps them: a count and a sum since the
+/// server started (so a minute's SampleCount and Sum are the difference of two readings, exact however the reads and
+/// the adds interleave), and the smallest and largest sample since the last <see cref="TakeExtremes"/>. Values are
+/// integers in the metric's recorded unit (bytes, records, microseconds). Lock-free: any number of adders at once.
+/// </summary>
+public sealed class MetricCell
+{
+    private long _count, _sum, _last;
+    private long _min = long.MaxValue, _max = long.MinValue;
+
+    /// <summary>Samples recorded since the server started.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>The sum of the samples recorded since the server started.</summary>
+    public long Sum => Interlocked.Read(ref _sum);
+
+    /// <summary>The latest sample (0 before any): what a gauge shows.</summary>
+    public long Last => Volatile.Read(ref _last);
+
+    /// <summary>Records one sample.</summary>
+    public void Add(long value)
+    {
+        Volatile.Write(ref _last, value);
+        Interlocked.Add(ref _sum, value);
+        Interlocked.Increment(ref _count);
+        long seen = Volatile.Read(ref _min);
+        while (value < seen && Interlocked.CompareExchange(ref _min, value, seen) is var was && was != seen)
+            seen = was;
+        seen = Volatile.Read(ref _max);
+        while (value > seen && Interlocked.CompareExchange(ref _max, value, seen) is var was && was != seen)
+            seen = was;
+    }
+
+    /// <summary>The smallest and largest samples since the last call (null when none came), starting the next window.</summary>
+    public (long Min, long Max)? TakeExtremes()
+    {
+        long min = Interlocked.Exchange(ref _min, long.MaxValue), max = Interlocked.Exchange(ref _max, long.MinValue);
+        return min == long.MaxValue || max == long.MinValue ? null : (min, max);
+    }
+}

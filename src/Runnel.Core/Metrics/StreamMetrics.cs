@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+
+namespace Runnel.Core.Metrics;
+
+/// <summary>
+/// The stream-level metrics of one stream (by name, as CloudWatch's StreamName dimension): a <see cref="MetricCell"/>
+/// per <see cref="StreamMetric"/>, and what one request adds to them, as AWS defines each metric (one sample per
+/// request; a failed request adds 0 to its Success metric). Thread-safe.
+/// </summary>
+public sealed class StreamMetrics(string streamName)
+{
+    private readonly MetricCell[] _cells = Enum.GetValues<StreamMetric>().Select(_ => new MetricCell()).ToArray();
+
+    public string StreamName { get; } = streamName;
+
+    public MetricCell this[StreamMetric metric] => _cells[(int)metric];
+
+    /// <summary>A PutRecord that stored its record.</summary>
+    public void PutRecord(long bytes, long latencyMicros)
+    {
+        Incoming(bytes, 1);
+        this[StreamMetric.PutRecordBytes].Add(bytes);
+        this[StreamMetric.PutRecordLatency].Add(latencyMicros);
+        this[StreamMetric.PutRecordSuccess].Add(1);
+        this[StreamMetric.WriteProvisionedThroughputExceeded].Add(0);
+    }
+
+    /// <summary>A PutRecord that failed once its stream was found: throttled, or not stored.</summary>
+    public void PutRecordFailed(bool throttled, long latencyMicros)
+    {
+        this[StreamMetric.PutRecordLatency].Add(latencyMicros);
+        this[StreamMetric.PutRecordSuccess].Add(0);
+        this[StreamMetric.WriteProvisionedThroughputExceeded].Add(throttled ? 1 : 0);
+    }
+
+    /// <summary>A PutRecords call: <paramref name="successfulBytes"/> of <paramref name="successful"/> records stored, of <paramref name="total"/>.</summary>
+    public void PutRecords(long successfulBytes, int total, int successful, int throttled, long latencyMicros)
+    {
+        if (successful > 0)
+            Incoming(successfulBytes, successful);
+        this[StreamMetric.PutRecordsBytes].Add(successfulBytes);
+        this[StreamMetric.PutRecordsLatency].Add(latencyMicros);
+        this[StreamMetric.PutRecordsSuccess].Add(successful > 0 ? 1 : 0);
+        this[StreamMetric.PutRecordsRecords].Add(successful);
+        this[StreamMetric.PutRecordsTotalRecords].Add(total);
+        this[StreamMetric.PutRecordsSuccessfulRecords].Add(successful);
+        this[StreamMetric.PutRecordsFailedRecords].Add(total - successful - throttled);
+        this[StreamMetric.PutRecordsThrottledRecords].Add(throttled);
+        this[StreamMetric.WriteProvisionedThroughputExceeded].Add(throttled);
+    }
+
+    /// <summary>A GetRecords call that answered <paramref name="records"/> records (<paramref name="bytes"/> of data), <paramref name="iteratorAgeMillis"/> behind the newest.</summary>
+    public void GetRecords(long bytes, int records, long iteratorAgeMillis, long latencyMicros)
+    {
+        this[StreamMetric.GetRecordsBytes].Add(bytes);
+        this[StreamMetric.GetRecordsRecords].Add(records);
+        this[StreamMetric.GetRecordsLatency].Add(latencyMicros);
+        this[StreamMetric.GetRecordsSuccess].Add(1);
+        this[StreamMetric.GetRecordsIteratorAgeMilliseconds].Add(iteratorAgeMillis);
+        this[StreamMetric.ReadProvisionedThroughputExceeded].Add(0);
+    }
+
+    /// <summary>A GetRecords call refused by the shard's read limits.</summary>
+    public void GetRecordsThrottled(long latencyMicros)
+    {
+        this[StreamMetric.GetRecordsLatency].Add(latencyMicros);
+        this[StreamMetric.GetRecordsSuccess].Add(0);
+        this[StreamMetric.ReadProvisionedThroughputExceeded].Add(1);
+    }
+
+    private void Incoming(long bytes, int records)
+    {
+        this[StreamMetric.IncomingBytes].Add(bytes);
+        this[StreamMetric.IncomingRecords].Add(records);
+    }
+}
+
+/// <summary>
+/// Every metric the server records, by what it describes: the streams' (by name, made on first use). What reads them
+/// (the Prometheus exporter, the minute history) enumerates this. Thread-safe.
+/// </summary>
+public sealed class MetricRegistry(bool enabled = true)
+{
+    private readonly ConcurrentDictionary<string, StreamMetrics> _streams = new(StringComparer.Ordinal);
+    private readonly StreamMetrics _discarded = new("");
+
+    /// <summary>Whether anything is recorded (<c>--metrics off</c>: nothing, for comparing the data path's speed).</summary>
+    public bool Enabled { get; } = enabled;
+
+    /// <summary>The metrics of the stream of this name (with metrics off, cells nobody reads).</summary>
+    public StreamMetrics Stream(string name) =>
+        !Enabled ? _discarded : _streams.TryGetValue(name, out var metrics) ? metrics : _streams.GetOrAdd(name, n => new StreamMetrics(n));
+
+    /// <summary>Every stream that has recorded anything since the server started.</summary>
+    public IEnumerable<StreamMetrics> Streams => _streams.Values;
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Runnel.Core.Metrics;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Metrics;
+
+/// <summary>
+/// Publishes what the server records (<see cref="MetricRegistry"/>, the shards' throughput counters) through
+/// OpenTelemetry: one observable instrument per AWS metric, read only when scraped (<c>GET /metrics</c>, Prometheus's
+/// text format) or exported (OTLP, when an endpoint is configured), so recording on the data path stays a few
+/// atomic adds. Names are AWS's in snake case under <c>kinesis_</c> (docs/adr/0003-observability.md): for each
+/// stream-level metric a counter of its sum and one of its samples (so that <c>rate(sum)/rate(samples)</c> is
+/// CloudWatch's Average), the iterator age a gauge of the latest sample, labelled <c>StreamName</c>; shard-level
+/// metrics (<c>kinesis_shard_*</c>, labelled <c>StreamName</c> and <c>ShardId</c>) only for the shards of streams
+/// whose EnableEnhancedMonitoring named them, so the series stay bounded. Thread-safe.
+/// </summary>
+public sealed class MetricsExport : IDisposable
+{
+    public const string MeterName = "Runnel";
+    private static int _instances;
+
+    private readonly Meter _meter;
+    private readonly MeterProvider _provider;
+
+    /// <param name="otlpEndpoint">Where OTLP exports go as well (every 60 s, as CloudWatch's resolution); null for none.</param>
+    public MetricsExport(MetricRegistry registry, StreamService streams, Uri? otlpEndpoint = null)
+    {
+        // A provider listens to every meter of its name in the process: a second server in one process (as tests run
+        // them) names its own, so that each /metrics shows its server's alone.
+        int instance = Interlocked.Increment(ref _instances);
+        string meterName = instance == 1 ? MeterName : $"{MeterName}-{instance}";
+        _meter = new Meter(meterName);
+        foreach (var metric in Enum.GetValues<StreamMetric>())
+        {
+            var definition = KinesisMetrics.Definitions[(int)metric];
+            string name = "kinesis_" + Snake(definition.Name);
+            string? unit = Unit(definition.Unit);
+            if (metric == StreamMetric.GetRecordsIteratorAgeMilliseconds)
+            {
+                _meter.CreateObservableGauge(name, () => registry.Streams.Select(s => Measure(definition.Value(s[metric].Last), s.StreamName)), unit,
+                    "The latest GetRecords call's iterator age: how far behind the newest record it read.");
+                continue;
+            }
+            _meter.CreateObservableCounter(name, () => registry.Streams.Select(s => Measure(definition.Value(s[metric].Sum), s.StreamName)), unit,
+                $"AWS/Kinesis {definition.Name}: the sum of its samples.");
+            _meter.CreateObservableCounter(name + "_samples", () => registry.Streams.Select(s => new Measurement<long>(s[metric].Count, new KeyValuePair<string, object?>("StreamName", s.StreamName))),
+                null, $"AWS/Kinesis {definition.Name}: its samples (requests).");
+        }
+        foreach (var metric in new[] { ShardMetric.IncomingBytes, ShardMetric.IncomingRecords, ShardMetric.OutgoingBytes, ShardMetric.OutgoingRecords,
+            ShardMetric.WriteProvisionedThroughputExceeded, ShardMetric.ReadProvisionedThroughputExceeded })
+        {
+            var definition = KinesisMetrics.ShardDefinitions[(int)metric];
+            _meter.CreateObservableCounter("kinesis_shard_" + Snake(definition.Name), () => ShardCounters(streams, metric), Unit(definition.Unit),
+                $"AWS/Kinesis {definition.Name} of a shard (enhanced monitoring).");
+        }
+        var builder = Sdk.CreateMeterProviderBuilder().AddMeter(meterName)
+            .ConfigureResource(resource => resource.AddService("runnel"))
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0); // every scrape reads the counters now
+        if (otlpEndpoint is not null)
+            builder.AddOtlpExporter((exporter, reader) =>
+            {
+                exporter.Endpoint = otlpEndpoint;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000;
+            });
+        _provider = builder.Build();
+    }
+
+    /// <summary>The provider the scraping endpoint reads.</summary>
+    public MeterProvider Provider => _provider;
+
+    private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));
+
+    /// <summary>A shard-level counter of every shard of the streams that enabled it (their open shards and those a reshard closed).</summary>
+    private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric)
+    {
+        string name = metric.ToString();
+        foreach (var stream in streams.All)
+        {
+            if (!stream.EnhancedMetrics.Contains(name))
+                continue;
+            foreach (var shard in stream.Shards)
+            {
+                var counters = streams.Shard(stream, shard).Throughput.Counters;
+                double value = metric switch
+                {
+                    ShardMetric.IncomingBytes => counters.BytesIn,
+                    ShardMetric.IncomingRecords => counters.RecordsIn,
+                    ShardMetric.OutgoingBytes => counters.BytesOut,
+                    ShardMetric.OutgoingRecords => counters.RecordsOut,
+                    ShardMetric.WriteProvisionedThroughputExceeded => counters.WriteThrottles,
+                    _ => counters.ReadThrottles,
+                };
+                yield return new Measurement<double>(value, new KeyValuePair<string, object?>("StreamName", stream.Name),
+                    new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(shard.Index)));
+            }
+        }
+    }
+
+    /// <summary>OpenTelemetry's unit (UCUM) for a CloudWatch unit; the Prometheus exporter names it in the metric's suffix.</summary>
+    private static string? Unit(string unit) => unit switch
+    {
+        MetricUnit.Bytes => "By",
+        MetricUnit.Milliseconds => "ms",
+        _ => null,
+    };
+
+    /// <summary>AWS's name in snake case: <c>PutRecords.ThrottledRecords</c> is <c>put_records_throttled_records</c>.</summary>
+    public static string Snake(string name)
+    {
+        var snake = new StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (c == '.')
+            {
+                snake.Append('_');
+                continue;
+            }
+            if (char.IsUpper(c) && i > 0 && name[i - 1] != '.' && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                snake.Append('_');
+            snake.Append(char.ToLowerInvariant(c));
+        }
+        return snake.ToString();
+    }
+
+    public void Dispose()
+    {
+        _provider.Dispose();
+        _meter.Dispose();
+    }
+}

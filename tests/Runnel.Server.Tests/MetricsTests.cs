@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// <c>GET /metrics</c> against known traffic: every stream-level count exact (records, bytes, requests, throttled
+/// records and calls, successes), shard-level series only for the shards of a stream that enabled them, in
+/// Prometheus's text format through OpenTelemetry's exporter. The write limit is 10 records a second per shard, so
+/// that throttling is certain.
+/// </summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-metrics-" + Guid.NewGuid().ToString("N"));
+    private readonly RestartableServer _host;
+
+    public MetricsTests() => _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions
+    {
+        Limits = new() { WriteRecordsPerSecond = 10, ReadsPerSecond = 1 },
+    });
+
+    public Task InitializeAsync() => _host.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private TestClient Client => _host.Client;
+
+    /// <summary>The samples of /metrics: "name{labels}" to value.</summary>
+    private async Task<Dictionary<string, double>> ScrapeAsync()
+    {
+        using var response = await Client.Http.GetAsync("/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            int space = line.LastIndexOf(' ');
+            string series = System.Text.RegularExpressions.Regex.Replace(line[..space], "otel_scope_name=\"[^\"]*\",?", "");
+            samples[series] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+        }
+        return samples;
+    }
+
+    private static double Of(Dictionary<string, double> samples, string metric, string stream) =>
+        samples.TryGetValue($"{metric}{{StreamName=\"{stream}\"}}", out double value) ? value : double.NaN;
+
+    private static string Records(string stream, int count, int bytes) =>
+        $$"""{"StreamName":"{{stream}}","Records":[{{string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"{{Convert.ToBase64String(new byte[bytes])}}"}"""))}}]}""";
+
+    [Fact]
+    public async Task Stream_metrics_count_the_traffic_exactly_throttled_records_and_calls_included()
+    {
+        await Client.OkAsync("CreateStream", """{"StreamName":"counted","ShardCount":1}""");
+        await Task.Delay(50);
+        var first = await Client.OkAsync("PutRecords", Records("counted", 4, 100)); // within the 10 a second
+        Assert.Equal(0, first.GetProperty("FailedRecordCount").GetInt32());
+        var second = await Client.OkAsync("PutRecords", Records("counted", 20, 50)); // the bucket holds about 6 more
+        int throttled = second.GetProperty("FailedRecordCount").GetInt32();
+        Assert.InRange(throttled, 10, 14);
+        Assert.All(second.GetProperty("Records").EnumerateArray().Where(r => r.TryGetProperty("ErrorCode", out _)),
+            r => Assert.Equal("ProvisionedThroughputExceededException", r.GetProperty("ErrorCode").GetString()));
+        var one = await Client.CallAsync("PutRecord", $$"""{"StreamName":"counted","PartitionKey":"one","Data":"{{Convert.ToBase64String(new byte[7])}}"}""");
+        bool oneStored = one.Status == System.Net.HttpStatusCode.OK;
+        int stored = 4 + (20 - throttled) + (oneStored ? 1 : 0);
+
+        string iterator = (await Client.OkAsync("GetShardIterator", """{"StreamName":"counted","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+            .GetProperty("ShardIterator").GetString()!;
+        var read = await Client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+        Assert.Equal(stored, read.GetProperty("Records").GetArrayLength());
+        var refused = await Client.CallAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}"}"""); // one read a second
+        Assert.Equal("ProvisionedThroughputExceededException", refused.Body.GetProperty("__type").GetString());
+
+        var m = await ScrapeAsync();
+        Assert.Equal(stored, Of(m, "kinesis_incoming_records_total", "counted"));
+        Assert.Equal(4 * 100 + (20 - throttled) * 50 + (oneStored ? 7 : 0), Of(m, "kinesis_incoming_bytes_total", "counted"));
+        Assert.Equal(oneStored ? 3 : 2, Of(m, "kinesis_incoming_bytes_samples_total", "counted")); // the operations that stored records
+        Assert.Equal(24, Of(m, "kinesis_put_records_total_records_total", "counted"));
+        Assert.Equal(24 - throttled, Of(m, "kinesis_put_records_successful_records_total", "counted"));
+        Assert.Equal(throttled, Of(m, "kinesis_put_records_throttled_records_total", "counted"));
+        Assert.Equal(0, Of(m, "kinesis_put_records_failed_records_total", "counted"));
+        Assert.Equal(2, Of(m, "kinesis_put_records_success_total", "counted"));
+        Assert.Equal(2, Of(m, "kinesis_put_records_latency_samples_total", "counted"));
+        Assert.True(Of(m, "kinesis_put_records_latency_milliseconds_total", "counted") > 0);
+        Assert.Equal(oneStored ? 7 : 0, Of(m, "kinesis_put_record_bytes_total", "counted"));
+        Assert.Equal((oneStored ? 1 : 0, 1), (Of(m, "kinesis_put_record_success_total", "counted"), Of(m, "kinesis_put_record_success_samples_total", "counted")));
+        Assert.Equal(throttled + (oneStored ? 0 : 1), Of(m, "kinesis_write_provisioned_throughput_exceeded_total", "counted")); // records refused, by both operations
+        Assert.Equal(stored, Of(m, "kinesis_get_records_records_total", "counted"));
+        Assert.Equal((1, 2), (Of(m, "kinesis_get_records_success_total", "counted"), Of(m, "kinesis_get_records_success_samples_total", "counted")));
+        Assert.Equal((1, 2), (Of(m, "kinesis_read_provisioned_throughput_exceeded_total", "counted"), Of(m, "kinesis_read_provisioned_throughput_exceeded_samples_total", "counted")));
+        Assert.Equal(0, Of(m, "kinesis_get_records_iterator_age_milliseconds", "counted")); // read to the newest record
+        Assert.DoesNotContain(m.Keys, k => k.StartsWith("kinesis_shard_", StringComparison.Ordinal)); // enhanced monitoring is off
+    }
+
+    [Fact]
+    public async Task Shard_metrics_appear_for_the_shards_of_streams_that_enabled_them_only()
+    {
+        await Client.OkAsync("CreateStream", """{"StreamName":"watched","ShardCount":2}""");
+        await Client.OkAsync("CreateStream", """{"StreamName":"quiet","ShardCount":1}""");
+        await Task.Delay(50);
+        await Client.OkAsync("EnableEnhancedMonitoring", """{"StreamName":"watched","ShardLevelMetrics":["IncomingRecords","IncomingBytes"]}""");
+        var put = await Client.OkAsync("PutRecords", Records("watched", 8, 10));
+        await Client.OkAsync("PutRecords", Records("quiet", 3, 10));
+        var perShard = put.GetProperty("Records").EnumerateArray().GroupBy(r => r.GetProperty("ShardId").GetString()!).ToDictionary(g => g.Key, g => g.Count());
+
+        var m = await ScrapeAsync();
+        foreach (string shard in new[] { "shardId-000000000000", "shardId-000000000001" })
+            Assert.Equal(perShard.GetValueOrDefault(shard), m[$"kinesis_shard_incoming_records_total{{ShardId=\"{shard}\",StreamName=\"watched\"}}"]);
+        Assert.Equal(8, m.Where(s => s.Key.StartsWith("kinesis_shard_incoming_records_total{", StringComparison.Ordinal)).Sum(s => s.Value));
+        Assert.Contains(m.Keys, k => k.StartsWith("kinesis_shard_incoming_bytes_total{", StringComparison.Ordinal));
+        Assert.DoesNotContain(m.Keys, k => k.StartsWith("kinesis_shard_outgoing", StringComparison.Ordinal)); // not enabled
+        Assert.DoesNotContain(m.Keys, k => k.StartsWith("kinesis_shard_", StringComparison.Ordinal) && k.Contains("\"quiet\"", StringComparison.Ordinal));
+        Assert.Equal(3, Of(m, "kinesis_incoming_records_total", "quiet")); // stream-level always
+        Assert.Contains("# TYPE kinesis_incoming_records_total counter", await Client.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Contains("service_name=\"runnel\"", Encoding.UTF8.GetString(await Client.Http.GetByteArrayAsync("/metrics")), StringComparison.Ordinal);
+    }
+}
