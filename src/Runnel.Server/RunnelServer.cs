@@ -285,6 +285,7 @@ public sealed class RunnelServer : IAsyncDisposable
             opened.Metadata, opened.Logs, time, warn, () => opened.Leads)
         {
             FindStream = streams.Find,
+            Metrics = streams.Metrics,
         };
         streams.DocumentChanged += firehose.Catalog.Apply;
         streams.DocumentChanged += firehose.Channels.Catalog.Apply;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace Runnel.Server.Tests;
@@ -118,5 +119,61 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(3, Of(m, "kinesis_incoming_records_total", "quiet")); // stream-level always
         Assert.Contains("# TYPE kinesis_incoming_records_total counter", await Client.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
         Assert.Contains("service_name=\"runnel\"", Encoding.UTF8.GetString(await Client.Http.GetByteArrayAsync("/metrics")), StringComparison.Ordinal);
+    }
+    [Fact(Timeout = 60000)]
+    public async Task A_consumers_subscriptions_and_events_are_counted_under_its_name()
+    {
+        await Client.OkAsync("CreateStream", """{"StreamName":"fanned","ShardCount":1}""");
+        await Task.Delay(50);
+        string consumer = (await Client.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/fanned","ConsumerName":"reader"}"""))
+            .GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+        await Task.Delay(50);
+        await using (var subscriber = await EventStreamSubscriber.StartAsync(Client.Http, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""", HttpVersion.Version11))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, subscriber.Status);
+            Assert.Equal("initial-response", (await subscriber.NextAsync())!.Header(":event-type"));
+            await Client.OkAsync("PutRecords", Records("fanned", 5, 10));
+            await subscriber.RecordsAsync(5);
+        }
+        await using (var refused = await EventStreamSubscriber.StartAsync(Client.Http, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", HttpVersion.Version11))
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.Status); // once a second per consumer and shard
+
+        var m = await ScrapeAsync();
+        string Of(string metric) => $"{metric}{{ConsumerName=\"reader\",StreamName=\"fanned\"}}";
+        Assert.Equal((1, 2), (m[Of("kinesis_subscribe_to_shard_success_total")], m[Of("kinesis_subscribe_to_shard_success_samples_total")]));
+        Assert.Equal(1, m[Of("kinesis_subscribe_to_shard_rate_exceeded_total")]);
+        Assert.Equal(5, m[Of("kinesis_subscribe_to_shard_event_records_total")]);
+        Assert.Equal(5 * 10 + 5 * 2, m[Of("kinesis_subscribe_to_shard_event_bytes_total")]); // data and partition keys, as the consumer's budget counts them
+        Assert.True(m[Of("kinesis_subscribe_to_shard_event_success_total")] >= 1);
+        Assert.Equal(0, m[Of("kinesis_subscribe_to_shard_event_millis_behind_latest_milliseconds")]);
+    }
+    [Fact(Timeout = 60000)]
+    public async Task A_delivery_streams_puts_and_deliveries_are_counted_under_Firehose_names()
+    {
+        await Client.OkAsync("Firehose_20150804.CreateDeliveryStream", """
+            {"DeliveryStreamName":"fh","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::metrics",
+             "BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}}}
+            """);
+        await Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("fh", Enumerable.Range(0, 5).Select(i => $"batch-{i}")));
+        await Client.OkAsync("Firehose_20150804.PutRecord", "{\"DeliveryStreamName\":\"fh\",\"Record\":{\"Data\":\"" + Convert.ToBase64String(Encoding.UTF8.GetBytes("single\n")) + "\"}}");
+        await FirehoseObjects.WaitForAsync(Path.Combine(_dataDir, "buckets", "metrics"), [.. Enumerable.Range(0, 5).Select(i => $"batch-{i}"), "single"]);
+
+        string Of(string metric) => $"{metric}{{DeliveryStreamName=\"fh\"}}";
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var m = await ScrapeAsync();
+        while (m.GetValueOrDefault(Of("firehose_delivery_to_s3_records_total")) < 6 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50); // the objects are visible a moment before the delivery is counted
+            m = await ScrapeAsync();
+        }
+        Assert.Equal(6, m[Of("firehose_incoming_records_total")]);
+        Assert.Equal(5 * "batch-0\n".Length + "single\n".Length, m[Of("firehose_incoming_bytes_total")]);
+        Assert.Equal(2, m[Of("firehose_incoming_put_requests_total")]);
+        Assert.Equal((5, 1), (m[Of("firehose_put_record_batch_records_total")], m[Of("firehose_put_record_batch_requests_total")]));
+        Assert.Equal(1, m[Of("firehose_put_record_requests_total")]);
+        Assert.Equal(6, m[Of("firehose_delivery_to_s3_records_total")]);
+        Assert.Equal(m[Of("firehose_delivery_to_s3_success_samples_total")], m[Of("firehose_delivery_to_s3_success_total")]); // every attempt succeeded
+        Assert.True(m.ContainsKey(Of("firehose_delivery_to_s3_data_freshness_seconds")));
+        Assert.DoesNotContain(m.Keys, k => k.StartsWith("firehose_delivery_to_http_endpoint", StringComparison.Ordinal));
     }
 }

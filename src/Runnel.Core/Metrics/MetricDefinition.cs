@@ -3,7 +3,7 @@ namespace Runnel.Core.Metrics;
 /// <summary>CloudWatch's units of the metrics Runnel publishes, as the API spells them.</summary>
 public static class MetricUnit
 {
-    public const string Bytes = "Bytes", Count = "Count", Milliseconds = "Milliseconds";
+    public const string Bytes = "Bytes", Count = "Count", Milliseconds = "Milliseconds", Seconds = "Seconds";
 }
 
 /// <summary>
@@ -33,6 +33,13 @@ public enum StreamMetric
     ReadProvisionedThroughputExceeded,
 }
 
+/// <summary>The metrics of a registered consumer's SubscribeToShard calls and events (dimensions StreamName, ConsumerName).</summary>
+public enum ConsumerMetric
+{
+    SubscribeToShardRateExceeded, SubscribeToShardSuccess,
+    SubscribeToShardEventBytes, SubscribeToShardEventMillisBehindLatest, SubscribeToShardEventRecords, SubscribeToShardEventSuccess,
+}
+
 /// <summary>The shard-level ("enhanced") metrics, published for the shards of streams whose EnableEnhancedMonitoring named them (dimensions StreamName, ShardId).</summary>
 public enum ShardMetric
 {
@@ -45,6 +52,20 @@ public static class KinesisMetrics
     private const double Micros = 0.001;
 
     public static readonly MetricDefinition[] Definitions = Enum.GetValues<StreamMetric>().Select(Define).ToArray();
+
+    public static readonly MetricDefinition[] ConsumerDefinitions = Enum.GetValues<ConsumerMetric>()
+        .Select(m =>
+        {
+            string name = m.ToString().Replace("SubscribeToShardEvent", "SubscribeToShardEvent.", StringComparison.Ordinal);
+            if (!name.Contains('.', StringComparison.Ordinal))
+                name = name.Replace("SubscribeToShard", "SubscribeToShard.", StringComparison.Ordinal);
+            return new MetricDefinition(MetricDefinition.Kinesis, name, m switch
+            {
+                ConsumerMetric.SubscribeToShardEventBytes => MetricUnit.Bytes,
+                ConsumerMetric.SubscribeToShardEventMillisBehindLatest => MetricUnit.Milliseconds,
+                _ => MetricUnit.Count,
+            });
+        }).ToArray();
 
     public static readonly MetricDefinition[] ShardDefinitions = Enum.GetValues<ShardMetric>()
         .Select(m => new MetricDefinition(MetricDefinition.Kinesis, m.ToString(), m switch

@@ -76,6 +76,36 @@ public sealed class StreamMetrics(string streamName)
 }
 
 /// <summary>
+/// The SubscribeToShard metrics of one registered consumer of one stream (CloudWatch's StreamName and ConsumerName
+/// dimensions): one sample per subscription attempt, one per event pushed. Thread-safe.
+/// </summary>
+public sealed class ConsumerMetrics(string streamName, string consumerName)
+{
+    private readonly MetricCell[] _cells = Enum.GetValues<ConsumerMetric>().Select(_ => new MetricCell()).ToArray();
+
+    public string StreamName { get; } = streamName;
+    public string ConsumerName { get; } = consumerName;
+
+    public MetricCell this[ConsumerMetric metric] => _cells[(int)metric];
+
+    /// <summary>A SubscribeToShard call that began a subscription, or was refused for the rate or a subscription in place.</summary>
+    public void Subscribed(bool refusedForRate)
+    {
+        this[ConsumerMetric.SubscribeToShardRateExceeded].Add(refusedForRate ? 1 : 0);
+        this[ConsumerMetric.SubscribeToShardSuccess].Add(refusedForRate ? 0 : 1);
+    }
+
+    /// <summary>An event pushed to the consumer (a heartbeat carries no records).</summary>
+    public void Pushed(int records, long bytes, long millisBehindLatest)
+    {
+        this[ConsumerMetric.SubscribeToShardEventRecords].Add(records);
+        this[ConsumerMetric.SubscribeToShardEventBytes].Add(bytes);
+        this[ConsumerMetric.SubscribeToShardEventMillisBehindLatest].Add(millisBehindLatest);
+        this[ConsumerMetric.SubscribeToShardEventSuccess].Add(1);
+    }
+}
+
+/// <summary>
 /// Every metric the server records, by what it describes: the streams' (by name, made on first use). What reads them
 /// (the Prometheus exporter, the minute history) enumerates this. Thread-safe.
 /// </summary>
@@ -83,6 +113,10 @@ public sealed class MetricRegistry(bool enabled = true)
 {
     private readonly ConcurrentDictionary<string, StreamMetrics> _streams = new(StringComparer.Ordinal);
     private readonly StreamMetrics _discarded = new("");
+    private readonly ConcurrentDictionary<(string Stream, string Consumer), ConsumerMetrics> _consumers = new();
+    private readonly ConsumerMetrics _discardedConsumer = new("", "");
+    private readonly ConcurrentDictionary<string, DeliveryStreamMetrics> _deliveryStreams = new(StringComparer.Ordinal);
+    private readonly DeliveryStreamMetrics _discardedDelivery = new("");
 
     /// <summary>Whether anything is recorded (<c>--metrics off</c>: nothing, for comparing the data path's speed).</summary>
     public bool Enabled { get; } = enabled;
@@ -93,4 +127,18 @@ public sealed class MetricRegistry(bool enabled = true)
 
     /// <summary>Every stream that has recorded anything since the server started.</summary>
     public IEnumerable<StreamMetrics> Streams => _streams.Values;
+
+    /// <summary>The SubscribeToShard metrics of a consumer of a stream.</summary>
+    public ConsumerMetrics Consumer(string stream, string consumer) =>
+        !Enabled ? _discardedConsumer : _consumers.GetOrAdd((stream, consumer), key => new ConsumerMetrics(key.Stream, key.Consumer));
+
+    /// <summary>Every consumer that has subscribed since the server started.</summary>
+    public IEnumerable<ConsumerMetrics> Consumers => _consumers.Values;
+
+    /// <summary>The metrics of the Firehose delivery stream of this name.</summary>
+    public DeliveryStreamMetrics DeliveryStream(string name) =>
+        !Enabled ? _discardedDelivery : _deliveryStreams.TryGetValue(name, out var metrics) ? metrics : _deliveryStreams.GetOrAdd(name, n => new DeliveryStreamMetrics(n));
+
+    /// <summary>Every delivery stream that has recorded anything since the server started.</summary>
+    public IEnumerable<DeliveryStreamMetrics> DeliveryStreams => _deliveryStreams.Values;
 }

@@ -47,6 +47,9 @@ public sealed class FirehoseService : IDisposable
     /// must exist, and its shards are read through it.</summary>
     public Func<string, Runnel.Core.Model.StreamInfo?>? FindStream { get; set; }
 
+    /// <summary>Where Firehose's metrics are recorded (the server's registry; by default one that records nothing).</summary>
+    public Runnel.Core.Metrics.MetricRegistry Metrics { get; init; } = new(enabled: false);
+
     /// <summary>
     /// Stores a new delivery stream, its log claimed first (<see cref="LogOwners"/>) so that no orphan sweep takes it;
     /// false when one of that name exists.

@@ -20,11 +20,13 @@ internal static class RecordOperations
 
     public static async ValueTask PutRecord(FirehoseRequest r)
     {
+        long started = r.Service.Clock.GetTimestamp();
         var stream = Writable(r);
         var data = r.Member("Record")!.Value.GetProperty("Data");
         using var batch = new RecordBatch(RecordBatch.FramedSize(0, 0, (int)data.BlobLength));
         Add(batch, data);
         var appended = await AppendAsync(r.Service, stream, batch).ConfigureAwait(false);
+        r.Service.Metrics.DeliveryStream(stream.Name).Put(false, 1, data.BlobLength, (long)r.Service.Clock.GetElapsedTime(started).TotalMicroseconds);
         var w = r.Response;
         w.StartObject();
         w.String("RecordId", RecordIds.Of(stream.LogId!.Value, appended.FirstOffset));
@@ -34,6 +36,7 @@ internal static class RecordOperations
 
     public static async ValueTask PutRecordBatch(FirehoseRequest r)
     {
+        long started = r.Service.Clock.GetTimestamp();
         var stream = Writable(r);
         var records = r.Member("Records")!.Value;
         long total = 0;
@@ -50,6 +53,7 @@ internal static class RecordOperations
         foreach (var record in records.EnumerateArray())
             Add(batch, record.GetProperty("Data"));
         var appended = await AppendAsync(r.Service, stream, batch).ConfigureAwait(false);
+        r.Service.Metrics.DeliveryStream(stream.Name).Put(true, batch.Count, total, (long)r.Service.Clock.GetElapsedTime(started).TotalMicroseconds);
         var w = r.Response;
         w.StartObject();
         w.Number("FailedPutCount", 0);

@@ -38,6 +38,9 @@ public abstract class BufferedDelivery
 
     protected DeliveryBuffers Buffers { get; }
 
+    /// <summary>Where this delivery's metrics go (its delivery stream's, named after its destination); null for nowhere.</summary>
+    public Runnel.Core.Metrics.DeliveryStreamMetrics? Metrics { get; set; }
+
     /// <summary>The batches waiting to be tried again.</summary>
     protected IEnumerable<DeliveryBatch> Retrying => _failed.Select(f => f.Batch);
 
@@ -62,6 +65,8 @@ public abstract class BufferedDelivery
             using (part)
             {
                 var read = part.Read;
+                if (_source is KinesisStreamSource)
+                    Metrics?.ReadFromStream(read.Count, read.PayloadBytes);
                 foreach (ref readonly var record in read.Records)
                 {
                     if (_splitter is null)
@@ -89,6 +94,11 @@ public abstract class BufferedDelivery
         foreach (var (source, position) in StageHeldFrom() ?? new Dictionary<int, ulong>())
             held[source] = held.TryGetValue(source, out ulong h) ? Math.Min(h, position) : position;
         _position.AdvanceAll(_source.ReadTo.ToDictionary(p => p.Key, p => held.TryGetValue(p.Key, out ulong h) ? h : p.Value));
+        if (Metrics is { } metrics)
+        {
+            long oldest = Buffers.Filling.Concat(Retrying).Select(b => b.OldestArrivalMillis).DefaultIfEmpty(long.MaxValue).Min();
+            metrics.Waiting(oldest == long.MaxValue ? 0 : Math.Max(0, (nowMillis - oldest) / 1000));
+        }
         long? retry = _failed.Count == 0 ? null : _failed.Min(f => f.RetryAt);
         return new[] { Buffers.NextDueMillis, StageDueMillis, retry }.Where(t => t is not null).Min();
     }
@@ -199,6 +209,8 @@ public abstract class BufferedDelivery
     {
         var failure = await AttemptAsync(batch, failuresBefore, nowMillis, cancellationToken).ConfigureAwait(false);
         LastFailure = failure;
+        if (!batch.Partition.StartsWith('\0')) // error outputs are not the destination's deliveries
+            Metrics?.Delivered(failure is null, batch.Count, batch.Bytes);
         if (failure is null)
         {
             Buffers.Done(batch);

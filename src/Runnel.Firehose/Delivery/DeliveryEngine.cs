@@ -195,7 +195,19 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.Redshift => ToRedshift(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
-        return delivery is null ? null : new DeliveryWorker($"Firehose {stream.Name}", Configuration(stream), delivery, position, log, _service.Clock, _warn);
+        if (delivery is null)
+            return null;
+        var metrics = _service.Metrics.DeliveryStream(stream.Name);
+        metrics.Destination = stream.DestinationKind switch
+        {
+            DestinationKinds.HttpEndpoint => "DeliveryToHttpEndpoint",
+            DestinationKinds.Redshift => "DeliveryToRedshift",
+            DestinationKinds.OpenSearch => "DeliveryToAmazonOpenSearchService",
+            DestinationKinds.Elasticsearch => "DeliveryToElasticsearch",
+            _ => "DeliveryToS3",
+        };
+        delivery.Metrics = metrics;
+        return new DeliveryWorker($"Firehose {stream.Name}", Configuration(stream), delivery, position, log, _service.Clock, _warn);
     }
 
     private BufferedDelivery? NotYet(DeliveryStream stream, string why)

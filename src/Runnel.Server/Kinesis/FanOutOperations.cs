@@ -44,8 +44,19 @@ internal static class FanOutOperations
         ulong offset = await StartingPositions.OffsetAsync("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
 
         r.StopIfDryRun();
-        var lease = await r.Streams.Subscriptions.BeginAsync(arn, stream.Id, shard);
-        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease);
+        var metrics = r.Streams.Metrics.Consumer(stream.Name, consumerName);
+        SubscriptionRegistry.Lease lease;
+        try
+        {
+            lease = await r.Streams.Subscriptions.BeginAsync(arn, stream.Id, shard);
+        }
+        catch (KinesisException e) when (e.ErrorType is "LimitExceededException" or "ResourceInUseException")
+        {
+            metrics.Subscribed(refusedForRate: true);
+            throw;
+        }
+        metrics.Subscribed(refusedForRate: false);
+        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease) { Metrics = metrics };
         return;
     }
 }

@@ -275,6 +275,8 @@ internal static class RecordOperations
         long behind = caughtUp || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
         w.Number("MillisBehindLatest", behind);
         metrics.GetRecords(result?.PayloadBytes ?? 0, result?.Count ?? 0, behind, Micros(r, started));
+        if (r.Streams.Metrics.Enabled)
+            log.IteratorAge.Add(behind);
         if (next >= end)
         {
             WireRecords.ChildShards(w, stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index));

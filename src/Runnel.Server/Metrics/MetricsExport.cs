@@ -50,6 +50,29 @@ public sealed class MetricsExport : IDisposable
             _meter.CreateObservableCounter(name + "_samples", () => registry.Streams.Select(s => new Measurement<long>(s[metric].Count, new KeyValuePair<string, object?>("StreamName", s.StreamName))),
                 null, $"AWS/Kinesis {definition.Name}: its samples (requests).");
         }
+        foreach (var metric in Enum.GetValues<ConsumerMetric>())
+        {
+            var definition = KinesisMetrics.ConsumerDefinitions[(int)metric];
+            string name = "kinesis_" + Snake(definition.Name);
+            if (metric == ConsumerMetric.SubscribeToShardEventMillisBehindLatest)
+            {
+                _meter.CreateObservableGauge(name, () => registry.Consumers.Select(c => Consumer(c[metric].Last, c)), Unit(definition.Unit),
+                    "The latest SubscribeToShard event's MillisBehindLatest.");
+                continue;
+            }
+            _meter.CreateObservableCounter(name, () => registry.Consumers.Select(c => Consumer(c[metric].Sum, c)), Unit(definition.Unit),
+                $"AWS/Kinesis {definition.Name}: the sum of its samples.");
+            _meter.CreateObservableCounter(name + "_samples", () => registry.Consumers.Select(c => Consumer(c[metric].Count, c)), null,
+                $"AWS/Kinesis {definition.Name}: its samples (calls or events).");
+        }
+        foreach (var metric in Enum.GetValues<FirehoseMetric>())
+        {
+            bool delivery = metric is FirehoseMetric.DeliveryBytes or FirehoseMetric.DeliveryRecords or FirehoseMetric.DeliverySuccess or FirehoseMetric.DeliveryDataFreshness;
+            foreach (string destination in delivery ? FirehoseDestinations : [""])
+                AddFirehose(registry, metric, destination);
+        }
+        _meter.CreateObservableGauge("kinesis_shard_iterator_age_milliseconds", () => ShardIteratorAges(streams), "ms",
+            "AWS/Kinesis IteratorAgeMilliseconds of a shard (enhanced monitoring): the latest GetRecords call's.");
         foreach (var metric in new[] { ShardMetric.IncomingBytes, ShardMetric.IncomingRecords, ShardMetric.OutgoingBytes, ShardMetric.OutgoingRecords,
             ShardMetric.WriteProvisionedThroughputExceeded, ShardMetric.ReadProvisionedThroughputExceeded })
         {
@@ -73,6 +96,43 @@ public sealed class MetricsExport : IDisposable
     public MeterProvider Provider => _provider;
 
     private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));
+
+    /// <summary>The prefixes of Firehose's delivery metrics, one per kind of destination Runnel delivers to.</summary>
+    private static readonly string[] FirehoseDestinations =
+        ["DeliveryToS3", "DeliveryToHttpEndpoint", "DeliveryToRedshift", "DeliveryToAmazonOpenSearchService", "DeliveryToElasticsearch"];
+
+    /// <summary>One Firehose metric (a delivery metric: of the delivery streams with that destination) under <c>firehose_</c>.</summary>
+    private void AddFirehose(MetricRegistry registry, FirehoseMetric metric, string destination)
+    {
+        var probe = new DeliveryStreamMetrics("") { Destination = destination.Length > 0 ? destination : "DeliveryToS3" };
+        var definition = probe.Definition(metric);
+        string name = "firehose_" + Snake(definition.Name);
+        IEnumerable<DeliveryStreamMetrics> Streams() => registry.DeliveryStreams.Where(s => destination.Length == 0 || s.Destination == destination);
+        static Measurement<double> Of(double value, DeliveryStreamMetrics s) => new(value, new KeyValuePair<string, object?>("DeliveryStreamName", s.DeliveryStreamName));
+        string? unit = definition.Unit == MetricUnit.Seconds ? "s" : Unit(definition.Unit);
+        if (metric is FirehoseMetric.DeliveryDataFreshness or FirehoseMetric.KinesisMillisBehindLatest)
+        {
+            _meter.CreateObservableGauge(name, () => Streams().Select(s => Of(definition.Value(s[metric].Last), s)), unit,
+                $"AWS/Firehose {definition.Name}: the latest sample.");
+            return;
+        }
+        _meter.CreateObservableCounter(name, () => Streams().Select(s => Of(definition.Value(s[metric].Sum), s)), unit,
+            $"AWS/Firehose {definition.Name}: the sum of its samples.");
+        _meter.CreateObservableCounter(name + "_samples", () => Streams().Select(s => Of(s[metric].Count, s)), null,
+            $"AWS/Firehose {definition.Name}: its samples.");
+    }
+
+    private static Measurement<double> Consumer(double value, ConsumerMetrics consumer) =>
+        new(value, new KeyValuePair<string, object?>("StreamName", consumer.StreamName), new KeyValuePair<string, object?>("ConsumerName", consumer.ConsumerName));
+
+    private static IEnumerable<Measurement<double>> ShardIteratorAges(StreamService streams)
+    {
+        foreach (var stream in streams.All)
+            if (stream.EnhancedMetrics.Contains(nameof(ShardMetric.IteratorAgeMilliseconds)))
+                foreach (var shard in stream.Shards)
+                    yield return new Measurement<double>(streams.Shard(stream, shard).IteratorAge.Last, new KeyValuePair<string, object?>("StreamName", stream.Name),
+                        new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(shard.Index)));
+    }
 
     /// <summary>A shard-level counter of every shard of the streams that enabled it (their open shards and those a reshard closed).</summary>
     private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric)

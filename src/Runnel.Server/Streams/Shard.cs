@@ -33,6 +33,9 @@ public sealed class Shard
     /// <summary>The shard's write and read budgets (AWS's per-shard limits) and its traffic counters.</summary>
     public ShardThroughput Throughput { get; }
 
+    /// <summary>How far behind the newest record each GetRecords call of this shard read (its shard-level IteratorAgeMilliseconds).</summary>
+    public Runnel.Core.Metrics.MetricCell IteratorAge { get; } = new();
+
     /// <summary>The offset the next record gets; every offset below it can be read.</summary>
     public ulong NextOffset => Log.NextOffset;
 

@@ -72,6 +72,9 @@ public sealed class ShardSubscription(
 
     public SubscriptionEnd? EndReason { get; private set; }
 
+    /// <summary>Where the events pushed are counted (the consumer's SubscribeToShardEvent metrics); null for nowhere.</summary>
+    public Runnel.Core.Metrics.ConsumerMetrics? Metrics { get; init; }
+
     public string ShardId => shard.ShardId;
 
     public async IAsyncEnumerable<SubscriptionEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancel)
@@ -158,6 +161,7 @@ public sealed class ShardSubscription(
                         continuationArrival = lastArrival;
                     long behind = position >= log.NextOffset || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
                     lastSent = clock.GetTimestamp();
+                    Metrics?.Pushed(count, bytes, behind);
                     yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position, continuationArrival), behind, finished ? Children(current!, info) : null);
                     if (finished)
                     {
@@ -170,6 +174,7 @@ public sealed class ShardSubscription(
                 if (quiet <= TimeSpan.Zero)
                 {
                     lastSent = clock.GetTimestamp();
+                    Metrics?.Pushed(0, 0, 0);
                     yield return new SubscriptionEvent(null, 0, info, Continuation(info, position, continuationArrival), 0, null);
                     continue;
                 }

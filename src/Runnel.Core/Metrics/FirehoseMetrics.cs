@@ -1,0 +1,104 @@
+namespace Runnel.Core.Metrics;
+
+/// <summary>
+/// Firehose's metrics (namespace AWS/Firehose, dimension DeliveryStreamName), each sample one request, one read of a
+/// Kinesis source, one delivery attempt or one look at what waits (docs/adr/0003-observability-facts.md, 2). The
+/// delivery metrics are named after the destination (<see cref="DeliveryStreamMetrics.Destination"/>:
+/// <c>DeliveryToS3.Bytes</c>, <c>DeliveryToHttpEndpoint.Bytes</c>, ...).
+/// </summary>
+public enum FirehoseMetric
+{
+    IncomingBytes, IncomingRecords, IncomingPutRequests,
+    PutRecordBytes, PutRecordLatency, PutRecordRequests,
+    PutRecordBatchBytes, PutRecordBatchLatency, PutRecordBatchRecords, PutRecordBatchRequests,
+    DataReadFromKinesisStreamBytes, DataReadFromKinesisStreamRecords, KinesisMillisBehindLatest,
+    DeliveryBytes, DeliveryRecords, DeliverySuccess, DeliveryDataFreshness,
+}
+
+/// <summary>
+/// The metrics of one delivery stream (by name, as CloudWatch's DeliveryStreamName dimension) and what each event adds
+/// to them. Thread-safe.
+/// </summary>
+public sealed class DeliveryStreamMetrics(string name)
+{
+    private const double Micros = 0.001;
+    private readonly MetricCell[] _cells = Enum.GetValues<FirehoseMetric>().Select(_ => new MetricCell()).ToArray();
+
+    public string DeliveryStreamName { get; } = name;
+
+    /// <summary>The prefix of the delivery metrics' names: <c>DeliveryToS3</c> until a destination says otherwise.</summary>
+    public string Destination { get; set; } = "DeliveryToS3";
+
+    public MetricCell this[FirehoseMetric metric] => _cells[(int)metric];
+
+    /// <summary>The metric's name, unit and scale (the delivery metrics named after <see cref="Destination"/>).</summary>
+    public MetricDefinition Definition(FirehoseMetric metric)
+    {
+        string name = metric switch
+        {
+            FirehoseMetric.PutRecordBytes => "PutRecord.Bytes",
+            FirehoseMetric.PutRecordLatency => "PutRecord.Latency",
+            FirehoseMetric.PutRecordRequests => "PutRecord.Requests",
+            FirehoseMetric.PutRecordBatchBytes => "PutRecordBatch.Bytes",
+            FirehoseMetric.PutRecordBatchLatency => "PutRecordBatch.Latency",
+            FirehoseMetric.PutRecordBatchRecords => "PutRecordBatch.Records",
+            FirehoseMetric.PutRecordBatchRequests => "PutRecordBatch.Requests",
+            FirehoseMetric.DataReadFromKinesisStreamBytes => "DataReadFromKinesisStream.Bytes",
+            FirehoseMetric.DataReadFromKinesisStreamRecords => "DataReadFromKinesisStream.Records",
+            FirehoseMetric.DeliveryBytes => Destination + ".Bytes",
+            FirehoseMetric.DeliveryRecords => Destination + ".Records",
+            FirehoseMetric.DeliverySuccess => Destination + ".Success",
+            FirehoseMetric.DeliveryDataFreshness => Destination + ".DataFreshness",
+            _ => metric.ToString(),
+        };
+        return metric switch
+        {
+            FirehoseMetric.PutRecordLatency or FirehoseMetric.PutRecordBatchLatency => new(MetricDefinition.Firehose, name, MetricUnit.Milliseconds, Micros),
+            FirehoseMetric.KinesisMillisBehindLatest => new(MetricDefinition.Firehose, name, MetricUnit.Milliseconds),
+            FirehoseMetric.DeliveryDataFreshness => new(MetricDefinition.Firehose, name, MetricUnit.Seconds),
+            _ when name.EndsWith("Bytes", StringComparison.Ordinal) => new(MetricDefinition.Firehose, name, MetricUnit.Bytes),
+            _ => new(MetricDefinition.Firehose, name, MetricUnit.Count),
+        };
+    }
+
+    /// <summary>A PutRecord (<paramref name="records"/> 1) or PutRecordBatch that stored its records.</summary>
+    public void Put(bool batch, int records, long bytes, long latencyMicros)
+    {
+        this[FirehoseMetric.IncomingBytes].Add(bytes);
+        this[FirehoseMetric.IncomingRecords].Add(records);
+        this[FirehoseMetric.IncomingPutRequests].Add(1);
+        if (batch)
+        {
+            this[FirehoseMetric.PutRecordBatchBytes].Add(bytes);
+            this[FirehoseMetric.PutRecordBatchLatency].Add(latencyMicros);
+            this[FirehoseMetric.PutRecordBatchRecords].Add(records);
+            this[FirehoseMetric.PutRecordBatchRequests].Add(1);
+        }
+        else
+        {
+            this[FirehoseMetric.PutRecordBytes].Add(bytes);
+            this[FirehoseMetric.PutRecordLatency].Add(latencyMicros);
+            this[FirehoseMetric.PutRecordRequests].Add(1);
+        }
+    }
+
+    /// <summary>One read of a Kinesis stream source.</summary>
+    public void ReadFromStream(int records, long bytes)
+    {
+        this[FirehoseMetric.DataReadFromKinesisStreamRecords].Add(records);
+        this[FirehoseMetric.DataReadFromKinesisStreamBytes].Add(bytes);
+    }
+
+    /// <summary>One delivery attempt of a batch to the destination.</summary>
+    public void Delivered(bool success, int records, long bytes)
+    {
+        this[FirehoseMetric.DeliverySuccess].Add(success ? 1 : 0);
+        if (!success)
+            return;
+        this[FirehoseMetric.DeliveryRecords].Add(records);
+        this[FirehoseMetric.DeliveryBytes].Add(bytes);
+    }
+
+    /// <summary>How long the oldest record not yet delivered has waited, seconds (0 when none waits).</summary>
+    public void Waiting(long freshnessSeconds) => this[FirehoseMetric.DeliveryDataFreshness].Add(freshnessSeconds);
+}
