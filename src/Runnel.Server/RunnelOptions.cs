@@ -35,6 +35,9 @@ public sealed record RunnelOptions
     /// <summary>Whether the data plane records metrics (on by default; off only to measure what recording costs).</summary>
     public bool Metrics { get; init; } = true;
 
+    /// <summary>How long each minute's metrics are kept on disk for the CloudWatch API (default 24 hours).</summary>
+    public TimeSpan MetricsRetention { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>An OpenTelemetry collector's OTLP endpoint the metrics are exported to every minute as well; null for none.</summary>
     public Uri? OtlpEndpoint { get; init; }
 

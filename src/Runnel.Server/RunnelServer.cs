@@ -54,6 +54,12 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>What /metrics and OTLP publish.</summary>
     private Metrics.MetricsExport? MetricsExport { get; init; }
 
+    /// <summary>Each minute's metrics on disk (the embedded storage's data directory); null where none is kept.</summary>
+    public Runnel.Storage.Metrics.MetricHistory? MetricHistory { get; private init; }
+
+    /// <summary>What writes the minutes to <see cref="MetricHistory"/>.</summary>
+    internal Metrics.MinuteRoller? Roller { get; private init; }
+
     /// <summary>Firehose's delivery, run where this node leads.</summary>
     public DeliveryEngine Delivery { get; }
 
@@ -208,6 +214,16 @@ public sealed class RunnelServer : IAsyncDisposable
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();
         var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint);
+        Runnel.Storage.Metrics.MetricHistory? history = null;
+        Metrics.MinuteRoller? roller = null;
+        if (options.Metrics && opened.LocalDirectory is { } local)
+        {
+            // Each minute's statistics kept on disk for the CloudWatch API (docs/formats/metrics.md); a cluster's
+            // stateless nodes keep none yet (docs/adr/0003-observability.md).
+            history = new Runnel.Storage.Metrics.MetricHistory(Path.Combine(local, "metrics"), options.MetricsRetention);
+            var metricsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Metrics");
+            roller = new Metrics.MinuteRoller(streams.Metrics, history, clock ?? TimeProvider.System, message => metricsLog.LogWarning("{Message}", message));
+        }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
         app.Run(context =>
@@ -217,7 +233,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics };
+        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller };
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -355,6 +371,7 @@ public sealed class RunnelServer : IAsyncDisposable
             await Delivery.DisposeAsync();
             Firehose.Dispose();
             MetricsExport?.Dispose();
+            Roller?.Dispose();
             _streams.Dispose();
             await _storage.DisposeAsync();
         }

@@ -38,6 +38,8 @@ public class SettingsTests
         Assert.Null(Settings.Load([], NoEnvironment).ChannelFreshness);
         Assert.True(Settings.Load([], NoEnvironment).Metrics);
         Assert.False(Settings.Load(["--metrics", "off"], NoEnvironment).Metrics);
+        Assert.Equal(TimeSpan.FromHours(24), Settings.Load([], NoEnvironment).MetricsRetention);
+        Assert.Equal(TimeSpan.FromHours(48), Settings.Load(["--metrics-retention", "48"], NoEnvironment).MetricsRetention);
         Assert.Equal(new Uri("http://127.0.0.1:4317"), Settings.Load(["--otlp-endpoint", "http://127.0.0.1:4317"], NoEnvironment).OtlpEndpoint);
         Assert.Throws<ArgumentException>(() => Settings.Load(["--otlp-endpoint", "collector:4317"], NoEnvironment));
         var channels = Settings.Load(["--channel-delay", "250", "--channel-freshness", "2"], NoEnvironment);

@@ -1,0 +1,84 @@
+using Runnel.Core.Metrics;
+using Runnel.Storage.Metrics;
+
+namespace Runnel.Server.Metrics;
+
+/// <summary>
+/// Once a minute, turns what the cells recorded during the minute into CloudWatch's statistic sets (SampleCount and
+/// Sum from the difference of two readings of each cell's totals, Minimum and Maximum from its window's extremes,
+/// scaled to the metric's unit) and appends them to the <see cref="MetricHistory"/>; series without samples in the
+/// minute write nothing, as CloudWatch stores no datapoint for them. Not thread-safe: one roll at a time (its timer's).
+/// </summary>
+public sealed class MinuteRoller : IDisposable
+{
+    private readonly MetricRegistry _registry;
+    private readonly MetricHistory _history;
+    private readonly TimeProvider _clock;
+    private readonly Action<string> _warn;
+    private readonly Dictionary<MetricCell, (long Count, long Sum)> _read = new(ReferenceEqualityComparer.Instance);
+    private readonly ITimer _timer;
+    private readonly Lock _rolling = new();
+    private long _lastMinute;
+
+    public MinuteRoller(MetricRegistry registry, MetricHistory history, TimeProvider clock, Action<string> warn)
+    {
+        _registry = registry;
+        _history = history;
+        _clock = clock;
+        _warn = warn;
+        _lastMinute = clock.GetUtcNow().ToUnixTimeSeconds() / 60 * 60;
+        // Every second: a roll is due when a minute boundary passed (cheap when none did).
+        _timer = clock.CreateTimer(_ => Tick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    private void Tick()
+    {
+        try
+        {
+            long minute = _clock.GetUtcNow().ToUnixTimeSeconds() / 60 * 60;
+            if (minute > _lastMinute)
+                Roll(_lastMinute);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn($"A minute of metrics could not be written to the history ({e.Message}); /metrics is not affected. Check the disk under the data directory.");
+        }
+    }
+
+    /// <summary>Writes what was recorded since the last roll as the minute starting at <paramref name="minute"/> (Unix seconds).</summary>
+    public void Roll(long minute)
+    {
+        lock (_rolling)
+        {
+            var entries = new List<(MetricSeries, StatisticSet)>();
+            foreach (var stream in _registry.Streams)
+                foreach (var metric in Enum.GetValues<StreamMetric>())
+                    Take(entries, stream[metric], KinesisMetrics.Definitions[(int)metric], [new("StreamName", stream.StreamName)]);
+            foreach (var consumer in _registry.Consumers)
+                foreach (var metric in Enum.GetValues<ConsumerMetric>())
+                    Take(entries, consumer[metric], KinesisMetrics.ConsumerDefinitions[(int)metric], [new("ConsumerName", consumer.ConsumerName), new("StreamName", consumer.StreamName)]);
+            foreach (var delivery in _registry.DeliveryStreams)
+                foreach (var metric in Enum.GetValues<FirehoseMetric>())
+                    Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)]);
+            _history.Append(minute, entries);
+            _lastMinute = Math.Max(_lastMinute, minute + 60);
+            if (minute % 3600 == 0)
+                _history.Trim(DateTimeOffset.FromUnixTimeSeconds(minute));
+        }
+    }
+
+    private void Take(List<(MetricSeries, StatisticSet)> entries, MetricCell cell, MetricDefinition definition, KeyValuePair<string, string>[] dimensions)
+    {
+        long count = cell.Count, sum = cell.Sum;
+        var extremes = cell.TakeExtremes();
+        var (readCount, readSum) = _read.GetValueOrDefault(cell);
+        _read[cell] = (count, sum);
+        if (count == readCount)
+            return;
+        var (min, max) = extremes ?? (0, 0);
+        entries.Add((new MetricSeries(definition.Namespace, definition.Name, dimensions, definition.Unit),
+            new StatisticSet(count - readCount, definition.Value(sum - readSum), definition.Value(min), definition.Value(max))));
+    }
+
+    public void Dispose() => _timer.Dispose();
+}

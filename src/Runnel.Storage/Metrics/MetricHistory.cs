@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Runnel.Storage.Metrics;
+
+/// <summary>One metric as CloudWatch names it: namespace, name, dimensions (ordered by name), unit.</summary>
+public sealed record MetricSeries(string Namespace, string Name, IReadOnlyList<KeyValuePair<string, string>> Dimensions, string Unit)
+{
+    /// <summary>A text that is equal for equal series (namespace, name and dimensions; the unit apart).</summary>
+    public string Key { get; } = Namespace + "\u001f" + Name + "\u001f" + string.Join("\u001e", Dimensions.Select(d => d.Key + "=" + d.Value));
+}
+
+/// <summary>CloudWatch's statistic set of one minute: SampleCount, Sum, Minimum, Maximum.</summary>
+public readonly record struct StatisticSet(double SampleCount, double Sum, double Minimum, double Maximum)
+{
+    /// <summary>Two sets taken together (two minutes of one period, or one minute of two nodes).</summary>
+    public StatisticSet Merge(StatisticSet other) =>
+        new(SampleCount + other.SampleCount, Sum + other.Sum, Math.Min(Minimum, other.Minimum), Math.Max(Maximum, other.Maximum));
+}
+
+/// <summary>
+/// The metrics' history on disk: each minute's statistic set of every series that had samples, appended once a minute
+/// to a file per UTC hour (<c>DIR/yyyyMMddHH.jsonl</c>, one JSON line per minute; docs/formats/metrics.md), kept for a
+/// retention period (files wholly older are deleted), read back by series and time range. A line cut by a crash is
+/// skipped when read. Thread-safe: appends and reads lock; reads parse the hours they cover.
+/// </summary>
+public sealed class MetricHistory
+{
+    private readonly string _directory;
+    private readonly TimeSpan _retention;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (MetricSeries Series, long LastMinute)> _series = new(StringComparer.Ordinal);
+
+    public MetricHistory(string directory, TimeSpan retention)
+    {
+        _directory = directory;
+        _retention = retention;
+        Directory.CreateDirectory(directory);
+        foreach (string file in Directory.EnumerateFiles(directory, "*.jsonl").Order(StringComparer.Ordinal))
+            foreach (var (minute, entries) in ReadFile(file))
+                foreach (var (series, _) in entries)
+                    _series[series.Key] = (series, minute);
+    }
+
+    public TimeSpan Retention => _retention;
+
+    /// <summary>Appends the minute starting at <paramref name="minute"/> (Unix seconds, a multiple of 60).</summary>
+    public void Append(long minute, IReadOnlyCollection<(MetricSeries Series, StatisticSet Statistics)> entries)
+    {
+        if (entries.Count == 0)
+            return;
+        var line = new MemoryStream();
+        using (var json = new Utf8JsonWriter(line))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("t", minute);
+            json.WriteStartArray("m");
+            foreach (var (series, s) in entries)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(series.Namespace);
+                json.WriteStringValue(series.Name);
+                json.WriteStartObject();
+                foreach (var (key, value) in series.Dimensions)
+                    json.WriteString(key, value);
+                json.WriteEndObject();
+                json.WriteStringValue(series.Unit);
+                json.WriteNumberValue(s.SampleCount);
+                json.WriteNumberValue(s.Sum);
+                json.WriteNumberValue(s.Minimum);
+                json.WriteNumberValue(s.Maximum);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        line.WriteByte((byte)'\n');
+        lock (_lock)
+        {
+            using (var file = new FileStream(FileOf(minute), FileMode.Append, FileAccess.Write, FileShare.Read))
+                file.Write(line.GetBuffer(), 0, (int)line.Length);
+            foreach (var (series, _) in entries)
+                _series[series.Key] = (series, minute);
+        }
+    }
+
+    /// <summary>Deletes the hours wholly older than the retention period before <paramref name="now"/>.</summary>
+    public void Trim(DateTimeOffset now)
+    {
+        string oldest = Name(now - _retention - TimeSpan.FromHours(1));
+        lock (_lock)
+        {
+            foreach (string file in Directory.EnumerateFiles(_directory, "*.jsonl"))
+                if (string.CompareOrdinal(Path.GetFileName(file), oldest) < 0)
+                    File.Delete(file);
+            long cutoff = (now - _retention).ToUnixTimeSeconds();
+            foreach (var key in _series.Where(s => s.Value.LastMinute < cutoff).Select(s => s.Key).ToList())
+                _series.Remove(key);
+        }
+    }
+
+    /// <summary>Every series with a minute in the history, with its latest minute (Unix seconds).</summary>
+    public IReadOnlyList<(MetricSeries Series, long LastMinute)> Series()
+    {
+        lock (_lock)
+            return _series.Values.ToList();
+    }
+
+    /// <summary>The minutes of the series of <paramref name="key"/> (<see cref="MetricSeries.Key"/>) from
+    /// <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), Unix seconds, each with its unit.</summary>
+    public IReadOnlyList<(long Minute, string Unit, StatisticSet Statistics)> Read(string key, long from, long to)
+    {
+        var found = new List<(long, string, StatisticSet)>();
+        lock (_lock)
+        {
+            for (long hour = from / 3600 * 3600; hour < to; hour += 3600)
+            {
+                string file = FileOf(hour);
+                if (!File.Exists(file))
+                    continue;
+                foreach (var (minute, entries) in ReadFile(file))
+                    if (minute >= from && minute < to)
+                        foreach (var (series, statistics) in entries)
+                            if (series.Key == key)
+                                found.Add((minute, series.Unit, statistics));
+            }
+        }
+        return found;
+    }
+
+    private string FileOf(long unixSeconds) => Path.Combine(_directory, Name(DateTimeOffset.FromUnixTimeSeconds(unixSeconds)));
+
+    private static string Name(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture) + ".jsonl";
+
+    /// <summary>The minutes of one file; lines that do not parse (a write cut by a crash) are skipped.</summary>
+    private static IEnumerable<(long Minute, List<(MetricSeries, StatisticSet)> Entries)> ReadFile(string file)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(file, Encoding.UTF8);
+        }
+        catch (FileNotFoundException)
+        {
+            yield break;
+        }
+        foreach (string line in lines)
+        {
+            var parsed = Parse(line);
+            if (parsed is { } minute)
+                yield return minute;
+        }
+    }
+
+    private static (long, List<(MetricSeries, StatisticSet)>)? Parse(string line)
+    {
+        if (line.Length == 0)
+            return null;
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            long minute = json.RootElement.GetProperty("t").GetInt64();
+            var entries = new List<(MetricSeries, StatisticSet)>();
+            foreach (var m in json.RootElement.GetProperty("m").EnumerateArray())
+            {
+                var dimensions = m[2].EnumerateObject().Select(d => new KeyValuePair<string, string>(d.Name, d.Value.GetString() ?? "")).ToList();
+                entries.Add((new MetricSeries(m[0].GetString()!, m[1].GetString()!, dimensions, m[3].GetString()!),
+                    new StatisticSet(m[4].GetDouble(), m[5].GetDouble(), m[6].GetDouble(), m[7].GetDouble())));
+            }
+            return (minute, entries);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or FormatException)
+        {
+            return null;
+        }
+    }
+}

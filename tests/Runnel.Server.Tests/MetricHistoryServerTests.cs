@@ -1,0 +1,58 @@
+using Runnel.Storage.Metrics;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// The minute roll: what a minute's requests recorded becomes CloudWatch's statistic set in the on-disk history
+/// (SampleCount and Sum exact, Minimum and Maximum of the minute's samples, latencies in milliseconds), and a minute
+/// without requests writes nothing for the series.
+/// </summary>
+public sealed class MetricHistoryServerTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000 / 60 * 60);
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-metric-roll-" + Guid.NewGuid().ToString("N"));
+    private readonly ManualClock _clock = new(Start);
+    private readonly RestartableServer _host;
+
+    public MetricHistoryServerTests() => _host = new RestartableServer(_dataDir, _clock, new RunnelOptions { Limits = new() { Enabled = false } });
+
+    public Task InitializeAsync() => _host.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private static string Records(int count) =>
+        $$"""{"StreamName":"rolled","Records":[{{string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"k{{i}}","Data":"AAAA"}"""))}}]}""";
+
+    [Fact]
+    public async Task A_minutes_requests_become_its_statistic_sets_and_a_quiet_minute_writes_none()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"rolled","ShardCount":1}""");
+        await _host.Client.OkAsync("PutRecords", Records(3));
+        await _host.Client.OkAsync("PutRecords", Records(2));
+        long minute = Start.ToUnixTimeSeconds();
+        var roller = _host.Server.Roller!;
+        var history = _host.Server.MetricHistory!;
+        roller.Roll(minute);
+
+        var incoming = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("StreamName", "rolled")], "Count");
+        var (at, unit, statistics) = Assert.Single(history.Read(incoming.Key, minute, minute + 60));
+        Assert.Equal((minute, "Count"), (at, unit));
+        Assert.Equal(new StatisticSet(2, 5, 2, 3), statistics);
+        var bytes = new MetricSeries("AWS/Kinesis", "PutRecords.Bytes", [new("StreamName", "rolled")], "Bytes");
+        Assert.Equal(new StatisticSet(2, 15, 6, 9), Assert.Single(history.Read(bytes.Key, minute, minute + 60)).Statistics);
+        var latency = new MetricSeries("AWS/Kinesis", "PutRecords.Latency", [new("StreamName", "rolled")], "Milliseconds");
+        Assert.Equal("Milliseconds", Assert.Single(history.Read(latency.Key, minute, minute + 60)).Unit);
+        Assert.Contains(history.Series(), s => s.Series.Key == incoming.Key);
+
+        roller.Roll(minute + 60); // nothing happened in the next minute
+        Assert.Empty(history.Read(incoming.Key, minute + 60, minute + 120));
+        await _host.Client.OkAsync("PutRecords", Records(4));
+        roller.Roll(minute + 120);
+        Assert.Equal(new StatisticSet(1, 4, 4, 4), Assert.Single(history.Read(incoming.Key, minute + 120, minute + 180)).Statistics);
+        Assert.True(File.Exists(Path.Combine(_dataDir, "metrics", Start.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl")));
+    }
+}
