@@ -226,8 +226,12 @@ public sealed class RunnelServer : IAsyncDisposable
         }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
+        var cloudWatch = history is null ? null
+            : new CloudWatch.QueryEndpoint(new CloudWatch.MetricQueries(history, roller!.Current, clock ?? TimeProvider.System));
         app.Run(context =>
         {
+            if (cloudWatch is not null && CloudWatch.QueryEndpoint.Accepts(context.Request))
+                return cloudWatch.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

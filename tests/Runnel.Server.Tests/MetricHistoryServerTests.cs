@@ -55,4 +55,31 @@ public sealed class MetricHistoryServerTests : IAsyncLifetime
         Assert.Equal(new StatisticSet(1, 4, 4, 4), Assert.Single(history.Read(incoming.Key, minute + 120, minute + 180)).Statistics);
         Assert.True(File.Exists(Path.Combine(_dataDir, "metrics", Start.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl")));
     }
+    [Fact]
+    public async Task Form_requests_signed_for_monitoring_reach_CloudWatch_and_others_the_Kinesis_endpoint_as_before()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"rolled","ShardCount":1}""");
+        await _host.Client.OkAsync("PutRecords", Records(2));
+        async Task<(int Status, string Body)> Form(string service, string body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded") };
+            request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+            request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+            using var response = await _host.Client.Http.SendAsync(request);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        string start = Start.AddMinutes(-5).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string end = Start.AddMinutes(5).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string query = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=AWS%2FKinesis&MetricName=IncomingRecords" +
+            $"&Dimensions.member.1.Name=StreamName&Dimensions.member.1.Value=rolled&StartTime={start}&EndTime={end}&Period=600&Statistics.member.1=Sum";
+        var (status, xml) = await Form("monitoring", query);
+        Assert.Equal(200, status);
+        Assert.StartsWith("<GetMetricStatisticsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><GetMetricStatisticsResult><Datapoints><member>", xml, StringComparison.Ordinal);
+        Assert.Contains("<Sum>2.0</Sum><Unit>Count</Unit>", xml, StringComparison.Ordinal); // the minute still filling is read too
+        var (unknown, error) = await Form("monitoring", "Action=DescribeAnomalyDetectors&Version=2010-08-01");
+        Assert.Equal(400, unknown);
+        Assert.Contains("<Code>InvalidAction</Code>", error, StringComparison.Ordinal);
+        var (kinesis, _) = await Form("kinesis", query);
+        Assert.Equal(403, kinesis); // the Kinesis endpoint's answer to a request without a target, as before
+    }
 }

@@ -34,6 +34,13 @@ public sealed class MetricCell
             seen = was;
     }
 
+    /// <summary>The smallest and largest samples of the window so far (null when none came), leaving the window open.</summary>
+    public (long Min, long Max)? PeekExtremes()
+    {
+        long min = Volatile.Read(ref _min), max = Volatile.Read(ref _max);
+        return min == long.MaxValue || max == long.MinValue ? null : (min, max);
+    }
+
     /// <summary>The smallest and largest samples since the last call (null when none came), starting the next window.</summary>
     public (long Min, long Max)? TakeExtremes()
     {

@@ -50,16 +50,7 @@ public sealed class MinuteRoller : IDisposable
     {
         lock (_rolling)
         {
-            var entries = new List<(MetricSeries, StatisticSet)>();
-            foreach (var stream in _registry.Streams)
-                foreach (var metric in Enum.GetValues<StreamMetric>())
-                    Take(entries, stream[metric], KinesisMetrics.Definitions[(int)metric], [new("StreamName", stream.StreamName)]);
-            foreach (var consumer in _registry.Consumers)
-                foreach (var metric in Enum.GetValues<ConsumerMetric>())
-                    Take(entries, consumer[metric], KinesisMetrics.ConsumerDefinitions[(int)metric], [new("ConsumerName", consumer.ConsumerName), new("StreamName", consumer.StreamName)]);
-            foreach (var delivery in _registry.DeliveryStreams)
-                foreach (var metric in Enum.GetValues<FirehoseMetric>())
-                    Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)]);
+            var entries = Collect(take: true);
             _history.Append(minute, entries);
             _lastMinute = Math.Max(_lastMinute, minute + 60);
             if (minute % 3600 == 0)
@@ -67,12 +58,37 @@ public sealed class MinuteRoller : IDisposable
         }
     }
 
-    private void Take(List<(MetricSeries, StatisticSet)> entries, MetricCell cell, MetricDefinition definition, KeyValuePair<string, string>[] dimensions)
+    /// <summary>The minute still filling: what was recorded since the last roll (CloudWatch shows a period while it fills),
+    /// and the minute it belongs to (Unix seconds).</summary>
+    public (long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries) Current()
+    {
+        lock (_rolling)
+            return (_lastMinute, Collect(take: false));
+    }
+
+    /// <summary>Every series' samples since the last roll; <paramref name="take"/> starts the next minute.</summary>
+    private List<(MetricSeries, StatisticSet)> Collect(bool take)
+    {
+        var entries = new List<(MetricSeries, StatisticSet)>();
+        foreach (var stream in _registry.Streams)
+            foreach (var metric in Enum.GetValues<StreamMetric>())
+                Take(entries, stream[metric], KinesisMetrics.Definitions[(int)metric], [new("StreamName", stream.StreamName)], take);
+        foreach (var consumer in _registry.Consumers)
+            foreach (var metric in Enum.GetValues<ConsumerMetric>())
+                Take(entries, consumer[metric], KinesisMetrics.ConsumerDefinitions[(int)metric], [new("ConsumerName", consumer.ConsumerName), new("StreamName", consumer.StreamName)], take);
+        foreach (var delivery in _registry.DeliveryStreams)
+            foreach (var metric in Enum.GetValues<FirehoseMetric>())
+                Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)], take);
+        return entries;
+    }
+
+    private void Take(List<(MetricSeries, StatisticSet)> entries, MetricCell cell, MetricDefinition definition, KeyValuePair<string, string>[] dimensions, bool take)
     {
         long count = cell.Count, sum = cell.Sum;
-        var extremes = cell.TakeExtremes();
+        var extremes = take ? cell.TakeExtremes() : cell.PeekExtremes();
         var (readCount, readSum) = _read.GetValueOrDefault(cell);
-        _read[cell] = (count, sum);
+        if (take)
+            _read[cell] = (count, sum);
         if (count == readCount)
             return;
         var (min, max) = extremes ?? (0, 0);

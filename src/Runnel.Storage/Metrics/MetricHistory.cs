@@ -8,7 +8,7 @@ namespace Runnel.Storage.Metrics;
 public sealed record MetricSeries(string Namespace, string Name, IReadOnlyList<KeyValuePair<string, string>> Dimensions, string Unit)
 {
     /// <summary>A text that is equal for equal series (namespace, name and dimensions; the unit apart).</summary>
-    public string Key { get; } = Namespace + "\u001f" + Name + "\u001f" + string.Join("\u001e", Dimensions.Select(d => d.Key + "=" + d.Value));
+    public string Key => Namespace + "\u001f" + Name + "\u001f" + string.Join("\u001e", Dimensions.Select(d => d.Key + "=" + d.Value));
 }
 
 /// <summary>CloudWatch's statistic set of one minute: SampleCount, Sum, Minimum, Maximum.</summary>

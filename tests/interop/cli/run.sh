@@ -193,6 +193,19 @@ test_delete_stream() {
   kin wait stream-not-exists --stream-name "$s"
 }
 
+test_cloudwatch_metric_statistics() {
+  local s; s=$(new_stream cw 1)
+  kin put-records --stream-name "$s" --records "Data=$(b64 a),PartitionKey=k1" "Data=$(b64 b),PartitionKey=k2" >/dev/null
+  local start end
+  start=$(date -u -d '-10 min' +%Y-%m-%dT%H:%M:00Z); end=$(date -u -d '+2 min' +%Y-%m-%dT%H:%M:00Z)
+  local stats; stats=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output json cloudwatch get-metric-statistics --namespace AWS/Kinesis \
+    --metric-name IncomingRecords --dimensions "Name=StreamName,Value=$s" --start-time "$start" --end-time "$end" --period 720 --statistics Sum)
+  assert_eq '[2.0, "Count"]' "$(json '[d["Datapoints"][0]["Sum"], d["Datapoints"][0]["Unit"]]' <<<"$stats")" "get-metric-statistics"
+  local names; names=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output text cloudwatch list-metrics --namespace AWS/Kinesis \
+    --dimensions "Name=StreamName,Value=$s" --query 'Metrics[].MetricName')
+  assert_match 'PutRecords\.TotalRecords' "$names" "list-metrics"
+}
+
 # ---- runner ------------------------------------------------------------------------------------
 # Each CLI call costs a second of Python start-up, so the tests run two at a time. The list-streams
 # test compares whole listings, so it runs first, alone.

@@ -334,17 +334,28 @@ class KinesisTestCase(unittest.TestCase):
 
 
 FIREHOSE_TARGET = "Firehose_20150804."
-_firehose = None
+
+
+_service_clients = {}
+
+
+def service_client(service):
+    """One boto3 client of another service on the endpoint (firehose, cloudwatch) for the whole run, one attempt a call."""
+    if service not in _service_clients:
+        session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop", region_name=REGION)
+        config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        _service_clients[service] = session.client(service, endpoint_url=ENDPOINT, config=config)
+    return _service_clients[service]
 
 
 def firehose():
-    """One boto3 Firehose client for the whole run (Debian's model of late 2022; raw_firehose for newer members)."""
-    global _firehose
-    if _firehose is None:
-        session = boto3.session.Session(aws_access_key_id="interop", aws_secret_access_key="interop", region_name=REGION)
-        config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
-        _firehose = session.client("firehose", endpoint_url=ENDPOINT, config=config)
-    return _firehose
+    """The Firehose client (Debian's model of late 2022; raw_firehose for newer members)."""
+    return service_client("firehose")
+
+
+def cloudwatch():
+    """The CloudWatch client (Debian's botocore speaks CloudWatch's query protocol)."""
+    return service_client("cloudwatch")
 
 
 def raw_firehose(operation, payload, **kwargs):

@@ -1,0 +1,83 @@
+"""CloudWatch's API through Debian's boto3 `cloudwatch` client, which speaks the query protocol: the AWS/Kinesis
+metrics of known traffic read back with GetMetricStatistics (counts exact), found with ListMetrics, and AWS's
+errors for a bad range, period or datapoint count (docs/adr/0003-observability-facts.md)."""
+
+import datetime
+
+from botocore.exceptions import ClientError
+
+from kinesis_support import KinesisTestCase, cloudwatch
+
+
+class CloudWatchTest(KinesisTestCase):
+
+    def setUp(self):
+        super().setUp()
+        try:
+            cloudwatch().list_metrics(Namespace="AWS/Kinesis", MetricName="none")
+        except ClientError as e:
+            if e.response["ResponseMetadata"]["HTTPStatusCode"] in (403, 404):  # the Kinesis endpoint's answer: no CloudWatch here
+                self.skipTest("this server keeps no metric history (a cluster's nodes do not yet)")
+            raise
+
+    def window(self):
+        now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+        return now - datetime.timedelta(minutes=10), now + datetime.timedelta(minutes=2)
+
+    def test_incoming_records_of_known_traffic_read_back_exactly(self):
+        name = self.create_stream("cw", 1)
+        for batch in (3, 5):
+            self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": f"k{i}", "Data": b"x" * 10} for i in range(batch)])
+        start, end = self.window()
+
+        answer = cloudwatch().get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": name}],
+            StartTime=start, EndTime=end, Period=60, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])
+        self.assertEqual(answer["Label"], "IncomingRecords")
+        points = answer["Datapoints"]
+        self.assertEqual(sum(p["Sum"] for p in points), 8)
+        self.assertEqual(sum(p["SampleCount"] for p in points), 2)
+        self.assertEqual(min(p["Minimum"] for p in points), 3)
+        self.assertEqual(max(p["Maximum"] for p in points), 5)
+        self.assertTrue(all(p["Unit"] == "Count" and "Average" not in p for p in points))
+        whole = cloudwatch().get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName="IncomingBytes", Dimensions=[{"Name": "StreamName", "Value": name}],
+            StartTime=start, EndTime=end, Period=720, Statistics=["Sum", "Average"], Unit="Bytes")["Datapoints"]
+        self.assertEqual(len(whole), 1)
+        self.assertEqual((whole[0]["Sum"], whole[0]["Average"]), (80.0, 40.0))
+        other_unit = cloudwatch().get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName="IncomingBytes", Dimensions=[{"Name": "StreamName", "Value": name}],
+            StartTime=start, EndTime=end, Period=60, Statistics=["Sum"], Unit="Count")["Datapoints"]
+        self.assertEqual(other_unit, [])
+
+    def test_list_metrics_finds_a_streams_metrics_by_dimension(self):
+        name = self.create_stream("cwlist", 1)
+        self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"one")
+        metrics = cloudwatch().list_metrics(Namespace="AWS/Kinesis", Dimensions=[{"Name": "StreamName", "Value": name}])["Metrics"]
+        names = {m["MetricName"] for m in metrics}
+        self.assertTrue({"IncomingBytes", "IncomingRecords", "PutRecord.Latency", "PutRecord.Success"} <= names, names)
+        self.assertTrue(all(m["Dimensions"] == [{"Name": "StreamName", "Value": name}] for m in metrics))
+        recent = cloudwatch().list_metrics(MetricName="PutRecord.Bytes", RecentlyActive="PT3H")["Metrics"]
+        self.assertIn(name, [d["Value"] for m in recent for d in m["Dimensions"]])
+        self.assertEqual(cloudwatch().list_metrics(Namespace="AWS/Nothing")["Metrics"], [])
+
+    def test_bad_ranges_periods_and_counts_get_awss_errors(self):
+        start, end = self.window()
+        cases = [
+            (dict(StartTime=end, EndTime=start, Period=60, Statistics=["Sum"]), "InvalidParameterValue",
+             "The parameter StartTime must be less than the parameter EndTime."),
+            (dict(StartTime=end - datetime.timedelta(days=3), EndTime=end, Period=60, Statistics=["Sum"]), "InvalidParameterCombination",
+             "You have requested up to 4320 datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by "
+             "increasing Period, or decreasing the time range."),
+            (dict(StartTime=start, EndTime=end, Period=60), "InvalidParameterCombination", None),
+        ]
+        for arguments, code, message in cases:
+            with self.subTest(code=code):
+                with self.assertRaises(ClientError) as raised:
+                    cloudwatch().get_metric_statistics(Namespace="AWS/Kinesis", MetricName="IncomingBytes", **arguments)
+                error = raised.exception.response["Error"]
+                self.assertEqual(error["Code"], code)
+                self.assertEqual(error["Type"], "Sender")
+                if message is not None:
+                    self.assertEqual(error["Message"], message)
+                self.assertEqual(raised.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
