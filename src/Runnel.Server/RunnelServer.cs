@@ -227,11 +227,15 @@ public sealed class RunnelServer : IAsyncDisposable
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
         var cloudWatch = history is null ? null
-            : new CloudWatch.QueryEndpoint(new CloudWatch.MetricQueries(history, roller!.Current, clock ?? TimeProvider.System));
+            : new CloudWatch.CloudWatchOperations(new CloudWatch.MetricQueries(history, roller!.Current, clock ?? TimeProvider.System));
+        var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
+        var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
         app.Run(context =>
         {
-            if (cloudWatch is not null && CloudWatch.QueryEndpoint.Accepts(context.Request))
-                return cloudWatch.HandleAsync(context);
+            if (cloudWatchQuery is not null && CloudWatch.QueryEndpoint.Accepts(context.Request))
+                return cloudWatchQuery.HandleAsync(context);
+            if (cloudWatchJson is not null && CloudWatch.JsonEndpoint.Accepts(context.Request))
+                return cloudWatchJson.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

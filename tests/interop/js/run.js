@@ -12,6 +12,7 @@ await import('./fanout.test.js');
 await import('./newops.test.js');
 await import('./firehose.test.js');
 await import('./channels.test.js');
+await import('./cloudwatch.test.js');
 const started = Date.now();
 const { passed, failed } = await runTests(process.argv[3] || '');
 console.log(`js: ${passed + failed} of ${registeredTests().length} tests in ${((Date.now() - started) / 1000).toFixed(1)}s against ${ENDPOINT} (node ${process.version})`);

@@ -1,0 +1,57 @@
+// CloudWatch's API through the current @aws-sdk/client-cloudwatch, which speaks JSON 1.0
+// (GraniteServiceVersion20100801, query-compatible errors): the AWS/Kinesis metrics of known traffic read back, listed,
+// and AWS's errors. A cluster's nodes keep no metric history yet: there the API is not served, and the test checks that.
+
+import assert from 'node:assert/strict';
+import { CloudWatchClient, GetMetricStatisticsCommand, InvalidParameterCombinationException, InvalidParameterValueException, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { ENDPOINT, REGION, test, uniqueName, waitFor } from './harness.js';
+
+const options = { endpoint: ENDPOINT, region: REGION, credentials: { accessKeyId: 'interop', secretAccessKey: 'interop' }, maxAttempts: 1 };
+const cloudwatch = new CloudWatchClient(options);
+const kinesis = new KinesisClient(options);
+
+/** Whether this server serves CloudWatch's API (false on a cluster, which keeps no metric history yet). */
+async function served() {
+  try {
+    await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Nothing' }));
+    return true;
+  } catch (e) {
+    assert.equal(e.$metadata?.httpStatusCode, 404, `a server without CloudWatch answers as the Kinesis endpoint does: ${e}`);
+    return false;
+  }
+}
+
+test('cloudwatch: GetMetricStatistics and ListMetrics over JSON 1.0 read the metrics of known traffic', async () => {
+  if (!(await served())) return;
+  const name = uniqueName('jscw');
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  await waitFor(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus === 'ACTIVE', 'ACTIVE');
+  for (const count of [4, 2]) {
+    await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: Array.from({ length: count }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from('12345') })) }));
+  }
+  const minute = Math.floor(Date.now() / 60000) * 60000;
+  const answer = await cloudwatch.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }],
+    StartTime: new Date(minute - 600000), EndTime: new Date(minute + 120000), Period: 720, Statistics: ['Sum', 'SampleCount', 'Maximum'],
+  }));
+  assert.equal(answer.Label, 'IncomingRecords');
+  assert.equal(answer.Datapoints.length, 1);
+  const [point] = answer.Datapoints;
+  assert.deepEqual([point.Sum, point.SampleCount, point.Maximum, point.Unit], [6, 2, 4, 'Count']);
+  assert.ok(point.Timestamp instanceof Date);
+  const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Kinesis', Dimensions: [{ Name: 'StreamName', Value: name }] }));
+  const names = listed.Metrics.map((m) => m.MetricName);
+  for (const metric of ['IncomingBytes', 'PutRecords.TotalRecords', 'PutRecords.Latency']) assert.ok(names.includes(metric), `${metric} in ${names}`);
+});
+
+test('cloudwatch: AWS\'s errors reach the SDK as its typed exceptions', async () => {
+  if (!(await served())) return;
+  const now = Date.now();
+  await assert.rejects(cloudwatch.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingBytes', StartTime: new Date(now), EndTime: new Date(now - 60000), Period: 60, Statistics: ['Sum'],
+  })), (e) => e instanceof InvalidParameterValueException && e.message === 'The parameter StartTime must be less than the parameter EndTime.');
+  await assert.rejects(cloudwatch.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingBytes', StartTime: new Date(now - 2 * 86400000), EndTime: new Date(now), Period: 60, Statistics: ['Sum'],
+  })), (e) => e instanceof InvalidParameterCombinationException && e.message.includes('which exceeds the limit of 1440'));
+});
