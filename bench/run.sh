@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1 cluster=1 firehose_seconds=30
+records=20000 single= latency= duration=120 concurrency=16 repeat=5 out= skip_build=0 flavour=native fanout_seconds=20 encodings=1 cluster=1 firehose_seconds=30 metrics_leg=1
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
@@ -29,6 +29,8 @@ Options:
                        delivery stream (the delivery lag), then the same records as fast as they go (default 30; 0 skips)
   --no-cluster         skip the cluster: two Runnel nodes on three nats-servers at R3 (scripts/nats-cluster.sh),
                        the requests taken by the nodes in turn, measured against the cluster goals
+  --no-metrics         skip the metrics leg: PutRecords and the drain against a server with --metrics off and one with
+                       them on (the default), to show what recording the metrics costs (issue 17: within 5%)
   --out DIR            where results go (default bench/results/latest)
   --skip-build         use the Release builds already there
   --runnel native|jit  the native executable of scripts/publish.sh, the deployable form (default),
@@ -48,6 +50,7 @@ while (($#)); do
     --no-encodings) encodings=0; shift ;;
     --firehose-seconds) firehose_seconds=$2; shift 2 ;;
     --no-cluster) cluster=0; shift ;;
+    --no-metrics) metrics_leg=0; shift ;;
     --skip-build) skip_build=1; shift ;;
     --runnel) flavour=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -202,11 +205,33 @@ run_cluster() {
   cluster_leg runnel-r1-2nodes 1 2 put100 "$scaling"
 }
 
+# What recording the metrics costs: the same scenarios against a server with --metrics off, then one with them on
+# (the default), each alone on the machine.
+run_metrics_leg() {
+  local mode port pid rc
+  for mode in off on; do
+    port=$(free_port)
+    echo
+    echo "== runnel-metrics-$mode: PutRecords and the drain with --metrics $mode"
+    "${runnel[@]}" serve --port "$port" --data-dir "$work/metrics-$mode" --limits off --metrics "$mode" > "$out/runnel-metrics-$mode.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    rc=0
+    bench run --label "runnel-metrics-$mode" --endpoint "http://127.0.0.1:$port" --server-pid "$pid" "${common[@]}" --scenarios put100,drain \
+      --json "$out/runnel-metrics-$mode.json" > "$work/runnel-metrics-$mode.out" 2>&1 || rc=$?
+    grep -E '^  ' "$work/runnel-metrics-$mode.out" || true
+    ((rc == 0)) || failures+=("runnel-metrics-$mode")
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    rm -rf "$work/metrics-$mode"
+  done
+}
+
 # Runnel, the cluster, then kinesalite: each alone on the machine while it is measured.
 failures=()
-servers=(runnel); ((cluster)) && servers+=(runnel-cluster); servers+=(kinesalite)
+servers=(runnel); ((metrics_leg)) && servers+=(runnel-metrics); ((cluster)) && servers+=(runnel-cluster); servers+=(kinesalite)
 for server in "${servers[@]}"; do
   if [[ $server == runnel-cluster ]]; then run_cluster; continue; fi
+  if [[ $server == runnel-metrics ]]; then run_metrics_leg; continue; fi
   port=$(free_port)
   if [[ $server == runnel ]]; then
     command="${runnel[*]} serve --port $port --data-dir $work/runnel-startup-{i} --limits off"
@@ -280,6 +305,12 @@ if [[ -f $out/runnel-cluster.json ]]; then
   echo "== Runnel cluster (two nodes, R3) / kinesalite"
   bench compare --candidate "$out/runnel-cluster.json" --baseline "$out/kinesalite.json" --targets cluster \
     --markdown "$out/comparison-cluster.md" | tee "$out/comparison-cluster.txt"
+fi
+if [[ -f $out/runnel-metrics-on.json && -f $out/runnel-metrics-off.json ]]; then
+  echo
+  echo "== Metrics on / off"
+  bench compare --candidate "$out/runnel-metrics-on.json" --baseline "$out/runnel-metrics-off.json" --targets metrics \
+    --markdown "$out/comparison-metrics.md" | tee "$out/comparison-metrics.txt"
 fi
 if [[ -f $out/runnel-r1-1node.json && -f $out/runnel-r1-2nodes.json ]]; then
   echo

@@ -7,6 +7,12 @@ namespace Runnel.Server.CloudWatch;
 /// <summary>GetMetricStatistics' answer: the label, the statistics asked for, and the datapoints.</summary>
 public sealed record StatisticsResult(string Label, IReadOnlyList<string> Statistics, IReadOnlyList<Datapoint> Datapoints);
 
+/// <summary>One result of GetMetricData: a query's id and label and its values by timestamp, in the order asked for.</summary>
+public sealed record MetricDataResult(string Id, string Label, IReadOnlyList<long> Timestamps, IReadOnlyList<double> Values);
+
+/// <summary>GetMetricData's answer.</summary>
+public sealed record MetricDataAnswer(IReadOnlyList<MetricDataResult> Results);
+
 /// <summary>ListMetrics' answer: a page of metrics and the token of the next, if any.</summary>
 public sealed record ListResult(IReadOnlyList<MetricSeries> Metrics, string? NextToken);
 
@@ -19,11 +25,12 @@ public sealed class CloudWatchOperations(MetricQueries queries)
 {
     private static readonly string[] BasicStatistics = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 
-    public bool Has(string operation) => operation is "GetMetricStatistics" or "ListMetrics";
+    public bool Has(string operation) => operation is "GetMetricStatistics" or "ListMetrics" or "GetMetricData";
 
     public object Run(string operation, CloudWatchRequest request) => operation switch
     {
         "GetMetricStatistics" => GetMetricStatistics(request),
+        "GetMetricData" => GetMetricData(request),
         "ListMetrics" => ListMetrics(request),
         _ => throw new InvalidOperationException($"{operation} is not served."),
     };
@@ -45,6 +52,81 @@ public sealed class CloudWatchOperations(MetricQueries queries)
                 throw CloudWatchException.InvalidValue($"The parameter Statistics contains the invalid value {statistic}; valid values are SampleCount, Average, Sum, Minimum, Maximum.");
         var dimensions = r.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? "")).ToList();
         return new StatisticsResult(name, statistics, queries.Statistics(ns, name, dimensions, start, end, period, r.String("Unit")));
+    }
+
+    /// <summary>One MetricStat query of GetMetricData, as read.</summary>
+    private sealed record DataQuery(string Id, string? Label, bool ReturnData, string Namespace, string Name,
+        IReadOnlyList<KeyValuePair<string, string>> Dimensions, int Period, string Stat, string? Unit)
+    {
+        public bool SameMetric(DataQuery other) =>
+            Namespace == other.Namespace && Name == other.Name && Dimensions.SequenceEqual(other.Dimensions);
+    }
+
+    /// <summary>
+    /// GetMetricData for queries of one metric each (MetricStat: a metric, a period, a basic statistic, a unit): each
+    /// query's values per period with samples, newest first unless ScanBy says TimestampAscending, units merged
+    /// unless one is named. Metric math (Expression) and percentiles are refused.
+    /// </summary>
+    public MetricDataAnswer GetMetricData(CloudWatchRequest r)
+    {
+        long start = r.RequiredTime("StartTime"), end = r.RequiredTime("EndTime");
+        if (start == end)
+            throw new CloudWatchException("ValidationError", "The parameter StartTime must not equal parameter EndTime.");
+        var members = r.Structures("MetricDataQueries");
+        if (members.Count == 0)
+            throw CloudWatchException.Missing("MetricDataQueries");
+        if (members.Count > 500)
+            throw CloudWatchException.InvalidValue("The collection MetricDataQueries must not have more than 500 members.");
+        bool ascending = r.String("ScanBy") switch
+        {
+            null or "TimestampDescending" => false,
+            "TimestampAscending" => true,
+            var other => throw CloudWatchException.InvalidValue($"The parameter ScanBy must be TimestampDescending or TimestampAscending, not {other}."),
+        };
+        var requested = members.Select(Read).ToList();
+        var results = new List<MetricDataResult>();
+        foreach (var q in requested.Where(q => q.ReturnData))
+        {
+            var points = queries.Statistics(q.Namespace, q.Name, q.Dimensions, start, end, q.Period, q.Unit, MetricQueries.MaxDataDatapoints)
+                .GroupBy(d => d.Timestamp)
+                .Select(g => (Timestamp: g.Key, Value: Value(g.Select(d => d.Statistics).Aggregate((a, b) => a.Merge(b)), q.Stat)));
+            var ordered = (ascending ? points.OrderBy(p => p.Timestamp) : points.OrderByDescending(p => p.Timestamp)).ToList();
+            results.Add(new MetricDataResult(q.Id, q.Label ?? DefaultLabel(q, requested), ordered.Select(p => p.Timestamp).ToList(), ordered.Select(p => p.Value).ToList()));
+        }
+        return new MetricDataAnswer(results);
+    }
+
+    private static DataQuery Read(CloudWatchRequest q, int index)
+    {
+        string at = $"MetricDataQueries.member.{index + 1}";
+        string id = q.Required("Id");
+        if (!char.IsAsciiLetterLower(id[0]) || !id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new CloudWatchException("ValidationError", $"The value {id} for parameter {at}.Id is not matching the expected pattern ^[a-z][a-zA-Z0-9_]*$.");
+        if (q.String("Expression") is not null)
+            throw CloudWatchException.InvalidValue($"{at}: metric math (Expression) is not served by Runnel yet; query metrics with MetricStat.");
+        var stat = q.Structure("MetricStat") ?? throw CloudWatchException.Missing($"{at}.MetricStat");
+        var metric = stat.Structure("Metric") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Metric");
+        string statistic = stat.Required("Stat");
+        if (!BasicStatistics.Contains(statistic))
+            throw CloudWatchException.InvalidValue($"{at}: the statistic {statistic} is not served; Runnel serves SampleCount, Average, Sum, Minimum and Maximum.");
+        string period = stat.Integer("Period") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Period");
+        return new DataQuery(id, q.String("Label"), q.Boolean("ReturnData") != false, metric.Required("Namespace"), metric.Required("MetricName"),
+            MetricQueries.Sorted(metric.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? ""))),
+            int.TryParse(period, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : throw CloudWatchException.InvalidValue("The parameter Period must be a positive integer."),
+            statistic, stat.String("Unit"));
+    }
+
+    /// <summary>The label CloudWatch gives a query without one: the metric's name, with the stat and the period where
+    /// another query of the call names the same metric with another (docs/adr/0003-observability-facts.md, 3.1).</summary>
+    private static string DefaultLabel(DataQuery q, IReadOnlyList<DataQuery> all)
+    {
+        var same = all.Where(q.SameMetric).ToList();
+        string label = q.Name;
+        if (same.Select(a => a.Stat).Distinct().Count() > 1)
+            label += " " + q.Stat;
+        if (same.Select(a => a.Period).Distinct().Count() > 1)
+            label += " " + q.Period.ToString(CultureInfo.InvariantCulture);
+        return label;
     }
 
     public ListResult ListMetrics(CloudWatchRequest r)

@@ -25,6 +25,21 @@ public abstract class CloudWatchRequest
     /// <summary>The Name and Value pairs of a top-level list of dimensions (Value null where absent).</summary>
     public abstract IReadOnlyList<(string Name, string? Value)> Dimensions(string name);
 
+    /// <summary>A structure member, read as a request of its own; null when absent.</summary>
+    public abstract CloudWatchRequest? Structure(string name);
+
+    /// <summary>The structures of a list member (empty when absent).</summary>
+    public abstract IReadOnlyList<CloudWatchRequest> Structures(string name);
+
+    /// <summary>A boolean member; null when absent.</summary>
+    public bool? Boolean(string name) => String(name) switch
+    {
+        null => null,
+        var v when v.Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+        var v when v.Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+        var v => throw CloudWatchException.InvalidValue($"The parameter {name} must be true or false, not {v}."),
+    };
+
     public string Required(string name) => String(name) is { Length: > 0 } value ? value : throw CloudWatchException.Missing(name);
 
     public long RequiredTime(string name) => Time(name) ?? throw CloudWatchException.Missing(name);
@@ -57,6 +72,23 @@ public sealed class FormRequest(IReadOnlyDictionary<string, string> form) : Clou
             dimensions.Add((dimension, form.GetValueOrDefault($"{name}.member.{i}.Value")));
         return dimensions;
     }
+
+    public override CloudWatchRequest? Structure(string name) => Sub(name + ".");
+
+    public override IReadOnlyList<CloudWatchRequest> Structures(string name)
+    {
+        var members = new List<CloudWatchRequest>();
+        for (int i = 1; Sub($"{name}.member.{i}.") is { } member; i++)
+            members.Add(member);
+        return members;
+    }
+
+    /// <summary>The members under a prefix, the prefix taken off; null when there are none.</summary>
+    private FormRequest? Sub(string prefix)
+    {
+        var members = form.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value, StringComparer.Ordinal);
+        return members.Count == 0 ? null : new FormRequest(members);
+    }
 }
 
 /// <summary>A JSON 1.0 request: its document's members (timestamps as epoch seconds, integer or fractional).</summary>
@@ -69,6 +101,8 @@ public sealed class JsonRequest(JsonElement body) : CloudWatchRequest
     {
         null => null,
         { ValueKind: JsonValueKind.String } s => s.GetString(),
+        { ValueKind: JsonValueKind.True } => "true",
+        { ValueKind: JsonValueKind.False } => "false",
         _ => throw Serialization(name),
     };
 
@@ -101,6 +135,20 @@ public sealed class JsonRequest(JsonElement body) : CloudWatchRequest
                 ? (n.GetString()!, d.TryGetProperty("Value", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
                 : throw Serialization(name))
             .ToList(),
+        _ => throw Serialization(name),
+    };
+
+    public override CloudWatchRequest? Structure(string name) => Member(name) switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Object } member => new JsonRequest(member),
+        _ => throw Serialization(name),
+    };
+
+    public override IReadOnlyList<CloudWatchRequest> Structures(string name) => Member(name) switch
+    {
+        null => [],
+        { ValueKind: JsonValueKind.Array } list => list.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Object ? new JsonRequest(e) : throw Serialization(name)).ToList(),
         _ => throw Serialization(name),
     };
 

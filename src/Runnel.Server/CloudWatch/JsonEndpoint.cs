@@ -98,6 +98,30 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
                 }
                 json.WriteEndArray();
                 break;
+            case MetricDataAnswer data:
+                json.WriteStartArray("MetricDataResults");
+                foreach (var series in data.Results)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("Id", series.Id);
+                    json.WriteString("Label", series.Label);
+                    json.WriteStartArray("Timestamps");
+                    foreach (long timestamp in series.Timestamps)
+                        json.WriteNumberValue(timestamp);
+                    json.WriteEndArray();
+                    json.WriteStartArray("Values");
+                    foreach (double value in series.Values)
+                        json.WriteRawValue(CloudWatchOperations.Format(value), skipInputValidation: true);
+                    json.WriteEndArray();
+                    json.WriteString("StatusCode", "Complete");
+                    json.WriteStartArray("Messages");
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteStartArray("Messages");
+                json.WriteEndArray();
+                break;
             case ListResult list:
                 json.WriteStartArray("Metrics");
                 foreach (var metric in list.Metrics)

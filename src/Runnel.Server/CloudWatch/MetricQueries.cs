@@ -26,6 +26,9 @@ public sealed class MetricQueries(MetricHistory history, Func<(long Minute, IRea
     /// <summary>Most datapoints one GetMetricStatistics may ask for (AWS's limit).</summary>
     public const int MaxDatapoints = 1440;
 
+    /// <summary>Most datapoints one GetMetricData query may cover (AWS's default MaxDatapoints).</summary>
+    public const int MaxDataDatapoints = 100_800;
+
     /// <summary>How many results a ListMetrics page holds (AWS's 500).</summary>
     public const int ListPage = 500;
 
@@ -34,7 +37,8 @@ public sealed class MetricQueries(MetricHistory history, Func<(long Minute, IRea
     /// <paramref name="end"/> (exclusive), Unix seconds, one per period that has samples and per unit (only
     /// <paramref name="unit"/> when given), periods counted from the rounded start.
     /// </summary>
-    public IReadOnlyList<Datapoint> Statistics(string ns, string name, IReadOnlyList<KeyValuePair<string, string>> dimensions, long start, long end, int period, string? unit)
+    public IReadOnlyList<Datapoint> Statistics(string ns, string name, IReadOnlyList<KeyValuePair<string, string>> dimensions, long start, long end, int period, string? unit,
+        int maxDatapoints = MaxDatapoints)
     {
         if (start >= end)
             throw CloudWatchException.InvalidValue("The parameter StartTime must be less than the parameter EndTime.");
@@ -42,8 +46,8 @@ public sealed class MetricQueries(MetricHistory history, Func<(long Minute, IRea
             throw CloudWatchException.InvalidValue("The parameter Period must be a multiple of 60.");
         start = start / 60 * 60;
         long requested = (end - start + period - 1) / period;
-        if (requested > MaxDatapoints)
-            throw CloudWatchException.Combination($"You have requested up to {requested} datapoints, which exceeds the limit of {MaxDatapoints}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.");
+        if (requested > maxDatapoints)
+            throw CloudWatchException.Combination($"You have requested up to {requested} datapoints, which exceeds the limit of {maxDatapoints}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.");
         string key = new MetricSeries(ns, name, Sorted(dimensions), "").Key;
         var minutes = history.Read(key, start, end).ToList();
         var (now, live) = current();

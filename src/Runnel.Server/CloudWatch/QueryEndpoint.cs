@@ -39,6 +39,7 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
             {
                 StatisticsResult statistics => Xml(statistics),
                 ListResult list => Xml(list),
+                MetricDataAnswer data => Xml(data),
                 _ => "",
             };
             await WriteAsync(http, 200, $"<{action}Response xmlns=\"{Namespace}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{requestId}</RequestId></ResponseMetadata></{action}Response>");
@@ -64,6 +65,22 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
             xml.Append("<Unit>").Append(Escape(point.Unit)).Append("</Unit></member>");
         }
         return xml.Append("</Datapoints><Label>").Append(Escape(result.Label)).Append("</Label>").ToString();
+    }
+
+    private static string Xml(MetricDataAnswer answer)
+    {
+        var xml = new StringBuilder("<MetricDataResults>");
+        foreach (var result in answer.Results)
+        {
+            xml.Append("<member><Id>").Append(Escape(result.Id)).Append("</Id><Label>").Append(Escape(result.Label)).Append("</Label><Timestamps>");
+            foreach (long timestamp in result.Timestamps)
+                xml.Append("<member>").Append(Iso(timestamp)).Append("</member>");
+            xml.Append("</Timestamps><Values>");
+            foreach (double value in result.Values)
+                xml.Append("<member>").Append(CloudWatchOperations.Format(value)).Append("</member>");
+            xml.Append("</Values><StatusCode>Complete</StatusCode><Messages/></member>");
+        }
+        return xml.Append("</MetricDataResults><Messages/>").ToString();
     }
 
     private static string Xml(ListResult result)

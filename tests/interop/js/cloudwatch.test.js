@@ -3,7 +3,7 @@
 // and AWS's errors. A cluster's nodes keep no metric history yet: there the API is not served, and the test checks that.
 
 import assert from 'node:assert/strict';
-import { CloudWatchClient, GetMetricStatisticsCommand, InvalidParameterCombinationException, InvalidParameterValueException, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, InvalidParameterCombinationException, InvalidParameterValueException, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ENDPOINT, REGION, test, uniqueName, waitFor } from './harness.js';
 
@@ -40,6 +40,14 @@ test('cloudwatch: GetMetricStatistics and ListMetrics over JSON 1.0 read the met
   const [point] = answer.Datapoints;
   assert.deepEqual([point.Sum, point.SampleCount, point.Maximum, point.Unit], [6, 2, 4, 'Count']);
   assert.ok(point.Timestamp instanceof Date);
+  const metric = { Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }] };
+  const data = await cloudwatch.send(new GetMetricDataCommand({
+    StartTime: new Date(minute - 600000), EndTime: new Date(minute + 120000),
+    MetricDataQueries: [{ Id: 'sum', MetricStat: { Metric: metric, Period: 720, Stat: 'Sum' } }, { Id: 'avg', MetricStat: { Metric: metric, Period: 720, Stat: 'Average' } }],
+  }));
+  assert.deepEqual(data.MetricDataResults.map((r) => [r.Id, r.Label, r.Values, r.StatusCode]),
+    [['sum', 'IncomingRecords Sum', [6], 'Complete'], ['avg', 'IncomingRecords Average', [3], 'Complete']]);
+  assert.ok(data.MetricDataResults[0].Timestamps[0] instanceof Date);
   const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Kinesis', Dimensions: [{ Name: 'StreamName', Value: name }] }));
   const names = listed.Metrics.map((m) => m.MetricName);
   for (const metric of ['IncomingBytes', 'PutRecords.TotalRecords', 'PutRecords.Latency']) assert.ok(names.includes(metric), `${metric} in ${names}`);

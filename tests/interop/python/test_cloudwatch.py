@@ -50,6 +50,29 @@ class CloudWatchTest(KinesisTestCase):
             StartTime=start, EndTime=end, Period=60, Statistics=["Sum"], Unit="Count")["Datapoints"]
         self.assertEqual(other_unit, [])
 
+    def test_get_metric_data_answers_each_query_with_its_label_and_order(self):
+        name = self.create_stream("cwdata", 1)
+        for batch in (2, 6):
+            self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": f"k{i}", "Data": b"y"} for i in range(batch)])
+        start, end = self.window()
+        metric = {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords", "Dimensions": [{"Name": "StreamName", "Value": name}]}
+        answer = cloudwatch().get_metric_data(StartTime=start, EndTime=end, ScanBy="TimestampAscending", MetricDataQueries=[
+            {"Id": "total", "MetricStat": {"Metric": metric, "Period": 720, "Stat": "Sum"}},
+            {"Id": "largest", "MetricStat": {"Metric": metric, "Period": 720, "Stat": "Maximum"}},
+            {"Id": "hidden", "MetricStat": {"Metric": metric, "Period": 720, "Stat": "Minimum"}, "ReturnData": False},
+            {"Id": "named", "Label": "calls", "MetricStat": {"Metric": metric, "Period": 720, "Stat": "SampleCount", "Unit": "Count"}},
+        ])
+        results = {r["Id"]: r for r in answer["MetricDataResults"]}
+        self.assertEqual(set(results), {"total", "largest", "named"})
+        self.assertEqual((results["total"]["Label"], results["total"]["Values"]), ("IncomingRecords Sum", [8.0]))
+        self.assertEqual((results["largest"]["Label"], results["largest"]["Values"]), ("IncomingRecords Maximum", [6.0]))
+        self.assertEqual((results["named"]["Label"], results["named"]["Values"]), ("calls", [2.0]))
+        self.assertEqual(results["total"]["Timestamps"], [start])
+        self.assertTrue(all(r["StatusCode"] == "Complete" for r in results.values()))
+        with self.assertRaises(ClientError) as raised:
+            cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "Bad", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}])
+        self.assertEqual(raised.exception.response["Error"]["Code"], "ValidationError")
+
     def test_list_metrics_finds_a_streams_metrics_by_dimension(self):
         name = self.create_stream("cwlist", 1)
         self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"one")
