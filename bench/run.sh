@@ -217,7 +217,7 @@ run_metrics_leg() {
     pid=$!
     for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
     rc=0
-    bench run --label "runnel-metrics-$mode" --endpoint "http://127.0.0.1:$port" --server-pid "$pid" "${common[@]}" --scenarios put100,drain \
+    bench run --label "runnel-metrics-$mode" --endpoint "http://127.0.0.1:$port" --server-pid "$pid" "${common[@]}" --scenarios put100,drain --drain-passes 5 \
       --json "$out/runnel-metrics-$mode.json" > "$work/runnel-metrics-$mode.out" 2>&1 || rc=$?
     grep -E '^  ' "$work/runnel-metrics-$mode.out" || true
     ((rc == 0)) || failures+=("runnel-metrics-$mode")

@@ -176,4 +176,43 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True(m.ContainsKey(Of("firehose_delivery_to_s3_data_freshness_seconds")));
         Assert.DoesNotContain(m.Keys, k => k.StartsWith("firehose_delivery_to_http_endpoint", StringComparison.Ordinal));
     }
+    [Fact(Timeout = 60000)]
+    public async Task The_alert_rules_and_the_dashboard_in_deploy_name_only_series_the_server_publishes()
+    {
+        // Traffic of every kind the files watch: puts and reads, a fan-out consumer, a delivery stream.
+        await A_consumers_subscriptions_and_events_are_counted_under_its_name();
+        await A_delivery_streams_puts_and_deliveries_are_counted_under_Firehose_names();
+        string published = await Client.Http.GetStringAsync("/metrics");
+        var names = System.Text.RegularExpressions.Regex.Matches(published, @"^# TYPE (\S+) ", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        string deploy = Path.Combine(RepositoryRoot(), "deploy");
+        var files = new[] { Path.Combine(deploy, "prometheus", "runnel-alerts.yml"), Path.Combine(deploy, "grafana", "runnel-dashboard.json") };
+        int checkedNames = 0;
+        foreach (string file in files)
+        {
+            string text = File.ReadAllText(file);
+            foreach (System.Text.RegularExpressions.Match pattern in System.Text.RegularExpressions.Regex.Matches(text, @"__name__=~\\?""([^""\\]+)\\?"""))
+            {
+                var regex = new System.Text.RegularExpressions.Regex("^" + pattern.Groups[1].Value + "$");
+                Assert.True(names.Any(regex.IsMatch), $"{Path.GetFileName(file)}: no published series matches {pattern.Groups[1].Value}");
+                checkedNames++;
+            }
+            foreach (System.Text.RegularExpressions.Match name in System.Text.RegularExpressions.Regex.Matches(text, @"\b(?:kinesis|firehose)_[a-z_]+\b"))
+            {
+                if (name.Value.EndsWith('_') || text[name.Index + name.Length] == '.')
+                    continue; // the start of a pattern, checked above
+                Assert.True(names.Contains(name.Value), $"{Path.GetFileName(file)} names {name.Value}, which /metrics does not publish");
+                checkedNames++;
+            }
+        }
+        Assert.True(checkedNames >= 20, $"only {checkedNames} names checked");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "deploy")) && File.Exists(Path.Combine(dir.FullName, "Runnel.slnx")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException("the repository (Runnel.slnx beside deploy/) is not above " + AppContext.BaseDirectory);
+    }
 }

@@ -37,11 +37,12 @@ public static class Comparison
     ];
 
     /// <summary>Recording the metrics costs nothing measurable (issue 17): with them on, PutRecords and the drain within
-    /// 5% of the same server with <c>--metrics off</c>, in the same run.</summary>
+    /// 5% of the same server with <c>--metrics off</c>, in the same run. The drain is judged by its best pass: its
+    /// passes spread by more than 5% on two shared cores whatever the server does (docs/benchmarks.md).</summary>
     private static readonly Target[] MetricsTargets =
     [
         new("put100.records_per_s", ">= 0.95", (c, b) => b is { } v && v > 0 ? c / v >= 0.95 : null),
-        new("drain.records_per_s", ">= 0.95", (c, b) => b is { } v && v > 0 ? c / v >= 0.95 : null),
+        new("drain.best_records_per_s", ">= 0.95", (c, b) => b is { } v && v > 0 ? c / v >= 0.95 : null),
     ];
 
     public sealed record Options(IReadOnlyList<string> Candidate, IReadOnlyList<string> Baseline, string? MarkdownPath, string TargetSet = "embedded")
