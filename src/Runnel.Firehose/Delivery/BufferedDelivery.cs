@@ -170,11 +170,19 @@ public abstract class BufferedDelivery
     protected static async Task<Exception?> WriteErrorsAsync(IObjectStore store, Naming.S3Prefix errorPrefix, ObjectCompression compression, string name, long version,
         DeliveryBatch batch, CancellationToken cancellationToken)
     {
-        var at = DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
-        string key = errorPrefix.Evaluate(at, errorOutputType: batch.Partition[1..]) + Naming.ObjectName.Suffix(name, version, at, Guid.NewGuid(), compression.Extension);
+        string prefix = errorPrefix.Evaluate(At(batch), errorOutputType: batch.Partition[1..]);
+        return await WriteObjectAsync(store, prefix, batch.Payload, compression, name, version, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="payload"/> as one object under <paramref name="prefix"/>, named as Firehose names
+    /// objects at the batch's oldest arrival; null once written, else why not (the caller retries or gives up).</summary>
+    protected static async Task<Exception?> WriteObjectAsync(IObjectStore store, string prefix, ReadOnlyMemory<byte> payload, ObjectCompression compression,
+        string name, long version, DeliveryBatch batch, CancellationToken cancellationToken)
+    {
         try
         {
-            await store.WriteAsync(key, batch.Payload, compression, cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync(prefix + Naming.ObjectName.Suffix(name, version, At(batch), Guid.NewGuid(), compression.Extension), payload, compression, cancellationToken)
+                .ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -182,6 +190,9 @@ public abstract class BufferedDelivery
             return e;
         }
     }
+
+    /// <summary>The instant a batch's prefixes and object names are evaluated at: its oldest record's arrival.</summary>
+    protected static DateTimeOffset At(DeliveryBatch batch) => DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
 
     /// <summary>After records were buffered: work that is best done as they arrive.</summary>
     protected virtual void Buffered()

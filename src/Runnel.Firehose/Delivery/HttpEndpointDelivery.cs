@@ -83,18 +83,6 @@ public sealed class HttpEndpointDelivery(
         return failed;
     }
 
-    private async Task<Exception?> WriteBackupAsync(ReadOnlyMemory<byte> payload, string prefix, ObjectCompression compression, DeliveryBatch batch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await backup.WriteAsync(prefix + ObjectName.Suffix(name, version, At(batch), Guid.NewGuid(), compression.Extension), payload, compression, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return e;
-        }
-    }
-
-    private static DateTimeOffset At(DeliveryBatch batch) => DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
+    private Task<Exception?> WriteBackupAsync(ReadOnlyMemory<byte> payload, string prefix, ObjectCompression compression, DeliveryBatch batch, CancellationToken cancellationToken) =>
+        WriteObjectAsync(backup, prefix, payload, compression, name, version, batch, cancellationToken);
 }

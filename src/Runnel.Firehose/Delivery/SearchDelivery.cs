@@ -195,18 +195,6 @@ public sealed class SearchDelivery(
         return lines.WrittenSpan.ToArray();
     }
 
-    private async Task<Exception?> WriteAsync(ReadOnlyMemory<byte> payload, string prefix, DeliveryBatch batch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await backup.WriteAsync(prefix + ObjectName.Suffix(name, version, At(batch), Guid.NewGuid(), backupCompression.Extension), payload, backupCompression, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return e;
-        }
-    }
-
-    private static DateTimeOffset At(DeliveryBatch batch) => DateTimeOffset.FromUnixTimeMilliseconds(batch.OldestArrivalMillis);
+    private Task<Exception?> WriteAsync(ReadOnlyMemory<byte> payload, string prefix, DeliveryBatch batch, CancellationToken cancellationToken) =>
+        WriteObjectAsync(backup, prefix, payload, backupCompression, name, version, batch, cancellationToken);
 }

@@ -127,7 +127,7 @@ internal static class RecordOperations
 
         var w = r.Response;
         w.StartObject();
-        w.Number("FailedRecordCount", outcomes.Count(o => o.ErrorCode is not null));
+        w.Number("FailedRecordCount", outcomes.Length - stored);
         w.StartArray("Records");
         Span<byte> sequence = stackalloc byte[SequenceNumber.Length];
         SequenceNumber previous = default;
