@@ -144,6 +144,7 @@ public sealed partial class JetStreamShardLog
     /// </summary>
     private async Task<ShardMessage> GetAtOrAfterAsync(ulong sequence, Tip tip, CancellationToken cancellationToken)
     {
+        sequence = Math.Min(Math.Max(sequence, Volatile.Read(ref _keptFrom)), Math.Max(sequence, tip.LastSequence));
         if (_recent.Get(sequence) is { } recent)
             return recent; // the message exists (it was stored and told of), so it is the first at or after its sequence
         for (int attempt = 0; ; attempt++)

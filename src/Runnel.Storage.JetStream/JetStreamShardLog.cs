@@ -36,6 +36,12 @@ public sealed partial class JetStreamShardLog : IShardLog
     private int _appending; // 1 while a task publishes what is queued
     private readonly MessageIndex _index = new();
     private readonly RecentMessages _recent = new();
+
+    /// <summary>
+    /// The first sequence this node's retention kept: a purge reaches the replicas a moment after the leader, and a
+    /// direct get that a replica answers must not hand back what this node has already removed.
+    /// </summary>
+    private ulong _keptFrom = 1;
     private long _tipReadAt = long.MinValue; // Environment.TickCount64 of the last read at the tip on this node
 
     /// <summary>A tip notice carries its message's records up to this size; a larger message is read by a direct get.</summary>
@@ -361,6 +367,8 @@ public sealed partial class JetStreamShardLog : IShardLog
             }
             if (keepFrom > 1)
                 await _stream.PurgeAsync(new StreamPurgeRequest { Seq = keepFrom }).ConfigureAwait(false);
+            if (keepFrom > Volatile.Read(ref _keptFrom))
+                Volatile.Write(ref _keptFrom, keepFrom);
             _index.RemoveBelow(keepFrom);
             _recent.RemoveBelow(keepFrom);
         }
