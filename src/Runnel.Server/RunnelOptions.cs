@@ -41,6 +41,9 @@ public sealed record RunnelOptions
     /// <summary>An OpenTelemetry collector's OTLP endpoint the metrics are exported to every minute as well; null for none.</summary>
     public Uri? OtlpEndpoint { get; init; }
 
+    /// <summary>Alarms put at start-up and the webhooks of alarm actions (the configuration file and <c>--alarms</c>; docs/alarms.md).</summary>
+    public CloudWatch.Alarms.AlarmConfiguration Alarms { get; init; } = CloudWatch.Alarms.AlarmConfiguration.Empty;
+
     /// <summary>How long a Kinesis channel stays CREATING, UPDATING or DELETING.</summary>
     public TimeSpan ChannelDelay { get; init; } = TimeSpan.Zero;
 

@@ -60,6 +60,9 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>What writes the minutes to <see cref="MetricHistory"/>.</summary>
     internal Metrics.MinuteRoller? Roller { get; private init; }
 
+    /// <summary>The CloudWatch alarms, evaluated after each minute is written (null without a metrics history).</summary>
+    public CloudWatch.Alarms.AlarmService? Alarms { get; private init; }
+
     /// <summary>Firehose's delivery, run where this node leads.</summary>
     public DeliveryEngine Delivery { get; }
 
@@ -226,8 +229,23 @@ public sealed class RunnelServer : IAsyncDisposable
         }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
-        var cloudWatch = history is null ? null
-            : new CloudWatch.CloudWatchOperations(new CloudWatch.MetricQueries(history, roller!.Current, clock ?? TimeProvider.System));
+        CloudWatch.CloudWatchOperations? cloudWatch = null;
+        CloudWatch.Alarms.AlarmService? alarms = null;
+        if (history is not null)
+        {
+            var time = clock ?? TimeProvider.System;
+            var queries = new CloudWatch.MetricQueries(history, roller!.Current, time);
+            var alarmLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Alarms");
+            Action<string> warnAlarms = message => alarmLog.LogWarning("{Message}", message);
+            alarms = new CloudWatch.Alarms.AlarmService(new CloudWatch.Alarms.AlarmCatalog(opened.Metadata, time, warnAlarms), new CloudWatch.Alarms.AlarmHistory(opened.Metadata),
+                new CloudWatch.Alarms.AlarmNotifier(options.Alarms.Webhooks, new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.Region, options.AccountId, warnAlarms),
+                queries, time, options.Region, options.AccountId, warnAlarms);
+            streams.DocumentChanged += alarms.Catalog.Apply;
+            roller.Rolled += alarms.Evaluate;
+            var alarmOperations = new CloudWatch.Alarms.AlarmOperations(alarms);
+            options.Alarms.Apply(alarmOperations); // the configured alarms, checked as PutMetricAlarm checks them
+            cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations);
+        }
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
         app.Run(context =>
@@ -241,7 +259,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller };
+        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms };
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -380,6 +398,8 @@ public sealed class RunnelServer : IAsyncDisposable
             Firehose.Dispose();
             MetricsExport?.Dispose();
             Roller?.Dispose();
+            if (Alarms is not null)
+                await Alarms.DisposeAsync();
             _streams.Dispose();
             await _storage.DisposeAsync();
         }

@@ -28,6 +28,7 @@ public static class Settings
         new("--metrics", "on|off", "record the AWS/Kinesis metrics served at /metrics (default on; off only to measure what recording costs)"),
         new("--metrics-retention", "HOURS", "how long each minute's metrics are kept under DATA-DIR/metrics for CloudWatch's API (default 24)", 1, 24 * 63),
         new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector (OTLP over gRPC, e.g. http://127.0.0.1:4317) every minute"),
+        new("--alarms", "FILE", "a JSON file of alarms to put at start-up (\"Alarms\": PutMetricAlarm requests) and of the webhooks alarm actions post to (\"AlarmActions\": {ARN: URL}); both may also sit in the --config file"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--channel-freshness", "SECONDS", "deliver every channel's objects after this many seconds instead of its DataFreshnessInSeconds (300-900), for development and tests; descriptions still show the channel's own (default: the channel's)", 0, 900),
         new("--s3-dir", "DIR", "where Firehose S3 destinations deliver without --s3-endpoint: a directory per bucket, objects under S3's key layout (default DATA-DIR/buckets)"),
@@ -192,6 +193,10 @@ public static class Settings
             Metrics = OnOff("metrics"),
             MetricsRetention = Get("metrics-retention") is null ? defaults.MetricsRetention : TimeSpan.FromHours(Int("metrics-retention", 24)),
             OtlpEndpoint = Get("otlp-endpoint") is { } otlp ? Url("otlp-endpoint", otlp) : null,
+            Alarms = (file is null ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.Empty : Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(Path.GetFullPath(file)))
+                .With(Get("alarms") is { } alarmsFile
+                    ? File.Exists(alarmsFile) ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(alarmsFile) : throw new ArgumentException($"--alarms {alarmsFile} does not exist.")
+                    : Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.Empty),
             ChannelFreshness = Get("channel-freshness") is null ? null : TimeSpan.FromSeconds(Int("channel-freshness", 0)),
             ConsumerDeleteDelay = Millis("consumer-delete-delay", defaults.ConsumerDeleteDelay),
             CommitmentPeriod = Millis("commitment-period", defaults.CommitmentPeriod),

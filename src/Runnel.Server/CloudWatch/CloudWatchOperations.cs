@@ -21,14 +21,16 @@ public sealed record ListResult(IReadOnlyList<MetricSeries> Metrics, string? Nex
 /// each protocol's endpoint writes: the checks (with AWS's texts where known, docs/compatibility.md "Metrics"), then
 /// <see cref="MetricQueries"/>. Thread-safe.
 /// </summary>
-public sealed class CloudWatchOperations(MetricQueries queries)
+public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOperations? alarms = null)
 {
     private static readonly string[] BasicStatistics = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 
-    public bool Has(string operation) => operation is "GetMetricStatistics" or "ListMetrics" or "GetMetricData";
+    public bool Has(string operation) => operation is "GetMetricStatistics" or "ListMetrics" or "GetMetricData"
+        || (alarms is not null && Alarms.AlarmOperations.Has(operation));
 
     public object Run(string operation, CloudWatchRequest request) => operation switch
     {
+        _ when alarms is not null && Alarms.AlarmOperations.Has(operation) => alarms.Run(operation, request),
         "GetMetricStatistics" => GetMetricStatistics(request),
         "GetMetricData" => GetMetricData(request),
         "ListMetrics" => ListMetrics(request),

@@ -50,8 +50,9 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
             await WriteAsync(http, queryMode ? e.Status : 400, json =>
             {
                 json.WriteStartObject();
-                json.WriteString("__type", ErrorNamespace + ShapeName(e.Code));
-                json.WriteString("message", e.Message);
+                json.WriteString("__type", e.Code == "ValidationError" ? "com.amazon.coral.validate#ValidationException" : ErrorNamespace + ShapeName(e.Code));
+                if (e.Message.Length > 0)
+                    json.WriteString("message", e.Message);
                 json.WriteEndObject();
             });
         }
@@ -73,12 +74,19 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
         "InvalidParameterValue" => "InvalidParameterValueException",
         "MissingParameter" => "MissingRequiredParameterException",
         "InvalidParameterCombination" => "InvalidParameterCombinationException",
+        "LimitExceeded" => "LimitExceededFault",
+        "InvalidFormat" => "InvalidFormatFault",
         _ => code,
     };
 
     private static void Write(Utf8JsonWriter json, object result)
     {
         json.WriteStartObject();
+        if (Alarms.AlarmWire.TryJson(json, result))
+        {
+            json.WriteEndObject();
+            return;
+        }
         switch (result)
         {
             case StatisticsResult statistics:

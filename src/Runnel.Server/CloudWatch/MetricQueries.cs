@@ -62,6 +62,21 @@ public sealed class MetricQueries(MetricHistory history, Func<(long Minute, IRea
     }
 
     /// <summary>
+    /// A series' statistic set over [<paramref name="from"/>, <paramref name="to"/>) (Unix seconds, whole minutes),
+    /// its minutes merged (only those in <paramref name="unit"/> when given); null when it had no samples then. What
+    /// an alarm's datapoint is.
+    /// </summary>
+    public StatisticSet? Window(string ns, string name, IReadOnlyList<KeyValuePair<string, string>> dimensions, long from, long to, string? unit)
+    {
+        string key = new MetricSeries(ns, name, Sorted(dimensions), "").Key;
+        var minutes = history.Read(key, from, to).Where(m => unit is null || m.Unit == unit).Select(m => m.Statistics).ToList();
+        var (now, live) = current();
+        if (now >= from && now < to)
+            minutes.AddRange(live.Where(e => e.Series.Key == key && (unit is null || e.Series.Unit == unit)).Select(e => e.Statistics));
+        return minutes.Count == 0 ? null : minutes.Aggregate((a, b) => a.Merge(b));
+    }
+
+    /// <summary>
     /// The series ListMetrics shows, ordered (namespace, name, dimensions), from <paramref name="after"/> entries on:
     /// those of the namespace and name when given, having every filter's dimension (with its value when given), and
     /// with data in the last three hours when <paramref name="recentlyActive"/>.

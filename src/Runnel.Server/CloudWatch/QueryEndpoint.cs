@@ -35,14 +35,17 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
                 throw CloudWatchException.Missing("Action");
             if (!operations.Has(action))
                 throw new CloudWatchException("InvalidAction", $"Could not find operation {action} for version {values.GetValueOrDefault("Version") ?? "NO_VERSION_SPECIFIED"}");
-            string result = operations.Run(action, new FormRequest(values)) switch
+            var answer = operations.Run(action, new FormRequest(values));
+            string result = answer switch
             {
                 StatisticsResult statistics => Xml(statistics),
                 ListResult list => Xml(list),
                 MetricDataAnswer data => Xml(data),
-                _ => "",
+                var other => Alarms.AlarmWire.TryXml(other, out string xml) ? xml : "",
             };
-            await WriteAsync(http, 200, $"<{action}Response xmlns=\"{Namespace}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{requestId}</RequestId></ResponseMetadata></{action}Response>");
+            if (answer is not Alarms.NoResult)
+                result = $"<{action}Result>{result}</{action}Result>";
+            await WriteAsync(http, 200, $"<{action}Response xmlns=\"{Namespace}\">{result}<ResponseMetadata><RequestId>{requestId}</RequestId></ResponseMetadata></{action}Response>");
         }
         catch (CloudWatchException e)
         {
@@ -100,7 +103,8 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
     }
 
     private static string Error(string code, string message, string requestId) =>
-        $"<ErrorResponse xmlns=\"{Namespace}\"><Error><Type>Sender</Type><Code>{Escape(code)}</Code><Message>{Escape(message)}</Message></Error><RequestId>{requestId}</RequestId></ErrorResponse>";
+        $"<ErrorResponse xmlns=\"{Namespace}\"><Error><Type>Sender</Type><Code>{Escape(code)}</Code>" + (message.Length > 0 ? $"<Message>{Escape(message)}</Message>" : "")
+        + $"</Error><RequestId>{requestId}</RequestId></ErrorResponse>";
 
     private static async Task WriteAsync(HttpResponse http, int status, string xml)
     {

@@ -45,6 +45,9 @@ public sealed class MinuteRoller : IDisposable
         }
     }
 
+    /// <summary>Raised after each roll with the end of the minute written (Unix seconds): alarms are evaluated then.</summary>
+    public event Action<long>? Rolled;
+
     /// <summary>Writes what was recorded since the last roll as the minute starting at <paramref name="minute"/> (Unix seconds).</summary>
     public void Roll(long minute)
     {
@@ -56,6 +59,7 @@ public sealed class MinuteRoller : IDisposable
             if (minute % 3600 == 0)
                 _history.Trim(DateTimeOffset.FromUnixTimeSeconds(minute));
         }
+        Rolled?.Invoke(minute + 60);
     }
 
     /// <summary>The minute still filling: what was recorded since the last roll (CloudWatch shows a period while it fills),
