@@ -206,6 +206,23 @@ test_cloudwatch_metric_statistics() {
   assert_match 'PutRecords\.TotalRecords' "$names" "list-metrics"
 }
 
+test_cloudwatch_alarms() {
+  local a="cli-alarm-$RANDOM$RANDOM"
+  cw() { timeout 30 "$AWS" --endpoint-url "$endpoint" cloudwatch "$@"; }
+  cw put-metric-alarm --alarm-name "$a" --namespace AWS/Kinesis --metric-name IncomingRecords --dimensions Name=StreamName,Value=orders \
+    --statistic Sum --period 60 --evaluation-periods 2 --threshold 10 --comparison-operator GreaterThanThreshold
+  cw wait alarm-exists --alarm-names "$a"
+  assert_eq "INSUFFICIENT_DATA" "$(cw --output text describe-alarms --alarm-names "$a" --query 'MetricAlarms[0].StateValue')" "new alarm"
+  cw set-alarm-state --alarm-name "$a" --state-value ALARM --state-reason "testing alarm"
+  assert_eq "ALARM	testing alarm" "$(cw --output text describe-alarms --alarm-names "$a" --query 'MetricAlarms[0].[StateValue,StateReason]')" "set-alarm-state"
+  assert_eq "Alarm updated from INSUFFICIENT_DATA to ALARM" \
+    "$(cw --output text describe-alarm-history --alarm-name "$a" --history-item-type StateUpdate --query 'AlarmHistoryItems[0].HistorySummary')" "history"
+  cw delete-alarms --alarm-names "$a"
+  assert_eq "0" "$(cw --output json describe-alarms --alarm-names "$a" | json 'len(d["MetricAlarms"])')" "delete-alarms"
+  local err; err=$(cw set-alarm-state --alarm-name "$a" --state-value OK --state-reason x 2>&1) && { echo "set-alarm-state of a deleted alarm succeeded"; return 1; }
+  assert_match 'ResourceNotFound' "$err" "missing alarm"
+}
+
 # ---- runner ------------------------------------------------------------------------------------
 # Each CLI call costs a second of Python start-up, so the tests run two at a time. The list-streams
 # test compares whole listings, so it runs first, alone.

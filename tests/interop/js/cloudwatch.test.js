@@ -63,3 +63,31 @@ test('cloudwatch: AWS\'s errors reach the SDK as its typed exceptions', async ()
     Namespace: 'AWS/Kinesis', MetricName: 'IncomingBytes', StartTime: new Date(now - 2 * 86400000), EndTime: new Date(now), Period: 60, Statistics: ['Sum'],
   })), (e) => e instanceof InvalidParameterCombinationException && e.message.includes('which exceeds the limit of 1440'));
 });
+
+test('cloudwatch: alarms over JSON 1.0: put, waited for, set, described with history, deleted; typed errors', async () => {
+  if (!(await served())) return;
+  const { PutMetricAlarmCommand, DescribeAlarmsCommand, SetAlarmStateCommand, DescribeAlarmHistoryCommand, DeleteAlarmsCommand, ResourceNotFound, waitUntilAlarmExists } =
+    await import('@aws-sdk/client-cloudwatch');
+  const name = uniqueName('jsalarm');
+  await cloudwatch.send(new PutMetricAlarmCommand({
+    AlarmName: name, Namespace: 'AWS/Kinesis', MetricName: 'GetRecords.IteratorAgeMilliseconds', Dimensions: [{ Name: 'StreamName', Value: 'orders' }],
+    Statistic: 'Maximum', Period: 300, EvaluationPeriods: 2, DatapointsToAlarm: 1, Threshold: 60000, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'ignore', Unit: 'Milliseconds',
+  }));
+  await waitUntilAlarmExists({ client: cloudwatch, maxWaitTime: 10, minDelay: 1 }, { AlarmNames: [name] });
+  const [alarm] = (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms;
+  assert.deepEqual([alarm.StateValue, alarm.Threshold, alarm.Period, alarm.DatapointsToAlarm, alarm.Unit, alarm.TreatMissingData],
+    ['INSUFFICIENT_DATA', 60000, 300, 1, 'Milliseconds', 'ignore']);
+  assert.ok(alarm.StateUpdatedTimestamp instanceof Date && alarm.AlarmConfigurationUpdatedTimestamp instanceof Date);
+  await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'ALARM', StateReason: 'from js' }));
+  const history = await cloudwatch.send(new DescribeAlarmHistoryCommand({ AlarmName: name, ScanBy: 'TimestampAscending' }));
+  assert.deepEqual(history.AlarmHistoryItems.map((i) => i.HistoryItemType), ['ConfigurationUpdate', 'StateUpdate']);
+  assert.ok(history.AlarmHistoryItems[1].Timestamp instanceof Date);
+  await cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [name] }));
+  await assert.rejects(cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'OK', StateReason: 'x' })),
+    (e) => e instanceof ResourceNotFound && e.$metadata.httpStatusCode === 404);
+  await assert.rejects(cloudwatch.send(new PutMetricAlarmCommand({
+    AlarmName: name, Namespace: 'AWS/Kinesis', MetricName: 'IncomingBytes', Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 2,
+    Threshold: 1, ComparisonOperator: 'GreaterThanThreshold',
+  })), (e) => e.Code === 'ValidationError' && e.message === 'DatapointsToAlarm must be less than or equal to EvaluationPeriods');
+});
