@@ -60,6 +60,21 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>What writes the minutes to <see cref="MetricHistory"/>.</summary>
     internal Metrics.MinuteRoller? Roller { get; private init; }
 
+    /// <summary>The pipeline the console draws (null with metrics off).</summary>
+    public Metrics.PipelineView? Pipeline { get; private init; }
+
+    private static async Task WritePipelineAsync(HttpResponse http, Metrics.PipelineView pipeline)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+            pipeline.Write(json);
+        http.StatusCode = 200;
+        http.ContentType = "application/json";
+        http.Headers.CacheControl = "no-store";
+        http.ContentLength = buffer.WrittenCount;
+        await http.Body.WriteAsync(buffer.WrittenMemory);
+    }
+
     /// <summary>The CloudWatch alarms, evaluated after each minute is written (null without a metrics history).</summary>
     public CloudWatch.Alarms.AlarmService? Alarms { get; private init; }
 
@@ -248,8 +263,11 @@ public sealed class RunnelServer : IAsyncDisposable
         }
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
+        var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, clock ?? TimeProvider.System) : null;
         app.Run(context =>
         {
+            if (pipeline is not null && HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/console/api/pipeline")
+                return WritePipelineAsync(context.Response, pipeline);
             if (cloudWatchQuery is not null && CloudWatch.QueryEndpoint.Accepts(context.Request))
                 return cloudWatchQuery.HandleAsync(context);
             if (cloudWatchJson is not null && CloudWatch.JsonEndpoint.Accepts(context.Request))
@@ -259,7 +277,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms };
+        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms, Pipeline = pipeline };
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -398,6 +416,7 @@ public sealed class RunnelServer : IAsyncDisposable
             Firehose.Dispose();
             MetricsExport?.Dispose();
             Roller?.Dispose();
+            Pipeline?.Dispose();
             if (Alarms is not null)
                 await Alarms.DisposeAsync();
             _streams.Dispose();

@@ -87,6 +87,25 @@ public sealed class SubscribeToShardTests : IAsyncDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task A_consumers_lag_shows_in_the_pipeline_view()
+    {
+        await StartAsync();
+        var (_, consumer) = await StreamWithConsumerAsync("lagged");
+        for (int i = 0; i < 5; i++)
+            await PutAsync("lagged", $"r{i}");
+        await using var s = await EventStreamSubscriber.StartAsync(_h2!, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""");
+        await ExpectInitialResponseAsync(s);
+        var (data, _) = await s.RecordsAsync(5);
+        Assert.Equal(5, data.Count);
+        var pipeline = System.Text.Json.JsonDocument.Parse(await _client!.Http.GetStringAsync("/console/api/pipeline")).RootElement;
+        var stream = Assert.Single(pipeline.GetProperty("streams").EnumerateArray(), x => x.GetProperty("name").GetString() == "lagged");
+        var reader = Assert.Single(stream.GetProperty("consumers").EnumerateArray());
+        Assert.Equal(("consumer", "app"), (reader.GetProperty("kind").GetString(), reader.GetProperty("name").GetString()));
+        Assert.Equal((0L, 0L), (reader.GetProperty("recordsBehind").GetInt64(), reader.GetProperty("millisBehind").GetInt64()));
+        Assert.Equal("shardId-000000000000", Assert.Single(reader.GetProperty("shards").EnumerateArray()).GetProperty("shardId").GetString());
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Every_starting_position_starts_where_it_says()
     {
         await StartAsync();

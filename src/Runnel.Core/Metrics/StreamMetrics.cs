@@ -141,4 +141,7 @@ public sealed class MetricRegistry(bool enabled = true)
 
     /// <summary>Every delivery stream that has recorded anything since the server started.</summary>
     public IEnumerable<DeliveryStreamMetrics> DeliveryStreams => _deliveryStreams.Values;
+
+    /// <summary>Who writes to each stream and who reads each shard, with each reader's lag (kept with metrics on only).</summary>
+    public ClientActivity Activity { get; } = new();
 }

@@ -56,7 +56,11 @@ internal static class FanOutOperations
             throw;
         }
         metrics.Subscribed(refusedForRate: false);
-        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease) { Metrics = metrics };
+        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease)
+        {
+            Metrics = metrics,
+            Activity = r.Streams.Metrics.Enabled ? r.Streams.Metrics.Activity.Reader(stream.Name, shard.Index, Runnel.Core.Metrics.ReaderKind.Consumer, consumerName, r.Client) : null,
+        };
         return;
     }
 }

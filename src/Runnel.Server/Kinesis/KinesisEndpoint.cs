@@ -137,6 +137,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             call = new KinesisRequest(document.Root, response, streams, writer, health)
             {
                 Channels = firehose.Service.Channels,
+                Http = request,
                 Streaming = StreamedAnswer.Allowed(request) ? () => StreamedAnswer.StartAsync(http, cbor) : null,
             };
             rateLimits.Check(op, call);

@@ -50,6 +50,14 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
     /// <summary>Routes, frames and appends the records of a put.</summary>
     public RecordWriter Writer { get; } = writer;
 
+    /// <summary>The HTTP request this came in (for who sent it); null in tests that call handlers directly.</summary>
+    internal Microsoft.AspNetCore.Http.HttpRequest? Http { get; init; }
+
+    private Runnel.Core.Metrics.ClientId? _client;
+
+    /// <summary>Who sent the request: its signature's access key and its User-Agent (read once, when asked).</summary>
+    public Runnel.Core.Metrics.ClientId Client => _client ??= ClientIdentity.From(Http);
+
     /// <summary>Set by SubscribeToShard: the subscription the endpoint streams as the response.</summary>
     public ShardSubscription? Subscription { get; set; }
 

@@ -69,6 +69,8 @@ internal static class RecordOperations
             throw throttled ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!) : new KinesisException(code, outcome.ErrorMessage!, 500);
         }
         metrics.PutRecord(dataBytes, Micros(r, started));
+        if (r.Streams.Metrics.Enabled)
+            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(1, dataBytes, outcome.ArrivalMillis);
 
         var w = r.Response;
         w.StartObject();
@@ -124,6 +126,8 @@ internal static class RecordOperations
                 throttled++;
         }
         r.Streams.Metrics.Stream(stream.Name).PutRecords(storedBytes, outcomes.Length, stored, throttled, Micros(r, started));
+        if (r.Streams.Metrics.Enabled && stored > 0)
+            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(stored, storedBytes, r.Streams.Now.ToUnixTimeMilliseconds());
 
         var w = r.Response;
         w.StartObject();
@@ -276,7 +280,11 @@ internal static class RecordOperations
         w.Number("MillisBehindLatest", behind);
         metrics.GetRecords(result?.PayloadBytes ?? 0, result?.Count ?? 0, behind, Micros(r, started));
         if (r.Streams.Metrics.Enabled)
+        {
             log.IteratorAge.Add(behind);
+            r.Streams.Metrics.Activity.Reader(stream.Name, shard.Index, Runnel.Core.Metrics.ReaderKind.Iterator, "", r.Client)
+                .Read(result?.Count ?? 0, behind, (long)(Math.Min(end, log.NextOffset) - Math.Min(next, Math.Min(end, log.NextOffset))), now.ToUnixTimeMilliseconds());
+        }
         if (next >= end)
         {
             WireRecords.ChildShards(w, stream.Shards.Where(s => s.ParentIndex == shard.Index || s.AdjacentParentIndex == shard.Index));

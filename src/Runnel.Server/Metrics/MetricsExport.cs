@@ -80,6 +80,7 @@ public sealed class MetricsExport : IDisposable
             _meter.CreateObservableCounter("kinesis_shard_" + Snake(definition.Name), () => ShardCounters(streams, metric), Unit(definition.Unit),
                 $"AWS/Kinesis {definition.Name} of a shard (enhanced monitoring).");
         }
+        AddActivity(registry.Activity, streams);
         var builder = Sdk.CreateMeterProviderBuilder().AddMeter(meterName)
             .ConfigureResource(resource => resource.AddService("runnel"))
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0); // every scrape reads the counters now
@@ -94,6 +95,29 @@ public sealed class MetricsExport : IDisposable
 
     /// <summary>The provider the scraping endpoint reads.</summary>
     public MeterProvider Provider => _provider;
+
+    /// <summary>
+    /// What Kinesis cannot show (<see cref="ClientActivity"/>): every reader's lag per shard (registered consumers by
+    /// name, iterator readers by client) and every writer's records, under <c>runnel_</c> (not AWS metrics).
+    /// </summary>
+    private void AddActivity(ClientActivity activity, StreamService streams)
+    {
+        static KeyValuePair<string, object?>[] Reader(ReaderActivity r) =>
+        [
+            new("StreamName", r.StreamName), new("ShardId", Runnel.Core.Model.ShardId.Format(r.ShardIndex)),
+            new("Kind", r.Kind == ReaderKind.Consumer ? "consumer" : "iterator"), new("Reader", r.Kind == ReaderKind.Consumer ? r.Name : r.Client.Display),
+        ];
+        long Now() => streams.Now.ToUnixTimeMilliseconds();
+        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.MillisBehind, Reader(r))), "ms",
+            "How far behind the shard's newest record a reader's last read left it, in milliseconds (registered consumers and clients reading with shard iterators).");
+        _meter.CreateObservableGauge("runnel_reader_lag_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.RecordsBehind, Reader(r))), "{record}",
+            "How many records of the shard a reader had still to read after its last read.");
+        _meter.CreateObservableCounter("runnel_reader_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Records, Reader(r))), "{record}",
+            "Records a reader has read from the shard.");
+        _meter.CreateObservableCounter("runnel_writer_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.Records,
+            new KeyValuePair<string, object?>("StreamName", w.StreamName), new KeyValuePair<string, object?>("Writer", w.Client.Display))), "{record}",
+            "Records a client (access key and User-Agent) has written to the stream.");
+    }
 
     private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));
 

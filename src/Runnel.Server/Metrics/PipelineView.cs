@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Runnel.Core.Metrics;
+using Runnel.Core.Model;
+using Runnel.Firehose;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Metrics;
+
+/// <summary>
+/// The pipeline as the console's map draws it (<c>GET /console/api/pipeline</c>, docs/console.md): each stream with its
+/// write rate, its writers (by client), its readers (registered consumers and clients reading with shard iterators,
+/// each with its lag behind the shard's newest record in records and milliseconds), and the delivery streams and
+/// channels reading it; each delivery stream with its destination, rates, freshness and errors. Rates are per second
+/// over the last 10 s, errors over the last minute (<see cref="RateSampler"/>). Thread-safe.
+/// </summary>
+public sealed class PipelineView : IDisposable
+{
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10), ErrorWindow = TimeSpan.FromMinutes(1);
+
+    private readonly StreamService _streams;
+    private readonly Firehose.Api.FirehoseService _firehose;
+    private readonly MetricRegistry _registry;
+    private readonly RateSampler _rates;
+
+    public PipelineView(StreamService streams, Firehose.Api.FirehoseService firehose, TimeProvider clock)
+    {
+        _streams = streams;
+        _firehose = firehose;
+        _registry = streams.Metrics;
+        _rates = new RateSampler(Counters, clock, TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The sampler of the rates (tests note a snapshot by hand).</summary>
+    public RateSampler Rates => _rates;
+
+    /// <summary>Every counter whose rate the view shows, keyed by the object holding it.</summary>
+    private IEnumerable<(object, long)> Counters()
+    {
+        foreach (var stream in _registry.Streams)
+        {
+            foreach (var metric in new[] { StreamMetric.IncomingRecords, StreamMetric.IncomingBytes, StreamMetric.GetRecordsRecords, StreamMetric.WriteProvisionedThroughputExceeded, StreamMetric.ReadProvisionedThroughputExceeded, StreamMetric.PutRecordsFailedRecords })
+                yield return (stream[metric], stream[metric].Sum);
+        }
+        foreach (var consumer in _registry.Consumers)
+            yield return (consumer[ConsumerMetric.SubscribeToShardEventRecords], consumer[ConsumerMetric.SubscribeToShardEventRecords].Sum);
+        foreach (var delivery in _registry.DeliveryStreams)
+        {
+            foreach (var metric in new[] { FirehoseMetric.IncomingRecords, FirehoseMetric.DataReadFromKinesisStreamRecords, FirehoseMetric.DeliveryRecords })
+                yield return (delivery[metric], delivery[metric].Sum);
+            yield return (delivery[FirehoseMetric.DeliverySuccess], Failures(delivery));
+        }
+        long now = _streams.Now.ToUnixTimeMilliseconds();
+        foreach (var writer in _registry.Activity.Writers(now))
+            yield return (writer, writer.Records);
+        foreach (var reader in _registry.Activity.Readers(now))
+            yield return (reader, reader.Records);
+    }
+
+    /// <summary>Failed delivery attempts: Success's samples that were 0.</summary>
+    private static long Failures(DeliveryStreamMetrics delivery) => delivery[FirehoseMetric.DeliverySuccess].Count - delivery[FirehoseMetric.DeliverySuccess].Sum;
+
+    private double Rate(MetricCell cell) => _rates.PerSecond(cell, cell.Sum, RateWindow);
+
+    private double Errors(params MetricCell[] cells) => cells.Sum(c => _rates.Over(c, c.Sum, ErrorWindow));
+
+    public void Write(Utf8JsonWriter json)
+    {
+        long now = _streams.Now.ToUnixTimeMilliseconds();
+        var writers = _registry.Activity.Writers(now).ToLookup(w => w.StreamName, StringComparer.Ordinal);
+        var readers = _registry.Activity.Readers(now).ToLookup(r => r.StreamName, StringComparer.Ordinal);
+        var deliveries = _firehose.Catalog.All();
+        json.WriteStartObject();
+        json.WriteNumber("at", now);
+        json.WriteStartArray("streams");
+        foreach (var stream in _streams.All.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            var metrics = _registry.Stream(stream.Name);
+            json.WriteStartObject();
+            json.WriteString("name", stream.Name);
+            json.WriteString("status", Status(stream.Status));
+            json.WriteString("mode", stream.Mode == StreamMode.OnDemand ? "ON_DEMAND" : "PROVISIONED");
+            json.WriteNumber("openShards", stream.OpenShards.Count());
+            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(metrics[StreamMetric.IncomingRecords])));
+            json.WriteNumber("incomingBytesPerSecond", Round(Rate(metrics[StreamMetric.IncomingBytes])));
+            double outgoing = Rate(metrics[StreamMetric.GetRecordsRecords])
+                + _registry.Consumers.Where(c => c.StreamName == stream.Name).Sum(c => Rate(c[ConsumerMetric.SubscribeToShardEventRecords]));
+            json.WriteNumber("outgoingRecordsPerSecond", Round(outgoing));
+            json.WriteNumber("errorsPerMinute", Round(Errors(metrics[StreamMetric.WriteProvisionedThroughputExceeded], metrics[StreamMetric.ReadProvisionedThroughputExceeded], metrics[StreamMetric.PutRecordsFailedRecords])));
+            json.WriteStartArray("producers");
+            foreach (var writer in writers[stream.Name].OrderByDescending(w => w.Records))
+            {
+                json.WriteStartObject();
+                json.WriteString("client", writer.Client.Display);
+                json.WriteString("accessKey", writer.Client.AccessKey);
+                json.WriteString("userAgent", writer.Client.UserAgent);
+                json.WriteNumber("recordsPerSecond", Round(_rates.PerSecond(writer, writer.Records, RateWindow)));
+                json.WriteNumber("records", writer.Records);
+                json.WriteNumber("lastSeen", writer.LastSeenMillis);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("consumers");
+            // A reader per consumer (or client) across the shards it reads: its rate summed, its lag the worst shard's.
+            foreach (var group in readers[stream.Name].GroupBy(r => (r.Kind, r.Name, Client: r.Kind == ReaderKind.Iterator ? r.Client.Display : "")).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
+            {
+                var any = group.First();
+                json.WriteStartObject();
+                json.WriteString("kind", group.Key.Kind == ReaderKind.Consumer ? "consumer" : "iterator");
+                json.WriteString("name", group.Key.Kind == ReaderKind.Consumer ? group.Key.Name : any.Client.Display);
+                json.WriteString("client", any.Client.Display);
+                json.WriteNumber("recordsPerSecond", Round(group.Sum(r => _rates.PerSecond(r, r.Records, RateWindow))));
+                json.WriteNumber("millisBehind", group.Max(r => r.MillisBehind));
+                json.WriteNumber("recordsBehind", group.Max(r => r.RecordsBehind));
+                json.WriteNumber("errorsPerMinute", 0);
+                json.WriteNumber("lastSeen", group.Max(r => r.LastSeenMillis));
+                json.WriteStartArray("shards");
+                foreach (var shard in group.OrderBy(r => r.ShardIndex))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
+                    json.WriteNumber("millisBehind", shard.MillisBehind);
+                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            foreach (var delivery in deliveries.Where(d => SourceName(d) == stream.Name))
+            {
+                var m = _registry.DeliveryStream(delivery.Name);
+                json.WriteStartObject();
+                json.WriteString("kind", "delivery");
+                json.WriteString("name", delivery.Name);
+                json.WriteString("client", "Firehose");
+                json.WriteNumber("recordsPerSecond", Round(Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
+                json.WriteNumber("millisBehind", m[FirehoseMetric.KinesisMillisBehindLatest].Last);
+                json.WriteNumber("recordsBehind", Math.Max(0, m[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum - m[FirehoseMetric.DeliveryRecords].Sum));
+                json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("deliveryStreams");
+        foreach (var delivery in deliveries)
+        {
+            var m = _registry.DeliveryStream(delivery.Name);
+            long received = m[FirehoseMetric.IncomingRecords].Sum + m[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum;
+            json.WriteStartObject();
+            json.WriteString("name", delivery.Name);
+            json.WriteString("status", delivery.Status);
+            if (SourceName(delivery) is { } source)
+                json.WriteString("source", source);
+            else
+                json.WriteNull("source");
+            json.WriteString("destination", delivery.DestinationKind);
+            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(m[FirehoseMetric.IncomingRecords]) + Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
+            json.WriteNumber("deliveredRecordsPerSecond", Round(Rate(m[FirehoseMetric.DeliveryRecords])));
+            json.WriteNumber("freshnessSeconds", m[FirehoseMetric.DeliveryDataFreshness].Last);
+            json.WriteNumber("recordsBehind", Math.Max(0, received - m[FirehoseMetric.DeliveryRecords].Sum));
+            json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>The name of the stream a delivery stream reads, or null for Direct PUT.</summary>
+    private static string? SourceName(Firehose.Catalog.DeliveryStream delivery) =>
+        delivery.KinesisSource?["KinesisStreamARN"]?.GetValue<string>() is { } arn && arn.LastIndexOf('/') is var slash and >= 0 ? arn[(slash + 1)..] : null;
+
+    private static string Status(StreamStatus status) => status switch
+    {
+        StreamStatus.Creating => "CREATING",
+        StreamStatus.Deleting => "DELETING",
+        StreamStatus.Updating => "UPDATING",
+        _ => "ACTIVE",
+    };
+
+    private static double Round(double value) => Math.Round(value, 2);
+
+    public void Dispose() => _rates.Dispose();
+}
