@@ -263,6 +263,7 @@ public sealed class RunnelServer : IAsyncDisposable
         }
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
+        var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch);
         var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, clock ?? TimeProvider.System) : null;
         app.Run(context =>
         {
@@ -272,6 +273,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 return cloudWatchQuery.HandleAsync(context);
             if (cloudWatchJson is not null && CloudWatch.JsonEndpoint.Accepts(context.Request))
                 return cloudWatchJson.HandleAsync(context);
+            if (cloudWatchCbor is not null && CloudWatch.CborEndpoint.Accepts(context.Request))
+                return cloudWatchCbor.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

@@ -50,7 +50,7 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
             await WriteAsync(http, queryMode ? e.Status : 400, json =>
             {
                 json.WriteStartObject();
-                json.WriteString("__type", e.Code == "ValidationError" ? "com.amazon.coral.validate#ValidationException" : ErrorNamespace + ShapeName(e.Code));
+                json.WriteString("__type", ErrorType(e.Code));
                 if (e.Message.Length > 0)
                     json.WriteString("message", e.Message);
                 json.WriteEndObject();
@@ -68,6 +68,9 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
         }
     }
 
+    /// <summary>The <c>__type</c> of an error code: the model's shape, in CloudWatch's namespace (validation errors in Coral's).</summary>
+    internal static string ErrorType(string code) => code == "ValidationError" ? "com.amazon.coral.validate#ValidationException" : ErrorNamespace + ShapeName(code);
+
     /// <summary>The model's shape of an error code (what <c>__type</c> names).</summary>
     private static string ShapeName(string code) => code switch
     {
@@ -79,7 +82,7 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
         _ => code,
     };
 
-    private static void Write(Utf8JsonWriter json, object result)
+    internal static void Write(Utf8JsonWriter json, object result)
     {
         json.WriteStartObject();
         if (Alarms.AlarmWire.TryJson(json, result))

@@ -91,3 +91,47 @@ test('cloudwatch: alarms over JSON 1.0: put, waited for, set, described with his
     Threshold: 1, ComparisonOperator: 'GreaterThanThreshold',
   })), (e) => e.Code === 'ValidationError' && e.message === 'DatapointsToAlarm must be less than or equal to EvaluationPeriods');
 });
+
+test('cloudwatch: the same SDK over RPC v2 CBOR (what the Go and Swift SDKs send): statistics, alarms and errors', async () => {
+  if (!(await served())) return;
+  const { AwsSmithyRpcV2CborProtocol } = await import('@aws-sdk/core/protocols');
+  const { PutMetricAlarmCommand, DescribeAlarmsCommand, SetAlarmStateCommand, DeleteAlarmsCommand, ResourceNotFound } = await import('@aws-sdk/client-cloudwatch');
+  const requests = [];
+  const cbor = new CloudWatchClient({ ...options, protocol: AwsSmithyRpcV2CborProtocol });
+  cbor.middlewareStack.add((next) => async (args) => {
+    requests.push({ path: args.request.path, protocol: args.request.headers['smithy-protocol'], target: args.request.headers['x-amz-target'] });
+    const result = await next(args);
+    requests.at(-1).answered = result.response.headers['smithy-protocol'];
+    return result;
+  }, { step: 'finalizeRequest' });
+
+  const name = uniqueName('jscbor');
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  await waitFor(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamStatus === 'ACTIVE', 'ACTIVE');
+  await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: [{ PartitionKey: 'a', Data: Buffer.from('x') }, { PartitionKey: 'b', Data: Buffer.from('y') }] }));
+  const minute = Math.floor(Date.now() / 60000) * 60000;
+  const answer = await cbor.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }],
+    StartTime: new Date(minute - 600000), EndTime: new Date(minute + 120000), Period: 720, Statistics: ['Sum'],
+  }));
+  assert.deepEqual(answer.Datapoints.map((p) => [p.Sum, p.Unit]), [[2, 'Count']]);
+  assert.ok(answer.Datapoints[0].Timestamp instanceof Date);
+  assert.equal(requests[0].path, '/service/GraniteServiceVersion20100801/operation/GetMetricStatistics');
+  assert.deepEqual([requests[0].protocol, requests[0].target, requests[0].answered], ['rpc-v2-cbor', undefined, 'rpc-v2-cbor']);
+
+  const alarm = uniqueName('jscboralarm');
+  await cbor.send(new PutMetricAlarmCommand({
+    AlarmName: alarm, Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }],
+    Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 2.5, ComparisonOperator: 'GreaterThanThreshold',
+  }));
+  await cbor.send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'over cbor' }));
+  const [described] = (await cbor.send(new DescribeAlarmsCommand({ AlarmNames: [alarm] }))).MetricAlarms;
+  assert.deepEqual([described.StateValue, described.StateReason, described.Threshold, described.Dimensions], ['ALARM', 'over cbor', 2.5, [{ Name: 'StreamName', Value: name }]]);
+  assert.ok(described.StateUpdatedTimestamp instanceof Date);
+  await cbor.send(new DeleteAlarmsCommand({ AlarmNames: [alarm] }));
+  await assert.rejects(cbor.send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'OK', StateReason: 'x' })),
+    (e) => e instanceof ResourceNotFound && e.$metadata.httpStatusCode === 404);
+  await assert.rejects(cbor.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingBytes', StartTime: new Date(minute), EndTime: new Date(minute - 60000), Period: 60, Statistics: ['Sum'],
+  })), (e) => e instanceof InvalidParameterValueException && e.message === 'The parameter StartTime must be less than the parameter EndTime.');
+});
