@@ -55,7 +55,7 @@ public sealed class RunnelServer : IAsyncDisposable
     private Metrics.MetricsExport? MetricsExport { get; init; }
 
     /// <summary>Each minute's metrics on disk (the embedded storage's data directory); null where none is kept.</summary>
-    public Runnel.Storage.Metrics.MetricHistory? MetricHistory { get; private init; }
+    public Runnel.Storage.Metrics.IMetricHistory? MetricHistory { get; private init; }
 
     /// <summary>What writes the minutes to <see cref="MetricHistory"/>.</summary>
     internal Metrics.MinuteRoller? Roller { get; private init; }
@@ -232,13 +232,15 @@ public sealed class RunnelServer : IAsyncDisposable
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();
         var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint);
-        Runnel.Storage.Metrics.MetricHistory? history = null;
+        Runnel.Storage.Metrics.IMetricHistory? history = null;
         Metrics.MinuteRoller? roller = null;
-        if (options.Metrics && opened.LocalDirectory is { } local)
+        if (options.Metrics)
         {
-            // Each minute's statistics kept on disk for the CloudWatch API (docs/formats/metrics.md); a cluster's
-            // stateless nodes keep none yet (docs/adr/0003-observability.md).
-            history = new Runnel.Storage.Metrics.MetricHistory(Path.Combine(local, "metrics"), options.MetricsRetention);
+            // Each minute's statistics kept for the CloudWatch API and the alarms (docs/formats/metrics.md): on disk
+            // on one node; in a JetStream stream that every node of a cluster appends to and reads all nodes' from.
+            history = opened.LocalDirectory is { } local
+                ? new Runnel.Storage.Metrics.MetricHistory(Path.Combine(local, "metrics"), options.MetricsRetention)
+                : ((ClusterStorage)opened).OpenMetricHistoryAsync(options.MetricsRetention).GetAwaiter().GetResult();
             var metricsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Metrics");
             roller = new Metrics.MinuteRoller(streams.Metrics, history, clock ?? TimeProvider.System, message => metricsLog.LogWarning("{Message}", message));
         }
@@ -256,7 +258,18 @@ public sealed class RunnelServer : IAsyncDisposable
                 new CloudWatch.Alarms.AlarmNotifier(options.Alarms.Webhooks, new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, options.Region, options.AccountId, warnAlarms),
                 queries, time, options.Region, options.AccountId, warnAlarms);
             streams.DocumentChanged += alarms.Catalog.Apply;
-            roller.Rolled += alarms.Evaluate;
+            // Evaluated once a minute by the node that leads; on a cluster a few seconds after the roll, when every
+            // node's minute is in the history.
+            var evaluationDelay = opened.LocalDirectory is null ? TimeSpan.FromSeconds(5) : TimeSpan.Zero;
+            roller.Rolled += end =>
+            {
+                if (!opened.Leads)
+                    return;
+                if (evaluationDelay == TimeSpan.Zero)
+                    alarms.Evaluate(end);
+                else
+                    _ = Task.Delay(evaluationDelay, time).ContinueWith(_ => alarms.Evaluate(end), TaskScheduler.Default);
+            };
             var alarmOperations = new CloudWatch.Alarms.AlarmOperations(alarms);
             options.Alarms.Apply(alarmOperations); // the configured alarms, checked as PutMetricAlarm checks them
             cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations);
@@ -420,6 +433,8 @@ public sealed class RunnelServer : IAsyncDisposable
             MetricsExport?.Dispose();
             Roller?.Dispose();
             Pipeline?.Dispose();
+            if (MetricHistory is IAsyncDisposable shared)
+                await shared.DisposeAsync();
             if (Alarms is not null)
                 await Alarms.DisposeAsync();
             _streams.Dispose();

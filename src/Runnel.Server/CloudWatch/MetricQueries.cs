@@ -21,7 +21,7 @@ public sealed class CloudWatchException(string code, string message, int status 
 /// range, merged into periods as CloudWatch aggregates them, the minute still filling included; the series known,
 /// filtered. Knows nothing of the wire. Thread-safe.
 /// </summary>
-public sealed class MetricQueries(MetricHistory history, Func<(long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries)> current, TimeProvider clock)
+public sealed class MetricQueries(IMetricHistory history, Func<(long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries)> current, TimeProvider clock)
 {
     /// <summary>Most datapoints one GetMetricStatistics may ask for (AWS's limit).</summary>
     public const int MaxDatapoints = 1440;

@@ -12,7 +12,7 @@ namespace Runnel.Server.Metrics;
 public sealed class MinuteRoller : IDisposable
 {
     private readonly MetricRegistry _registry;
-    private readonly MetricHistory _history;
+    private readonly IMetricHistory _history;
     private readonly TimeProvider _clock;
     private readonly Action<string> _warn;
     private readonly Dictionary<MetricCell, (long Count, long Sum)> _read = new(ReferenceEqualityComparer.Instance);
@@ -20,7 +20,7 @@ public sealed class MinuteRoller : IDisposable
     private readonly Lock _rolling = new();
     private long _lastMinute;
 
-    public MinuteRoller(MetricRegistry registry, MetricHistory history, TimeProvider clock, Action<string> warn)
+    public MinuteRoller(MetricRegistry registry, IMetricHistory history, TimeProvider clock, Action<string> warn)
     {
         _registry = registry;
         _history = history;

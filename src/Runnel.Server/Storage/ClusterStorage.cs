@@ -55,6 +55,10 @@ public sealed class ClusterStorage : ServerStorage
     /// <summary>This node's name in the cluster: in its connection's name, its lease and its message ids.</summary>
     public string NodeId => _lease.NodeId;
 
+    /// <summary>The cluster's metric history, which every node appends its minutes to and reads all nodes' from.</summary>
+    public Task<JetStreamMetricHistory> OpenMetricHistoryAsync(TimeSpan retention) =>
+        JetStreamMetricHistory.OpenAsync(new NatsJSContext(_connection), NodeId, retention, _replicas);
+
     /// <summary>Thread-pool threads a cluster node starts without delay (see <see cref="OpenAsync"/>).</summary>
     private const int MinThreads = 32;
 

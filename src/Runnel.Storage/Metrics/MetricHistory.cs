@@ -25,7 +25,7 @@ public readonly record struct StatisticSet(double SampleCount, double Sum, doubl
 /// retention period (files wholly older are deleted), read back by series and time range. A line cut by a crash is
 /// skipped when read. Thread-safe: appends and reads lock; reads parse the hours they cover.
 /// </summary>
-public sealed class MetricHistory
+public sealed class MetricHistory : IMetricHistory
 {
     private readonly string _directory;
     private readonly TimeSpan _retention;
@@ -51,6 +51,20 @@ public sealed class MetricHistory
         if (entries.Count == 0)
             return;
         var line = new MemoryStream();
+        Encode(line, minute, entries);
+        line.WriteByte((byte)'\n');
+        lock (_lock)
+        {
+            using (var file = new FileStream(FileOf(minute), FileMode.Append, FileAccess.Write, FileShare.Read))
+                file.Write(line.GetBuffer(), 0, (int)line.Length);
+            foreach (var (series, _) in entries)
+                _series[series.Key] = (series, minute);
+        }
+    }
+
+    /// <summary>One minute as a JSON line without its newline (docs/formats/metrics.md): what a file line and a cluster's message hold.</summary>
+    public static void Encode(Stream line, long minute, IReadOnlyCollection<(MetricSeries Series, StatisticSet Statistics)> entries)
+    {
         using (var json = new Utf8JsonWriter(line))
         {
             json.WriteStartObject();
@@ -74,14 +88,6 @@ public sealed class MetricHistory
             }
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-        line.WriteByte((byte)'\n');
-        lock (_lock)
-        {
-            using (var file = new FileStream(FileOf(minute), FileMode.Append, FileAccess.Write, FileShare.Read))
-                file.Write(line.GetBuffer(), 0, (int)line.Length);
-            foreach (var (series, _) in entries)
-                _series[series.Key] = (series, minute);
         }
     }
 
@@ -153,7 +159,8 @@ public sealed class MetricHistory
         }
     }
 
-    private static (long, List<(MetricSeries, StatisticSet)>)? Parse(string line)
+    /// <summary>A minute's line read back; null when it does not parse.</summary>
+    public static (long Minute, List<(MetricSeries Series, StatisticSet Statistics)> Entries)? Parse(string line)
     {
         if (line.Length == 0)
             return null;
