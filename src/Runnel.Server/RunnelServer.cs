@@ -102,7 +102,7 @@ public sealed class RunnelServer : IAsyncDisposable
     public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
         var trace = Environment.GetEnvironmentVariable("RUNNEL_TRACE_STARTUP") == "1" ? System.Diagnostics.Stopwatch.StartNew() : null;
-        void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
+        void Mark(string what) { if (trace is not null) System.Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
 
         // Storage opens on another core while the web host is assembled: both take tens of milliseconds.
         var pendingWarnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -230,12 +230,15 @@ public sealed class RunnelServer : IAsyncDisposable
             : new CloudWatch.CloudWatchOperations(new CloudWatch.MetricQueries(history, roller!.Current, clock ?? TimeProvider.System));
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
+        var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>
         {
             if (cloudWatchQuery is not null && CloudWatch.QueryEndpoint.Accepts(context.Request))
                 return cloudWatchQuery.HandleAsync(context);
             if (cloudWatchJson is not null && CloudWatch.JsonEndpoint.Accepts(context.Request))
                 return cloudWatchJson.HandleAsync(context);
+            if (console is not null && Console.ConsoleEndpoint.Accepts(context.Request))
+                return console.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);
