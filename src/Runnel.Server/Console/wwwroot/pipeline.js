@@ -82,7 +82,7 @@ function edgeLabel(edge) {
   return problem ? `⚠ ${parts.join(' · ')}` : parts.join(' · ');
 }
 
-const COLUMN_X = [16, 300, 584, 868], NODE_W = 200, NODE_H = 46, ROW_H = 74;
+const COLUMN_X = [16, 346, 676, 1006], NODE_W = 180, NODE_H = 46, ROW_H = 74;
 
 export function drawMap(graph) {
   const columns = [[], [], [], []];
@@ -101,12 +101,13 @@ export function drawMap(graph) {
     const bad = !!problemOf(e);
     svg.append(s('g', { class: bad ? 'link bad' : 'link', 'data-from': e.from, 'data-to': e.to },
       s('path', { d: `M${x1},${y1} C${x1 + 40},${y1} ${x2 - 40},${y2} ${x2},${y2}` }),
-      s('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle' }, edgeLabel(e))));
+      // Labelled just before its target, where edges fanning out of one node have already parted.
+      s('text', { x: x2 - 6, y: y2 - 8, 'text-anchor': 'end' }, edgeLabel(e))));
   }
   for (const n of graph.nodes.values()) {
     svg.append(s('g', { class: n.problem ? 'node bad' : 'node', 'data-node': n.id },
       s('rect', { x: n.x, y: n.y, width: NODE_W, height: NODE_H, rx: 5 }),
-      s('text', { class: 'label', x: n.x + 8, y: n.y + 18 }, n.label.length > 28 ? n.label.slice(0, 27) + '…' : n.label),
+      s('text', { class: 'label', x: n.x + 8, y: n.y + 18 }, n.label.length > 25 ? n.label.slice(0, 24) + '…' : n.label),
       s('text', { class: 'sub', x: n.x + 8, y: n.y + 36 }, n.problem ? `⚠ ${n.problem}` : n.sub || ''),
       s('title', {}, `${n.label}${n.sub ? `, ${n.sub}` : ''}${n.problem ? `: ${n.problem}` : ''}`)));
   }

@@ -44,7 +44,7 @@ export async function streamPage(main, [name], page) {
       ['Status', d.StreamStatus], ['Mode', d.StreamModeDetails?.StreamMode], ['Open shards', d.OpenShardCount],
       ['Retention', `${d.RetentionPeriodHours} h`], ['Consumers', d.ConsumerCount], ['Encryption', d.EncryptionType || 'NONE'],
       ['Shard-level metrics', monitored.length ? monitored.join(', ') : 'none'], ['Created', time(d.StreamCreationTimestamp)], ['ARN', d.StreamARN],
-    ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '')]));
+    ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v ?? ''))));
     const [shards, series, view, rates] = await Promise.all([
       listShards(name, page.signal),
       streamMetrics(name, CHARTS.map(([m]) => m), 60, page.signal).catch((e) => e),
@@ -172,7 +172,7 @@ function manageForms(name, refresh) {
     }
   };
   const form = (title, controls, label, submit) => {
-    const f = h('form', { class: 'inline' }, h('h3', {}, title), controls, h('button', { type: 'submit' }, label));
+    const f = h('form', { class: 'inline' }, h('h3', {}, title), controls, h('button', { type: 'submit', class: title === 'Delete' ? 'danger' : undefined }, label));
     f.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
     return f;
   };
@@ -190,7 +190,7 @@ function manageForms(name, refresh) {
     }),
     form('Shard-level metrics', field('Metrics', metrics), 'Enable', () => run('EnableEnhancedMonitoring',
       { StreamName: name, ShardLevelMetrics: metrics.value === 'ALL' ? ['ALL'] : ['IncomingRecords', 'OutgoingRecords'] }, 'Shard-level metrics enabled.')),
-    form('Delete', [], 'Delete stream', async () => {
+    form('Delete', h('p', {}, 'Deletes the stream and every record in it.'), 'Delete stream', async () => {
       if (!confirm(`Delete stream ${name} and all its records?`)) return;
       if (await run('DeleteStream', { StreamName: name, EnforceConsumerDeletion: true }, 'Deleting.')) location.hash = '#/streams';
     }),
