@@ -151,6 +151,45 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         NoScriptErrors();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task The_pipeline_map_draws_Runnels_pipeline_view_and_marks_what_lags_or_fails_in_words()
+    {
+        // GET /console/api/pipeline as agreed for issue 17, answered here by the test so that the page's side of the
+        // contract is checked whether or not this server serves the view yet.
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string view = $$"""
+            { "at": {{now}},
+              "streams": [ { "name": "orders", "status": "ACTIVE", "incomingRecordsPerSecond": 12.5, "incomingBytesPerSecond": 1234.0,
+                             "outgoingRecordsPerSecond": 3.0, "errorsPerMinute": 0,
+                             "producers": [ { "client": "AKIAEXAMPLE boto3/1.26", "accessKey": "AKIAEXAMPLE", "userAgent": "Boto3/1.26", "recordsPerSecond": 12.5, "lastSeen": {{now}} } ],
+                             "consumers": [ { "kind": "consumer", "name": "billing", "client": "KCL", "recordsPerSecond": 2.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "lastSeen": {{now}} },
+                                            { "kind": "iterator", "name": "slow-app", "client": "boto3", "recordsPerSecond": 1.0, "millisBehind": 180000, "recordsBehind": 900, "errorsPerMinute": 0, "lastSeen": {{now}} },
+                                            { "kind": "delivery", "name": "to-s3", "client": "firehose", "recordsPerSecond": 1.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "lastSeen": {{now}} } ] } ],
+              "deliveryStreams": [ { "name": "to-s3", "status": "ACTIVE", "source": "orders", "destination": "S3", "incomingRecordsPerSecond": 1.0, "deliveredRecordsPerSecond": 1.0, "freshnessSeconds": 3, "errorsPerMinute": 0 },
+                                   { "name": "direct-http", "status": "ACTIVE", "source": null, "destination": "HttpEndpoint", "incomingRecordsPerSecond": 4.0, "deliveredRecordsPerSecond": 0.0, "freshnessSeconds": 40, "errorsPerMinute": 6 } ] }
+            """;
+        var page = await fixture.NewPageAsync(_errors);
+        await page.RouteAsync("**/console/api/pipeline", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = view }));
+        await page.GotoAsync("/#/pipeline");
+        await Expect(page.Locator("#map-source")).ToContainTextAsync("pipeline view");
+        await Expect(page.Locator("#map g.node[data-node='producer:AKIAEXAMPLE boto3/1.26']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#map g.link[data-to='stream:orders']")).ToContainTextAsync("12.5 rec/s");
+        await Expect(page.Locator("#map g.node[data-node='delivery:to-s3']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#map g.link[data-from='stream:orders'][data-to='delivery:to-s3']")).ToHaveCountAsync(1); // drawn once, not also as a consumer
+        await Expect(page.Locator("#map g.node[data-node='producer:direct']")).ToContainTextAsync("Direct PUT");
+        var slow = page.Locator("#map g.link.bad[data-to='consumer:orders/iterator/slow-app']");
+        await Expect(slow).ToContainTextAsync("⚠");
+        await Expect(slow).ToContainTextAsync("lag 3 min");
+        await Expect(page.Locator("#map g.node.bad[data-node='consumer:orders/iterator/slow-app']")).ToContainTextAsync("slow: 3 min behind");
+        await Expect(page.Locator("#map g.link.bad[data-to='destination:direct-http']")).ToContainTextAsync("6.00 err/min");
+        await Expect(page.Locator("#map g.node.bad[data-node='destination:direct-http']")).ToContainTextAsync("failing");
+        await Expect(page.Locator("#map g.link.bad")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#edges tbody tr.bad")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#edges tbody tr", new() { HasText = "billing" })).ToContainTextAsync("OK");
+        await BrowserFixture.ScreenshotAsync(page, "pipeline-view");
+        NoScriptErrors();
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task The_alarms_view_creates_an_alarm_raises_it_and_shows_its_history()
     {

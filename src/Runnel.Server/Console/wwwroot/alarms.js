@@ -14,7 +14,8 @@ export async function alarmsPage(main, _params, page) {
   const history = h('section', { 'aria-labelledby': 'history-h', id: 'history' }, h('h2', { id: 'history-h' }, 'History'),
     h('p', {}, 'Choose "History" on an alarm.'));
   const setState = stateForm(() => refresh());
-  main.append(h('h1', {}, 'Alarms'), status,
+  main.append(h('h1', {}, 'Alarms')); // at once: the router focuses it
+  main.append(status,
     h('table', { class: 'grid', id: 'alarms' }, h('caption', {}, 'Metric alarms, refreshed every 5 seconds'),
       h('thead', {}, h('tr', {}, ['Alarm', 'State', 'Condition', 'Reason', 'Since', ''].map((c) => h('th', { scope: 'col' }, c)))), body),
     await createForm(() => refresh(), page.signal), setState.form, history);

@@ -23,18 +23,19 @@ let current = null;
 class Page {
   constructor() {
     this.controller = new AbortController();
-    this.timers = [];
+    this.timers = new Set();
   }
   get signal() { return this.controller.signal; }
   get active() { return !this.controller.signal.aborted; }
   /** Runs fn now and then every ms until the page is left; a run never overlaps the one before. */
   every(ms, fn) {
-    let timer = null;
     const run = async () => {
+      this.timers.delete(timer);
       if (!this.active) return;
       try { await fn(); } catch (e) { if (e.name !== 'AbortError') console.warn(e); }
-      if (this.active) { timer = setTimeout(run, ms); this.timers.push(timer); }
+      if (this.active) { timer = setTimeout(run, ms); this.timers.add(timer); }
     };
+    let timer = null;
     run();
   }
   leave() {
