@@ -125,6 +125,63 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Per_shard_rates_show_once_shard_level_metrics_are_enabled()
+    {
+        string name = await Server.CreateStreamAsync("shardrates", shards: 1);
+        var page = await fixture.NewPageAsync(_errors);
+        await page.GotoAsync($"/#/streams/{name}");
+        await page.GetByLabel("Metrics", new() { Exact = true }).SelectOptionAsync("IncomingRecords");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable" }).ClickAsync();
+        await Expect(page.Locator("dl.summary div", new() { HasText = "Shard-level metrics" })).ToContainTextAsync("IncomingRecords");
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await Server.PutAsync(name, "k" + i, "rate " + i);
+                await Task.Delay(100);
+            }
+        });
+        try
+        {
+            // Measured by the page between two reads of /metrics, 5 s apart.
+            await Expect(page.Locator("#shards tbody tr").First.Locator("td").Nth(5)).ToHaveTextAsync(new Regex(@"^[1-9][0-9.]*$|^0\.[0-9]*[1-9]"), new() { Timeout = 30_000 });
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+        NoScriptErrors();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Streams_are_managed_from_the_console_and_the_services_errors_shown_as_written()
+    {
+        string name = await Server.CreateStreamAsync("managed", shards: 1);
+        var page = await fixture.NewPageAsync(_errors);
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.GotoAsync("/#/streams");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create stream" }).ClickAsync();
+        await Expect(page.Locator("form", new() { HasText = "Create a stream" }).Locator(".error")).ToHaveTextAsync(
+            new Regex($"^ResourceInUseException: Stream {name} under account 000000000000 already exists\\.?$"));
+
+        await page.GotoAsync($"/#/streams/{name}");
+        await page.GetByLabel("Retention (hours)").FillAsync("48");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change retention" }).ClickAsync();
+        await Expect(page.Locator("dl.summary div", new() { HasText = "Retention" })).ToContainTextAsync("48 h");
+        await page.GetByLabel("Target shard count").FillAsync("5"); // more than double: refused by the service
+        await page.GetByRole(AriaRole.Button, new() { Name = "Update shard count" }).ClickAsync();
+        await Expect(page.Locator("section", new() { HasText = "Change the stream" }).Locator(".error")).ToHaveTextAsync("LimitExceededException: UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 1, Target shard count: 5");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete stream" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Streams", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.Locator($"#streams tr[data-stream='{name}']")).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        NoScriptErrors();
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task The_pipeline_map_shows_a_stream_and_its_consumer_and_moves_when_records_arrive()
     {
         string name = await Server.CreateStreamAsync("map", shards: 1);

@@ -22,7 +22,7 @@ export async function alarmsPage(main, _params, page) {
 
   async function showHistory(name) {
     try {
-      const answer = await cloudwatch('DescribeAlarmHistory', { AlarmName: name, MaxRecords: 50, ScanBy: 'TimestampDescending' }, page.signal);
+      const answer = await cloudwatch('DescribeAlarmHistory', { AlarmName: name, MaxRecords: 50 }, page.signal);
       fill(history, h('h2', { id: 'history-h' }, `History of ${name}`),
         h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ['Time', 'Type', 'Summary'].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, (answer.AlarmHistoryItems || []).map((item) => h('tr', {},
@@ -31,7 +31,7 @@ export async function alarmsPage(main, _params, page) {
   }
 
   async function refresh() {
-    const answer = await cloudwatch('DescribeAlarms', { AlarmTypes: ['MetricAlarm'], MaxRecords: 100 }, page.signal);
+    const answer = await cloudwatch('DescribeAlarms', { MaxRecords: 100 }, page.signal);
     const alarms = answer.MetricAlarms || [];
     setState.update(alarms.map((a) => a.AlarmName));
     fill(body, alarms.length ? alarms.map((a) => {
