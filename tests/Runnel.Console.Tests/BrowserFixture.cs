@@ -21,6 +21,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await Server.InitializeAsync();
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/install-test-deps.sh installs Debian's chromium.");
         _playwright = await Playwright.CreateAsync();
+        Assertions.SetDefaultExpectTimeout(15_000); // the whole suite shares two cores with this browser
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
     }
 

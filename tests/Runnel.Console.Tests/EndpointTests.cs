@@ -77,6 +77,12 @@ public sealed class EndpointTests(ConsoleServer server) : IClassFixture<ConsoleS
         Assert.DoesNotContain("<!doctype html>", await unsigned.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         var answer = await server.KinesisAsync("ListStreams", new { });
         Assert.Equal(System.Text.Json.JsonValueKind.Array, answer.GetProperty("StreamNames").ValueKind);
+        // An API call by GET (it names an operation) is still the API's to refuse, as on AWS.
+        using var apiGet = new HttpRequestMessage(HttpMethod.Get, "/");
+        apiGet.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202.ListStreams");
+        using var denied = await server.Http.SendAsync(apiGet);
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        Assert.Contains("<AccessDeniedException>", await denied.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var health = await server.Http.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
@@ -89,8 +95,8 @@ public sealed class ConsoleOffTests(ConsoleOffServer off) : IClassFixture<Consol
     public async Task Nothing_of_the_console_is_served()
     {
         using var root = await off.Server.Http.GetAsync("/");
-        Assert.NotEqual(HttpStatusCode.OK, root.StatusCode);
-        Assert.DoesNotContain("<!doctype html>", await root.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Forbidden, root.StatusCode); // the Kinesis API's answer, as before the console
+        Assert.Contains("<AccessDeniedException>", await root.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var script = await off.Server.Http.GetAsync("/console/app.js");
         Assert.NotEqual(HttpStatusCode.OK, script.StatusCode);
         await off.Server.KinesisAsync("ListStreams", new { });
