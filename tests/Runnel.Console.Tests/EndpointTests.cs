@@ -77,12 +77,15 @@ public sealed class EndpointTests(ConsoleServer server) : IClassFixture<ConsoleS
         Assert.DoesNotContain("<!doctype html>", await unsigned.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         var answer = await server.KinesisAsync("ListStreams", new { });
         Assert.Equal(System.Text.Json.JsonValueKind.Array, answer.GetProperty("StreamNames").ValueKind);
-        // An API call by GET (it names an operation) is still the API's to refuse, as on AWS.
-        using var apiGet = new HttpRequestMessage(HttpMethod.Get, "/");
-        apiGet.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202.ListStreams");
-        using var denied = await server.Http.SendAsync(apiGet);
-        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
-        Assert.Contains("<AccessDeniedException>", await denied.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // An API call by GET (it names an operation, or is signed) is still the API's to refuse, as on AWS.
+        foreach (var (header, value) in new[] { ("X-Amz-Target", "Kinesis_20131202.ListStreams"), ("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=abc") })
+        {
+            using var apiGet = new HttpRequestMessage(HttpMethod.Get, "/");
+            apiGet.Headers.TryAddWithoutValidation(header, value);
+            using var denied = await server.Http.SendAsync(apiGet);
+            Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+            Assert.Contains("<AccessDeniedException>", await denied.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
         using var health = await server.Http.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }

@@ -24,12 +24,15 @@ public sealed class ConsoleEndpoint
     private sealed record Asset(byte[] Body, string ContentType, string ETag);
 
     /// <summary>Whether a request is for the console: a GET or HEAD of <c>/</c> or of a path under <c>/console/</c>
-    /// without an <c>X-Amz-Target</c> (every other request to <c>/</c> stays the Kinesis API's, which SDKs POST to and
-    /// which answers an API call by GET with AccessDeniedException, as AWS does).</summary>
+    /// that is not shaped as an API call (no <c>X-Amz-Target</c>, no SigV4 signature): every other request to <c>/</c>
+    /// stays the Kinesis API's, which SDKs POST to and which answers an API call by GET with AccessDeniedException, as
+    /// AWS does.</summary>
     public static bool Accepts(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
         && (request.Path == "/" || (request.Path.Value ?? "").StartsWith(Prefix, StringComparison.Ordinal))
-        && request.Headers["X-Amz-Target"].Count == 0;
+        && request.Headers["X-Amz-Target"].Count == 0
+        && !request.Headers.Authorization.ToString().StartsWith("AWS4-", StringComparison.Ordinal)
+        && !request.Query.ContainsKey("X-Amz-Algorithm");
 
     /// <summary>The names of the embedded files, as served under <see cref="Prefix"/>.</summary>
     public static IEnumerable<string> Files => Assets.Keys;
