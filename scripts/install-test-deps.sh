@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, idempotently: Debian's boto3, AWS CLI v2, nats-server (the
 # JetStream cluster tests start their own), haproxy (the cluster suite's load balancer), PostgreSQL (the Redshift
-# tests start their own), and the npm packages of the JavaScript interop tests (s3rver among them).
+# tests start their own), Debian's chromium (the console's browser tests drive it with Playwright), and the npm packages of the JavaScript interop tests (s3rver among them).
 # Safe to run again; does nothing when all is present.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +12,7 @@ need_apt=()
 command -v nats-server >/dev/null 2>&1 || need_apt+=(nats-server)
 command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy) # the cluster suite puts deploy/haproxy/haproxy.cfg in front of its nodes
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql) # Firehose's Redshift tests start their own PostgreSQL
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium) # the console's browser tests (tests/Runnel.Console.Tests) drive it with Playwright
 if ((${#need_apt[@]})); then
   echo "install-test-deps: installing ${need_apt[*]} with apt-get"
   sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)

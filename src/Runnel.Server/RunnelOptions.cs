@@ -35,6 +35,9 @@ public sealed record RunnelOptions
     /// <summary>Whether the data plane records metrics (on by default; off only to measure what recording costs).</summary>
     public bool Metrics { get; init; } = true;
 
+    /// <summary>Whether the web console is served at <c>/</c> (on by default; docs/console.md).</summary>
+    public bool Console { get; init; } = true;
+
     /// <summary>How long each minute's metrics are kept on disk for the CloudWatch API (default 24 hours).</summary>
     public TimeSpan MetricsRetention { get; init; } = TimeSpan.FromHours(24);
 

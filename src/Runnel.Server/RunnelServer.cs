@@ -120,7 +120,7 @@ public sealed class RunnelServer : IAsyncDisposable
     public static RunnelServer Create(RunnelOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
         var trace = Environment.GetEnvironmentVariable("RUNNEL_TRACE_STARTUP") == "1" ? System.Diagnostics.Stopwatch.StartNew() : null;
-        void Mark(string what) { if (trace is not null) Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
+        void Mark(string what) { if (trace is not null) System.Console.Error.WriteLine($"startup: {what} at {trace.ElapsedMilliseconds} ms"); }
 
         // Storage opens on another core while the web host is assembled: both take tens of milliseconds.
         var pendingWarnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -278,6 +278,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
         var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch);
         var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, clock ?? TimeProvider.System) : null;
+        var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>
         {
             if (pipeline is not null && HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/console/api/pipeline")
@@ -288,6 +289,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 return cloudWatchJson.HandleAsync(context);
             if (cloudWatchCbor is not null && CloudWatch.CborEndpoint.Accepts(context.Request))
                 return cloudWatchCbor.HandleAsync(context);
+            if (console is not null && Console.ConsoleEndpoint.Accepts(context.Request))
+                return console.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

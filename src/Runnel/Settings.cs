@@ -27,6 +27,7 @@ public static class Settings
         new("--delivery-stream-create-delay", "MS", "how long a new Firehose delivery stream stays CREATING, in ms (default 0)", 0, MaxDelayMillis),
         new("--metrics", "on|off", "record the AWS/Kinesis metrics served at /metrics (default on; off only to measure what recording costs)"),
         new("--metrics-retention", "HOURS", "how long each minute's metrics are kept under DATA-DIR/metrics for CloudWatch's API (default 24)", 1, 24 * 63),
+        new("--console", "on|off", "serve the web console at / (default on): streams, data viewer, charts, pipeline map, alarms"),
         new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector (OTLP over gRPC, e.g. http://127.0.0.1:4317) every minute"),
         new("--alarms", "FILE", "a JSON file of alarms to put at start-up (\"Alarms\": PutMetricAlarm requests) and of the webhooks alarm actions post to (\"AlarmActions\": {ARN: URL}); both may also sit in the --config file"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
@@ -191,6 +192,7 @@ public static class Settings
             DeliveryStreamCreateDelay = Millis("delivery-stream-create-delay", defaults.DeliveryStreamCreateDelay),
             ChannelDelay = Millis("channel-delay", defaults.ChannelDelay),
             Metrics = OnOff("metrics"),
+            Console = OnOff("console"),
             MetricsRetention = Get("metrics-retention") is null ? defaults.MetricsRetention : TimeSpan.FromHours(Int("metrics-retention", 24)),
             OtlpEndpoint = Get("otlp-endpoint") is { } otlp ? Url("otlp-endpoint", otlp) : null,
             Alarms = (file is null ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.Empty : Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(Path.GetFullPath(file)))

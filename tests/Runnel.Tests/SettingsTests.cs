@@ -38,6 +38,9 @@ public class SettingsTests
         Assert.Null(Settings.Load([], NoEnvironment).ChannelFreshness);
         Assert.True(Settings.Load([], NoEnvironment).Metrics);
         Assert.False(Settings.Load(["--metrics", "off"], NoEnvironment).Metrics);
+        Assert.True(Settings.Load([], NoEnvironment).Console);
+        Assert.False(Settings.Load(["--console", "off"], NoEnvironment).Console);
+        Assert.False(Settings.Load([], new Dictionary<string, string?> { ["RUNNEL_CONSOLE"] = "off" }).Console);
         Assert.Equal(TimeSpan.FromHours(24), Settings.Load([], NoEnvironment).MetricsRetention);
         Assert.Equal(TimeSpan.FromHours(48), Settings.Load(["--metrics-retention", "48"], NoEnvironment).MetricsRetention);
         Assert.Equal(new Uri("http://127.0.0.1:4317"), Settings.Load(["--otlp-endpoint", "http://127.0.0.1:4317"], NoEnvironment).OtlpEndpoint);

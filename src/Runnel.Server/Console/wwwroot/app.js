@@ -1,0 +1,75 @@
+// The console's shell: hash routes to pages, each page a function (main, params, page) that may start timers through
+// page.every(); leaving the page aborts its requests and stops its timers.
+import { h, fill, errorBox } from './dom.js';
+import { streamsPage } from './streams.js';
+import { streamPage } from './stream.js';
+import { dataPage } from './data.js';
+import { pipelinePage } from './pipeline.js';
+import { alarmsPage } from './alarms.js';
+import { settingsPage } from './settings.js';
+
+const routes = [
+  [/^#\/streams\/([^/]+)\/data$/, dataPage, 'Streams'],
+  [/^#\/streams\/([^/]+)$/, streamPage, 'Streams'],
+  [/^#\/streams$/, streamsPage, 'Streams'],
+  [/^#\/pipeline$/, pipelinePage, 'Pipeline'],
+  [/^#\/alarms$/, alarmsPage, 'Alarms'],
+  [/^#\/settings$/, settingsPage, 'Settings'],
+];
+
+let current = null;
+
+/** What a page gets to run live work: an abort signal for its requests and timers stopped when it is left. */
+class Page {
+  constructor() {
+    this.controller = new AbortController();
+    this.timers = new Set();
+  }
+  get signal() { return this.controller.signal; }
+  get active() { return !this.controller.signal.aborted; }
+  /** Runs fn now and then every ms until the page is left; a run never overlaps the one before. */
+  every(ms, fn) {
+    const run = async () => {
+      this.timers.delete(timer);
+      if (!this.active) return;
+      try { await fn(); } catch (e) { if (e.name !== 'AbortError') console.warn(e); }
+      if (this.active) { timer = setTimeout(run, ms); this.timers.add(timer); }
+    };
+    let timer = null;
+    run();
+  }
+  leave() {
+    this.controller.abort();
+    this.timers.forEach(clearTimeout);
+  }
+}
+
+function route() {
+  const hash = location.hash || '#/streams';
+  if (!location.hash) history.replaceState(null, '', '#/streams');
+  if (current) current.leave();
+  current = new Page();
+  const main = document.getElementById('main');
+  for (const [pattern, page, section] of routes) {
+    const match = pattern.exec(hash);
+    if (!match) continue;
+    for (const link of document.querySelectorAll('nav a')) {
+      if (link.textContent === section) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+    }
+    fill(main);
+    Promise.resolve(page(main, match.slice(1).map(decodeURIComponent), current)).catch((e) => {
+      if (e.name !== 'AbortError') main.append(errorBox(e));
+    });
+    return;
+  }
+  fill(main, h('h1', {}, 'Not found'), h('p', {}, 'No page at ', hash, '. '), h('a', { href: '#/streams' }, 'Streams'));
+}
+
+/** Moves focus to the page's heading after a navigation, so that keyboard and screen-reader users start there. */
+function focusHeading() {
+  const heading = document.querySelector('#main h1');
+  if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({ preventScroll: true }); }
+}
+
+window.addEventListener('hashchange', () => { route(); requestAnimationFrame(focusHeading); });
+route();
