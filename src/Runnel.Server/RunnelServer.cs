@@ -238,10 +238,10 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             // Each minute's statistics kept for the CloudWatch API and the alarms (docs/formats/metrics.md): on disk
             // on one node; in a JetStream stream that every node of a cluster appends to and reads all nodes' from.
+            var metricsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Metrics");
             history = opened.LocalDirectory is { } local
                 ? new Runnel.Storage.Metrics.MetricHistory(Path.Combine(local, "metrics"), options.MetricsRetention)
-                : ((ClusterStorage)opened).OpenMetricHistoryAsync(options.MetricsRetention).GetAwaiter().GetResult();
-            var metricsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Metrics");
+                : ((ClusterStorage)opened).OpenMetricHistory(options.MetricsRetention, message => metricsLog.LogWarning("{Message}", message));
             roller = new Metrics.MinuteRoller(streams.Metrics, history, clock ?? TimeProvider.System, message => metricsLog.LogWarning("{Message}", message));
         }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
@@ -251,7 +251,14 @@ public sealed class RunnelServer : IAsyncDisposable
         if (history is not null)
         {
             var time = clock ?? TimeProvider.System;
-            var queries = new CloudWatch.MetricQueries(history, roller!.Current, time);
+            // On a cluster the minute still filling is each node's own: a query gathers the other nodes' too.
+            var shared = history as Runnel.Storage.JetStream.JetStreamMetricHistory;
+            shared?.ServeLive(roller!.Current);
+            var queries = new CloudWatch.MetricQueries(history, () => roller!.CurrentMinute, () =>
+            {
+                var (minute, own) = roller!.Current();
+                return shared is null ? own : [.. own, .. shared.OthersLive(minute)];
+            }, time);
             var alarmLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Alarms");
             Action<string> warnAlarms = message => alarmLog.LogWarning("{Message}", message);
             alarms = new CloudWatch.Alarms.AlarmService(new CloudWatch.Alarms.AlarmCatalog(opened.Metadata, time, warnAlarms), new CloudWatch.Alarms.AlarmHistory(opened.Metadata),
@@ -261,7 +268,7 @@ public sealed class RunnelServer : IAsyncDisposable
             // Evaluated once a minute by the node that leads; on a cluster a few seconds after the roll, when every
             // node's minute is in the history.
             var evaluationDelay = opened.LocalDirectory is null ? TimeSpan.FromSeconds(5) : TimeSpan.Zero;
-            roller.Rolled += end =>
+            roller!.Rolled += end =>
             {
                 if (!opened.Leads)
                     return;

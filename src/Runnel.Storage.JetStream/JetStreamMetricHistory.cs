@@ -18,26 +18,42 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
 {
     public const string StreamName = "runnel_metrics";
 
+    /// <summary>The subject on which every node answers with the minute it is still filling (request and many replies).</summary>
+    public const string LiveSubject = "runnel.metrics.live";
+
     private readonly INatsJSContext _js;
     private readonly string _subject;
+    private readonly string _nodeId;
+    private Task? _serving;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (MetricSeries Series, SortedDictionary<(long Minute, string Unit), StatisticSet> Minutes)> _index = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reading;
     private ulong _read; // the last stream sequence in the index
 
-    private JetStreamMetricHistory(INatsJSContext js, string nodeId, TimeSpan retention)
+    private readonly Task _ready;
+    private readonly Action<string> _warn;
+
+    /// <summary>
+    /// Starts making (or finding) the stream, at <paramref name="replicas"/> and kept for the retention period, and
+    /// reading it. Nothing waits for that: a node starts at once (a new cluster's first streams can take seconds to
+    /// elect their leaders), reads see the minutes read so far, and the first append waits until the stream is there.
+    /// </summary>
+    public JetStreamMetricHistory(INatsJSContext js, string nodeId, TimeSpan retention, int replicas, Action<string>? warn = null)
     {
+        _warn = warn ?? (_ => { });
         _js = js;
         _subject = "runnel.metrics." + nodeId;
+        _nodeId = nodeId;
         Retention = retention;
+        _ready = Task.Run(() => CreateStreamAsync(js, retention, replicas, _stop.Token));
         _reading = Task.Run(ReadAsync);
     }
 
     public TimeSpan Retention { get; }
 
-    /// <summary>Creates (or updates to this retention and replication) the stream, and starts reading it.</summary>
-    public static async Task<JetStreamMetricHistory> OpenAsync(INatsJSContext js, string nodeId, TimeSpan retention, int replicas, CancellationToken cancellationToken = default)
+    /// <summary>Creates the stream, or takes the one there (updated to this retention).</summary>
+    private static async Task CreateStreamAsync(INatsJSContext js, TimeSpan retention, int replicas, CancellationToken cancellationToken)
     {
         var config = new StreamConfig(StreamName, ["runnel.metrics.*"])
         {
@@ -47,8 +63,21 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
             Retention = StreamConfigRetention.Limits,
             Discard = StreamConfigDiscard.Old,
         };
-        await Unanswered.RetryAsync(async () => await js.CreateOrUpdateStreamAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        return new JetStreamMetricHistory(js, nodeId, retention);
+        // As a shard's stream is opened: a create that finds the stream made (another node starting at the same time)
+        // takes it; an unanswered one (a leader being elected) is asked again, soon. A changed retention is applied.
+        var stream = await Unanswered.RetryWithinAsync(async within =>
+        {
+            try
+            {
+                return await js.CreateStreamAsync(config, within).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == JetStreamShardLog.StreamNameInUse)
+            {
+                return await js.GetStreamAsync(StreamName, cancellationToken: within).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (stream.Info.Config.MaxAge != config.MaxAge)
+            await Unanswered.RetryWithinAsync(async within => await js.UpdateStreamAsync(config with { NumReplicas = stream.Info.Config.NumReplicas }, within).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReadAsync()
@@ -57,9 +86,21 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
         {
             try
             {
+                await _ready.ConfigureAwait(false);
+                break;
+            }
+            catch (Exception e) when (e is NatsException or InvalidOperationException or IOException or TimeoutException && !_stop.IsCancellationRequested)
+            {
+                return; // Append reports it
+            }
+        }
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
                 var consumer = await _js.CreateOrderedConsumerAsync(StreamName, new NatsJSOrderedConsumerOpts
                 {
-                    DeliverPolicy = Volatile.Read(ref _read) == 0 ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartSequence,
+                    DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, // from the start (1), or on from where a broken read stopped
                     OptStartSeq = Volatile.Read(ref _read) + 1,
                 }, _stop.Token).ConfigureAwait(false);
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: _stop.Token).ConfigureAwait(false))
@@ -76,9 +117,75 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
             }
             catch (Exception e) when (e is NatsException or InvalidOperationException or IOException)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false); // the servers are electing or away: read on from where it stopped
+                // The servers are electing or away: read on from where it stopped.
+                _warn($"Reading the cluster's metric history (JetStream stream {StreamName}) stopped ({e.Message}); reading on in 1 s. CloudWatch's answers miss other nodes' minutes meanwhile.");
+                await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Answers other nodes' requests for the minute this node is still filling with what <paramref name="live"/> gives,
+    /// so that a query through any node counts the traffic of the current minute on all (<see cref="OthersLive"/>).
+    /// </summary>
+    public void ServeLive(Func<(long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries)> live)
+    {
+        _serving = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await foreach (var request in _js.Connection.SubscribeAsync<byte[]>(LiveSubject, cancellationToken: _stop.Token).ConfigureAwait(false))
+                    {
+                        var (minute, entries) = live();
+                        var line = new MemoryStream();
+                        line.Write(Encoding.UTF8.GetBytes(_nodeId + "\n"));
+                        MetricHistory.Encode(line, minute, entries);
+                        await request.ReplyAsync(line.ToArray(), cancellationToken: _stop.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is NatsException or InvalidOperationException or IOException)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// The other nodes' entries of the minute starting at <paramref name="minute"/> that they are still filling: asked of
+    /// every node at once, the answers gathered for at most a quarter of a second (empty when none answers).
+    /// </summary>
+    public IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> OthersLive(long minute) => GatherAsync(minute).GetAwaiter().GetResult();
+
+    private async Task<List<(MetricSeries, StatisticSet)>> GatherAsync(long minute)
+    {
+        var gathered = new List<(MetricSeries, StatisticSet)>();
+        try
+        {
+            var options = new NatsSubOpts { Timeout = TimeSpan.FromMilliseconds(250), IdleTimeout = TimeSpan.FromMilliseconds(60) };
+            await foreach (var reply in _js.Connection.RequestManyAsync<byte[], byte[]>(LiveSubject, [], replyOpts: options, cancellationToken: _stop.Token).ConfigureAwait(false))
+            {
+                if (reply.Data is not { Length: > 0 } data)
+                    continue;
+                string text = Encoding.UTF8.GetString(data);
+                int newline = text.IndexOf('\n', StringComparison.Ordinal);
+                if (newline < 0 || text[..newline] == _nodeId)
+                    continue;
+                if (MetricHistory.Parse(text[(newline + 1)..]) is { } other && other.Minute == minute)
+                    gathered.AddRange(other.Entries);
+            }
+        }
+        catch (Exception e) when (e is NatsException or OperationCanceledException or TimeoutException)
+        {
+            // the answers so far: a node that cannot be asked shows its minute once it is rolled
+        }
+        return gathered;
     }
 
     private void Add(long minute, IEnumerable<(MetricSeries Series, StatisticSet Statistics)> entries)
@@ -99,13 +206,21 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
     {
         if (entries.Count == 0)
             return;
-        var line = new MemoryStream();
-        MetricHistory.Encode(line, minute, entries);
-        var ack = Unanswered.RetryAsync(async () => await _js.PublishAsync(_subject, line.ToArray()).ConfigureAwait(false), _stop.Token).GetAwaiter().GetResult();
-        ack.EnsureSuccess();
-        // Visible to this node's reads (an alarm evaluated next) once its reader has it; a few seconds at most.
-        for (int i = 0; i < 500 && Volatile.Read(ref _read) < ack.Seq; i++)
-            Thread.Sleep(10);
+        try
+        {
+            _ready.GetAwaiter().GetResult(); // the stream exists (throws what made it fail, for the roller to log)
+            var line = new MemoryStream();
+            MetricHistory.Encode(line, minute, entries);
+            var ack = Unanswered.RetryAsync(async () => await _js.PublishAsync(_subject, line.ToArray()).ConfigureAwait(false), _stop.Token).GetAwaiter().GetResult();
+            ack.EnsureSuccess();
+            // Visible to this node's reads (an alarm evaluated next) once its reader has it; a few seconds at most.
+            for (int i = 0; i < 500 && Volatile.Read(ref _read) < ack.Seq; i++)
+                Thread.Sleep(10);
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException or InvalidOperationException or OperationCanceledException && !_stop.IsCancellationRequested)
+        {
+            throw new IOException($"the minute could not be published to the JetStream stream {StreamName}: {e.Message}", e);
+        }
     }
 
     public void Trim(DateTimeOffset now)
@@ -146,6 +261,8 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
         try
         {
             await _reading.ConfigureAwait(false);
+            if (_serving is not null)
+                await _serving.ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or NatsException)
         {

@@ -19,7 +19,7 @@ public sealed partial class JetStreamShardLog : IShardLog
     private const int WrongLastSequence = 10071;
 
     /// <summary>JetStream's error for a stream name in use with another configuration.</summary>
-    private const int StreamNameInUse = 10058;
+    internal const int StreamNameInUse = 10058;
 
     private const int MaxPublishAttempts = 5;
 

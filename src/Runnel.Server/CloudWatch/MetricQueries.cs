@@ -21,7 +21,7 @@ public sealed class CloudWatchException(string code, string message, int status 
 /// range, merged into periods as CloudWatch aggregates them, the minute still filling included; the series known,
 /// filtered. Knows nothing of the wire. Thread-safe.
 /// </summary>
-public sealed class MetricQueries(IMetricHistory history, Func<(long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries)> current, TimeProvider clock)
+public sealed class MetricQueries(IMetricHistory history, Func<long> currentMinute, Func<IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)>> currentEntries, TimeProvider clock)
 {
     /// <summary>Most datapoints one GetMetricStatistics may ask for (AWS's limit).</summary>
     public const int MaxDatapoints = 1440;
@@ -50,9 +50,9 @@ public sealed class MetricQueries(IMetricHistory history, Func<(long Minute, IRe
             throw CloudWatchException.Combination($"You have requested up to {requested} datapoints, which exceeds the limit of {maxDatapoints}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.");
         string key = new MetricSeries(ns, name, Sorted(dimensions), "").Key;
         var minutes = history.Read(key, start, end).ToList();
-        var (now, live) = current();
+        long now = currentMinute();
         if (now >= start && now < end)
-            minutes.AddRange(live.Where(e => e.Series.Key == key).Select(e => (now, e.Series.Unit, e.Statistics)));
+            minutes.AddRange(currentEntries().Where(e => e.Series.Key == key).Select(e => (now, e.Series.Unit, e.Statistics)));
         return minutes
             .Where(m => unit is null || m.Unit == unit)
             .GroupBy(m => (Period: start + (m.Minute - start) / period * period, m.Unit))
@@ -70,9 +70,9 @@ public sealed class MetricQueries(IMetricHistory history, Func<(long Minute, IRe
     {
         string key = new MetricSeries(ns, name, Sorted(dimensions), "").Key;
         var minutes = history.Read(key, from, to).Where(m => unit is null || m.Unit == unit).Select(m => m.Statistics).ToList();
-        var (now, live) = current();
+        long now = currentMinute();
         if (now >= from && now < to)
-            minutes.AddRange(live.Where(e => e.Series.Key == key && (unit is null || e.Series.Unit == unit)).Select(e => e.Statistics));
+            minutes.AddRange(currentEntries().Where(e => e.Series.Key == key && (unit is null || e.Series.Unit == unit)).Select(e => e.Statistics));
         return minutes.Count == 0 ? null : minutes.Aggregate((a, b) => a.Merge(b));
     }
 
@@ -84,7 +84,7 @@ public sealed class MetricQueries(IMetricHistory history, Func<(long Minute, IRe
     public IReadOnlyList<MetricSeries> List(string? ns, string? name, IReadOnlyList<(string Name, string? Value)> filters, bool recentlyActive)
     {
         long since = clock.GetUtcNow().ToUnixTimeSeconds() - 3 * 3600;
-        var (_, live) = current();
+        var live = currentEntries();
         var all = history.Series().Select(s => (s.Series, s.LastMinute))
             .Concat(live.Select(e => (e.Series, LastMinute: clock.GetUtcNow().ToUnixTimeSeconds())))
             .GroupBy(s => s.Series.Key, StringComparer.Ordinal)

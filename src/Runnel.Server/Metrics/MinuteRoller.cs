@@ -41,7 +41,7 @@ public sealed class MinuteRoller : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _warn($"A minute of metrics could not be written to the history ({e.Message}); /metrics is not affected. Check the disk under the data directory.");
+            _warn($"A minute of metrics could not be written to the history ({e.Message}); /metrics is not affected. Check the disk under the data directory (on a cluster, the NATS servers).");
         }
     }
 
@@ -62,8 +62,18 @@ public sealed class MinuteRoller : IDisposable
         Rolled?.Invoke(minute + 60);
     }
 
-    /// <summary>The minute still filling: what was recorded since the last roll (CloudWatch shows a period while it fills),
-    /// and the minute it belongs to (Unix seconds).</summary>
+    /// <summary>The minute still filling (Unix seconds): what was recorded since the last roll belongs to it (CloudWatch
+    /// shows a period while it fills).</summary>
+    public long CurrentMinute
+    {
+        get
+        {
+            lock (_rolling)
+                return _lastMinute;
+        }
+    }
+
+    /// <summary>The minute still filling with what was recorded in it so far.</summary>
     public (long Minute, IReadOnlyList<(MetricSeries Series, StatisticSet Statistics)> Entries) Current()
     {
         lock (_rolling)

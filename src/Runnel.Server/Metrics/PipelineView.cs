@@ -125,6 +125,22 @@ public sealed class PipelineView : IDisposable
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
+            // Registered consumers that have not read yet are on the map too, idle.
+            var reading = readers[stream.Name].Where(r => r.Kind == ReaderKind.Consumer).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var idle in _streams.Consumers.List(stream).Where(c => !reading.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal))
+            {
+                json.WriteStartObject();
+                json.WriteString("kind", "consumer");
+                json.WriteString("name", idle.Name);
+                json.WriteString("client", "");
+                json.WriteNumber("recordsPerSecond", 0);
+                json.WriteNumber("millisBehind", 0);
+                json.WriteNumber("recordsBehind", 0);
+                json.WriteNumber("errorsPerMinute", 0);
+                json.WriteStartArray("shards");
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
             foreach (var delivery in deliveries.Where(d => SourceName(d) == stream.Name))
             {
                 var m = _registry.DeliveryStream(delivery.Name);

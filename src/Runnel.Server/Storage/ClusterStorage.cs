@@ -56,8 +56,7 @@ public sealed class ClusterStorage : ServerStorage
     public string NodeId => _lease.NodeId;
 
     /// <summary>The cluster's metric history, which every node appends its minutes to and reads all nodes' from.</summary>
-    public Task<JetStreamMetricHistory> OpenMetricHistoryAsync(TimeSpan retention) =>
-        JetStreamMetricHistory.OpenAsync(new NatsJSContext(_connection), NodeId, retention, _replicas);
+    public JetStreamMetricHistory OpenMetricHistory(TimeSpan retention, Action<string> warn) => new(new NatsJSContext(_connection), NodeId, retention, _replicas, warn);
 
     /// <summary>Thread-pool threads a cluster node starts without delay (see <see cref="OpenAsync"/>).</summary>
     private const int MinThreads = 32;

@@ -1,6 +1,6 @@
 // CloudWatch's API through the current @aws-sdk/client-cloudwatch, which speaks JSON 1.0
 // (GraniteServiceVersion20100801, query-compatible errors): the AWS/Kinesis metrics of known traffic read back, listed,
-// and AWS's errors. A cluster's nodes keep no metric history yet: there the API is not served, and the test checks that.
+// and AWS's errors; on a cluster too (its nodes share the history). With --metrics off the API is not served, and the test checks that.
 
 import assert from 'node:assert/strict';
 import { CloudWatchClient, GetMetricDataCommand, GetMetricStatisticsCommand, InvalidParameterCombinationException, InvalidParameterValueException, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
@@ -11,7 +11,7 @@ const options = { endpoint: ENDPOINT, region: REGION, credentials: { accessKeyId
 const cloudwatch = new CloudWatchClient(options);
 const kinesis = new KinesisClient(options);
 
-/** Whether this server serves CloudWatch's API (false on a cluster, which keeps no metric history yet). */
+/** Whether this server serves CloudWatch's API (false with --metrics off, which keeps no metric history). */
 async function served() {
   try {
     await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Nothing' }));
