@@ -10,6 +10,7 @@ const string usage = """
       runnel-bench startup [options]    launch a server command and time its first answer
       runnel-bench compare [options]    two servers' reports side by side, with the targets
       runnel-bench memory [options]     server memory over a long write, after DeleteStream, and idle
+      runnel-bench scrape [options]     GET /metrics with a 1,000-shard stream's shard-level metrics enabled
       runnel-bench fanout [options]     SubscribeToShard: put-to-receive latency and per-consumer throughput
       runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
       runnel-bench jetstream [options]  JetStream's own publish latency: the floor under a cluster's put-to-visible
@@ -32,7 +33,7 @@ try
     {
         case "run":
             {
-                var cl = new CommandLine(rest, new HashSet<string> { "http2", "keep-streams", "help" });
+                var cl = new CommandLine(rest, new HashSet<string> { "http2", "keep-streams", "enhanced-monitoring", "help" });
                 if (cl.Flag("help"))
                 {
                     Console.WriteLine(RunOptions.Help);
@@ -62,6 +63,21 @@ try
                 if (options.JsonPath is { } path)
                     report.Save(path);
                 return 0;
+            }
+        case "scrape":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(ScrapeScenario.Options.Help);
+                    return 0;
+                }
+                var options = ScrapeScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await ScrapeScenario.RunAsync(options, Console.Out);
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
             }
         case "memory":
             {

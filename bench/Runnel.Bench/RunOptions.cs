@@ -60,6 +60,9 @@ public sealed record RunOptions
     /// <summary>Leave the benchmark's streams in place instead of deleting them at the end.</summary>
     public required bool KeepStreams { get; init; }
 
+    /// <summary>Whether every stream the run creates gets EnableEnhancedMonitoring ALL (shard-level metrics on).</summary>
+    public bool EnhancedMonitoring { get; init; }
+
     /// <summary>Where to write the JSON report, or null.</summary>
     public required string? JsonPath { get; init; }
 
@@ -116,6 +119,7 @@ public sealed record RunOptions
             Scenarios = scenarios.ToHashSet(StringComparer.Ordinal),
             Http2 = cl.Flag("http2"),
             KeepStreams = cl.Flag("keep-streams"),
+            EnhancedMonitoring = cl.Flag("enhanced-monitoring"),
             JsonPath = cl.String("json"),
             ReadyTimeout = TimeSpan.FromSeconds(cl.Double("ready-timeout", 30, 0.1)),
         };
@@ -145,6 +149,7 @@ public sealed record RunOptions
           --scenarios LIST        of put100,put1k,put1,drain,latency,rss (default all; rss needs --server-pid)
           --http2                 speak h2c instead of HTTP/1.1
           --keep-streams          do not delete the benchmark's streams at the end
+          --enhanced-monitoring   enable every shard-level metric on each stream created (EnableEnhancedMonitoring ALL)
           --json FILE             also write the results as JSON
           --ready-timeout SECONDS wait this long for the endpoint to answer (default 30)
         """;

@@ -83,6 +83,13 @@ public sealed class BenchContext(RunOptions options, KinesisHttpClient client, T
                 var ids = KinesisJson.ReadStrings(response.Body, "ShardId");
                 if (ids.Count != shards)
                     throw new BenchException($"DescribeStream {name} lists {ids.Count} shards, expected {shards}");
+                if (Options.EnhancedMonitoring)
+                {
+                    string body = "{\"StreamName\":\"" + name + "\",\"ShardLevelMetrics\":[\"ALL\"]}";
+                    using var enabled = await Client.SendAsync("EnableEnhancedMonitoring", new RequestBody(System.Text.Encoding.UTF8.GetBytes(body))).ConfigureAwait(false);
+                    if (!enabled.IsSuccess)
+                        throw new BenchException($"EnableEnhancedMonitoring {name}: {enabled.Describe()}");
+                }
                 return ids;
             }
             await Task.Delay(10).ConfigureAwait(false);

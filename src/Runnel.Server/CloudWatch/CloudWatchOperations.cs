@@ -64,10 +64,14 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
             Namespace == other.Namespace && Name == other.Name && Dimensions.SequenceEqual(other.Dimensions);
     }
 
+    /// <summary>A query of GetMetricData with a metric-math Expression instead of a MetricStat.</summary>
+    private sealed record ExpressionQuery(string Id, string? Label, bool ReturnData, string Expression, int? Period);
+
     /// <summary>
-    /// GetMetricData for queries of one metric each (MetricStat: a metric, a period, a basic statistic, a unit): each
-    /// query's values per period with samples, newest first unless ScanBy says TimestampAscending, units merged
-    /// unless one is named. Metric math (Expression) and percentiles are refused.
+    /// GetMetricData: MetricStat queries (a metric, a period, a basic statistic, a unit), each query's values per period
+    /// with samples, units merged unless one is named; and Expression queries, metric math over the others
+    /// (<see cref="MetricMath"/>), which may name each other. Newest first unless ScanBy says TimestampAscending.
+    /// Percentiles are refused.
     /// </summary>
     public MetricDataAnswer GetMetricData(CloudWatchRequest r)
     {
@@ -86,26 +90,80 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
             var other => throw CloudWatchException.InvalidValue($"The parameter ScanBy must be TimestampDescending or TimestampAscending, not {other}."),
         };
         var requested = members.Select(Read).ToList();
-        var results = new List<MetricDataResult>();
-        foreach (var q in requested.Where(q => q.ReturnData))
+        var ids = requested.Select(q => q is DataQuery d ? d.Id : ((ExpressionQuery)q).Id).ToList();
+        if (ids.Distinct(StringComparer.Ordinal).Count() != ids.Count)
+            throw new CloudWatchException("ValidationError", "The values for parameter Id in MetricDataQueries are not unique.");
+        var stats = requested.OfType<DataQuery>().ToList();
+        var computed = new Dictionary<string, IReadOnlyList<MathSeries>>(StringComparer.Ordinal);
+        var computing = new HashSet<string>(StringComparer.Ordinal);
+
+        IReadOnlyList<MathSeries> Compute(object query)
         {
-            var points = queries.Statistics(q.Namespace, q.Name, q.Dimensions, start, end, q.Period, q.Unit, MetricQueries.MaxDataDatapoints)
-                .GroupBy(d => d.Timestamp)
-                .Select(g => (Timestamp: g.Key, Value: Value(g.Select(d => d.Statistics).Aggregate((a, b) => a.Merge(b)), q.Stat)));
-            var ordered = (ascending ? points.OrderBy(p => p.Timestamp) : points.OrderByDescending(p => p.Timestamp)).ToList();
-            results.Add(new MetricDataResult(q.Id, q.Label ?? DefaultLabel(q, requested), ordered.Select(p => p.Timestamp).ToList(), ordered.Select(p => p.Value).ToList()));
+            string id = query is DataQuery d ? d.Id : ((ExpressionQuery)query).Id;
+            if (computed.TryGetValue(id, out var done))
+                return done;
+            if (!computing.Add(id))
+                throw new CloudWatchException("ValidationError", $"Error in expression {id}: it refers to itself, through other queries or directly.");
+            IReadOnlyList<MathSeries> result;
+            if (query is DataQuery q)
+            {
+                var points = queries.Statistics(q.Namespace, q.Name, q.Dimensions, start, end, q.Period, q.Unit, MetricQueries.MaxDataDatapoints)
+                    .GroupBy(p => p.Timestamp)
+                    .ToDictionary(g => g.Key, g => Value(g.Select(p => p.Statistics).Aggregate((a, b) => a.Merge(b)), q.Stat));
+                result = [new MathSeries(q.Label ?? DefaultLabel(q, stats), new SortedDictionary<long, double>(points))];
+            }
+            else
+            {
+                var e = (ExpressionQuery)query;
+                int period = e.Period ?? stats.FirstOrDefault()?.Period ?? 60;
+                long first = start / 60 * 60;
+                var grid = new List<long>();
+                for (long t = first; t < end && grid.Count < MetricQueries.MaxDataDatapoints; t += period)
+                    grid.Add(t);
+                var math = new MetricMath(
+                    name => requested.FirstOrDefault(x => (x is DataQuery dq ? dq.Id : ((ExpressionQuery)x).Id) == name) is { } other ? Compute(other).FirstOrDefault() ?? new MathSeries(name, []) : null,
+                    stats.Select(s => (s.Id, Compute(s)[0])).ToList(), grid, period);
+                result = math.Evaluate(e.Expression, e.Label ?? e.Id);
+            }
+            computing.Remove(id);
+            computed[id] = result;
+            return result;
+        }
+
+        var results = new List<MetricDataResult>();
+        foreach (var query in requested)
+        {
+            bool returned = query is DataQuery d ? d.ReturnData : ((ExpressionQuery)query).ReturnData;
+            if (!returned)
+                continue;
+            string id = query is DataQuery dq ? dq.Id : ((ExpressionQuery)query).Id;
+            foreach (var series in Compute(query))
+            {
+                var ordered = (ascending ? series.Points.OrderBy(p => p.Key) : series.Points.OrderByDescending(p => p.Key)).ToList();
+                results.Add(new MetricDataResult(id, series.Label, ordered.Select(p => p.Key).ToList(), ordered.Select(p => p.Value).ToList()));
+            }
         }
         return new MetricDataAnswer(results);
     }
 
-    private static DataQuery Read(CloudWatchRequest q, int index)
+    private static object Read(CloudWatchRequest q, int index)
     {
         string at = $"MetricDataQueries.member.{index + 1}";
         string id = q.Required("Id");
         if (!char.IsAsciiLetterLower(id[0]) || !id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
             throw new CloudWatchException("ValidationError", $"The value {id} for parameter {at}.Id is not matching the expected pattern ^[a-z][a-zA-Z0-9_]*$.");
-        if (q.String("Expression") is not null)
-            throw CloudWatchException.InvalidValue($"{at}: metric math (Expression) is not served by Runnel yet; query metrics with MetricStat.");
+        if (q.String("Expression") is { } expression)
+        {
+            if (q.Structure("MetricStat") is not null)
+                throw new CloudWatchException("ValidationError", $"Exactly one of MetricStat and Expression must be given in {at}.");
+            if (expression.Length is 0 or > 2048)
+                throw new CloudWatchException("ValidationError", $"The expression of {at} must be 1 to 2048 characters.");
+            if (expression.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) || expression.Contains("SEARCH(", StringComparison.OrdinalIgnoreCase))
+                throw new CloudWatchException("ValidationError", $"{at}: Metrics Insights queries and SEARCH are not served by Runnel; use metric math over MetricStat queries.");
+            int? expressionPeriod = q.Integer("Period") is { } p ? int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int ep) && ep > 0 && ep % 60 == 0 ? ep
+                : throw CloudWatchException.InvalidValue("The parameter Period must be a multiple of 60.") : null;
+            return new ExpressionQuery(id, q.String("Label"), q.Boolean("ReturnData") != false, expression, expressionPeriod);
+        }
         var stat = q.Structure("MetricStat") ?? throw CloudWatchException.Missing($"{at}.MetricStat");
         var metric = stat.Structure("Metric") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Metric");
         string statistic = stat.Required("Stat");
@@ -114,7 +172,7 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
         string period = stat.Integer("Period") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Period");
         return new DataQuery(id, q.String("Label"), q.Boolean("ReturnData") != false, metric.Required("Namespace"), metric.Required("MetricName"),
             MetricQueries.Sorted(metric.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? ""))),
-            int.TryParse(period, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : throw CloudWatchException.InvalidValue("The parameter Period must be a positive integer."),
+            int.TryParse(period, NumberStyles.None, CultureInfo.InvariantCulture, out int parsedPeriod) && parsedPeriod > 0 ? parsedPeriod : throw CloudWatchException.InvalidValue("The parameter Period must be a positive integer."),
             statistic, stat.String("Unit"));
     }
 

@@ -73,6 +73,28 @@ class CloudWatchTest(KinesisTestCase):
             cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "Bad", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}])
         self.assertEqual(raised.exception.response["Error"]["Code"], "ValidationError")
 
+    def test_get_metric_data_computes_metric_math_over_its_queries(self):
+        name = self.create_stream("cwmath", 1)
+        self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": f"k{i}", "Data": b"z" * 4} for i in range(5)])
+        start, end = self.window()
+        dims = [{"Name": "StreamName", "Value": name}]
+        answer = cloudwatch().get_metric_data(StartTime=start, EndTime=end, ScanBy="TimestampAscending", MetricDataQueries=[
+            {"Id": "records", "MetricStat": {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords", "Dimensions": dims}, "Period": 720, "Stat": "Sum"}, "ReturnData": False},
+            {"Id": "bytes", "MetricStat": {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingBytes", "Dimensions": dims}, "Period": 720, "Stat": "Sum"}, "ReturnData": False},
+            {"Id": "per_record", "Expression": "bytes / records", "Label": "bytes a record"},
+            {"Id": "doubled", "Expression": "per_record * 2"},
+            {"Id": "total", "Expression": "SUM(METRICS())"},
+        ])
+        results = {r["Id"]: r for r in answer["MetricDataResults"]}
+        self.assertEqual(set(results), {"per_record", "doubled", "total"})
+        self.assertEqual((results["per_record"]["Label"], results["per_record"]["Values"], results["per_record"]["Timestamps"]), ("bytes a record", [4.0], [start]))
+        self.assertEqual(results["doubled"]["Values"], [8.0])
+        self.assertEqual(results["total"]["Values"], [25.0])
+        with self.assertRaises(ClientError) as raised:
+            cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "e1", "Expression": "nothing + 1"}])
+        self.assertEqual(raised.exception.response["Error"]["Code"], "ValidationError")
+        self.assertIn("Unrecognized identifier nothing", raised.exception.response["Error"]["Message"])
+
     def test_list_metrics_finds_a_streams_metrics_by_dimension(self):
         name = self.create_stream("cwlist", 1)
         self.kinesis.put_record(StreamName=name, PartitionKey="k", Data=b"one")
