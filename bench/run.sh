@@ -233,7 +233,7 @@ run_metrics_leg() {
   for round in $(seq 1 "$metrics_rounds"); do
     if ((round % 2)); then metrics_one off "$round"; metrics_one on "$round"; else metrics_one on "$round"; metrics_one off "$round"; fi
   done
-  # Each side's best round: the largest throughput of each metric (the leg judges throughput only).
+  # Each side's best: each metric's best value over the rounds (the leg judges throughput only).
   for mode in off on; do
     /usr/bin/python3 - "$out/runnel-metrics-$mode.json" "$work"/runnel-metrics-"$mode"-*.json <<'PY'
 import json, sys
@@ -241,8 +241,8 @@ runs = [json.load(open(path)) for path in sys.argv[2:]]
 best = runs[0]
 for metric in best["metrics"]:
     values = [m["value"] for run in runs for m in run["metrics"] if m["id"] == metric["id"]]
-    metric["value"] = max(values)
-best["notes"].append(f"best of {len(runs)} rounds, each metric's largest value; rounds alternate which side runs first")
+    metric["value"] = min(values) if metric["unit"] in ("ms", "s") else max(values)  # the best: the fastest, the most
+best["notes"].append(f"best of {len(runs)} rounds (each metric's best value); rounds alternate which side runs first")
 json.dump(best, open(sys.argv[1], "w"), indent=2)
 PY
   done

@@ -44,5 +44,8 @@ public sealed class FirehoseParquetTests : IAsyncLifetime
         var counts = new long?[2];
         await group.ReadAsync(fields[1], (Memory<long?>)counts);
         Assert.Equal([3L, 5L], counts);
+        var metrics = _host.Server.Streams.Metrics.DeliveryStream("columns");
+        Assert.Equal((2L, 0L), (metrics[Runnel.Core.Metrics.FirehoseMetric.SucceedConversionRecords].Sum, metrics[Runnel.Core.Metrics.FirehoseMetric.FailedConversionRecords].Sum));
+        Assert.Equal(1L, metrics[Runnel.Core.Metrics.FirehoseMetric.DeliveryObjectCount].Sum);
     }
 }

@@ -94,5 +94,12 @@ public sealed class FirehoseTransformTests : IAsyncLifetime
         Assert.Contains("\"errorCode\":\"Lambda.ProcessingFailedStatus\"", failed, StringComparison.Ordinal);
         Assert.Contains(Convert.ToBase64String("bad\n"u8), failed, StringComparison.Ordinal);
         Assert.DoesNotContain(delivered, r => r.Contains("SKIP", StringComparison.OrdinalIgnoreCase));
+
+        // Firehose's processing metrics: one invocation that answered, two records Ok ("HELLO\n", "WORLD\n"), one object.
+        var metrics = _host.Server.Streams.Metrics.DeliveryStream("shouting");
+        Assert.Equal((1L, 1L), (metrics[Runnel.Core.Metrics.FirehoseMetric.ExecuteProcessingSuccess].Count, metrics[Runnel.Core.Metrics.FirehoseMetric.ExecuteProcessingSuccess].Sum));
+        Assert.Equal((2L, 12L), (metrics[Runnel.Core.Metrics.FirehoseMetric.SucceedProcessingRecords].Sum, metrics[Runnel.Core.Metrics.FirehoseMetric.SucceedProcessingBytes].Sum));
+        Assert.Equal(1L, metrics[Runnel.Core.Metrics.FirehoseMetric.DeliveryObjectCount].Sum);
+        Assert.Equal("ExecuteProcessing.Duration", metrics.Definition(Runnel.Core.Metrics.FirehoseMetric.ExecuteProcessingDuration).Name);
     }
 }

@@ -46,9 +46,20 @@ public static class ScrapeScenario
         var ctx = new BenchContext(runOptions, client, log);
         await ctx.WaitUntilReadyAsync().ConfigureAwait(false);
         string stream = ctx.StreamName("scrape");
-        var shards = await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
+        // Not BenchContext.CreateStreamAsync: DescribeStream lists at most 100 shards. The shards of a new stream are
+        // shardId-000000000000 on.
+        await Send(client, "CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":{{options.Shards}}}""").ConfigureAwait(false);
+        var shards = Enumerable.Range(0, options.Shards).Select(i => "shardId-" + i.ToString("D12", CultureInfo.InvariantCulture)).ToList();
         try
         {
+            for (var waited = Stopwatch.StartNew(); ; await Task.Delay(20).ConfigureAwait(false))
+            {
+                using var summary = await client.SendAsync("DescribeStreamSummary", Body($$"""{"StreamName":"{{stream}}"}""")).ConfigureAwait(false);
+                if (summary.IsSuccess && KinesisJson.ReadString(summary.Body, "StreamStatus") == "ACTIVE")
+                    break;
+                if (waited.Elapsed > TimeSpan.FromSeconds(60))
+                    throw new BenchException($"stream {stream} did not become ACTIVE within 60 s");
+            }
             await Send(client, "EnableEnhancedMonitoring", $$"""{"StreamName":"{{stream}}","ShardLevelMetrics":["ALL"]}""").ConfigureAwait(false);
             // A record into each shard: the hash key at the start of each of N equal ranges (CreateStream's split).
             var step = System.Numerics.BigInteger.Pow(2, 128) / options.Shards;
@@ -90,7 +101,7 @@ public static class ScrapeScenario
         }
         finally
         {
-            await ctx.DeleteStreamsAsync().ConfigureAwait(false);
+            using var deleted = await client.SendAsync("DeleteStream", Body($$"""{"StreamName":"{{stream}}"}""")).ConfigureAwait(false);
         }
         return report;
     }

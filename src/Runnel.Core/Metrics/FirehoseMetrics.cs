@@ -12,7 +12,9 @@ public enum FirehoseMetric
     PutRecordBytes, PutRecordLatency, PutRecordRequests,
     PutRecordBatchBytes, PutRecordBatchLatency, PutRecordBatchRecords, PutRecordBatchRequests,
     DataReadFromKinesisStreamBytes, DataReadFromKinesisStreamRecords, KinesisMillisBehindLatest,
-    DeliveryBytes, DeliveryRecords, DeliverySuccess, DeliveryDataFreshness,
+    DeliveryBytes, DeliveryRecords, DeliverySuccess, DeliveryDataFreshness, DeliveryObjectCount,
+    ExecuteProcessingDuration, ExecuteProcessingSuccess, SucceedProcessingRecords, SucceedProcessingBytes,
+    SucceedConversionRecords, SucceedConversionBytes, FailedConversionRecords, FailedConversionBytes,
 }
 
 /// <summary>
@@ -49,11 +51,20 @@ public sealed class DeliveryStreamMetrics(string name)
             FirehoseMetric.DeliveryRecords => Destination + ".Records",
             FirehoseMetric.DeliverySuccess => Destination + ".Success",
             FirehoseMetric.DeliveryDataFreshness => Destination + ".DataFreshness",
+            FirehoseMetric.DeliveryObjectCount => "DeliveryToS3.ObjectCount",
+            FirehoseMetric.ExecuteProcessingDuration => "ExecuteProcessing.Duration",
+            FirehoseMetric.ExecuteProcessingSuccess => "ExecuteProcessing.Success",
+            FirehoseMetric.SucceedProcessingRecords => "SucceedProcessing.Records",
+            FirehoseMetric.SucceedProcessingBytes => "SucceedProcessing.Bytes",
+            FirehoseMetric.SucceedConversionRecords => "SucceedConversion.Records",
+            FirehoseMetric.SucceedConversionBytes => "SucceedConversion.Bytes",
+            FirehoseMetric.FailedConversionRecords => "FailedConversion.Records",
+            FirehoseMetric.FailedConversionBytes => "FailedConversion.Bytes",
             _ => metric.ToString(),
         };
         return metric switch
         {
-            FirehoseMetric.PutRecordLatency or FirehoseMetric.PutRecordBatchLatency => new(MetricDefinition.Firehose, name, MetricUnit.Milliseconds, Micros),
+            FirehoseMetric.PutRecordLatency or FirehoseMetric.PutRecordBatchLatency or FirehoseMetric.ExecuteProcessingDuration => new(MetricDefinition.Firehose, name, MetricUnit.Milliseconds, Micros),
             FirehoseMetric.KinesisMillisBehindLatest => new(MetricDefinition.Firehose, name, MetricUnit.Milliseconds),
             FirehoseMetric.DeliveryDataFreshness => new(MetricDefinition.Firehose, name, MetricUnit.Seconds),
             _ when name.EndsWith("Bytes", StringComparison.Ordinal) => new(MetricDefinition.Firehose, name, MetricUnit.Bytes),
@@ -97,6 +108,30 @@ public sealed class DeliveryStreamMetrics(string name)
             return;
         this[FirehoseMetric.DeliveryRecords].Add(records);
         this[FirehoseMetric.DeliveryBytes].Add(bytes);
+    }
+
+    /// <summary>An object written to S3 (the main destination's objects, not the error output's).</summary>
+    public void ObjectWritten() => this[FirehoseMetric.DeliveryObjectCount].Add(1);
+
+    /// <summary>One invocation of the Lambda processor: how long it took, whether it answered, and the records it
+    /// returned Ok (with their bytes) when it did.</summary>
+    public void Processed(long durationMicros, bool success, int okRecords, long okBytes)
+    {
+        this[FirehoseMetric.ExecuteProcessingDuration].Add(durationMicros);
+        this[FirehoseMetric.ExecuteProcessingSuccess].Add(success ? 1 : 0);
+        if (!success)
+            return;
+        this[FirehoseMetric.SucceedProcessingRecords].Add(okRecords);
+        this[FirehoseMetric.SucceedProcessingBytes].Add(okBytes);
+    }
+
+    /// <summary>One batch's format conversion: the records converted and those that failed, with their bytes.</summary>
+    public void Converted(int records, long bytes, int failedRecords, long failedBytes)
+    {
+        this[FirehoseMetric.SucceedConversionRecords].Add(records);
+        this[FirehoseMetric.SucceedConversionBytes].Add(bytes);
+        this[FirehoseMetric.FailedConversionRecords].Add(failedRecords);
+        this[FirehoseMetric.FailedConversionBytes].Add(failedBytes);
     }
 
     /// <summary>How long the oldest record not yet delivered has waited, seconds (0 when none waits).</summary>

@@ -39,7 +39,18 @@ public abstract class BufferedDelivery
     protected DeliveryBuffers Buffers { get; }
 
     /// <summary>Where this delivery's metrics go (its delivery stream's, named after its destination); null for nowhere.</summary>
-    public Runnel.Core.Metrics.DeliveryStreamMetrics? Metrics { get; set; }
+    public Runnel.Core.Metrics.DeliveryStreamMetrics? Metrics
+    {
+        get => _metrics;
+        set
+        {
+            _metrics = value;
+            if (_transform is not null)
+                _transform.Metrics = value;
+        }
+    }
+
+    private Runnel.Core.Metrics.DeliveryStreamMetrics? _metrics;
 
     /// <summary>The batches waiting to be tried again.</summary>
     protected IEnumerable<DeliveryBatch> Retrying => _failed.Select(f => f.Batch);

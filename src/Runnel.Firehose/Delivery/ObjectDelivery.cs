@@ -141,6 +141,8 @@ public sealed class ObjectDelivery : BufferedDelivery
                 await _destination.WriteAsync(key, encoder.Finish(batch.Payload), ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false); // compressed already
             else
                 await _destination.WriteAsync(key, batch.Payload, _compression, cancellationToken).ConfigureAwait(false);
+            if (!batch.Partition.StartsWith('\0'))
+                Metrics?.ObjectWritten();
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -155,10 +157,16 @@ public sealed class ObjectDelivery : BufferedDelivery
         try
         {
             var (file, failed) = await _conversion!.ConvertAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (!_converted.Contains(batch))
+            {
+                long failedBytes = failed.Sum(f => (long)batch.Record(f.Index).Length);
+                Metrics?.Converted(batch.Count - failed.Count, batch.Bytes - failedBytes, failed.Count, failedBytes);
+            }
             if (file is not null && !_converted.Contains(batch))
             {
                 await _destination.WriteAsync(prefix + ObjectName.Suffix(_name, _version, instant, Guid.NewGuid(), ".parquet"), file, ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false);
                 _converted.Add(batch);
+                Metrics?.ObjectWritten();
             }
             if (failed.Count > 0)
             {

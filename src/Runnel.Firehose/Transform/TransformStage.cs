@@ -42,6 +42,9 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
 
     public TransformSettings Settings { get; } = settings;
 
+    /// <summary>Where the invocations are counted (ExecuteProcessing.*, SucceedProcessing.*); null for nowhere.</summary>
+    public Runnel.Core.Metrics.DeliveryStreamMetrics? Metrics { get; set; }
+
     public void Add(SourceRecord record, long nowMillis)
     {
         if (_buffers.Add("", record, nowMillis) is { } full)
@@ -75,9 +78,17 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
         string? failure = null;
         for (int attempt = 1; attempt <= Settings.Retries + 1; attempt++)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var invoked = await function.InvokeAsync(Settings.FunctionArn, request, cancellationToken).ConfigureAwait(false);
+            long micros = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds;
             if (invoked.Response is { } response)
-                return Judge(batch, ids, response, attempt);
+            {
+                var judged = Judge(batch, ids, response, attempt);
+                var ok = judged.Where(r => r.Result == TransformResult.Ok).ToList();
+                Metrics?.Processed(micros, success: true, ok.Count, ok.Sum(r => (long)r.Data.Length));
+                return judged;
+            }
+            Metrics?.Processed(micros, success: false, 0, 0);
             failure = invoked.FunctionError;
             if (attempt <= Settings.Retries)
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, attempt - 1))), cancellationToken).ConfigureAwait(false);

@@ -24,15 +24,7 @@ public static class AlarmHistoryData
         json.WriteString("metricName", a.MetricName);
         json.WriteString("statistic", a.Statistic);
         json.WriteNumber("period", a.Period);
-        json.WriteStartArray("dimensions");
-        foreach (var (name, value) in a.Dimensions)
-        {
-            json.WriteStartObject();
-            json.WriteString("value", value);
-            json.WriteString("name", name);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
+        Dimensions(json, "dimensions", a.Dimensions);
         json.WritePropertyName("threshold");
         json.WriteRawValue(CloudWatchOperations.Format(a.Threshold), skipInputValidation: true);
         json.WriteString("comparisonOperator", a.ComparisonOperator);
@@ -78,7 +70,21 @@ public static class AlarmHistoryData
             json.WriteString("error", reason);
     });
 
-    private static void Strings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    /// <summary>Dimensions as AWS writes them inside its JSON texts: <c>{"value": …, "name": …}</c>, in lower case, value first.</summary>
+    internal static void Dimensions(Utf8JsonWriter json, string member, IReadOnlyList<KeyValuePair<string, string>> dimensions)
+    {
+        json.WriteStartArray(member);
+        foreach (var (name, value) in dimensions)
+        {
+            json.WriteStartObject();
+            json.WriteString("value", value);
+            json.WriteString("name", name);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    internal static void Strings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
     {
         json.WriteStartArray(name);
         foreach (string value in values)

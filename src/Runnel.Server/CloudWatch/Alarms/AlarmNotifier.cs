@@ -96,9 +96,9 @@ public sealed class AlarmNotifier(IReadOnlyDictionary<string, Uri> webhooks, Htt
             json.WriteString("Region", RegionName(region));
             json.WriteString("AlarmArn", a.Arn);
             json.WriteString("OldStateValue", transition.OldState);
-            Strings(json, "OKActions", a.OkActions);
-            Strings(json, "AlarmActions", a.AlarmActions);
-            Strings(json, "InsufficientDataActions", a.InsufficientDataActions);
+            AlarmHistoryData.Strings(json, "OKActions", a.OkActions);
+            AlarmHistoryData.Strings(json, "AlarmActions", a.AlarmActions);
+            AlarmHistoryData.Strings(json, "InsufficientDataActions", a.InsufficientDataActions);
             json.WriteStartObject("Trigger");
             json.WriteString("MetricName", a.MetricName);
             json.WriteString("Namespace", a.Namespace);
@@ -108,15 +108,7 @@ public sealed class AlarmNotifier(IReadOnlyDictionary<string, Uri> webhooks, Htt
                 json.WriteString("Unit", unit);
             else
                 json.WriteNull("Unit");
-            json.WriteStartArray("Dimensions");
-            foreach (var (name, value) in a.Dimensions)
-            {
-                json.WriteStartObject();
-                json.WriteString("value", value);
-                json.WriteString("name", name);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            AlarmHistoryData.Dimensions(json, "Dimensions", a.Dimensions);
             json.WriteNumber("Period", a.Period);
             json.WriteNumber("EvaluationPeriods", a.EvaluationPeriods);
             if (a.DatapointsToAlarm is { } m)
@@ -130,14 +122,6 @@ public sealed class AlarmNotifier(IReadOnlyDictionary<string, Uri> webhooks, Htt
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static void Strings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
-    {
-        json.WriteStartArray(name);
-        foreach (string value in values)
-            json.WriteStringValue(value);
-        json.WriteEndArray();
     }
 
     /// <summary>A region's long name, as the notifications name it ("US East (N. Virginia)"); the code for others.</summary>
