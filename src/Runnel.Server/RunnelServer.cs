@@ -242,7 +242,10 @@ public sealed class RunnelServer : IAsyncDisposable
             history = opened.LocalDirectory is { } local
                 ? new Runnel.Storage.Metrics.MetricHistory(Path.Combine(local, "metrics"), options.MetricsRetention)
                 : ((ClusterStorage)opened).OpenMetricHistory(options.MetricsRetention, message => metricsLog.LogWarning("{Message}", message));
-            roller = new Metrics.MinuteRoller(streams.Metrics, history, clock ?? TimeProvider.System, message => metricsLog.LogWarning("{Message}", message));
+            roller = new Metrics.MinuteRoller(streams.Metrics, history, clock ?? TimeProvider.System, message => metricsLog.LogWarning("{Message}", message))
+            {
+                Shards = () => Metrics.MetricsExport.ShardSamples(streams),
+            };
         }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);

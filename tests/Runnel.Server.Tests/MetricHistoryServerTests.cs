@@ -56,6 +56,31 @@ public sealed class MetricHistoryServerTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(_dataDir, "metrics", Start.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl")));
     }
     [Fact]
+    public async Task Shard_level_metrics_enabled_by_enhanced_monitoring_are_kept_per_shard()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"rolled","ShardCount":2}""");
+        await _host.Client.OkAsync("EnableEnhancedMonitoring", """{"StreamName":"rolled","ShardLevelMetrics":["IncomingRecords","IteratorAgeMilliseconds"]}""");
+        await _host.Client.OkAsync("PutRecords", """{"StreamName":"rolled","Records":[{"PartitionKey":"a","ExplicitHashKey":"0","Data":"AAAA"},{"PartitionKey":"b","ExplicitHashKey":"1","Data":"AAAA"},{"PartitionKey":"c","ExplicitHashKey":"2","Data":"AAAA"}]}""");
+        string iterator = (await _host.Client.OkAsync("GetShardIterator", """{"StreamName":"rolled","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""")).GetProperty("ShardIterator").GetString()!;
+        var read = await _host.Client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{iterator}}","Limit":1}""");
+        await _host.Client.OkAsync("GetRecords", $$"""{"ShardIterator":"{{read.GetProperty("NextShardIterator").GetString()}}"}""");
+        long minute = Start.ToUnixTimeSeconds();
+        _host.Server.Roller!.Roll(minute);
+        var history = _host.Server.MetricHistory!;
+        var incoming = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("ShardId", "shardId-000000000000"), new("StreamName", "rolled")], "Count");
+        Assert.Equal(new StatisticSet(1, 3, 3, 3), Assert.Single(history.Read(incoming.Key, minute, minute + 60)).Statistics); // a counter: one sample of the minute's total
+        var age = new MetricSeries("AWS/Kinesis", "IteratorAgeMilliseconds", [new("ShardId", "shardId-000000000000"), new("StreamName", "rolled")], "Milliseconds");
+        Assert.Equal(2, Assert.Single(history.Read(age.Key, minute, minute + 60)).Statistics.SampleCount); // one sample per GetRecords call
+        var other = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("ShardId", "shardId-000000000001"), new("StreamName", "rolled")], "Count");
+        Assert.Empty(history.Read(other.Key, minute, minute + 60)); // no record went there
+        var outgoing = new MetricSeries("AWS/Kinesis", "OutgoingRecords", [new("ShardId", "shardId-000000000000"), new("StreamName", "rolled")], "Count");
+        Assert.Empty(history.Read(outgoing.Key, minute, minute + 60)); // not enabled
+        await _host.Client.OkAsync("PutRecord", """{"StreamName":"rolled","PartitionKey":"d","ExplicitHashKey":"3","Data":"AAAA"}""");
+        _host.Server.Roller!.Roll(minute + 60);
+        Assert.Equal(1, Assert.Single(history.Read(incoming.Key, minute + 60, minute + 120)).Statistics.Sum); // the next minute's own
+    }
+
+    [Fact]
     public async Task Form_requests_signed_for_monitoring_reach_CloudWatch_and_others_the_Kinesis_endpoint_as_before()
     {
         await _host.Client.OkAsync("CreateStream", """{"StreamName":"rolled","ShardCount":1}""");

@@ -159,6 +159,36 @@ public sealed class MetricsExport : IDisposable
     }
 
     /// <summary>A shard-level counter of every shard of the streams that enabled it (their open shards and those a reshard closed).</summary>
+    /// <summary>The shard-level metrics the streams' EnableEnhancedMonitoring named, for the minute history.</summary>
+    public static IEnumerable<MinuteRoller.ShardSample> ShardSamples(StreamService streams)
+    {
+        foreach (var stream in streams.All)
+        {
+            if (stream.EnhancedMetrics.Count == 0)
+                continue;
+            foreach (var shard in stream.Shards)
+            {
+                var log = streams.Shard(stream, shard);
+                var counters = log.Throughput.Counters;
+                foreach (string name in stream.EnhancedMetrics)
+                {
+                    if (!Enum.TryParse<ShardMetric>(name, out var metric))
+                        continue;
+                    yield return metric switch
+                    {
+                        ShardMetric.IteratorAgeMilliseconds => new(stream.Name, shard.Index, metric, 0, log.IteratorAge),
+                        ShardMetric.IncomingBytes => new(stream.Name, shard.Index, metric, counters.BytesIn, null),
+                        ShardMetric.IncomingRecords => new(stream.Name, shard.Index, metric, counters.RecordsIn, null),
+                        ShardMetric.OutgoingBytes => new(stream.Name, shard.Index, metric, counters.BytesOut, null),
+                        ShardMetric.OutgoingRecords => new(stream.Name, shard.Index, metric, counters.RecordsOut, null),
+                        ShardMetric.WriteProvisionedThroughputExceeded => new(stream.Name, shard.Index, metric, counters.WriteThrottles, null),
+                        _ => new(stream.Name, shard.Index, metric, counters.ReadThrottles, null),
+                    };
+                }
+            }
+        }
+    }
+
     private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric)
     {
         string name = metric.ToString();

@@ -16,6 +16,7 @@ public sealed class MinuteRoller : IDisposable
     private readonly TimeProvider _clock;
     private readonly Action<string> _warn;
     private readonly Dictionary<MetricCell, (long Count, long Sum)> _read = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(string Stream, int Shard, ShardMetric Metric), long> _shardRead = new();
     private readonly ITimer _timer;
     private readonly Lock _rolling = new();
     private long _lastMinute;
@@ -44,6 +45,15 @@ public sealed class MinuteRoller : IDisposable
             _warn($"A minute of metrics could not be written to the history ({e.Message}); /metrics is not affected. Check the disk under the data directory (on a cluster, the NATS servers).");
         }
     }
+
+    /// <summary>
+    /// The shard-level metrics of the streams whose EnableEnhancedMonitoring named them (null: none): each counter's
+    /// total since start, or, for IteratorAgeMilliseconds, the shard's cell of per-call samples.
+    /// </summary>
+    public Func<IEnumerable<ShardSample>>? Shards { get; init; }
+
+    /// <summary>One shard-level metric of one shard: a counter's total (<see cref="Cell"/> null) or a cell of samples.</summary>
+    public readonly record struct ShardSample(string Stream, int Shard, ShardMetric Metric, long Total, MetricCell? Cell);
 
     /// <summary>Raised after each roll with the end of the minute written (Unix seconds): alarms are evaluated then.</summary>
     public event Action<long>? Rolled;
@@ -93,6 +103,27 @@ public sealed class MinuteRoller : IDisposable
         foreach (var delivery in _registry.DeliveryStreams)
             foreach (var metric in Enum.GetValues<FirehoseMetric>())
                 Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)], take);
+        if (Shards is { } shards)
+        {
+            foreach (var sample in shards())
+            {
+                var definition = KinesisMetrics.ShardDefinitions[(int)sample.Metric];
+                KeyValuePair<string, string>[] dimensions = [new("ShardId", Runnel.Core.Model.ShardId.Format(sample.Shard)), new("StreamName", sample.Stream)];
+                if (sample.Cell is { } cell)
+                {
+                    Take(entries, cell, definition, dimensions, take);
+                    continue;
+                }
+                // A counter (the shard's throughput accounting) gives the minute's total only: one sample of it.
+                var key = (sample.Stream, sample.Shard, sample.Metric);
+                long read = _shardRead.GetValueOrDefault(key);
+                long delta = sample.Total >= read ? sample.Total - read : sample.Total; // a counter that restarted
+                if (take)
+                    _shardRead[key] = sample.Total;
+                if (delta > 0)
+                    entries.Add((new MetricSeries(definition.Namespace, definition.Name, dimensions, definition.Unit), new StatisticSet(1, delta, delta, delta)));
+            }
+        }
         return entries;
     }
 
