@@ -197,7 +197,7 @@ public sealed class MetricsTests : IAsyncLifetime
                 Assert.True(names.Any(regex.IsMatch), $"{Path.GetFileName(file)}: no published series matches {pattern.Groups[1].Value}");
                 checkedNames++;
             }
-            foreach (System.Text.RegularExpressions.Match name in System.Text.RegularExpressions.Regex.Matches(text, @"\b(?:kinesis|firehose)_[a-z_]+\b"))
+            foreach (System.Text.RegularExpressions.Match name in System.Text.RegularExpressions.Regex.Matches(text, @"\b(?:kinesis|firehose|runnel)_[a-z_]+\b"))
             {
                 if (name.Value.EndsWith('_') || text[name.Index + name.Length] == '.')
                     continue; // the start of a pattern, checked above
