@@ -216,6 +216,17 @@ public sealed class ChannelTests : IAsyncLifetime
             Assert.Equal(StreamArn("events"), e.GetProperty("streamARN").GetString());
             Assert.False(e.TryGetProperty("data", out _)); // the entry names the record; the data stays in the stream
         });
+
+        // The channel's metrics (AWS/Kinesis DeliveryToS3.*, by channel): 302 records read, 300 delivered, 2 dead-lettered.
+        var metrics = _host.Server.Streams.Metrics.Channel("events", "events-lake", id);
+        Assert.Equal(302L, metrics[Runnel.Core.Metrics.ChannelMetric.RecordCount].Sum);
+        Assert.Equal(300L, metrics[Runnel.Core.Metrics.ChannelMetric.SuccessfulRecordCount].Sum);
+        for (var until = DateTime.UtcNow.AddSeconds(10); metrics[Runnel.Core.Metrics.ChannelMetric.FailedRecordCount].Sum < 2 && DateTime.UtcNow < until; await Task.Delay(20)) { }
+        Assert.Equal(2L, metrics[Runnel.Core.Metrics.ChannelMetric.FailedRecordCount].Sum);
+        Assert.Equal(good.Sum(g => (long)g.Length), metrics[Runnel.Core.Metrics.ChannelMetric.BytesProcessed].Sum);
+        string published = await _host.Client.Http.GetStringAsync("/metrics");
+        Assert.Matches($@"kinesis_channel_delivery_to_s3_successful_record_count_total\{{[^}}]*ChannelId=""{id}"",ChannelName=""events-lake"",StreamName=""events""\}} 300
+", published);
     }
 
     [Fact]

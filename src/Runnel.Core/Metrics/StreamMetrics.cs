@@ -117,6 +117,8 @@ public sealed class MetricRegistry(bool enabled = true)
     private readonly ConsumerMetrics _discardedConsumer = new("", "");
     private readonly ConcurrentDictionary<string, DeliveryStreamMetrics> _deliveryStreams = new(StringComparer.Ordinal);
     private readonly DeliveryStreamMetrics _discardedDelivery = new("");
+    private readonly ConcurrentDictionary<string, ChannelMetrics> _channels = new(StringComparer.Ordinal);
+    private readonly ChannelMetrics _discardedChannel = new("", "", "");
 
     /// <summary>Whether anything is recorded (<c>--metrics off</c>: nothing, for comparing the data path's speed).</summary>
     public bool Enabled { get; } = enabled;
@@ -141,6 +143,13 @@ public sealed class MetricRegistry(bool enabled = true)
 
     /// <summary>Every delivery stream that has recorded anything since the server started.</summary>
     public IEnumerable<DeliveryStreamMetrics> DeliveryStreams => _deliveryStreams.Values;
+
+    /// <summary>The metrics of a Kinesis channel (by its id).</summary>
+    public ChannelMetrics Channel(string stream, string name, string id) =>
+        !Enabled ? _discardedChannel : _channels.GetOrAdd(id, _ => new ChannelMetrics(stream, name, id));
+
+    /// <summary>Every channel that has delivered since the server started.</summary>
+    public IEnumerable<ChannelMetrics> Channels => _channels.Values;
 
     /// <summary>Who writes to each stream and who reads each shard, with each reader's lag (kept with metrics on only).</summary>
     public ClientActivity Activity { get; } = new();

@@ -54,11 +54,20 @@ public sealed class ChannelDelivery : BufferedDelivery
         _format = (string)channel.RecordConfiguration["RecordFormatType"]!;
     }
 
+    /// <summary>Where the channel's own metrics go (AWS/Kinesis DeliveryToS3.*, by channel); null for nowhere.</summary>
+    public Runnel.Core.Metrics.ChannelMetrics? ChannelMetrics { get; set; }
+
+    protected override bool ReportsFreshness => ChannelMetrics is not null;
+
+    protected override void Waiting(long freshnessSeconds) => ChannelMetrics?.Waiting(freshnessSeconds);
+
     protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys)
     {
-        if (Problem(record.Data) is not { } problem)
+        var problem = Problem(record.Data);
+        ChannelMetrics?.Read(record.Data.Length, matched: problem is null);
+        if (problem is null)
             return Buffers.Add("", record, nowMillis, _format == "BYTE_ARRAY" || record.Data.EndsWith(Newline) ? default : Newline);
-        var entry = DeadLetterEntry(record, problem.Code, problem.Message, nowMillis);
+        var entry = DeadLetterEntry(record, problem.Value.Code, problem.Value.Message, nowMillis);
         return Buffers.Add(DeadLetters, new SourceRecord(record.Source, record.Position, record.ArrivalMillis, entry), nowMillis);
     }
 
@@ -117,14 +126,24 @@ public sealed class ChannelDelivery : BufferedDelivery
         try
         {
             if (batch.Partition == DeadLetters)
+            {
                 await _deadLetterStore.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"{_deadLetterPrefix}{instant:yyyy'/'MM'/'dd'/'HH'/'}{_channel.Name}-{_channel.Id}{instant:'-'yyyy'-'MM'-'dd'-'HH'-'mm}{suffix}.json"),
                     batch.Payload, ObjectCompression.Uncompressed, cancellationToken).ConfigureAwait(false);
+                ChannelMetrics?.DeadLettered(true, batch.Count);
+            }
             else
+            {
                 await _destination.WriteAsync(_template.Evaluate(instant, suffix), batch.Payload, _compression, cancellationToken).ConfigureAwait(false);
+                ChannelMetrics?.Delivered(true, batch.Count, batch.Bytes);
+            }
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            if (batch.Partition == DeadLetters)
+                ChannelMetrics?.DeadLettered(false, batch.Count);
+            else
+                ChannelMetrics?.Delivered(false, batch.Count, batch.Bytes);
             return e; // retried while the stream keeps the records
         }
     }

@@ -105,14 +105,20 @@ public abstract class BufferedDelivery
         foreach (var (source, position) in StageHeldFrom() ?? new Dictionary<int, ulong>())
             held[source] = held.TryGetValue(source, out ulong h) ? Math.Min(h, position) : position;
         _position.AdvanceAll(_source.ReadTo.ToDictionary(p => p.Key, p => held.TryGetValue(p.Key, out ulong h) ? h : p.Value));
-        if (Metrics is { } metrics)
+        if (Metrics is not null || ReportsFreshness)
         {
             long oldest = Buffers.Filling.Concat(Retrying).Select(b => b.OldestArrivalMillis).DefaultIfEmpty(long.MaxValue).Min();
-            metrics.Waiting(oldest == long.MaxValue ? 0 : Math.Max(0, (nowMillis - oldest) / 1000));
+            Waiting(oldest == long.MaxValue ? 0 : Math.Max(0, (nowMillis - oldest) / 1000));
         }
         long? retry = _failed.Count == 0 ? null : _failed.Min(f => f.RetryAt);
         return new[] { Buffers.NextDueMillis, StageDueMillis, retry }.Where(t => t is not null).Min();
     }
+
+    /// <summary>Whether <see cref="Waiting"/> is wanted without <see cref="Metrics"/> (a channel's own metrics).</summary>
+    protected virtual bool ReportsFreshness => false;
+
+    /// <summary>How long the oldest record not yet delivered has waited, seconds, at each step.</summary>
+    protected virtual void Waiting(long freshnessSeconds) => Metrics?.Waiting(freshnessSeconds);
 
     /// <summary>Takes one record: into the transformation's buffer when there is one, else into the destination's.</summary>
     private DeliveryBatch? Take(SourceRecord record, long nowMillis)

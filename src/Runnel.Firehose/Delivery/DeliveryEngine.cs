@@ -162,7 +162,10 @@ public sealed class DeliveryEngine : IAsyncDisposable
         try
         {
             delivery = new ChannelDelivery(channel, source, position, () => find(streamName), Store(storage, (string?)storage["StorageClass"]), Store(deadLetters),
-                _service.Options.ChannelFreshness);
+                _service.Options.ChannelFreshness)
+            {
+                ChannelMetrics = _service.Metrics.Channel(streamName, channel.Name, channel.Id),
+            };
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {

@@ -81,6 +81,23 @@ public sealed class MetricsExport : IDisposable
                 $"AWS/Kinesis {definition.Name} of a shard (enhanced monitoring).");
         }
         AddActivity(registry.Activity, streams);
+        foreach (var metric in Enum.GetValues<ChannelMetric>())
+        {
+            var definition = ChannelMetrics.Definition(metric);
+            string name = "kinesis_channel_" + Snake(definition.Name);
+            static KeyValuePair<string, object?>[] Labels(ChannelMetrics c) => [new("StreamName", c.StreamName), new("ChannelName", c.ChannelName), new("ChannelId", c.ChannelId)];
+            if (metric == ChannelMetric.DataFreshness)
+            {
+                _meter.CreateObservableGauge(name, () => registry.Channels.Select(c => new Measurement<long>(c[metric].Last, Labels(c))), Unit(definition.Unit),
+                    $"AWS/Kinesis {definition.Name} of a channel: the age of its oldest record not yet delivered, seconds.");
+                continue;
+            }
+            _meter.CreateObservableCounter(name, () => registry.Channels.Select(c => new Measurement<long>(c[metric].Sum, Labels(c))), Unit(definition.Unit),
+                $"AWS/Kinesis {definition.Name} of a channel.");
+            if (metric is ChannelMetric.DeliverySuccess or ChannelMetric.DLQDeliverySuccess)
+                _meter.CreateObservableCounter(name + "_samples", () => registry.Channels.Select(c => new Measurement<long>(c[metric].Count, Labels(c))), null,
+                    $"AWS/Kinesis {definition.Name} of a channel: its samples (write attempts).");
+        }
         var builder = Sdk.CreateMeterProviderBuilder().AddMeter(meterName)
             .ConfigureResource(resource => resource.AddService("runnel"))
             .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0); // every scrape reads the counters now

@@ -103,6 +103,10 @@ public sealed class MinuteRoller : IDisposable
         foreach (var delivery in _registry.DeliveryStreams)
             foreach (var metric in Enum.GetValues<FirehoseMetric>())
                 Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)], take);
+        foreach (var channel in _registry.Channels)
+            foreach (var metric in Enum.GetValues<ChannelMetric>())
+                Take(entries, channel[metric], ChannelMetrics.Definition(metric),
+                    [new("ChannelId", channel.ChannelId), new("ChannelName", channel.ChannelName), new("StreamName", channel.StreamName)], take);
         if (Shards is { } shards)
         {
             foreach (var sample in shards())
