@@ -44,6 +44,9 @@ public sealed record RunnelOptions
     /// <summary>An OpenTelemetry collector's OTLP endpoint the metrics are exported to every minute as well; null for none.</summary>
     public Uri? OtlpEndpoint { get; init; }
 
+    /// <summary>How often the metrics go to <see cref="OtlpEndpoint"/> (a minute; tests shorten it).</summary>
+    public TimeSpan OtlpInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Alarms put at start-up and the webhooks of alarm actions (the configuration file and <c>--alarms</c>; docs/alarms.md).</summary>
     public CloudWatch.Alarms.AlarmConfiguration Alarms { get; init; } = CloudWatch.Alarms.AlarmConfiguration.Empty;
 

@@ -231,7 +231,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();
-        var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint);
+        var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint, options.OtlpInterval);
         Runnel.Storage.Metrics.IMetricHistory? history = null;
         Metrics.MinuteRoller? roller = null;
         if (options.Metrics)

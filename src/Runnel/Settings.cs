@@ -28,7 +28,7 @@ public static class Settings
         new("--metrics", "on|off", "record the AWS/Kinesis metrics served at /metrics (default on; off only to measure what recording costs)"),
         new("--metrics-retention", "HOURS", "how long each minute's metrics are kept under DATA-DIR/metrics for CloudWatch's API (default 24)", 1, 24 * 63),
         new("--console", "on|off", "serve the web console at / (default on): streams, data viewer, charts, pipeline map, alarms"),
-        new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector (OTLP over gRPC, e.g. http://127.0.0.1:4317) every minute"),
+        new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector every minute: OTLP over gRPC (http://127.0.0.1:4317), or over HTTP when the URL ends in /v1/metrics (http://127.0.0.1:4318/v1/metrics)"),
         new("--alarms", "FILE", "a JSON file of alarms to put at start-up (\"Alarms\": PutMetricAlarm requests) and of the webhooks alarm actions post to (\"AlarmActions\": {ARN: URL}); both may also sit in the --config file"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--channel-freshness", "SECONDS", "deliver every channel's objects after this many seconds instead of its DataFreshnessInSeconds (300-900), for development and tests; descriptions still show the channel's own (default: the channel's)", 0, 900),

@@ -26,8 +26,10 @@ public sealed class MetricsExport : IDisposable
     private readonly Meter _meter;
     private readonly MeterProvider _provider;
 
-    /// <param name="otlpEndpoint">Where OTLP exports go as well (every 60 s, as CloudWatch's resolution); null for none.</param>
-    public MetricsExport(MetricRegistry registry, StreamService streams, Uri? otlpEndpoint = null)
+    /// <param name="otlpEndpoint">Where OTLP exports go as well; null for none. gRPC, unless the path ends in
+    /// <c>/v1/metrics</c>: then HTTP with protobuf bodies (a collector's port 4318).</param>
+    /// <param name="otlpInterval">How often they go (default 60 s, CloudWatch's resolution).</param>
+    public MetricsExport(MetricRegistry registry, StreamService streams, Uri? otlpEndpoint = null, TimeSpan? otlpInterval = null)
     {
         // A provider listens to every meter of its name in the process: a second server in one process (as tests run
         // them) names its own, so that each /metrics shows its server's alone.
@@ -105,7 +107,9 @@ public sealed class MetricsExport : IDisposable
             builder.AddOtlpExporter((exporter, reader) =>
             {
                 exporter.Endpoint = otlpEndpoint;
-                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000;
+                if (otlpEndpoint.AbsolutePath.EndsWith("/v1/metrics", StringComparison.Ordinal))
+                    exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)(otlpInterval ?? TimeSpan.FromMinutes(1)).TotalMilliseconds;
             });
         _provider = builder.Build();
     }
