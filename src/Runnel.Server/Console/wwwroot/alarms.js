@@ -1,6 +1,6 @@
 // Alarms: CloudWatch's PutMetricAlarm, DescribeAlarms, SetAlarmState, DeleteAlarms and DescribeAlarmHistory, with
 // each alarm's state in words (not colour alone) and its history.
-import { h, field, select, fill, errorText, time } from './dom.js';
+import { h, field, select, fill, errorText, time, hidden, keepFocus } from './dom.js';
 import { cloudwatch, listStreams } from './api.js';
 
 const REFRESH_MS = 5000;
@@ -17,7 +17,7 @@ export async function alarmsPage(main, _params, page) {
   main.append(h('h1', {}, 'Alarms')); // at once: the router focuses it
   main.append(status,
     h('table', { class: 'grid', id: 'alarms' }, h('caption', {}, 'Metric alarms, refreshed every 5 seconds'),
-      h('thead', {}, h('tr', {}, ['Alarm', 'State', 'Condition', 'Reason', 'Since', ''].map((c) => h('th', { scope: 'col' }, c)))), body),
+      h('thead', {}, h('tr', {}, ['Alarm', 'State', 'Condition', 'Reason', 'Since', hidden('Actions')].map((c) => h('th', { scope: 'col' }, c)))), body),
     await createForm(() => refresh(), page.signal), setState.form, history);
 
   async function showHistory(name) {
@@ -34,7 +34,7 @@ export async function alarmsPage(main, _params, page) {
     const answer = await cloudwatch('DescribeAlarms', { MaxRecords: 100 }, page.signal);
     const alarms = answer.MetricAlarms || [];
     setState.update(alarms.map((a) => a.AlarmName));
-    fill(body, alarms.length ? alarms.map((a) => {
+    keepFocus(body, () => fill(body, alarms.length ? alarms.map((a) => {
       const dims = (a.Dimensions || []).map((d) => `${d.Name}=${d.Value}`).join(', ');
       const op = COMPARISONS.find(([c]) => c === a.ComparisonOperator)?.[1] || a.ComparisonOperator;
       const historyButton = h('button', { type: 'button', 'aria-label': `History of ${a.AlarmName}` }, 'History');
@@ -49,7 +49,7 @@ export async function alarmsPage(main, _params, page) {
         h('td', {}, h('span', { class: `state state-${String(a.StateValue).toLowerCase()}` }, a.StateValue)),
         h('td', {}, `${a.Statistic} of ${a.Namespace} ${a.MetricName}${dims ? ` (${dims})` : ''} ${op} ${a.Threshold} for ${a.DatapointsToAlarm ?? a.EvaluationPeriods} of ${a.EvaluationPeriods} × ${a.Period} s`),
         h('td', {}, a.StateReason || ''), h('td', {}, time(a.StateUpdatedTimestamp)), h('td', {}, historyButton, ' ', remove));
-    }) : h('tr', {}, h('td', { colspan: 6 }, 'No alarms.')));
+    }) : h('tr', {}, h('td', { colspan: 6 }, 'No alarms.'))));
     status.textContent = '';
   }
 

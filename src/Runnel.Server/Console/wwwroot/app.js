@@ -60,9 +60,17 @@ function route() {
     Promise.resolve(page(main, match.slice(1).map(decodeURIComponent), current)).catch((e) => {
       if (e.name !== 'AbortError') main.append(errorBox(e));
     });
+    title(section);
     return;
   }
   fill(main, h('h1', {}, 'Not found'), h('p', {}, 'No page at ', hash, '. '), h('a', { href: '#/streams' }, 'Streams'));
+  title('Not found');
+}
+
+/** The window's title names the page (its heading, written by the page at once), so that tabs and history tell them apart. */
+function title(fallback) {
+  const heading = document.querySelector('#main h1');
+  document.title = `${heading ? heading.textContent : fallback} – Runnel console`;
 }
 
 /** Moves focus to the page's heading after a navigation, so that keyboard and screen-reader users start there. */

@@ -22,6 +22,26 @@ export const h = (tag, attrs, ...children) => build(document.createElement(tag),
 /** The same for SVG elements. */
 export const s = (tag, attrs, ...children) => build(document.createElementNS(SVG, tag), attrs, children);
 
+/** Text for screen readers only (a column heading with nothing to show, say). */
+export const hidden = (text) => h('span', { class: 'visually-hidden' }, text);
+
+/** A box that scrolls sideways (a wide graph on a narrow window): a named region that takes focus, so that the
+ * keyboard can scroll it too. */
+export const scrollBox = (id, label) => h('div', { class: 'scroll', id, role: 'region', 'aria-label': label, tabindex: 0 });
+
+/** Runs fn, which rebuilds part of container, and gives focus back to the element of the new content with the same
+ * id or aria-label as the one that had it (a row's button, say), so that a refresh does not throw the keyboard user
+ * back to the top of the page. */
+export function keepFocus(container, fn) {
+  const active = document.activeElement;
+  const key = active && active !== document.body && container.contains(active)
+    ? (active.id ? `#${CSS.escape(active.id)}` : active.getAttribute('aria-label') !== null ? `[aria-label="${CSS.escape(active.getAttribute('aria-label'))}"]` : null)
+    : null;
+  const result = fn();
+  if (key && !container.contains(active)) container.querySelector(key)?.focus({ preventScroll: true });
+  return result;
+}
+
 /** A unique id for label/input pairs. */
 let counter = 0;
 export const uid = (prefix) => `${prefix}-${++counter}`;

@@ -1,6 +1,6 @@
 // The pipeline map: producers → streams → consumers and delivery streams → destinations, each edge labelled with its
 // rate, lag and errors; what lags more than a minute or fails is drawn in red and says so in words.
-import { h, s, fill, errorText, rate, duration } from './dom.js';
+import { h, s, fill, errorText, rate, duration, scrollBox } from './dom.js';
 import { kinesis, firehose, listStreams, pipeline } from './api.js';
 import { ingestRates } from './streams.js';
 
@@ -117,7 +117,7 @@ export function drawMap(graph) {
 export function pipelinePage(main, _params, page) {
   const status = h('p', { class: 'error', role: 'alert' });
   const source = h('p', { id: 'map-source' });
-  const map = h('div', { class: 'scroll', id: 'map' });
+  const map = scrollBox('map', 'Pipeline map');
   const body = h('tbody');
   main.append(h('h1', {}, 'Pipeline'), status, source, map,
     h('table', { class: 'grid', id: 'edges' }, h('caption', {}, 'Connections, refreshed every 5 seconds'),

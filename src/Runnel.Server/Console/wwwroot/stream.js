@@ -1,6 +1,6 @@
 // One stream: its summary, a put-record form, the last hour's charts, shards with their lineage and rates, consumers
 // and their lag, and the forms that change it (shard count, retention, shard-level metrics, delete).
-import { h, field, select, fill, errorText, rate, duration, time, bytes } from './dom.js';
+import { h, field, select, fill, errorText, rate, duration, time, bytes, scrollBox } from './dom.js';
 import { kinesis, listShards, streamMetrics, pipeline, learnRegion } from './api.js';
 import { lineChart, lineageGraph } from './charts.js';
 
@@ -12,7 +12,7 @@ export async function streamPage(main, [name], page) {
   const summary = h('dl', { class: 'summary' });
   const charts = h('div', { class: 'charts', id: 'charts' });
   const shardsBody = h('tbody');
-  const lineage = h('div', { class: 'scroll', id: 'lineage' });
+  const lineage = scrollBox('lineage', 'Shard lineage graph');
   const consumersBody = h('tbody');
   main.append(
     h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('a', { href: '#/streams' }, 'Streams'), ' / ', name),

@@ -1,5 +1,5 @@
 // The streams list: mode, open shards, retention and live ingest rate of each, a form to create one, delete buttons.
-import { h, field, select, fill, errorText, rate } from './dom.js';
+import { h, field, select, fill, errorText, rate, hidden } from './dom.js';
 import { kinesis, cloudwatch, listStreams, pipeline } from './api.js';
 
 const REFRESH_MS = 5000;
@@ -33,7 +33,7 @@ export function streamsPage(main, _params, page) {
   const body = h('tbody');
   const table = h('table', { class: 'grid', id: 'streams' },
     h('caption', {}, 'Streams, refreshed every 5 seconds'),
-    h('thead', {}, h('tr', {}, ['Name', 'Status', 'Mode', 'Open shards', 'Retention', 'Ingest (records/s)', 'Consumers', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Name', 'Status', 'Mode', 'Open shards', 'Retention', 'Ingest (records/s)', 'Consumers', hidden('Actions')].map((c) => h('th', { scope: 'col' }, c)))),
     body);
   const rows = new Map();
 
@@ -44,6 +44,8 @@ export function streamsPage(main, _params, page) {
     let rates = {};
     try { rates = await ingestRates(streams.map((s) => s.StreamName), page.signal); } catch (e) { if (e.name === 'AbortError') throw e; }
     const seen = new Set();
+    const listed = new Set(streams.map((s) => s.StreamName));
+    for (const [name, row] of rows) if (!listed.has(name)) { row.tr.remove(); rows.delete(name); }
     streams.forEach((summary, i) => {
       const name = summary.StreamName;
       const d = details[i] || {};
@@ -66,9 +68,10 @@ export function streamsPage(main, _params, page) {
       c[4].textContent = d.RetentionPeriodHours !== undefined ? `${d.RetentionPeriodHours} h` : '';
       c[5].textContent = rate(rates[name] ?? 0);
       c[6].textContent = d.ConsumerCount ?? '';
-      body.append(row.tr); // in ListStreams' order
+      // In ListStreams' order, moving a row only when it is out of place: a moved row loses the focus of its link or button.
+      const at = body.querySelectorAll('tr[data-stream]')[seen.size - 1];
+      if (at !== row.tr) body.insertBefore(row.tr, at || null);
     });
-    for (const [name, row] of rows) if (!seen.has(name)) { row.tr.remove(); rows.delete(name); }
     if (streams.length === 0) fill(body, h('tr', {}, h('td', { colspan: 8 }, 'No streams yet: create one below.')));
     else body.querySelector('tr:not([data-stream])')?.remove();
     status.textContent = '';
