@@ -112,6 +112,28 @@ public sealed class AlarmTests : IAsyncLifetime
         Assert.Equal(["Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to OK"], states.EnumerateArray().Select(i => i.GetProperty("HistorySummary").GetString()));
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task A_failing_webhook_is_tried_again_and_an_action_without_one_fails_in_the_history()
+    {
+        await CloudWatch("PutMetricAlarm", $$"""
+            {"AlarmName":"retried","Namespace":"AWS/Kinesis","MetricName":"IncomingRecords","Statistic":"Sum","Period":60,"EvaluationPeriods":1,
+             "Threshold":5,"ComparisonOperator":"GreaterThanThreshold","AlarmActions":["{{Topic}}","arn:aws:sns:us-east-1:000000000000:nowhere"]}
+            """);
+        _webhook.Status = 503;
+        await CloudWatch("SetAlarmState", """{"AlarmName":"retried","StateValue":"ALARM","StateReason":"by hand"}""");
+        await _webhook.WaitForAsync(2); // the first attempt and the retry after 1 s, both refused
+        _webhook.Status = 200;
+        await _webhook.WaitForAsync(3); // the next, 2 s later, delivered
+        JsonElement[] actions = [];
+        for (int i = 0; i < 200 && actions.Length < 2; i++, await Task.Delay(50))
+            actions = [.. (await CloudWatch("DescribeAlarmHistory", """{"AlarmName":"retried","HistoryItemType":"Action"}""")).GetProperty("AlarmHistoryItems").EnumerateArray()];
+        var summaries = actions.Select(a => a.GetProperty("HistorySummary").GetString()!).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, summaries.Count);
+        Assert.StartsWith("Failed to execute action arn:aws:sns:us-east-1:000000000000:nowhere. Reason: no webhook is configured", summaries[0], StringComparison.Ordinal);
+        Assert.Equal($"Successfully executed action {Topic}", summaries[1]);
+        Assert.Equal(3, _webhook.Received.Count(r => r.Body.Contains("retried", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task Alarms_and_their_states_survive_a_restart_and_configured_alarms_are_put_at_start_up()
     {
