@@ -143,6 +143,40 @@ public class SettingsTests
         }
     }
 
+    [Fact]
+    public void Alarms_and_their_webhooks_come_from_the_config_file_and_the_alarms_file()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "runnel-settings-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string config = Path.Combine(dir, "runnel.json");
+            File.WriteAllText(config, """
+                {"Port": 1111,
+                 "AlarmActions": {"arn:aws:sns:us-east-1:000000000000:ops": "http://127.0.0.1:9000/hook"},
+                 "Alarms": [{"AlarmName": "from-config", "Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords", "Statistic": "Sum",
+                             "Period": 60, "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold"}]}
+                """);
+            string alarms = Path.Combine(dir, "alarms.json");
+            File.WriteAllText(alarms, """
+                {"AlarmActions": {"arn:aws:sns:us-east-1:000000000000:ops": "http://127.0.0.1:9001/other"},
+                 "Alarms": [{"AlarmName": "from-file"}]}
+                """);
+            var options = Settings.Load(["--config", config, "--alarms", alarms], NoEnvironment);
+            Assert.Equal(1111, options.Port);
+            Assert.Equal(new Uri("http://127.0.0.1:9001/other"), options.Alarms.Webhooks["arn:aws:sns:us-east-1:000000000000:ops"]); // the alarms file wins
+            Assert.Equal(2, options.Alarms.Alarms.Count);
+            Assert.Contains("from-config", options.Alarms.Alarms[0], StringComparison.Ordinal);
+            File.WriteAllText(alarms, """{"AlarmActions": {"ops": "http://x"}}""");
+            Assert.Contains("is not an ARN", Assert.Throws<ArgumentException>(() => Settings.Load(["--alarms", alarms], NoEnvironment)).Message, StringComparison.Ordinal);
+            Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => Settings.Load(["--alarms", Path.Combine(dir, "none.json")], NoEnvironment)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "--port", "http" }, "--port must be a number")]
     [InlineData(new[] { "--port", "70000" }, "--port must be 0..65535")]
