@@ -29,16 +29,33 @@ export const hidden = (text) => h('span', { class: 'visually-hidden' }, text);
  * keyboard can scroll it too. */
 export const scrollBox = (id, label) => h('div', { class: 'scroll', id, role: 'region', 'aria-label': label, tabindex: 0 });
 
-/** Runs fn, which rebuilds part of container, and gives focus back to the element of the new content with the same
- * id or aria-label as the one that had it (a row's button, say), so that a refresh does not throw the keyboard user
- * back to the top of the page. */
+const FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+
+/** Runs fn, which rebuilds or removes part of container, and if that took the focus away gives it to the element of
+ * the new content with the same id or aria-label (a row's button, say), else to the same place in the row now where
+ * the old one was (its row deleted), else to the page's heading: a refresh never throws the keyboard user back to
+ * the top of the page. */
 export function keepFocus(container, fn) {
   const active = document.activeElement;
-  const key = active && active !== document.body && container.contains(active)
-    ? (active.id ? `#${CSS.escape(active.id)}` : active.getAttribute('aria-label') !== null ? `[aria-label="${CSS.escape(active.getAttribute('aria-label'))}"]` : null)
-    : null;
+  if (!active || active === document.body || !container.contains(active)) return fn();
+  const label = active.getAttribute('aria-label');
+  const key = active.id ? `#${CSS.escape(active.id)}` : label !== null ? `[aria-label="${CSS.escape(label)}"]` : null;
+  const row = active.closest('tr');
+  const rowIndex = row ? [...container.querySelectorAll('tr')].indexOf(row) : -1;
+  const slot = row ? [...row.querySelectorAll(FOCUSABLE)].indexOf(active) : -1;
   const result = fn();
-  if (key && !container.contains(active)) container.querySelector(key)?.focus({ preventScroll: true });
+  if (container.contains(active) || !container.isConnected) return result;
+  let next = key && container.querySelector(key);
+  if (!next && rowIndex >= 0) {
+    const rows = [...container.querySelectorAll('tr')];
+    const candidates = rows.length ? [...rows[Math.min(rowIndex, rows.length - 1)].querySelectorAll(FOCUSABLE)] : [];
+    next = candidates[Math.max(0, Math.min(slot, candidates.length - 1))];
+  }
+  if (!next) {
+    next = document.querySelector('#main h1');
+    next?.setAttribute('tabindex', '-1');
+  }
+  next?.focus({ preventScroll: true });
   return result;
 }
 

@@ -1,6 +1,6 @@
 // One stream: its summary, a put-record form, the last hour's charts, shards with their lineage and rates, consumers
 // and their lag, and the forms that change it (shard count, retention, shard-level metrics, delete).
-import { h, field, select, fill, errorText, rate, duration, time, bytes, scrollBox } from './dom.js';
+import { h, field, select, fill, errorText, rate, duration, time, bytes, scrollBox, keepFocus } from './dom.js';
 import { kinesis, listShards, streamMetrics, pipeline, learnRegion } from './api.js';
 import { lineChart, lineageGraph } from './charts.js';
 
@@ -71,9 +71,10 @@ export async function streamPage(main, [name], page) {
 
   function drawCharts(series) {
     if (series instanceof Error) { fill(charts, h('p', { class: 'error' }, `Charts unavailable: ${errorText(series)}`)); return; }
-    fill(charts, CHARTS.map(([metric, unit]) => h('figure', { class: 'chart-box', 'data-metric': metric },
+    const open = new Set(Array.from(charts.querySelectorAll('details[open]'), (d) => d.dataset.metric));
+    keepFocus(charts, () => fill(charts, CHARTS.map(([metric, unit]) => h('figure', { class: 'chart-box', 'data-metric': metric },
       h('figcaption', {}, metric === 'IncomingBytes' ? `${metric} (latest ${bytes(series[metric].at(-1)?.v ?? 0)}/min)` : metric),
-      lineChart(series[metric], { title: metric, unit }))));
+      lineChart(series[metric], { title: metric, unit }), chartValues(metric, unit, series[metric], open.has(metric))))));
   }
 
   async function drawConsumers(view) {
@@ -99,6 +100,19 @@ export async function streamPage(main, [name], page) {
 
   page.every(REFRESH_MS, () => refresh().then(() => { status.textContent = ''; })
     .catch((e) => { if (e.name !== 'AbortError') status.textContent = errorText(e); }));
+}
+
+/** A chart's points as a table, folded away under it: every minute's value for keyboard and screen-reader users,
+ * who cannot hover over the points. Stays open across refreshes once opened. */
+function chartValues(metric, unit, points, open) {
+  const shown = points.filter((p) => p.t >= Date.now() - 61 * 60000);
+  return h('details', { class: 'values', 'data-metric': metric, open },
+    h('summary', { id: `values-${metric}` }, 'Values per minute'),
+    shown.length
+      ? h('table', { class: 'grid' }, h('caption', {}, `${metric}, last hour`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Minute'), h('th', { scope: 'col', class: 'num' }, unit.trim()))),
+        h('tbody', {}, shown.map((p) => h('tr', {}, h('td', {}, time(p.t).slice(11, 16)), h('td', { class: 'num' }, rate(p.v))))))
+      : h('p', {}, 'No data in the last hour.'));
 }
 
 /** Per-shard records/s from the shard-level counters at GET /metrics (present for streams with enhanced monitoring). */

@@ -1,5 +1,5 @@
 // The streams list: mode, open shards, retention and live ingest rate of each, a form to create one, delete buttons.
-import { h, field, select, fill, errorText, rate, hidden } from './dom.js';
+import { h, field, select, fill, errorText, rate, hidden, keepFocus } from './dom.js';
 import { kinesis, cloudwatch, listStreams, pipeline } from './api.js';
 
 const REFRESH_MS = 5000;
@@ -45,7 +45,7 @@ export function streamsPage(main, _params, page) {
     try { rates = await ingestRates(streams.map((s) => s.StreamName), page.signal); } catch (e) { if (e.name === 'AbortError') throw e; }
     const seen = new Set();
     const listed = new Set(streams.map((s) => s.StreamName));
-    for (const [name, row] of rows) if (!listed.has(name)) { row.tr.remove(); rows.delete(name); }
+    keepFocus(body, () => { for (const [name, row] of rows) if (!listed.has(name)) { row.tr.remove(); rows.delete(name); } });
     streams.forEach((summary, i) => {
       const name = summary.StreamName;
       const d = details[i] || {};
