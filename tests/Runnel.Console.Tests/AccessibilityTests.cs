@@ -47,6 +47,14 @@ public sealed class AccessibilityTests(BrowserFixture fixture) : IClassFixture<B
         await Expect(page.Locator("#lineage g.shard")).ToHaveCountAsync(1);
         await Expect(page.Locator("#shards tbody tr")).ToHaveCountAsync(1);
         Assert.Equal($"{name} – Runnel console", await page.TitleAsync());
+        // Each chart's values as a table, opened from the keyboard, staying open (and focused) across refreshes.
+        var chart = page.Locator("#charts figure[data-metric='IncomingRecords']");
+        await chart.GetByText("Values per minute").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(chart.Locator("details table tbody tr").First).ToBeVisibleAsync();
+        await page.WaitForTimeoutAsync(6_000); // past a refresh
+        await Expect(chart.Locator("details")).ToHaveAttributeAsync("open", "");
+        await Expect(chart.Locator("summary")).ToBeFocusedAsync();
         await AssertNoSeriousViolationsAsync(page, "stream");
         NoScriptErrors();
     }
@@ -174,6 +182,15 @@ public sealed class AccessibilityTests(BrowserFixture fixture) : IClassFixture<B
         await history.FocusAsync();
         await page.WaitForTimeoutAsync(6_000); // the table is rebuilt by then
         await Expect(history).ToBeFocusedAsync();
+
+        // Its row deleted, the focus goes to the row now in its place, or to the heading: not back to the top.
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Delete alarm {alarm}" })).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.Locator($"#alarms tr[data-alarm='{alarm}']")).ToHaveCountAsync(0);
+        Assert.True(await page.EvaluateAsync<bool>("document.activeElement !== document.body && document.getElementById('main').contains(document.activeElement)"),
+            "focus fell back to the page's body after a delete: " + await page.EvaluateAsync<string>("document.activeElement.outerHTML"));
         NoScriptErrors();
     }
 
