@@ -62,18 +62,25 @@ public sealed class MetricQueries(IMetricHistory history, Func<long> currentMinu
     }
 
     /// <summary>
-    /// A series' statistic set over [<paramref name="from"/>, <paramref name="to"/>) (Unix seconds, whole minutes),
-    /// its minutes merged (only those in <paramref name="unit"/> when given); null when it had no samples then. What
-    /// an alarm's datapoint is.
+    /// A series' statistic sets over <paramref name="count"/> consecutive windows of <paramref name="period"/> seconds
+    /// from <paramref name="from"/> (an alarm's evaluation range), read from the history at once; null where a window
+    /// had no samples.
     /// </summary>
-    public StatisticSet? Window(string ns, string name, IReadOnlyList<KeyValuePair<string, string>> dimensions, long from, long to, string? unit)
+    public StatisticSet?[] Windows(string ns, string name, IReadOnlyList<KeyValuePair<string, string>> dimensions, long from, int period, int count, string? unit)
     {
         string key = new MetricSeries(ns, name, Sorted(dimensions), "").Key;
-        var minutes = history.Read(key, from, to).Where(m => unit is null || m.Unit == unit).Select(m => m.Statistics).ToList();
+        long to = from + ((long)period * count);
+        var minutes = history.Read(key, from, to).Where(m => unit is null || m.Unit == unit).Select(m => (m.Minute, m.Statistics)).ToList();
         long now = currentMinute();
         if (now >= from && now < to)
-            minutes.AddRange(currentEntries().Where(e => e.Series.Key == key && (unit is null || e.Series.Unit == unit)).Select(e => e.Statistics));
-        return minutes.Count == 0 ? null : minutes.Aggregate((a, b) => a.Merge(b));
+            minutes.AddRange(currentEntries().Where(e => e.Series.Key == key && (unit is null || e.Series.Unit == unit)).Select(e => (now, e.Statistics)));
+        var windows = new StatisticSet?[count];
+        foreach (var (minute, statistics) in minutes)
+        {
+            int i = (int)((minute - from) / period);
+            windows[i] = windows[i] is { } held ? held.Merge(statistics) : statistics;
+        }
+        return windows;
     }
 
     /// <summary>

@@ -32,6 +32,12 @@ public sealed class MetricHistory : IMetricHistory
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (MetricSeries Series, long LastMinute)> _series = new(StringComparer.Ordinal);
 
+    /// <summary>The newest hour files read, parsed, with the length they had then: alarms and the console's charts read
+    /// the last hour or two every minute or few seconds, and a file that did not grow need not be parsed again.</summary>
+    private readonly Dictionary<string, (long Length, List<(long Minute, List<(MetricSeries Series, StatisticSet Statistics)> Entries)> Minutes)> _parsed = new(StringComparer.Ordinal);
+
+    private const int ParsedFilesKept = 3;
+
     public MetricHistory(string directory, TimeSpan retention)
     {
         _directory = directory;
@@ -125,7 +131,7 @@ public sealed class MetricHistory : IMetricHistory
                 string file = FileOf(hour);
                 if (!File.Exists(file))
                     continue;
-                foreach (var (minute, entries) in ReadFile(file))
+                foreach (var (minute, entries) in Parsed(file))
                     if (minute >= from && minute < to)
                         foreach (var (series, statistics) in entries)
                             if (series.Key == key)
@@ -133,6 +139,19 @@ public sealed class MetricHistory : IMetricHistory
             }
         }
         return found;
+    }
+
+    /// <summary>A file's minutes, from <see cref="_parsed"/> when it has not grown since; the caller holds the lock.</summary>
+    private List<(long Minute, List<(MetricSeries Series, StatisticSet Statistics)> Entries)> Parsed(string file)
+    {
+        long length = new FileInfo(file).Length;
+        if (_parsed.TryGetValue(file, out var held) && held.Length == length)
+            return held.Minutes;
+        var minutes = ReadFile(file).ToList();
+        _parsed[file] = (length, minutes);
+        foreach (string old in _parsed.Keys.Order(StringComparer.Ordinal).SkipLast(ParsedFilesKept).ToList())
+            _parsed.Remove(old);
+        return minutes;
     }
 
     private string FileOf(long unixSeconds) => Path.Combine(_directory, Name(DateTimeOffset.FromUnixTimeSeconds(unixSeconds)));

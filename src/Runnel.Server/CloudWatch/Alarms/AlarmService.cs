@@ -141,7 +141,8 @@ public sealed class AlarmService : IAsyncDisposable
             {
                 int count = AlarmEvaluation.RangeOf(alarm.EvaluationPeriods);
                 var starts = Enumerable.Range(0, count).Select(k => endSeconds - ((long)(count - k) * alarm.Period)).ToList();
-                var range = starts.Select(start => _queries.Window(alarm.Namespace, alarm.MetricName, alarm.Dimensions, start, start + alarm.Period, alarm.Unit) is { } set
+                var windows = _queries.Windows(alarm.Namespace, alarm.MetricName, alarm.Dimensions, starts[0], alarm.Period, count, alarm.Unit);
+                var range = starts.Select((start, i) => windows[i] is { } set
                     ? new AlarmDatapoint(start, CloudWatchOperations.Value(set, alarm.Statistic), set.SampleCount)
                     : (AlarmDatapoint?)null).ToList();
                 var decision = AlarmEvaluation.Evaluate(alarm, range, starts, NowMillis);
