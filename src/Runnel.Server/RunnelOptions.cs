@@ -47,6 +47,12 @@ public sealed record RunnelOptions
     /// <summary>How often the metrics go to <see cref="OtlpEndpoint"/> (a minute; tests shorten it).</summary>
     public TimeSpan OtlpInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Whether requests' SigV4 signatures are verified (<c>--auth sigv4</c>) against <see cref="CredentialsFile"/>; off by default, any key working.</summary>
+    public bool VerifySignatures { get; init; }
+
+    /// <summary>The AWS shared-credentials INI file of the keys requests may be signed with (<c>--credentials</c>).</summary>
+    public string? CredentialsFile { get; init; }
+
     /// <summary>Alarms put at start-up and the webhooks of alarm actions (the configuration file and <c>--alarms</c>; docs/alarms.md).</summary>
     public CloudWatch.Alarms.AlarmConfiguration Alarms { get; init; } = CloudWatch.Alarms.AlarmConfiguration.Empty;
 

@@ -229,6 +229,16 @@ public sealed class RunnelServer : IAsyncDisposable
         (opened as ClusterStorage)?.LogElection(storageLog);
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
+        // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
+        Auth.SigV4Verifier? verifier = null;
+        if (options.VerifySignatures)
+        {
+            var authLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Auth");
+            verifier = new Auth.SigV4Verifier(new Auth.CredentialStore(options.CredentialsFile ?? throw new ArgumentException("--auth sigv4 needs --credentials FILE."),
+                clock ?? TimeProvider.System, message => authLog.LogWarning("{Message}", message)), clock ?? TimeProvider.System,
+                message => authLog.LogInformation("{Message}", message));
+            endpoint.Verifier = verifier;
+        }
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();
         var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint, options.OtlpInterval);
@@ -284,9 +294,9 @@ public sealed class RunnelServer : IAsyncDisposable
             options.Alarms.Apply(alarmOperations); // the configured alarms, checked as PutMetricAlarm checks them
             cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations);
         }
-        var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch);
-        var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch);
-        var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch);
+        var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch) { Verifier = verifier };
+        var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch) { Verifier = verifier };
+        var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch) { Verifier = verifier };
         var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, clock ?? TimeProvider.System) : null;
         var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>

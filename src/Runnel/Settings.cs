@@ -29,6 +29,8 @@ public static class Settings
         new("--metrics-retention", "HOURS", "how long each minute's metrics are kept under DATA-DIR/metrics for CloudWatch's API (default 24)", 1, 24 * 63),
         new("--console", "on|off", "serve the web console at / (default on): streams, data viewer, charts, pipeline map, alarms"),
         new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector every minute: OTLP over gRPC (http://127.0.0.1:4317), or over HTTP when the URL ends in /v1/metrics (http://127.0.0.1:4318/v1/metrics)"),
+        new("--auth", "none|sigv4", "none (default): any key pair works, as in local development; sigv4: every request's signature is verified against --credentials"),
+        new("--credentials", "FILE", "the key pairs requests may be signed with, in AWS's shared-credentials format ([name] aws_access_key_id, aws_secret_access_key, optional account_id); read again when it changes"),
         new("--alarms", "FILE", "a JSON file of alarms to put at start-up (\"Alarms\": PutMetricAlarm requests) and of the webhooks alarm actions post to (\"AlarmActions\": {ARN: URL}); both may also sit in the --config file"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--channel-freshness", "SECONDS", "deliver every channel's objects after this many seconds instead of its DataFreshnessInSeconds (300-900), for development and tests; descriptions still show the channel's own (default: the channel's)", 0, 900),
@@ -195,6 +197,17 @@ public static class Settings
             Console = OnOff("console"),
             MetricsRetention = Get("metrics-retention") is null ? defaults.MetricsRetention : TimeSpan.FromHours(Int("metrics-retention", 24)),
             OtlpEndpoint = Get("otlp-endpoint") is { } otlp ? Url("otlp-endpoint", otlp) : null,
+            VerifySignatures = Get("auth") switch
+            {
+                null => false,
+                var v when v.Equals("none", StringComparison.OrdinalIgnoreCase) => false,
+                var v when v.Equals("sigv4", StringComparison.OrdinalIgnoreCase) => Get("credentials") is not null
+                    ? true : throw new ArgumentException("--auth sigv4 needs --credentials FILE: the key pairs requests may be signed with."),
+                var v => throw new ArgumentException($"--auth must be none or sigv4, not '{v}'."),
+            },
+            CredentialsFile = Get("credentials") is { } credentialsFile
+                ? File.Exists(credentialsFile) ? Path.GetFullPath(credentialsFile) : throw new ArgumentException($"--credentials {credentialsFile} does not exist.")
+                : null,
             Alarms = (file is null ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.Empty : Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(Path.GetFullPath(file)))
                 .With(Get("alarms") is { } alarmsFile
                     ? File.Exists(alarmsFile) ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(alarmsFile) : throw new ArgumentException($"--alarms {alarmsFile} does not exist.")

@@ -144,6 +144,26 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Signatures_are_verified_only_when_asked_and_then_with_a_credentials_file()
+    {
+        Assert.False(Settings.Load([], NoEnvironment).VerifySignatures);
+        string file = Path.Combine(Path.GetTempPath(), "runnel-credentials-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(file, "[a]\naws_access_key_id = K\naws_secret_access_key = S\n");
+        try
+        {
+            var options = Settings.Load(["--auth", "sigv4", "--credentials", file], NoEnvironment);
+            Assert.True(options.VerifySignatures);
+            Assert.Equal(file, options.CredentialsFile);
+            Assert.Contains("needs --credentials", Assert.Throws<ArgumentException>(() => Settings.Load(["--auth", "sigv4"], NoEnvironment)).Message, StringComparison.Ordinal);
+            Assert.Contains("must be none or sigv4", Assert.Throws<ArgumentException>(() => Settings.Load(["--auth", "iam"], NoEnvironment)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Alarms_and_their_webhooks_come_from_the_config_file_and_the_alarms_file()
     {
         string dir = Path.Combine(Path.GetTempPath(), "runnel-settings-" + Guid.NewGuid().ToString("N"));

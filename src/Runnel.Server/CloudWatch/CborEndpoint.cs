@@ -14,6 +14,9 @@ namespace Runnel.Server.CloudWatch;
 /// </summary>
 public sealed class CborEndpoint(CloudWatchOperations operations)
 {
+    /// <summary>Verifies signatures (<c>--auth sigv4</c>); null for none.</summary>
+    public Auth.SigV4Verifier? Verifier { get; init; }
+
     private static readonly string[] Services = ["GraniteServiceVersion20100801", "com.amazonaws.cloudwatch.GraniteServiceVersion20100801"];
 
     /// <summary>Whether a request is CloudWatch's in RPC v2 CBOR: a POST to <c>…/service/SERVICE/operation/NAME</c>.</summary>
@@ -40,6 +43,8 @@ public sealed class CborEndpoint(CloudWatchOperations operations)
             if (context.Request.Headers.ContainsKey("X-Amz-Target") || context.Request.Headers.ContainsKey("X-Amzn-Target"))
                 throw new CloudWatchException("SerializationException", "An RPC v2 CBOR request must not carry X-Amz-Target.");
             Kinesis.Authentication.Check(context.Request);
+            if (Verifier is not null)
+                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
             if (!operations.Has(operation))
                 throw new CloudWatchException("UnknownOperationException", $"The operation {operation} is not served by Runnel's CloudWatch API.");
             using var body = new MemoryStream();

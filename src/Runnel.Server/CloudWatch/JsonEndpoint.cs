@@ -11,6 +11,9 @@ namespace Runnel.Server.CloudWatch;
 /// </summary>
 public sealed class JsonEndpoint(CloudWatchOperations operations)
 {
+    /// <summary>Verifies signatures (<c>--auth sigv4</c>); null for none.</summary>
+    public Auth.SigV4Verifier? Verifier { get; init; }
+
     public const string TargetPrefix = "GraniteServiceVersion20100801.";
     private const string ErrorNamespace = "com.amazonaws.cloudwatch.v2010_08_01#";
 
@@ -27,6 +30,8 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
         try
         {
             Kinesis.Authentication.Check(context.Request);
+            if (Verifier is not null)
+                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
             if (!operations.Has(operation))
                 throw new CloudWatchException("UnknownOperationException", $"The operation {operation} is not served by Runnel's CloudWatch API.");
             JsonDocument body;

@@ -12,6 +12,9 @@ namespace Runnel.Server.CloudWatch;
 /// </summary>
 public sealed class QueryEndpoint(CloudWatchOperations operations)
 {
+    /// <summary>Verifies signatures (<c>--auth sigv4</c>); null for none.</summary>
+    public Auth.SigV4Verifier? Verifier { get; init; }
+
     public const string Namespace = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 
     /// <summary>Whether a request is CloudWatch's in the query protocol: a form POST signed for the <c>monitoring</c>
@@ -27,10 +30,17 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
         http.Headers["x-amzn-RequestId"] = requestId;
         try
         {
+            if (Verifier is not null)
+                context.Request.EnableBuffering(); // read again for the signature once the form is read
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             var values = form.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
             string? action = values.GetValueOrDefault("Action") ?? values.GetValueOrDefault("Operation");
             Kinesis.Authentication.Check(context.Request);
+            if (Verifier is not null)
+            {
+                context.Request.Body.Position = 0;
+                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
+            }
             if (action is null)
                 throw CloudWatchException.Missing("Action");
             if (!operations.Has(action))

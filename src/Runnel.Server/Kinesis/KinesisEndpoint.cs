@@ -29,6 +29,9 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     private readonly IdleMemoryRelease idleMemory = new(streams.Clock); // gives memory back to the OS when requests stop
 
     public const string TargetPrefix = "Kinesis_20131202";
+
+    /// <summary>Verifies signatures (<c>--auth sigv4</c>); null: any well-formed signature is taken, as in local development.</summary>
+    public Auth.SigV4Verifier? Verifier { get; set; }
     private const string JsonMediaType = JsonWireWriter.MediaType;
     private const string CborMediaType = CborWireWriter.MediaType;
     private const string PlainJsonMediaType = "application/json";
@@ -122,6 +125,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!knownTarget)
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
+            Verifier?.Verify(request, body.WrittenMemory.Span);
             if (firehoseTarget)
             {
                 await streams.CatchUpAsync(); // read-your-writes behind a load balancer, as for Kinesis's control plane
