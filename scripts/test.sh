@@ -92,6 +92,12 @@ for suite in tests/interop/*/run.sh; do
   run_suite "interop-$(basename "$(dirname "$suite")")" "$suite" "$url"
 done
 
+# Signatures verified (--auth sigv4): a server with a credentials file the suite writes, stock clients signing with
+# its key and with wrong ones (tests/auth).
+printf '[suite]\naws_access_key_id = AKIASUITE%s\naws_secret_access_key = suite/%s+Secret\n' "$RANDOM$RANDOM" "$RANDOM" > "$work/credentials"
+start_server auth --limits off --auth sigv4 --credentials "$work/credentials"
+run_suite auth tests/auth/run.sh "$url" "$work/credentials"
+
 # The cluster suite: three nats-servers (JetStream, R3), two Runnel nodes that keep everything in them, and
 # deploy/haproxy/haproxy.cfg in front of both (its third node points nowhere). The boto3 suite runs through node A,
 # the JavaScript suite through the load balancer (its calls spread over both nodes), then boto3 drives both at once;

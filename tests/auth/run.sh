@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Signatures verified end to end (issue 18): stock clients against a server started with --auth sigv4 and
+# --credentials FILE, signing with the file's key and with wrong ones. Usage: run.sh ENDPOINT CREDENTIALS-FILE.
+# Ends with "N passed, N failed".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+endpoint=${1:?usage: run.sh ENDPOINT CREDENTIALS-FILE} credentials=${2:?usage: run.sh ENDPOINT CREDENTIALS-FILE}
+key=$(sed -n 's/^aws_access_key_id *= *//p' "$credentials" | head -1)
+secret=$(sed -n 's/^aws_secret_access_key *= *//p' "$credentials" | head -1)
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
+unset AWS_PROFILE http_proxy HTTP_PROXY
+passed=0 failed=0
+check() { # check NAME COMMAND...: the command must succeed
+  if out=$("${@:2}" 2>&1); then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1: $out" | head -5; fi
+}
+refused() { # refused NAME ERROR-TYPE COMMAND...: the command must fail with the error type
+  if out=$("${@:3}" 2>&1); then failed=$((failed + 1)); echo "FAIL $1: it succeeded"; return; fi
+  if grep -q "$2" <<<"$out"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $1: $out" | head -5; fi
+}
+cli() { timeout 60 env AWS_ACCESS_KEY_ID="$1" AWS_SECRET_ACCESS_KEY="$2" /usr/bin/aws --endpoint-url "$endpoint" "${@:3}"; }
+
+check "boto3 with the file's key" timeout 120 /usr/bin/python3 "$here/boto3_signed.py" "$endpoint" "$key" "$secret"
+check "AWS CLI v2 with the file's key" cli "$key" "$secret" kinesis list-streams
+refused "AWS CLI v2 with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" kinesis list-streams
+refused "AWS CLI v2 with an unknown key" UnrecognizedClientException cli AKIAUNKNOWN0000000 "$secret" kinesis list-streams
+refused "CloudWatch (query protocol) with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" cloudwatch list-metrics
+js=$here/../interop/js
+if [[ -d $js/node_modules/@aws-sdk/client-kinesis ]]; then
+  cp "$here/js_signed.mjs" "$js/.auth-check.mjs"
+  check "JavaScript SDK over HTTP/1.1 and h2c" timeout 120 node "$js/.auth-check.mjs" "$endpoint" "$key" "$secret"
+  rm -f "$js/.auth-check.mjs"
+else
+  failed=$((failed + 1)); echo "FAIL the JavaScript SDK is not installed (scripts/install-test-deps.sh)"
+fi
+echo "auth: $passed passed, $failed failed"
