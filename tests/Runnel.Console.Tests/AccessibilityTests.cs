@@ -102,6 +102,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture) : IClassFixture<B
             EvaluationPeriods = 1,
             Threshold = 1000,
             ComparisonOperator = "GreaterThanThreshold",
+            TreatMissingData = "ignore", // no data: a minute's evaluation keeps the state set by hand
         });
         await CloudWatchAsync("SetAlarmState", new { AlarmName = alarm, StateValue = "ALARM", StateReason = "raised by the accessibility test" });
         var page = await fixture.NewPageAsync(_errors);

@@ -42,7 +42,7 @@ public sealed partial class ClusterServerTests
             string alarm = ServerFixture.UniqueName("cluster-alarm");
             await aClient.OkAsync("GraniteServiceVersion20100801.PutMetricAlarm", $$"""
                 {"AlarmName":"{{alarm}}","Namespace":"AWS/Kinesis","MetricName":"IncomingRecords","Dimensions":[{"Name":"StreamName","Value":"{{stream}}"}],
-                 "Statistic":"Sum","Period":60,"EvaluationPeriods":1,"Threshold":100,"ComparisonOperator":"GreaterThanThreshold"}
+                 "Statistic":"Sum","Period":60,"EvaluationPeriods":1,"Threshold":100,"ComparisonOperator":"GreaterThanThreshold","TreatMissingData":"ignore"}
                 """);
             JsonElement[] found = [];
             for (int i = 0; i < 100 && found.Length == 0; i++, await Task.Delay(50))

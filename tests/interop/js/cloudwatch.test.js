@@ -122,7 +122,7 @@ test('cloudwatch: the same SDK over RPC v2 CBOR (what the Go and Swift SDKs send
   const alarm = uniqueName('jscboralarm');
   await cbor.send(new PutMetricAlarmCommand({
     AlarmName: alarm, Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }],
-    Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 2.5, ComparisonOperator: 'GreaterThanThreshold',
+    Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 2.5, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'ignore',
   }));
   await cbor.send(new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'over cbor' }));
   const [described] = (await cbor.send(new DescribeAlarmsCommand({ AlarmNames: [alarm] }))).MetricAlarms;

@@ -31,20 +31,20 @@ class AlarmTest(KinesisTestCase):
             Threshold=100, ComparisonOperator="GreaterThanThreshold", **extra)
 
     def test_a_new_alarm_is_described_as_aws_describes_one(self):
-        self.put(self.name, DatapointsToAlarm=2, TreatMissingData="breaching", AlarmActions=["arn:aws:sns:us-east-1:000000000000:ops"])
+        self.put(self.name, DatapointsToAlarm=2, TreatMissingData="ignore", AlarmActions=["arn:aws:sns:us-east-1:000000000000:ops"])  # ignore: a minute's evaluation of no data keeps the new state
         cloudwatch().get_waiter("alarm_exists").wait(AlarmNames=[self.name], WaiterConfig={"Delay": 1, "MaxAttempts": 5})
         alarm, = cloudwatch().describe_alarms(AlarmNames=[self.name])["MetricAlarms"]
         self.assertEqual(alarm["AlarmArn"], f"arn:aws:cloudwatch:us-east-1:000000000000:alarm:{self.name}")
         self.assertEqual(alarm["StateValue"], "INSUFFICIENT_DATA")
         self.assertEqual(alarm["StateReason"], "Unchecked: Initial alarm creation")
-        self.assertEqual((alarm["Threshold"], alarm["DatapointsToAlarm"], alarm["TreatMissingData"]), (100.0, 2, "breaching"))
+        self.assertEqual((alarm["Threshold"], alarm["DatapointsToAlarm"], alarm["TreatMissingData"]), (100.0, 2, "ignore"))
         self.assertEqual(alarm["Dimensions"], [{"Name": "StreamName", "Value": "orders"}])
         self.assertEqual((alarm["OKActions"], alarm["ActionsEnabled"]), ([], True))
         self.assertNotIn("Unit", alarm)
         self.assertEqual(alarm["AlarmConfigurationUpdatedTimestamp"], alarm["StateUpdatedTimestamp"])
 
     def test_set_alarm_state_writes_the_history_and_describe_filters_by_state(self):
-        self.put(self.name)
+        self.put(self.name, TreatMissingData="ignore")  # no data: a minute's evaluation keeps the state set by hand
         cloudwatch().set_alarm_state(AlarmName=self.name, StateValue="ALARM", StateReason="testing alarm",
                                      StateReasonData=json.dumps({"source": "test"}))
         alarm, = cloudwatch().describe_alarms(AlarmNames=[self.name], StateValue="ALARM")["MetricAlarms"]
