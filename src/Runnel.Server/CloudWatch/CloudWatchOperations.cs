@@ -57,15 +57,17 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
     }
 
     /// <summary>One MetricStat query of GetMetricData, as read.</summary>
+    private abstract record Query(string Id, string? Label, bool ReturnData);
+
     private sealed record DataQuery(string Id, string? Label, bool ReturnData, string Namespace, string Name,
-        IReadOnlyList<KeyValuePair<string, string>> Dimensions, int Period, string Stat, string? Unit)
+        IReadOnlyList<KeyValuePair<string, string>> Dimensions, int Period, string Stat, string? Unit) : Query(Id, Label, ReturnData)
     {
         public bool SameMetric(DataQuery other) =>
             Namespace == other.Namespace && Name == other.Name && Dimensions.SequenceEqual(other.Dimensions);
     }
 
     /// <summary>A query of GetMetricData with a metric-math Expression instead of a MetricStat.</summary>
-    private sealed record ExpressionQuery(string Id, string? Label, bool ReturnData, string Expression, int? Period);
+    private sealed record ExpressionQuery(string Id, string? Label, bool ReturnData, string Expression, int? Period) : Query(Id, Label, ReturnData);
 
     /// <summary>
     /// GetMetricData: MetricStat queries (a metric, a period, a basic statistic, a unit), each query's values per period
@@ -90,16 +92,16 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
             var other => throw CloudWatchException.InvalidValue($"The parameter ScanBy must be TimestampDescending or TimestampAscending, not {other}."),
         };
         var requested = members.Select(Read).ToList();
-        var ids = requested.Select(q => q is DataQuery d ? d.Id : ((ExpressionQuery)q).Id).ToList();
+        var ids = requested.Select(q => q.Id).ToList();
         if (ids.Distinct(StringComparer.Ordinal).Count() != ids.Count)
             throw new CloudWatchException("ValidationError", "The values for parameter Id in MetricDataQueries are not unique.");
         var stats = requested.OfType<DataQuery>().ToList();
         var computed = new Dictionary<string, IReadOnlyList<MathSeries>>(StringComparer.Ordinal);
         var computing = new HashSet<string>(StringComparer.Ordinal);
 
-        IReadOnlyList<MathSeries> Compute(object query)
+        IReadOnlyList<MathSeries> Compute(Query query)
         {
-            string id = query is DataQuery d ? d.Id : ((ExpressionQuery)query).Id;
+            string id = query.Id;
             if (computed.TryGetValue(id, out var done))
                 return done;
             if (!computing.Add(id))
@@ -121,7 +123,7 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
                 for (long t = first; t < end && grid.Count < MetricQueries.MaxDataDatapoints; t += period)
                     grid.Add(t);
                 var math = new MetricMath(
-                    name => requested.FirstOrDefault(x => (x is DataQuery dq ? dq.Id : ((ExpressionQuery)x).Id) == name) is { } other ? Compute(other).FirstOrDefault() ?? new MathSeries(name, []) : null,
+                    name => requested.FirstOrDefault(x => x.Id == name) is { } other ? Compute(other).FirstOrDefault() ?? new MathSeries(name, []) : null,
                     stats.Select(s => (s.Id, Compute(s)[0])).ToList(), grid, period);
                 result = math.Evaluate(e.Expression, e.Label ?? e.Id);
             }
@@ -133,20 +135,18 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
         var results = new List<MetricDataResult>();
         foreach (var query in requested)
         {
-            bool returned = query is DataQuery d ? d.ReturnData : ((ExpressionQuery)query).ReturnData;
-            if (!returned)
+            if (!query.ReturnData)
                 continue;
-            string id = query is DataQuery dq ? dq.Id : ((ExpressionQuery)query).Id;
             foreach (var series in Compute(query))
             {
                 var ordered = (ascending ? series.Points.OrderBy(p => p.Key) : series.Points.OrderByDescending(p => p.Key)).ToList();
-                results.Add(new MetricDataResult(id, series.Label, ordered.Select(p => p.Key).ToList(), ordered.Select(p => p.Value).ToList()));
+                results.Add(new MetricDataResult(query.Id, series.Label, ordered.Select(p => p.Key).ToList(), ordered.Select(p => p.Value).ToList()));
             }
         }
         return new MetricDataAnswer(results);
     }
 
-    private static object Read(CloudWatchRequest q, int index)
+    private static Query Read(CloudWatchRequest q, int index)
     {
         string at = $"MetricDataQueries.member.{index + 1}";
         string id = q.Required("Id");

@@ -210,30 +210,9 @@ public sealed class MetricsExport : IDisposable
         }
     }
 
-    private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric)
-    {
-        string name = metric.ToString();
-        foreach (var stream in streams.All)
-        {
-            if (!stream.EnhancedMetrics.Contains(name))
-                continue;
-            foreach (var shard in stream.Shards)
-            {
-                var counters = streams.Shard(stream, shard).Throughput.Counters;
-                double value = metric switch
-                {
-                    ShardMetric.IncomingBytes => counters.BytesIn,
-                    ShardMetric.IncomingRecords => counters.RecordsIn,
-                    ShardMetric.OutgoingBytes => counters.BytesOut,
-                    ShardMetric.OutgoingRecords => counters.RecordsOut,
-                    ShardMetric.WriteProvisionedThroughputExceeded => counters.WriteThrottles,
-                    _ => counters.ReadThrottles,
-                };
-                yield return new Measurement<double>(value, new KeyValuePair<string, object?>("StreamName", stream.Name),
-                    new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(shard.Index)));
-            }
-        }
-    }
+    private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric) =>
+        ShardSamples(streams).Where(s => s.Metric == metric).Select(s => new Measurement<double>(s.Total,
+            new KeyValuePair<string, object?>("StreamName", s.Stream), new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(s.Shard))));
 
     /// <summary>OpenTelemetry's unit (UCUM) for a CloudWatch unit; the Prometheus exporter names it in the metric's suffix.</summary>
     private static string? Unit(string unit) => unit switch

@@ -23,19 +23,19 @@ public static class AlarmWire
                 foreach (var a in page.Alarms)
                 {
                     text.Append("<member>");
-                    Alarm(a, (name, value) => text.Append('<').Append(name).Append('>').Append(Escape(value)).Append("</").Append(name).Append('>'),
+                    Alarm(a, (name, value) => text.Append('<').Append(name).Append('>').Append(QueryEndpoint.Escape(value)).Append("</").Append(name).Append('>'),
                         (name, values) =>
                         {
                             text.Append('<').Append(name).Append('>');
                             foreach (string value in values)
-                                text.Append("<member>").Append(Escape(value)).Append("</member>");
+                                text.Append("<member>").Append(QueryEndpoint.Escape(value)).Append("</member>");
                             text.Append("</").Append(name).Append('>');
                         },
                         dimensions =>
                         {
                             text.Append("<Dimensions>");
                             foreach (var (name, value) in dimensions)
-                                text.Append("<member><Name>").Append(Escape(name)).Append("</Name><Value>").Append(Escape(value)).Append("</Value></member>");
+                                text.Append("<member><Name>").Append(QueryEndpoint.Escape(name)).Append("</Name><Value>").Append(QueryEndpoint.Escape(value)).Append("</Value></member>");
                             text.Append("</Dimensions>");
                         }, Iso);
                     text.Append("</member>");
@@ -48,9 +48,9 @@ public static class AlarmWire
                 text.Append("<AlarmHistoryItems>");
                 foreach (var item in history.Items)
                 {
-                    text.Append("<member><AlarmName>").Append(Escape(item.AlarmName)).Append("</AlarmName><AlarmType>MetricAlarm</AlarmType><Timestamp>")
+                    text.Append("<member><AlarmName>").Append(QueryEndpoint.Escape(item.AlarmName)).Append("</AlarmName><AlarmType>MetricAlarm</AlarmType><Timestamp>")
                         .Append(Iso(item.TimestampMillis)).Append("</Timestamp><HistoryItemType>").Append(item.Type).Append("</HistoryItemType><HistorySummary>")
-                        .Append(Escape(item.Summary)).Append("</HistorySummary><HistoryData>").Append(Escape(item.Data)).Append("</HistoryData></member>");
+                        .Append(QueryEndpoint.Escape(item.Summary)).Append("</HistorySummary><HistoryData>").Append(QueryEndpoint.Escape(item.Data)).Append("</HistoryData></member>");
                 }
                 text.Append("</AlarmHistoryItems>");
                 if (history.NextToken is { } token)
@@ -183,8 +183,4 @@ public static class AlarmWire
         DateTimeOffset.FromUnixTimeMilliseconds(millis).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static string EpochSeconds(long millis) => (millis / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
-
-    private static string Escape(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&apos;", StringComparison.Ordinal);
 }
