@@ -72,17 +72,42 @@ public sealed class DataDirectoryLock : IDisposable
             };
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (Posix.Flock(fd, Posix.LockExclusive | Posix.LockNonBlocking) != 0)
+        if (!TryFlock(fd, out int lockError))
         {
-            int errno = Marshal.GetLastPInvokeError();
-            string? holder = errno == Posix.WouldBlock ? ReadHolder(handle) : null;
+            string? holder = lockError == Posix.WouldBlock ? ReadHolder(handle) : null;
             handle.Dispose();
-            if (errno != Posix.WouldBlock)
-                throw new IOException($"Could not lock {path}: {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+            if (lockError != Posix.WouldBlock)
+                throw new IOException($"Could not lock {path}: {Marshal.GetPInvokeErrorMessage(lockError)}.", lockError);
             throw new DataDirectoryInUseException(System.IO.Path.GetFullPath(dataDir), holder);
         }
         return handle;
     }
+
+    /// <summary>
+    /// flock(LOCK_EX | LOCK_NB), tried again for up to <see cref="ReleaseGrace"/> while another holds it. A lock
+    /// can outlive its holder's close by a moment: a process forked by any thread of the holder (a child
+    /// process being started) shares the descriptor until it execs, so a server stopped and started again at
+    /// once in one process, or restarted by a supervisor, would otherwise be refused by its own past.
+    /// </summary>
+    private static bool TryFlock(int fd, out int errno)
+    {
+        long deadline = Environment.TickCount64 + (long)ReleaseGrace.TotalMilliseconds;
+        while (true)
+        {
+            if (Posix.Flock(fd, Posix.LockExclusive | Posix.LockNonBlocking) == 0)
+            {
+                errno = 0;
+                return true;
+            }
+            errno = Marshal.GetLastPInvokeError();
+            if (errno != Posix.WouldBlock || Environment.TickCount64 >= deadline)
+                return false;
+            Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>How long a contended lock is tried again before the directory is reported in use.</summary>
+    public static readonly TimeSpan ReleaseGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>Elsewhere: .NET's FileShare.None, which is an exclusive flock on Unix and a share mode on Windows.</summary>
     private static SafeFileHandle OpenWithDotNetLock(string path, string dataDir)
