@@ -95,8 +95,13 @@ done
 # Signatures verified (--auth sigv4): a server with a credentials file the suite writes, stock clients signing with
 # its key and with wrong ones (tests/auth).
 printf '[suite]\naws_access_key_id = AKIASUITE%s\naws_secret_access_key = suite/%s+Secret\n' "$RANDOM$RANDOM" "$RANDOM" > "$work/credentials"
-start_server auth --limits off --auth sigv4 --credentials "$work/credentials"
-run_suite auth tests/auth/run.sh "$url" "$work/credentials"
+# Also over TLS: a self-signed certificate for 127.0.0.1 that the clients are told to trust.
+tls_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/tls-key.pem" -out "$work/tls-cert.pem" > /dev/null 2>&1
+start_server auth --limits off --auth sigv4 --credentials "$work/credentials" \
+  --tls-port "$tls_port" --tls-cert "$work/tls-cert.pem" --tls-key "$work/tls-key.pem"
+run_suite auth tests/auth/run.sh "$url" "$work/credentials" "https://127.0.0.1:$tls_port" "$work/tls-cert.pem"
 
 # The cluster suite: three nats-servers (JetStream, R3), two Runnel nodes that keep everything in them, and
 # deploy/haproxy/haproxy.cfg in front of both (its third node points nowhere). The boto3 suite runs through node A,

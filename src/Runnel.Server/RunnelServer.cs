@@ -234,10 +234,19 @@ public sealed class RunnelServer : IAsyncDisposable
         if (options.VerifySignatures)
         {
             var authLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Auth");
-            verifier = new Auth.SigV4Verifier(new Auth.CredentialStore(options.CredentialsFile ?? throw new ArgumentException("--auth sigv4 needs --credentials FILE."),
-                clock ?? TimeProvider.System, message => authLog.LogWarning("{Message}", message)), clock ?? TimeProvider.System,
+            var credentials = new Auth.CredentialStore(options.CredentialsFile ?? throw new ArgumentException("--auth sigv4 needs --credentials FILE."),
+                clock ?? TimeProvider.System, message => authLog.LogWarning("{Message}", message));
+            verifier = new Auth.SigV4Verifier(credentials, clock ?? TimeProvider.System,
                 message => authLog.LogInformation("{Message}", message));
             endpoint.Verifier = verifier;
+            // Runnel's own GET endpoints answer only those the API would: signed, or Basic with a key pair (Prometheus).
+            var access = new Auth.OperatorAccess(verifier, credentials);
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path is { Value: "/metrics" or "/console/api/pipeline" } && await access.AuthenticateAsync(context) is null)
+                    return;
+                await next(context);
+            });
         }
         var health = app.Services.GetRequiredService<StorageHealth>();
         var started = new StrongBox<bool>();

@@ -4,13 +4,21 @@ namespace Runnel.Console.Tests;
 
 /// <summary>A server and Debian's chromium (headless, driven by Playwright), shared by the browser tests of a class;
 /// both stopped when they end. Screenshots and first-paint timings go to <c>artifacts/console/</c> at the repository root.</summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
+    public BrowserFixture()
+        : this(o => o)
+    {
+    }
+
+    /// <summary>A fixture whose server is started with options of its own (<see cref="SignedBrowserFixture"/>).</summary>
+    protected BrowserFixture(Func<Runnel.Server.RunnelOptions, Runnel.Server.RunnelOptions> configure) => Server = new() { Configure = configure };
+
     public const string Chromium = "/usr/bin/chromium";
 
     private IPlaywright? _playwright;
 
-    public ConsoleServer Server { get; } = new();
+    public ConsoleServer Server { get; }
 
     public IBrowser Browser { get; private set; } = null!;
 
@@ -25,7 +33,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Browser is not null)
             await Browser.CloseAsync();

@@ -81,6 +81,59 @@ public sealed class SigV4VerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task Metrics_and_the_pipeline_view_answer_only_a_key_of_the_file_signed_or_by_HTTP_Basic()
+    {
+        await using var host = new RestartableServer(Path.Combine(_dir, "data"), TimeProvider.System,
+            new RunnelOptions { Limits = new() { Enabled = false }, VerifySignatures = true, CredentialsFile = _file });
+        await host.StartAsync();
+        using var http = new HttpClient { BaseAddress = host.Server.Url };
+        foreach (string path in new[] { "/metrics", "/console/api/pipeline" })
+        {
+            using var bare = await http.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, bare.StatusCode);
+            Assert.StartsWith("Basic realm=\"runnel\"", bare.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await GetAsync(http, path, Basic("AKIDEXAMPLE", Secret))).Status);
+            var wrong = await GetAsync(http, path, Basic("AKIDEXAMPLE", "not-the-secret"));
+            Assert.Equal((System.Net.HttpStatusCode.BadRequest, true), (wrong.Status, wrong.Body.Contains("UnrecognizedClientException", StringComparison.Ordinal)));
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await GetAsync(http, path, Basic("AKIDUNKNOWN", Secret))).Status);
+
+            var now = DateTimeOffset.UtcNow;
+            var signed = await GetAsync(http, path, SigV4Get(path, host.Server.Url.Authority, now, Secret), now);
+            Assert.Equal(System.Net.HttpStatusCode.OK, signed.Status);
+            var badlySigned = await GetAsync(http, path, SigV4Get(path, host.Server.Url.Authority, now, "not-the-secret"), now);
+            Assert.Equal((System.Net.HttpStatusCode.BadRequest, true), (badlySigned.Status, badlySigned.Body.Contains("InvalidSignatureException", StringComparison.Ordinal)));
+        }
+        Assert.Contains("# TYPE target_info gauge", (await GetAsync(http, "/metrics", Basic("AKIDEXAMPLE", Secret))).Body, StringComparison.Ordinal);
+    }
+
+    private static string Basic(string key, string secret) => "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{key}:{secret}"));
+
+    /// <summary>A SigV4 Authorization header for a GET of <paramref name="path"/> signed with host and x-amz-date.</summary>
+    private static string SigV4Get(string path, string host, DateTimeOffset now, string secret)
+    {
+        string stamp = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string canonical = $"GET\n{path}\n\nhost:{host}\nx-amz-date:{stamp}\n\nhost;x-amz-date\n{Hex(System.Security.Cryptography.SHA256.HashData([]))}";
+        string scope = $"{stamp[..8]}/us-east-1/kinesis/aws4_request";
+        string toSign = $"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{Hex(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))}";
+        byte[] key = SigV4Verifier.SigningKey(secret, stamp[..8], "us-east-1", "kinesis");
+        string signature = Hex(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(toSign)));
+        return $"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{scope}, SignedHeaders=host;x-amz-date, Signature={signature}";
+    }
+
+    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
+    private static async Task<(System.Net.HttpStatusCode Status, string Body)> GetAsync(HttpClient http, string path, string authorization, DateTimeOffset? signedAt = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        if (signedAt is { } at)
+            request.Headers.TryAddWithoutValidation("X-Amz-Date", at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public void The_credentials_file_is_read_again_when_it_changes()
     {
         var verifier = Verifier();

@@ -181,5 +181,6 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
         return collapsed.ToString();
     }
 
-    private static KinesisException UnrecognizedClient() => new("UnrecognizedClientException", "The security token included in the request is invalid.", 400);
+    /// <summary>AWS's answer to an access key it does not know.</summary>
+    public static KinesisException UnrecognizedClient() => new("UnrecognizedClientException", "The security token included in the request is invalid.", 400);
 }

@@ -55,10 +55,17 @@ export async function call(service, operation, body = {}, signal) {
   try { json = answer ? JSON.parse(answer) : {}; } catch { /* not JSON: an XML or plain error */ }
   if (!response.ok || json === null) {
     const errorType = String((json && (json.__type || json.code)) || `HTTP ${response.status}`).split('#').pop();
-    throw new AwsError(errorType, (json && (json.message || json.Message)) || answer.slice(0, 300), response.status);
+    const error = new AwsError(errorType, (json && (json.message || json.Message)) || answer.slice(0, 300), response.status);
+    if (CREDENTIAL_ERRORS.has(errorType)) document.dispatchEvent(new CustomEvent('runnel:credentials', { detail: error }));
+    throw error;
   }
+  document.dispatchEvent(new CustomEvent('runnel:credentials', { detail: null }));
   return json;
 }
+
+/** The refusals that mean the console's key pair is not one the server takes (a server started with --auth sigv4). */
+const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException',
+  'MissingAuthenticationTokenException', 'SignatureDoesNotMatch', 'InvalidClientTokenId']);
 
 export const kinesis = (operation, body, signal) => call('kinesis', operation, body, signal);
 export const firehose = (operation, body, signal) => call('firehose', operation, body, signal);
@@ -116,10 +123,21 @@ export function perSecond(points) {
   return recent.reduce((sum, p) => sum + p.v, 0) / span;
 }
 
+/** A GET of one of Runnel's own endpoints (/metrics, /console/api/pipeline), signed as the API calls are: under
+ * --auth sigv4 the server answers them only to a key of its credentials file. */
+export function signedGet(path, accept, signal) {
+  const { accessKey, secretKey } = settings();
+  const signed = sign({
+    method: 'GET', host: location.host, path, body: '', region: region(), service: 'kinesis', accessKey, secretKey,
+    date: new Date(), headers: { accept },
+  });
+  return fetch(path, { signal, headers: signed.headers });
+}
+
 /** Runnel's pipeline view (GET /console/api/pipeline), or null where the server has none. */
 export async function pipeline(signal) {
   try {
-    const response = await fetch('/console/api/pipeline', { signal, headers: { accept: 'application/json' } });
+    const response = await signedGet('/console/api/pipeline', 'application/json', signal);
     if (!response.ok || !(response.headers.get('content-type') || '').includes('json')) return null;
     return await response.json();
   } catch (e) {

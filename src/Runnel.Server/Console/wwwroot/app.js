@@ -79,5 +79,16 @@ function focusHeading() {
   if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({ preventScroll: true }); }
 }
 
+// A refused key pair (the server checks signatures) is said once, above every page, until a call is answered.
+document.addEventListener('runnel:credentials', (event) => {
+  const notice = document.getElementById('credentials-notice');
+  const error = event.detail;
+  if (!error) { if (!notice.hidden) { notice.hidden = true; fill(notice); } return; }
+  if (!notice.hidden) return;
+  fill(notice, `${error.type}: this server checks signatures and does not take the console's key pair. Enter one of its credentials file in `,
+    h('a', { href: '#/settings' }, 'Settings'), '.');
+  notice.hidden = false;
+});
+
 window.addEventListener('hashchange', () => { route(); requestAnimationFrame(focusHeading); });
 route();

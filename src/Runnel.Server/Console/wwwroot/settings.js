@@ -20,6 +20,6 @@ export function settingsPage(main) {
   });
   main.append(h('h1', {}, 'Settings'),
     h('p', {}, 'The console calls Runnel\'s Kinesis, Firehose and CloudWatch APIs like any SDK, signed with SigV4 with these credentials. ',
-      'They stay in this browser (localStorage). Runnel accepts any key pair until signatures are checked.'),
+      'They stay in this browser (localStorage). A server started with --auth sigv4 takes only the key pairs of its credentials file; otherwise any pair works.'),
     form);
 }

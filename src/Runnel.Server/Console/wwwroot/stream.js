@@ -1,7 +1,7 @@
 // One stream: its summary, a put-record form, the last hour's charts, shards with their lineage and rates, consumers
 // and their lag, and the forms that change it (shard count, retention, shard-level metrics, delete).
 import { h, field, select, fill, errorText, rate, duration, time, bytes, scrollBox, keepFocus } from './dom.js';
-import { kinesis, listShards, streamMetrics, pipeline, learnRegion } from './api.js';
+import { kinesis, listShards, streamMetrics, pipeline, learnRegion, signedGet } from './api.js';
 import { lineChart, lineageGraph } from './charts.js';
 
 const REFRESH_MS = 5000;
@@ -120,7 +120,7 @@ async function shardRates(stream, counters, signal) {
   const rates = new Map();
   let text;
   try {
-    const response = await fetch('/metrics', { signal });
+    const response = await signedGet('/metrics', 'text/plain', signal);
     if (!response.ok) return rates;
     text = await response.text();
   } catch (e) { if (e.name === 'AbortError') throw e; return rates; }
