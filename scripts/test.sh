@@ -95,6 +95,9 @@ done
 # Signatures verified (--auth sigv4): a server with a credentials file the suite writes, stock clients signing with
 # its key and with wrong ones (tests/auth).
 printf '[suite]\naws_access_key_id = AKIASUITE%s\naws_secret_access_key = suite/%s+Secret\n' "$RANDOM$RANDOM" "$RANDOM" > "$work/credentials"
+printf '[producer]\naws_access_key_id = AKIAPRODUCER%s\naws_secret_access_key = producer/%s\npolicy = %s\n' "$RANDOM" "$RANDOM" \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kinesis:PutRecord","kinesis:PutRecords"],"Resource":"arn:aws:kinesis:*:*:stream/policy-*"}]}' \
+  >> "$work/credentials"
 # Also over TLS: a self-signed certificate for 127.0.0.1 that the clients are told to trust.
 tls_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \

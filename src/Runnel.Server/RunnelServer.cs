@@ -231,6 +231,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;
+        Auth.AccessControl? access = null;
         if (options.VerifySignatures)
         {
             var authLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Auth");
@@ -239,11 +240,13 @@ public sealed class RunnelServer : IAsyncDisposable
             verifier = new Auth.SigV4Verifier(credentials, clock ?? TimeProvider.System,
                 message => authLog.LogInformation("{Message}", message));
             endpoint.Verifier = verifier;
+            access = new Auth.AccessControl(options.AccountId, arn => Kinesis.AccessResources.PolicyOf(arn, streams));
+            endpoint.Access = access;
             // Runnel's own GET endpoints answer only those the API would: signed, or Basic with a key pair (Prometheus).
-            var access = new Auth.OperatorAccess(verifier, credentials);
+            var operatorAccess = new Auth.OperatorAccess(verifier, credentials, access);
             app.Use(async (context, next) =>
             {
-                if (context.Request.Path is { Value: "/metrics" or "/console/api/pipeline" } && await access.AuthenticateAsync(context) is null)
+                if (context.Request.Path is { Value: "/metrics" or "/console/api/pipeline" } && await operatorAccess.AuthenticateAsync(context) is null)
                     return;
                 await next(context);
             });
@@ -301,7 +304,10 @@ public sealed class RunnelServer : IAsyncDisposable
             };
             var alarmOperations = new CloudWatch.Alarms.AlarmOperations(alarms);
             options.Alarms.Apply(alarmOperations); // the configured alarms, checked as PutMetricAlarm checks them
-            cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations);
+            cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations)
+            {
+                Access = access is null ? null : new CloudWatch.CloudWatchAccess(access, options.Region, options.AccountId),
+            };
         }
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch) { Verifier = verifier };
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch) { Verifier = verifier };

@@ -98,10 +98,9 @@ public sealed class SigV4VerifierTests : IDisposable
             Assert.Equal((System.Net.HttpStatusCode.BadRequest, true), (wrong.Status, wrong.Body.Contains("UnrecognizedClientException", StringComparison.Ordinal)));
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await GetAsync(http, path, Basic("AKIDUNKNOWN", Secret))).Status);
 
-            var now = DateTimeOffset.UtcNow;
-            var signed = await GetAsync(http, path, SigV4Get(path, host.Server.Url.Authority, now, Secret), now);
+            var signed = await GetAsync(http, path, null, ("AKIDEXAMPLE", Secret));
             Assert.Equal(System.Net.HttpStatusCode.OK, signed.Status);
-            var badlySigned = await GetAsync(http, path, SigV4Get(path, host.Server.Url.Authority, now, "not-the-secret"), now);
+            var badlySigned = await GetAsync(http, path, null, ("AKIDEXAMPLE", "not-the-secret"));
             Assert.Equal((System.Net.HttpStatusCode.BadRequest, true), (badlySigned.Status, badlySigned.Body.Contains("InvalidSignatureException", StringComparison.Ordinal)));
         }
         Assert.Contains("# TYPE target_info gauge", (await GetAsync(http, "/metrics", Basic("AKIDEXAMPLE", Secret))).Body, StringComparison.Ordinal);
@@ -109,26 +108,13 @@ public sealed class SigV4VerifierTests : IDisposable
 
     private static string Basic(string key, string secret) => "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{key}:{secret}"));
 
-    /// <summary>A SigV4 Authorization header for a GET of <paramref name="path"/> signed with host and x-amz-date.</summary>
-    private static string SigV4Get(string path, string host, DateTimeOffset now, string secret)
-    {
-        string stamp = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        string canonical = $"GET\n{path}\n\nhost:{host}\nx-amz-date:{stamp}\n\nhost;x-amz-date\n{Hex(System.Security.Cryptography.SHA256.HashData([]))}";
-        string scope = $"{stamp[..8]}/us-east-1/kinesis/aws4_request";
-        string toSign = $"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{Hex(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))}";
-        byte[] key = SigV4Verifier.SigningKey(secret, stamp[..8], "us-east-1", "kinesis");
-        string signature = Hex(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(toSign)));
-        return $"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/{scope}, SignedHeaders=host;x-amz-date, Signature={signature}";
-    }
-
-    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
-
-    private static async Task<(System.Net.HttpStatusCode Status, string Body)> GetAsync(HttpClient http, string path, string authorization, DateTimeOffset? signedAt = null)
+    private static async Task<(System.Net.HttpStatusCode Status, string Body)> GetAsync(HttpClient http, string path, string? authorization, (string Key, string Secret)? signer = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        if (signedAt is { } at)
-            request.Headers.TryAddWithoutValidation("X-Amz-Date", at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        if (authorization is not null)
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        if (signer is var (key, secret))
+            TestSigner.Sign(request, http.BaseAddress!, [], key, secret, DateTimeOffset.UtcNow);
         using var response = await http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }

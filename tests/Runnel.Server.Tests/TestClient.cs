@@ -5,8 +5,9 @@ using System.Text.Json;
 
 namespace Runnel.Server.Tests;
 
-/// <summary>Signed-looking Kinesis calls to one server (signatures are not verified), for every server test.</summary>
-public sealed class TestClient(Uri baseAddress) : IDisposable
+/// <summary>Signed-looking Kinesis calls to one server (signatures are not verified), for every server test; or, given
+/// a key pair, calls signed with it (for servers started with <c>--auth sigv4</c>).</summary>
+public sealed class TestClient(Uri baseAddress, (string Key, string Secret)? signer = null) : IDisposable
 {
     public HttpClient Http { get; } = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(20) };
 
@@ -26,7 +27,10 @@ public sealed class TestClient(Uri baseAddress) : IDisposable
 
     public async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(string operation, string body)
     {
-        using var response = await Http.SendAsync(Request(operation, body));
+        using var request = Request(operation, body);
+        if (signer is var (key, secret))
+            TestSigner.Sign(request, baseAddress, Encoding.UTF8.GetBytes(body), key, secret, DateTimeOffset.UtcNow);
+        using var response = await Http.SendAsync(request);
         string text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }

@@ -7,8 +7,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 endpoint=${1:?usage: run.sh ENDPOINT CREDENTIALS-FILE [TLS-ENDPOINT CA-FILE]} credentials=${2:?usage: run.sh ENDPOINT CREDENTIALS-FILE}
 tls_endpoint=${3:-} ca=${4:-}
-key=$(sed -n 's/^aws_access_key_id *= *//p' "$credentials" | head -1)
-secret=$(sed -n 's/^aws_secret_access_key *= *//p' "$credentials" | head -1)
+value() { # value SECTION NAME: a value of the credentials file
+  awk -v section="[$1]" -v name="$2" '/^\[/ { inside = ($0 == section) } inside && $1 == name { sub(/^[^=]*= */, ""); print; exit }' "$credentials"
+}
+first=$(sed -n 's/^\[\(.*\)\]$/\1/p' "$credentials" | head -1)
+key=$(value "$first" aws_access_key_id) secret=$(value "$first" aws_secret_access_key)
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE http_proxy HTTP_PROXY
 passed=0 failed=0
@@ -27,6 +30,12 @@ check "AWS CLI v2 with the file's key" cli "$key" "$secret" kinesis list-streams
 refused "AWS CLI v2 with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" kinesis list-streams
 refused "AWS CLI v2 with an unknown key" UnrecognizedClientException cli AKIAUNKNOWN0000000 "$secret" kinesis list-streams
 refused "CloudWatch (query protocol) with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" cloudwatch list-metrics
+if [[ -n $(value producer aws_access_key_id) ]]; then # a key with an IAM policy (docs/security.md)
+  check "boto3 with a producer key: its policy allows writing one stream, nothing else" timeout 120 /usr/bin/python3 "$here/boto3_policy.py" \
+    "$endpoint" "$key" "$secret" "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)"
+  refused "AWS CLI v2 with the producer key: describe-stream-summary of another stream" AccessDeniedException \
+    cli "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)" kinesis describe-stream-summary --stream-name other
+fi
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 check "/metrics refuses a scrape without credentials (401)" test "$(status "$endpoint/metrics")" = 401
 check "/metrics answers HTTP Basic with the file's key (Prometheus's basic_auth)" test "$(status -u "$key:$secret" "$endpoint/metrics")" = 200

@@ -9,12 +9,27 @@ namespace Runnel.Server.Auth;
 /// Who may read Runnel's own GET endpoints (<c>/metrics</c>, <c>/console/api/pipeline</c>) under <c>--auth sigv4</c>:
 /// a request signed with SigV4 as the API's are (the console signs its GETs), or HTTP Basic with an access key id as
 /// the user and its secret as the password, which is what Prometheus's <c>basic_auth</c> sends. Without credentials the
-/// answer is 401 with a Basic challenge, so browsers and scrapers ask; with wrong ones, the API's errors. Thread-safe.
+/// answer is 401 with a Basic challenge, so browsers and scrapers ask; with wrong ones, the API's errors. A key whose
+/// policy does not allow <c>cloudwatch:GetMetricData</c> is refused with AccessDeniedException (403). Thread-safe.
 /// </summary>
-public sealed class OperatorAccess(SigV4Verifier verifier, CredentialStore credentials)
+public sealed class OperatorAccess(SigV4Verifier verifier, CredentialStore credentials, AccessControl access)
 {
-    /// <summary>The credential of a request, or null when an answer (401 or 400) has been written instead.</summary>
+    /// <summary>The IAM action these endpoints stand for: they show what GetMetricData would.</summary>
+    public const string Action = "cloudwatch:GetMetricData";
+
+    /// <summary>The credential of a request, or null when an answer (401, 400 or 403) has been written instead.</summary>
     public async Task<Credential?> AuthenticateAsync(HttpContext context)
+    {
+        var credential = await IdentifyAsync(context).ConfigureAwait(false);
+        if (credential is not null && access.Denial(credential, Action, "*") is { } denial)
+        {
+            await WriteErrorAsync(context.Response, StatusCodes.Status403Forbidden, "AccessDeniedException", denial).ConfigureAwait(false);
+            return null;
+        }
+        return credential;
+    }
+
+    private async Task<Credential?> IdentifyAsync(HttpContext context)
     {
         var request = context.Request;
         string authorization = request.Headers.Authorization.ToString();

@@ -43,14 +43,13 @@ public sealed class CborEndpoint(CloudWatchOperations operations)
             if (context.Request.Headers.ContainsKey("X-Amz-Target") || context.Request.Headers.ContainsKey("X-Amzn-Target"))
                 throw new CloudWatchException("SerializationException", "An RPC v2 CBOR request must not carry X-Amz-Target.");
             Kinesis.Authentication.Check(context.Request);
-            if (Verifier is not null)
-                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
+            var credential = Verifier is null ? null : await Verifier.VerifyAsync(context.Request, context.RequestAborted);
             if (!operations.Has(operation))
                 throw new CloudWatchException("UnknownOperationException", $"The operation {operation} is not served by Runnel's CloudWatch API.");
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             using var document = JsonDocument.Parse(ToJson(body.GetBuffer().AsMemory(0, (int)body.Length)));
-            var result = operations.Run(operation, new JsonRequest(document.RootElement));
+            var result = operations.Run(operation, new JsonRequest(document.RootElement), credential);
             if (result is Alarms.NoResult)
             {
                 http.StatusCode = 200;

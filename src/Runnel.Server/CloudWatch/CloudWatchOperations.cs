@@ -28,6 +28,17 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
     public bool Has(string operation) => operation is "GetMetricStatistics" or "ListMetrics" or "GetMetricData"
         || (alarms is not null && Alarms.AlarmOperations.Has(operation));
 
+    /// <summary>What a verified key may do (<c>--auth sigv4</c>); null: anything.</summary>
+    public CloudWatchAccess? Access { get; init; }
+
+    /// <summary>Runs an operation for <paramref name="credential"/> (null when signatures are not verified), once IAM allows it.</summary>
+    public object Run(string operation, CloudWatchRequest request, Auth.Credential? credential)
+    {
+        if (credential is not null)
+            Access?.Authorize(credential, operation, request);
+        return Run(operation, request);
+    }
+
     public object Run(string operation, CloudWatchRequest request) => operation switch
     {
         _ when alarms is not null && Alarms.AlarmOperations.Has(operation) => alarms.Run(operation, request),

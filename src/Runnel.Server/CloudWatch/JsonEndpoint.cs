@@ -30,8 +30,7 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
         try
         {
             Kinesis.Authentication.Check(context.Request);
-            if (Verifier is not null)
-                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
+            var credential = Verifier is null ? null : await Verifier.VerifyAsync(context.Request, context.RequestAborted);
             if (!operations.Has(operation))
                 throw new CloudWatchException("UnknownOperationException", $"The operation {operation} is not served by Runnel's CloudWatch API.");
             JsonDocument body;
@@ -45,7 +44,7 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
             }
             using (body)
             {
-                var result = operations.Run(operation, new JsonRequest(body.RootElement));
+                var result = operations.Run(operation, new JsonRequest(body.RootElement), credential);
                 await WriteAsync(http, 200, json => Write(json, result));
             }
         }

@@ -30,6 +30,7 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
         http.Headers["x-amzn-RequestId"] = requestId;
         try
         {
+            Auth.Credential? credential = null;
             if (Verifier is not null)
                 context.Request.EnableBuffering(); // read again for the signature once the form is read
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
@@ -39,13 +40,13 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
             if (Verifier is not null)
             {
                 context.Request.Body.Position = 0;
-                await Verifier.VerifyAsync(context.Request, context.RequestAborted);
+                credential = await Verifier.VerifyAsync(context.Request, context.RequestAborted);
             }
             if (action is null)
                 throw CloudWatchException.Missing("Action");
             if (!operations.Has(action))
                 throw new CloudWatchException("InvalidAction", $"Could not find operation {action} for version {values.GetValueOrDefault("Version") ?? "NO_VERSION_SPECIFIED"}");
-            var answer = operations.Run(action, new FormRequest(values));
+            var answer = operations.Run(action, new FormRequest(values), credential);
             string result = answer switch
             {
                 StatisticsResult statistics => Xml(statistics),

@@ -32,11 +32,21 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
 
     /// <summary>Verifies signatures (<c>--auth sigv4</c>); null: any well-formed signature is taken, as in local development.</summary>
     public Auth.SigV4Verifier? Verifier { get; set; }
+
+    /// <summary>Decides what a verified key may do (its IAM policy and the resource's); set with <see cref="Verifier"/>.</summary>
+    public Auth.AccessControl? Access { get; set; }
     private const string JsonMediaType = JsonWireWriter.MediaType;
     private const string CborMediaType = CborWireWriter.MediaType;
     private const string PlainJsonMediaType = "application/json";
 
     public void Dispose() => idleMemory.Dispose();
+
+    /// <summary>AccessDeniedException unless the key may perform the action on the resource.</summary>
+    private void Authorize(Auth.Credential credential, string action, string resource)
+    {
+        if (Access?.Denial(credential, action, resource) is { } denial)
+            throw KinesisErrors.AccessDenied(denial);
+    }
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -125,9 +135,11 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!knownTarget)
                 throw KinesisErrors.UnknownOperation();
             Authentication.Check(request);
-            Verifier?.Verify(request, body.WrittenMemory.Span);
+            var credential = Verifier?.Verify(request, body.WrittenMemory.Span);
             if (firehoseTarget)
             {
+                if (credential is not null)
+                    Authorize(credential, "firehose:" + operation, AccessResources.OfFirehose(document.Root, streams.Options.Region, streams.AccountId));
                 await streams.CatchUpAsync(); // read-your-writes behind a load balancer, as for Kinesis's control plane
                 await firehose.HandleAsync(operation, document.Root, response);
                 await WriteAnswer(http, response, context.RequestAborted);
@@ -137,6 +149,8 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root))
                 await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
             RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
+            if (credential is not null)
+                Authorize(credential, "kinesis:" + operation, AccessResources.OfKinesis(operation, document.Root, streams));
             bool cbor = mediaType == CborMediaType;
             call = new KinesisRequest(document.Root, response, streams, writer, health)
             {

@@ -6,7 +6,7 @@ namespace Runnel.Server.Kinesis;
 /// <summary>
 /// PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy on a stream or registered consumer ARN: the
 /// policy is checked as an IAM document (<see cref="PolicyDocument"/>), stored with its resource and returned as
-/// it was given. It is not enforced: requests are not authorised by identity yet (docs/compatibility.md).
+/// it was given. Under <c>--auth sigv4</c> it is enforced with the keys' policies (<see cref="Auth.AccessControl"/>).
 /// </summary>
 internal static class ResourcePolicyOperations
 {
