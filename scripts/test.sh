@@ -24,6 +24,8 @@ fi
 rm -f .tmp-build.log
 
 work=$(mktemp -d)
+# A development master key made by a server under test (encryption at rest) goes here, not into the user's ~/.config.
+export XDG_CONFIG_HOME=$work/config
 
 # Style: `dotnet format --verify-no-changes` must pass (docs/../style.md); counted as one test.
 if dotnet format Runnel.slnx --verify-no-changes -v q > "$work/format.log" 2>&1; then

@@ -36,7 +36,7 @@ public interface IWireWriter : IDisposable
     /// empty), as GetRecords and SubscribeToShard answer it: the writer's fastest path, with its member names
     /// encoded once for the process rather than once per record.
     /// </summary>
-    void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey);
+    void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey, bool encrypted = false);
 
     /// <summary>
     /// A hint that about <paramref name="bytes"/> more will be written: the buffer grows once to hold them instead

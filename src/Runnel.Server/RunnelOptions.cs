@@ -53,6 +53,15 @@ public sealed record RunnelOptions
     /// <summary>The AWS shared-credentials INI file of the keys requests may be signed with (<c>--credentials</c>).</summary>
     public string? CredentialsFile { get; init; }
 
+    /// <summary>The master key that wraps encrypted streams' data keys (<c>--master-key-file</c>); null: <c>RUNNEL_MASTER_KEY</c>, else the development key.</summary>
+    public string? MasterKeyFile { get; init; }
+
+    /// <summary>The master key itself, base64 or hex (<c>RUNNEL_MASTER_KEY</c>); used when <see cref="MasterKeyFile"/> is not given.</summary>
+    public string? MasterKeyValue { get; init; }
+
+    /// <summary>Where the development master key is made when no key is configured (outside the data directory).</summary>
+    public string DevelopmentKeyFile { get; init; } = Encryption.MasterKey.DefaultDevelopmentFile();
+
     /// <summary>Alarms put at start-up and the webhooks of alarm actions (the configuration file and <c>--alarms</c>; docs/alarms.md).</summary>
     public CloudWatch.Alarms.AlarmConfiguration Alarms { get; init; } = CloudWatch.Alarms.AlarmConfiguration.Empty;
 

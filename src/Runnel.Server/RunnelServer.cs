@@ -137,8 +137,16 @@ public sealed class RunnelServer : IAsyncDisposable
             var opened = ServerStorage.Open(options, time, warn);
             try
             {
-                var streams = new StreamService(options, opened.Metadata, opened.Logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads, opened.SubscriptionClaims);
-                var firehose = FirehoseFor(options, opened, streams, time, warn);
+                // Records of encrypted streams are sealed and opened between the services and either backend (docs/security.md).
+                var keyring = new Encryption.LogKeyring(() => Encryption.MasterKey.Load(options.MasterKeyFile, options.MasterKeyValue, options.DevelopmentKeyFile,
+                    opened.LocalDirectory, warn));
+                var logs = new Runnel.Storage.Encryption.EncryptingShardStore(opened.Logs, keyring);
+                var streams = new StreamService(options, opened.Metadata, logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads, opened.SubscriptionClaims)
+                {
+                    Keyring = keyring,
+                };
+                keyring.EncryptionOf = id => streams.FindById(id)?.Encryption;
+                var firehose = FirehoseFor(options, opened, logs, streams, time, warn);
                 Mark("storage opened");
                 return (opened, streams, firehose);
             }
@@ -385,7 +393,7 @@ public sealed class RunnelServer : IAsyncDisposable
 
     /// <summary>Firehose on the same storage as the streams: its catalog follows other nodes' documents through the
     /// streams' follower, and a Kinesis source must be a stream of this account.</summary>
-    private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, StreamService streams, TimeProvider time, Action<string> warn)
+    private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, Runnel.Storage.IShardStore logs, StreamService streams, TimeProvider time, Action<string> warn)
     {
         var firehose = new FirehoseService(
             new FirehoseOptions
@@ -396,7 +404,7 @@ public sealed class RunnelServer : IAsyncDisposable
                 ChannelDelay = options.ChannelDelay,
                 ChannelFreshness = options.ChannelFreshness
             },
-            opened.Metadata, opened.Logs, time, warn, () => opened.Leads)
+            opened.Metadata, logs, time, warn, () => opened.Leads)
         {
             FindStream = streams.Find,
             Metrics = streams.Metrics,

@@ -38,6 +38,8 @@ internal static class MetadataDocuments
                 w.WriteString("policy", policy);
             if (stream.PendingReshard is { } plan)
                 w.WriteString("pending_reshard", PendingReshardCodec.Encode(plan));
+            if (stream.Encryption is { } encryption)
+                w.WriteString("encryption", EncryptionCodec.Encode(encryption));
             w.WriteStartArray("shards");
             foreach (var s in stream.Shards)
             {
@@ -84,6 +86,7 @@ internal static class MetadataDocuments
                 WarmThroughputMiBps = OptionalInt(root, "warm_mibps"),
                 ResourcePolicy = root.TryGetProperty("policy", out var policy) ? policy.GetString() : null,
                 PendingReshard = root.TryGetProperty("pending_reshard", out var pending) ? PendingReshardCodec.Decode(pending.GetString()!) : null,
+                Encryption = root.TryGetProperty("encryption", out var encryption) ? EncryptionCodec.Decode(encryption.GetString()!) : null,
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)

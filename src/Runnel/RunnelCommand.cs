@@ -81,7 +81,9 @@ public static class RunnelCommand
         Console.WriteLine(
             $"Runnel listening on {server.Url.ToString().TrimEnd('/')} (HTTP/1.1 and h2c){(server.TlsUrl is { } tls ? $" and {tls.ToString().TrimEnd('/')} (TLS: HTTP/1.1 and h2)" : "")} | {server.StorageDescription} | " +
             $"region {options.Region} account {options.AccountId} | {(options.Nats is null ? $"fsync {options.Log.Fsync.ToString().ToLowerInvariant()}" : "acknowledged at JetStream's replication")} | " +
-            $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | console {(options.Console ? "on" : "off")} | max connections {options.MaxConnections} | Firehose S3 objects in {server.Delivery.ObjectsLocation}{(options.ChannelFreshness is { } freshness ? $" | channel freshness {freshness.TotalSeconds:0} s" : "")} | started in {started.ElapsedMilliseconds} ms");
+            $"shard limit {options.ShardLimit} | limits {(options.Limits.Enabled ? "on" : "off")} | auth {(options.VerifySignatures ? "sigv4" : "none")} | " +
+            $"master key {(options.MasterKeyFile is { } keyFile ? keyFile : options.MasterKeyValue is not null ? "RUNNEL_MASTER_KEY" : $"{options.DevelopmentKeyFile} (development, made when first needed)")} | " +
+            $"console {(options.Console ? "on" : "off")} | max connections {options.MaxConnections} | Firehose S3 objects in {server.Delivery.ObjectsLocation}{(options.ChannelFreshness is { } freshness ? $" | channel freshness {freshness.TotalSeconds:0} s" : "")} | started in {started.ElapsedMilliseconds} ms");
 
         try
         {

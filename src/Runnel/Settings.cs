@@ -31,6 +31,7 @@ public static class Settings
         new("--otlp-endpoint", "URL", "also export the metrics of /metrics to this OpenTelemetry collector every minute: OTLP over gRPC (http://127.0.0.1:4317), or over HTTP when the URL ends in /v1/metrics (http://127.0.0.1:4318/v1/metrics)"),
         new("--auth", "none|sigv4", "none (default): any key pair works, as in local development; sigv4: every request's signature is verified against --credentials"),
         new("--credentials", "FILE", "the key pairs requests may be signed with, in AWS's shared-credentials format ([name] aws_access_key_id, aws_secret_access_key, optional account_id); read again when it changes"),
+        new("--master-key-file", "FILE", "the 32-byte key (raw, base64 or hex) that wraps encrypted streams' data keys; else RUNNEL_MASTER_KEY, else a development key made once under ~/.config/runnel (a warning says so)"),
         new("--alarms", "FILE", "a JSON file of alarms to put at start-up (\"Alarms\": PutMetricAlarm requests) and of the webhooks alarm actions post to (\"AlarmActions\": {ARN: URL}); both may also sit in the --config file"),
         new("--channel-delay", "MS", "how long a Kinesis channel stays CREATING, UPDATING or DELETING, in ms (default 0)", 0, MaxDelayMillis),
         new("--channel-freshness", "SECONDS", "deliver every channel's objects after this many seconds instead of its DataFreshnessInSeconds (300-900), for development and tests; descriptions still show the channel's own (default: the channel's)", 0, 900),
@@ -207,6 +208,10 @@ public static class Settings
             },
             CredentialsFile = Get("credentials") is { } credentialsFile
                 ? File.Exists(credentialsFile) ? Path.GetFullPath(credentialsFile) : throw new ArgumentException($"--credentials {credentialsFile} does not exist.")
+                : null,
+            MasterKeyValue = Get("master-key"), // RUNNEL_MASTER_KEY only: a secret has no place on a command line
+            MasterKeyFile = Get("master-key-file") is { } keyFile
+                ? File.Exists(keyFile) ? Path.GetFullPath(keyFile) : throw new ArgumentException($"--master-key-file {keyFile} does not exist.")
                 : null,
             Alarms = (file is null ? Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.Empty : Runnel.Server.CloudWatch.Alarms.AlarmConfiguration.ReadFile(Path.GetFullPath(file)))
                 .With(Get("alarms") is { } alarmsFile

@@ -121,7 +121,7 @@ public sealed class DataDirectoryMigrationTests : IAsyncLifetime
         Assert.Equal("old-consumer", consumers.GetProperty("Consumers")[0].GetProperty("ConsumerName").GetString());
 
         await StopAsync();
-        Assert.Equal(7L, UserVersion());
+        Assert.Equal(8L, UserVersion()); // the current schema (docs/formats/metadata.md)
         await StartAsync();
         var again = await ReadEveryShardAsync();
         foreach (var (shard, records) in read)

@@ -65,7 +65,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; ALTER TABLE consumers DROP COLUMN policy; DROP TABLE documents; PRAGMA user_version = 3;";
+            downgrade.CommandText = "ALTER TABLE streams DROP COLUMN encryption; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; ALTER TABLE consumers DROP COLUMN policy; DROP TABLE documents; PRAGMA user_version = 3;";
             downgrade.ExecuteNonQuery();
         }
         long second = Created.ToUnixTimeSeconds();
@@ -103,7 +103,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE documents; PRAGMA user_version = 6;";
+            downgrade.CommandText = "ALTER TABLE streams DROP COLUMN encryption; DROP TABLE documents; PRAGMA user_version = 6;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -128,7 +128,7 @@ public class MetadataStoreTests
         {
             connection.Open();
             using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; DROP TABLE documents; PRAGMA user_version = 1;";
+            downgrade.CommandText = "ALTER TABLE streams DROP COLUMN encryption; DROP TABLE consumer_tags; DROP TABLE consumers; ALTER TABLE streams DROP COLUMN max_record_kib; ALTER TABLE shards DROP COLUMN seq_seconds; ALTER TABLE streams DROP COLUMN policy; ALTER TABLE streams DROP COLUMN distribution; ALTER TABLE streams DROP COLUMN warm_mibps; ALTER TABLE streams DROP COLUMN pending_reshard; DROP TABLE documents; PRAGMA user_version = 1;";
             downgrade.ExecuteNonQuery();
         }
         using (var store = new MetadataStore(root.Path))
@@ -215,7 +215,7 @@ public class MetadataStoreTests
             connection.Open();
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version;";
-            Assert.Equal(7L, (long)version.ExecuteScalar()!);
+            Assert.Equal((long)MetadataStore.SchemaVersion, (long)version.ExecuteScalar()!);
         }
         using (var store = new MetadataStore(root.Path))
         {

@@ -31,6 +31,39 @@ public class ShardLogFileTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Sealed_records_start_a_segment_whose_header_admits_them_and_only_that_one_needs_version_2()
+    {
+        using var dir = new TempDirectory();
+        var key = new Runnel.Storage.Encryption.LogKey(1, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var keys = new OneKey(key.Key);
+        using (var plain = ShardLog.Open(dir.Path, Small))
+        using (var log = new Runnel.Storage.Encryption.EncryptingShardLog(plain, 5, 0, keys))
+        {
+            await AppendAsync(log, "plain-0");
+            using (var batch = new Runnel.Storage.Records.RecordBatch { SealWith = key })
+            {
+                batch.Add("k", null, "sealed-1"u8);
+                await log.AppendAsync(batch);
+            }
+            await AppendAsync(log, "plain-2"); // into the segment that admits sealed records: no new segment
+        }
+        var segments = Directory.GetFiles(dir.Path, "*.seg").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal([SegmentFile.DataPath(dir.Path, 0), SegmentFile.DataPath(dir.Path, 1)], segments);
+        byte[] first = File.ReadAllBytes(segments[0]), second = File.ReadAllBytes(segments[1]);
+        Assert.Equal((1, false), (System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(first.AsSpan(6)), SegmentFile.MayHoldSealed(first)));
+        Assert.Equal((2, true), (System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(second.AsSpan(6)), SegmentFile.MayHoldSealed(second)));
+        Assert.True(second.AsSpan().IndexOf("sealed-1"u8) < 0);
+
+        using var reopened = new Runnel.Storage.Encryption.EncryptingShardLog(ShardLog.Open(dir.Path, Small), 5, 0, keys);
+        Assert.Equal(["plain-0", "sealed-1", "plain-2"], ReadAllText(reopened));
+    }
+
+    private sealed class OneKey(byte[] key) : Runnel.Storage.Encryption.ILogKeys
+    {
+        public byte[] Find(long logId, uint keyId) => key;
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Retention_deletes_expired_segment_files_and_keeps_one_to_carry_the_offset()
     {
         using var dir = new TempDirectory();

@@ -104,6 +104,9 @@ public sealed record StreamInfo(
     /// </summary>
     public ReshardPlan? PendingReshard { get; init; }
 
+    /// <summary>How the stream's records are encrypted at rest (StartStreamEncryption), or null when they never were.</summary>
+    public AtRestEncryption? Encryption { get; init; }
+
     /// <summary>
     /// The metadata store's revision of this stream's document when this copy was read or written (a cluster's
     /// key-value revision; always 0 on the embedded store, which has one writer): a change decided from this copy is

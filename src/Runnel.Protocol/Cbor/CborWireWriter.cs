@@ -111,7 +111,7 @@ public sealed class CborWireWriter : IWireWriter
         Integer(epochMillis);
     }
 
-    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey)
+    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey, bool encrypted = false)
     {
         Byte(IndefiniteMap);
         Raw(TextMajor, "SequenceNumber"u8);
@@ -125,6 +125,11 @@ public sealed class CborWireWriter : IWireWriter
         {
             Raw(TextMajor, "PartitionKey"u8);
             Raw(TextMajor, partitionKey);
+        }
+        if (encrypted)
+        {
+            Raw(TextMajor, "EncryptionType"u8);
+            Raw(TextMajor, "KMS"u8);
         }
         Byte(Break);
     }

@@ -12,6 +12,7 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
     private static readonly JsonEncodedText ArrivalName = JsonEncodedText.Encode("ApproximateArrivalTimestamp");
     private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("Data");
     private static readonly JsonEncodedText PartitionKeyName = JsonEncodedText.Encode("PartitionKey");
+    private static readonly JsonEncodedText EncryptionTypeName = JsonEncodedText.Encode("EncryptionType");
 
     private static readonly JsonWriterOptions Options = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -57,7 +58,7 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
         EpochSeconds(epochMillis);
     }
 
-    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey)
+    public void Record(ReadOnlySpan<byte> sequenceNumber, long arrivalMillis, ReadOnlySpan<byte> data, ReadOnlySpan<byte> partitionKey, bool encrypted = false)
     {
         _writer.WriteStartObject();
         _writer.WriteString(SequenceNumberName, sequenceNumber);
@@ -66,6 +67,8 @@ public sealed class JsonWireWriter : IWireWriter, IDisposable
         _writer.WriteBase64String(DataName, data);
         if (!partitionKey.IsEmpty)
             _writer.WriteString(PartitionKeyName, partitionKey);
+        if (encrypted)
+            _writer.WriteString(EncryptionTypeName, "KMS"u8);
         _writer.WriteEndObject();
     }
 

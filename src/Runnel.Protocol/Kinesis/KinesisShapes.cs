@@ -210,6 +210,10 @@ public static partial class KinesisShapes
     public static readonly Shape UpdateAccountSettings = new(
         Struct("MinimumThroughputBillingCommitment", new Shape(Enum("Status", true, "ENABLED", "DISABLED")), required: true));
 
+    /// <summary>StartStreamEncryption and StopStreamEncryption.</summary>
+    public static readonly Shape StreamEncryption = new(
+        Enum("EncryptionType", true, "NONE", "KMS"), Str("KeyId", true, 1, 2048), StreamName(), StreamArn(), StreamIdMember());
+
     public static readonly Shape UpdateMaxRecordSize = new(
         Int("MaxRecordSizeInKiB", required: true, min: 1024, max: 10240),
         Str("StreamARN", true, 1, 2048, ArnPattern), StreamIdMember());

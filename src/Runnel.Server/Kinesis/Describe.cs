@@ -36,7 +36,15 @@ internal static class Describe
         w.Number("RetentionPeriodHours", stream.RetentionHours);
         CreationTimestamp(w, stream);
         EnhancedMonitoring(w, stream);
-        w.String("EncryptionType", "NONE");
+        if (stream.Encryption?.KmsKeyId is { } keyId)
+        {
+            w.String("EncryptionType", "KMS");
+            w.String("KeyId", keyId);
+        }
+        else
+        {
+            w.String("EncryptionType", "NONE");
+        }
     }
 
     public static void ModeDetails(IWireWriter w, StreamInfo stream)

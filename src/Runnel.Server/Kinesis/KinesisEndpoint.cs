@@ -25,7 +25,8 @@ namespace Runnel.Server.Kinesis;
 public sealed class KinesisEndpoint(StreamService streams, KinesisOperations operations, FirehoseApi firehose, StorageHealth health, ILogger<KinesisEndpoint> log) : IDisposable
 {
     private readonly ControlPlaneLimits rateLimits = new(streams);
-    private readonly RecordWriter writer = new(streams.Catalog, streams.Shards, health, () => streams.PreciseNowMillis);
+    private readonly RecordWriter writer = new(streams.Catalog, streams.Shards, health, () => streams.PreciseNowMillis,
+        stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption));
     private readonly IdleMemoryRelease idleMemory = new(streams.Clock); // gives memory back to the OS when requests stop
 
     public const string TargetPrefix = "Kinesis_20131202";

@@ -50,6 +50,8 @@ public sealed class KinesisOperations
         Add("UpdateShardCount", KinesisShapes.UpdateShardCount, ReshardOperations.UpdateShardCount);
         Add("UpdateStreamMode", KinesisShapes.UpdateStreamMode, ReshardOperations.UpdateStreamMode);
         Add("UpdateMaxRecordSize", KinesisShapes.UpdateMaxRecordSize, StreamOperations.UpdateMaxRecordSize);
+        Add("StartStreamEncryption", KinesisShapes.StreamEncryption, EncryptionOperations.Start);
+        Add("StopStreamEncryption", KinesisShapes.StreamEncryption, EncryptionOperations.Stop);
         Add("SubscribeToShard", KinesisShapes.SubscribeToShard, FanOutOperations.SubscribeToShard);
         Add("RegisterStreamConsumer", KinesisShapes.RegisterStreamConsumer, ConsumerOperations.RegisterStreamConsumer);
         Add("DescribeStreamConsumer", KinesisShapes.ConsumerReference, ConsumerOperations.DescribeStreamConsumer);
@@ -106,6 +108,8 @@ public sealed class KinesisOperations
         ["UpdateAccountSettings"] = 5,
         ["UpdateStreamWarmThroughput"] = 5,
         // Not published by AWS: the control plane's usual 5.
+        ["StartStreamEncryption"] = 5,
+        ["StopStreamEncryption"] = 5,
         ["PutResourcePolicy"] = 5,
         ["GetResourcePolicy"] = 5,
         ["DeleteResourcePolicy"] = 5,

@@ -76,7 +76,8 @@ internal static class RecordOperations
         w.StartObject();
         w.String("ShardId", outcome.Shard!.ShardId);
         w.String("SequenceNumber", outcome.Shard.SequenceOf(outcome.Offset, outcome.ArrivalMillis).ToString());
-        // No EncryptionType: AWS sends it only for an encrypted stream (KMS), and streams are not encrypted yet.
+        if (stream.Encryption?.Enabled == true)
+            w.String("EncryptionType", "KMS"); // AWS sends it only for an encrypted stream
         w.EndObject();
     }
 
@@ -154,7 +155,8 @@ internal static class RecordOperations
             w.EndObject();
         }
         w.EndArray();
-        // No EncryptionType: AWS sends it only for an encrypted stream (KMS), and streams are not encrypted yet.
+        if (stream.Encryption?.Enabled == true)
+            w.String("EncryptionType", "KMS"); // AWS sends it only for an encrypted stream
         w.EndObject();
     }
 

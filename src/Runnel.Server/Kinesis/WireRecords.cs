@@ -51,7 +51,7 @@ internal static class WireRecords
             number.FormatUtf8After(previous, sequence);
             previous = number;
             // An empty partition key is a record put without one on an AUTO stream (a given key is never empty): no member.
-            w.Record(sequence, record.ArrivalMillis, result.Data(record), result.PartitionKey(record));
+            w.Record(sequence, record.ArrivalMillis, result.Data(record), result.PartitionKey(record), record.WasEncrypted);
             lastArrival = record.ArrivalMillis;
         }
         return lastArrival;

@@ -17,9 +17,11 @@ public readonly record struct PutOutcome(ShardInfo? Shard, ulong Offset, long Ar
 /// Writes the records of a put request: routes each to the open shard whose hash key range holds it, admits it
 /// against that shard's write budget, frames the records of each shard into one batch, appends the batches of
 /// all shards at once, and routes again the records whose shard a reshard closed meanwhile. Knows nothing of
-/// the wire: the handler parsed the records and writes the answer. Thread-safe (no state of its own).
+/// the wire: the handler parsed the records and writes the answer. The batches of an encrypted stream name the data
+/// key they are sealed under (<paramref name="sealing"/>). Thread-safe (no state of its own).
 /// </summary>
-public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, StorageHealth health, Func<double> preciseNowMillis)
+public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, StorageHealth health, Func<double> preciseNowMillis,
+    Func<StreamInfo, Runnel.Storage.Encryption.LogKey?>? sealing = null)
 {
     /// <summary>How many times a write is routed again after a reshard closed its shard under it.</summary>
     private const int MaxRoutingAttempts = 20;
@@ -65,6 +67,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
             string? explicitHashKey = records.ExplicitHashKey(0);
             using var batch = new RecordBatch(RecordBatch.FramedSize((int)records.Bytes(0) - data.Length, explicitHashKey?.Length ?? 0, data.Length));
             batch.Add(records.PartitionKey(0), explicitHashKey, data);
+            batch.SealWith = sealing?.Invoke(stream);
             try
             {
                 var result = await shard.AppendAsync(batch);
@@ -165,7 +168,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
         {
             foreach (var target in routed.Values)
             {
-                var batch = new RecordBatch((int)Math.Min(target.Bytes, int.MaxValue));
+                var batch = new RecordBatch((int)Math.Min(target.Bytes, int.MaxValue)) { SealWith = sealing?.Invoke(stream) };
                 batches.Add((target.Shard, batch, target.Records));
                 foreach (int i in target.Records)
                     batch.Add(records.PartitionKey(i), records.ExplicitHashKey(i), records.Data(i));

@@ -158,6 +158,12 @@ public sealed class StreamService : IDisposable
 
     public IEnumerable<StreamInfo> All => Catalog.All;
 
+    /// <summary>The stream whose log id is <paramref name="id"/>, or null (a scan: for rare lookups, such as a data key not yet unwrapped).</summary>
+    public StreamInfo? FindById(long id) => Catalog.All.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>The data keys of encrypted streams (null where the store is not wrapped for encryption, as in some tests).</summary>
+    public Encryption.LogKeyring? Keyring { get; init; }
+
     /// <summary>On a cluster, returns once this node has every metadata change other nodes made before the call (at
     /// most <see cref="StreamCatalog.CatchUpBudget"/>); at once on one node. See <see cref="IMetadataStore.CatchUp"/>.</summary>
     public void CatchUp() => Caught(_metadata.CatchUp(StreamCatalog.CatchUpBudget));

@@ -7,17 +7,25 @@ namespace Runnel.Storage.Log;
 /// <summary>
 /// Naming and the header of segment files. A segment is named by the offset of its first record,
 /// zero-padded to 20 digits (<c>00000000000000000042.seg</c>), with its index beside it (<c>.idx</c>).
-/// Header layout (version 1, little-endian, 32 bytes; docs/formats/segment.md):
+/// Header layout (version 2, little-endian, 32 bytes; docs/formats/segment.md):
 /// <code>
 ///   u32 magic 'RNLS', u16 version, u16 minCompatibleVersion, u64 baseOffset,
-///   i64 createdMillis, u32 flags (bit 0: records may be encrypted; reserved), u32 crc32c(bytes 0..27)
+///   i64 createdMillis, u32 flags (bit 0: may hold sealed records), u32 crc32c(bytes 0..27)
 /// </code>
+/// A segment that may hold sealed (encrypted) records says so and needs version 2 to be read: a version 1 reader would
+/// take a sealed record for a plaintext one. Any other segment stays readable by version 1.
 /// </summary>
 public static class SegmentFile
 {
     public const uint Magic = 0x534C4E52; // "RNLS" little-endian
-    public const ushort Version = 1;
+    public const ushort Version = 2;
     public const ushort MinCompatibleVersion = 1;
+
+    /// <summary>The oldest reader of a segment that may hold sealed records: the first that knew them.</summary>
+    public const ushort SealedMinCompatibleVersion = 2;
+
+    /// <summary>Header flag: records of this segment may be sealed (<see cref="RecordFrame.FlagEncrypted"/>).</summary>
+    public const uint FlagMayHoldSealed = 1;
     public const int HeaderSize = 32;
     public const string DataExtension = ".seg";
     public const string IndexExtension = ".idx";
@@ -30,19 +38,22 @@ public static class SegmentFile
     public static bool TryParseBaseOffset(string path, out ulong baseOffset) =>
         ulong.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset);
 
-    public static byte[] BuildHeader(ulong baseOffset, long createdMillis)
+    public static byte[] BuildHeader(ulong baseOffset, long createdMillis, bool mayHoldSealed = false)
     {
         var header = new byte[HeaderSize];
         var h = header.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(h, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(h[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], MinCompatibleVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], mayHoldSealed ? SealedMinCompatibleVersion : MinCompatibleVersion);
         BinaryPrimitives.WriteUInt64LittleEndian(h[8..], baseOffset);
         BinaryPrimitives.WriteInt64LittleEndian(h[16..], createdMillis);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], mayHoldSealed ? FlagMayHoldSealed : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(h[28..], RecordFrame.Crc32C(h[..28]));
         return header;
     }
+
+    /// <summary>Whether a header (checked by <see cref="TryReadHeader"/>) says its segment may hold sealed records.</summary>
+    public static bool MayHoldSealed(ReadOnlySpan<byte> h) => (BinaryPrimitives.ReadUInt32LittleEndian(h[24..]) & FlagMayHoldSealed) != 0;
 
     /// <summary>Checks a header; returns its creation time, or null when it is damaged or for another segment.</summary>
     public static long? TryReadHeader(ReadOnlySpan<byte> h, ulong expectedBaseOffset)

@@ -107,17 +107,21 @@ public sealed partial class ShardLog
         var header = new byte[SegmentFile.HeaderSize];
         int headerBytes = RandomAccess.Read(handle, header, 0);
         long? created = headerBytes == SegmentFile.HeaderSize ? SegmentFile.TryReadHeader(header, baseOffset) : null;
+        bool mayHoldSealed = created is not null && SegmentFile.MayHoldSealed(header);
         if (created is null)
         {
             if (fileLength > SegmentFile.HeaderSize)
                 _warn($"Header of {path} is damaged; recovering its records by scanning.");
             created = NowMillis;
+            // Whether the segment held sealed records is unknown now: the new header says it may, so that no reader
+            // older than sealing ever takes one for a plaintext record.
+            mayHoldSealed = true;
             if (!readOnly)
-                RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, created.Value), 0);
+                RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, created.Value, mayHoldSealed), 0);
             fileLength = Math.Max(fileLength, SegmentFile.HeaderSize);
         }
 
-        var segment = new ActiveSegment(path, baseOffset, created.Value) { Index = index ?? new SegmentIndex() };
+        var segment = new ActiveSegment(path, baseOffset, created.Value) { Index = index ?? new SegmentIndex(), MayHoldSealed = mayHoldSealed };
         segment.NextOffset = nextOffset;
         segment.LastArrival = lastArrival;
         segment.Length = scanFrom;
@@ -241,15 +245,24 @@ public sealed partial class ShardLog
     /// (after an unused reservation), keeping offsets consecutive within every segment. An empty active
     /// segment is replaced, a non-empty one sealed.
     /// </summary>
-    private ActiveSegment StartSegmentAtNextOffset(long createdMillis)
+    private ActiveSegment StartSegmentAtNextOffset(long createdMillis, bool mayHoldSealed = false)
     {
         var previous = _active;
         bool replace = previous is not null && previous.NextOffset == previous.BaseOffset;
+        // An empty segment at this very offset (one whose header does not admit sealed records) is written over in place:
+        // a crash in between leaves a short file, which recovery makes an empty segment again.
+        bool samePath = replace && previous!.BaseOffset == _nextOffset;
         if (previous is not null && !replace)
             SealActive();
-        var created = CreateSegment(_nextOffset, createdMillis);
+        if (samePath)
+        {
+            previous!.Handle?.Dispose();
+            previous.Handle = null;
+            TryDelete(SegmentFile.IndexPath(previous.Path));
+        }
+        var created = CreateSegment(_nextOffset, createdMillis, mayHoldSealed || (replace && previous!.MayHoldSealed));
         _active = created;
-        if (replace)
+        if (replace && !samePath)
         {
             previous!.Handle?.Dispose();
             previous.Handle = null;

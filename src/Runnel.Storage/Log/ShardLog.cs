@@ -175,10 +175,14 @@ public sealed partial class ShardLog : IShardLog
         ActiveSegment active;
         try
         {
-            active = PrepareActiveSegment(arrival);
             ulong records = 0;
+            bool sealedRecords = false;
             foreach (var p in group)
+            {
                 records += (ulong)p.Batch.Count;
+                sealedRecords |= p.Batch.HoldsSealed;
+            }
+            active = PrepareActiveSegment(arrival, sealedRecords);
             // No offset at or beyond the high-water mark is handed out before a raised mark is durable.
             if (_nextOffset + records > _hwm!.Value)
                 _hwm.Set(_nextOffset + records + HighWaterMark.ReservationStep, _options.Fsync != FsyncPolicy.Never);
@@ -256,41 +260,43 @@ public sealed partial class ShardLog : IShardLog
             p.Completion.TrySetException(new IOException($"Append failed: {e.Message}", e));
     }
 
-    /// <summary>Returns the segment to append to: opens its handle, or seals it and starts a new one when it is full or old.</summary>
-    private ActiveSegment PrepareActiveSegment(long arrival)
+    /// <summary>Returns the segment to append to: opens its handle, or seals it and starts a new one when it is full or
+    /// old, or when <paramref name="sealedRecords"/> come to a segment whose header does not admit them.</summary>
+    private ActiveSegment PrepareActiveSegment(long arrival, bool sealedRecords)
     {
-        if (_active is { } behind && behind.NextOffset != _nextOffset)
-            return StartSegmentAtNextOffset(arrival); // the log continues above an unused reservation
+        if (_active is { } behind && (behind.NextOffset != _nextOffset || (sealedRecords && !behind.MayHoldSealed && behind.NextOffset == behind.BaseOffset)))
+            return StartSegmentAtNextOffset(arrival, sealedRecords); // above an unused reservation, or an empty segment of the wrong kind
         if (_active is { } current)
         {
             bool full = current.Length >= _options.SegmentBytes;
             bool old = current.NextOffset > current.BaseOffset
                 && arrival - current.FirstArrival >= (long)_options.SegmentMaxAge.TotalMilliseconds;
-            if (!full && !old)
+            bool admits = current.MayHoldSealed || !sealedRecords;
+            if (!full && !old && admits)
             {
                 current.Handle ??= OpenForAppend(current.Path);
                 return current;
             }
             SealActive();
         }
-        _active = CreateSegment(_nextOffset, arrival);
+        _active = CreateSegment(_nextOffset, arrival, sealedRecords);
         return _active;
     }
 
     private static SafeFileHandle OpenForAppend(string path) =>
         File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
 
-    private ActiveSegment CreateSegment(ulong baseOffset, long createdMillis)
+    private ActiveSegment CreateSegment(ulong baseOffset, long createdMillis, bool mayHoldSealed = false)
     {
         string path = SegmentFile.DataPath(_directory, baseOffset);
         var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, createdMillis), 0);
+        RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, createdMillis, mayHoldSealed), 0);
         if (_options.Fsync != FsyncPolicy.Never)
         {
             RandomAccess.FlushToDisk(handle);
             FlushDirectory();
         }
-        return new ActiveSegment(path, baseOffset, createdMillis) { Handle = handle };
+        return new ActiveSegment(path, baseOffset, createdMillis) { Handle = handle, MayHoldSealed = mayHoldSealed };
     }
 
     /// <summary>Makes the active segment immutable: flushes it, writes its index beside it, closes its handle.</summary>
@@ -500,6 +506,9 @@ public sealed partial class ShardLog : IShardLog
         public long LastArrival { get; set; }
         public long LastIndexedPosition { get; set; }
         public SegmentIndex Index { get; init; } = new();
+
+        /// <summary>Its header admits sealed records (<see cref="SegmentFile.FlagMayHoldSealed"/>).</summary>
+        public bool MayHoldSealed { get; init; }
 
         /// <summary>An index entry for the frame at <paramref name="position"/> when it is the first, or
         /// <paramref name="interval"/> bytes or more past the last entry (appends and recovery alike).</summary>

@@ -113,7 +113,7 @@ public sealed partial class MetadataStore
 
         var streams = new List<StreamInfo>();
         var damaged = new List<DamagedStream>();
-        foreach (var row in Rows("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps, pending_reshard FROM streams ORDER BY id;"))
+        foreach (var row in Rows("SELECT id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps, pending_reshard, encryption FROM streams ORDER BY id;"))
         {
             long id = (long)row[0]; // INTEGER PRIMARY KEY: the rowid, an integer whenever the row can be read
             string? name = row[1] as string;
@@ -146,6 +146,7 @@ public sealed partial class MetadataStore
                     Distribution = Named<RecordDistribution>(row, 11, "distribution"),
                     WarmThroughputMiBps = row[12] is DBNull ? null : Int(row, 12, "warm_mibps"),
                     PendingReshard = row[13] is DBNull ? null : PendingReshardCodec.Decode(Text(row, 13, "pending_reshard")),
+                    Encryption = row[14] is DBNull ? null : EncryptionCodec.Decode(Text(row, 14, "encryption")),
                 });
             }
             catch (FormatException e)

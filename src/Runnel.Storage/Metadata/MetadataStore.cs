@@ -17,7 +17,7 @@ namespace Runnel.Storage.Metadata;
 public sealed partial class MetadataStore : IMetadataStore
 {
     public const string FileName = "metadata.db";
-    internal const int SchemaVersion = 7;
+    internal const int SchemaVersion = 8;
     // integrity_check stops after this many problems; the first few are what an operator needs.
     private const int CheckProblemLimit = 20;
     private const int GenericError = 1; // SQLITE_ERROR
@@ -193,6 +193,9 @@ public sealed partial class MetadataStore : IMetadataStore
         // Version 7 keeps other services' documents (Firehose's delivery streams first; docs/adr/0002-firehose.md).
         if (version < 7)
             Execute(CreateDocuments, tx);
+        // Version 8 keeps a stream's encryption at rest: its KMS key id and wrapped data keys (EncryptionCodec).
+        if (version < 8)
+            Execute("ALTER TABLE streams ADD COLUMN encryption TEXT;", tx);
         Execute($"PRAGMA user_version = {SchemaVersion};", tx);
         tx.Commit();
     }
@@ -258,18 +261,19 @@ public sealed partial class MetadataStore : IMetadataStore
         {
             using var tx = _connection.BeginTransaction();
             using (var cmd = Command("""
-                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps, pending_reshard)
-                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord, $policy, $distribution, $warm, $pending)
+                INSERT INTO streams (id, name, status, mode, retention_hours, created_ms, status_until_ms, epoch, enhanced_metrics, max_record_kib, policy, distribution, warm_mibps, pending_reshard, encryption)
+                VALUES ($id, $name, $status, $mode, $ret, $created, $until, $epoch, $metrics, $maxRecord, $policy, $distribution, $warm, $pending, $encryption)
                 ON CONFLICT(id) DO UPDATE SET status = $status, mode = $mode, retention_hours = $ret,
                     status_until_ms = $until, epoch = $epoch, enhanced_metrics = $metrics, max_record_kib = $maxRecord,
-                    policy = $policy, distribution = $distribution, warm_mibps = $warm, pending_reshard = $pending;
+                    policy = $policy, distribution = $distribution, warm_mibps = $warm, pending_reshard = $pending, encryption = $encryption;
                 """,
                 ("$id", stream.Id), ("$name", stream.Name), ("$status", stream.Status.ToString()), ("$mode", stream.Mode.ToString()),
                 ("$ret", stream.RetentionHours), ("$created", stream.CreatedAt.ToUnixTimeMilliseconds()),
                 ("$until", stream.StatusUntil?.ToUnixTimeMilliseconds()), ("$epoch", stream.Epoch),
                 ("$metrics", string.Join(',', stream.EnhancedMetrics)), ("$maxRecord", stream.MaxRecordSizeKiB),
                 ("$policy", stream.ResourcePolicy), ("$distribution", stream.Distribution.ToString()), ("$warm", stream.WarmThroughputMiBps),
-                ("$pending", stream.PendingReshard is { } plan ? PendingReshardCodec.Encode(plan) : null)))
+                ("$pending", stream.PendingReshard is { } plan ? PendingReshardCodec.Encode(plan) : null),
+                ("$encryption", stream.Encryption is { } encryption ? EncryptionCodec.Encode(encryption) : null)))
             {
                 cmd.Transaction = tx;
                 cmd.ExecuteNonQuery();

@@ -78,6 +78,14 @@ public sealed class ReadResult : IDisposable
         PayloadBytes += record.DataLength + record.PartitionKeyLength;
     }
 
+    /// <summary>Keeps the first <paramref name="count"/> records only (the frames stay in the buffer, unlisted).</summary>
+    internal void Truncate(int count)
+    {
+        for (int i = count; i < Count; i++)
+            PayloadBytes -= _records[i].DataLength + _records[i].PartitionKeyLength;
+        Count = Math.Min(Count, count);
+    }
+
     public void Dispose()
     {
         if (_buffer.Length == 0)

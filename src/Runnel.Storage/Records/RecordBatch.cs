@@ -24,6 +24,10 @@ public sealed class RecordBatch : IDisposable
 
     public int Count { get; private set; }
 
+    /// <summary>The data key to seal the batch's records under at rest (the stream is encrypted), or null to store
+    /// them as they are. Honoured by <see cref="Encryption.EncryptingShardStore"/>'s logs.</summary>
+    public Encryption.LogKey? SealWith { get; set; }
+
     /// <summary>The bytes a record takes in a batch (and in the log), from the lengths of its fields.</summary>
     public static int FramedSize(int partitionKeyBytes, int explicitHashKeyBytes, int dataBytes) =>
         RecordFrame.SizeOf(partitionKeyBytes, explicitHashKeyBytes, dataBytes);
@@ -65,7 +69,10 @@ public sealed class RecordBatch : IDisposable
     /// 255, or a frame over <see cref="RecordFrame.MaxFrameLength"/>. (Written anyway, such a record would
     /// be acknowledged and then read back as corrupt, taking every later record of the shard with it.)
     /// </summary>
-    public void Add(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data)
+    public void Add(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data) =>
+        AddFrame(partitionKey, explicitHashKey, data, 0, 0);
+
+    private void AddFrame(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data, byte flags, uint keyId)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partitionKey.Length, RecordFrame.MaxPartitionKeyBytes, nameof(partitionKey));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(explicitHashKey.Length, RecordFrame.MaxExplicitHashKeyBytes, nameof(explicitHashKey));
@@ -80,8 +87,23 @@ public sealed class RecordBatch : IDisposable
             _frameStarts = larger;
         }
         _frameStarts[Count++] = _length;
-        _length += RecordFrame.WriteUnsealed(_buffer.AsSpan(_length), partitionKey, explicitHashKey, data);
+        _length += RecordFrame.WriteUnsealed(_buffer.AsSpan(_length), partitionKey, explicitHashKey, data, flags, keyId);
     }
+
+    /// <summary>Adds a record sealed by <see cref="Encryption.RecordCipher"/>: no keys in the clear, the sealed body as
+    /// its data, flagged encrypted under <paramref name="keyId"/>.</summary>
+    public void AddEncrypted(uint keyId, ReadOnlySpan<byte> sealedBody)
+    {
+        AddFrame([], [], sealedBody, RecordFrame.FlagEncrypted, keyId);
+        HoldsSealed = true;
+    }
+
+    /// <summary>Some of the batch's records are sealed (<see cref="AddEncrypted"/>): a segment must admit them.</summary>
+    public bool HoldsSealed { get; private set; }
+
+    /// <summary>Adds a record opened for a reader (<see cref="RecordFrame.FlagDecrypted"/>), already at its offset and arrival.</summary>
+    internal void AddOpened(ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data, uint keyId) =>
+        AddFrame(partitionKey, explicitHashKey, data, RecordFrame.FlagDecrypted, keyId);
 
     /// <summary>Assigns consecutive offsets from <paramref name="firstOffset"/> and the arrival time to every frame
     /// (again, if a backend must place the batch elsewhere than it first tried).</summary>
@@ -93,6 +115,14 @@ public sealed class RecordBatch : IDisposable
             int end = i + 1 < Count ? _frameStarts[i + 1] : _length;
             RecordFrame.Seal(_buffer.AsSpan(start, end - start), firstOffset + (ulong)i, arrivalMillis);
         }
+    }
+
+    /// <summary>Empties the batch for reuse, keeping its buffers.</summary>
+    public void Clear()
+    {
+        _length = 0;
+        Count = 0;
+        HoldsSealed = false;
     }
 
     private void EnsureCapacity(int extra)

@@ -28,8 +28,12 @@ public static class RecordFrame
     public const int OffsetPosition = HeaderSize;
     public const int ArrivalPosition = HeaderSize + 8;
     public const int FixedBodySize = 8 + 8 + 1 + 4 + 2 + 1 + 4;
+    /// <summary>The record's keys and data are sealed in its data field (<see cref="Encryption.RecordCipher"/>) under data key <c>keyId</c>.</summary>
     public const byte FlagEncrypted = 1;
     public const byte FlagExplicitHashKey = 2;
+
+    /// <summary>In a read result only, never on disk: the record was stored encrypted and has been opened for the reader.</summary>
+    public const byte FlagDecrypted = 4;
 
     /// <summary>A frame larger than this is treated as corruption during recovery (records are at most 10 MiB).</summary>
     public const int MaxFrameLength = 16 * 1024 * 1024;
@@ -47,15 +51,17 @@ public static class RecordFrame
     public static int SizeOf(int partitionKeyBytes, int explicitHashKeyBytes, int dataBytes) =>
         HeaderSize + FixedBodySize + partitionKeyBytes + explicitHashKeyBytes + dataBytes;
 
-    /// <summary>Writes a frame with offset, arrival and CRC left zero; <see cref="Seal"/> fills them in.</summary>
-    public static int WriteUnsealed(Span<byte> destination, ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data)
+    /// <summary>Writes a frame with offset, arrival and CRC left zero; <see cref="Seal"/> fills them in. <paramref name="flags"/>
+    /// adds to the explicit-hash-key flag (<see cref="FlagEncrypted"/> with the <paramref name="keyId"/> it names).</summary>
+    public static int WriteUnsealed(Span<byte> destination, ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> explicitHashKey, ReadOnlySpan<byte> data,
+        byte flags = 0, uint keyId = 0)
     {
         int size = SizeOf(partitionKey.Length, explicitHashKey.Length, data.Length);
         BinaryPrimitives.WriteInt32LittleEndian(destination, size - LengthFieldSize);
         destination.Slice(LengthFieldSize, CrcSize + 16).Clear();
         int p = HeaderSize + 16;
-        destination[p++] = explicitHashKey.IsEmpty ? (byte)0 : FlagExplicitHashKey;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[p..], 0);
+        destination[p++] = (byte)(flags | (explicitHashKey.IsEmpty ? 0 : FlagExplicitHashKey));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[p..], keyId);
         p += 4;
         BinaryPrimitives.WriteUInt16LittleEndian(destination[p..], (ushort)partitionKey.Length);
         p += 2;
@@ -108,7 +114,10 @@ public static class RecordFrame
         int p = HeaderSize;
         ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(frame[p..]);
         long arrival = BinaryPrimitives.ReadInt64LittleEndian(frame[(p + 8)..]);
-        p += 16 + 1 + 4;
+        p += 16;
+        byte flags = frame[p];
+        uint keyId = BinaryPrimitives.ReadUInt32LittleEndian(frame[(p + 1)..]);
+        p += 1 + 4;
         int pkLength = BinaryPrimitives.ReadUInt16LittleEndian(frame[p..]);
         p += 2;
         int pkStart = p;
@@ -118,7 +127,7 @@ public static class RecordFrame
         p += ehkLength;
         int dataLength = BinaryPrimitives.ReadInt32LittleEndian(frame[p..]);
         p += 4;
-        return new RecordView(offset, arrival, frameStart + pkStart, pkLength, frameStart + ehkStart, ehkLength, frameStart + p, dataLength);
+        return new RecordView(offset, arrival, frameStart + pkStart, pkLength, frameStart + ehkStart, ehkLength, frameStart + p, dataLength, flags, keyId);
     }
 
     /// <summary>CRC-32C (Castagnoli), hardware-accelerated where the CPU has it.</summary>
@@ -147,4 +156,13 @@ public readonly record struct RecordView(
     int ExplicitHashKeyStart,
     int ExplicitHashKeyLength,
     int DataStart,
-    int DataLength);
+    int DataLength,
+    byte Flags = 0,
+    uint KeyId = 0)
+{
+    /// <summary>Sealed under <see cref="KeyId"/>: its keys and data lie in the data field, encrypted.</summary>
+    public bool IsEncrypted => (Flags & RecordFrame.FlagEncrypted) != 0;
+
+    /// <summary>Stored encrypted, whether or not it has been opened for this read (GetRecords' EncryptionType KMS).</summary>
+    public bool WasEncrypted => (Flags & (RecordFrame.FlagEncrypted | RecordFrame.FlagDecrypted)) != 0;
+}

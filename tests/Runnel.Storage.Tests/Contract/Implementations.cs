@@ -10,3 +10,6 @@ public sealed class EmbeddedShardLogTests() : DurableShardLogContractTests(new E
 [Collection(Runnel.Storage.Tests.JetStream.NatsClusterCollection.Name)]
 public sealed class JetStreamShardLogTests(Runnel.Storage.Tests.JetStream.NatsClusterFixture nats)
     : DurableShardLogContractTests(new JetStreamShardLogFactory(nats));
+
+// The embedded log behind encryption at rest, every append sealed: what the suite sees must not change.
+public sealed class EncryptedShardLogTests() : DurableShardLogContractTests(new EncryptedShardLogFactory());

@@ -39,6 +39,8 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
             Distribution = RecordDistribution.Auto,
             WarmThroughputMiBps = 12,
             ResourcePolicy = """{"Version":"2012-10-17","Statement":[]}""",
+            Encryption = new AtRestEncryption("alias/aws/kinesis",
+                [new WrappedDataKey(1, "alias/old", [1, 2, 3, 255]), new WrappedDataKey(2, "alias/aws/kinesis", [9, 8, 7])]),
         };
     }
 
@@ -56,6 +58,8 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
         Assert.Equal(expected.Tags.OrderBy(t => t.Key, StringComparer.Ordinal), actual.Tags.OrderBy(t => t.Key, StringComparer.Ordinal));
         Assert.Equal(expected.EnhancedMetrics, actual.EnhancedMetrics);
         Assert.Equal((expected.Distribution, expected.WarmThroughputMiBps, expected.ResourcePolicy), (actual.Distribution, actual.WarmThroughputMiBps, actual.ResourcePolicy));
+        Assert.Equal(expected.Encryption?.KmsKeyId, actual.Encryption?.KmsKeyId);
+        Assert.Equal(expected.Encryption?.Keys.Select(k => (k.Id, k.KmsKeyId, Convert.ToHexString(k.Wrapped))), actual.Encryption?.Keys.Select(k => (k.Id, k.KmsKeyId, Convert.ToHexString(k.Wrapped))));
     }
 
     [Fact(Timeout = 30000)]

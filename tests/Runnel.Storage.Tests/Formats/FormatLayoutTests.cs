@@ -22,20 +22,67 @@ public class FormatLayoutTests
     }
 
     [Fact(Timeout = 10000)]
-    public async Task Segment_header_layout_version_1()
+    public async Task Segment_header_layout_version_2()
     {
         await Task.Yield();
         var h = SegmentFile.BuildHeader(42, 1_700_000_000_123);
         Assert.Equal(32, h.Length);
         Assert.Equal("RNLS", Encoding.ASCII.GetString(h, 0, 4));
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(4)));  // version
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(6)));  // minCompatibleVersion
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(4)));  // version
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(6)));  // minCompatibleVersion: no sealed records
         Assert.Equal(42UL, BinaryPrimitives.ReadUInt64LittleEndian(h.AsSpan(8)));
         Assert.Equal(1_700_000_000_123L, BinaryPrimitives.ReadInt64LittleEndian(h.AsSpan(16)));
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(h.AsSpan(24))); // flags
         Assert.Equal(RecordFrame.Crc32C(h.AsSpan(0, 28)), BinaryPrimitives.ReadUInt32LittleEndian(h.AsSpan(28)));
         Assert.Equal("00000000000000000042.seg", Path.GetFileName(SegmentFile.DataPath("/d", 42)));
         Assert.Equal("00000000000000000042.idx", Path.GetFileName(SegmentFile.IndexPath(SegmentFile.DataPath("/d", 42))));
+
+        // A segment that may hold sealed records says so, and a version 1 reader may not read it.
+        var sealedHeader = SegmentFile.BuildHeader(42, 1_700_000_000_123, mayHoldSealed: true);
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(sealedHeader.AsSpan(6)));
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(sealedHeader.AsSpan(24)));
+        Assert.True(SegmentFile.MayHoldSealed(sealedHeader));
+        Assert.False(SegmentFile.MayHoldSealed(h));
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task Sealed_record_layout_version_1()
+    {
+        await Task.Yield();
+        byte[] key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        byte[] body = new byte[Runnel.Storage.Encryption.RecordCipher.SealedSize(2, 2, 4)];
+        using (var sealer = new Runnel.Storage.Encryption.RecordCipher.Sealer(new Runnel.Storage.Encryption.LogKey(3, key), 7, 1))
+            sealer.Seal("pk"u8, "12"u8, "data"u8, body);
+        Assert.Equal(1 + 16 + 12 + (2 + 2 + 1 + 2 + 4) + 16, body.Length);
+        Assert.Equal(1, body[0]); // version
+        Assert.Equal(new byte[12], body.AsSpan(17, 12).ToArray()); // nonce: the record's index in its append, from 0
+
+        using var batch = new RecordBatch();
+        batch.AddEncrypted(3, body);
+        batch.Seal(9, 1234);
+        var f = batch.Frames.Span;
+        Assert.Equal(RecordFrame.FlagEncrypted, f[8 + 16]); // flags: sealed, no key in the clear
+        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(f[(8 + 17)..])); // keyId
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(f[(8 + 21)..])); // no partition key in the clear
+        Assert.Equal(0, f[8 + 23]); // nor explicit hash key
+        Assert.Equal(body.Length, BinaryPrimitives.ReadInt32LittleEndian(f[(8 + 24)..]));
+
+        // It opens under the same key, log, shard and key id, and under no other.
+        var keys = new FixedKeys(key);
+        using var opener = new Runnel.Storage.Encryption.RecordCipher.Opener(keys, 7, 1);
+        byte[] plain = new byte[body.Length];
+        var (pk, ehk, data) = opener.Open(3, body, plain);
+        Assert.Equal(("pk", "12", "data"), (Encoding.UTF8.GetString(plain[pk]), Encoding.UTF8.GetString(plain[ehk]), Encoding.UTF8.GetString(plain[data])));
+        using var elsewhere = new Runnel.Storage.Encryption.RecordCipher.Opener(keys, 7, 2);
+        Assert.Throws<InvalidDataException>(() => elsewhere.Open(3, body, plain));
+        body[^1] ^= 1;
+        using var fresh = new Runnel.Storage.Encryption.RecordCipher.Opener(keys, 7, 1);
+        Assert.Throws<InvalidDataException>(() => fresh.Open(3, body, plain));
+    }
+
+    private sealed class FixedKeys(byte[] key) : Runnel.Storage.Encryption.ILogKeys
+    {
+        public byte[] Find(long logId, uint keyId) => key;
     }
 
     [Fact(Timeout = 10000)]

@@ -52,6 +52,9 @@ public sealed class NatsCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The directory under which every node keeps its JetStream store (for tests that look at the bytes stored).</summary>
+    public string Root => _root;
+
     /// <summary>Every node's client URL, comma-separated, as <c>--nats</c> takes them.</summary>
     public string Urls => string.Join(",", _nodes.Select(n => $"nats://127.0.0.1:{n.ClientPort}"));
 

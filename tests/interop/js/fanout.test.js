@@ -14,7 +14,7 @@ import { connect as tlsConnect } from 'node:tls';
 import {
   CreateStreamCommand, DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, KinesisClient,
   ListStreamConsumersCommand, PutRecordCommand, PutRecordsCommand, RegisterStreamConsumerCommand, ResourceInUseException,
-  SplitShardCommand, SubscribeToShardCommand, waitUntilStreamExists,
+  SplitShardCommand, StartStreamEncryptionCommand, SubscribeToShardCommand, waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import { ACCOUNT, ENDPOINT, REGION, addTransportProbe, streamArn, test, uniqueName, waitFor } from './harness.js';
@@ -225,6 +225,23 @@ test('fanout: register, subscribe LATEST over h2c, records pushed in order as th
   } finally {
     await sub.close();
     client.destroy();
+  }
+});
+
+test('fanout: records of an encrypted stream arrive opened, each with EncryptionType KMS, the earlier ones without', async () => {
+  const name = await createStream('fanenc');
+  const [plain] = await putEach(name, 'plain', 1);
+  await kinesis.send(new StartStreamEncryptionCommand({ StreamName: name, EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
+  await waitStreamActive(name);
+  const sealed = await putEach(name, 'sealed', 2);
+  const arn = await registerConsumer(name, 'enc');
+  const sub = await Subscription.open(arn, SHARD0, { Type: 'TRIM_HORIZON' });
+  try {
+    const received = await sub.waitRecords(3, 10);
+    assertSameRecords(received, [plain, ...sealed], 'TRIM_HORIZON subscription of an encrypted stream');
+    assert.deepEqual(received.map((r) => r.EncryptionType), [undefined, 'KMS', 'KMS']);
+  } finally {
+    await sub.close();
   }
 });
 
