@@ -145,8 +145,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 {
                     Keyring = keyring,
                 };
-                keyring.EncryptionOf = id => streams.FindById(id)?.Encryption;
-                var firehose = FirehoseFor(options, opened, logs, streams, time, warn);
+                var firehose = FirehoseFor(options, opened, logs, keyring, streams, time, warn);
+                keyring.EncryptionOf = id => streams.FindById(id)?.Encryption ?? firehose.Catalog.All().FirstOrDefault(d => d.LogId == id)?.AtRest;
                 Mark("storage opened");
                 return (opened, streams, firehose);
             }
@@ -393,7 +393,8 @@ public sealed class RunnelServer : IAsyncDisposable
 
     /// <summary>Firehose on the same storage as the streams: its catalog follows other nodes' documents through the
     /// streams' follower, and a Kinesis source must be a stream of this account.</summary>
-    private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, Runnel.Storage.IShardStore logs, StreamService streams, TimeProvider time, Action<string> warn)
+    private static FirehoseService FirehoseFor(RunnelOptions options, ServerStorage opened, Runnel.Storage.IShardStore logs, Runnel.Storage.Encryption.IDataKeys keys,
+        StreamService streams, TimeProvider time, Action<string> warn)
     {
         var firehose = new FirehoseService(
             new FirehoseOptions
@@ -408,6 +409,7 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             FindStream = streams.Find,
             Metrics = streams.Metrics,
+            Keys = keys,
         };
         streams.DocumentChanged += firehose.Catalog.Apply;
         streams.DocumentChanged += firehose.Channels.Catalog.Apply;

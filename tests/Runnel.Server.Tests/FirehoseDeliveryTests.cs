@@ -12,8 +12,14 @@ public sealed partial class FirehoseDeliveryTests : IAsyncLifetime
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-firehose-delivery-" + Guid.NewGuid().ToString("N"));
     private readonly RestartableServer _host;
 
+    private readonly string _keyDir = Path.Combine(Path.GetTempPath(), "runnel-firehose-key-" + Guid.NewGuid().ToString("N"));
+
     public FirehoseDeliveryTests() =>
-        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false } });
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions
+        {
+            Limits = new() { Enabled = false },
+            DevelopmentKeyFile = Path.Combine(_keyDir, "dev-master.key"), // outside the data directory, and not the user's
+        });
 
     public Task InitializeAsync() => _host.StartAsync();
 
@@ -21,6 +27,23 @@ public sealed partial class FirehoseDeliveryTests : IAsyncLifetime
     {
         await _host.DisposeAsync();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+        try { Directory.Delete(_keyDir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task Records_buffered_while_encryption_is_on_are_sealed_in_the_log_and_delivered_as_they_were_put()
+    {
+        await CreateAsync("sealed", "b9", 128, 1);
+        await OkAsync("StartDeliveryStreamEncryption", """{"DeliveryStreamName":"sealed"}""");
+        string secret = "firehose-secret-" + Guid.NewGuid().ToString("N");
+        var answer = await OkAsync("PutRecordBatch", FirehoseObjects.Batch("sealed", [secret]));
+        Assert.True(answer.GetProperty("Encrypted").GetBoolean());
+        long log = _host.Server.Firehose.Catalog.Find("sealed")!.LogId!.Value;
+        string logDirectory = Path.Combine(_dataDir, "streams", log.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        byte[] needle = System.Text.Encoding.UTF8.GetBytes(secret);
+        Assert.True(Directory.EnumerateFiles(logDirectory, "*.seg", SearchOption.AllDirectories).Any(), "the record is in the stream's log");
+        Assert.DoesNotContain(Directory.EnumerateFiles(logDirectory, "*", SearchOption.AllDirectories), file => File.ReadAllBytes(file).AsSpan().IndexOf(needle) >= 0);
+        Assert.Equal([secret], await FirehoseObjects.WaitForAsync(Bucket("b9"), [secret])); // opened for delivery
     }
 
     private string Bucket(string name) => Path.Combine(_dataDir, "buckets", name);

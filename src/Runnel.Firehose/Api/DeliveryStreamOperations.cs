@@ -67,6 +67,7 @@ internal static class DeliveryStreamOperations
             Tags = tags,
             LogId = type == DeliveryStreamType.DirectPut ? service.Metadata.NextSequence("stream") : null,
         };
+        stream = stream with { AtRest = EncryptionOperations.AtRest(service, stream.LogId, null, encryption) };
         if (!service.TryCreate(stream))
             throw FirehoseErrors.AlreadyExists(name, service.Options.AccountId);
         r.Response.StartObject();

@@ -5,8 +5,8 @@ namespace Runnel.Firehose.Api;
 /// <summary>
 /// StartDeliveryStreamEncryption and StopDeliveryStreamEncryption, and the encryption asked for on create: DirectPut
 /// streams only, at most 25 changes a day, the status ENABLED or DISABLED at once (AWS passes through ENABLING and
-/// DISABLING for a few seconds). Records are encrypted at rest once issue 18's keys exist; until then the setting
-/// is kept and reported (docs/compatibility.md).
+/// DISABLING for a few seconds). While it is ENABLED the records buffered in the stream's log are sealed at rest under a
+/// data key issued for the KMS key (the key ARN, or AWS_OWNED_CMK), as a Kinesis stream's are (docs/security.md).
 /// </summary>
 internal static class EncryptionOperations
 {
@@ -51,6 +51,16 @@ internal static class EncryptionOperations
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The data keys for <paramref name="encryption"/>: a key for its KMS key while ENABLED, none in use while DISABLED (old keys kept).</summary>
+    public static Runnel.Core.Model.AtRestEncryption? AtRest(FirehoseService service, long? logId, Runnel.Core.Model.AtRestEncryption? current, DeliveryEncryption? encryption)
+    {
+        if (logId is not { } log || service.Keys is not { } keys)
+            return current;
+        if (encryption?.Status != DeliveryStreamStatus.Enabled)
+            return current is null ? null : current with { KmsKeyId = null };
+        return keys.Issue(log, current, encryption.KeyArn ?? encryption.KeyType ?? AwsOwned);
+    }
+
     private static void Change(FirehoseRequest r, Func<DeliveryEncryption?, DeliveryEncryption> change)
     {
         var service = r.Service;
@@ -65,7 +75,8 @@ internal static class EncryptionOperations
             var recent = s.EncryptionChanges.Where(t => t > now - 86_400_000).ToList();
             if (recent.Count >= MaxChangesPerDay)
                 throw FirehoseErrors.LimitExceeded($"Firehose {s.Name} under account {service.Options.AccountId} has had its encryption started or stopped {MaxChangesPerDay} times in the last 24 hours, the most allowed.");
-            return s with { Encryption = change(s.Encryption), EncryptionChanges = [.. recent, now] };
+            var encryption = change(s.Encryption);
+            return s with { Encryption = encryption, AtRest = AtRest(service, s.LogId, s.AtRest, encryption), EncryptionChanges = [.. recent, now] };
         });
         if (updated is null)
             throw FirehoseErrors.NotFound(r.Name, service.Options.AccountId);

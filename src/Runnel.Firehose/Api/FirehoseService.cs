@@ -47,6 +47,10 @@ public sealed class FirehoseService : IDisposable
     /// must exist, and its shards are read through it.</summary>
     public Func<string, Runnel.Core.Model.StreamInfo?>? FindStream { get; set; }
 
+    /// <summary>The data keys DirectPut streams' buffered records are sealed under while their encryption is on (set by the
+    /// server); null where records are stored as they are.</summary>
+    public Runnel.Storage.Encryption.IDataKeys? Keys { get; init; }
+
     /// <summary>Where Firehose's metrics are recorded (the server's registry; by default one that records nothing).</summary>
     public Runnel.Core.Metrics.MetricRegistry Metrics { get; init; } = new(enabled: false);
 

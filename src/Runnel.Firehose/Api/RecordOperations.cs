@@ -104,6 +104,7 @@ internal static class RecordOperations
     private static async ValueTask<AppendResult> AppendAsync(FirehoseService service, DeliveryStream stream, RecordBatch batch)
     {
         var log = await service.Logs.OpenAsync(stream.LogId!.Value, 0).ConfigureAwait(false);
+        batch.SealWith = service.Keys?.SealingKey(stream.LogId.Value, stream.AtRest); // encryption on: sealed at rest
         var appended = await log.AppendAsync(batch).ConfigureAwait(false);
         service.Appended(stream.Name);
         return appended;

@@ -63,6 +63,9 @@ public sealed record DeliveryStream
     /// <summary>Server-side encryption; null where AWS shows none (a Kinesis-sourced stream).</summary>
     public DeliveryEncryption? Encryption { get; init; }
 
+    /// <summary>The data keys its buffered records are sealed under at rest (its encryption on: the newest), or null when never encrypted.</summary>
+    public Runnel.Core.Model.AtRestEncryption? AtRest { get; init; }
+
     /// <summary>When StartDeliveryStreamEncryption and StopDeliveryStreamEncryption were called in the last 24 hours, Unix ms.</summary>
     public IReadOnlyList<long> EncryptionChanges { get; init; } = [];
 

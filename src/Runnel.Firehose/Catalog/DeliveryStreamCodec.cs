@@ -46,6 +46,8 @@ public static class DeliveryStreamCodec
                 e["keyArn"] = keyArn;
             json["encryption"] = e;
         }
+        if (s.AtRest is { } atRest)
+            json["atRest"] = Runnel.Storage.Metadata.EncryptionCodec.Encode(atRest);
         if (s.EncryptionChanges.Count > 0)
             json["encryptionChanges"] = new JsonArray(s.EncryptionChanges.Select(t => (JsonNode)JsonValue.Create(t)).ToArray());
         var tags = new JsonArray();
@@ -80,6 +82,7 @@ public static class DeliveryStreamCodec
                 DestinationKind = (string)json["destinationKind"]!,
                 Destination = json["destination"]!.DeepClone().AsObject(),
                 Encryption = json["encryption"] is JsonObject e ? new DeliveryEncryption((string)e["status"]!, (string?)e["keyType"], (string?)e["keyArn"]) : null,
+                AtRest = json["atRest"] is JsonValue atRest ? Runnel.Storage.Metadata.EncryptionCodec.Decode((string)atRest!) : null,
                 EncryptionChanges = json["encryptionChanges"] is JsonArray changes ? changes.Select(c => (long)c!).ToList() : [],
                 Tags = json["tags"] is JsonArray tags ? tags.Select(t => new KeyValuePair<string, string>((string)t![0]!, (string)t[1]!)).ToList() : [],
                 LogId = (long?)json["log"],

@@ -12,7 +12,7 @@ namespace Runnel.Server.Encryption;
 /// finds the key a stored record was sealed under (<see cref="ILogKeys"/>). The master key is loaded on first need, so
 /// a server that never encrypts never makes a development key. Thread-safe.
 /// </summary>
-public sealed class LogKeyring(Func<MasterKey> loadMaster) : ILogKeys
+public sealed class LogKeyring(Func<MasterKey> loadMaster) : IDataKeys
 {
     private readonly Lazy<MasterKey> _master = new(loadMaster, LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly ConcurrentDictionary<(long LogId, uint KeyId), byte[]> _unwrapped = new();
