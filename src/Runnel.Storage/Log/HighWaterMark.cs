@@ -34,6 +34,7 @@ public sealed class HighWaterMark
     public const ulong ReservationStep = 65_536;
 
     private readonly string _path;
+    private DiskIo _io = DiskIo.Real;
     private ulong _sequence;
     private int _newestSlot = -1; // -1: no intact slot on disk
     private bool _fileComplete;   // both slots exist on disk (the file has its full size)
@@ -53,9 +54,10 @@ public sealed class HighWaterMark
     /// (the caller falls back to the log's end) and, when <paramref name="expected"/>, a warning. A file of
     /// a newer format this version cannot read is refused like a segment of one.
     /// </summary>
-    public static HighWaterMark Load(string directory, bool expected, Action<string> warn)
+    public static HighWaterMark Load(string directory, bool expected, Action<string> warn, DiskIo? io = null)
     {
         var mark = new HighWaterMark(PathIn(directory));
+        mark._io = io ?? DiskIo.Real;
         byte[] bytes;
         try
         {
@@ -111,11 +113,11 @@ public sealed class HighWaterMark
         ulong sequence = _sequence + 1;
         var bytes = BuildSlot(sequence, value);
         bool created = !File.Exists(_path);
-        using (var handle = File.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete))
+        using (var handle = _io.Open(_path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete))
         {
             if (_fileComplete)
             {
-                RandomAccess.Write(handle, bytes, slot * SlotSize);
+                _io.Write(handle, bytes, slot * SlotSize);
             }
             else
             {
@@ -124,13 +126,13 @@ public sealed class HighWaterMark
                 var both = new byte[FileSize];
                 bytes.CopyTo(both, 0);
                 bytes.CopyTo(both, SlotSize);
-                RandomAccess.Write(handle, both, 0);
+                _io.Write(handle, both, 0);
                 slot = 1;
             }
-            RandomAccess.FlushToDisk(handle);
+            _io.FlushToDisk(handle);
         }
         if (created && flushNewDirectoryEntry)
-            Posix.FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);
+            _io.FlushDirectory(System.IO.Path.GetDirectoryName(_path)!);
         _fileComplete = true;
         _newestSlot = slot;
         _sequence = sequence;

@@ -43,6 +43,9 @@ public sealed record LogOptions
     /// <summary>The server's one clock: arrival times, segment ages and idle intervals are read from it.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>The calls that change the log's files (the real disk; a test's power-loss model).</summary>
+    public DiskIo Io { get; init; } = DiskIo.Real;
+
     /// <summary>A shard's open file handle is closed after this long without appends.</summary>
     public TimeSpan IdleHandleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -26,7 +26,7 @@ public sealed partial class ShardLog
         if (exists && !readOnly)
         {
             foreach (var stray in System.IO.Directory.GetFiles(_directory, "*.tmp"))
-                File.Delete(stray);
+                Io.Delete(stray);
             // An index whose segment is gone (retention deleted the segment, then the process died) is noise.
             foreach (var index in System.IO.Directory.GetFiles(_directory, "*" + SegmentFile.IndexExtension))
                 if (!File.Exists(Path.ChangeExtension(index, SegmentFile.DataExtension)))
@@ -55,7 +55,7 @@ public sealed partial class ShardLog
             if (all[i].BaseOffset > all[i - 1].NextOffset)
                 _warn($"Offsets {all[i - 1].NextOffset}..{all[i].BaseOffset - 1} of {_directory} hold no records (skipped by readers, never given again): offsets reserved before an unclean stop and never used, or a segment file that was lost if recovery reported one missing.");
 
-        _hwm = HighWaterMark.Load(_directory, expected: paths.Count > 0, _warn);
+        _hwm = HighWaterMark.Load(_directory, expected: paths.Count > 0, _warn, Io);
         ulong logEnd = _nextOffset;
         if (_hwm.Value > logEnd)
         {
@@ -103,7 +103,8 @@ public sealed partial class ShardLog
         }
 
         var access = readOnly ? FileAccess.Read : FileAccess.ReadWrite;
-        using var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete);
+        using var handle = readOnly ? File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete)
+            : Io.Open(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete);
         var header = new byte[SegmentFile.HeaderSize];
         int headerBytes = RandomAccess.Read(handle, header, 0);
         long? created = headerBytes == SegmentFile.HeaderSize ? SegmentFile.TryReadHeader(header, baseOffset) : null;
@@ -117,7 +118,7 @@ public sealed partial class ShardLog
             // older than sealing ever takes one for a plaintext record.
             mayHoldSealed = true;
             if (!readOnly)
-                RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, created.Value, mayHoldSealed), 0);
+                Io.Write(handle, SegmentFile.BuildHeader(baseOffset, created.Value, mayHoldSealed), 0);
             fileLength = Math.Max(fileLength, SegmentFile.HeaderSize);
         }
 
@@ -144,8 +145,8 @@ public sealed partial class ShardLog
         else if (validEnd < fileLength)
         {
             _warn($"Truncating {path} from {fileLength} to {validEnd} bytes: the tail after the last intact record was torn or corrupt.");
-            RandomAccess.SetLength(handle, validEnd);
-            RandomAccess.FlushToDisk(handle);
+            Io.SetLength(handle, validEnd);
+            Io.FlushToDisk(handle);
         }
         if (readOnly)
         {

@@ -15,6 +15,9 @@ public sealed partial class ShardLog : IShardLog
 {
     private readonly string _directory;
     private readonly LogOptions _options;
+
+    /// <summary>The calls that change the files (<see cref="LogOptions.Io"/>).</summary>
+    private DiskIo Io => _options.Io;
     private readonly Action<string> _warn;
     private readonly ConcurrentQueue<PendingAppend> _pending = new();
     private readonly SemaphoreSlim _writer = new(1, 1);
@@ -207,16 +210,16 @@ public sealed partial class ShardLog : IShardLog
         long writeAt = active.Length;
         try
         {
-            RandomAccess.Write(active.Handle!, buffers, writeAt);
+            Io.Write(active.Handle!, buffers, writeAt);
             if (_options.Fsync == FsyncPolicy.Always)
-                RandomAccess.FlushToDisk(active.Handle!);
+                Io.FlushToDisk(active.Handle!);
             else
                 _dirty = true;
         }
         catch (Exception e)
         {
             // Undo a partial write so the file ends on a frame boundary, and fail the whole group.
-            try { RandomAccess.SetLength(active.Handle!, writeAt); } catch (IOException) { }
+            try { Io.SetLength(active.Handle!, writeAt); } catch (IOException) { }
             Fail(group, e);
             return;
         }
@@ -283,17 +286,17 @@ public sealed partial class ShardLog : IShardLog
         return _active;
     }
 
-    private static SafeFileHandle OpenForAppend(string path) =>
-        File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+    private SafeFileHandle OpenForAppend(string path) =>
+        Io.Open(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
 
     private ActiveSegment CreateSegment(ulong baseOffset, long createdMillis, bool mayHoldSealed = false)
     {
         string path = SegmentFile.DataPath(_directory, baseOffset);
-        var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        RandomAccess.Write(handle, SegmentFile.BuildHeader(baseOffset, createdMillis, mayHoldSealed), 0);
+        var handle = Io.Open(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        Io.Write(handle, SegmentFile.BuildHeader(baseOffset, createdMillis, mayHoldSealed), 0);
         if (_options.Fsync != FsyncPolicy.Never)
         {
-            RandomAccess.FlushToDisk(handle);
+            Io.FlushToDisk(handle);
             FlushDirectory();
         }
         return new ActiveSegment(path, baseOffset, createdMillis) { Handle = handle, MayHoldSealed = mayHoldSealed };
@@ -307,7 +310,7 @@ public sealed partial class ShardLog : IShardLog
         if (active.Handle is { } handle)
         {
             if (_options.Fsync != FsyncPolicy.Never)
-                RandomAccess.FlushToDisk(handle);
+                Io.FlushToDisk(handle);
             handle.Dispose();
             active.Handle = null;
         }
@@ -324,20 +327,20 @@ public sealed partial class ShardLog : IShardLog
         try
         {
             segment.Index.Serialize(bytes, segment.BaseOffset, segment.NextOffset, segment.LastArrival, segment.Length);
-            using var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write);
-            RandomAccess.Write(handle, bytes.AsSpan(0, length), 0);
+            using var handle = Io.Open(temp, FileMode.Create, FileAccess.Write, FileShare.Read);
+            Io.Write(handle, bytes.AsSpan(0, length), 0);
             if (_options.Fsync != FsyncPolicy.Never)
-                RandomAccess.FlushToDisk(handle);
+                Io.FlushToDisk(handle);
         }
         finally
         {
             BufferPool.Bytes.Return(bytes);
         }
-        File.Move(temp, indexPath, overwrite: true);
+        Io.Move(temp, indexPath);
     }
 
     /// <summary>Makes a new file's directory entry durable; a failure fails the write that needed it.</summary>
-    private void FlushDirectory() => Posix.FlushDirectory(_directory);
+    private void FlushDirectory() => Io.FlushDirectory(_directory);
 
     private void Publish()
     {
@@ -366,7 +369,7 @@ public sealed partial class ShardLog : IShardLog
     private void FlushLocked()
     {
         if (_dirty && _active?.Handle is { } handle)
-            RandomAccess.FlushToDisk(handle);
+            Io.FlushToDisk(handle);
         _dirty = false;
     }
 
@@ -443,7 +446,7 @@ public sealed partial class ShardLog : IShardLog
     {
         try
         {
-            File.Delete(path);
+            Io.Delete(path);
         }
         catch (IOException e)
         {
