@@ -120,6 +120,12 @@ public sealed record RunnelOptions
     /// <summary>Most TCP connections open at once; past it, silent connections make room or newcomers are refused.</summary>
     public int MaxConnections { get; init; } = 4096;
 
+    /// <summary>The most bytes a request's headers may take together (HTTP/1.1 and HTTP/2); larger is answered 431.</summary>
+    public int MaxHeaderBytes { get; init; } = 32 * 1024;
+
+    /// <summary>The most HTTP/2 streams (requests, subscriptions) one connection may have open at once.</summary>
+    public int MaxStreamsPerConnection { get; init; } = 1000;
+
     /// <summary>How long a new connection may take to send its first request head (also Kestrel's request-headers timeout).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -201,7 +201,8 @@ public sealed class RunnelServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.AllowAlternateSchemes = true; // h2c requests say :scheme http on a connection H2cDetection marks as ALPN h2
             kestrel.Limits.MaxRequestBodySize = null; // KinesisEndpoint enforces MaxRequestBytes with AWS's 413
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            kestrel.Limits.MaxRequestHeadersTotalSize = options.MaxHeaderBytes;
             kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
             kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
             kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>

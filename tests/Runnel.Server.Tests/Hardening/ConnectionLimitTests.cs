@@ -28,6 +28,8 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
             // Also Kestrel's request-head timeout: long enough that the busy connections of the limit test (which
             // hold half a head) outlive the test on a loaded machine, short enough for the silent ones to go quickly.
             HandshakeTimeout = TimeSpan.FromSeconds(10),
+            MaxHeaderBytes = 8192,
+            MaxStreamsPerConnection = 3,
         }, logging: _log.Install);
         await _server.StartAsync();
     }
@@ -90,6 +92,22 @@ public sealed class ConnectionLimitTests : IAsyncLifetime
         }
         Assert.True(newcomer is null || await ClosedByServerAsync(newcomer, TimeSpan.FromSeconds(5)), "a connection past the limit was left open");
         Assert.Equal(Limit, _server.OpenConnections);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Headers_over_max_header_bytes_are_answered_431_over_HTTP_1_1_and_HTTP_2()
+    {
+        foreach (var version in new[] { HttpVersion.Version11, HttpVersion.Version20 })
+        {
+            using var http = new HttpClient { BaseAddress = _server.Url, DefaultRequestVersion = version, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using var small = new HttpRequestMessage(HttpMethod.Get, "/health");
+            small.Headers.Add("X-Filler", new string('a', 4000));
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(small)).StatusCode);
+            using var large = new HttpRequestMessage(HttpMethod.Get, "/health");
+            large.Headers.Add("X-Filler", new string('a', 9000));
+            var answer = await http.SendAsync(large);
+            Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, answer.StatusCode);
+        }
     }
 
     [Fact(Timeout = 60000)]
