@@ -138,8 +138,12 @@ public sealed class RunnelServer : IAsyncDisposable
             try
             {
                 // Records of encrypted streams are sealed and opened between the services and either backend (docs/security.md).
-                var keyring = new Encryption.LogKeyring(() => Encryption.MasterKey.Load(options.MasterKeyFile, options.MasterKeyValue, options.DevelopmentKeyFile,
-                    opened.LocalDirectory, warn));
+                // A configured master key is read now, so that a bad one stops the start; the development key only when needed.
+                var configured = options.MasterKeyFile is not null || options.MasterKeyValue is not null
+                    ? Encryption.MasterKey.Load(options.MasterKeyFile, options.MasterKeyValue, options.DevelopmentKeyFile, opened.LocalDirectory, warn)
+                    : null;
+                var keyring = new Encryption.LogKeyring(() => configured
+                    ?? Encryption.MasterKey.Load(null, null, options.DevelopmentKeyFile, opened.LocalDirectory, warn));
                 var logs = new Runnel.Storage.Encryption.EncryptingShardStore(opened.Logs, keyring);
                 var streams = new StreamService(options, opened.Metadata, logs, time, warn, opened.SweepsOrphansAtStart, () => opened.Leads, opened.SubscriptionClaims)
                 {

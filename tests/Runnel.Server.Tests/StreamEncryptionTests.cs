@@ -137,6 +137,18 @@ public sealed class StreamEncryptionTests : IAsyncLifetime
         Assert.Contains("would lie inside the data directory", refused, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task A_master_key_file_that_is_not_32_bytes_stops_the_start_saying_what_it_must_hold()
+    {
+        await _host.StopAsync();
+        string bad = Path.Combine(_dir, "short.key");
+        File.WriteAllText(bad, "too short");
+        var refused = Assert.Throws<ArgumentException>(() => RunnelServer.Create(new RunnelOptions { Port = 0, DataDir = DataDir, MasterKeyFile = bad }, logging: _ => { }));
+        Assert.Contains("must hold 32 bytes: raw, base64 or hex", refused.Message, StringComparison.Ordinal);
+        _host = Server(KeyFile); // the directory is free again: the failed start closed what it opened
+        await _host.StartAsync();
+    }
+
     [Theory]
     [InlineData("""{"StreamName":"secrets","EncryptionType":"KMS","KeyId":"not-a-key"}""", "InvalidArgumentException", "Received KeyId is not a properly formatted Alias or GUID")]
     [InlineData("""{"StreamName":"secrets","EncryptionType":"KMS","KeyId":"arn:aws:s3:::bucket"}""", "InvalidArgumentException", "Received KeyId ARN is not a properly formatted ARN")]

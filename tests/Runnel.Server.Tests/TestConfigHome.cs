@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Runnel.Server.Tests;
+namespace Runnel.TestSupport;
 
 /// <summary>Servers under test that make a development master key (encryption at rest, docs/security.md) make it
 /// under a temporary config directory, never in the user's ~/.config: set before any test runs, inherited by the
