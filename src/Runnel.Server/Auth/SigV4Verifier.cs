@@ -40,7 +40,7 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
         string toSign = $"{Algorithm}\n{signed.AmzDate}\n{scope}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
         byte[] key = SigningKey(credential.SecretAccessKey, signed.Date, signed.Region, signed.Service);
         byte[] expected = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(toSign))));
-        byte[] given = Encoding.ASCII.GetBytes(signed.Signature.ToLowerInvariant());
+        byte[] given = Encoding.ASCII.GetBytes(signed.Signature); // lower-case hex, as SigV4 writes it: no other spelling matches
         if (!CryptographicOperations.FixedTimeEquals(expected, given))
         {
             // AWS's answer says no more; the operator's log says what was signed, to compare with the client's.
@@ -98,7 +98,7 @@ public sealed class SigV4Verifier(CredentialStore credentials, TimeProvider cloc
         if (!amzDate.StartsWith(scope[1], StringComparison.Ordinal))
             throw KinesisErrors.InvalidSignature($"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope[1]}' != '{(amzDate.Length >= 8 ? amzDate[..8] : amzDate)}', from '{amzDate}'.");
         return new Signed(scope[0], scope[1], scope[2], scope[3], amzDate, signature,
-            signedHeaders.Split(';', StringSplitOptions.RemoveEmptyEntries), presigned, expires);
+            signedHeaders.Split(';'), presigned, expires); // as sent: an empty name signs differently, as it would on AWS
     }
 
     private void CheckDate(string amzDate, long? expiresSeconds)
