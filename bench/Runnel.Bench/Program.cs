@@ -33,7 +33,7 @@ try
     {
         case "run":
             {
-                var cl = new CommandLine(rest, new HashSet<string> { "http2", "keep-streams", "enhanced-monitoring", "help" });
+                var cl = new CommandLine(rest, new HashSet<string> { "http2", "keep-streams", "enhanced-monitoring", "encrypt", "help" });
                 if (cl.Flag("help"))
                 {
                     Console.WriteLine(RunOptions.Help);

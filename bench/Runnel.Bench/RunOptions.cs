@@ -63,6 +63,9 @@ public sealed record RunOptions
     /// <summary>Whether every stream the run creates gets EnableEnhancedMonitoring ALL (shard-level metrics on).</summary>
     public bool EnhancedMonitoring { get; init; }
 
+    /// <summary>Whether every stream the run creates gets StartStreamEncryption (records sealed at rest, on Runnel).</summary>
+    public bool Encrypt { get; init; }
+
     /// <summary>Where to write the JSON report, or null.</summary>
     public required string? JsonPath { get; init; }
 
@@ -120,6 +123,7 @@ public sealed record RunOptions
             Http2 = cl.Flag("http2"),
             KeepStreams = cl.Flag("keep-streams"),
             EnhancedMonitoring = cl.Flag("enhanced-monitoring"),
+            Encrypt = cl.Flag("encrypt"),
             JsonPath = cl.String("json"),
             ReadyTimeout = TimeSpan.FromSeconds(cl.Double("ready-timeout", 30, 0.1)),
         };
@@ -150,6 +154,7 @@ public sealed record RunOptions
           --http2                 speak h2c instead of HTTP/1.1
           --keep-streams          do not delete the benchmark's streams at the end
           --enhanced-monitoring   enable every shard-level metric on each stream created (EnableEnhancedMonitoring ALL)
+          --encrypt               start encryption at rest on each stream created (StartStreamEncryption, alias/aws/kinesis)
           --json FILE             also write the results as JSON
           --ready-timeout SECONDS wait this long for the endpoint to answer (default 30)
         """;

@@ -75,9 +75,20 @@ public sealed class BenchContext(RunOptions options, KinesisHttpClient client, T
         _streams.Add(name);
         var describe = KinesisJson.DescribeStream(name);
         var start = Stopwatch.StartNew();
+        bool encrypting = Options.Encrypt;
         while (start.Elapsed < TimeSpan.FromSeconds(30))
         {
             using var response = await Client.SendAsync("DescribeStream", describe).ConfigureAwait(false);
+            if (response.IsSuccess && KinesisJson.ReadString(response.Body, "StreamStatus") == "ACTIVE" && encrypting)
+            {
+                // Encryption at rest: the stream goes UPDATING for the server's delay, and is waited for again.
+                string body = "{\"StreamName\":\"" + name + "\",\"EncryptionType\":\"KMS\",\"KeyId\":\"alias/aws/kinesis\"}";
+                using var started = await Client.SendAsync("StartStreamEncryption", new RequestBody(System.Text.Encoding.UTF8.GetBytes(body))).ConfigureAwait(false);
+                if (!started.IsSuccess)
+                    throw new BenchException($"StartStreamEncryption {name}: {started.Describe()}");
+                encrypting = false;
+                continue;
+            }
             if (response.IsSuccess && KinesisJson.ReadString(response.Body, "StreamStatus") == "ACTIVE")
             {
                 var ids = KinesisJson.ReadStrings(response.Body, "ShardId");
