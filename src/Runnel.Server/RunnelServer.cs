@@ -320,6 +320,7 @@ public sealed class RunnelServer : IAsyncDisposable
             cloudWatch = new CloudWatch.CloudWatchOperations(queries, alarmOperations)
             {
                 Access = access is null ? null : new CloudWatch.CloudWatchAccess(access, options.Region, options.AccountId),
+                CatchUp = streams.SharesMetadata ? streams.CatchUp : null,
             };
         }
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch) { Verifier = verifier };

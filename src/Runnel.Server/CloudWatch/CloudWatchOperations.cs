@@ -31,11 +31,17 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
     /// <summary>What a verified key may do (<c>--auth sigv4</c>); null: anything.</summary>
     public CloudWatchAccess? Access { get; init; }
 
+    /// <summary>Waits until this node holds every change other nodes made before (a cluster), as Kinesis's control plane
+    /// does behind a load balancer: an alarm deleted through one node is gone through the next. Null on one node.</summary>
+    public Action? CatchUp { get; init; }
+
     /// <summary>Runs an operation for <paramref name="credential"/> (null when signatures are not verified), once IAM allows it.</summary>
     public object Run(string operation, CloudWatchRequest request, Auth.Credential? credential)
     {
         if (credential is not null)
             Access?.Authorize(credential, operation, request);
+        if (alarms is not null && Alarms.AlarmOperations.Has(operation))
+            CatchUp?.Invoke();
         return Run(operation, request);
     }
 
