@@ -247,8 +247,8 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     private void ReleaseName(string key, long id)
     {
-        var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
-        if (entry.Success && Encoding.ASCII.GetString(entry.Value.Value ?? []) == id.ToString(CultureInfo.InvariantCulture))
+        // From the leader: a replica behind could still show an earlier holder, and the name would stay claimed.
+        if (GetFromLeader(key) is var (holder, _) && Encoding.ASCII.GetString(holder) == id.ToString(CultureInfo.InvariantCulture))
             Run(_kv.PurgeAsync(key));
     }
 
@@ -476,10 +476,13 @@ public sealed class JetStreamMetadataStore : IMetadataStore
         }
     }
 
+    /// <summary>A key's value: by a direct get, which any replica may answer; when that one has not applied the key yet,
+    /// the leader settles it (a delete that trusted the replica would leave the key behind: CI saw a deregistered
+    /// consumer listed on the other node for good).</summary>
     private byte[]? Get(string key)
     {
         var entry = Run(_kv.TryGetEntryAsync<byte[]>(key));
-        return entry.Success ? entry.Value.Value : null;
+        return entry.Success ? entry.Value.Value : GetFromLeader(key)?.Value;
     }
 
     private List<string> Keys(string filter)
