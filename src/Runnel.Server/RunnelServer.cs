@@ -265,6 +265,7 @@ public sealed class RunnelServer : IAsyncDisposable
             });
         }
         var health = app.Services.GetRequiredService<StorageHealth>();
+        firehose.Health = health; // a put to a full disk is refused per record and reported as the Kinesis puts are
         var started = new StrongBox<bool>();
         var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint, options.OtlpInterval);
         Runnel.Storage.Metrics.IMetricHistory? history = null;

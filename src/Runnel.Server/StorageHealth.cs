@@ -12,7 +12,7 @@ namespace Runnel.Server;
 /// <see cref="LogPeriod"/> while it lasts, with a count of the failures in between.
 /// <para>Thread-safety: lock-free reads on the write path (one volatile load when healthy); changes take a lock.</para>
 /// </summary>
-public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock, string? dataDir)
+public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock, string? dataDir) : IWriteHealth
 {
     private static readonly TimeSpan LogPeriod = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(5);

@@ -51,6 +51,10 @@ public sealed class FirehoseService : IDisposable
     /// server); null where records are stored as they are.</summary>
     public Runnel.Storage.Encryption.IDataKeys? Keys { get; init; }
 
+    /// <summary>Where puts report their writes (set by the server): a full or read-only disk is then told apart from a bug,
+    /// logged with its remedy and shown by <c>/health</c>. Without one, a put classifies the failure itself.</summary>
+    public Runnel.Storage.IWriteHealth? Health { get; set; }
+
     /// <summary>Where Firehose's metrics are recorded (the server's registry; by default one that records nothing).</summary>
     public Runnel.Core.Metrics.MetricRegistry Metrics { get; init; } = new(enabled: false);
 

@@ -25,7 +25,8 @@ internal static class RecordOperations
         var data = r.Member("Record")!.Value.GetProperty("Data");
         using var batch = new RecordBatch(RecordBatch.FramedSize(0, 0, (int)data.BlobLength));
         Add(batch, data);
-        var appended = await AppendAsync(r.Service, stream, batch).ConfigureAwait(false);
+        var (stored, refused) = await AppendAsync(r.Service, stream, batch, "PutRecord").ConfigureAwait(false);
+        var appended = stored ?? throw FirehoseErrors.ServiceUnavailable(StorageFailureMessage(refused));
         r.Service.Metrics.DeliveryStream(stream.Name).Put(false, 1, data.BlobLength, (long)r.Service.Clock.GetElapsedTime(started).TotalMicroseconds);
         var w = r.Response;
         w.StartObject();
@@ -52,17 +53,29 @@ internal static class RecordOperations
         using var batch = new RecordBatch(framed);
         foreach (var record in records.EnumerateArray())
             Add(batch, record.GetProperty("Data"));
-        var appended = await AppendAsync(r.Service, stream, batch).ConfigureAwait(false);
-        r.Service.Metrics.DeliveryStream(stream.Name).Put(true, batch.Count, total, (long)r.Service.Clock.GetElapsedTime(started).TotalMicroseconds);
+        var (appended, refused) = await AppendAsync(r.Service, stream, batch, "PutRecordBatch").ConfigureAwait(false);
+        if (appended is not null)
+            r.Service.Metrics.DeliveryStream(stream.Name).Put(true, batch.Count, total, (long)r.Service.Clock.GetElapsedTime(started).TotalMicroseconds);
+        // A batch is one append to one log: stored whole, or (the disk refused it) not at all, each record then
+        // failing on its own as AWS reports a record it could not take, so that a client puts exactly those again.
+        string? failure = appended is null ? StorageFailureMessage(refused) : null;
         var w = r.Response;
         w.StartObject();
-        w.Number("FailedPutCount", 0);
+        w.Number("FailedPutCount", appended is null ? batch.Count : 0);
         w.Boolean("Encrypted", stream.Encryption?.Status == DeliveryStreamStatus.Enabled);
         w.StartArray("RequestResponses");
         for (int i = 0; i < batch.Count; i++)
         {
             w.StartObject();
-            w.String("RecordId", RecordIds.Of(stream.LogId!.Value, appended.FirstOffset + (ulong)i));
+            if (appended is { } result)
+            {
+                w.String("RecordId", RecordIds.Of(stream.LogId!.Value, result.FirstOffset + (ulong)i));
+            }
+            else
+            {
+                w.String("ErrorCode", "ServiceUnavailableException");
+                w.String("ErrorMessage", failure!);
+            }
             w.EndObject();
         }
         w.EndArray();
@@ -101,14 +114,31 @@ internal static class RecordOperations
         }
     }
 
-    private static async ValueTask<AppendResult> AppendAsync(FirehoseService service, DeliveryStream stream, RecordBatch batch)
+    /// <summary>Appends the batch to the stream's log. When the disk (or the cluster's storage) refused it, nothing was
+    /// stored: no result, and the condition, which the service's <see cref="FirehoseService.Health"/> has recorded.
+    /// Anything else is thrown.</summary>
+    private static async ValueTask<(AppendResult? Appended, StorageFaultKind Refused)> AppendAsync(FirehoseService service, DeliveryStream stream, RecordBatch batch, string operation)
     {
-        var log = await service.Logs.OpenAsync(stream.LogId!.Value, 0).ConfigureAwait(false);
-        batch.SealWith = service.Keys?.SealingKey(stream.LogId.Value, stream.AtRest); // encryption on: sealed at rest
-        var appended = await log.AppendAsync(batch).ConfigureAwait(false);
+        AppendResult appended;
+        try
+        {
+            var log = await service.Logs.OpenAsync(stream.LogId!.Value, 0).ConfigureAwait(false);
+            batch.SealWith = service.Keys?.SealingKey(stream.LogId.Value, stream.AtRest); // encryption on: sealed at rest
+            appended = await log.AppendAsync(batch).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not Runnel.Core.Errors.KinesisException
+            && (service.Health is { } health ? health.Failed(operation, e) : StorageFault.Classify(e)) is { } fault)
+        {
+            return (null, fault);
+        }
+        service.Health?.Succeeded();
         service.Appended(stream.Name);
-        return appended;
+        return (appended, default);
     }
+
+    /// <summary>The message of a put the disk refused: the condition, and that nothing was stored (as Kinesis's puts say it).</summary>
+    private static string StorageFailureMessage(StorageFaultKind fault) =>
+        $"The service is unavailable: the server could not write to its disk ({StorageFault.Describe(fault)}); nothing was stored, retry later.";
 }
 
 /// <summary>
