@@ -84,6 +84,22 @@ public sealed class CommandLine
         return value;
     }
 
+    /// <summary>A length of time written with a unit (<c>500ms</c>, <c>30s</c>, <c>10m</c>, <c>1h</c>) or as plain seconds (<c>90</c>).</summary>
+    public TimeSpan Duration(string name, TimeSpan fallback, TimeSpan min)
+    {
+        string? text = String(name);
+        if (text is null)
+            return fallback;
+        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], TimeSpan.FromMilliseconds(1))
+            : text.EndsWith('s') ? (text[..^1], TimeSpan.FromSeconds(1))
+            : text.EndsWith('m') ? (text[..^1], TimeSpan.FromMinutes(1))
+            : text.EndsWith('h') ? (text[..^1], TimeSpan.FromHours(1))
+            : (text, TimeSpan.FromSeconds(1));
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value) || unit * value < min)
+            throw new ArgumentException($"--{name} must be a time of at least {min.TotalSeconds:0.###} s (e.g. 30s, 10m, 1h, or seconds), not '{text}'");
+        return unit * value;
+    }
+
     /// <summary>Throws when an option was given that no one asked for.</summary>
     public void RejectUnknown()
     {

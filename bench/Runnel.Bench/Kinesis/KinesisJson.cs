@@ -75,11 +75,14 @@ public static class KinesisJson
         w.WriteEndArray();
     });
 
-    public static RequestBody GetShardIterator(string stream, string shardId, string type) => Build(w =>
+    /// <summary>A GetShardIterator body: <paramref name="type"/> with <paramref name="startingSequenceNumber"/> for AT_/AFTER_SEQUENCE_NUMBER.</summary>
+    public static RequestBody GetShardIterator(string stream, string shardId, string type, string? startingSequenceNumber = null) => Build(w =>
     {
         w.WriteString("StreamName", stream);
         w.WriteString("ShardId", shardId);
         w.WriteString("ShardIteratorType", type);
+        if (startingSequenceNumber is not null)
+            w.WriteString("StartingSequenceNumber", startingSequenceNumber);
     });
 
     public static RequestBody GetRecords(string shardIterator, int limit) => Build(w =>
@@ -160,9 +163,10 @@ public static class KinesisJson
 
     /// <summary>
     /// Reads a GetRecords answer. When <paramref name="onPartitionKey"/> is given it is called with each
-    /// record's partition key, in order (the latency scenario carries a record's id there).
+    /// record's partition key, in order (the latency scenario carries a record's id there); likewise
+    /// <paramref name="onSequenceNumber"/> with each record's sequence number (the soak counts deliveries by it).
     /// </summary>
-    public static RecordsPage ReadRecordsPage(ReadOnlySpan<byte> json, Action<string>? onPartitionKey = null)
+    public static RecordsPage ReadRecordsPage(ReadOnlySpan<byte> json, Action<string>? onPartitionKey = null, Action<string>? onSequenceNumber = null)
     {
         var reader = new Utf8JsonReader(json);
         int count = 0;
@@ -177,17 +181,19 @@ public static class KinesisJson
                 while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
                 {
                     count++;
-                    if (onPartitionKey is null)
+                    if (onPartitionKey is null && onSequenceNumber is null)
                     {
                         reader.Skip();
                         continue;
                     }
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
-                        bool isKey = reader.ValueTextEquals("PartitionKey");
+                        var member = onPartitionKey is not null && reader.ValueTextEquals("PartitionKey") ? onPartitionKey
+                            : onSequenceNumber is not null && reader.ValueTextEquals("SequenceNumber") ? onSequenceNumber
+                            : null;
                         reader.Read();
-                        if (isKey)
-                            onPartitionKey(reader.GetString()!);
+                        if (member is not null)
+                            member(reader.GetString()!);
                         else
                             reader.Skip();
                     }
@@ -210,6 +216,48 @@ public static class KinesisJson
             }
         }
         return new RecordsPage(count, next, behind);
+    }
+
+    /// <summary>
+    /// Reads a PutRecords answer's results in order: <paramref name="onStored"/> gets each stored record's shard id
+    /// and sequence number, <paramref name="onRefused"/> each refused record's ErrorCode.
+    /// </summary>
+    public static void ReadPutRecordsResults(ReadOnlySpan<byte> json, Action<string, string> onStored, Action<string> onRefused)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read(); // the top-level object
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("Records"))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+            reader.Read(); // StartArray
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                string? shardId = null, sequenceNumber = null, errorCode = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    bool isShard = reader.ValueTextEquals("ShardId"), isSequence = reader.ValueTextEquals("SequenceNumber"), isError = reader.ValueTextEquals("ErrorCode");
+                    reader.Read();
+                    string? value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (isShard)
+                        shardId = value;
+                    else if (isSequence)
+                        sequenceNumber = value;
+                    else if (isError)
+                        errorCode = value;
+                    else
+                        reader.Skip();
+                }
+                if (errorCode is null && shardId is not null && sequenceNumber is not null)
+                    onStored(shardId, sequenceNumber);
+                else
+                    onRefused(errorCode ?? "a result without ShardId and SequenceNumber");
+            }
+        }
     }
 
     /// <summary>Readable text of a body, for error reports.</summary>

@@ -21,14 +21,23 @@ public sealed class KinesisResponse(HttpStatusCode status, byte[] buffer, int le
     /// <summary>The body as memory, for readers that need it (System.Formats.Cbor's).</summary>
     public ReadOnlyMemory<byte> BodyMemory => (_buffer ?? throw new ObjectDisposedException(nameof(KinesisResponse))).AsMemory(0, length);
 
+    /// <summary>The status and the AWS error type (the part of <c>__type</c> after '#'), e.g. "400 ExpiredIteratorException": an error's kind, for counting errors by kind.</summary>
+    public string ErrorKind() => IsSuccess ? "200 OK" : ErrorKind(Status, Body);
+
+    /// <summary>The kind of an error answer given its status and body (SubscribeToShard's come outside a <see cref="KinesisResponse"/>).</summary>
+    public static string ErrorKind(HttpStatusCode status, ReadOnlySpan<byte> body)
+    {
+        string type = KinesisJson.ReadString(body, "__type") ?? "";
+        return $"{(int)status} {type[(type.IndexOf('#', StringComparison.Ordinal) + 1)..]}".Trim();
+    }
+
     /// <summary>The AWS error type (the part of <c>__type</c> after '#') and message, for reports.</summary>
     public string Describe()
     {
         if (IsSuccess)
             return "200 OK";
-        string type = KinesisJson.ReadString(Body, "__type") ?? "";
         string message = KinesisJson.ReadString(Body, "message") ?? KinesisJson.ReadString(Body, "Message") ?? "";
-        return $"{(int)Status} {type[(type.IndexOf('#', StringComparison.Ordinal) + 1)..]} {message}".Trim();
+        return $"{ErrorKind()} {message}".Trim();
     }
 
     public void Dispose()

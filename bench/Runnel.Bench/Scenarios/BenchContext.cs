@@ -108,6 +108,35 @@ public sealed class BenchContext(RunOptions options, KinesisHttpClient client, T
         throw new BenchException($"stream {name} did not become ACTIVE within 30 s");
     }
 
+    /// <summary>Registers <paramref name="count"/> enhanced fan-out consumers of a stream, named PREFIX-0, PREFIX-1, ...,
+    /// and waits until every one is ACTIVE; returns their ARNs.</summary>
+    public async Task<List<string>> RegisterConsumersAsync(string stream, int count, string namePrefix)
+    {
+        string streamArn;
+        using (var summary = await Client.SendAsync("DescribeStreamSummary", KinesisJson.DescribeStreamSummary(stream)).ConfigureAwait(false))
+            streamArn = KinesisJson.ReadString(summary.Body, "StreamARN") ?? throw new BenchException($"DescribeStreamSummary {stream}: {summary.Describe()}");
+        var consumers = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            using var registered = await Client.SendAsync("RegisterStreamConsumer", KinesisJson.RegisterStreamConsumer(streamArn, $"{namePrefix}-{i}")).ConfigureAwait(false);
+            consumers.Add(KinesisJson.ReadString(registered.Body, "ConsumerARN") ?? throw new BenchException($"RegisterStreamConsumer: {registered.Describe()}"));
+        }
+        foreach (string consumer in consumers)
+        {
+            var waited = Stopwatch.StartNew();
+            while (true)
+            {
+                using var described = await Client.SendAsync("DescribeStreamConsumer", KinesisJson.DescribeStreamConsumer(consumer)).ConfigureAwait(false);
+                if (KinesisJson.ReadString(described.Body, "ConsumerStatus") == "ACTIVE")
+                    break;
+                if (waited.Elapsed > TimeSpan.FromSeconds(60))
+                    throw new BenchException($"consumer {consumer} did not become ACTIVE within 60 s");
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+        return consumers;
+    }
+
     /// <summary>Deletes the streams this run created; failures are reported, not thrown.</summary>
     public async Task DeleteStreamsAsync()
     {

@@ -90,28 +90,7 @@ public static class FanOutScenario
     {
         var shards = await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
         streams.Add(stream);
-        string streamArn;
-        using (var summary = await ctx.Client.SendAsync("DescribeStreamSummary", KinesisJson.DescribeStreamSummary(stream)).ConfigureAwait(false))
-            streamArn = KinesisJson.ReadString(summary.Body, "StreamARN") ?? throw new BenchException($"DescribeStreamSummary {stream}: {summary.Describe()}");
-        var consumers = new List<string>();
-        for (int i = 0; i < options.Consumers; i++)
-        {
-            using var registered = await ctx.Client.SendAsync("RegisterStreamConsumer", KinesisJson.RegisterStreamConsumer(streamArn, $"bench-{i}")).ConfigureAwait(false);
-            consumers.Add(KinesisJson.ReadString(registered.Body, "ConsumerARN") ?? throw new BenchException($"RegisterStreamConsumer: {registered.Describe()}"));
-        }
-        foreach (string consumer in consumers)
-        {
-            var waited = Stopwatch.StartNew();
-            while (true)
-            {
-                using var described = await ctx.Client.SendAsync("DescribeStreamConsumer", KinesisJson.DescribeStreamConsumer(consumer)).ConfigureAwait(false);
-                if (KinesisJson.ReadString(described.Body, "ConsumerStatus") == "ACTIVE")
-                    break;
-                if (waited.Elapsed > TimeSpan.FromSeconds(60))
-                    throw new BenchException($"consumer {consumer} did not become ACTIVE within 60 s");
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
+        var consumers = await ctx.RegisterConsumersAsync(stream, options.Consumers, "bench").ConfigureAwait(false);
         return (shards, consumers);
     }
 

@@ -30,6 +30,10 @@ public sealed class ReadOnlyFilesystemTests(ITestOutputHelper output) : IDisposa
             await first.StartAsync();
             using var client = new TestClient(first.Url);
             await client.OkAsync("CreateStream", """{"StreamName":"frozen","ShardCount":3}""");
+            await client.OkAsync("Firehose_20150804.CreateDeliveryStream", """
+                {"DeliveryStreamName":"frozen-fh","ExtendedS3DestinationConfiguration":{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::frozen",
+                 "BufferingHints":{"SizeInMBs":64,"IntervalInSeconds":900}}}
+                """);
             for (int i = 0; i < 30; i++)
             {
                 var put = await client.OkAsync("PutRecord", $$"""{"StreamName":"frozen","PartitionKey":"k{{i}}","Data":"{{ServerFixture.B64("v" + i)}}"}""");
@@ -62,6 +66,19 @@ public sealed class ReadOnlyFilesystemTests(ITestOutputHelper output) : IDisposa
             var (createStatus, createBody) = await client.CallAsync("CreateStream", """{"StreamName":"another","ShardCount":1}""");
             Assert.Equal(HttpStatusCode.InternalServerError, createStatus);
             Assert.True(createBody.GetProperty("message").GetString()!.Contains("read-only filesystem", StringComparison.Ordinal), createBody.ToString());
+
+            // The parts built since: a delivery stream's buffer refuses each record, a consumer cannot be registered; both say why.
+            var batch = await client.OkAsync("Firehose_20150804.PutRecordBatch", """{"DeliveryStreamName":"frozen-fh","Records":[{"Data":"AAAA"},{"Data":"AAAA"}]}""");
+            Assert.Equal(2, batch.GetProperty("FailedPutCount").GetInt32());
+            foreach (var entry in batch.GetProperty("RequestResponses").EnumerateArray())
+            {
+                Assert.Equal("ServiceUnavailableException", entry.GetProperty("ErrorCode").GetString());
+                Assert.Contains("read-only filesystem", entry.GetProperty("ErrorMessage").GetString(), StringComparison.Ordinal);
+            }
+            string streamArn = (await client.OkAsync("DescribeStreamSummary", """{"StreamName":"frozen"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            var (registerStatus, registerBody) = await client.CallAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{streamArn}}","ConsumerName":"late"}""");
+            Assert.Equal(HttpStatusCode.InternalServerError, registerStatus);
+            Assert.Contains("read-only filesystem", registerBody.GetProperty("message").GetString(), StringComparison.Ordinal);
 
             using var http = new HttpClient();
             string health = await http.GetStringAsync(new Uri(server.Url, "/health"));
