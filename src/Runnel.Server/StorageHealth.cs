@@ -70,10 +70,15 @@ public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock
         }
     }
 
-    /// <summary>The system's own words for it (the innermost message), without a trailing period.</summary>
+    /// <summary>What a client is told of a request the condition failed (the log tells the operator more).</summary>
+    public static string ClientDetail(StorageFaultKind kind) =>
+        kind == StorageFaultKind.Unavailable ? Runnel.Core.Errors.KinesisErrors.StorageUnreachable : Runnel.Core.Errors.KinesisErrors.StorageFailure(StorageFault.Describe(kind));
+
+    /// <summary>The system's own words for it (the innermost message; for a cluster that did not answer, what went
+    /// unanswered), without a trailing period.</summary>
     private static string Detail(Exception e)
     {
-        while (e.InnerException is not null)
+        while (e.InnerException is not null && e is not StorageUnavailableException)
             e = e.InnerException;
         return e.Message.TrimEnd('.', ' ');
     }

@@ -532,12 +532,32 @@ public sealed class JetStreamMetadataStore : IMetadataStore
 
     private static byte[] Number(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
 
-    private static T Run<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    /// <summary>Waits for a request to the bucket; a lost one (JetStream gone or silent) is reported as storage
+    /// unavailable, which the server answers and logs as such (not as a bug).</summary>
+    private static T Run<T>(ValueTask<T> pending)
+    {
+        if (pending.IsCompletedSuccessfully)
+            return pending.Result;
+        try
+        {
+            return pending.AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not StorageUnavailableException && Unanswered.IsLoss(e))
+        {
+            throw Unanswered.Unavailable("a metadata request", e);
+        }
+    }
 
     private static void Run(ValueTask pending)
     {
         if (!pending.IsCompletedSuccessfully)
-            pending.AsTask().GetAwaiter().GetResult();
+            Run(WithResult(pending));
+    }
+
+    private static async ValueTask<bool> WithResult(ValueTask pending)
+    {
+        await pending.ConfigureAwait(false);
+        return true;
     }
 
     public void Dispose()

@@ -8,6 +8,18 @@ public sealed partial class JetStreamShardLog
 {
     public async ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await ReadFromAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not StorageUnavailableException && Unanswered.IsLoss(e, cancellationToken))
+        {
+            throw Unanswered.Unavailable($"a read of {StreamName}", e); // every server gone: said as such, not as a bug
+        }
+    }
+
+    private async ValueTask<ReadResult> ReadFromAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken)
+    {
         var tip = Current;
         bool refreshed = false;
         if (fromOffset >= tip.NextOffset && !tip.Closed)

@@ -265,6 +265,7 @@ public sealed partial class JetStreamShardLog : IShardLog
     /// </summary>
     private async Task<ShardMessage> PublishAsync(int count, ReadOnlyMemory<byte> frames, bool closed, Action<ulong, long>? stamp)
     {
+        var started = DateTime.UtcNow;
         for (int attempt = 0; ; attempt++)
         {
             var tip = Current;
@@ -282,7 +283,20 @@ public sealed partial class JetStreamShardLog : IShardLog
             for (int send = 0; ack is null; send++)
             {
                 // The same message id on every send: one that was stored but whose answer was lost is not stored twice.
-                var result = await _js.TryPublishAsync(_subject, frames, opts: options, headers: headers).ConfigureAwait(false);
+                NatsResult<PubAckResponse> result;
+                try
+                {
+                    result = await _js.TryPublishAsync(_subject, frames, opts: options, headers: headers).ConfigureAwait(false);
+                }
+                catch (Exception e) when (Unanswered.IsLoss(e))
+                {
+                    // Every server gone: the connection gave up waiting to reconnect (its command timeout). Asked again
+                    // within the budget, then reported as storage unavailable; stored meanwhile after all, the message
+                    // id keeps a resend from storing it twice.
+                    if (send + 1 >= MaxPublishAttempts || DateTime.UtcNow - started > Unanswered.Budget)
+                        throw Unanswered.Unavailable($"an append to {StreamName}", e);
+                    continue;
+                }
                 if (result.Success)
                     ack = result.Value;
                 else if (send + 1 >= MaxPublishAttempts)

@@ -22,6 +22,18 @@ public static class Unanswered
         e is NatsNoReplyException or NatsNoRespondersException or NatsJSApiNoResponseException or TimeoutException or NatsJSTimeoutException
         || (e is NatsJSApiException api && api.Error.Code == 503);
 
+    /// <summary>
+    /// Whether <paramref name="e"/> means JetStream could not be reached or did not answer at all (every server gone,
+    /// the connection's command timeout passed while it reconnects, a request unanswered), as opposed to an answer
+    /// that refused the request. <paramref name="cancellationToken"/> is the caller's own: its cancellation is not a loss.
+    /// </summary>
+    public static bool IsLoss(Exception e, CancellationToken cancellationToken = default) =>
+        Is(e) || (e is NatsException and not NatsJSApiException) || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>The error an operator is shown for a lost request: storage unavailable, with what was being done.</summary>
+    public static StorageUnavailableException Unavailable(string what, Exception e) =>
+        new($"JetStream did not answer {what} ({e.GetType().Name}: {e.Message})", e);
+
     /// <summary>How long "no suitable peers for placement" is taken, at start-up, for a cluster still forming: its
     /// meta leader places a replicated stream only once it knows enough servers (seen here when the servers and
     /// Runnel start together on a loaded machine). Longer, it means more replicas than servers: then it is reported.</summary>

@@ -101,6 +101,10 @@ public static class KinesisErrors
     public static string StorageFailure(string condition) =>
         $"the server could not write to its disk ({condition}); nothing was stored, retry later";
 
+    /// <summary>The detail of an InternalFailure when the cluster's storage (JetStream) did not answer: the request may
+    /// or may not have been carried out, as with any request that times out.</summary>
+    public const string StorageUnreachable = "the server's storage cluster (NATS JetStream) is not answering; retry later";
+
     /// <summary>The text of an InternalFailure, also the ErrorMessage of a PutRecords entry that failed inside the server.</summary>
     public static string InternalFailureMessage(string? detail = null) => detail is null ? "Internal service failure." : $"Internal service failure: {detail}.";
 

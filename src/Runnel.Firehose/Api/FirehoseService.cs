@@ -24,10 +24,18 @@ public sealed class FirehoseService : IDisposable
         Channels = new Channels.ChannelService(this, warn);
         _transitions = clock.CreateTimer(_ =>
         {
-            if (leads?.Invoke() != false)
+            try
             {
-                Catalog.AdvanceTransitions();
-                Channels.Catalog.AdvanceTransitions();
+                if (leads?.Invoke() != false)
+                {
+                    Catalog.AdvanceTransitions();
+                    Channels.Catalog.AdvanceTransitions();
+                }
+            }
+            catch (Exception e)
+            {
+                // A timer's callback must not throw (the process would end); the next tick tries again.
+                warn?.Invoke($"Delivery stream status update failed ({e.GetType().Name}: {e.Message}); it is tried again.");
             }
         }, null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }

@@ -206,7 +206,8 @@ public abstract class DocumentCatalog<T> where T : class
         }
         catch (InvalidDataException e)
         {
-            _warn($"The {Noun} {document.Key} is not loaded: {e.Message} Delete it, or restore the metadata from a backup.");
+            _warn($"The {Noun} {document.Key} is not loaded: {e.Message} It is not served, and its name stays taken so that nothing "
+                + "replaces what it holds (a delivery stream's buffered records are kept); restore the metadata from a backup to serve it again.");
             return null;
         }
     }

@@ -128,19 +128,41 @@ public sealed class DeliveryEngine : IAsyncDisposable
                     _service.Metadata.DeleteDocument(ChannelService.ChannelPositionKind, key["channel/".Length..]); // its last position, written as it stopped
             }
         }
+        // Each started on its own: one that cannot start (its log or position unreadable now) holds back no other.
         foreach (var stream in wanted.Values)
-        {
-            if (_workers.ContainsKey(stream.Name) || Start(stream) is not { } worker)
-                continue;
-            _workers[stream.Name] = worker;
-        }
+            if (!_workers.ContainsKey(stream.Name) && Starting($"Delivery stream {stream.Name}", () => Start(stream)) is { } worker)
+                _workers[stream.Name] = worker;
         foreach (var (key, channel) in channels)
+            if (!_workers.ContainsKey(key) && Starting($"Channel {channel.Name}", () => Start(channel)) is { } worker)
+                _workers[key] = worker;
+    }
+
+    /// <summary>A worker started, or null, with a warning (at most every 30 s for one worker), when it cannot start now
+    /// (it is tried again at the next reconciliation, every second).</summary>
+    private DeliveryWorker? Starting(string what, Func<DeliveryWorker?> start)
+    {
+        try
         {
-            if (_workers.ContainsKey(key) || Start(channel) is not { } worker)
-                continue;
-            _workers[key] = worker;
+            var worker = start();
+            lock (_startFailures)
+                _startFailures.Remove(what);
+            return worker;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var now = _service.Clock.GetUtcNow();
+            lock (_startFailures)
+            {
+                if (_startFailures.TryGetValue(what, out var last) && now - last < TimeSpan.FromSeconds(30))
+                    return null;
+                _startFailures[what] = now;
+            }
+            _warn($"{what}: delivery could not be started ({e.GetType().Name}: {e.Message}); it is tried again every second.");
+            return null;
         }
     }
+
+    private readonly Dictionary<string, DateTimeOffset> _startFailures = new(StringComparer.Ordinal);
 
     /// <summary>A channel's key among the workers: delivery stream names never hold a '/'.</summary>
     private static string ChannelKey(Channel channel) => "channel/" + channel.Id;
@@ -152,7 +174,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
     /// <summary>A channel's worker: its stream from when it became ACTIVE, into its bucket, dead letters into the DLQ's.</summary>
     private DeliveryWorker? Start(Channel channel)
     {
-        var position = DeliveryPosition.Load(_service.Metadata, channel.Id, ChannelService.ChannelPositionKind);
+        var position = DeliveryPosition.Load(_service.Metadata, channel.Id, ChannelService.ChannelPositionKind, _warn);
         var find = _service.FindStream ?? (_ => null);
         string streamName = channel.StreamName;
         var source = new KinesisStreamSource(() => find(streamName), _service.Logs, position, channel.DeliveryStartMillis ?? channel.CreatedMillis);
@@ -179,7 +201,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
 
     private DeliveryWorker? Start(DeliveryStream stream)
     {
-        var position = DeliveryPosition.Load(_service.Metadata, stream.Name);
+        var position = DeliveryPosition.Load(_service.Metadata, stream.Name, warn: _warn);
         IShardLog? log = null;
         IRecordSource source;
         if (stream.LogId is { } logId)

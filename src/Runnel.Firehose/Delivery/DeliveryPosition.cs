@@ -29,12 +29,30 @@ public sealed class DeliveryPosition
         _revision = revision;
     }
 
-    /// <summary>The position as stored (nothing delivered yet when none is).</summary>
+    /// <summary>
+    /// The position as stored (nothing delivered yet when none is). A stored position that cannot be read (a damaged
+    /// document) is taken as none, with a warning: delivery starts again from the oldest record its source still holds,
+    /// so records may be delivered twice (Firehose delivers at least once) but none is skipped; the next advance
+    /// replaces the document.
+    /// </summary>
     /// <param name="kind">The documents' kind: <see cref="Kind"/> for delivery streams (keyed by name); channels keep theirs apart (keyed by id).</param>
-    public static DeliveryPosition Load(IMetadataStore store, string deliveryStream, string kind = Kind)
+    public static DeliveryPosition Load(IMetadataStore store, string deliveryStream, string kind = Kind, Action<string>? warn = null)
     {
         var stored = store.ReadDocument(kind, deliveryStream);
-        return new DeliveryPosition(store, kind, deliveryStream, stored is null ? [] : Decode(stored.Body), stored?.Revision ?? 0);
+        Dictionary<int, ulong> positions = [];
+        if (stored is not null)
+        {
+            try
+            {
+                positions = Decode(stored.Body);
+            }
+            catch (InvalidDataException e)
+            {
+                warn?.Invoke($"The delivery position of {deliveryStream} cannot be read ({e.Message}); its delivery starts again from the oldest record "
+                    + "its source still holds, so records delivered before may be delivered again.");
+            }
+        }
+        return new DeliveryPosition(store, kind, deliveryStream, positions, stored?.Revision ?? 0);
     }
 
     /// <summary>Where reading <paramref name="source"/> starts again after a restart.</summary>

@@ -212,7 +212,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!http.HasStarted)
             {
                 using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
-                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? KinesisErrors.StorageFailure(Runnel.Storage.StorageFault.Describe(kind)) : null));
+                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? StorageHealth.ClientDetail(kind) : null));
             }
         }
         finally

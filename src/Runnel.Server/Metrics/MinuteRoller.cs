@@ -40,9 +40,14 @@ public sealed class MinuteRoller : IDisposable
             if (minute > _lastMinute)
                 Roll(_lastMinute);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ObjectDisposedException)
         {
-            _warn($"A minute of metrics could not be written to the history ({e.Message}); /metrics is not affected. Check the disk under the data directory (on a cluster, the NATS servers).");
+            // stopping: the history closed under the roll
+        }
+        catch (Exception e)
+        {
+            // A timer's callback must not throw (the process would end): whatever failed, the next minute tries again.
+            _warn($"A minute of metrics could not be written to the history ({e.GetType().Name}: {e.Message}); /metrics is not affected. Check the disk under the data directory (on a cluster, the NATS servers).");
         }
     }
 

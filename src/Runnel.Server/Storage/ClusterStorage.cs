@@ -85,6 +85,11 @@ public sealed class ClusterStorage : ServerStorage
             TlsOpts = options.NatsCa is { } ca ? new NatsTlsOpts { CaFile = ca, Mode = TlsMode.Require } : NatsTlsOpts.Default,
             ConnectTimeout = TimeSpan.FromSeconds(5),
             RequestTimeout = TimeSpan.FromSeconds(10),
+            // While every NATS server is gone, a publish or request waits this long for the connection to come back,
+            // then fails (by default it would wait for ever, and so would the client's call: measured, a PutRecords
+            // unanswered after 120 s). The callers ask again within their budget, then answer that storage is unavailable.
+            CommandTimeout = TimeSpan.FromSeconds(5),
+            PublishTimeoutOnDisconnected = true,
         });
         try
         {

@@ -110,6 +110,23 @@ public sealed class NatsCluster : IAsyncDisposable
         await WaitHealthyAsync(index);
     }
 
+    /// <summary>Kills every node (the whole cluster goes away), as <see cref="Kill"/>.</summary>
+    public void KillAll()
+    {
+        for (int i = 0; i < _nodes.Length; i++)
+            Kill(i);
+    }
+
+    /// <summary>Starts every node again on its ports and store (all at once: one alone has no quorum to be healthy with), and waits until all are healthy.</summary>
+    public async Task RestartAllAsync()
+    {
+        KillAll();
+        for (int i = 0; i < _nodes.Length; i++)
+            Launch(i);
+        for (int i = 0; i < _nodes.Length; i++)
+            await WaitHealthyAsync(i);
+    }
+
     private void Launch(int index)
     {
         var node = _nodes[index];
