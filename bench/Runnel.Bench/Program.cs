@@ -15,6 +15,7 @@ const string usage = """
       runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
       runnel-bench jetstream [options]  JetStream's own publish latency: the floor under a cluster's put-to-visible
       runnel-bench firehose [options]   PutRecordBatch into a delivery stream with a local S3 directory: records/s and delivery lag
+      runnel-bench soak [options]       a bounded run at a steady rate with fan-out, pollers and slow connections: losses, memory and latency drift
 
     Run 'runnel-bench COMMAND --help' for a command's options.
     """;
@@ -148,6 +149,21 @@ try
                 var options = FirehoseScenario.Options.Parse(cl);
                 cl.RejectUnknown();
                 return await FirehoseScenario.RunAsync(options, Console.Out) ? 0 : 1;
+            }
+        case "soak":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "no-drift-check", "keep-stream", "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(SoakScenario.Options.Help);
+                    return 0;
+                }
+                var options = SoakScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                var report = await SoakScenario.RunAsync(options, Console.Out);
+                if (options.JsonPath is { } path)
+                    report.Save(path);
+                return report.Failed ? 1 : 0;
             }
         case "compare":
             {

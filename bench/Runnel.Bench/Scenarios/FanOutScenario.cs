@@ -159,12 +159,7 @@ public static class FanOutScenario
     {
         string stream = ctx.StreamName("fanout-throughput");
         var (shards, consumers) = await SetUpAsync(options, ctx, stream, streams).ConfigureAwait(false);
-        var bodies = Enumerable.Range(0, 8).Select(b => KinesisJson.PutRecords(stream, Enumerable.Range(0, 500).Select(i =>
-        {
-            var data = new byte[options.RecordBytes];
-            Random.Shared.NextBytes(data);
-            return new KinesisJson.Entry($"pk-{b}-{i}-{Random.Shared.Next():x8}", data);
-        }).ToList())).ToArray();
+        var bodies = PutScenarios.BatchBodies(KinesisCodec.Json, stream, 8, 500, options.RecordBytes);
         long batches = (options.Records + 499) / 500;
         var written = await LoadLoop.RunAsync(options.Concurrency, batches, options.Cap, async (index, cancellation) =>
         {

@@ -81,7 +81,7 @@ public static class MemoryScenario
         Measure("rss.start", "at the start");
         string stream = ctx.StreamName("memory");
         await ctx.CreateStreamAsync(stream, options.Shards).ConfigureAwait(false);
-        var bodies = BuildBodies(stream, options);
+        var bodies = PutScenarios.BatchBodies(KinesisCodec.Json, stream, DistinctBodies, options.BatchSize, options.RecordBytes);
         long batchBytes = (long)options.BatchSize * options.RecordBytes;
         long batchesPerRound = (options.RoundBytes + batchBytes - 1) / batchBytes;
         try
@@ -118,25 +118,5 @@ public static class MemoryScenario
         await Task.Delay(options.Idle).ConfigureAwait(false);
         Measure("rss.idle", $"after {options.Idle.TotalSeconds:0} s idle");
         return report;
-    }
-
-    /// <summary>A few distinct request bodies, built and hashed before the first round, reused round-robin.</summary>
-    private static RequestBody[] BuildBodies(string stream, Options options)
-    {
-        var random = new Random(options.RecordBytes);
-        var bodies = new RequestBody[DistinctBodies];
-        for (int b = 0; b < bodies.Length; b++)
-        {
-            var entries = new KinesisJson.Entry[options.BatchSize];
-            for (int i = 0; i < entries.Length; i++)
-            {
-                byte[] data = new byte[options.RecordBytes];
-                random.NextBytes(data);
-                entries[i] = new KinesisJson.Entry($"pk-{b}-{i}-{random.Next():x8}", data);
-            }
-            bodies[b] = KinesisJson.PutRecords(stream, entries);
-            _ = bodies[b].Sha256Hex;
-        }
-        return bodies;
     }
 }

@@ -18,20 +18,7 @@ public static class PutScenarios
     {
         int batchSize = ctx.Options.BatchSize;
         long batches = (records + batchSize - 1) / batchSize;
-        var random = new Random(recordBytes);
-        var bodies = new RequestBody[(int)Math.Min(batches, DistinctBatchBodies)];
-        for (int b = 0; b < bodies.Length; b++)
-        {
-            var entries = new KinesisJson.Entry[batchSize];
-            for (int i = 0; i < batchSize; i++)
-            {
-                byte[] data = new byte[recordBytes];
-                random.NextBytes(data);
-                entries[i] = new KinesisJson.Entry($"pk-{b}-{i}-{random.Next():x8}", data);
-            }
-            bodies[b] = ctx.Codec.PutRecords(stream, entries);
-            _ = bodies[b].Sha256Hex; // hash now, not on the clock
-        }
+        var bodies = BatchBodies(ctx.Codec, stream, (int)Math.Min(batches, DistinctBatchBodies), batchSize, recordBytes);
 
         return LoadLoop.RunAsync(ctx.Options.Concurrency, batches, ctx.Options.Duration, async (index, cancellation) =>
         {
@@ -41,6 +28,31 @@ public static class PutScenarios
             long failed = ctx.Codec.ReadInt64(response, "FailedRecordCount") ?? 0;
             return new Outcome(batchSize - failed, failed, failed > 0 ? $"{failed} of {batchSize} records failed" : null);
         });
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> distinct PutRecords bodies of <paramref name="batchSize"/> random records of
+    /// <paramref name="recordBytes"/> bytes each, every record with a partition key of its own (so batches spread
+    /// over every shard), hashed for SigV4 now rather than on the clock. Seeded by the record size: every run
+    /// sends the same bodies.
+    /// </summary>
+    public static RequestBody[] BatchBodies(KinesisCodec codec, string stream, int count, int batchSize, int recordBytes)
+    {
+        var random = new Random(recordBytes);
+        var bodies = new RequestBody[count];
+        for (int b = 0; b < bodies.Length; b++)
+        {
+            var entries = new KinesisJson.Entry[batchSize];
+            for (int i = 0; i < batchSize; i++)
+            {
+                byte[] data = new byte[recordBytes];
+                random.NextBytes(data);
+                entries[i] = new KinesisJson.Entry($"pk-{b}-{i}-{random.Next():x8}", data);
+            }
+            bodies[b] = codec.PutRecords(stream, entries);
+            _ = bodies[b].Sha256Hex; // hash now, not on the clock
+        }
+        return bodies;
     }
 
     /// <summary>Sends <paramref name="count"/> PutRecord requests of <paramref name="recordBytes"/> bytes each.</summary>
