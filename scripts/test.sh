@@ -100,6 +100,7 @@ printf '[suite]\naws_access_key_id = AKIASUITE%s\naws_secret_access_key = suite/
 printf '[producer]\naws_access_key_id = AKIAPRODUCER%s\naws_secret_access_key = producer/%s\npolicy = %s\n' "$RANDOM" "$RANDOM" \
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kinesis:PutRecord","kinesis:PutRecords"],"Resource":"arn:aws:kinesis:*:*:stream/policy-*"}]}' \
   >> "$work/credentials"
+printf '[partner]\naws_access_key_id = AKIAPARTNER%s\naws_secret_access_key = partner/%s\naccount_id = 111122223333\n' "$RANDOM" "$RANDOM" >> "$work/credentials"
 # Also over TLS: a self-signed certificate for 127.0.0.1 that the clients are told to trust.
 tls_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \

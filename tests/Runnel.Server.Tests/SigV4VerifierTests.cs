@@ -83,8 +83,9 @@ public sealed class SigV4VerifierTests : IDisposable
     [Fact]
     public async Task Metrics_and_the_pipeline_view_answer_only_a_key_of_the_file_signed_or_by_HTTP_Basic()
     {
+        // The key is of account 111122223333: the server's own here (/metrics is the server's account's alone).
         await using var host = new RestartableServer(Path.Combine(_dir, "data"), TimeProvider.System,
-            new RunnelOptions { Limits = new() { Enabled = false }, VerifySignatures = true, CredentialsFile = _file });
+            new RunnelOptions { Limits = new() { Enabled = false }, VerifySignatures = true, CredentialsFile = _file, AccountId = "111122223333" });
         await host.StartAsync();
         using var http = new HttpClient { BaseAddress = host.Server.Url };
         foreach (string path in new[] { "/metrics", "/console/api/pipeline" })

@@ -36,6 +36,17 @@ if [[ -n $(value producer aws_access_key_id) ]]; then # a key with an IAM policy
   refused "AWS CLI v2 with the producer key: describe-stream-summary of another stream" AccessDeniedException \
     cli "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)" kinesis describe-stream-summary --stream-name other
 fi
+if [[ -n $(value partner aws_access_key_id) ]]; then # a key of another account (docs/security.md, "Accounts")
+  check "boto3 as two accounts: the same stream name is two streams, each under its own account's ARN" timeout 120 /usr/bin/python3 "$here/boto3_accounts.py" \
+    "$endpoint" "$key" "$secret" "$(value partner aws_access_key_id)" "$(value partner aws_secret_access_key)" "$(value partner account_id)"
+  sees_only_own() { # a stream of the file's first key's account, then what the other account lists (nothing of it)
+    cli "$key" "$secret" kinesis create-stream --stream-name accounts-cli --shard-count 1 || return 1
+    local listed; listed=$(cli "$(value partner aws_access_key_id)" "$(value partner aws_secret_access_key)" kinesis list-streams --query 'StreamNames' --output text)
+    cli "$key" "$secret" kinesis delete-stream --stream-name accounts-cli
+    ! grep -q accounts-cli <<<"$listed"
+  }
+  check "AWS CLI v2 as the other account does not list the first account's streams" sees_only_own
+fi
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 check "/metrics refuses a scrape without credentials (401)" test "$(status "$endpoint/metrics")" = 401
 check "/metrics answers HTTP Basic with the file's key (Prometheus's basic_auth)" test "$(status -u "$key:$secret" "$endpoint/metrics")" = 200

@@ -6,49 +6,84 @@ namespace Runnel.Core.Errors;
 /// </summary>
 public static class KinesisErrors
 {
-    public static KinesisException StreamNotFound(string streamName, string accountId) =>
-        new("ResourceNotFoundException", $"Stream {streamName} under account {accountId} not found.");
+    /// <summary>A stream name as the messages show it: a qualified name (<see cref="StreamNames"/>) is split into the
+    /// stream's own name and its account; any other is the server's account's.</summary>
+    private static (string Name, string Account) Shown(string streamName, string accountId) =>
+        (Runnel.Core.Model.StreamNames.Plain(streamName), Runnel.Core.Model.StreamNames.AccountOf(streamName, accountId));
 
-    public static KinesisException StreamExists(string streamName, string accountId) =>
-        new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists.");
+    public static KinesisException StreamNotFound(string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceNotFoundException", $"Stream {streamName} under account {accountId} not found.");
+    }
+
+    public static KinesisException StreamExists(string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists.");
+    }
 
     /// <summary>
     /// CreateStream with the name of a stream whose metadata is damaged: the name is taken (its records are
     /// on disk and <c>runnel repair</c> may bring it back), so AWS's "in use" error, with what to do.
     /// </summary>
-    public static KinesisException StreamDamaged(string streamName, string accountId) =>
-        new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists, but its metadata is damaged and it is not served. " +
+    public static KinesisException StreamDamaged(string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists, but its metadata is damaged and it is not served. " +
             "Ask the operator to run 'runnel repair'.");
+    }
 
-    public static KinesisException StreamNotActive(string streamName, string accountId, string status) =>
-        new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
+    public static KinesisException StreamNotActive(string streamName, string accountId, string status)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
+    }
 
     /// <summary>DeleteStream of a stream with registered consumers, without EnforceConsumerDeletion: AWS's text as
     /// captured by clients (with AWS's typographic apostrophe in "can’t").</summary>
-    public static KinesisException StreamHasConsumers(string streamName, string accountId) =>
-        new("ResourceInUseException", $"DeleteStream can\u2019t delete {accountId}:{streamName} because there are consumers associated with this data stream. " +
+    public static KinesisException StreamHasConsumers(string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceInUseException", $"DeleteStream can\u2019t delete {accountId}:{streamName} because there are consumers associated with this data stream. " +
             $"To delete {streamName} anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.");
+    }
 
     /// <summary>A consumer named by stream and name that is not registered (AWS's text not captured).</summary>
-    public static KinesisException ConsumerNotFound(string consumerName, string streamName, string accountId) =>
-        new("ResourceNotFoundException", $"Consumer {consumerName} under stream {streamName} and account {accountId} not found.");
+    public static KinesisException ConsumerNotFound(string consumerName, string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceNotFoundException", $"Consumer {consumerName} under stream {streamName} and account {accountId} not found.");
+    }
 
     /// <summary>A consumer named by ARN (name and creation time) that is not registered (AWS's text not captured;
     /// worded like AWS's captured "Consumer … with creation timestamp … under stream … and account … is not in ACTIVE status.").</summary>
-    public static KinesisException ConsumerNotFound(string consumerName, long creationSeconds, string streamName, string accountId) =>
-        new("ResourceNotFoundException", $"Consumer {consumerName} with creation timestamp {creationSeconds} under stream {streamName} and account {accountId} not found.");
+    public static KinesisException ConsumerNotFound(string consumerName, long creationSeconds, string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceNotFoundException", $"Consumer {consumerName} with creation timestamp {creationSeconds} under stream {streamName} and account {accountId} not found.");
+    }
 
     /// <summary>RegisterStreamConsumer with a name the stream already has (AWS's text not captured).</summary>
-    public static KinesisException ConsumerExists(string consumerName, string streamName, string accountId) =>
-        new("ResourceInUseException", $"Consumer {consumerName} under stream {streamName} and account {accountId} already exists.");
+    public static KinesisException ConsumerExists(string consumerName, string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("ResourceInUseException", $"Consumer {consumerName} under stream {streamName} and account {accountId} already exists.");
+    }
 
     /// <summary>A 21st consumer on a stream (AWS's text not captured).</summary>
-    public static KinesisException ConsumerLimitExceeded(string streamName, string accountId, int limit) =>
-        new("LimitExceededException", $"Stream {streamName} under account {accountId} already has the maximum of {limit} registered consumers.");
+    public static KinesisException ConsumerLimitExceeded(string streamName, string accountId, int limit)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("LimitExceededException", $"Stream {streamName} under account {accountId} already has the maximum of {limit} registered consumers.");
+    }
 
     /// <summary>A consumer registered while the stream has the most consumers CREATING at once (AWS's text not captured).</summary>
-    public static KinesisException ConsumersCreatingLimitExceeded(string streamName, string accountId, int limit) =>
-        new("LimitExceededException", $"Stream {streamName} under account {accountId} already has {limit} consumers in CREATING status; only {limit} can be created at the same time.");
+    public static KinesisException ConsumersCreatingLimitExceeded(string streamName, string accountId, int limit)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return new("LimitExceededException", $"Stream {streamName} under account {accountId} already has {limit} consumers in CREATING status; only {limit} can be created at the same time.");
+    }
 
     public static KinesisException ResourceInUse(string message) => new("ResourceInUseException", message);
 
@@ -57,12 +92,18 @@ public static class KinesisErrors
     /// <summary>A data-plane request with DryRun true that passed every check (AWS's text not captured; EC2's wording).</summary>
     public static KinesisException DryRun() => new("DryRunOperationException", "Request would have succeeded, but DryRun flag is set.");
 
-    public static string ShardRateExceeded(string shardId, string streamName, string accountId) =>
-        $"Rate exceeded for shard {shardId} in stream {streamName} under account {accountId}.";
+    public static string ShardRateExceeded(string shardId, string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return $"Rate exceeded for shard {shardId} in stream {streamName} under account {accountId}.";
+    }
 
     /// <summary>AWS's text for reads and control-plane calls over their rate (captured from AWS).</summary>
-    public static string StreamRateExceeded(string streamName, string accountId) =>
-        $"Rate exceeded for stream {streamName} under account {accountId}.";
+    public static string StreamRateExceeded(string streamName, string accountId)
+    {
+        (streamName, accountId) = Shown(streamName, accountId);
+        return $"Rate exceeded for stream {streamName} under account {accountId}.";
+    }
 
     public static KinesisException ProvisionedThroughputExceeded(string message) => new("ProvisionedThroughputExceededException", message);
 

@@ -84,6 +84,10 @@ public sealed record StreamInfo(
     IReadOnlyList<string> EnhancedMetrics,
     long Epoch)
 {
+    /// <summary>The stream's own name, as clients know it: <see cref="Name"/> is the name it is held under, which for a
+    /// stream of another account than the server's carries that account (<see cref="StreamNames"/>).</summary>
+    public string PlainName => StreamNames.Plain(Name);
+
     /// <summary>The largest record the stream accepts, KiB: 1024 (1 MiB) to 10240 (10 MiB).</summary>
     public int MaxRecordSizeKiB { get; init; } = DefaultMaxRecordSizeKiB;
 

@@ -22,6 +22,8 @@ public sealed class AccessControl(string serverAccount, Func<string, string?> re
     public string? Denial(Credential credential, string action, string resource)
     {
         var principal = PrincipalOf(credential);
+        if (principal.AccountId != serverAccount && ServerAccountOnly(action) is { } service)
+            return $"User: {principal.Arn} is not authorized to perform: {action} because this server keeps {service} for account {serverAccount} only";
         var identity = credential.Policy;
         var onResource = resource == "*" ? null : ResourcePolicy(resource);
         string? reason = null;
@@ -43,6 +45,13 @@ public sealed class AccessControl(string serverAccount, Func<string, string?> re
         string on = resource == "*" ? "" : $" on resource: {resource}";
         return $"User: {principal.Arn} is not authorized to perform: {action}{on} {reason}";
     }
+
+    /// <summary>The service of an action that only the server's own account has (docs/security.md, "Accounts"): Firehose
+    /// and CloudWatch (with Runnel's own /metrics) hold one account's resources; other accounts have Kinesis streams only.</summary>
+    private static string? ServerAccountOnly(string action) =>
+        action.StartsWith("firehose:", StringComparison.Ordinal) ? "Firehose"
+        : action.StartsWith("cloudwatch:", StringComparison.Ordinal) ? "CloudWatch"
+        : null;
 
     /// <summary>The account field of an ARN (<c>arn:aws:kinesis:REGION:ACCOUNT:…</c>), or null.</summary>
     private static string? AccountOf(string arn) =>

@@ -14,7 +14,8 @@ namespace Runnel.Server.Kinesis;
 internal static class AccessResources
 {
     /// <summary>The ARN a Kinesis request acts on, or <c>*</c>.</summary>
-    public static string OfKinesis(string operation, RequestValue root, StreamService streams)
+    /// <param name="account">The caller's account: a stream named by name is one of its.</param>
+    public static string OfKinesis(string operation, RequestValue root, StreamService streams, string account)
     {
         if (Text(root, "ConsumerARN") is { } consumer)
             return consumer;
@@ -26,7 +27,7 @@ internal static class AccessResources
             return Text(root, "ShardIterator") is { } token && streams.Iterators.TryDecode(token, out var position)
                 ? streams.ArnOf(position.StreamName)
                 : Text(root, "StreamARN") ?? "*"; // an iterator that does not decode is refused by GetRecords itself
-        string? streamArn = Text(root, "StreamARN") ?? (Text(root, "StreamName") is { } name ? streams.ArnOf(name) : null);
+        string? streamArn = Text(root, "StreamARN") ?? (Text(root, "StreamName") is { } name ? StreamArn.Format(streams.Options.Region, account, name) : null);
         if (streamArn is not null && operation is "DescribeStreamConsumer" or "DeregisterStreamConsumer" && Text(root, "ConsumerName") is { } consumerName)
             return ConsumerArnOf(streams, streamArn, consumerName);
         return streamArn ?? "*";
@@ -40,13 +41,13 @@ internal static class AccessResources
     public static string? PolicyOf(string arn, StreamService streams)
     {
         if (ConsumerArn.TryParse(arn, out _, out string account, out string streamName, out string consumerName, out _))
-            return account == streams.AccountId && streams.Find(streamName) is { } s ? streams.Consumers.Find(s, consumerName)?.ResourcePolicy : null;
-        return StreamArn.TryParse(arn, out _, out account, out streamName) && account == streams.AccountId ? streams.Find(streamName)?.ResourcePolicy : null;
+            return streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId)) is { } s ? streams.Consumers.Find(s, consumerName)?.ResourcePolicy : null;
+        return StreamArn.TryParse(arn, out _, out account, out streamName) ? streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId))?.ResourcePolicy : null;
     }
 
     /// <summary>A consumer named by stream and name: its ARN when registered; else the pattern its ARN would have.</summary>
     private static string ConsumerArnOf(StreamService streams, string streamArn, string consumerName) =>
-        StreamArn.TryParse(streamArn, out _, out _, out string streamName) && streams.Find(streamName) is { } stream
+        StreamArn.TryParse(streamArn, out _, out string account, out string streamName) && streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId)) is { } stream
             && streams.Consumers.Find(stream, consumerName) is { } consumer
             ? ConsumerArn.Format(streamArn, consumerName, consumer.CreatedSeconds)
             : $"{streamArn}/consumer/{consumerName}:*";

@@ -8,14 +8,14 @@ internal static class AccountOperations
 {
     public static ValueTask DescribeAccountSettings(KinesisRequest r)
     {
-        Write(r.Response, r.Streams.Account.Commitment);
+        Write(r.Response, r.Streams.SettingsOf(r.Account).Commitment); // the caller's account's
         return ValueTask.CompletedTask;
     }
 
     public static ValueTask UpdateAccountSettings(KinesisRequest r)
     {
         string status = r.Member("MinimumThroughputBillingCommitment")!.Value.GetProperty("Status").GetString();
-        Write(r.Response, r.Streams.Account.Change(enable: status == "ENABLED"));
+        Write(r.Response, r.Streams.SettingsOf(r.Account).Change(enable: status == "ENABLED"));
         return ValueTask.CompletedTask;
     }
 

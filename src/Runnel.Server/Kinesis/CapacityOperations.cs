@@ -19,13 +19,13 @@ internal static class CapacityOperations
         var before = r.Streams.Get(name);
         StreamOperations.RequireActive(r, before);
         if (before.Mode != StreamMode.OnDemand)
-            throw KinesisErrors.InvalidArgument($"Warm throughput is only supported for streams in ON_DEMAND mode. Stream {name} under account {r.Streams.AccountId} is in PROVISIONED mode.");
+            throw KinesisErrors.InvalidArgument($"Warm throughput is only supported for streams in ON_DEMAND mode. Stream {KinesisRequest.Plain(name)} under account {r.AccountOf(name)} is in PROVISIONED mode.");
         int current = WarmThroughput.CurrentMiBps(before, r.Streams.Options.Limits);
         var stream = await ScaleForWarmThroughputAsync(r, name, target);
         var w = r.Response;
         w.StartObject();
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
-        w.String("StreamName", stream.Name);
+        w.String("StreamName", stream.PlainName);
         w.StartObject("WarmThroughput");
         w.Number("TargetMiBps", target);
         w.Number("CurrentMiBps", current);
@@ -48,8 +48,9 @@ internal static class CapacityOperations
         int open = stream.OpenShards.Count();
         if (needed > open)
         {
-            if (r.Streams.OpenShardCount + needed - open > r.Streams.Options.ShardLimit)
-                throw StreamOperations.ShardLimitExceeded(r, r.Streams.OpenShardCount, needed - open);
+            int accountOpen = r.Streams.OpenShardCountIn(r.AccountOf(name));
+            if (accountOpen + needed - open > r.Streams.Options.ShardLimit)
+                throw StreamOperations.ShardLimitExceeded(r, name, accountOpen, needed - open);
             await r.Streams.ReshardAsync(name, current => current.OpenShards, // a uniform scale closes them all
                 current => Resharding.UniformScale(current, Math.Max(needed, current.OpenShards.Count()), r.Streams.Now));
         }
@@ -63,9 +64,9 @@ internal static class CapacityOperations
     /// <summary>A warm throughput needs the account's billing commitment and stays within AWS's default maximum.</summary>
     public static void CheckWarmThroughput(KinesisRequest r, int target)
     {
-        if (!r.Streams.Account.Commitment.InForce)
+        if (!r.Streams.SettingsOf(r.Account).Commitment.InForce)
             throw KinesisErrors.InvalidArgument(
-                $"Warm throughput requires the minimum throughput billing commitment of account {r.Streams.AccountId} to be enabled (UpdateAccountSettings).");
+                $"Warm throughput requires the minimum throughput billing commitment of account {r.Account} to be enabled (UpdateAccountSettings).");
         if (target > WarmThroughput.MaxMiBps)
             throw KinesisErrors.LimitExceeded($"WarmThroughputMiBps {target} is greater than the maximum of {WarmThroughput.MaxMiBps} MiBps.");
     }
@@ -89,6 +90,6 @@ internal static class CapacityOperations
     {
         if (distribution == RecordDistribution.Auto && mode != StreamMode.OnDemand)
             throw KinesisErrors.InvalidArgument(
-                $"The AUTO record distribution strategy is only supported for streams in ON_DEMAND mode. Stream {name} under account {r.Streams.AccountId} is in PROVISIONED mode.");
+                $"The AUTO record distribution strategy is only supported for streams in ON_DEMAND mode. Stream {KinesisRequest.Plain(name)} under account {r.AccountOf(name)} is in PROVISIONED mode.");
     }
 }

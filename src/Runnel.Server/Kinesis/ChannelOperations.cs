@@ -49,7 +49,9 @@ internal static class ChannelOperations
             : null;
         int limit = (int)Math.Min(r.Integer("MaxResults") ?? PageSize, PageSize);
         string? after = r.String("NextToken") is { } token ? PageToken.DecodeChannels(token, r.Streams.Clock.GetUtcNow()) : null;
-        var listed = r.Channels.List(filters).Where(c => after is null || string.CompareOrdinal(c.Name, after) > 0).ToList();
+        // Channels belong to the server's own account (docs/compatibility.md): another account has none.
+        var listed = r.Account != r.Streams.AccountId ? []
+            : r.Channels.List(filters).Where(c => after is null || string.CompareOrdinal(c.Name, after) > 0).ToList();
         var w = r.Response;
         w.StartObject();
         w.StartArray("ChannelSummaries");

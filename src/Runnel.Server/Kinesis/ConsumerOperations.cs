@@ -22,9 +22,9 @@ internal static class ConsumerOperations
         {
             foreach (var tag in tagMap.EnumerateObject())
                 tags[tag.Name] = tag.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? tag.Value.GetString() : "";
-            TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.Streams.AccountId, "add tags to", "consumer");
+            TagOperations.CheckCharacters(tags.Keys.Concat(tags.Values), name, r.AccountOf(stream.Name), "add tags to", "consumer");
             if (tags.Count > TagOperations.MaxTagsPerStream)
-                throw TagOperations.TooManyConsumerTags(r, name);
+                throw TagOperations.TooManyConsumerTags(r.AccountOf(stream.Name), name);
         }
         // A stream being created or deleted takes no consumers (AWS's text for this case not captured).
         if (stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
@@ -126,16 +126,17 @@ internal static class ConsumerOperations
     }
 
     /// <summary>
-    /// A consumer ARN's stream, name and creation second. One that matches the model's pattern but not the ARN
-    /// format is an InvalidArgumentException; one of another account or region names no stream of ours.
+    /// A consumer ARN's stream (as the catalog holds it: of the ARN's account, <see cref="StreamNames"/>), name and
+    /// creation second. One that matches the model's pattern but not the ARN format is an InvalidArgumentException;
+    /// one of another region names no stream here.
     /// </summary>
     public static (string StreamName, string ConsumerName, long CreationSeconds) ParseConsumerArn(KinesisRequest r, string arn)
     {
         if (!ConsumerArn.TryParse(arn, out string region, out string account, out string streamName, out string consumerName, out long seconds))
             throw KinesisErrors.InvalidArgument($"Invalid ConsumerARN: {arn}");
-        if (account != r.Streams.AccountId || region != r.Streams.Options.Region)
+        if (region != r.Streams.Options.Region)
             throw KinesisErrors.StreamNotFound(streamName, account);
-        return (streamName, consumerName, seconds);
+        return (StreamNames.Qualify(account, streamName, r.Streams.AccountId), consumerName, seconds);
     }
 
     /// <summary>The members of AWS's Consumer structure (ConsumerDescription adds StreamARN).</summary>

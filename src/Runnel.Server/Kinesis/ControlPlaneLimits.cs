@@ -22,10 +22,13 @@ internal sealed class ControlPlaneLimits(StreamService streams)
         if (!streams.Options.Limits.Enabled || (operation.AccountRate ?? operation.StreamRate) is not { } rate)
             return;
         double now = streams.PreciseNowMillis;
-        string? stream = request.String("StreamName")
-            ?? StreamOfArn(request.String("StreamARN") ?? request.String("ResourceARN") ?? request.String("ConsumerARN"));
-        // Per-stream buckets are keyed by the stream's name; a request whose stream cannot be told shares one bucket.
-        string key = operation.AccountRate is null ? $"{operation.Name}|{stream}" : operation.Name;
+        // The stream as the catalog holds it (its account's): named by name, the caller's; by ARN, the ARN's.
+        string? stream = request.String("StreamName") is { } named
+            ? Core.Model.StreamNames.Qualify(request.Account, named, streams.AccountId)
+            : StreamOfArn(request.String("StreamARN") ?? request.String("ResourceARN") ?? request.String("ConsumerARN"));
+        // Per-stream buckets are keyed by the stream; per-account ones by the caller's account; a request whose stream
+        // cannot be told shares its account's bucket.
+        string key = operation.AccountRate is null ? $"{operation.Name}|{stream}" : $"{operation.Name}|{request.Account}";
         if (_buckets.Count > PruneAbove)
             foreach (var (name, idle) in _buckets)
                 if (idle.Available(now) >= idle.Capacity)
@@ -34,13 +37,13 @@ internal sealed class ControlPlaneLimits(StreamService streams)
         if (bucket.TryTake(1, now))
             return;
         throw KinesisErrors.LimitExceeded(stream is null
-            ? $"Rate exceeded for account {streams.AccountId}."
+            ? $"Rate exceeded for account {request.Account}."
             : KinesisErrors.StreamRateExceeded(stream, streams.AccountId));
     }
 
-    private static string? StreamOfArn(string? arn) =>
+    private string? StreamOfArn(string? arn) =>
         arn is null ? null
-        : Core.Model.StreamArn.TryParse(arn, out _, out _, out string name) ? name
-        : Core.Model.ConsumerArn.TryParse(arn, out _, out _, out string streamName, out _, out _) ? streamName
+        : Core.Model.StreamArn.TryParse(arn, out _, out string account, out string name) ? Core.Model.StreamNames.Qualify(account, name, streams.AccountId)
+        : Core.Model.ConsumerArn.TryParse(arn, out _, out account, out string streamName, out _, out _) ? Core.Model.StreamNames.Qualify(account, streamName, streams.AccountId)
         : null;
 }

@@ -29,7 +29,7 @@ internal static class Describe
     /// <summary>The members DescribeStream and DescribeStreamSummary share.</summary>
     public static void StreamFields(IWireWriter w, StreamInfo stream, string arn)
     {
-        w.String("StreamName", stream.Name);
+        w.String("StreamName", stream.PlainName);
         w.String("StreamARN", arn);
         w.String("StreamStatus", stream.Status.ToWire());
         ModeDetails(w, stream);

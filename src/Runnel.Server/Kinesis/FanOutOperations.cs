@@ -15,9 +15,9 @@ internal static class FanOutOperations
     public static async ValueTask SubscribeToShard(KinesisRequest r)
     {
         string arn = r.String("ConsumerARN")!;
-        var (streamName, consumerName, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
-        string account = r.Streams.AccountId;
-        var stream = r.Streams.Find(streamName);
+        var (key, consumerName, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
+        string streamName = KinesisRequest.Plain(key), account = r.AccountOf(key);
+        var stream = r.Streams.Find(key);
         if (stream is null || stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
             throw KinesisErrors.StreamNotFound(streamName, account);
         var consumer = r.Streams.Consumers.Get(stream, consumerName, seconds);
@@ -31,7 +31,7 @@ internal static class FanOutOperations
         if (stream.FindShard(index) is null)
         {
             await r.Streams.CatchUpAsync(); // a child another node's reshard made a moment ago?
-            stream = r.Streams.Find(streamName) ?? throw KinesisErrors.StreamNotFound(streamName, account);
+            stream = r.Streams.Find(key) ?? throw KinesisErrors.StreamNotFound(streamName, account);
         }
         var shard = stream.FindShard(index)
             ?? throw KinesisErrors.ResourceNotFound($"Shard {ShardId.Format(index)} in stream {streamName} under account {account} does not exist");

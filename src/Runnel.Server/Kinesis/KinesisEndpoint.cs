@@ -147,14 +147,16 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
                 return;
             }
             var op = operations.Get(operation);
-            if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root))
+            string account = credential?.AccountId ?? streams.AccountId; // the caller's: a stream named by name is one of its
+            if (!op.ControlPlane && streams.SharesMetadata && NamesUnknown(document.Root, account))
                 await streams.CatchUpAsync(); // created through another node a moment ago? (before SpreadsRecords looks)
-            RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root));
+            RequestValidator.Validate(document.Root, op.Shape, waive: op.PutsRecords && SpreadsRecords(document.Root, account));
             if (credential is not null)
-                Authorize(credential, "kinesis:" + operation, AccessResources.OfKinesis(operation, document.Root, streams));
+                Authorize(credential, "kinesis:" + operation, AccessResources.OfKinesis(operation, document.Root, streams, account));
             bool cbor = mediaType == CborMediaType;
             call = new KinesisRequest(document.Root, response, streams, writer, health)
             {
+                Account = account,
                 Channels = firehose.Service.Channels,
                 Http = request,
                 Streaming = StreamedAnswer.Allowed(request) ? () => StreamedAnswer.StartAsync(http, cbor) : null,
@@ -354,16 +356,17 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     /// True when a put names a stream with the AUTO record distribution strategy: its records need no partition
     /// key. A stream that is not there is the handler's to report, with every key still required.
     /// </summary>
-    private bool SpreadsRecords(RequestValue root) =>
-        NamedStream(root) is { } name && streams.Catalog.Peek(name)?.Distribution == RecordDistribution.Auto;
+    private bool SpreadsRecords(RequestValue root, string account) =>
+        NamedStream(root, account) is { } name && streams.Catalog.Peek(name)?.Distribution == RecordDistribution.Auto;
 
-    /// <summary>The stream a request names by StreamName or StreamARN, read before validation (so never throwing).</summary>
-    private static string? NamedStream(RequestValue root)
+    /// <summary>The stream a request names by StreamName (one of <paramref name="account"/>'s) or StreamARN, as the
+    /// catalog holds it (<see cref="StreamNames"/>), read before validation (so never throwing).</summary>
+    private string? NamedStream(RequestValue root, string account)
     {
         if (root.TryGetProperty("StreamName", out var n) && n.Kind == RequestKind.String)
-            return n.GetString();
+            return StreamNames.Qualify(account, n.GetString(), streams.AccountId);
         return root.TryGetProperty("StreamARN", out var arn) && arn.Kind == RequestKind.String
-            && StreamArn.TryParse(arn.GetString(), out _, out _, out string arnName) ? arnName : null;
+            && StreamArn.TryParse(arn.GetString(), out _, out string arnAccount, out string arnName) ? StreamNames.Qualify(arnAccount, arnName, streams.AccountId) : null;
     }
 
     /// <summary>
@@ -372,11 +375,11 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     /// changes without holding a thread, before anything looks the name up (a lookup that misses would otherwise
     /// wait for them synchronously).
     /// </summary>
-    private bool NamesUnknown(RequestValue root)
+    private bool NamesUnknown(RequestValue root, string account)
     {
         if (root.TryGetProperty("ConsumerARN", out var c) && c.Kind == RequestKind.String
-            && ConsumerArn.TryParse(c.GetString(), out _, out _, out string consumerStream, out string consumer, out _))
-            return streams.Catalog.Peek(consumerStream) is not { } held || !streams.Consumers.Knows(held.Id, consumer);
-        return NamedStream(root) is { } name && streams.Catalog.Peek(name) is null;
+            && ConsumerArn.TryParse(c.GetString(), out _, out string consumerAccount, out string consumerStream, out string consumer, out _))
+            return streams.Catalog.Peek(StreamNames.Qualify(consumerAccount, consumerStream, streams.AccountId)) is not { } held || !streams.Consumers.Knows(held.Id, consumer);
+        return NamedStream(root, account) is { } name && streams.Catalog.Peek(name) is null;
     }
 }

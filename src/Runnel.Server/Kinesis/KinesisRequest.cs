@@ -89,23 +89,35 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
 
     public RequestValue? Member(string name) => Body.Member(name);
 
+    /// <summary>The account the caller belongs to (its key's <c>account_id</c>; the server's own without one, or
+    /// without <c>--auth</c>): a stream it names by name is one of this account's.</summary>
+    public string Account { get; init; } = streams.AccountId;
+
+    /// <summary>The account of the stream held under <paramref name="stream"/> (a name <see cref="StreamName"/> gave).</summary>
+    public string AccountOf(string stream) => Streams.AccountOf(stream);
+
+    /// <summary>A stream's own name, as the client knows it (<see cref="StreamNames"/>).</summary>
+    public static string Plain(string stream) => StreamNames.Plain(stream);
+
     /// <summary>
-    /// The stream the request names, by StreamName or StreamARN. With both, they must agree; with an ARN
-    /// of another account or region the stream is not ours, as on AWS.
+    /// The stream the request names, by StreamName or StreamARN, as the catalog holds it (<see cref="StreamNames"/>): by
+    /// name, one of the caller's account; by ARN, one of the ARN's account (access control has let it through: the
+    /// caller's own, or another's whose resource policy allows it). With both, they must agree; with an ARN of
+    /// another region the stream is not here, as on AWS.
     /// </summary>
     public string StreamName()
     {
         string? name = String("StreamName");
         string? arn = String("StreamARN");
         if (arn is null)
-            return name ?? throw KinesisErrors.Validation("Either StreamName or StreamARN should be provided.");
+            return StreamNames.Qualify(Account, name ?? throw KinesisErrors.Validation("Either StreamName or StreamARN should be provided."), Streams.AccountId);
         if (!StreamArn.TryParse(arn, out string region, out string account, out string arnName))
             throw KinesisErrors.InvalidArgument($"Invalid StreamARN: {arn}");
         if (name is not null && name != arnName)
             throw KinesisErrors.InvalidArgument("StreamARN and StreamName do not refer to the same stream.");
-        if (account != Streams.AccountId || region != Streams.Options.Region)
+        if (region != Streams.Options.Region)
             throw KinesisErrors.ResourceNotFound($"Stream {arnName} under account {account} not found.");
-        return arnName;
+        return StreamNames.Qualify(account, arnName, Streams.AccountId);
     }
 }
 

@@ -54,9 +54,9 @@ internal static class RecordOperations
         if (r.String("SequenceNumberForOrdering") is { } ordering)
         {
             if (spread)
-                throw KinesisErrors.InvalidArgument($"SequenceNumberForOrdering is not supported on stream {stream.Name} under account {r.Streams.AccountId} because it uses the AUTO record distribution strategy.");
+                throw KinesisErrors.InvalidArgument($"SequenceNumberForOrdering is not supported on stream {stream.PlainName} under account {r.AccountOf(stream.Name)} because it uses the AUTO record distribution strategy.");
             if (!DecodedSequenceNumber.TryDecode(ordering, r.Streams.Now.ToUnixTimeSeconds(), out _))
-                throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.Name} under account {r.Streams.AccountId} is invalid.");
+                throw KinesisErrors.InvalidArgument($"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {stream.PlainName} under account {r.AccountOf(stream.Name)} is invalid.");
         }
         r.StopIfDryRun();
 
@@ -181,18 +181,18 @@ internal static class RecordOperations
 
     public static async ValueTask GetShardIterator(KinesisRequest r)
     {
-        string name = r.StreamName();
+        string key = r.StreamName();
+        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
         string shardIdText = r.String("ShardId")!;
-        string account = r.Streams.AccountId;
         if (!TryNormalizeShardId(shardIdText, out int shardIndex))
             throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {name} under account {account}.");
         string shardId = ShardId.Format(shardIndex);
-        var stream = r.Streams.Find(name);
+        var stream = r.Streams.Find(key);
         var shard = stream?.FindShard(shardIndex);
         if (stream is not null && shard is null)
         {
             await r.Streams.CatchUpAsync(); // a child another node's reshard made a moment ago?
-            stream = r.Streams.Find(name);
+            stream = r.Streams.Find(key);
             shard = stream?.FindShard(shardIndex);
         }
         if (stream is null || shard is null || stream.Status == StreamStatus.Creating)
@@ -200,7 +200,7 @@ internal static class RecordOperations
 
         var log = r.Streams.Shard(stream, shard);
         if (!log.Throughput.TryGetIterator(r.Streams.PreciseNowMillis))
-            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(name, account));
+            throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(key, account));
         ulong offset = await StartingPositions.OffsetAsync("GetShardIterator", r.String("ShardIteratorType")!, r.String("StartingSequenceNumber"), r.TimestampMillis("Timestamp"), stream, shard, log, r.Streams.Now, account);
         r.StopIfDryRun();
 
@@ -236,12 +236,12 @@ internal static class RecordOperations
         if (now - issued > ShardIteratorCodec.Lifetime)
             throw KinesisErrors.ExpiredIterator(
                 $"Iterator expired. The iterator was created at time {JavaDate(issued)} while right now it is {JavaDate(now)} which is further in the future than the tolerated delay of 300000 milliseconds.");
-        string account = r.Streams.AccountId;
+        string account = r.AccountOf(position.StreamName);
         string shardId = ShardId.Format(position.ShardIndex);
         var stream = r.Streams.Find(position.StreamName);
         var shard = stream?.FindShard(position.ShardIndex);
         if (stream is null || shard is null)
-            throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {position.StreamName} under account {account} does not exist");
+            throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {KinesisRequest.Plain(position.StreamName)} under account {account} does not exist");
         if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
 

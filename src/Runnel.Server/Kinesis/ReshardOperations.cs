@@ -12,17 +12,17 @@ internal static class ReshardOperations
 
     public static async ValueTask SplitShard(KinesisRequest r)
     {
-        string name = r.StreamName();
-        string account = r.Streams.AccountId;
+        string key = r.StreamName();
+        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
         string requested = r.String("ShardToSplit")!;
         int index = ResolveShard(requested, name, account);
         string hashKeyText = r.String("NewStartingHashKey")!;
-        await r.Streams.ReshardAsync(name, stream => stream.FindShard(index) is { } parent ? [parent] : [], stream =>
+        await r.Streams.ReshardAsync(key, stream => stream.FindShard(index) is { } parent ? [parent] : [], stream =>
         {
             RequireReshardable(r, stream);
             var shard = FindShard(stream, index, name, account);
             RequireOpen(shard, name, account);
-            RequireShardCapacity(r, 1);
+            RequireShardCapacity(r, key, 1);
             var range = shard.HashKeyRange;
             if (!HashKey.TryParseDecimal(hashKeyText, out var hashKey) || hashKey <= range.Start + 1 || hashKey >= range.End)
                 throw KinesisErrors.InvalidArgument(
@@ -35,11 +35,11 @@ internal static class ReshardOperations
 
     public static async ValueTask MergeShards(KinesisRequest r)
     {
-        string name = r.StreamName();
-        string account = r.Streams.AccountId;
+        string key = r.StreamName();
+        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
         int first = ResolveShard(r.String("ShardToMerge")!, name, account);
         int second = ResolveShard(r.String("AdjacentShardToMerge")!, name, account);
-        await r.Streams.ReshardAsync(name, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>(), stream =>
+        await r.Streams.ReshardAsync(key, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>(), stream =>
         {
             RequireReshardable(r, stream);
             var shard = FindShard(stream, first, name, account);
@@ -57,16 +57,16 @@ internal static class ReshardOperations
 
     public static async ValueTask UpdateShardCount(KinesisRequest r)
     {
-        string name = r.StreamName();
+        string key = r.StreamName();
         int target = (int)r.Integer("TargetShardCount")!.Value;
         int current = 0;
-        var stream = await r.Streams.ReshardAsync(name, stream => stream.OpenShards /* a uniform scale closes them all */, stream =>
+        var stream = await r.Streams.ReshardAsync(key, stream => stream.OpenShards /* a uniform scale closes them all */, stream =>
         {
             RequireReshardable(r, stream);
             current = stream.OpenShards.Count();
             string counts = $"Current open shard count: {current}, Target shard count: {target}";
             int limit = Math.Min(MaxShardsPerStream, r.Streams.Options.ShardLimit);
-            if (target > limit || target - current > r.Streams.Options.ShardLimit - r.Streams.OpenShardCount)
+            if (target > limit || target - current > r.Streams.Options.ShardLimit - r.Streams.OpenShardCountIn(r.AccountOf(key)))
                 throw KinesisErrors.LimitExceeded($"Target shard count or number of open shards cannot be greater than {limit}. {counts}");
             if (target > 2 * current)
                 throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale up over double your current open shard count. {counts}");
@@ -74,12 +74,12 @@ internal static class ReshardOperations
                 throw KinesisErrors.LimitExceeded($"UpdateShardCount cannot scale down below half your current open shard count. {counts}");
             if (!r.Streams.Scalings.TryRecord(stream, MaxScalingsPerDay))
                 throw KinesisErrors.LimitExceeded(
-                    $"Stream {name} under account {r.Streams.AccountId} has already been scaled {MaxScalingsPerDay} times in the last 24 hours. {counts}");
+                    $"Stream {KinesisRequest.Plain(key)} under account {r.AccountOf(key)} has already been scaled {MaxScalingsPerDay} times in the last 24 hours. {counts}");
             return Resharding.UniformScale(stream, target, r.Streams.Now);
         });
         var w = r.Response;
         w.StartObject();
-        w.String("StreamName", stream.Name);
+        w.String("StreamName", stream.PlainName);
         w.Number("CurrentShardCount", current);
         w.Number("TargetShardCount", target);
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
@@ -97,7 +97,7 @@ internal static class ReshardOperations
         StreamOperations.RequireActive(r, before);
         if (mode == StreamMode.Provisioned && before.Distribution == RecordDistribution.Auto)
             throw KinesisErrors.InvalidArgument(
-                $"Stream {name} under account {r.Streams.AccountId} uses the AUTO record distribution strategy, which PROVISIONED mode does not support. Set USER_PARTITION_KEY first (UpdateStreamRecordDistributionStrategy).");
+                $"Stream {KinesisRequest.Plain(name)} under account {r.AccountOf(name)} uses the AUTO record distribution strategy, which PROVISIONED mode does not support. Set USER_PARTITION_KEY first (UpdateStreamRecordDistributionStrategy).");
         if (warm is { } target)
             await CapacityOperations.ScaleForWarmThroughputAsync(r, name, target);
         r.Streams.Update(name, stream =>
@@ -124,7 +124,7 @@ internal static class ReshardOperations
     {
         StreamOperations.RequireActive(r, stream);
         if (stream.Mode == StreamMode.OnDemand)
-            throw KinesisErrors.Validation($"Request is invalid. Stream {stream.Name} under account {r.Streams.AccountId} is in On-Demand mode.");
+            throw KinesisErrors.Validation($"Request is invalid. Stream {stream.PlainName} under account {r.AccountOf(stream.Name)} is in On-Demand mode.");
     }
 
     private static void RequireOpen(ShardInfo shard, string name, string account)
@@ -134,10 +134,10 @@ internal static class ReshardOperations
                 $"Shard {shard.ShardId} in stream {name} under account {account} has already been merged or split, and thus is not eligible for merging or splitting.");
     }
 
-    private static void RequireShardCapacity(KinesisRequest r, int additional)
+    private static void RequireShardCapacity(KinesisRequest r, string stream, int additional)
     {
-        int open = r.Streams.OpenShardCount;
+        int open = r.Streams.OpenShardCountIn(r.AccountOf(stream));
         if (open + additional > r.Streams.Options.ShardLimit)
-            throw StreamOperations.ShardLimitExceeded(r, open, additional);
+            throw StreamOperations.ShardLimitExceeded(r, stream, open, additional);
     }
 }

@@ -26,14 +26,15 @@ internal static class ResourceArns
         return new ConsumerResource(r.Streams.Get(streamName), name, seconds);
     }
 
-    /// <summary>The name of the stream a ResourceARN names (consumer ARNs are taken by <see cref="ConsumerOf"/> first).</summary>
+    /// <summary>The stream a ResourceARN names, as the catalog holds it (<see cref="StreamNames"/>; consumer ARNs are taken
+    /// by <see cref="ConsumerOf"/> first).</summary>
     public static string StreamOf(KinesisRequest r)
     {
         string arn = r.String("ResourceARN")!;
         if (!StreamArn.TryParse(arn, out string region, out string account, out string name))
             throw KinesisErrors.InvalidArgument($"Invalid ResourceARN: {arn}");
-        if (account != r.Streams.AccountId || region != r.Streams.Options.Region)
+        if (region != r.Streams.Options.Region)
             throw KinesisErrors.StreamNotFound(name, account);
-        return name;
+        return StreamNames.Qualify(account, name, r.Streams.AccountId);
     }
 }

@@ -38,7 +38,7 @@ internal static class ShardListing
         {
             stream = r.Streams.Get(r.StreamName());
             if (r.TimestampMillis("StreamCreationTimestamp") is { } created && created / 1000 != stream.CreatedAt.ToUnixTimeSeconds())
-                throw KinesisErrors.ResourceNotFound($"Stream {stream.Name} under account {r.Streams.AccountId} not found.");
+                throw KinesisErrors.StreamNotFound(stream.Name, r.Streams.AccountId);
             int after = -1;
             if (r.String("ExclusiveStartShardId") is { } start)
                 after = ShardId.TryParse(start, out int index) ? index : int.MaxValue;

@@ -47,7 +47,7 @@ internal static class StartingPositions
     /// </summary>
     private static DecodedSequenceNumber Decode(string operation, string text, StreamInfo stream, ShardInfo shard, DateTimeOffset now, string account)
     {
-        string where = $"used in {operation} on shard {shard.ShardId} in stream {stream.Name} under account {account} is invalid";
+        string where = $"used in {operation} on shard {shard.ShardId} in stream {stream.PlainName} under account {account} is invalid";
         if (!DecodedSequenceNumber.TryDecode(text, now.ToUnixTimeSeconds(), out var sequence)
             || (sequence.Layout == SequenceLayout.RunnelLegacy && !shard.AcceptsLegacySequenceNumbers))
             throw KinesisErrors.InvalidArgument($"StartingSequenceNumber {text} {where}.");

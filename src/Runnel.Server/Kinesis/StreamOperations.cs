@@ -16,7 +16,7 @@ internal static class StreamOperations
 
     public static ValueTask CreateStream(KinesisRequest r)
     {
-        string name = r.String("StreamName")!;
+        string name = r.StreamName(); // of the caller's account
         // Mode and shard count as AWS resolves them: a shard count alone means PROVISIONED; neither means
         // ON_DEMAND, which starts with 4 shards.
         long? requested = r.Integer("ShardCount");
@@ -105,7 +105,7 @@ internal static class StreamOperations
         w.Number("ConsumerCount", r.Streams.Consumers.Count(stream));
         if (r.Channels.Catalog.OfStream(stream.Name).Count is > 0 and int channels)
             w.Number("ChannelCount", channels); // shown where channels read the stream (AWS's presence rule not captured)
-        if (stream.Mode == StreamMode.OnDemand && r.Streams.Account.Commitment.InForce)
+        if (stream.Mode == StreamMode.OnDemand && r.Streams.SettingsOf(r.AccountOf(stream.Name)).Commitment.InForce)
         {
             // Shown for on-demand streams of an account with the billing commitment, as on AWS.
             w.StartObject("WarmThroughput");
@@ -132,8 +132,9 @@ internal static class StreamOperations
                 throw KinesisErrors.InvalidArgument("NextToken and ExclusiveStartStreamName cannot be provided together.");
             after = PageToken.DecodeStreamName(token);
         }
-        var names = r.Streams.All.Select(s => s).Where(s => after is null || string.CompareOrdinal(s.Name, after) > 0)
-            .OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        // The caller's account's streams only, each account's its own.
+        var names = r.Streams.All.Where(s => r.AccountOf(s.Name) == r.Account && (after is null || string.CompareOrdinal(s.PlainName, after) > 0))
+            .OrderBy(s => s.PlainName, StringComparer.Ordinal).ToList();
         var page = names.Take(limit).ToList();
         bool more = names.Count > limit;
 
@@ -141,16 +142,16 @@ internal static class StreamOperations
         w.StartObject();
         w.StartArray("StreamNames");
         foreach (var s in page)
-            w.String(s.Name);
+            w.String(s.PlainName);
         w.EndArray();
         w.Boolean("HasMoreStreams", more);
         if (more)
-            w.String("NextToken", PageToken.EncodeStreamName(page[^1].Name));
+            w.String("NextToken", PageToken.EncodeStreamName(page[^1].PlainName));
         w.StartArray("StreamSummaries");
         foreach (var s in page)
         {
             w.StartObject();
-            w.String("StreamName", s.Name);
+            w.String("StreamName", s.PlainName);
             w.String("StreamARN", r.Streams.ArnOf(s.Name));
             w.String("StreamStatus", s.Status.ToWire());
             Describe.ModeDetails(w, s);
@@ -178,9 +179,9 @@ internal static class StreamOperations
             if (hours > MaxRetentionHours)
                 throw KinesisErrors.InvalidArgument($"Maximum allowed retention period is {MaxRetentionHours} hours. Requested retention period ({hours} hours) is too long.");
             if (increase && hours < stream.RetentionHours)
-                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be shorter than existing retention period ({stream.RetentionHours} hours). Use DecreaseRetentionPeriod API.");
+                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {KinesisRequest.Plain(name)} can not be shorter than existing retention period ({stream.RetentionHours} hours). Use DecreaseRetentionPeriod API.");
             if (!increase && hours > stream.RetentionHours)
-                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({stream.RetentionHours} hours). Use IncreaseRetentionPeriod API.");
+                throw KinesisErrors.InvalidArgument($"Requested retention period ({hours} hours) for stream {KinesisRequest.Plain(name)} can not be longer than existing retention period ({stream.RetentionHours} hours). Use IncreaseRetentionPeriod API.");
             return hours == stream.RetentionHours ? stream : r.Streams.BeginUpdate(stream with { RetentionHours = hours });
         });
         r.EmptyResponse = true;
@@ -204,10 +205,10 @@ internal static class StreamOperations
         var w = r.Response;
         w.StartObject();
         w.Number("ShardLimit", r.Streams.Options.ShardLimit);
-        w.Number("OpenShardCount", r.Streams.OpenShardCount);
-        w.Number("OnDemandStreamCount", r.Streams.All.Count(s => s.Mode == StreamMode.OnDemand));
+        w.Number("OpenShardCount", r.Streams.OpenShardCountIn(r.Account));
+        w.Number("OnDemandStreamCount", r.Streams.All.Count(s => s.Mode == StreamMode.OnDemand && r.AccountOf(s.Name) == r.Account));
         w.Number("OnDemandStreamCountLimit", OnDemandStreamCountLimit);
-        w.Number("ChannelCount", r.Channels.Catalog.Count);
+        w.Number("ChannelCount", r.Account == r.Streams.AccountId ? r.Channels.Catalog.Count : 0); // channels are the server's account's
         w.Number("ChannelCountLimit", Runnel.Firehose.Channels.ChannelService.MaxChannels);
         w.EndObject();
         return ValueTask.CompletedTask;
@@ -228,7 +229,7 @@ internal static class StreamOperations
         });
         var w = r.Response;
         w.StartObject();
-        w.String("StreamName", stream.Name);
+        w.String("StreamName", stream.PlainName);
         w.String("StreamARN", r.Streams.ArnOf(stream.Name));
         w.StartArray("CurrentShardLevelMetrics");
         foreach (string m in before)
@@ -242,7 +243,8 @@ internal static class StreamOperations
         return ValueTask.CompletedTask;
     }
 
-    public static KinesisException ShardLimitExceeded(KinesisRequest r, int open, int additional) => r.Streams.ShardLimitExceeded(open, additional);
+    /// <summary>The account of <paramref name="stream"/> over its open-shard limit.</summary>
+    public static KinesisException ShardLimitExceeded(KinesisRequest r, string stream, int open, int additional) => r.Streams.ShardLimitExceeded(open, additional, r.AccountOf(stream));
 
     /// <summary>Control-plane changes need an ACTIVE stream, as on AWS.</summary>
     public static void RequireActive(KinesisRequest r, StreamInfo stream)

@@ -46,12 +46,12 @@ internal static class TagOperations
         var added = r.Member("Tags")!.Value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Kind == Runnel.Protocol.Requests.RequestKind.String ? p.Value.GetString() : "", StringComparer.Ordinal);
         r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
-            CheckCharacters(added.Keys.Concat(added.Values), c.Name, r.Streams.AccountId, "add tags to", "consumer");
+            CheckCharacters(added.Keys.Concat(added.Values), c.Name, r.AccountOf(c.Stream.Name), "add tags to", "consumer");
             var merged = new Dictionary<string, string>(consumer.Tags, StringComparer.Ordinal);
             foreach (var (key, value) in added)
                 merged[key] = value;
             if (merged.Count > MaxTagsPerStream)
-                throw TooManyConsumerTags(r, c.Name);
+                throw TooManyConsumerTags(r.AccountOf(c.Stream.Name), c.Name);
             return consumer with { Tags = merged };
         });
         r.EmptyResponse = true;
@@ -63,7 +63,7 @@ internal static class TagOperations
         var keys = r.Member("TagKeys")!.Value.EnumerateArray().Select(e => e.GetString()).ToList();
         r.Streams.Consumers.Change(c.Stream, c.Name, c.CreationSeconds, consumer =>
         {
-            CheckCharacters(keys, c.Name, r.Streams.AccountId, "remove tags from", "consumer");
+            CheckCharacters(keys, c.Name, r.AccountOf(c.Stream.Name), "remove tags from", "consumer");
             var remaining = new Dictionary<string, string>(consumer.Tags, StringComparer.Ordinal);
             foreach (string key in keys)
                 remaining.Remove(key);
@@ -74,8 +74,8 @@ internal static class TagOperations
     }
 
     /// <summary>A consumer past 50 tags: the stream's text with "consumer" for "stream" (AWS's text for consumers not captured).</summary>
-    public static KinesisException TooManyConsumerTags(KinesisRequest r, string consumerName) =>
-        KinesisErrors.InvalidArgument($"Failed to add tags to consumer {consumerName} under account {r.Streams.AccountId} because a given consumer cannot have more than {MaxTagsPerStream} tags associated with it.");
+    public static KinesisException TooManyConsumerTags(string account, string consumerName) =>
+        KinesisErrors.InvalidArgument($"Failed to add tags to consumer {consumerName} under account {account} because a given consumer cannot have more than {MaxTagsPerStream} tags associated with it.");
 
     private static ValueTask AddTags(KinesisRequest r, string name)
     {
@@ -87,7 +87,7 @@ internal static class TagOperations
             foreach (var (key, value) in added)
                 merged[key] = value;
             if (merged.Count > MaxTagsPerStream)
-                throw KinesisErrors.InvalidArgument($"Failed to add tags to stream {name} under account {r.Streams.AccountId} because a given stream cannot have more than {MaxTagsPerStream} tags associated with it.");
+                throw KinesisErrors.InvalidArgument($"Failed to add tags to stream {KinesisRequest.Plain(name)} under account {r.AccountOf(name)} because a given stream cannot have more than {MaxTagsPerStream} tags associated with it.");
             return stream with { Tags = merged };
         });
         r.EmptyResponse = true;
@@ -149,9 +149,12 @@ internal static class TagOperations
         w.EndArray();
     }
 
-    /// <summary>Tags allow Unicode letters and digits, white space and <c>_ . : / = + - % @</c>; '%' then gets its own error, as on AWS.</summary>
+    /// <summary>Tags allow Unicode letters and digits, white space and <c>_ . : / = + - % @</c>; '%' then gets its own error, as on AWS.
+    /// A stream's name may be the qualified one (<see cref="StreamNames"/>): the message shows its own name and account.</summary>
     public static void CheckCharacters(IEnumerable<string> texts, string resourceName, string accountId, string action, string resourceKind = "stream")
     {
+        if (resourceKind == "stream")
+            (resourceName, accountId) = (StreamNames.Plain(resourceName), StreamNames.AccountOf(resourceName, accountId));
         var all = texts.ToList();
         foreach (string text in all)
             foreach (char c in text)

@@ -35,21 +35,34 @@ public sealed class AccountSettings
     private readonly TimeProvider _clock;
     private readonly TimeSpan _period;
     private readonly Lock _lock = new();
+    private readonly string _settingName;
     private BillingCommitment _commitment;
 
-    public AccountSettings(IMetadataStore metadata, TimeProvider clock, TimeSpan period, Action<string>? warn = null)
+    /// <summary>The settings row of <paramref name="account"/>: <see cref="SettingName"/> for the server's own account (as
+    /// always), <c>account-settings/{account}</c> for another (a key's <c>account_id</c>).</summary>
+    public static string SettingNameOf(string account, string serverAccount) => account == serverAccount ? SettingName : SettingName + "/" + account;
+
+    /// <summary>The account a settings row belongs to, or null when the row is not an account's settings.</summary>
+    public static string? AccountOfSetting(string settingName, string serverAccount) =>
+        settingName == SettingName ? serverAccount
+        : settingName.StartsWith(SettingName + "/", StringComparison.Ordinal) ? settingName[(SettingName.Length + 1)..]
+        : null;
+
+    /// <param name="settingName">The row they are kept in (<see cref="SettingNameOf"/>).</param>
+    public AccountSettings(IMetadataStore metadata, TimeProvider clock, TimeSpan period, Action<string>? warn = null, string settingName = SettingName)
     {
         _metadata = metadata;
         _clock = clock;
         _period = period;
+        _settingName = settingName;
         _commitment = BillingCommitment.Never;
-        if (metadata.ReadSetting(SettingName) is { } stored)
+        if (metadata.ReadSetting(settingName) is { } stored)
         {
             if (Decode(stored) is { } commitment)
                 _commitment = commitment;
             else
                 // A billing flag, not data: the server starts without it rather than not at all.
-                warn?.Invoke($"The account settings in {metadata.Location} (settings row '{SettingName}') do not parse; the minimum throughput " +
+                warn?.Invoke($"The account settings in {metadata.Location} (settings row '{settingName}') do not parse; the minimum throughput " +
                     "billing commitment starts DISABLED. Enable it again with UpdateAccountSettings if it was on.");
         }
     }
@@ -106,7 +119,7 @@ public sealed class AccountSettings
 
     private void Store(BillingCommitment next)
     {
-        _metadata.WriteSetting(SettingName, JsonSerializer.SerializeToUtf8Bytes(Stored.Of(next), StoredContext.Default.Stored));
+        _metadata.WriteSetting(_settingName, JsonSerializer.SerializeToUtf8Bytes(Stored.Of(next), StoredContext.Default.Stored));
         _commitment = next;
     }
 

@@ -35,14 +35,15 @@ public sealed class ConsumerRegistry
     // consumer registered again within the same second gets a later second, hence a new ARN. In memory only:
     // after a restart only the consumers still registered are known.
     private readonly Dictionary<(string Stream, string Consumer), long> _lastCreatedSeconds = [];
-    private readonly AccountSettings _account;
+    private readonly Func<StreamInfo, AccountSettings> _accountOf;
     private readonly Func<bool> _leads;
 
     /// <param name="leads">Whether this node makes the timed transitions now (see the class summary); always, by default.</param>
-    public ConsumerRegistry(IMetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, AccountSettings account, Func<bool>? leads = null)
+    /// <param name="accountOf">The settings of the account a stream belongs to (its consumer limit).</param>
+    public ConsumerRegistry(IMetadataStore metadata, RunnelOptions options, TimeProvider clock, LoadedMetadata loaded, Func<StreamInfo, AccountSettings> accountOf, Func<bool>? leads = null)
     {
         _leads = leads ?? (() => true);
-        _account = account;
+        _accountOf = accountOf;
         _metadata = metadata;
         _options = options;
         _clock = clock;
@@ -71,7 +72,7 @@ public sealed class ConsumerRegistry
                 throw KinesisErrors.ConsumerExists(name, stream.Name, _options.AccountId);
             if (_options.Limits.Enabled)
             {
-                int most = _account.ConsumersPerStream;
+                int most = _accountOf(stream).ConsumersPerStream;
                 if (consumers.Count >= most)
                     throw KinesisErrors.ConsumerLimitExceeded(stream.Name, _options.AccountId, most);
                 if (consumers.Values.Count(c => c.Status == ConsumerStatus.Creating) >= MaxCreatingPerStream)

@@ -62,7 +62,11 @@ public sealed class StreamCatalog
 
     public IEnumerable<StreamInfo> All => _streams.Values.Select(Resolve).Where(s => s is not null).Select(s => s!);
 
-    public string ArnOf(string streamName) => StreamArn.Format(_options.Region, _options.AccountId, streamName);
+    /// <summary>The ARN of a stream held under <paramref name="streamName"/>: of its own account (<see cref="StreamNames"/>).</summary>
+    public string ArnOf(string streamName) => StreamArn.Format(_options.Region, AccountOf(streamName), StreamNames.Plain(streamName));
+
+    /// <summary>The account of the stream held under <paramref name="streamName"/>.</summary>
+    public string AccountOf(string streamName) => StreamNames.AccountOf(streamName, _options.AccountId);
 
     /// <summary>How long a lookup that finds nothing waits for other nodes' changes to arrive before it says so.</summary>
     public static readonly TimeSpan CatchUpBudget = TimeSpan.FromSeconds(2);
@@ -93,12 +97,17 @@ public sealed class StreamCatalog
 
     private StreamInfo Held(string name) => Known(name) ?? throw KinesisErrors.StreamNotFound(name, AccountId);
 
+    /// <summary>The open shards of every account's streams.</summary>
     public int OpenShardCount => All.Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
 
+    /// <summary>The open shards of one account's streams: what its shard limit counts, as on AWS.</summary>
+    public int OpenShardCountIn(string account) =>
+        All.Where(s => AccountOf(s.Name) == account).Sum(s => s.Status == StreamStatus.Deleting ? 0 : s.OpenShards.Count());
+
     /// <summary>AWS's message for a request that would take the account past its open-shard limit.</summary>
-    public KinesisException ShardLimitExceeded(int open, int additional) =>
+    public KinesisException ShardLimitExceeded(int open, int additional, string account) =>
         KinesisErrors.LimitExceeded(
-            $"This request would exceed the shard limit for the account {AccountId} in {_options.Region}. " +
+            $"This request would exceed the shard limit for the account {account} in {_options.Region}. " +
             $"Current shard count for the account: {open}. Limit: {_options.ShardLimit}. " +
             $"Number of additional shards that would have resulted from this request: {additional}. " +
             "Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.");
@@ -112,9 +121,9 @@ public sealed class StreamCatalog
                 throw KinesisErrors.StreamExists(name, AccountId);
             if (_damagedNames.Contains(name))
                 throw KinesisErrors.StreamDamaged(name, AccountId);
-            int open = OpenShardCount;
+            int open = OpenShardCountIn(AccountOf(name));
             if ((long)open + shardCount > _options.ShardLimit) // long: a ShardCount near 2^31 must not overflow past the check
-                throw ShardLimitExceeded(open, shardCount);
+                throw ShardLimitExceeded(open, shardCount, AccountOf(name));
             var now = Now;
             var ranges = HashKeyRange.SplitEvenly(shardCount);
             var shards = new ShardInfo[shardCount];

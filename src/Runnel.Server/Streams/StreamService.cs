@@ -34,7 +34,7 @@ public sealed class StreamService : IDisposable
         var loaded = metadata.Load();
         Catalog = new StreamCatalog(options, metadata, loaded, Shards, clock, warn ?? (_ => { }), sweepOrphans, leads);
         Account = new AccountSettings(metadata, clock, options.CommitmentPeriod, warn);
-        Consumers = new ConsumerRegistry(metadata, options, clock, loaded, Account, leads);
+        Consumers = new ConsumerRegistry(metadata, options, clock, loaded, stream => SettingsOf(Catalog.AccountOf(stream.Name)), leads);
         Iterators = new ShardIteratorCodec(metadata.GetOrCreateSecret("shard-iterator-key", 32));
         Scalings = new ScalingAllowance(clock);
         Subscriptions = new SubscriptionRegistry(options.Limits, clock, subscriptionClaims);
@@ -98,8 +98,8 @@ public sealed class StreamService : IDisposable
                 case MetadataChange.ConsumerDeleted consumer:
                     Consumers.ApplyDeleted(consumer.StreamId, consumer.ConsumerId);
                     break;
-                case MetadataChange.SettingWritten { Name: AccountSettings.SettingName } setting:
-                    Account.Apply(setting.Value);
+                case MetadataChange.SettingWritten setting when AccountSettings.AccountOfSetting(setting.Name, AccountId) is { } account:
+                    SettingsOf(account).Apply(setting.Value);
                     break;
                 case MetadataChange.DocumentWritten or MetadataChange.DocumentDeleted:
                     DocumentChanged?.Invoke(change);
@@ -125,6 +125,13 @@ public sealed class StreamService : IDisposable
 
     /// <summary>The account's settings (the minimum throughput billing commitment).</summary>
     public AccountSettings Account { get; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AccountSettings> _otherAccounts = new(StringComparer.Ordinal);
+
+    /// <summary>The settings of <paramref name="account"/>: <see cref="Account"/> for the server's own, each other account's its own (read when first asked for).</summary>
+    public AccountSettings SettingsOf(string account) => account == AccountId
+        ? Account
+        : _otherAccounts.GetOrAdd(account, a => new AccountSettings(_metadata, _clock, Options.CommitmentPeriod, _warn, AccountSettings.SettingNameOf(a, AccountId)));
 
     /// <summary>The consumers registered with the streams (enhanced fan-out).</summary>
     public ConsumerRegistry Consumers { get; }
@@ -200,7 +207,13 @@ public sealed class StreamService : IDisposable
 
     public int OpenShardCount => Catalog.OpenShardCount;
 
-    public KinesisException ShardLimitExceeded(int open, int additional) => Catalog.ShardLimitExceeded(open, additional);
+    public KinesisException ShardLimitExceeded(int open, int additional, string account) => Catalog.ShardLimitExceeded(open, additional, account);
+
+    /// <summary>The open shards of one account's streams (its shard limit's count).</summary>
+    public int OpenShardCountIn(string account) => Catalog.OpenShardCountIn(account);
+
+    /// <summary>The account of the stream held under <paramref name="streamName"/> (<see cref="StreamNames"/>).</summary>
+    public string AccountOf(string streamName) => Catalog.AccountOf(streamName);
 
     public StreamInfo Create(string name, int shardCount, StreamMode mode, IReadOnlyDictionary<string, string> tags, int maxRecordSizeKiB = StreamInfo.DefaultMaxRecordSizeKiB,
         Func<StreamInfo, StreamInfo>? configure = null) =>
