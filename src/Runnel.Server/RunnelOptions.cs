@@ -123,6 +123,9 @@ public sealed record RunnelOptions
     /// <summary>The most bytes a request's headers may take together (HTTP/1.1 and HTTP/2); larger is answered 431.</summary>
     public int MaxHeaderBytes { get; init; } = 32 * 1024;
 
+    /// <summary>The deepest a request body (JSON or CBOR) may nest; deeper is answered SerializationException.</summary>
+    public int MaxNestingDepth { get; init; } = Runnel.Protocol.Requests.RequestDocument.MaxDepth;
+
     /// <summary>The most HTTP/2 streams (requests, subscriptions) one connection may have open at once.</summary>
     public int MaxStreamsPerConnection { get; init; } = 1000;
 

@@ -15,9 +15,11 @@ public sealed partial class RequestDocument
     /// deeper than 64, has a map key that is not a text string, text that is not UTF-8, an integer beyond 64 bits
     /// or a number that is not finite.
     /// </summary>
-    public static RequestDocument ParseCbor(ReadOnlyMemory<byte> cbor)
+    public static RequestDocument ParseCbor(ReadOnlyMemory<byte> cbor, int maxDepth = MaxDepth)
     {
-        var document = new RequestDocument(cbor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDepth, DepthLimit);
+        var document = new RequestDocument(cbor) { _maxDepth = maxDepth };
         try
         {
             var reader = new CborReader(cbor.Span);
@@ -38,7 +40,7 @@ public sealed partial class RequestDocument
 
     private void ReadCbor(ref CborReader reader, int depth, ReadOnlySpan<byte> member)
     {
-        if (depth > MaxDepth)
+        if (depth > _maxDepth)
             throw new FormatException("CBOR nesting is too deep.");
         var (major, argument, indefinite) = reader.Head();
         switch (major)

@@ -19,8 +19,13 @@ public enum RequestKind : byte { Undefined, Object, Array, String, Number, True,
 /// </summary>
 public sealed partial class RequestDocument : IDisposable
 {
-    /// <summary>The deepest nesting either reader accepts.</summary>
+    /// <summary>The deepest nesting either reader accepts by default (<c>--max-nesting-depth</c>; Kinesis's deepest shape has 5).</summary>
     public const int MaxDepth = 64;
+
+    /// <summary>The deepest a server may be set to accept: the JSON reader's open containers are counted on the stack.</summary>
+    public const int DepthLimit = 512;
+
+    private int _maxDepth = MaxDepth;
 
     internal struct Node
     {
@@ -54,11 +59,14 @@ public sealed partial class RequestDocument : IDisposable
     /// <summary>The top-level value.</summary>
     public RequestValue Root => new(this, 0);
 
-    /// <summary>Reads a JSON body. Throws <see cref="JsonException"/> when it is not one JSON value nesting at most 64 deep,
-    /// or <see cref="FormatException"/> when a string is not UTF-8 or escapes half a surrogate pair.</summary>
-    public static RequestDocument ParseJson(ReadOnlyMemory<byte> json)
+    /// <summary>Reads a JSON body. Throws <see cref="JsonException"/> when it is not one JSON value nesting at most
+    /// <paramref name="maxDepth"/> deep (1..<see cref="DepthLimit"/>), or <see cref="FormatException"/> when a string is
+    /// not UTF-8 or escapes half a surrogate pair.</summary>
+    public static RequestDocument ParseJson(ReadOnlyMemory<byte> json, int maxDepth = MaxDepth)
     {
-        var document = new RequestDocument(json);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxDepth, DepthLimit);
+        var document = new RequestDocument(json) { _maxDepth = maxDepth };
         try
         {
             document.ReadJson();
@@ -84,8 +92,8 @@ public sealed partial class RequestDocument : IDisposable
     private void ReadJson()
     {
         var bytes = _body.Span;
-        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = MaxDepth });
-        Span<int> open = stackalloc int[MaxDepth + 1];
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = _maxDepth });
+        Span<int> open = stackalloc int[_maxDepth + 1];
         int depth = 0;
         while (reader.Read())
         {

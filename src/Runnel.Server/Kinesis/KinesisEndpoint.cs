@@ -255,11 +255,12 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     }
 
     /// <summary>Reads a JSON or CBOR body into the request model, in place (the body outlives the document); null when it does not parse.</summary>
-    private static RequestDocument? Parse(ReadOnlyMemory<byte> body, bool cbor)
+    private RequestDocument? Parse(ReadOnlyMemory<byte> body, bool cbor)
     {
+        int depth = streams.Options.MaxNestingDepth;
         try
         {
-            return cbor ? RequestDocument.ParseCbor(body) : RequestDocument.ParseJson(body);
+            return cbor ? RequestDocument.ParseCbor(body, depth) : RequestDocument.ParseJson(body, depth);
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {

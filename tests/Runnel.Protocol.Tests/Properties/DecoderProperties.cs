@@ -85,6 +85,29 @@ public sealed class DecoderProperties
                 _ = document.Root.GetRawText();
         }, iter: Iterations.Count);
 
+    /// <summary>Bodies whose heads claim far more than they hold: CBOR strings, arrays and maps of 2^32 and 2^63 items,
+    /// JSON strings and arrays left open; a decoder that sized anything by a claim would allocate it.</summary>
+    private static readonly Gen<(byte[] Body, bool Cbor)> Claims = Gen.Frequency(
+        (1, Gen.Select(Gen.Int[0, 7].Select(i => new byte[] { 0x5A, 0x5B, 0x7A, 0x7B, 0x9A, 0x9B, 0xBA, 0xBB }[i]), Gen.Byte.Array[0, 40], (head, rest) =>
+            ((byte[])[0xA1, 0x64, .. "Data"u8, head, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, .. rest], true))),
+        (1, Gen.Select(Gen.Int[1, 2000], Gen.Bool, (n, quote) =>
+            (Encoding.UTF8.GetBytes("{\"Data\":" + (quote ? "\"" + new string('A', n) : new string('[', Math.Min(n, 60)))), false))));
+
+    /// <summary>What reading a body may allocate at most (the pooled node and side arrays, an exception and its
+    /// message): a fixed allowance and a bounded amount per byte of the body, never what the body claims.</summary>
+    private static long AllocationBound(int bodyLength) => 64 * 1024 + 64L * bodyLength;
+
+    [Fact]
+    public void Reading_a_body_allocates_in_proportion_to_its_size_never_to_what_it_claims() =>
+        Gen.Frequency((2, Bodies(ValidJson).Select(b => (b, false))), (2, Bodies(ValidCbor).Select(b => (b, true))), (1, Claims)).Sample(t =>
+        {
+            Read(t.Item1, t.Item2)?.Dispose(); // the pools have their arrays after the first reads
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Read(t.Item1, t.Item2)?.Dispose();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated <= AllocationBound(t.Item1.Length), $"{allocated} bytes allocated reading a {t.Item1.Length}-byte {(t.Item2 ? "CBOR" : "JSON")} body");
+        }, iter: Iterations.Count);
+
     [Fact]
     public void The_valid_bodies_themselves_are_read()
     {
