@@ -12,6 +12,9 @@ public sealed record AtRestEncryption(string? KmsKeyId, IReadOnlyList<WrappedDat
 
     /// <summary>The key new records are sealed under, or null while encryption is off.</summary>
     public WrappedDataKey? Current => Enabled && Keys.Count > 0 ? Keys[^1] : null;
+
+    /// <summary>Encryption stopped: no key for new records, every key kept for the records sealed before.</summary>
+    public AtRestEncryption Stopped() => this with { KmsKeyId = null };
 }
 
 /// <summary>One data key: its id within its stream (from 1; the id a record's frame names), the KMS key id it was made

@@ -57,7 +57,7 @@ internal static class EncryptionOperations
         if (logId is not { } log || service.Keys is not { } keys)
             return current;
         if (encryption?.Status != DeliveryStreamStatus.Enabled)
-            return current is null ? null : current with { KmsKeyId = null };
+            return current?.Stopped();
         return keys.Issue(log, current, encryption.KeyArn ?? encryption.KeyType ?? AwsOwned);
     }
 

@@ -27,7 +27,7 @@ internal static partial class EncryptionOperations
                 throw KinesisErrors.InvalidArgument("KMS is the only valid EncryptionType for this request");
             StreamOperations.RequireActive(r, stream);
             if (!start)
-                return stream.Encryption?.Enabled == true ? r.Streams.BeginUpdate(stream with { Encryption = stream.Encryption with { KmsKeyId = null } }) : stream;
+                return stream.Encryption?.Enabled == true ? r.Streams.BeginUpdate(stream with { Encryption = stream.Encryption.Stopped() }) : stream;
             var keyring = r.Streams.Keyring ?? throw KinesisErrors.InvalidArgument("This server stores records without encryption at rest.");
             var encryption = keyring.Issue(stream.Id, stream.Encryption, keyId);
             return ReferenceEquals(encryption, stream.Encryption) ? stream : r.Streams.BeginUpdate(stream with { Encryption = encryption });
