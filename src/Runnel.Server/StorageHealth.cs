@@ -71,8 +71,7 @@ public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock
     }
 
     /// <summary>What a client is told of a request the condition failed (the log tells the operator more).</summary>
-    public static string ClientDetail(StorageFaultKind kind) =>
-        kind == StorageFaultKind.Unavailable ? Runnel.Core.Errors.KinesisErrors.StorageUnreachable : Runnel.Core.Errors.KinesisErrors.StorageFailure(StorageFault.Describe(kind));
+    public static string ClientDetail(StorageFaultKind kind) => StorageFault.ClientDetail(kind);
 
     /// <summary>The system's own words for it (the innermost message; for a cluster that did not answer, what went
     /// unanswered), without a trailing period.</summary>

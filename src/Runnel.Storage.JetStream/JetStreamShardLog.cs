@@ -18,6 +18,10 @@ public sealed partial class JetStreamShardLog : IShardLog
     /// <summary>JetStream's error for a publish whose expected last sequence is not the stream's.</summary>
     private const int WrongLastSequence = 10071;
 
+    /// <summary>JetStream's refusals for want of room: "insufficient resources" (a server at its max_file_store, seen
+    /// here) and "insufficient storage resources available".</summary>
+    private const int InsufficientResources = 10023, InsufficientStorage = 10047;
+
     /// <summary>JetStream's error for a stream name in use with another configuration.</summary>
     internal const int StreamNameInUse = 10058;
 
@@ -304,6 +308,8 @@ public sealed partial class JetStreamShardLog : IShardLog
             }
             if (ack.Error is { } error)
             {
+                if (error.ErrCode is InsufficientResources or InsufficientStorage)
+                    throw new StorageFullException($"JetStream refused an append to {StreamName}: {error.Description} ({error.ErrCode}).");
                 if (error.ErrCode != WrongLastSequence || attempt + 1 >= 200)
                     throw new IOException($"JetStream refused an append to {StreamName}: {error.Description} ({error.ErrCode}).");
                 if (attempt >= 3)

@@ -16,6 +16,9 @@ public enum StorageFaultKind
 
     /// <summary>The cluster that holds the data (JetStream) did not answer: servers down, unreachable, or electing a leader.</summary>
     Unavailable,
+
+    /// <summary>The cluster that holds the data (JetStream) refused a write for want of room (its store limit or disk).</summary>
+    ClusterFull,
 }
 
 /// <summary>
@@ -53,6 +56,8 @@ public static class StorageFault
                     return StorageFaultKind.ReadOnly;
                 case StorageUnavailableException:
                     return StorageFaultKind.Unavailable;
+                case StorageFullException:
+                    return StorageFaultKind.ClusterFull;
                 case SqliteException sqlite:
                     switch (sqlite.SqliteErrorCode & 0xFF)
                     {
@@ -97,7 +102,16 @@ public static class StorageFault
         StorageFaultKind.DiskFull => "disk full",
         StorageFaultKind.ReadOnly => "read-only filesystem",
         StorageFaultKind.Unavailable => "storage cluster not answering",
+        StorageFaultKind.ClusterFull => "storage cluster full",
         _ => "disk I/O error",
+    };
+
+    /// <summary>What a client is told of a request the condition failed (the log tells the operator more), without a final period.</summary>
+    public static string ClientDetail(StorageFaultKind kind) => kind switch
+    {
+        StorageFaultKind.Unavailable => Runnel.Core.Errors.KinesisErrors.StorageUnreachable,
+        StorageFaultKind.ClusterFull => "the server's storage cluster (NATS JetStream) is full; nothing was stored, retry later",
+        _ => Runnel.Core.Errors.KinesisErrors.StorageFailure(Describe(kind)),
     };
 
     /// <summary>What the operator should do about it.</summary>
@@ -107,6 +121,8 @@ public static class StorageFault
         StorageFaultKind.ReadOnly => "Remount the data directory's filesystem read-write (the kernel may have made it read-only after disk errors: check dmesg); reads still work.",
         StorageFaultKind.Unavailable => "Check that the NATS servers given to --nats are running and reachable from this node and that JetStream has a leader " +
             "(nats-server's log, or 'nats stream info'); requests succeed again by themselves once it answers.",
+        StorageFaultKind.ClusterFull => "JetStream is at its storage limit ('JetStream resource limits exceeded' in nats-server's log): raise max_file_store in the " +
+            "NATS servers' jetstream block, free space under their store_dir, or shorten streams' retention; writes resume by themselves once there is room.",
         _ => "Check the disk (dmesg, SMART); Runnel keeps serving what it can read.",
     };
 }
@@ -125,3 +141,6 @@ public sealed class ReadOnlyStorageException : IOException
 /// <summary>A storage cluster (JetStream) that did not answer in time or could not be reached: the request may
 /// succeed when tried again, and no code change fixes it.</summary>
 public sealed class StorageUnavailableException(string message, Exception? inner) : IOException(message, inner);
+
+/// <summary>The cluster's storage (JetStream) refused a write for want of room: nothing of it was stored.</summary>
+public sealed class StorageFullException(string message) : IOException(message);

@@ -46,6 +46,23 @@ public sealed class FirehoseRedshiftTests : IAsyncLifetime
         }
     }
 
+    [Fact(Timeout = 120000)]
+    public async Task The_warehouse_going_away_holds_the_load_back_and_every_record_is_loaded_once_when_it_returns()
+    {
+        await _postgres.ExecuteAsync("CREATE TABLE outage (id integer)", "warehouse");
+        await CreateAsync("tooutage", "outage", "id", "json 'auto'");
+        _postgres.Kill();
+        await _host.Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("tooutage", ["{\"id\":1}", "{\"id\":2}", "{\"id\":3}"]));
+        // Staged while the warehouse is gone; the load fails and is tried again.
+        await FirehoseObjects.WaitForAsync(Path.Combine(_dataDir, "buckets", "staging"), ["{\"id\":1}", "{\"id\":2}", "{\"id\":3}"]);
+        await Task.Delay(1500);
+        await _postgres.StartAgainAsync();
+        var rows = await WaitForRowsAsync("SELECT id FROM outage ORDER BY id", 3);
+        await Task.Delay(1500); // a load retried twice would show by now
+        Assert.Equal([["1"], ["2"], ["3"]], await _postgres.QueryAsync("SELECT id FROM outage ORDER BY id", "warehouse"));
+        Assert.Equal(3, rows.Count);
+    }
+
     [Fact]
     public async Task JSON_records_are_staged_then_copied_into_the_named_columns()
     {

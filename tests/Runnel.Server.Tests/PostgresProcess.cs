@@ -65,11 +65,65 @@ public sealed class PostgresProcess : IDisposable
             if (init.ExitCode != 0)
                 throw new InvalidOperationException($"initdb failed: {errors}");
         }
+        await LaunchAsync();
+    }
+
+    /// <summary>Kills the server (SIGKILL, as a crash or a host going away); <see cref="StartAgainAsync"/> brings it back.</summary>
+    public void Kill()
+    {
+        // The postmaster by the PID it wrote (under runuser it is not always found as the launcher's descendant).
+        string pidFile = Path.Combine(_directory, "data", "postmaster.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out int pid))
+        {
+            try
+            {
+                using var postmaster = Process.GetProcessById(pid);
+                postmaster.Kill(entireProcessTree: true);
+                postmaster.WaitForExit(10_000);
+            }
+            catch (ArgumentException)
+            {
+                // gone already
+            }
+        }
+        if (_server is { HasExited: false } server)
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit(10_000);
+        }
+        _server?.Dispose();
+        _server = null;
+    }
+
+    /// <summary>Starts the server again on its port and data, and waits until it accepts connections (its killed
+    /// backends may hold the shared memory a moment longer: it is started again until they are gone).</summary>
+    public async Task StartAgainAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools(); // the test's own pooled connections died with the server
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await LaunchAsync();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 10 && _server is { HasExited: true })
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    private async Task LaunchAsync()
+    {
+        string data = Path.Combine(_directory, "data");
         _server = Process.Start(Command(Path.Combine(_bin, "postgres"), "-D", data, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-c", "listen_addresses=127.0.0.1", "-c", $"unix_socket_directories={_directory}", "-c", "fsync=off"))!;
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        _server.ErrorDataReceived += (_, line) => { if (line.Data is { } text && said.Count < 50) said.Enqueue(text); };
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline && !_server.HasExited; await Task.Delay(100))
         {
             try
             {
@@ -77,11 +131,11 @@ public sealed class PostgresProcess : IDisposable
                 await connection.OpenAsync();
                 return;
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or SocketException && !_server.HasExited)
+            catch (Exception e) when (e is Npgsql.NpgsqlException or SocketException)
             {
             }
         }
-        throw new InvalidOperationException($"PostgreSQL did not accept connections on {Port} within 30 s (exited: {_server.HasExited}).");
+        throw new InvalidOperationException($"PostgreSQL did not accept connections on {Port} within 30 s (exited: {_server.HasExited}): {string.Join(" | ", said)}");
     }
 
     /// <summary>Runs SQL as the superuser.</summary>
@@ -114,12 +168,7 @@ public sealed class PostgresProcess : IDisposable
 
     public void Dispose()
     {
-        if (_server is { HasExited: false } server)
-        {
-            server.Kill(entireProcessTree: true);
-            server.WaitForExit(10_000);
-        }
-        _server?.Dispose();
+        Kill();
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -137,9 +137,7 @@ internal static class RecordOperations
     }
 
     /// <summary>The message of a put the disk refused: the condition, and that nothing was stored (as Kinesis's puts say it).</summary>
-    private static string StorageFailureMessage(StorageFaultKind fault) => fault == StorageFaultKind.Unavailable
-        ? $"The service is unavailable: {Runnel.Core.Errors.KinesisErrors.StorageUnreachable}."
-        : $"The service is unavailable: {Runnel.Core.Errors.KinesisErrors.StorageFailure(StorageFault.Describe(fault))}.";
+    private static string StorageFailureMessage(StorageFaultKind fault) => $"The service is unavailable: {StorageFault.ClientDetail(fault)}.";
 }
 
 /// <summary>

@@ -25,7 +25,7 @@ public sealed class NatsCluster : IAsyncDisposable
         public Process? Process { get; set; }
     }
 
-    private NatsCluster(int size)
+    private NatsCluster(int size, long? maxFileStore)
     {
         Directory.CreateDirectory(_root);
         var ports = Enumerable.Range(0, size).Select(_ => (Client: FreePort(), Cluster: FreePort(), Monitor: FreePort())).ToArray();
@@ -41,13 +41,15 @@ public sealed class NatsCluster : IAsyncDisposable
                 listen: 127.0.0.1:{{ports[i].Client}}
                 http: 127.0.0.1:{{ports[i].Monitor}}
                 max_payload: 16MB
-                jetstream { store_dir: "{{store}}" }
+                jetstream { store_dir: "{{store}}"{{(maxFileStore is { } most ? $"\n  max_file_store: {most}" : "")}} }
+                """ + (size == 1 ? "" : $$"""
+
                 cluster {
                   name: runnel-test
                   listen: 127.0.0.1:{{ports[i].Cluster}}
                   routes: [{{routes}}]
                 }
-                """);
+                """)); // one server alone is no cluster: with a cluster block it would wait for a meta leader for ever
             _nodes[i] = new Node { Name = name, ClientPort = ports[i].Client, ClusterPort = ports[i].Cluster, MonitorPort = ports[i].Monitor, Config = config };
         }
     }
@@ -64,11 +66,12 @@ public sealed class NatsCluster : IAsyncDisposable
     /// <remarks>The ports are free when picked but may be taken before a server binds them (the machine's
     /// outgoing connections draw from the same range); a node that exits at start-up makes a new cluster on new
     /// ports, up to three times.</remarks>
-    public static async Task<NatsCluster> StartAsync(int size = 3)
+    /// <param name="maxFileStore">Each server's JetStream file store limit, bytes (a disk that fills); none by default.</param>
+    public static async Task<NatsCluster> StartAsync(int size = 3, long? maxFileStore = null)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var cluster = new NatsCluster(size);
+            var cluster = new NatsCluster(size, maxFileStore);
             try
             {
                 for (int i = 0; i < size; i++)
