@@ -70,9 +70,6 @@ public sealed class StorageHealth(ILogger<StorageHealth> log, TimeProvider clock
         }
     }
 
-    /// <summary>What a client is told of a request the condition failed (the log tells the operator more).</summary>
-    public static string ClientDetail(StorageFaultKind kind) => StorageFault.ClientDetail(kind);
-
     /// <summary>The system's own words for it (the innermost message; for a cluster that did not answer, what went
     /// unanswered), without a trailing period.</summary>
     private static string Detail(Exception e)

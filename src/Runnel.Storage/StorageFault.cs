@@ -109,7 +109,8 @@ public static class StorageFault
     /// <summary>What a client is told of a request the condition failed (the log tells the operator more), without a final period.</summary>
     public static string ClientDetail(StorageFaultKind kind) => kind switch
     {
-        StorageFaultKind.Unavailable => Runnel.Core.Errors.KinesisErrors.StorageUnreachable,
+        // The request may or may not have been carried out, as with any request that times out.
+        StorageFaultKind.Unavailable => "the server's storage cluster (NATS JetStream) is not answering; retry later",
         StorageFaultKind.ClusterFull => "the server's storage cluster (NATS JetStream) is full; nothing was stored, retry later",
         _ => Runnel.Core.Errors.KinesisErrors.StorageFailure(Describe(kind)),
     };

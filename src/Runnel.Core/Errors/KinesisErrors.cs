@@ -6,20 +6,15 @@ namespace Runnel.Core.Errors;
 /// </summary>
 public static class KinesisErrors
 {
-    /// <summary>A stream name as the messages show it: a qualified name (<see cref="StreamNames"/>) is split into the
-    /// stream's own name and its account; any other is the server's account's.</summary>
-    private static (string Name, string Account) Shown(string streamName, string accountId) =>
-        (Runnel.Core.Model.StreamNames.Plain(streamName), Runnel.Core.Model.StreamNames.AccountOf(streamName, accountId));
-
     public static KinesisException StreamNotFound(string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceNotFoundException", $"Stream {streamName} under account {accountId} not found.");
     }
 
     public static KinesisException StreamExists(string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists.");
     }
 
@@ -29,14 +24,14 @@ public static class KinesisErrors
     /// </summary>
     public static KinesisException StreamDamaged(string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceInUseException", $"Stream {streamName} under account {accountId} already exists, but its metadata is damaged and it is not served. " +
             "Ask the operator to run 'runnel repair'.");
     }
 
     public static KinesisException StreamNotActive(string streamName, string accountId, string status)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceInUseException", $"Stream {streamName} under account {accountId} not ACTIVE, instead in state {status}");
     }
 
@@ -44,7 +39,7 @@ public static class KinesisErrors
     /// captured by clients (with AWS's typographic apostrophe in "can’t").</summary>
     public static KinesisException StreamHasConsumers(string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceInUseException", $"DeleteStream can\u2019t delete {accountId}:{streamName} because there are consumers associated with this data stream. " +
             $"To delete {streamName} anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.");
     }
@@ -52,7 +47,7 @@ public static class KinesisErrors
     /// <summary>A consumer named by stream and name that is not registered (AWS's text not captured).</summary>
     public static KinesisException ConsumerNotFound(string consumerName, string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceNotFoundException", $"Consumer {consumerName} under stream {streamName} and account {accountId} not found.");
     }
 
@@ -60,28 +55,28 @@ public static class KinesisErrors
     /// worded like AWS's captured "Consumer … with creation timestamp … under stream … and account … is not in ACTIVE status.").</summary>
     public static KinesisException ConsumerNotFound(string consumerName, long creationSeconds, string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceNotFoundException", $"Consumer {consumerName} with creation timestamp {creationSeconds} under stream {streamName} and account {accountId} not found.");
     }
 
     /// <summary>RegisterStreamConsumer with a name the stream already has (AWS's text not captured).</summary>
     public static KinesisException ConsumerExists(string consumerName, string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("ResourceInUseException", $"Consumer {consumerName} under stream {streamName} and account {accountId} already exists.");
     }
 
     /// <summary>A 21st consumer on a stream (AWS's text not captured).</summary>
     public static KinesisException ConsumerLimitExceeded(string streamName, string accountId, int limit)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("LimitExceededException", $"Stream {streamName} under account {accountId} already has the maximum of {limit} registered consumers.");
     }
 
     /// <summary>A consumer registered while the stream has the most consumers CREATING at once (AWS's text not captured).</summary>
     public static KinesisException ConsumersCreatingLimitExceeded(string streamName, string accountId, int limit)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return new("LimitExceededException", $"Stream {streamName} under account {accountId} already has {limit} consumers in CREATING status; only {limit} can be created at the same time.");
     }
 
@@ -94,14 +89,14 @@ public static class KinesisErrors
 
     public static string ShardRateExceeded(string shardId, string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return $"Rate exceeded for shard {shardId} in stream {streamName} under account {accountId}.";
     }
 
     /// <summary>AWS's text for reads and control-plane calls over their rate (captured from AWS).</summary>
     public static string StreamRateExceeded(string streamName, string accountId)
     {
-        (streamName, accountId) = Shown(streamName, accountId);
+        (streamName, accountId) = Runnel.Core.Model.StreamNames.Split(streamName, accountId); // a qualified name shows its own account
         return $"Rate exceeded for stream {streamName} under account {accountId}.";
     }
 
@@ -142,9 +137,7 @@ public static class KinesisErrors
     public static string StorageFailure(string condition) =>
         $"the server could not write to its disk ({condition}); nothing was stored, retry later";
 
-    /// <summary>The detail of an InternalFailure when the cluster's storage (JetStream) did not answer: the request may
-    /// or may not have been carried out, as with any request that times out.</summary>
-    public const string StorageUnreachable = "the server's storage cluster (NATS JetStream) is not answering; retry later";
+
 
     /// <summary>The text of an InternalFailure, also the ErrorMessage of a PutRecords entry that failed inside the server.</summary>
     public static string InternalFailureMessage(string? detail = null) => detail is null ? "Internal service failure." : $"Internal service failure: {detail}.";

@@ -22,6 +22,10 @@ public static class StreamNames
         return at < 0 ? qualified : qualified[(at + 1)..];
     }
 
+    /// <summary>The stream's own name and its account, as messages show them.</summary>
+    public static (string Name, string Account) Split(string qualified, string serverAccount) =>
+        (Plain(qualified), AccountOf(qualified, serverAccount));
+
     /// <summary>The account the stream belongs to.</summary>
     public static string AccountOf(string qualified, string serverAccount)
     {

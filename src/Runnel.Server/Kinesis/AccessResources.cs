@@ -41,13 +41,13 @@ internal static class AccessResources
     public static string? PolicyOf(string arn, StreamService streams)
     {
         if (ConsumerArn.TryParse(arn, out _, out string account, out string streamName, out string consumerName, out _))
-            return streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId)) is { } s ? streams.Consumers.Find(s, consumerName)?.ResourcePolicy : null;
-        return StreamArn.TryParse(arn, out _, out account, out streamName) ? streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId))?.ResourcePolicy : null;
+            return streams.Find(streams.KeyOf(account, streamName)) is { } s ? streams.Consumers.Find(s, consumerName)?.ResourcePolicy : null;
+        return StreamArn.TryParse(arn, out _, out account, out streamName) ? streams.Find(streams.KeyOf(account, streamName))?.ResourcePolicy : null;
     }
 
     /// <summary>A consumer named by stream and name: its ARN when registered; else the pattern its ARN would have.</summary>
     private static string ConsumerArnOf(StreamService streams, string streamArn, string consumerName) =>
-        StreamArn.TryParse(streamArn, out _, out string account, out string streamName) && streams.Find(StreamNames.Qualify(account, streamName, streams.AccountId)) is { } stream
+        StreamArn.TryParse(streamArn, out _, out string account, out string streamName) && streams.Find(streams.KeyOf(account, streamName)) is { } stream
             && streams.Consumers.Find(stream, consumerName) is { } consumer
             ? ConsumerArn.Format(streamArn, consumerName, consumer.CreatedSeconds)
             : $"{streamArn}/consumer/{consumerName}:*";

@@ -136,7 +136,7 @@ internal static class ConsumerOperations
             throw KinesisErrors.InvalidArgument($"Invalid ConsumerARN: {arn}");
         if (region != r.Streams.Options.Region)
             throw KinesisErrors.StreamNotFound(streamName, account);
-        return (StreamNames.Qualify(account, streamName, r.Streams.AccountId), consumerName, seconds);
+        return (r.Streams.KeyOf(account, streamName), consumerName, seconds);
     }
 
     /// <summary>The members of AWS's Consumer structure (ConsumerDescription adds StreamARN).</summary>

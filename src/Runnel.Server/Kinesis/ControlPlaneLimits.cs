@@ -24,7 +24,7 @@ internal sealed class ControlPlaneLimits(StreamService streams)
         double now = streams.PreciseNowMillis;
         // The stream as the catalog holds it (its account's): named by name, the caller's; by ARN, the ARN's.
         string? stream = request.String("StreamName") is { } named
-            ? Core.Model.StreamNames.Qualify(request.Account, named, streams.AccountId)
+            ? streams.KeyOf(request.Account, named)
             : StreamOfArn(request.String("StreamARN") ?? request.String("ResourceARN") ?? request.String("ConsumerARN"));
         // Per-stream buckets are keyed by the stream; per-account ones by the caller's account; a request whose stream
         // cannot be told shares its account's bucket.
@@ -43,7 +43,7 @@ internal sealed class ControlPlaneLimits(StreamService streams)
 
     private string? StreamOfArn(string? arn) =>
         arn is null ? null
-        : Core.Model.StreamArn.TryParse(arn, out _, out string account, out string name) ? Core.Model.StreamNames.Qualify(account, name, streams.AccountId)
-        : Core.Model.ConsumerArn.TryParse(arn, out _, out account, out string streamName, out _, out _) ? Core.Model.StreamNames.Qualify(account, streamName, streams.AccountId)
+        : Core.Model.StreamArn.TryParse(arn, out _, out string account, out string name) ? streams.KeyOf(account, name)
+        : Core.Model.ConsumerArn.TryParse(arn, out _, out account, out string streamName, out _, out _) ? streams.KeyOf(account, streamName)
         : null;
 }

@@ -16,7 +16,7 @@ internal static class FanOutOperations
     {
         string arn = r.String("ConsumerARN")!;
         var (key, consumerName, seconds) = ConsumerOperations.ParseConsumerArn(r, arn);
-        string streamName = KinesisRequest.Plain(key), account = r.AccountOf(key);
+        var (streamName, account) = r.Shown(key);
         var stream = r.Streams.Find(key);
         if (stream is null || stream.Status is StreamStatus.Creating or StreamStatus.Deleting)
             throw KinesisErrors.StreamNotFound(streamName, account);

@@ -214,7 +214,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
             if (!http.HasStarted)
             {
                 using var error = mediaType == CborMediaType ? (IWireWriter)new CborWireWriter() : new JsonWireWriter();
-                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? StorageHealth.ClientDetail(kind) : null));
+                await WriteError(http, error, KinesisErrors.InternalFailure(fault is { } kind ? Runnel.Storage.StorageFault.ClientDetail(kind) : null));
             }
         }
         finally
@@ -365,9 +365,9 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     private string? NamedStream(RequestValue root, string account)
     {
         if (root.TryGetProperty("StreamName", out var n) && n.Kind == RequestKind.String)
-            return StreamNames.Qualify(account, n.GetString(), streams.AccountId);
+            return streams.KeyOf(account, n.GetString());
         return root.TryGetProperty("StreamARN", out var arn) && arn.Kind == RequestKind.String
-            && StreamArn.TryParse(arn.GetString(), out _, out string arnAccount, out string arnName) ? StreamNames.Qualify(arnAccount, arnName, streams.AccountId) : null;
+            && StreamArn.TryParse(arn.GetString(), out _, out string arnAccount, out string arnName) ? streams.KeyOf(arnAccount, arnName) : null;
     }
 
     /// <summary>
@@ -380,7 +380,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     {
         if (root.TryGetProperty("ConsumerARN", out var c) && c.Kind == RequestKind.String
             && ConsumerArn.TryParse(c.GetString(), out _, out string consumerAccount, out string consumerStream, out string consumer, out _))
-            return streams.Catalog.Peek(StreamNames.Qualify(consumerAccount, consumerStream, streams.AccountId)) is not { } held || !streams.Consumers.Knows(held.Id, consumer);
+            return streams.Catalog.Peek(streams.KeyOf(consumerAccount, consumerStream)) is not { } held || !streams.Consumers.Knows(held.Id, consumer);
         return NamedStream(root, account) is { } name && streams.Catalog.Peek(name) is null;
     }
 }

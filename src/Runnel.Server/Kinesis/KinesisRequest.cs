@@ -99,6 +99,9 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
     /// <summary>A stream's own name, as the client knows it (<see cref="StreamNames"/>).</summary>
     public static string Plain(string stream) => StreamNames.Plain(stream);
 
+    /// <summary>A stream's own name and its account, as messages show them.</summary>
+    public (string Name, string Account) Shown(string stream) => StreamNames.Split(stream, Streams.AccountId);
+
     /// <summary>
     /// The stream the request names, by StreamName or StreamARN, as the catalog holds it (<see cref="StreamNames"/>): by
     /// name, one of the caller's account; by ARN, one of the ARN's account (access control has let it through: the
@@ -110,14 +113,14 @@ public sealed class KinesisRequest(RequestValue body, IWireWriter response, Stre
         string? name = String("StreamName");
         string? arn = String("StreamARN");
         if (arn is null)
-            return StreamNames.Qualify(Account, name ?? throw KinesisErrors.Validation("Either StreamName or StreamARN should be provided."), Streams.AccountId);
+            return Streams.KeyOf(Account, name ?? throw KinesisErrors.Validation("Either StreamName or StreamARN should be provided."));
         if (!StreamArn.TryParse(arn, out string region, out string account, out string arnName))
             throw KinesisErrors.InvalidArgument($"Invalid StreamARN: {arn}");
         if (name is not null && name != arnName)
             throw KinesisErrors.InvalidArgument("StreamARN and StreamName do not refer to the same stream.");
         if (region != Streams.Options.Region)
             throw KinesisErrors.ResourceNotFound($"Stream {arnName} under account {account} not found.");
-        return StreamNames.Qualify(account, arnName, Streams.AccountId);
+        return Streams.KeyOf(account, arnName);
     }
 }
 

@@ -182,7 +182,7 @@ internal static class RecordOperations
     public static async ValueTask GetShardIterator(KinesisRequest r)
     {
         string key = r.StreamName();
-        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
+        var (name, account) = r.Shown(key);
         string shardIdText = r.String("ShardId")!;
         if (!TryNormalizeShardId(shardIdText, out int shardIndex))
             throw KinesisErrors.ResourceNotFound($"Could not find shard {shardIdText} in stream {name} under account {account}.");

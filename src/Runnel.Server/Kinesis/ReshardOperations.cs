@@ -13,7 +13,7 @@ internal static class ReshardOperations
     public static async ValueTask SplitShard(KinesisRequest r)
     {
         string key = r.StreamName();
-        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
+        var (name, account) = r.Shown(key);
         string requested = r.String("ShardToSplit")!;
         int index = ResolveShard(requested, name, account);
         string hashKeyText = r.String("NewStartingHashKey")!;
@@ -36,7 +36,7 @@ internal static class ReshardOperations
     public static async ValueTask MergeShards(KinesisRequest r)
     {
         string key = r.StreamName();
-        string name = KinesisRequest.Plain(key), account = r.AccountOf(key);
+        var (name, account) = r.Shown(key);
         int first = ResolveShard(r.String("ShardToMerge")!, name, account);
         int second = ResolveShard(r.String("AdjacentShardToMerge")!, name, account);
         await r.Streams.ReshardAsync(key, stream => new[] { stream.FindShard(first), stream.FindShard(second) }.OfType<ShardInfo>(), stream =>

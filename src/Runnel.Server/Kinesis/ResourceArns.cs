@@ -35,6 +35,6 @@ internal static class ResourceArns
             throw KinesisErrors.InvalidArgument($"Invalid ResourceARN: {arn}");
         if (region != r.Streams.Options.Region)
             throw KinesisErrors.StreamNotFound(name, account);
-        return StreamNames.Qualify(account, name, r.Streams.AccountId);
+        return r.Streams.KeyOf(account, name);
     }
 }

@@ -215,7 +215,7 @@ public sealed class RecordWriter(StreamCatalog catalog, ShardRegistry shards, St
 
     /// <summary>A record the disk refused (nothing of it was stored): InternalFailure with the condition, as AWS reports one record.</summary>
     private static PutOutcome DiskFailure(StorageFaultKind fault) =>
-        PutOutcome.Failed("InternalFailure", KinesisErrors.InternalFailureMessage(StorageHealth.ClientDetail(fault)));
+        PutOutcome.Failed("InternalFailure", KinesisErrors.InternalFailureMessage(StorageFault.ClientDetail(fault)));
 
     /// <summary>Starts an append; a failure to open the shard's log is the append's failure, not the whole call's.</summary>
     private ValueTask<AppendResult> StartAppend(StreamInfo stream, ShardInfo shard, RecordBatch batch)

@@ -212,6 +212,9 @@ public sealed class StreamService : IDisposable
     /// <summary>The open shards of one account's streams (its shard limit's count).</summary>
     public int OpenShardCountIn(string account) => Catalog.OpenShardCountIn(account);
 
+    /// <summary>The name <paramref name="account"/>'s stream <paramref name="name"/> is held under (<see cref="StreamNames"/>).</summary>
+    public string KeyOf(string account, string name) => StreamNames.Qualify(account, name, AccountId);
+
     /// <summary>The account of the stream held under <paramref name="streamName"/> (<see cref="StreamNames"/>).</summary>
     public string AccountOf(string streamName) => Catalog.AccountOf(streamName);
 
