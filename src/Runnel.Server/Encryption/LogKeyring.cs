@@ -17,13 +17,6 @@ public sealed class LogKeyring(Func<MasterKey> loadMaster) : IDataKeys
     private readonly Lazy<MasterKey> _master = new(loadMaster, LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly ConcurrentDictionary<(long LogId, uint KeyId), byte[]> _unwrapped = new();
 
-    // Logs this node has sealed or opened a record of: their reads allow for what sealing adds. A hint only: a log not
-    // here is read as it is and a sealed record found in it is opened all the same (EncryptingShardLog).
-    private readonly ConcurrentDictionary<long, byte> _sealedLogs = new();
-
-    /// <summary>Whether this node has seen the log hold sealed records (it sealed or opened one); cheap, for every read.</summary>
-    public bool MayHoldSealed(long logId) => _sealedLogs.ContainsKey(logId);
-
     /// <summary>The encryption of a log by its id (a stream's or a delivery stream's), or null; set once the services exist.</summary>
     public Func<long, AtRestEncryption?> EncryptionOf { get; set; } = _ => null;
 
@@ -42,17 +35,11 @@ public sealed class LogKeyring(Func<MasterKey> loadMaster) : IDataKeys
     }
 
     /// <summary>The key to seal a log's new records under, or null when its encryption is off.</summary>
-    public LogKey? SealingKey(long logId, AtRestEncryption? encryption)
-    {
-        if (encryption?.Current is not { } key)
-            return null;
-        _sealedLogs.TryAdd(logId, 0);
-        return new LogKey(key.Id, Unwrapped(logId, key));
-    }
+    public LogKey? SealingKey(long logId, AtRestEncryption? encryption) =>
+        encryption?.Current is { } key ? new LogKey(key.Id, Unwrapped(logId, key)) : null;
 
     public byte[] Find(long logId, uint keyId)
     {
-        _sealedLogs.TryAdd(logId, 0);
         if (_unwrapped.TryGetValue((logId, keyId), out byte[]? known))
             return known;
         var key = EncryptionOf(logId)?.Keys.FirstOrDefault(k => k.Id == keyId)

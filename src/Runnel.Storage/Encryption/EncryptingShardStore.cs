@@ -106,16 +106,6 @@ internal sealed class EncryptingShardLog(IShardLog inner, long logId, int shardI
     /// </summary>
     public async ValueTask<ReadResult> ReadAsync(ulong fromOffset, int maxRecords, long maxBytes, long minArrivalMillis, CancellationToken cancellationToken = default)
     {
-        if (!keys.MayHoldSealed(logId))
-        {
-            // Never seen sealed: read as it is, with no allowance to cut back. Sealed records found after all (a log
-            // another node encrypted, or one read first since a restart) are read again below, with the allowance, so
-            // that as many records come back as fit in maxBytes as put.
-            var plain = await inner.ReadAsync(fromOffset, maxRecords, maxBytes, minArrivalMillis, cancellationToken).ConfigureAwait(false);
-            if (!HasSealed(plain))
-                return plain;
-            plain.Dispose();
-        }
         long allowance = (long)Math.Max(maxRecords, 0) * MaxSealingOverhead;
         long asked = maxBytes > long.MaxValue - allowance ? long.MaxValue : maxBytes + allowance;
         var result = await inner.ReadAsync(fromOffset, maxRecords, asked, minArrivalMillis, cancellationToken).ConfigureAwait(false);

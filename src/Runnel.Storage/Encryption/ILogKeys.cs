@@ -13,8 +13,4 @@ public interface ILogKeys
 {
     /// <summary>The key a record of the log was sealed under; throws (with a message for the client) when it cannot be had.</summary>
     byte[] Find(long logId, uint keyId);
-
-    /// <summary>Whether the log may hold sealed records (its stream has had encryption on): reads of a log that never
-    /// did are passed through as they are. True when not known.</summary>
-    bool MayHoldSealed(long logId) => true;
 }

@@ -44,21 +44,18 @@ public sealed class JetStreamShardLogFactory(Runnel.Storage.Tests.JetStream.Nats
 /// The embedded log behind <see cref="Runnel.Storage.Encryption.EncryptingShardStore"/>'s log, with every append sealed
 /// under one data key: the contract holds through encryption at rest.
 /// </summary>
-/// <param name="hinted">Whether the keys say the log may hold sealed records (<see cref="Runnel.Storage.Encryption.ILogKeys.MayHoldSealed"/>).</param>
-public sealed class EncryptedShardLogFactory(bool hinted = true) : IShardLogFactory
+public sealed class EncryptedShardLogFactory : IShardLogFactory
 {
     private static readonly byte[] DataKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
     public IShardLog Open(string directory, LogOptions options) =>
-        new SealingLog(new Runnel.Storage.Encryption.EncryptingShardLog(ShardLog.Open(directory, options), 7, 0, new OneKey(hinted)));
+        new SealingLog(new Runnel.Storage.Encryption.EncryptingShardLog(ShardLog.Open(directory, options), 7, 0, new OneKey()));
 
-    public override string ToString() => hinted ? "encrypted" : "encrypted, unhinted";
+    public override string ToString() => "encrypted";
 
-    private sealed class OneKey(bool hinted) : Runnel.Storage.Encryption.ILogKeys
+    private sealed class OneKey : Runnel.Storage.Encryption.ILogKeys
     {
         public byte[] Find(long logId, uint keyId) => logId == 7 && keyId == 1 ? DataKey : throw new InvalidOperationException($"no key {keyId} for log {logId}");
-
-        public bool MayHoldSealed(long logId) => hinted;
     }
 
     /// <summary>Names the key on every batch, as the server's writer does for an encrypted stream.</summary>

@@ -13,7 +13,3 @@ public sealed class JetStreamShardLogTests(Runnel.Storage.Tests.JetStream.NatsCl
 
 // The embedded log behind encryption at rest, every append sealed: what the suite sees must not change.
 public sealed class EncryptedShardLogTests() : DurableShardLogContractTests(new EncryptedShardLogFactory());
-
-// The same where the keys do not know the log holds sealed records (a node that has not seen it sealed yet): its reads
-// take the pass-through path, which must open them all the same.
-public sealed class EncryptedUnhintedShardLogTests() : DurableShardLogContractTests(new EncryptedShardLogFactory(hinted: false));
