@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 using Runnel.Firehose.Delivery;
 
 namespace Runnel.Firehose.Tests;
@@ -49,5 +51,88 @@ public sealed class RecordSplitterTests
         var users = new RecordSplitter(kpl: true, json: true, null).Split(Aggregate);
         Assert.Equal(6, users.Count); // five JSON objects, and "raw bytes\n" kept whole (it is no JSON)
         Assert.Equal("{\"user\":4,\"msg\":\"hello 4\"}", Encoding.UTF8.GetString(users[4].Span));
+    }
+
+    /// <summary>CloudWatch Logs subscription data as CloudWatch Logs sends it: a JSON document, GZIP compressed.</summary>
+    private static byte[] LogData(string messageType, params string[] messages)
+    {
+        string json = JsonSerializer.Serialize(new
+        {
+            messageType,
+            owner = "000000000000",
+            logGroup = "/app/orders",
+            logStream = "i-0123",
+            subscriptionFilters = new[] { "all" },
+            logEvents = messages.Select((m, i) => new { id = i.ToString(System.Globalization.CultureInfo.InvariantCulture), timestamp = 1_700_000_000_000L + i, message = m }),
+        });
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(json));
+        return buffer.ToArray();
+    }
+
+    [Fact]
+    public void CloudWatch_Logs_data_is_decompressed_and_with_extraction_each_log_events_message_is_a_record()
+    {
+        byte[] data = LogData("DATA_MESSAGE", "first line", "second {\"json\":true}", "");
+        var whole = Assert.Single(new RecordSplitter(kpl: false, json: false, null, decompress: true).Split(data));
+        Assert.Equal("DATA_MESSAGE", JsonDocument.Parse(whole).RootElement.GetProperty("messageType").GetString());
+
+        var failures = new List<SplitFailure>();
+        var messages = new RecordSplitter(kpl: false, json: false, null, decompress: true, extractMessages: true).Split(data, failures);
+        Assert.Equal(["first line", "second {\"json\":true}", ""], Texts(messages));
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void Control_messages_are_dropped_and_what_cannot_be_decompressed_or_extracted_fails_with_its_raw_bytes()
+    {
+        var splitter = new RecordSplitter(kpl: false, json: false, null, decompress: true, extractMessages: true);
+        var failures = new List<SplitFailure>();
+        Assert.Empty(splitter.Split(LogData("CONTROL_MESSAGE", "CWL CONTROL MESSAGE: Checking health of destination Firehose."), failures));
+        Assert.Empty(failures);
+
+        Assert.Empty(splitter.Split("not gzip at all"u8, failures));
+        byte[] truncated = LogData("DATA_MESSAGE", "a")[..12];
+        Assert.Empty(splitter.Split(truncated, failures));
+        using (var buffer = new MemoryStream())
+        {
+            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+                gzip.Write("{\"not\":\"logs\"}"u8);
+            Assert.Empty(splitter.Split(buffer.ToArray(), failures));
+        }
+        Assert.Equal(["Decompression.DecompressionFailed", "Decompression.DecompressionFailed", "CloudWatchLogs.MessageExtractionFailed"], failures.Select(f => f.ErrorCode));
+        Assert.Equal("not gzip at all", Encoding.UTF8.GetString(failures[0].Raw.Span));
+        Assert.Equal(truncated, failures[1].Raw.ToArray());
+    }
+
+    [Fact]
+    public void A_record_that_inflates_past_the_bound_fails_instead_of_exhausting_memory()
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i <= RecordSplitter.MaxDecompressedBytes >> 20; i++)
+                gzip.Write(zeros);
+        }
+        Assert.True(buffer.Length < 1 << 20, $"{buffer.Length} bytes compressed");
+        var failures = new List<SplitFailure>();
+        Assert.Empty(new RecordSplitter(kpl: false, json: false, null, decompress: true).Split(buffer.ToArray(), failures));
+        Assert.Contains("more than 64 MiB", Assert.Single(failures).ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Processing_configurations_name_the_processors_and_refuse_what_cannot_run()
+    {
+        static System.Text.Json.Nodes.JsonObject Destination(string processors) =>
+            System.Text.Json.Nodes.JsonNode.Parse("{\"ProcessingConfiguration\":{\"Enabled\":true,\"Processors\":[" + processors + "]}}")!.AsObject();
+        const string Decompression = "{\"Type\":\"Decompression\",\"Parameters\":[{\"ParameterName\":\"CompressionFormat\",\"ParameterValue\":\"GZIP\"}]}";
+        const string Extraction = "{\"Type\":\"CloudWatchLogProcessing\",\"Parameters\":[{\"ParameterName\":\"DataMessageExtraction\",\"ParameterValue\":\"true\"}]}";
+        var both = RecordProcessing.From(Destination(Decompression + "," + Extraction));
+        Assert.Equal((true, true, 0), (both.Decompress, both.ExtractMessages, both.NotRun.Count));
+        Assert.True(both.Splitter(kpl: false).Splits);
+        Assert.Contains("needs the Decompression processor", Assert.Throws<FormatException>(() => RecordProcessing.From(Destination(Extraction))).Message, StringComparison.Ordinal);
+        Assert.Contains("must be GZIP", Assert.Throws<FormatException>(() => RecordProcessing.From(Destination(Decompression.Replace("GZIP", "ZSTD", StringComparison.Ordinal)))).Message, StringComparison.Ordinal);
     }
 }

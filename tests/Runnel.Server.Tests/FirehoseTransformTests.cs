@@ -8,8 +8,10 @@ public sealed class FirehoseTransformTests : IAsyncLifetime
 {
     // The user's function: upper-cases each record, drops "skip", fails "bad" (Python, as a handler might be).
     private const string Handler = """
-        import base64, json, sys
+        import base64, json, os, sys
         event = json.load(sys.stdin)
+        with open(os.path.join(os.path.dirname(__file__), "events.jsonl"), "a") as seen:
+            seen.write(json.dumps(event) + "\n")
         out = []
         for r in event["records"]:
             text = base64.b64decode(r["data"]).decode().strip()
@@ -101,5 +103,46 @@ public sealed class FirehoseTransformTests : IAsyncLifetime
         Assert.Equal((2L, 12L), (metrics[Runnel.Core.Metrics.FirehoseMetric.SucceedProcessingRecords].Sum, metrics[Runnel.Core.Metrics.FirehoseMetric.SucceedProcessingBytes].Sum));
         Assert.Equal(1L, metrics[Runnel.Core.Metrics.FirehoseMetric.DeliveryObjectCount].Sum);
         Assert.Equal("ExecuteProcessing.Duration", metrics.Definition(Runnel.Core.Metrics.FirehoseMetric.ExecuteProcessingDuration).Name);
+    }
+
+    [Fact]
+    public async Task A_stream_sources_records_reach_the_function_with_their_Kinesis_metadata_and_their_sequence_numbers_as_ids()
+    {
+        await _host.Client.OkAsync("CreateStream", "{\"StreamName\":\"clicks\",\"ShardCount\":2}");
+        await _host.Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"clicks-shout\",\"DeliveryStreamType\":\"KinesisStreamAsSource\"," +
+            "\"KinesisStreamSourceConfiguration\":{\"KinesisStreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/clicks\",\"RoleARN\":\"arn:aws:iam::000000000000:role/r\"}," +
+            "\"ExtendedS3DestinationConfiguration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::clicks\"," +
+            "\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0},\"ProcessingConfiguration\":{\"Enabled\":true,\"Processors\":[{\"Type\":\"Lambda\",\"Parameters\":[" +
+            "{\"ParameterName\":\"LambdaArn\",\"ParameterValue\":\"arn:aws:lambda:us-east-1:000000000000:function:shout\"}," +
+            "{\"ParameterName\":\"BufferIntervalInSeconds\",\"ParameterValue\":\"0\"}]}]}}}");
+        var put = new Dictionary<string, (string Sequence, string Shard)>(StringComparer.Ordinal);
+        foreach (string key in new[] { "user-7", "user-8", "user-9" })
+        {
+            var answer = await _host.Client.OkAsync("PutRecord", "{\"StreamName\":\"clicks\",\"PartitionKey\":\"" + key + "\",\"Data\":\"" +
+                Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("click " + key)) + "\"}");
+            put[key] = (answer.GetProperty("SequenceNumber").GetString()!, answer.GetProperty("ShardId").GetString()!);
+        }
+        await FirehoseObjects.WaitForAsync(Path.Combine(_dataDir, "buckets", "clicks"), ["CLICK USER-7", "CLICK USER-8", "CLICK USER-9"]);
+
+        var records = File.ReadAllLines(Path.Combine(_dataDir, "events.jsonl"))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("deliveryStreamArn").GetString()!.EndsWith("deliverystream/clicks-shout", StringComparison.Ordinal))
+            .SelectMany(e =>
+            {
+                Assert.Equal("arn:aws:kinesis:us-east-1:000000000000:stream/clicks", e.GetProperty("sourceKinesisStreamArn").GetString());
+                return e.GetProperty("records").EnumerateArray();
+            }).ToList();
+        Assert.Equal(3, records.Count);
+        foreach (var record in records)
+        {
+            var metadata = record.GetProperty("kinesisRecordMetadata");
+            string key = metadata.GetProperty("partitionKey").GetString()!;
+            Assert.Equal(put[key].Sequence, metadata.GetProperty("sequenceNumber").GetString());
+            Assert.Equal(put[key].Sequence, record.GetProperty("recordId").GetString()); // AWS's ids of a stream source's records
+            Assert.Equal(put[key].Shard, metadata.GetProperty("shardId").GetString());
+            Assert.Equal("", metadata.GetProperty("subsequenceNumber").GetString());
+            Assert.Equal(record.GetProperty("approximateArrivalTimestamp").GetInt64(), metadata.GetProperty("approximateArrivalTimestamp").GetInt64());
+            Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - metadata.GetProperty("approximateArrivalTimestamp").GetInt64(), 0, 60_000);
+        }
     }
 }

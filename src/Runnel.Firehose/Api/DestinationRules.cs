@@ -6,12 +6,20 @@ namespace Runnel.Firehose.Api;
 /// <summary>
 /// The checks AWS makes of a destination's configuration beyond the model's constraints, on create and after an
 /// update is merged (docs/adr/0002-firehose-delivery.md): the prefix rules of S3 destinations, and dynamic
-/// partitioning's and format conversion's buffering minimums. Each refusal is an InvalidArgumentException.
+/// partitioning's and format conversion's buffering minimums, processors' parameters. Each refusal is an InvalidArgumentException.
 /// </summary>
 public static class DestinationRules
 {
     public static void Check(string kind, JsonObject configuration)
     {
+        try
+        {
+            _ = Delivery.RecordProcessing.From(configuration); // processors whose parameters cannot run
+        }
+        catch (FormatException e)
+        {
+            throw FirehoseErrors.InvalidArgument(e.Message);
+        }
         if (DestinationKinds.IsS3(kind))
             CheckS3(configuration, extended: kind == DestinationKinds.ExtendedS3);
         else if (configuration["S3Configuration"] is JsonObject staging)

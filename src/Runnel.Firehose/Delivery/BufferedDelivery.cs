@@ -25,6 +25,11 @@ public abstract class BufferedDelivery
     /// <summary>The buffer of records the transformation failed (partitions of failures start with NUL, then their error output type).</summary>
     protected const string ProcessingFailed = "\0processing-failed";
 
+    /// <summary>The buffer of records the Decompression or CloudWatchLogProcessing processor could not take.</summary>
+    private const string DecompressionFailed = "\0" + RecordSplitter.DecompressionFailed;
+
+    private readonly List<SplitFailure> _failures = [];
+
     /// <param name="splitter">How records are split before they are buffered (KPL aggregates, sub-records); null: never.</param>
     /// <param name="transform">The Lambda processor records go through before the destination's buffers; null: none.</param>
     protected BufferedDelivery(IRecordSource source, BufferingHints hints, DeliveryPosition position, RecordSplitter? splitter = null, Transform.TransformStage? transform = null)
@@ -78,16 +83,25 @@ public abstract class BufferedDelivery
                 var read = part.Read;
                 if (_source is KinesisStreamSource)
                     Metrics?.ReadFromStream(read.Count, read.PayloadBytes);
+                bool described = _transform is not null && part.Shard is not null; // the transformation event's kinesisRecordMetadata
                 foreach (ref readonly var record in read.Records)
                 {
                     if (_splitter is null)
                     {
-                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis) is { } filled)
+                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, read.Data(record)), nowMillis,
+                            described ? Described(part, record, null) : null) is { } filled)
                             full.Add(filled);
                         continue;
                     }
-                    foreach (var piece in _splitter.Split(read.Data(record))) // every piece holds the record's position
-                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, piece.Span), nowMillis) is { } filled)
+                    _failures.Clear();
+                    var pieces = _splitter.Split(read.Data(record), _failures);
+                    for (int i = 0; i < pieces.Count; i++) // every piece holds the record's position
+                        if (Take(new SourceRecord(part.Source, record.Offset, record.ArrivalMillis, pieces[i].Span), nowMillis,
+                            described ? Described(part, record, pieces.Count > 1 ? i : null) : null) is { } filled)
+                            full.Add(filled);
+                    foreach (var failure in _failures)
+                        if (Buffers.Add(DecompressionFailed, new SourceRecord(part.Source, record.Offset, record.ArrivalMillis,
+                            ErrorRecord(failure.Raw.Span, record.ArrivalMillis, nowMillis, failure.ErrorCode, failure.ErrorMessage)), nowMillis) is { } filled)
                             full.Add(filled);
                 }
             }
@@ -120,14 +134,19 @@ public abstract class BufferedDelivery
     /// <summary>How long the oldest record not yet delivered has waited, seconds, at each step.</summary>
     protected virtual void Waiting(long freshnessSeconds) => Metrics?.Waiting(freshnessSeconds);
 
-    /// <summary>Takes one record: into the transformation's buffer when there is one, else into the destination's.</summary>
-    private DeliveryBatch? Take(SourceRecord record, long nowMillis)
+    /// <summary>Takes one record: into the transformation's buffer when there is one (with where it came from in a
+    /// Kinesis stream), else into the destination's.</summary>
+    private DeliveryBatch? Take(SourceRecord record, long nowMillis, Transform.KinesisRecordMetadata? kinesis)
     {
         if (_transform is null)
             return Add(record, nowMillis, null);
-        _transform.Add(record, nowMillis);
+        _transform.Add(record, nowMillis, kinesis);
         return null;
     }
+
+    private static Transform.KinesisRecordMetadata Described(SourceRead part, in Runnel.Storage.Records.RecordView record, int? subsequence) => new(
+        part.Shard!.ShardId, System.Text.Encoding.UTF8.GetString(part.Read.PartitionKey(record)),
+        part.Shard.SequenceOf(record.Offset, record.ArrivalMillis).ToString(), record.ArrivalMillis, subsequence);
 
     /// <summary>
     /// Buffers one record for the destination (in its partition, processed as the destination asks), with the

@@ -9,6 +9,9 @@ public sealed class SourceRead(int source, ReadResult read) : IDisposable
     public int Source { get; } = source;
     public ReadResult Read { get; } = read;
 
+    /// <summary>The Kinesis stream's shard the records came from (their shard id and sequence numbers); null for a DirectPut log.</summary>
+    public Runnel.Core.Model.ShardInfo? Shard { get; init; }
+
     public void Dispose() => Read.Dispose();
 }
 

@@ -47,7 +47,7 @@ public sealed class KinesisStreamSource(Func<StreamInfo?> stream, IShardStore lo
                 continue;
             }
             _readTo[shard.Index] = read.NextOffset;
-            return new SourceRead(shard.Index, read);
+            return new SourceRead(shard.Index, read) { Shard = shard };
         }
         return null;
     }

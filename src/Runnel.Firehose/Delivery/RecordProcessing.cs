@@ -6,7 +6,8 @@ namespace Runnel.Firehose.Delivery;
 /// What an S3 destination's ProcessingConfiguration asks to be done to each record before it is buffered: the keys of
 /// dynamic partitioning (the MetadataExtraction processor's query), a newline after each record
 /// (AppendDelimiterToRecord), and the sub-records RecordDeAggregation splits a record into (JSON objects, or pieces
-/// between a delimiter). Processors Runnel does not run yet are listed in <see cref="NotRun"/>.
+/// between a delimiter), CloudWatch Logs data decompressed (Decompression) and its messages extracted
+/// (CloudWatchLogProcessing). Processors Runnel does not run yet are listed in <see cref="NotRun"/>.
 /// </summary>
 public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline, IReadOnlyList<string> NotRun)
 {
@@ -21,8 +22,15 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
     /// <summary>RecordDeAggregation with <c>SubRecordType</c> DELIMITED: the delimiter (its <c>Delimiter</c> parameter, base64).</summary>
     public byte[]? Delimiter { get; init; }
 
-    /// <summary>How a delivery splits records: KPL aggregates first (a Kinesis stream source), then this processing's sub-records.</summary>
-    public RecordSplitter Splitter(bool kpl) => new(kpl, JsonSubRecords, Delimiter);
+    /// <summary>The Decompression processor (<c>CompressionFormat</c> GZIP, its one value).</summary>
+    public bool Decompress { get; init; }
+
+    /// <summary>The CloudWatchLogProcessing processor with <c>DataMessageExtraction</c> true.</summary>
+    public bool ExtractMessages { get; init; }
+
+    /// <summary>How a delivery splits records: KPL aggregates first (a Kinesis stream source), then decompression and
+    /// message extraction, then this processing's sub-records.</summary>
+    public RecordSplitter Splitter(bool kpl) => new(kpl, JsonSubRecords, Delimiter, Decompress, ExtractMessages);
 
     /// <summary>The processing a destination's configuration asks for; <see cref="FormatException"/> for a query Runnel
     /// cannot evaluate.</summary>
@@ -32,7 +40,7 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
             || processing["Processors"] is not JsonArray processors)
             return None;
         PartitionQuery? query = null;
-        bool newline = false, json = false;
+        bool newline = false, json = false, decompress = false, extract = false, cloudWatchLogs = false;
         Transform.TransformSettings? lambda = null;
         byte[]? delimiter = null;
         var notRun = new List<string>();
@@ -78,11 +86,27 @@ public sealed record RecordProcessing(PartitionQuery? Query, bool AppendNewline,
                             throw new FormatException($"SubRecordType must be JSON or DELIMITED, not '{other}'.");
                     }
                     break;
+                case "Decompression":
+                    if (parameters.GetValueOrDefault("CompressionFormat", "GZIP") is var format && format != "GZIP")
+                        throw new FormatException($"The Decompression processor's CompressionFormat must be GZIP, not '{format}'.");
+                    decompress = true;
+                    break;
+                case "CloudWatchLogProcessing":
+                    cloudWatchLogs = true;
+                    extract = parameters.GetValueOrDefault("DataMessageExtraction", "false").ToLowerInvariant() switch
+                    {
+                        "true" => true,
+                        "false" => false,
+                        var other => throw new FormatException($"The CloudWatchLogProcessing processor's DataMessageExtraction must be true or false, not '{other}'."),
+                    };
+                    break;
                 default:
                     notRun.Add(type);
                     break;
             }
         }
-        return new RecordProcessing(query, newline, notRun) { JsonSubRecords = json, Delimiter = delimiter, Lambda = lambda };
+        if (cloudWatchLogs && !decompress)
+            throw new FormatException("The CloudWatchLogProcessing processor needs the Decompression processor: CloudWatch Logs data arrives GZIP compressed.");
+        return new RecordProcessing(query, newline, notRun) { JsonSubRecords = json, Delimiter = delimiter, Lambda = lambda, Decompress = decompress, ExtractMessages = extract };
     }
 }

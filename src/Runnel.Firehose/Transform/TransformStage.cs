@@ -17,6 +17,15 @@ public sealed record TransformSettings(string FunctionArn, int Retries, Bufferin
     }
 }
 
+/// <summary>Where a record of a Kinesis stream source came from, as the transformation event's
+/// <c>kinesisRecordMetadata</c> shows it; <paramref name="Subsequence"/> is the piece's index when the record was split
+/// (a KPL aggregate's user records, sub-records), else null.</summary>
+public sealed record KinesisRecordMetadata(string ShardId, string PartitionKey, string SequenceNumber, long ArrivalMillis, int? Subsequence)
+{
+    /// <summary>The record's id in the event: its sequence number, and the piece's index after a dot when it was split.</summary>
+    public string RecordId => Subsequence is { } piece ? string.Create(CultureInfo.InvariantCulture, $"{SequenceNumber}.{piece}") : SequenceNumber;
+}
+
 /// <summary>What became of one record in a transformation.</summary>
 public enum TransformResult { Ok, Dropped, ProcessingFailed }
 
@@ -39,14 +48,22 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
 {
     private readonly DeliveryBuffers _buffers = new(settings.Hints);
     private readonly List<DeliveryBatch> _full = [];
+    private readonly Dictionary<(int Source, ulong Position), Queue<KinesisRecordMetadata>> _kinesis = [];
 
     public TransformSettings Settings { get; } = settings;
 
     /// <summary>Where the invocations are counted (ExecuteProcessing.*, SucceedProcessing.*); null for nowhere.</summary>
     public Runnel.Core.Metrics.DeliveryStreamMetrics? Metrics { get; set; }
 
-    public void Add(SourceRecord record, long nowMillis)
+    /// <param name="kinesis">Where the record came from in a Kinesis stream source; null for a DirectPut record.</param>
+    public void Add(SourceRecord record, long nowMillis, KinesisRecordMetadata? kinesis = null)
     {
+        if (kinesis is not null)
+        {
+            if (!_kinesis.TryGetValue((record.Source, record.Position), out var pieces))
+                _kinesis[(record.Source, record.Position)] = pieces = new Queue<KinesisRecordMetadata>(1);
+            pieces.Enqueue(kinesis); // the pieces of one record are buffered, and invoked, in order
+        }
         if (_buffers.Add("", record, nowMillis) is { } full)
             _full.Add(full);
     }
@@ -73,8 +90,9 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
 
     private async Task<List<TransformedRecord>> TransformAsync(DeliveryBatch batch, long nowMillis, CancellationToken cancellationToken)
     {
-        var ids = Enumerable.Range(0, batch.Count).Select(i => RecordId(batch, i)).ToList();
-        byte[] request = Event(batch, ids);
+        var kinesis = Enumerable.Range(0, batch.Count).Select(i => TakeKinesis(batch.Origin(i))).ToList();
+        var ids = Enumerable.Range(0, batch.Count).Select(i => kinesis[i]?.RecordId ?? RecordId(batch, i)).ToList();
+        byte[] request = Event(batch, ids, kinesis);
         string? failure = null;
         for (int attempt = 1; attempt <= Settings.Retries + 1; attempt++)
         {
@@ -152,14 +170,24 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
         return new TransformedRecord(source, position, batch.ArrivalMillis(i), batch.Record(i), TransformResult.ProcessingFailed, null, code, message, attempts);
     }
 
-    /// <summary>An id unique in the invocation, opaque to the function (AWS's are long digit strings).</summary>
+    private KinesisRecordMetadata? TakeKinesis((int Source, ulong Position) origin)
+    {
+        if (!_kinesis.TryGetValue(origin, out var pieces))
+            return null;
+        var taken = pieces.Dequeue();
+        if (pieces.Count == 0)
+            _kinesis.Remove(origin);
+        return taken;
+    }
+
+    /// <summary>A DirectPut record's id, unique in the invocation, opaque to the function (AWS's are long digit strings).</summary>
     private static string RecordId(DeliveryBatch batch, int i)
     {
         var (source, position) = batch.Origin(i);
         return string.Create(CultureInfo.InvariantCulture, $"{source:D6}{position:D20}{i:D6}");
     }
 
-    private byte[] Event(DeliveryBatch batch, List<string> ids)
+    private byte[] Event(DeliveryBatch batch, List<string> ids, List<KinesisRecordMetadata?> kinesis)
     {
         using var buffer = new MemoryStream((int)Math.Min(int.MaxValue / 2, batch.Bytes * 4 / 3 + batch.Count * 96L + 512));
         using (var json = new Utf8JsonWriter(buffer))
@@ -176,6 +204,16 @@ public sealed class TransformStage(ITransformFunction function, TransformSetting
                 json.WriteStartObject();
                 json.WriteString("recordId", ids[i]);
                 json.WriteNumber("approximateArrivalTimestamp", batch.ArrivalMillis(i));
+                if (kinesis[i] is { } from)
+                {
+                    json.WriteStartObject("kinesisRecordMetadata");
+                    json.WriteString("shardId", from.ShardId);
+                    json.WriteString("partitionKey", from.PartitionKey);
+                    json.WriteNumber("approximateArrivalTimestamp", from.ArrivalMillis);
+                    json.WriteString("sequenceNumber", from.SequenceNumber);
+                    json.WriteString("subsequenceNumber", from.Subsequence?.ToString(CultureInfo.InvariantCulture) ?? "");
+                    json.WriteEndObject();
+                }
                 json.WriteBase64String("data", batch.Record(i).Span);
                 json.WriteEndObject();
             }
