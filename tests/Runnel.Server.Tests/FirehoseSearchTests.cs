@@ -86,6 +86,25 @@ public sealed class FirehoseSearchTests : IAsyncLifetime
         Assert.Equal("{\"n\":3,\"reject\":true}\n", Encoding.UTF8.GetString(failed.GetProperty("rawData").GetBytesFromBase64()));
     }
 
+    [Fact]
+    public async Task An_OpenSearch_Serverless_collection_gets_the_records_in_its_index_without_ids_and_refused_documents_go_to_the_backup()
+    {
+        await _host.Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"tocollection\",\"AmazonOpenSearchServerlessDestinationConfiguration\":{" +
+            "\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"CollectionEndpoint\":\"" + _url + "\",\"IndexName\":\"metrics\"," +
+            "\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0},\"RetryOptions\":{\"DurationInSeconds\":60}," +
+            "\"S3Configuration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::collection-backup\"}}}");
+        var described = await _host.Client.OkAsync("Firehose_20150804.DescribeDeliveryStream", "{\"DeliveryStreamName\":\"tocollection\"}");
+        Assert.Equal("ACTIVE", described.GetProperty("DeliveryStreamDescription").GetProperty("DeliveryStreamStatus").GetString());
+        await _host.Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("tocollection", ["{\"cpu\":1}", "{\"cpu\":2,\"reject\":true}", "{\"cpu\":3}"]));
+
+        string backup = Path.Combine(_dataDir, "buckets", "collection-backup");
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); _indexed.Count < 2 || FirehoseObjects.Keys(backup).Count == 0; await Task.Delay(50))
+            Assert.True(DateTime.UtcNow < deadline, $"{_indexed.Count} documents indexed, {FirehoseObjects.Keys(backup).Count} backup objects");
+        Assert.Equal(["{\"cpu\":1}", "{\"cpu\":3}"], _indexed.Select(d => d.Document).Order(StringComparer.Ordinal));
+        Assert.All(_indexed, d => Assert.Equal(("metrics", (string?)null), (d.Index, d.Id))); // no rotation, no ids of ours
+        Assert.StartsWith("AmazonOpenSearchServerless-failed/", Assert.Single(FirehoseObjects.Keys(backup)), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("NoRotation", "logs")]
     [InlineData("OneHour", "logs-2016-02-25-13")]

@@ -216,7 +216,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
         {
             DestinationKinds.S3 or DestinationKinds.ExtendedS3 => ToObjects(stream, source, position),
             DestinationKinds.HttpEndpoint => ToEndpoint(stream, source, position),
-            DestinationKinds.Elasticsearch or DestinationKinds.OpenSearch => ToSearch(stream, source, position),
+            DestinationKinds.Elasticsearch or DestinationKinds.OpenSearch or DestinationKinds.OpenSearchServerless => ToSearch(stream, source, position),
             DestinationKinds.Redshift => ToRedshift(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
@@ -229,6 +229,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.Redshift => "DeliveryToRedshift",
             DestinationKinds.OpenSearch => "DeliveryToAmazonOpenSearchService",
             DestinationKinds.Elasticsearch => "DeliveryToElasticsearch",
+            DestinationKinds.OpenSearchServerless => "DeliveryToAmazonOpenSearchServerless",
             _ => "DeliveryToS3",
         };
         delivery.Metrics = metrics;
@@ -372,17 +373,25 @@ public sealed class DeliveryEngine : IAsyncDisposable
         var config = stream.Destination;
         if (Processing(stream) is not { } processing || !Transformation(stream, processing, out var transform))
             return null;
-        Uri? endpoint = (string?)config["ClusterEndpoint"] is { } cluster ? new Uri(cluster.TrimEnd('/') + "/")
+        bool serverless = stream.DestinationKind == DestinationKinds.OpenSearchServerless;
+        Uri? endpoint = (string?)config[serverless ? "CollectionEndpoint" : "ClusterEndpoint"] is { } cluster ? new Uri(cluster.TrimEnd('/') + "/")
             : (string?)config["DomainARN"] is { } domain && _searchEndpoint is { } template
                 ? new Uri(template.Replace("{domain}", domain.Split("domain/", 2)[^1], StringComparison.Ordinal).TrimEnd('/') + "/")
                 : null;
         if (endpoint is null)
-            return NotYet(stream, "its domain is named by DomainARN, and the server has no --search-endpoint to reach it");
+            return NotYet(stream, serverless ? "it names no CollectionEndpoint" : "its domain is named by DomainARN, and the server has no --search-endpoint to reach it");
         var backup = config["S3Configuration"]!.AsObject();
-        var settings = new SearchSettings(endpoint, (string)config["IndexName"]!, (string?)config["TypeName"], (string?)config["IndexRotationPeriod"] ?? "OneDay",
-            (string?)config["DocumentIdOptions"]?["DefaultDocumentIdFormat"] != "NO_DOCUMENT_ID",
+        // A serverless collection has no index rotation or types, and takes no ids of ours (time-series collections refuse them).
+        var settings = new SearchSettings(endpoint, (string)config["IndexName"]!, serverless ? null : (string?)config["TypeName"],
+            serverless ? "NoRotation" : (string?)config["IndexRotationPeriod"] ?? "OneDay",
+            !serverless && (string?)config["DocumentIdOptions"]?["DefaultDocumentIdFormat"] != "NO_DOCUMENT_ID",
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300),
-            stream.DestinationKind == DestinationKinds.OpenSearch ? "AmazonOpenSearchService-failed" : "elasticsearch-failed",
+            stream.DestinationKind switch
+            {
+                DestinationKinds.OpenSearch => "AmazonOpenSearchService-failed",
+                DestinationKinds.OpenSearchServerless => "AmazonOpenSearchServerless-failed",
+                _ => "elasticsearch-failed",
+            },
             (string?)config["S3BackupMode"] == "AllDocuments");
         return new SearchDelivery(stream.Name, stream.Version, source, Hints(config), position, _http.Value, settings, Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), _warn,
