@@ -204,6 +204,9 @@ test_cloudwatch_metric_statistics() {
   local names; names=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output text cloudwatch list-metrics --namespace AWS/Kinesis \
     --dimensions "Name=StreamName,Value=$s" --query 'Metrics[].MetricName')
   assert_match 'PutRecords\.TotalRecords' "$names" "list-metrics"
+  local data; data=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output json cloudwatch get-metric-data --start-time "$start" --end-time "$end" \
+    --metric-data-queries "[{\"Id\":\"bytes\",\"MetricStat\":{\"Metric\":{\"Namespace\":\"AWS/Kinesis\",\"MetricName\":\"IncomingBytes\",\"Dimensions\":[{\"Name\":\"StreamName\",\"Value\":\"$s\"}]},\"Period\":720,\"Stat\":\"Sum\"}},{\"Id\":\"perRecord\",\"Expression\":\"bytes / 2\"}]")
+  assert_eq '[[2.0], [1.0]]' "$(json '[r["Values"] for r in d["MetricDataResults"]]' <<<"$data")" "get-metric-data"
 }
 
 test_cloudwatch_alarms() {

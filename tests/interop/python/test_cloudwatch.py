@@ -6,7 +6,7 @@ import datetime
 
 from botocore.exceptions import ClientError
 
-from kinesis_support import KinesisTestCase, cloudwatch
+from kinesis_support import KinesisTestCase, cloudwatch, delete_delivery_stream_quietly, firehose, unique_name
 
 
 class CloudWatchTest(KinesisTestCase):
@@ -49,6 +49,27 @@ class CloudWatchTest(KinesisTestCase):
             Namespace="AWS/Kinesis", MetricName="IncomingBytes", Dimensions=[{"Name": "StreamName", "Value": name}],
             StartTime=start, EndTime=end, Period=60, Statistics=["Sum"], Unit="Count")["Datapoints"]
         self.assertEqual(other_unit, [])
+
+    def test_a_delivery_streams_firehose_metrics_read_back_exactly(self):
+        name = unique_name("cw-fh")
+        firehose().create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose", "BucketARN": "arn:aws:s3:::cw-firehose"})
+        self.addCleanup(delete_delivery_stream_quietly, name)
+        firehose().put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"y" * 25} for _ in range(4)])
+        firehose().put_record(DeliveryStreamName=name, Record={"Data": b"z" * 10})
+        start, end = self.window()
+        dimensions = [{"Name": "DeliveryStreamName", "Value": name}]
+        records = cloudwatch().get_metric_statistics(Namespace="AWS/Firehose", MetricName="IncomingRecords", Dimensions=dimensions,
+                                                     StartTime=start, EndTime=end, Period=720, Statistics=["Sum"])["Datapoints"]
+        self.assertEqual([(p["Sum"], p["Unit"]) for p in records], [(5.0, "Count")])
+        data = cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[
+            {"Id": "bytes", "MetricStat": {"Metric": {"Namespace": "AWS/Firehose", "MetricName": "IncomingBytes", "Dimensions": dimensions},
+                                           "Period": 720, "Stat": "Sum"}},
+            {"Id": "batches", "MetricStat": {"Metric": {"Namespace": "AWS/Firehose", "MetricName": "IncomingPutRequests", "Dimensions": dimensions},
+                                             "Period": 720, "Stat": "Sum"}}])["MetricDataResults"]
+        self.assertEqual({r["Id"]: r["Values"] for r in data}, {"bytes": [110.0], "batches": [2.0]})
+        listed = cloudwatch().list_metrics(Namespace="AWS/Firehose", Dimensions=dimensions)["Metrics"]
+        self.assertIn("IncomingRecords", {m["MetricName"] for m in listed})
 
     def test_get_metric_data_answers_each_query_with_its_label_and_order(self):
         name = self.create_stream("cwdata", 1)
