@@ -20,7 +20,7 @@ public static class DestinationKinds
         [S3, ExtendedS3, Redshift, Elasticsearch, OpenSearch, Splunk, HttpEndpoint, OpenSearchServerless, Snowflake, Iceberg];
 
     /// <summary>The kinds Runnel delivers to; a stream with another is created, and fails (CREATING_FAILED).</summary>
-    public static bool Delivered(string kind) => kind is S3 or ExtendedS3 or Redshift or Elasticsearch or OpenSearch or OpenSearchServerless or HttpEndpoint;
+    public static bool Delivered(string kind) => kind is S3 or ExtendedS3 or Redshift or Elasticsearch or OpenSearch or OpenSearchServerless or HttpEndpoint or Splunk;
 
     /// <summary>The kinds that store S3-style objects as their main output.</summary>
     public static bool IsS3(string kind) => kind is S3 or ExtendedS3;

@@ -218,6 +218,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.HttpEndpoint => ToEndpoint(stream, source, position),
             DestinationKinds.Elasticsearch or DestinationKinds.OpenSearch or DestinationKinds.OpenSearchServerless => ToSearch(stream, source, position),
             DestinationKinds.Redshift => ToRedshift(stream, source, position),
+            DestinationKinds.Splunk => ToSplunk(stream, source, position),
             _ => NotYet(stream, $"{stream.DestinationKind} destinations are not delivered yet"),
         };
         if (delivery is null)
@@ -230,6 +231,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
             DestinationKinds.OpenSearch => "DeliveryToAmazonOpenSearchService",
             DestinationKinds.Elasticsearch => "DeliveryToElasticsearch",
             DestinationKinds.OpenSearchServerless => "DeliveryToAmazonOpenSearchServerless",
+            DestinationKinds.Splunk => "DeliveryToSplunk",
             _ => "DeliveryToS3",
         };
         delivery.Metrics = metrics;
@@ -338,6 +340,25 @@ public sealed class DeliveryEngine : IAsyncDisposable
         return new HttpEndpointDelivery(stream.Name, stream.Version, source, Hints(config), position, new HttpEndpointDestination(_http.Value, settings),
             TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 300), Store(backup), Compression(backup),
             S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllData", _warn,
+            processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource), transform);
+    }
+
+    private BufferedDelivery? ToSplunk(DeliveryStream stream, IRecordSource source, DeliveryPosition position)
+    {
+        var config = stream.Destination;
+        if (Processing(stream) is not { } processing || !Transformation(stream, processing, out var transform))
+            return null;
+        if (!Uri.TryCreate(((string?)config["HECEndpoint"] ?? "").TrimEnd('/') + "/", UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("https" or "http"))
+            return NotYet(stream, $"its HECEndpoint '{(string?)config["HECEndpoint"]}' is not an http(s) URL");
+        // One channel per delivery stream, the same after a restart (the HEC keeps acknowledgements per channel).
+        var channel = new Guid(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(stream.Arn)));
+        var settings = new SplunkSettings(endpoint, (string?)config["HECEndpointType"] == "Raw", (string?)config["HECToken"],
+            TimeSpan.FromSeconds((long?)config["HECAcknowledgmentTimeoutInSeconds"] ?? 180), channel);
+        var backup = config["S3Configuration"]!.AsObject();
+        var hints = new BufferingHints((int?)(long?)config["BufferingHints"]?["SizeInMBs"] ?? 5, (int?)(long?)config["BufferingHints"]?["IntervalInSeconds"] ?? 60);
+        return new HttpEndpointDelivery(stream.Name, stream.Version, source, hints, position, new SplunkDestination(_http.Value, settings, _service.Clock),
+            TimeSpan.FromSeconds((long?)config["RetryOptions"]?["DurationInSeconds"] ?? 3600), Store(backup), Compression(backup),
+            S3Prefix.ForDestination((string?)backup["Prefix"], (string?)backup["ErrorOutputPrefix"]), (string?)config["S3BackupMode"] == "AllEvents", _warn,
             processing.Splitter(kpl: stream.Type == DeliveryStreamType.KinesisStreamAsSource), transform);
     }
 

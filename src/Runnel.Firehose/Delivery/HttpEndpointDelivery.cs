@@ -6,21 +6,21 @@ using Runnel.Firehose.Naming;
 namespace Runnel.Firehose.Delivery;
 
 /// <summary>
-/// The delivery of one delivery stream to an HTTP endpoint, AWS's contract (docs/adr/0002-firehose-delivery.md, 5):
-/// each due batch is one request, its request id kept across the batch's attempts; a failed attempt is retried with
+/// The delivery of one delivery stream to an HTTP endpoint, AWS's contract (docs/adr/0002-firehose-delivery.md, 5), or
+/// to another endpoint that takes a batch per request (<see cref="IEndpointDestination"/>: Splunk's HEC): each due
+/// batch is one request, its request id kept across the batch's attempts; a failed attempt is retried with
 /// backoff until <c>RetryOptions.DurationInSeconds</c> has passed since the first failure, then the batch's records go
-/// to the S3 backup as error records (<c>http-endpoint-failed</c>); a 413 is not retried and its batch is dropped, as
-/// Firehose does. With <c>S3BackupMode</c> AllData, every delivered batch is also written to the backup as an object.
+/// to the S3 backup as error records (<c>http-endpoint-failed</c>, <c>splunk-failed</c>); a 413 from an HTTP endpoint
+/// is not retried and its batch is dropped, as Firehose does. With <c>S3BackupMode</c> AllData (Splunk: AllEvents),
+/// every delivered batch is also written to the backup as an object.
 /// Not thread-safe: one pump at a time.
 /// </summary>
 public sealed class HttpEndpointDelivery(
-    string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, HttpEndpointDestination endpoint, TimeSpan retryDuration,
+    string name, long version, IRecordSource source, BufferingHints hints, DeliveryPosition position, IEndpointDestination endpoint, TimeSpan retryDuration,
     IObjectStore backup, ObjectCompression backupCompression, (S3Prefix Prefix, S3Prefix ErrorOutput) backupPrefixes, bool backupAllData, Action<string> warn,
     RecordSplitter? splitter = null, Transform.TransformStage? transform = null)
     : BufferedDelivery(source, hints, position, splitter, transform)
 {
-    public const string ErrorOutputType = "http-endpoint-failed";
-
     private readonly Dictionary<DeliveryBatch, (string RequestId, long? FirstFailureMillis, string? LastError)> _attempts = new(ReferenceEqualityComparer.Instance);
 
     protected override DeliveryBatch? Add(SourceRecord record, long nowMillis, IReadOnlyDictionary<string, string>? lambdaKeys) => Buffers.Add("", record, nowMillis);
@@ -42,7 +42,7 @@ public sealed class HttpEndpointDelivery(
                     return await WriteBackupAsync(batch.Payload, backupPrefixes.Prefix.Evaluate(At(batch)), backupCompression, batch, cancellationToken).ConfigureAwait(false);
                 return null;
             case HttpDeliveryResult.Permanent:
-                warn($"Firehose {name}: the endpoint refused a batch of {batch.Count} records for good ({outcome.ErrorCode}: {outcome.ErrorMessage}); as Firehose does, it is not retried and not backed up.");
+                warn($"Firehose {name}: {endpoint.Describe} refused a batch of {batch.Count} records for good ({outcome.ErrorCode}: {outcome.ErrorMessage}); as Firehose does, it is not retried and not backed up.");
                 return null;
             default:
                 // The error record names an answer the endpoint gave as AWS's does: DestinationException, with the answer.
@@ -52,7 +52,7 @@ public sealed class HttpEndpointDelivery(
                 _attempts[batch] = attempt with { FirstFailureMillis = attempt.FirstFailureMillis ?? nowMillis, LastError = error };
                 if (retryDuration <= TimeSpan.Zero)
                     return await BackUpFailedAsync(batch, failuresBefore + 1, nowMillis, error, cancellationToken).ConfigureAwait(false);
-                return new IOException($"Delivery to the HTTP endpoint failed ({error}); retried until {retryDuration.TotalSeconds:0} s after the first failure, then backed up to S3.");
+                return new IOException($"Delivery to {endpoint.Describe} failed ({error}); retried until {retryDuration.TotalSeconds:0} s after the first failure, then backed up to S3.");
         }
     }
 
@@ -73,13 +73,18 @@ public sealed class HttpEndpointDelivery(
                 json.WriteString("errorMessage", lastError.Split(':', 2) is [_, var message] ? message.Trim() : lastError);
                 json.WriteNumber("attemptEndingTimestamp", nowMillis);
                 json.WriteBase64String("rawData", batch.Record(i).Span);
+                if (endpoint.NamesEvents)
+                {
+                    var (source, position) = batch.Origin(i);
+                    json.WriteString("EventId", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{source}.{position}.{i}"));
+                }
                 json.WriteEndObject();
             }
             BuffersExtensions.Write(lines, "\n"u8);
         }
-        var failed = await WriteBackupAsync(lines.WrittenMemory, backupPrefixes.ErrorOutput.Evaluate(At(batch), errorOutputType: ErrorOutputType), backupCompression, batch, cancellationToken).ConfigureAwait(false);
+        var failed = await WriteBackupAsync(lines.WrittenMemory, backupPrefixes.ErrorOutput.Evaluate(At(batch), errorOutputType: endpoint.ErrorOutputType), backupCompression, batch, cancellationToken).ConfigureAwait(false);
         if (failed is null)
-            warn($"Firehose {name}: {batch.Count} records could not be delivered to the HTTP endpoint within {retryDuration.TotalSeconds:0} s ({lastError}); they are in the S3 backup ({backup.Location}).");
+            warn($"Firehose {name}: {batch.Count} records could not be delivered to {endpoint.Describe} within {retryDuration.TotalSeconds:0} s ({lastError}); they are in the S3 backup ({backup.Location}).");
         return failed;
     }
 

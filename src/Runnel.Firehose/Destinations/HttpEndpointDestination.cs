@@ -15,6 +15,22 @@ public sealed record HttpEndpointSettings(
     IReadOnlyDictionary<string, string>? CommonAttributes = null,
     bool Gzip = false);
 
+/// <summary>An endpoint a batch is sent to in one request, whose answer says whether it was taken (an HTTP endpoint, Splunk).</summary>
+public interface IEndpointDestination
+{
+    /// <summary>One attempt; <paramref name="requestId"/> is the same on every attempt of one batch.</summary>
+    Task<HttpDeliveryOutcome> SendAsync(DeliveryBatch batch, string requestId, long nowMillis, CancellationToken cancellationToken = default);
+
+    /// <summary>The error output type of the records it never took (<c>http-endpoint-failed</c>, <c>splunk-failed</c>).</summary>
+    string ErrorOutputType { get; }
+
+    /// <summary>What it is, for the operator's log.</summary>
+    string Describe { get; }
+
+    /// <summary>Whether its error records carry an <c>EventId</c> (Splunk's do).</summary>
+    bool NamesEvents { get; }
+}
+
 /// <summary>How one attempt to deliver a batch ended.</summary>
 public enum HttpDeliveryResult
 {
@@ -38,9 +54,15 @@ public sealed record HttpDeliveryOutcome(HttpDeliveryResult Result, string? Erro
 /// permanent; every other answer, a malformed one, a failed connection or a timeout (3 minutes) is to be retried with
 /// the same request id, which the caller keeps across attempts. Thread-safe.
 /// </summary>
-public sealed class HttpEndpointDestination(HttpClient http, HttpEndpointSettings settings)
+public sealed class HttpEndpointDestination(HttpClient http, HttpEndpointSettings settings) : IEndpointDestination
 {
     public const string ProtocolVersion = "1.0";
+
+    public string ErrorOutputType => "http-endpoint-failed";
+
+    public string Describe => "the HTTP endpoint";
+
+    public bool NamesEvents => false;
 
     /// <summary>How long one request may take before it counts as failed.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(3);

@@ -88,15 +88,28 @@ class LifecycleTests(FirehoseTestCase):
         self.assertEqual(hints, {"SizeInMBs": 1, "IntervalInSeconds": 0})
 
     def test_a_destination_runnel_does_not_deliver_to_fails_its_creation(self):
-        name = unique_name("fh-splunk")
-        self.firehose.create_delivery_stream(DeliveryStreamName=name, SplunkDestinationConfiguration={
-            "HECEndpoint": "https://splunk.example", "HECEndpointType": "Raw", "HECToken": "t", "S3Configuration": S3})
+        name = unique_name("fh-snowflake")  # Snowflake is newer than Debian's model: sent raw
+        response = raw_firehose("CreateDeliveryStream", {"DeliveryStreamName": name, "SnowflakeDestinationConfiguration": {
+            "AccountUrl": "acme.us-east-1.snowflakecomputing.com", "User": "loader", "PrivateKey": "x" * 256,
+            "Database": "db", "Schema": "public", "Table": "events", "RoleARN": ROLE, "S3Configuration": S3}})
         self.addCleanup(delete_delivery_stream_quietly, name)
+        self.assertEqual(response.status, 200, response)
         d = self.describe(name)
         self.assertEqual(d["DeliveryStreamStatus"], "CREATING_FAILED")
         self.assertEqual(d["FailureDescription"]["Type"], "UNKNOWN_ERROR")
-        self.assertIn("Splunk", d["FailureDescription"]["Details"])
-        self.assertEqual(d["Destinations"][0]["SplunkDestinationDescription"]["S3DestinationDescription"]["BucketARN"], BUCKET)
+        self.assertIn("Snowflake", d["FailureDescription"]["Details"])
+        self.firehose.delete_delivery_stream(DeliveryStreamName=name)
+
+    def test_a_splunk_destination_is_described_with_awss_defaults(self):
+        name = unique_name("fh-splunk")
+        self.firehose.create_delivery_stream(DeliveryStreamName=name, SplunkDestinationConfiguration={
+            "HECEndpoint": "https://splunk.example:8088", "HECEndpointType": "Raw", "HECToken": "t", "S3Configuration": S3})
+        self.addCleanup(delete_delivery_stream_quietly, name)
+        d = self.describe(name)
+        self.assertEqual(d["DeliveryStreamStatus"], "ACTIVE")
+        splunk = d["Destinations"][0]["SplunkDestinationDescription"]
+        self.assertEqual(splunk["S3DestinationDescription"]["BucketARN"], BUCKET)
+        self.assertEqual((splunk["S3BackupMode"], splunk["RetryOptions"]["DurationInSeconds"]), ("FailedEventsOnly", 3600))
         self.firehose.delete_delivery_stream(DeliveryStreamName=name)
 
     def test_secrets_are_not_described(self):
