@@ -67,7 +67,7 @@ public sealed class RunnelServer : IAsyncDisposable
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
         using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-            pipeline.Write(json);
+            await pipeline.WriteAsync(json, http.HttpContext.RequestAborted);
         http.StatusCode = 200;
         http.ContentType = "application/json";
         http.Headers.CacheControl = "no-store";
@@ -267,7 +267,8 @@ public sealed class RunnelServer : IAsyncDisposable
         var health = app.Services.GetRequiredService<StorageHealth>();
         firehose.Health = health; // a put to a full disk is refused per record and reported as the Kinesis puts are
         var started = new StrongBox<bool>();
-        var metrics = new Metrics.MetricsExport(streams.Metrics, streams, options.OtlpEndpoint, options.OtlpInterval);
+        var lags = new Metrics.ReaderLags(streams);
+        var metrics = new Metrics.MetricsExport(streams.Metrics, streams, lags, options.OtlpEndpoint, options.OtlpInterval);
         Runnel.Storage.Metrics.IMetricHistory? history = null;
         Metrics.MinuteRoller? roller = null;
         if (options.Metrics)
@@ -282,6 +283,17 @@ public sealed class RunnelServer : IAsyncDisposable
             {
                 Shards = () => Metrics.MetricsExport.ShardSamples(streams),
             };
+        }
+        if (opened.LocalDirectory is null)
+        {
+            // On a cluster, measuring a reader's lag may read a record from JetStream: done here, without holding a
+            // thread, so that the exporter's callbacks (which cannot wait) find the arrival times known.
+            app.Use(async (context, next) =>
+            {
+                if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics")
+                    await lags.MeasureAsync(context.RequestAborted);
+                await next(context);
+            });
         }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
@@ -327,7 +339,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch) { Verifier = verifier };
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch) { Verifier = verifier };
         var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch) { Verifier = verifier };
-        var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, clock ?? TimeProvider.System) : null;
+        var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, lags, clock ?? TimeProvider.System) : null;
         var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>
         {

@@ -37,8 +37,25 @@ public sealed class PipelineViewTests : IAsyncLifetime
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static string Records(int count, string key) =>
-        $$"""{"StreamName":"mapped","Records":[{{string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"{{key}}","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes("r" + i))}}"}"""))}}]}""";
+    private static string Records(int count, string key, string stream = "mapped") =>
+        $$"""{"StreamName":"{{stream}}","Records":[{{string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"{{key}}","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes("r" + i))}}"}"""))}}]}""";
+
+    private async Task<JsonElement> PipelineAsync() => JsonDocument.Parse(await _host.Client.Http.GetStringAsync("/console/api/pipeline")).RootElement.Clone();
+
+    /// <summary>The readers of a stream on the map (registered consumers, iterator clients, delivery streams).</summary>
+    private static List<JsonElement> ReadersOf(JsonElement pipeline, string stream) =>
+        pipeline.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("name").GetString() == stream).GetProperty("consumers").EnumerateArray().ToList();
+
+    private static (long Records, long Millis) LagOf(JsonElement pipeline, string stream, string reader)
+    {
+        var found = Assert.Single(ReadersOf(pipeline, stream), r => r.GetProperty("name").GetString() == reader);
+        return (found.GetProperty("recordsBehind").GetInt64(), found.GetProperty("millisBehind").GetInt64());
+    }
+
+    /// <summary>The value of one series of /metrics (labels as the exporter orders them, by name), or null when absent.</summary>
+    private static double? Sample(string metrics, string name, string labels) =>
+        System.Text.RegularExpressions.Regex.Match(metrics, $$"""^{{name}}\{otel_scope_name="[^"]+",{{System.Text.RegularExpressions.Regex.Escape(labels)}}\} (\S+)$""",
+            System.Text.RegularExpressions.RegexOptions.Multiline) is { Success: true } m ? double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     [Fact]
     public async Task Writers_and_readers_show_with_their_rates_and_lag()
@@ -80,5 +97,84 @@ public sealed class PipelineViewTests : IAsyncLifetime
         pipeline = JsonDocument.Parse(await _host.Client.Http.GetStringAsync("/console/api/pipeline")).RootElement;
         reader = Assert.Single(pipeline.GetProperty("streams")[0].GetProperty("consumers").EnumerateArray());
         Assert.Equal((0L, 0L), (reader.GetProperty("recordsBehind").GetInt64(), reader.GetProperty("millisBehind").GetInt64()));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_reader_that_stops_falls_behind_while_records_arrive_and_stays_listed_for_an_hour()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"stalled","ShardCount":1}""");
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(3, "a", "stalled"));
+        var iterator = (await CallAs("AKIDREADER", "KCL/2.6", "GetShardIterator", """{"StreamName":"stalled","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+            .GetProperty("ShardIterator").GetString();
+        Assert.Equal(3, (await CallAs("AKIDREADER", "KCL/2.6", "GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""")).GetProperty("Records").GetArrayLength());
+        Assert.Equal((0L, 0L), LagOf(await PipelineAsync(), "stalled", "AKIDREADER KCL/2.6"));
+
+        // The reader reads no more; records keep coming: 4 at +5 s, 2 at +25 s; seen at +35 s.
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(4, "a", "stalled"));
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(2, "a", "stalled"));
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal((6L, 30_000L), LagOf(await PipelineAsync(), "stalled", "AKIDREADER KCL/2.6")); // the oldest unread record is 30 s old
+        string metrics = await _host.Client.Http.GetStringAsync("/metrics");
+        const string Labels = "Kind=\"iterator\",Reader=\"AKIDREADER KCL/2.6\",ShardId=\"shardId-000000000000\",StreamName=\"stalled\"";
+        Assert.Equal(6, Sample(metrics, "runnel_reader_lag_records", Labels));
+        Assert.Equal(30_000, Sample(metrics, "runnel_reader_lag_milliseconds", Labels));
+
+        // Ten minutes on, and fifty: still listed, further behind every time it is looked at.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal((6L, 630_000L), LagOf(await PipelineAsync(), "stalled", "AKIDREADER KCL/2.6"));
+        _clock.Advance(TimeSpan.FromMinutes(40));
+        Assert.Equal(3_030_000, Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_milliseconds", Labels));
+
+        // An hour after its last request it is taken for gone.
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.DoesNotContain(ReadersOf(await PipelineAsync(), "stalled"), r => r.GetProperty("kind").GetString() == "iterator");
+        Assert.Null(Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_milliseconds", Labels));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_registered_consumer_is_behind_by_what_arrived_since_it_registered_until_it_reads_and_again_once_it_stops()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"fanned","ShardCount":1}""");
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(2, "a", "fanned")); // before the consumer: not its to read
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        string consumer = (await _host.Client.OkAsync("RegisterStreamConsumer", """{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/fanned","ConsumerName":"app"}"""))
+            .GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+        var app = Assert.Single(ReadersOf(await PipelineAsync(), "fanned"));
+        Assert.Equal(("consumer", false, 0L), (app.GetProperty("kind").GetString(), app.GetProperty("reading").GetBoolean(), app.GetProperty("recordsBehind").GetInt64()));
+
+        // Not subscribed: every record since it registered is behind.
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(3, "a", "fanned"));
+        _clock.Advance(TimeSpan.FromSeconds(7));
+        Assert.Equal((3L, 7_000L), LagOf(await PipelineAsync(), "fanned", "app"));
+        const string Labels = "Kind=\"consumer\",Reader=\"app\",ShardId=\"shardId-000000000000\",StreamName=\"fanned\"";
+        Assert.Equal(3, Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_records", Labels));
+
+        // It subscribes, reads everything, and stops.
+        await using (var subscriber = await EventStreamSubscriber.StartAsync(_host.Client.Http, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""", System.Net.HttpVersion.Version11))
+        {
+            Assert.Equal("initial-response", (await subscriber.NextAsync())!.Header(":event-type"));
+            await subscriber.RecordsAsync(5);
+        }
+        for (int i = 0; i < 1000 && _host.Server.Streams.Subscriptions.Count > 0; i++)
+            await Task.Delay(10); // the server sees the subscriber go
+        Assert.Equal(0, _host.Server.Streams.Subscriptions.Count);
+        app = Assert.Single(ReadersOf(await PipelineAsync(), "fanned"));
+        Assert.Equal((true, 0L, 0L), (app.GetProperty("reading").GetBoolean(), app.GetProperty("recordsBehind").GetInt64(), app.GetProperty("millisBehind").GetInt64()));
+
+        // Records arrive after it stopped: it falls behind, and stays listed for as long as it is registered.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(2, "a", "fanned"));
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal((2L, 4_000L), LagOf(await PipelineAsync(), "fanned", "app"));
+        _clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal((2L, 7_204_000L), LagOf(await PipelineAsync(), "fanned", "app"));
+        Assert.Equal(7_204_000, Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_milliseconds", Labels));
+
+        await _host.Client.OkAsync("DeregisterStreamConsumer", $$"""{"ConsumerARN":"{{consumer}}"}""");
+        Assert.Empty(ReadersOf(await PipelineAsync(), "fanned"));
+        Assert.Null(Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_milliseconds", Labels));
     }
 }

@@ -5,7 +5,8 @@ namespace Runnel.Core.Metrics;
 /// <summary>Who a request came from: the access key of its signature and its User-Agent (either may be empty).</summary>
 public readonly record struct ClientId(string AccessKey, string UserAgent)
 {
-    /// <summary>A short name for people: the access key and the User-Agent's first product ("AKIA… Boto3/1.26.27").</summary>
+    /// <summary>A short name for people: the access key and the User-Agent's first product ("AKIA… Boto3/1.26.27").
+    /// Two clients whose User-Agents differ only after the first product share it (exports merge them).</summary>
     public string Display
     {
         get
@@ -40,12 +41,16 @@ public sealed class WriterActivity(string stream, ClientId client)
 
 /// <summary>
 /// One reader of one shard: a client reading with shard iterators (<see cref="ReaderKind.Iterator"/>) or a registered
-/// consumer's subscription (<see cref="ReaderKind.Consumer"/>): records read, and how far behind the shard's newest
-/// record its last read left it, in records and in milliseconds.
+/// consumer's subscriptions (<see cref="ReaderKind.Consumer"/>): records read and its position (the
+/// offset below which it has read). Its lag is not kept here: a reader that stops reading would keep the lag of its
+/// last read while records pile up, so the lag is measured when it is shown, from the position and the shard's tip
+/// (Runnel.Server's <c>ReaderLags</c>).
 /// </summary>
 public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kind, string name, ClientId client)
 {
-    private long _records, _reads, _millisBehind, _recordsBehind, _lastSeen;
+    private const long NoPosition = -1;
+    private long _records, _reads, _lastSeen, _position = NoPosition;
+    private object _client = client; // a boxed ClientId: a consumer's is its latest subscriber's, replaced whole
 
     public string StreamName { get; } = stream;
     public int ShardIndex { get; } = shardIndex;
@@ -54,19 +59,30 @@ public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kin
     /// <summary>The consumer's name; empty for an iterator reader (its <see cref="Client"/> names it).</summary>
     public string Name { get; } = name;
 
-    public ClientId Client { get; } = client;
+    /// <summary>The client reading: an iterator reader's own; a consumer's latest subscriber (default before one).</summary>
+    public ClientId Client => (ClientId)Volatile.Read(ref _client);
+
     public long Records => Interlocked.Read(ref _records);
     public long Reads => Interlocked.Read(ref _reads);
-    public long MillisBehind => Volatile.Read(ref _millisBehind);
-    public long RecordsBehind => Volatile.Read(ref _recordsBehind);
     public long LastSeenMillis => Volatile.Read(ref _lastSeen);
 
-    public void Read(int records, long millisBehind, long recordsBehind, long nowMillis)
+    /// <summary>The offset below which the reader has read (where its next read starts); null before it read or subscribed.</summary>
+    public ulong? Position => Volatile.Read(ref _position) is var p && p != NoPosition ? (ulong)p : null;
+
+    /// <summary>A read (a GetRecords answer or a subscription's event) that left the reader at <paramref name="position"/>.</summary>
+    public void Read(int records, ulong position, long nowMillis)
     {
         Interlocked.Add(ref _records, records);
         Interlocked.Increment(ref _reads);
-        Volatile.Write(ref _millisBehind, millisBehind);
-        Volatile.Write(ref _recordsBehind, Math.Max(0, recordsBehind));
+        Volatile.Write(ref _position, (long)position);
+        Volatile.Write(ref _lastSeen, nowMillis);
+    }
+
+    /// <summary>A subscription of <paramref name="subscriber"/> that starts reading at <paramref name="position"/>.</summary>
+    public void Subscribed(ClientId subscriber, ulong position, long nowMillis)
+    {
+        Volatile.Write(ref _client, (object)subscriber);
+        Volatile.Write(ref _position, (long)position);
         Volatile.Write(ref _lastSeen, nowMillis);
     }
 }
@@ -79,14 +95,21 @@ public enum ReaderKind
 
 /// <summary>
 /// Who writes to each stream and who reads each shard, as Kinesis cannot show it: per client (access key and
-/// User-Agent) and per registered consumer, with each reader's lag. A writer or reader unseen for
-/// <see cref="Expiry"/> is forgotten (a shard iterator lives five minutes). One dictionary lookup per request, no
-/// lock. Thread-safe.
+/// User-Agent) and per registered consumer. One dictionary lookup per request, no lock. Thread-safe.
+/// <para>How long an entry stays listed: a writer <see cref="WriterExpiry"/> after its last request; a client reading
+/// with shard iterators <see cref="IteratorReaderExpiry"/> after its last request, so that a reader that stopped shows
+/// its lag growing for long enough for an alert (<c>for: 10m</c>) to fire before it is taken for gone; a registered
+/// consumer's entries for as long as the consumer exists (the server forgets those of consumers deregistered or
+/// deleted with their stream, <see cref="Forget"/>).</para>
 /// </summary>
 public sealed class ClientActivity
 {
-    /// <summary>How long a writer or reader stays listed after its last request.</summary>
-    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(10);
+    /// <summary>How long a writer stays listed after its last request.</summary>
+    public static readonly TimeSpan WriterExpiry = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a client reading with shard iterators stays listed after its last request (a shard iterator
+    /// lives five minutes; a reader silent for an hour has left).</summary>
+    public static readonly TimeSpan IteratorReaderExpiry = TimeSpan.FromHours(1);
 
     private readonly ConcurrentDictionary<(string Stream, ClientId Client), WriterActivity> _writers = new();
     private readonly ConcurrentDictionary<(string Stream, int Shard, ReaderKind Kind, string Name, ClientId Client), ReaderActivity> _readers = new();
@@ -94,23 +117,35 @@ public sealed class ClientActivity
     public WriterActivity Writer(string stream, ClientId client) =>
         _writers.TryGetValue((stream, client), out var found) ? found : _writers.GetOrAdd((stream, client), key => new WriterActivity(key.Stream, key.Client));
 
-    public ReaderActivity Reader(string stream, int shardIndex, ReaderKind kind, string name, ClientId client) =>
+    /// <summary>A client reading a shard with shard iterators.</summary>
+    public ReaderActivity Iterator(string stream, int shardIndex, ClientId client) => Reader(stream, shardIndex, ReaderKind.Iterator, "", client);
+
+    /// <summary>A registered consumer reading a shard, whichever client subscribes (its position is the consumer's).</summary>
+    public ReaderActivity Consumer(string stream, int shardIndex, string name) => Reader(stream, shardIndex, ReaderKind.Consumer, name, default);
+
+    private ReaderActivity Reader(string stream, int shardIndex, ReaderKind kind, string name, ClientId client) =>
         _readers.TryGetValue((stream, shardIndex, kind, name, client), out var found) ? found
             : _readers.GetOrAdd((stream, shardIndex, kind, name, client), key => new ReaderActivity(key.Stream, key.Shard, key.Kind, key.Name, key.Client));
 
-    /// <summary>The writers seen within <see cref="Expiry"/> of <paramref name="nowMillis"/>; older ones are forgotten.</summary>
-    public IReadOnlyList<WriterActivity> Writers(long nowMillis) => Live(_writers, w => w.LastSeenMillis, nowMillis);
+    /// <summary>The writers seen within <see cref="WriterExpiry"/> of <paramref name="nowMillis"/>; older ones are forgotten.</summary>
+    public IReadOnlyList<WriterActivity> Writers(long nowMillis) => Live(_writers, w => w.LastSeenMillis >= nowMillis - (long)WriterExpiry.TotalMilliseconds);
 
-    /// <summary>The readers seen within <see cref="Expiry"/> of <paramref name="nowMillis"/>; older ones are forgotten.</summary>
-    public IReadOnlyList<ReaderActivity> Readers(long nowMillis) => Live(_readers, r => r.LastSeenMillis, nowMillis);
+    /// <summary>The readers listed at <paramref name="nowMillis"/>: every consumer's, and the iterator readers seen
+    /// within <see cref="IteratorReaderExpiry"/> (older ones are forgotten).</summary>
+    public IReadOnlyList<ReaderActivity> Readers(long nowMillis) =>
+        Live(_readers, r => r.Kind != ReaderKind.Iterator || r.LastSeenMillis >= nowMillis - (long)IteratorReaderExpiry.TotalMilliseconds);
 
-    private static List<T> Live<TKey, T>(ConcurrentDictionary<TKey, T> entries, Func<T, long> lastSeen, long nowMillis) where TKey : notnull
+    /// <summary>Forgets a reader (a consumer that no longer exists).</summary>
+    public void Forget(ReaderActivity reader) =>
+        _readers.TryRemove(new KeyValuePair<(string, int, ReaderKind, string, ClientId), ReaderActivity>(
+            (reader.StreamName, reader.ShardIndex, reader.Kind, reader.Name, reader.Kind == ReaderKind.Iterator ? reader.Client : default), reader));
+
+    private static List<T> Live<TKey, T>(ConcurrentDictionary<TKey, T> entries, Func<T, bool> listed) where TKey : notnull
     {
-        long since = nowMillis - (long)Expiry.TotalMilliseconds;
         var live = new List<T>();
         foreach (var (key, entry) in entries)
         {
-            if (lastSeen(entry) >= since)
+            if (listed(entry))
                 live.Add(entry);
             else
                 entries.TryRemove(new KeyValuePair<TKey, T>(key, entry));

@@ -56,11 +56,9 @@ internal static class FanOutOperations
             throw;
         }
         metrics.Subscribed(refusedForRate: false);
-        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease)
-        {
-            Metrics = metrics,
-            Activity = r.Streams.Metrics.Enabled ? r.Streams.Metrics.Activity.Reader(stream.Name, shard.Index, Runnel.Core.Metrics.ReaderKind.Consumer, consumerName, r.Client) : null,
-        };
+        var activity = r.Streams.Metrics.Enabled ? r.Streams.Metrics.Activity.Consumer(stream.Name, shard.Index, consumerName) : null;
+        activity?.Subscribed(r.Client, offset, r.Streams.Now.ToUnixTimeMilliseconds());
+        r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease) { Metrics = metrics, Activity = activity };
         return;
     }
 }

@@ -284,8 +284,7 @@ internal static class RecordOperations
         if (r.Streams.Metrics.Enabled)
         {
             log.IteratorAge.Add(behind);
-            r.Streams.Metrics.Activity.Reader(stream.Name, shard.Index, Runnel.Core.Metrics.ReaderKind.Iterator, "", r.Client)
-                .Read(result?.Count ?? 0, behind, (long)(Math.Min(end, log.NextOffset) - Math.Min(next, Math.Min(end, log.NextOffset))), now.ToUnixTimeMilliseconds());
+            r.Streams.Metrics.Activity.Iterator(stream.Name, shard.Index, r.Client).Read(result?.Count ?? 0, next, now.ToUnixTimeMilliseconds());
         }
         if (next >= end)
         {

@@ -29,7 +29,7 @@ public sealed class MetricsExport : IDisposable
     /// <param name="otlpEndpoint">Where OTLP exports go as well; null for none. gRPC, unless the path ends in
     /// <c>/v1/metrics</c>: then HTTP with protobuf bodies (a collector's port 4318).</param>
     /// <param name="otlpInterval">How often they go (default 60 s, CloudWatch's resolution).</param>
-    public MetricsExport(MetricRegistry registry, StreamService streams, Uri? otlpEndpoint = null, TimeSpan? otlpInterval = null)
+    public MetricsExport(MetricRegistry registry, StreamService streams, ReaderLags lags, Uri? otlpEndpoint = null, TimeSpan? otlpInterval = null)
     {
         // A provider listens to every meter of its name in the process: a second server in one process (as tests run
         // them) names its own, so that each /metrics shows its server's alone.
@@ -82,7 +82,7 @@ public sealed class MetricsExport : IDisposable
             _meter.CreateObservableCounter("kinesis_shard_" + Snake(definition.Name), () => ShardCounters(streams, metric), Unit(definition.Unit),
                 $"AWS/Kinesis {definition.Name} of a shard (enhanced monitoring).");
         }
-        AddActivity(registry.Activity, streams);
+        AddActivity(registry.Activity, streams, lags);
         foreach (var metric in Enum.GetValues<ChannelMetric>())
         {
             var definition = ChannelMetrics.Definition(metric);
@@ -119,20 +119,22 @@ public sealed class MetricsExport : IDisposable
 
     /// <summary>
     /// What Kinesis cannot show (<see cref="ClientActivity"/>): every reader's lag per shard (registered consumers by
-    /// name, iterator readers by client) and every writer's records, under <c>runnel_</c> (not AWS metrics).
+    /// name, iterator readers by client), measured when scraped (<see cref="ReaderLags"/>), and every writer's records,
+    /// under <c>runnel_</c> (not AWS metrics).
     /// </summary>
-    private void AddActivity(ClientActivity activity, StreamService streams)
+    private void AddActivity(ClientActivity activity, StreamService streams, ReaderLags lags)
     {
-        static KeyValuePair<string, object?>[] Reader(ReaderActivity r) =>
+        static KeyValuePair<string, object?>[] Labels(string stream, int shard, ReaderKind kind, string reader) =>
         [
-            new("StreamName", r.StreamName), new("ShardId", Runnel.Core.Model.ShardId.Format(r.ShardIndex)),
-            new("Kind", r.Kind == ReaderKind.Consumer ? "consumer" : "iterator"), new("Reader", r.Kind == ReaderKind.Consumer ? r.Name : r.Client.Display),
+            new("StreamName", stream), new("ShardId", Runnel.Core.Model.ShardId.Format(shard)),
+            new("Kind", kind == ReaderKind.Consumer ? "consumer" : "iterator"), new("Reader", reader),
         ];
+        static KeyValuePair<string, object?>[] Reader(ReaderActivity r) => Labels(r.StreamName, r.ShardIndex, r.Kind, r.Kind == ReaderKind.Consumer ? r.Name : r.Client.Display);
         long Now() => streams.Now.ToUnixTimeMilliseconds();
-        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.MillisBehind, Reader(r))), "ms",
-            "How far behind the shard's newest record a reader's last read left it, in milliseconds (registered consumers and clients reading with shard iterators).");
-        _meter.CreateObservableGauge("runnel_reader_lag_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.RecordsBehind, Reader(r))), "{record}",
-            "How many records of the shard a reader had still to read after its last read.");
+        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => lags.Measure().Select(r => new Measurement<long>(r.MillisBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "ms",
+            "How long ago the oldest record a reader has not read arrived in the shard, now (0 when caught up; registered consumers and clients reading with shard iterators).");
+        _meter.CreateObservableGauge("runnel_reader_lag_records", () => lags.Measure().Select(r => new Measurement<long>(r.RecordsBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "{record}",
+            "How many records of the shard a reader has still to read, now.");
         _meter.CreateObservableCounter("runnel_reader_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Records, Reader(r))), "{record}",
             "Records a reader has read from the shard.");
         _meter.CreateObservableCounter("runnel_writer_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.Records,

@@ -9,7 +9,8 @@ namespace Runnel.Server.Metrics;
 /// <summary>
 /// The pipeline as the console's map draws it (<c>GET /console/api/pipeline</c>, docs/console.md): each stream with its
 /// write rate, its writers (by client), its readers (registered consumers and clients reading with shard iterators,
-/// each with its lag behind the shard's newest record in records and milliseconds), and the delivery streams and
+/// each with its lag behind the shard's newest record in records and milliseconds, measured when the view is built:
+/// <see cref="ReaderLags"/>), and the delivery streams and
 /// channels reading it; each delivery stream with its destination, rates, freshness and errors. Rates are per second
 /// over the last 10 s, errors over the last minute (<see cref="RateSampler"/>). Thread-safe.
 /// </summary>
@@ -21,11 +22,13 @@ public sealed class PipelineView : IDisposable
     private readonly Firehose.Api.FirehoseService _firehose;
     private readonly MetricRegistry _registry;
     private readonly RateSampler _rates;
+    private readonly ReaderLags _lags;
 
-    public PipelineView(StreamService streams, Firehose.Api.FirehoseService firehose, TimeProvider clock)
+    public PipelineView(StreamService streams, Firehose.Api.FirehoseService firehose, ReaderLags lags, TimeProvider clock)
     {
         _streams = streams;
         _firehose = firehose;
+        _lags = lags;
         _registry = streams.Metrics;
         _rates = new RateSampler(Counters, clock, TimeSpan.FromSeconds(5));
     }
@@ -63,11 +66,15 @@ public sealed class PipelineView : IDisposable
 
     private double Errors(params MetricCell[] cells) => cells.Sum(c => _rates.Over(c, c.Sum, ErrorWindow));
 
-    public void Write(Utf8JsonWriter json)
+    /// <summary>Writes the view as it is now (each reader's lag measured now, <see cref="ReaderLags"/>).</summary>
+    public async ValueTask WriteAsync(Utf8JsonWriter json, CancellationToken cancellationToken = default) =>
+        Write(json, await _lags.MeasureAsync(cancellationToken).ConfigureAwait(false));
+
+    private void Write(Utf8JsonWriter json, IReadOnlyList<ReaderLag> lags)
     {
         long now = _streams.Now.ToUnixTimeMilliseconds();
         var writers = _registry.Activity.Writers(now).ToLookup(w => w.StreamName, StringComparer.Ordinal);
-        var readers = _registry.Activity.Readers(now).ToLookup(r => r.StreamName, StringComparer.Ordinal);
+        var readers = lags.ToLookup(r => r.StreamName, StringComparer.Ordinal);
         var deliveries = _firehose.Catalog.All();
         json.WriteStartObject();
         json.WriteNumber("at", now);
@@ -101,33 +108,35 @@ public sealed class PipelineView : IDisposable
             json.WriteEndArray();
             json.WriteStartArray("consumers");
             // A reader per consumer (or client) across the shards it reads: its rate summed, its lag the worst shard's.
-            foreach (var group in readers[stream.Name].GroupBy(r => (r.Kind, r.Name, Client: r.Kind == ReaderKind.Iterator ? r.Client.Display : "")).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
+            foreach (var group in readers[stream.Name].GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
             {
-                var any = group.First();
+                var active = group.Where(r => r.Activity is not null).Select(r => r.Activity!).ToList();
                 json.WriteStartObject();
                 json.WriteString("kind", group.Key.Kind == ReaderKind.Consumer ? "consumer" : "iterator");
-                json.WriteString("name", group.Key.Kind == ReaderKind.Consumer ? group.Key.Name : any.Client.Display);
-                json.WriteString("client", any.Client.Display);
-                json.WriteNumber("recordsPerSecond", Round(group.Sum(r => _rates.PerSecond(r, r.Records, RateWindow))));
+                json.WriteString("name", group.Key.Name);
+                json.WriteString("client", active.Count == 0 ? "" : active.MaxBy(r => r.LastSeenMillis)!.Client.Display);
+                json.WriteNumber("recordsPerSecond", Round(active.Sum(r => _rates.PerSecond(r, r.Records, RateWindow))));
                 json.WriteNumber("millisBehind", group.Max(r => r.MillisBehind));
                 json.WriteNumber("recordsBehind", group.Max(r => r.RecordsBehind));
                 json.WriteNumber("errorsPerMinute", 0);
-                json.WriteNumber("lastSeen", group.Max(r => r.LastSeenMillis));
+                json.WriteBoolean("reading", active.Count > 0);
+                if (active.Count > 0)
+                    json.WriteNumber("lastSeen", active.Max(r => r.LastSeenMillis));
                 json.WriteStartArray("shards");
-                foreach (var shard in group.OrderBy(r => r.ShardIndex))
+                foreach (var shard in group.GroupBy(r => r.ShardIndex).OrderBy(g => g.Key))
                 {
                     json.WriteStartObject();
-                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
-                    json.WriteNumber("millisBehind", shard.MillisBehind);
-                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
+                    json.WriteString("shardId", ShardId.Format(shard.Key));
+                    json.WriteNumber("millisBehind", shard.Max(r => r.MillisBehind));
+                    json.WriteNumber("recordsBehind", shard.Max(r => r.RecordsBehind));
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
-            // Registered consumers that have not read yet are on the map too, idle.
-            var reading = readers[stream.Name].Where(r => r.Kind == ReaderKind.Consumer).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var idle in _streams.Consumers.List(stream).Where(c => !reading.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal))
+            // Registered consumers with nothing to measure (not active yet, or only closed shards read to their end) are on the map too, idle.
+            var measured = readers[stream.Name].Where(r => r.Kind == ReaderKind.Consumer).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var idle in _streams.Consumers.List(stream).Where(c => !measured.Contains(c.Name)).OrderBy(c => c.Name, StringComparer.Ordinal))
             {
                 json.WriteStartObject();
                 json.WriteString("kind", "consumer");
@@ -137,6 +146,7 @@ public sealed class PipelineView : IDisposable
                 json.WriteNumber("millisBehind", 0);
                 json.WriteNumber("recordsBehind", 0);
                 json.WriteNumber("errorsPerMinute", 0);
+                json.WriteBoolean("reading", false);
                 json.WriteStartArray("shards");
                 json.WriteEndArray();
                 json.WriteEndObject();

@@ -39,6 +39,18 @@ public sealed class Shard
     /// <summary>The offset the next record gets; every offset below it can be read.</summary>
     public ulong NextOffset => Log.NextOffset;
 
+    /// <summary>
+    /// The offset the next record gets, or null when the shard has no log (never written, read or opened anywhere) or
+    /// its stream was deleted: a look that never makes a log, for those that look at every shard (the readers' lag).
+    /// </summary>
+    public ulong? NextOffsetIfLogExists()
+    {
+        if (IsRetired)
+            return null;
+        var log = Volatile.Read(ref _log) ?? (_store.OpenIfPresent(StreamId, Index) is { } present ? Adopt(present) : null);
+        return log?.NextOffset;
+    }
+
     /// <summary>True once a reshard closed the shard to appends.</summary>
     public bool IsClosed => Log.IsClosed;
 

@@ -75,7 +75,7 @@ public sealed class ShardSubscription(
     /// <summary>Where the events pushed are counted (the consumer's SubscribeToShardEvent metrics); null for nowhere.</summary>
     public Runnel.Core.Metrics.ConsumerMetrics? Metrics { get; init; }
 
-    /// <summary>Where this reader's lag is kept for the pipeline view (records and milliseconds behind the shard's newest record); null for nowhere.</summary>
+    /// <summary>Where this consumer's reading of the shard is kept for its lag (records read, its position); null for nowhere.</summary>
     public Runnel.Core.Metrics.ReaderActivity? Activity { get; init; }
 
     public string ShardId => shard.ShardId;
@@ -165,7 +165,7 @@ public sealed class ShardSubscription(
                     long behind = position >= log.NextOffset || lastArrival == 0 ? 0 : Math.Max(0, now.ToUnixTimeMilliseconds() - lastArrival);
                     lastSent = clock.GetTimestamp();
                     Metrics?.Pushed(count, bytes, behind);
-                    Activity?.Read(count, behind, (long)(Math.Min(end, log.NextOffset) - Math.Min(position, Math.Min(end, log.NextOffset))), now.ToUnixTimeMilliseconds());
+                    Activity?.Read(count, position, now.ToUnixTimeMilliseconds());
                     yield return new SubscriptionEvent(read, count, info, finished ? null : Continuation(info, position, continuationArrival), behind, finished ? Children(current!, info) : null);
                     if (finished)
                     {
@@ -179,7 +179,7 @@ public sealed class ShardSubscription(
                 {
                     lastSent = clock.GetTimestamp();
                     Metrics?.Pushed(0, 0, 0);
-                    Activity?.Read(0, 0, 0, streams.Now.ToUnixTimeMilliseconds());
+                    Activity?.Read(0, position, streams.Now.ToUnixTimeMilliseconds());
                     yield return new SubscriptionEvent(null, 0, info, Continuation(info, position, continuationArrival), 0, null);
                     continue;
                 }
