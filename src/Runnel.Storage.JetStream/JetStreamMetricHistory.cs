@@ -139,10 +139,8 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
                     await foreach (var request in _js.Connection.SubscribeAsync<byte[]>(LiveSubject, cancellationToken: _stop.Token).ConfigureAwait(false))
                     {
                         var (minute, entries) = live();
-                        var line = new MemoryStream();
-                        line.Write(Encoding.UTF8.GetBytes(_nodeId + "\n"));
-                        MetricHistory.Encode(line, minute, entries);
-                        await request.ReplyAsync(line.ToArray(), cancellationToken: _stop.Token).ConfigureAwait(false);
+                        foreach (byte[] line in Lines(minute, entries.ToArray(), _nodeId + "\n"))
+                            await request.ReplyAsync(line, cancellationToken: _stop.Token).ConfigureAwait(false);
                     }
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -209,12 +207,15 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
         try
         {
             _ready.GetAwaiter().GetResult(); // the stream exists (throws what made it fail, for the roller to log)
-            var line = new MemoryStream();
-            MetricHistory.Encode(line, minute, entries);
-            var ack = Unanswered.RetryAsync(async () => await _js.PublishAsync(_subject, line.ToArray()).ConfigureAwait(false), _stop.Token).GetAwaiter().GetResult();
-            ack.EnsureSuccess();
+            ulong last = 0;
+            foreach (byte[] line in Lines(minute, entries.ToArray(), ""))
+            {
+                var ack = Unanswered.RetryAsync(async () => await _js.PublishAsync(_subject, line).ConfigureAwait(false), _stop.Token).GetAwaiter().GetResult();
+                ack.EnsureSuccess();
+                last = ack.Seq;
+            }
             // Visible to this node's reads (an alarm evaluated next) once its reader has it; a few seconds at most.
-            for (int i = 0; i < 500 && Volatile.Read(ref _read) < ack.Seq; i++)
+            for (int i = 0; i < 500 && Volatile.Read(ref _read) < last; i++)
                 Thread.Sleep(10);
         }
         catch (Exception e) when (e is NatsException or TimeoutException or InvalidOperationException or OperationCanceledException && !_stop.IsCancellationRequested)
@@ -222,6 +223,25 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
             throw new IOException($"the minute could not be published to the JetStream stream {StreamName}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// A minute's entries as lines of at most <see cref="MaxMessageBytes"/> (with <paramref name="prefix"/>), each
+    /// holding whole entries: NATS refuses a message over its max_payload (1 MiB by default), and a minute of many
+    /// series with their distributions can be longer. Readers merge the lines of one minute as they merge nodes'.
+    /// </summary>
+    internal static List<byte[]> Lines(long minute, ArraySegment<(MetricSeries Series, StatisticSet Statistics)> entries, string prefix)
+    {
+        var line = new MemoryStream();
+        line.Write(Encoding.UTF8.GetBytes(prefix));
+        MetricHistory.Encode(line, minute, entries);
+        if (line.Length <= MaxMessageBytes || entries.Count <= 1)
+            return [line.ToArray()];
+        int half = entries.Count / 2;
+        return [.. Lines(minute, entries[..half], prefix), .. Lines(minute, entries[half..], prefix)];
+    }
+
+    /// <summary>The longest message a minute is published in (see <see cref="Lines"/>): half NATS's default max_payload.</summary>
+    internal const int MaxMessageBytes = 512 * 1024;
 
     public void Trim(DateTimeOffset now)
     {

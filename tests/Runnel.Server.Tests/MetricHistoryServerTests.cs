@@ -1,11 +1,12 @@
+using Runnel.Core.Metrics;
 using Runnel.Storage.Metrics;
 
 namespace Runnel.Server.Tests;
 
 /// <summary>
 /// The minute roll: what a minute's requests recorded becomes CloudWatch's statistic set in the on-disk history
-/// (SampleCount and Sum exact, Minimum and Maximum of the minute's samples, latencies in milliseconds), and a minute
-/// without requests writes nothing for the series.
+/// (SampleCount and Sum exact, Minimum and Maximum of the minute's samples, latencies in milliseconds, the samples'
+/// distribution), and a minute without requests writes nothing for the series.
 /// </summary>
 public sealed class MetricHistoryServerTests : IAsyncLifetime
 {
@@ -41,9 +42,9 @@ public sealed class MetricHistoryServerTests : IAsyncLifetime
         var incoming = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("StreamName", "rolled")], "Count");
         var (at, unit, statistics) = Assert.Single(history.Read(incoming.Key, minute, minute + 60));
         Assert.Equal((minute, "Count"), (at, unit));
-        Assert.Equal(new StatisticSet(2, 5, 2, 3), statistics);
+        Assert.Equal(new StatisticSet(2, 5, 2, 3) { Distribution = new ValueDistribution(1, [2, 3], [1, 1]) }, statistics);
         var bytes = new MetricSeries("AWS/Kinesis", "PutRecords.Bytes", [new("StreamName", "rolled")], "Bytes");
-        Assert.Equal(new StatisticSet(2, 15, 6, 9), Assert.Single(history.Read(bytes.Key, minute, minute + 60)).Statistics);
+        Assert.Equal(new StatisticSet(2, 15, 6, 9) { Distribution = new ValueDistribution(1, [6, 9], [1, 1]) }, Assert.Single(history.Read(bytes.Key, minute, minute + 60)).Statistics);
         var latency = new MetricSeries("AWS/Kinesis", "PutRecords.Latency", [new("StreamName", "rolled")], "Milliseconds");
         Assert.Equal("Milliseconds", Assert.Single(history.Read(latency.Key, minute, minute + 60)).Unit);
         Assert.Contains(history.Series(), s => s.Series.Key == incoming.Key);
@@ -52,7 +53,7 @@ public sealed class MetricHistoryServerTests : IAsyncLifetime
         Assert.Empty(history.Read(incoming.Key, minute + 60, minute + 120));
         await _host.Client.OkAsync("PutRecords", Records(4));
         roller.Roll(minute + 120);
-        Assert.Equal(new StatisticSet(1, 4, 4, 4), Assert.Single(history.Read(incoming.Key, minute + 120, minute + 180)).Statistics);
+        Assert.Equal(new StatisticSet(1, 4, 4, 4) { Distribution = new ValueDistribution(1, [4], [1]) }, Assert.Single(history.Read(incoming.Key, minute + 120, minute + 180)).Statistics);
         Assert.True(File.Exists(Path.Combine(_dataDir, "metrics", Start.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl")));
     }
     [Fact]
@@ -68,7 +69,7 @@ public sealed class MetricHistoryServerTests : IAsyncLifetime
         _host.Server.Roller!.Roll(minute);
         var history = _host.Server.MetricHistory!;
         var incoming = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("ShardId", "shardId-000000000000"), new("StreamName", "rolled")], "Count");
-        Assert.Equal(new StatisticSet(1, 3, 3, 3), Assert.Single(history.Read(incoming.Key, minute, minute + 60)).Statistics); // a counter: one sample of the minute's total
+        Assert.Equal(new StatisticSet(1, 3, 3, 3) { Distribution = new ValueDistribution(1, [3], [1]) }, Assert.Single(history.Read(incoming.Key, minute, minute + 60)).Statistics); // a counter: one sample of the minute's total
         var age = new MetricSeries("AWS/Kinesis", "IteratorAgeMilliseconds", [new("ShardId", "shardId-000000000000"), new("StreamName", "rolled")], "Milliseconds");
         Assert.Equal(2, Assert.Single(history.Read(age.Key, minute, minute + 60)).Statistics.SampleCount); // one sample per GetRecords call
         var other = new MetricSeries("AWS/Kinesis", "IncomingRecords", [new("ShardId", "shardId-000000000001"), new("StreamName", "rolled")], "Count");

@@ -3,13 +3,16 @@ namespace Runnel.Core.Metrics;
 /// <summary>
 /// The samples of one metric (one name, one set of dimensions) as CloudWatch keeps them: a count and a sum since the
 /// server started (so a minute's SampleCount and Sum are the difference of two readings, exact however the reads and
-/// the adds interleave), and the smallest and largest sample since the last <see cref="TakeExtremes"/>. Values are
-/// integers in the metric's recorded unit (bytes, records, microseconds). Lock-free: any number of adders at once.
+/// the adds interleave), the smallest and largest sample since the last <see cref="TakeExtremes"/>, and how many samples
+/// fell in each bucket of <see cref="LogLinearBuckets"/> since the last <see cref="TakeDistribution"/> (the minute's
+/// percentiles). Values are integers in the metric's recorded unit (bytes, records, microseconds). Lock-free: any
+/// number of adders at once.
 /// </summary>
 public sealed class MetricCell
 {
     private long _count, _sum, _last;
     private long _min = long.MaxValue, _max = long.MinValue;
+    private readonly BucketCounters _buckets = new();
 
     /// <summary>Samples recorded since the server started.</summary>
     public long Count => Interlocked.Read(ref _count);
@@ -24,6 +27,7 @@ public sealed class MetricCell
     public void Add(long value)
     {
         Volatile.Write(ref _last, value);
+        _buckets.Add(value);
         Interlocked.Add(ref _sum, value);
         Interlocked.Increment(ref _count);
         long seen = Volatile.Read(ref _min);
@@ -47,4 +51,10 @@ public sealed class MetricCell
         long min = Interlocked.Exchange(ref _min, long.MaxValue), max = Interlocked.Exchange(ref _max, long.MinValue);
         return min == long.MaxValue || max == long.MinValue ? null : (min, max);
     }
+
+    /// <summary>The window's samples by bucket so far (null when none came), leaving the window open; <paramref name="scale"/> is the metric's (<see cref="MetricDefinition.Scale"/>).</summary>
+    public ValueDistribution? PeekDistribution(double scale) => _buckets.Peek(scale);
+
+    /// <summary>The samples by bucket since the last call (null when none came), starting the next window.</summary>
+    public ValueDistribution? TakeDistribution(double scale) => _buckets.Take(scale);
 }

@@ -6,8 +6,9 @@ namespace Runnel.Server.Metrics;
 /// <summary>
 /// Once a minute, turns what the cells recorded during the minute into CloudWatch's statistic sets (SampleCount and
 /// Sum from the difference of two readings of each cell's totals, Minimum and Maximum from its window's extremes,
-/// scaled to the metric's unit) and appends them to the <see cref="MetricHistory"/>; series without samples in the
-/// minute write nothing, as CloudWatch stores no datapoint for them. Not thread-safe: one roll at a time (its timer's).
+/// scaled to the metric's unit, and the distribution of the samples that percentiles are read from) and appends them
+/// to the <see cref="MetricHistory"/>; series without samples in the minute write nothing, as CloudWatch stores no
+/// datapoint for them. Not thread-safe: one roll at a time (its timer's).
 /// </summary>
 public sealed class MinuteRoller : IDisposable
 {
@@ -130,7 +131,8 @@ public sealed class MinuteRoller : IDisposable
                 if (take)
                     _shardRead[key] = sample.Total;
                 if (delta > 0)
-                    entries.Add((new MetricSeries(definition.Namespace, definition.Name, dimensions, definition.Unit), new StatisticSet(1, delta, delta, delta)));
+                    entries.Add((new MetricSeries(definition.Namespace, definition.Name, dimensions, definition.Unit),
+                        new StatisticSet(1, delta, delta, delta) { Distribution = ValueDistribution.Of(delta, 1, definition.Scale) }));
             }
         }
         return entries;
@@ -140,6 +142,7 @@ public sealed class MinuteRoller : IDisposable
     {
         long count = cell.Count, sum = cell.Sum;
         var extremes = take ? cell.TakeExtremes() : cell.PeekExtremes();
+        var distribution = take ? cell.TakeDistribution(definition.Scale) : cell.PeekDistribution(definition.Scale);
         var (readCount, readSum) = _read.GetValueOrDefault(cell);
         if (take)
             _read[cell] = (count, sum);
@@ -147,7 +150,7 @@ public sealed class MinuteRoller : IDisposable
             return;
         var (min, max) = extremes ?? (0, 0);
         entries.Add((new MetricSeries(definition.Namespace, definition.Name, dimensions, definition.Unit),
-            new StatisticSet(count - readCount, definition.Value(sum - readSum), definition.Value(min), definition.Value(max))));
+            new StatisticSet(count - readCount, definition.Value(sum - readSum), definition.Value(min), definition.Value(max)) { Distribution = distribution }));
     }
 
     public void Dispose() => _timer.Dispose();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Runnel.Core.Metrics;
 
 namespace Runnel.Storage.Metrics;
 
@@ -9,14 +10,6 @@ public sealed record MetricSeries(string Namespace, string Name, IReadOnlyList<K
 {
     /// <summary>A text that is equal for equal series (namespace, name and dimensions; the unit apart).</summary>
     public string Key => Namespace + "\u001f" + Name + "\u001f" + string.Join("\u001e", Dimensions.Select(d => d.Key + "=" + d.Value));
-}
-
-/// <summary>CloudWatch's statistic set of one minute: SampleCount, Sum, Minimum, Maximum.</summary>
-public readonly record struct StatisticSet(double SampleCount, double Sum, double Minimum, double Maximum)
-{
-    /// <summary>Two sets taken together (two minutes of one period, or one minute of two nodes).</summary>
-    public StatisticSet Merge(StatisticSet other) =>
-        new(SampleCount + other.SampleCount, Sum + other.Sum, Math.Min(Minimum, other.Minimum), Math.Max(Maximum, other.Maximum));
 }
 
 /// <summary>
@@ -37,6 +30,12 @@ public sealed class MetricHistory : IMetricHistory
     private readonly Dictionary<string, (long Length, List<(long Minute, List<(MetricSeries Series, StatisticSet Statistics)> Entries)> Minutes)> _parsed = new(StringComparer.Ordinal);
 
     private const int ParsedFilesKept = 3;
+
+    /// <summary>
+    /// The version of the lines written (member <c>v</c>; absent in version 1): 2 adds each entry's distribution. Readers
+    /// of version 1 read version 2's lines as before, without the distributions (docs/formats/metrics.md).
+    /// </summary>
+    public const int Version = 2;
 
     public MetricHistory(string directory, TimeSpan retention)
     {
@@ -74,6 +73,7 @@ public sealed class MetricHistory : IMetricHistory
         using (var json = new Utf8JsonWriter(line))
         {
             json.WriteStartObject();
+            json.WriteNumber("v", Version);
             json.WriteNumber("t", minute);
             json.WriteStartArray("m");
             foreach (var (series, s) in entries)
@@ -90,10 +90,55 @@ public sealed class MetricHistory : IMetricHistory
                 json.WriteNumberValue(s.Sum);
                 json.WriteNumberValue(s.Minimum);
                 json.WriteNumberValue(s.Maximum);
+                if (s.Distribution is { } distribution)
+                    Encode(json, distribution);
                 json.WriteEndArray();
             }
             json.WriteEndArray();
             json.WriteEndObject();
+        }
+    }
+
+    /// <summary>A distribution as its entry's ninth element: the scale, then each bucket's index (the first as it is, the
+    /// others as the gap from the one before) and count.</summary>
+    private static void Encode(Utf8JsonWriter json, ValueDistribution distribution)
+    {
+        json.WriteStartArray();
+        json.WriteNumberValue(distribution.Scale);
+        int previous = 0;
+        var indexes = distribution.Indexes;
+        var counts = distribution.Counts;
+        for (int i = 0; i < indexes.Length; i++)
+        {
+            json.WriteNumberValue(indexes[i] - previous);
+            json.WriteNumberValue(counts[i]);
+            previous = indexes[i];
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>A distribution written by <see cref="Encode(Utf8JsonWriter, ValueDistribution)"/>; <see cref="FormatException"/> when it is not one.</summary>
+    private static ValueDistribution Distribution(JsonElement element)
+    {
+        int length = element.GetArrayLength();
+        if (length < 3 || length % 2 == 0)
+            throw new FormatException("a distribution is a scale and pairs of index and count");
+        var indexes = new int[length / 2];
+        var counts = new long[length / 2];
+        int index = 0;
+        for (int i = 0; i < indexes.Length; i++)
+        {
+            index += element[1 + (2 * i)].GetInt32();
+            indexes[i] = index;
+            counts[i] = element[2 + (2 * i)].GetInt64();
+        }
+        try
+        {
+            return new ValueDistribution(element[0].GetDouble(), indexes, counts);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException(e.Message, e);
         }
     }
 
@@ -192,7 +237,10 @@ public sealed class MetricHistory : IMetricHistory
             {
                 var dimensions = m[2].EnumerateObject().Select(d => new KeyValuePair<string, string>(d.Name, d.Value.GetString() ?? "")).ToList();
                 entries.Add((new MetricSeries(m[0].GetString()!, m[1].GetString()!, dimensions, m[3].GetString()!),
-                    new StatisticSet(m[4].GetDouble(), m[5].GetDouble(), m[6].GetDouble(), m[7].GetDouble())));
+                    new StatisticSet(m[4].GetDouble(), m[5].GetDouble(), m[6].GetDouble(), m[7].GetDouble())
+                    {
+                        Distribution = m.GetArrayLength() > 8 && m[8].ValueKind == JsonValueKind.Array ? Distribution(m[8]) : null,
+                    }));
             }
             return (minute, entries);
         }
