@@ -218,8 +218,10 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
             { "at": {{now}},
               "streams": [ { "name": "orders", "status": "ACTIVE", "incomingRecordsPerSecond": 12.5, "incomingBytesPerSecond": 1234.0,
                              "outgoingRecordsPerSecond": 3.0, "errorsPerMinute": 0,
-                             "producers": [ { "client": "AKIAEXAMPLE boto3/1.26", "accessKey": "AKIAEXAMPLE", "userAgent": "Boto3/1.26", "recordsPerSecond": 12.5, "lastSeen": {{now}} } ],
-                             "consumers": [ { "kind": "consumer", "name": "billing", "client": "KCL", "recordsPerSecond": 2.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "lastSeen": {{now}} },
+                             "producers": [ { "client": "AKIAEXAMPLE boto3/1.26", "accessKey": "AKIAEXAMPLE", "userAgent": "Boto3/1.26", "recordsPerSecond": 12.5, "errorsPerMinute": 0, "lastSeen": {{now}} },
+                                            { "client": "AKIAREFUSED aws-sdk-js/3", "accessKey": "AKIAREFUSED", "userAgent": "aws-sdk-js/3", "recordsPerSecond": 1.0, "errorsPerMinute": 12, "lastSeen": {{now}} } ],
+                             "consumers": [ { "kind": "consumer", "name": "billing", "client": "KCL", "recordsPerSecond": 2.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "reading": true, "lastSeen": {{now}} },
+                                            { "kind": "consumer", "name": "refused-app", "client": "", "recordsPerSecond": 0.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 2, "reading": false },
                                             { "kind": "iterator", "name": "slow-app", "client": "boto3", "recordsPerSecond": 1.0, "millisBehind": 180000, "recordsBehind": 900, "errorsPerMinute": 0, "lastSeen": {{now}} },
                                             { "kind": "delivery", "name": "to-s3", "client": "firehose", "recordsPerSecond": 1.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "lastSeen": {{now}} } ] } ],
               "deliveryStreams": [ { "name": "to-s3", "status": "ACTIVE", "source": "orders", "destination": "S3", "incomingRecordsPerSecond": 1.0, "deliveredRecordsPerSecond": 1.0, "freshnessSeconds": 3, "errorsPerMinute": 0 },
@@ -230,7 +232,7 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         await page.GotoAsync("/#/pipeline");
         await Expect(page.Locator("#map-source")).ToContainTextAsync("pipeline view");
         await Expect(page.Locator("#map g.node[data-node='producer:AKIAEXAMPLE boto3/1.26']")).ToBeVisibleAsync();
-        await Expect(page.Locator("#map g.link[data-to='stream:orders']")).ToContainTextAsync("12.5 rec/s");
+        await Expect(page.Locator("#map g.link[data-from='producer:AKIAEXAMPLE boto3/1.26'][data-to='stream:orders']")).ToContainTextAsync("12.5 rec/s");
         await Expect(page.Locator("#map g.node[data-node='delivery:to-s3']")).ToBeVisibleAsync();
         await Expect(page.Locator("#map g.link[data-from='stream:orders'][data-to='delivery:to-s3']")).ToHaveCountAsync(1); // drawn once, not also as a consumer
         await Expect(page.Locator("#map g.node[data-node='producer:direct']")).ToContainTextAsync("Direct PUT");
@@ -240,8 +242,15 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         await Expect(page.Locator("#map g.node.bad[data-node='consumer:orders/iterator/slow-app']")).ToContainTextAsync("slow: 3 min behind");
         await Expect(page.Locator("#map g.link.bad[data-to='destination:direct-http']")).ToContainTextAsync("6.00 err/min");
         await Expect(page.Locator("#map g.node.bad[data-node='destination:direct-http']")).ToContainTextAsync("failing");
-        await Expect(page.Locator("#map g.link.bad")).ToHaveCountAsync(2);
-        await Expect(page.Locator("#edges tbody tr.bad")).ToHaveCountAsync(2);
+        // A producer whose records the stream refuses: the edge and the producer are marked, not the stream.
+        await Expect(page.Locator("#map g.link.bad[data-from='producer:AKIAREFUSED aws-sdk-js/3']")).ToContainTextAsync("12.0 err/min");
+        await Expect(page.Locator("#map g.node.bad[data-node='producer:AKIAREFUSED aws-sdk-js/3']")).ToContainTextAsync("failing");
+        await Expect(page.Locator("#map g.node.bad[data-node='stream:orders']")).ToHaveCountAsync(0);
+        // A consumer whose subscriptions are refused: failing, and not reading.
+        await Expect(page.Locator("#map g.link.bad[data-to='consumer:orders/consumer/refused-app']")).ToContainTextAsync("err/min");
+        await Expect(page.Locator("#map g.node.bad[data-node='consumer:orders/consumer/refused-app'] title")).ToHaveTextAsync("refused-app, consumer, not reading: failing: 2.00 errors/min");
+        await Expect(page.Locator("#map g.link.bad")).ToHaveCountAsync(4);
+        await Expect(page.Locator("#edges tbody tr.bad")).ToHaveCountAsync(4);
         await Expect(page.Locator("#edges tbody tr", new() { HasText = "billing" })).ToContainTextAsync("OK");
         await BrowserFixture.ScreenshotAsync(page, "pipeline-view");
         NoScriptErrors();

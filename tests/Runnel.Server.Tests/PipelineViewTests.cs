@@ -27,20 +27,29 @@ public sealed class PipelineViewTests : IAsyncLifetime
 
     private async Task<JsonElement> CallAs(string accessKey, string userAgent, string operation, string body)
     {
+        var (ok, answer) = await SendAs(_host, accessKey, userAgent, operation, body);
+        Assert.True(ok, $"{operation}: {answer}");
+        return answer;
+    }
+
+    /// <summary>A call signed (not checked) with <paramref name="accessKey"/>, from <paramref name="userAgent"/>: whether it succeeded, and its answer.</summary>
+    private static async Task<(bool Ok, JsonElement Answer)> SendAs(RestartableServer host, string accessKey, string userAgent, string operation, string body)
+    {
         using var request = TestClient.Request(operation, body, signed: false);
         request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={accessKey}/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
         request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
         request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
-        using var response = await _host.Client.Http.SendAsync(request);
+        using var response = await host.Client.Http.SendAsync(request);
         string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{operation}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
+        return (response.IsSuccessStatusCode, JsonDocument.Parse(text).RootElement.Clone());
     }
 
     private static string Records(int count, string key, string stream = "mapped") =>
         $$"""{"StreamName":"{{stream}}","Records":[{{string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"PartitionKey":"{{key}}","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes("r" + i))}}"}"""))}}]}""";
 
-    private async Task<JsonElement> PipelineAsync() => JsonDocument.Parse(await _host.Client.Http.GetStringAsync("/console/api/pipeline")).RootElement.Clone();
+    private Task<JsonElement> PipelineAsync() => PipelineAsync(_host);
+
+    private static async Task<JsonElement> PipelineAsync(RestartableServer host) => JsonDocument.Parse(await host.Client.Http.GetStringAsync("/console/api/pipeline")).RootElement.Clone();
 
     /// <summary>The readers of a stream on the map (registered consumers, iterator clients, delivery streams).</summary>
     private static List<JsonElement> ReadersOf(JsonElement pipeline, string stream) =>
@@ -176,5 +185,79 @@ public sealed class PipelineViewTests : IAsyncLifetime
         await _host.Client.OkAsync("DeregisterStreamConsumer", $$"""{"ConsumerARN":"{{consumer}}"}""");
         Assert.Empty(ReadersOf(await PipelineAsync(), "fanned"));
         Assert.Null(Sample(await _host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_lag_milliseconds", Labels));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Refused_writes_and_failed_reads_are_counted_per_client_on_the_map_and_at_metrics()
+    {
+        // A server of its own whose limits are on: 10 records a second written, one read a second, per shard; the
+        // buckets fill by the test's clock only, so what is refused is exactly what the answers say.
+        string dataDir = Path.Combine(Path.GetTempPath(), "runnel-pipeline-limits-" + Guid.NewGuid().ToString("N"));
+        var clock = new ManualClock(Start);
+        var host = new RestartableServer(dataDir, clock, new RunnelOptions { Limits = new() { WriteRecordsPerSecond = 10, ReadsPerSecond = 1 } });
+        try
+        {
+            await host.StartAsync();
+            await host.Client.OkAsync("CreateStream", """{"StreamName":"refusing","ShardCount":1}""");
+            await host.Client.OkAsync("CreateStream", """{"StreamName":"other","ShardCount":1}""");
+            string consumer = (await host.Client.OkAsync("RegisterStreamConsumer", """{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/refusing","ConsumerName":"app"}"""))
+                .GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
+            host.Server.Pipeline!.Rates.Note();
+            clock.Advance(TimeSpan.FromSeconds(1));
+
+            // Writes: 25 records where 10 fit, then one more record with none left.
+            var (_, put) = await SendAs(host, "AKIDWRITER", "Boto3/1.26.27 Python/3.11", "PutRecords", Records(25, "a", "refusing"));
+            int refused = put.GetProperty("FailedRecordCount").GetInt32();
+            Assert.InRange(refused, 1, 24);
+            var (oneStored, _) = await SendAs(host, "AKIDWRITER", "Boto3/1.26.27 Python/3.11", "PutRecord", """{"StreamName":"refusing","PartitionKey":"a","Data":"eA=="}""");
+            Assert.False(oneStored);
+            refused++;
+
+            // Reads: one, a second within the second (throttled), one naming another stream's ARN (invalid).
+            string iterator = (await SendAs(host, "AKIDREADER", "KCL/2.6", "GetShardIterator", """{"StreamName":"refusing","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+                .Answer.GetProperty("ShardIterator").GetString()!;
+            var (read, _) = await SendAs(host, "AKIDREADER", "KCL/2.6", "GetRecords", $$"""{"ShardIterator":"{{iterator}}","Limit":1}""");
+            Assert.True(read);
+            var (again, throttled) = await SendAs(host, "AKIDREADER", "KCL/2.6", "GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+            Assert.Equal((false, "ProvisionedThroughputExceededException"), (again, throttled.GetProperty("__type").GetString()));
+            var (mismatched, _) = await SendAs(host, "AKIDREADER", "KCL/2.6", "GetRecords",
+                $$"""{"ShardIterator":"{{iterator}}","StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/other"}""");
+            Assert.False(mismatched);
+
+            // A subscription, and a second one within the second: refused.
+            await using (var first = await EventStreamSubscriber.StartAsync(host.Client.Http, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", System.Net.HttpVersion.Version11))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, first.Status);
+                await using var second = await EventStreamSubscriber.StartAsync(host.Client.Http, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", System.Net.HttpVersion.Version11);
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, second.Status);
+            }
+
+            clock.Advance(TimeSpan.FromSeconds(59)); // a minute after the snapshot: the counts over the last minute are the counts
+            var pipeline = await PipelineAsync(host);
+            var stream = pipeline.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "refusing");
+            var writer = Assert.Single(stream.GetProperty("producers").EnumerateArray());
+            Assert.Equal(("AKIDWRITER Boto3/1.26.27", 25 - refused + 1, refused, (double)refused),
+                (writer.GetProperty("client").GetString(), writer.GetProperty("records").GetInt32(), writer.GetProperty("failedRecords").GetInt32(), writer.GetProperty("errorsPerMinute").GetDouble()));
+            var readers = ReadersOf(pipeline, "refusing").ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("errorsPerMinute").GetDouble());
+            Assert.Equal(2, readers["AKIDREADER KCL/2.6"]);
+            Assert.Equal(1, readers["app"]);
+
+            string metrics = await host.Client.Http.GetStringAsync("/metrics");
+            Assert.Equal(refused, Sample(metrics, "runnel_writer_failed_records_total", "StreamName=\"refusing\",Writer=\"AKIDWRITER Boto3/1.26.27\""));
+            const string Reader = "Kind=\"iterator\",Reader=\"AKIDREADER KCL/2.6\",ShardId=\"shardId-000000000000\",StreamName=\"refusing\"";
+            Assert.Equal(2, Sample(metrics, "runnel_reader_errors_total", Reader));
+            Assert.Equal(1, Sample(metrics, "runnel_reader_errors_total", "Kind=\"consumer\",Reader=\"app\",ShardId=\"shardId-000000000000\",StreamName=\"refusing\""));
+
+            // An iterator past its five minutes: expired, one more.
+            clock.Advance(TimeSpan.FromMinutes(5));
+            var (expired, answer) = await SendAs(host, "AKIDREADER", "KCL/2.6", "GetRecords", $$"""{"ShardIterator":"{{iterator}}"}""");
+            Assert.Equal((false, "ExpiredIteratorException"), (expired, answer.GetProperty("__type").GetString()));
+            Assert.Equal(3, Sample(await host.Client.Http.GetStringAsync("/metrics"), "runnel_reader_errors_total", Reader));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+        }
     }
 }

@@ -18,7 +18,17 @@ public readonly record struct ClientId(string AccessKey, string UserAgent)
     }
 }
 
-/// <summary>What one client wrote to one stream since the server started: records, bytes, requests, when last.</summary>
+/// <summary>A count since the server started (records refused, failed requests), its own key for rates. Lock-free.</summary>
+public sealed class ErrorCount
+{
+    private long _value;
+
+    public long Value => Interlocked.Read(ref _value);
+
+    public void Add(long count) => Interlocked.Add(ref _value, count);
+}
+
+/// <summary>What one client wrote to one stream since the server started: records stored and refused, bytes, requests, when last.</summary>
 public sealed class WriterActivity(string stream, ClientId client)
 {
     private long _records, _bytes, _requests, _lastSeen;
@@ -30,10 +40,19 @@ public sealed class WriterActivity(string stream, ClientId client)
     public long Requests => Interlocked.Read(ref _requests);
     public long LastSeenMillis => Volatile.Read(ref _lastSeen);
 
-    public void Wrote(int records, long bytes, long nowMillis)
+    /// <summary>Records of its PutRecord and PutRecords calls that were refused: throttled, or failed inside the server.</summary>
+    public ErrorCount FailedRecords { get; } = new();
+
+    /// <summary>One put: <paramref name="records"/> stored (<paramref name="bytes"/> of data), <paramref name="failedRecords"/> refused.</summary>
+    public void Wrote(int records, long bytes, int failedRecords, long nowMillis)
     {
-        Interlocked.Add(ref _records, records);
-        Interlocked.Add(ref _bytes, bytes);
+        if (records > 0)
+        {
+            Interlocked.Add(ref _records, records);
+            Interlocked.Add(ref _bytes, bytes);
+        }
+        if (failedRecords > 0)
+            FailedRecords.Add(failedRecords);
         Interlocked.Increment(ref _requests);
         Volatile.Write(ref _lastSeen, nowMillis);
     }
@@ -41,7 +60,7 @@ public sealed class WriterActivity(string stream, ClientId client)
 
 /// <summary>
 /// One reader of one shard: a client reading with shard iterators (<see cref="ReaderKind.Iterator"/>) or a registered
-/// consumer's subscriptions (<see cref="ReaderKind.Consumer"/>): records read and its position (the
+/// consumer's subscriptions (<see cref="ReaderKind.Consumer"/>): records read, failed requests, and its position (the
 /// offset below which it has read). Its lag is not kept here: a reader that stops reading would keep the lag of its
 /// last read while records pile up, so the lag is measured when it is shown, from the position and the shard's tip
 /// (Runnel.Server's <c>ReaderLags</c>).
@@ -69,6 +88,10 @@ public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kin
     /// <summary>The offset below which the reader has read (where its next read starts); null before it read or subscribed.</summary>
     public ulong? Position => Volatile.Read(ref _position) is var p && p != NoPosition ? (ulong)p : null;
 
+    /// <summary>Requests of the reader that failed: GetRecords calls throttled or with an expired or invalid iterator,
+    /// subscriptions refused or ended by a failure.</summary>
+    public ErrorCount Errors { get; } = new();
+
     /// <summary>A read (a GetRecords answer or a subscription's event) that left the reader at <paramref name="position"/>.</summary>
     public void Read(int records, ulong position, long nowMillis)
     {
@@ -83,6 +106,16 @@ public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kin
     {
         Volatile.Write(ref _client, (object)subscriber);
         Volatile.Write(ref _position, (long)position);
+        Volatile.Write(ref _lastSeen, nowMillis);
+    }
+
+    /// <summary>A failed request; <paramref name="position"/> is where the reader stands when the request says so (its
+    /// iterator's offset), null when not known.</summary>
+    public void Failed(ulong? position, long nowMillis)
+    {
+        Errors.Add(1);
+        if (position is { } at)
+            Volatile.Write(ref _position, (long)at);
         Volatile.Write(ref _lastSeen, nowMillis);
     }
 }

@@ -41,7 +41,18 @@ internal static class FanOutOperations
         string? sequence = position.TryGetProperty("SequenceNumber", out var s) && s.Kind == Runnel.Protocol.Requests.RequestKind.String ? s.GetString() : null;
         long? timestamp = KinesisRequest.TimestampMillis(position.TryGetProperty("Timestamp", out var t) ? t : null);
         var log = r.Streams.Shard(stream, shard);
-        ulong offset = await StartingPositions.OffsetAsync("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
+        // From here the consumer and the shard are known: a refusal is a failed subscription of the consumer's reader.
+        var activity = r.Streams.Metrics.Enabled ? r.Streams.Metrics.Activity.Consumer(stream.Name, shard.Index, consumerName) : null;
+        ulong offset;
+        try
+        {
+            offset = await StartingPositions.OffsetAsync("SubscribeToShard", type, sequence, timestamp, stream, shard, log, r.Streams.Now, account);
+        }
+        catch (KinesisException)
+        {
+            activity?.Failed(null, r.Streams.Now.ToUnixTimeMilliseconds());
+            throw;
+        }
 
         r.StopIfDryRun();
         var metrics = r.Streams.Metrics.Consumer(stream.Name, consumerName);
@@ -53,10 +64,10 @@ internal static class FanOutOperations
         catch (KinesisException e) when (e.ErrorType is "LimitExceededException" or "ResourceInUseException")
         {
             metrics.Subscribed(refusedForRate: true);
+            activity?.Failed(null, r.Streams.Now.ToUnixTimeMilliseconds());
             throw;
         }
         metrics.Subscribed(refusedForRate: false);
-        var activity = r.Streams.Metrics.Enabled ? r.Streams.Metrics.Activity.Consumer(stream.Name, shard.Index, consumerName) : null;
         activity?.Subscribed(r.Client, offset, r.Streams.Now.ToUnixTimeMilliseconds());
         r.Subscription = new ShardSubscription(r.Streams, stream, shard, consumer, offset, lease) { Metrics = metrics, Activity = activity };
         return;

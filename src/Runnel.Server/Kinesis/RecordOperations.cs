@@ -66,11 +66,13 @@ internal static class RecordOperations
         {
             bool throttled = code == "ProvisionedThroughputExceededException";
             metrics.PutRecordFailed(throttled, Micros(r, started));
+            if (r.Streams.Metrics.Enabled)
+                r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(0, 0, 1, r.Streams.Now.ToUnixTimeMilliseconds());
             throw throttled ? KinesisErrors.ProvisionedThroughputExceeded(outcome.ErrorMessage!) : new KinesisException(code, outcome.ErrorMessage!, 500);
         }
         metrics.PutRecord(dataBytes, Micros(r, started));
         if (r.Streams.Metrics.Enabled)
-            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(1, dataBytes, outcome.ArrivalMillis);
+            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(1, dataBytes, 0, outcome.ArrivalMillis);
 
         var w = r.Response;
         w.StartObject();
@@ -127,8 +129,8 @@ internal static class RecordOperations
                 throttled++;
         }
         r.Streams.Metrics.Stream(stream.Name).PutRecords(storedBytes, outcomes.Length, stored, throttled, Micros(r, started));
-        if (r.Streams.Metrics.Enabled && stored > 0)
-            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(stored, storedBytes, r.Streams.Now.ToUnixTimeMilliseconds());
+        if (r.Streams.Metrics.Enabled)
+            r.Streams.Metrics.Activity.Writer(stream.Name, r.Client).Wrote(stored, storedBytes, outcomes.Length - stored, r.Streams.Now.ToUnixTimeMilliseconds());
 
         var w = r.Response;
         w.StartObject();
@@ -234,8 +236,11 @@ internal static class RecordOperations
         var now = r.Streams.Now;
         var issued = DateTimeOffset.FromUnixTimeMilliseconds(position.IssuedAtMillis);
         if (now - issued > ShardIteratorCodec.Lifetime)
+        {
+            ReaderFailed(r, position);
             throw KinesisErrors.ExpiredIterator(
                 $"Iterator expired. The iterator was created at time {JavaDate(issued)} while right now it is {JavaDate(now)} which is further in the future than the tolerated delay of 300000 milliseconds.");
+        }
         string account = r.AccountOf(position.StreamName);
         string shardId = ShardId.Format(position.ShardIndex);
         var stream = r.Streams.Find(position.StreamName);
@@ -243,7 +248,10 @@ internal static class RecordOperations
         if (stream is null || shard is null)
             throw KinesisErrors.ResourceNotFound($"Shard {shardId} in stream {KinesisRequest.Plain(position.StreamName)} under account {account} does not exist");
         if (r.String("StreamARN") is { } arn && arn != r.Streams.ArnOf(stream.Name))
+        {
+            ReaderFailed(r, position);
             throw KinesisErrors.InvalidArgument("StreamARN does not match the stream of the ShardIterator.");
+        }
 
         r.StopIfDryRun();
         var log = r.Streams.Shard(stream, shard);
@@ -252,6 +260,7 @@ internal static class RecordOperations
         if (!throughput.TryRead(r.Streams.PreciseNowMillis))
         {
             metrics.GetRecordsThrottled(Micros(r, started));
+            ReaderFailed(r, position);
             throw KinesisErrors.ProvisionedThroughputExceeded(KinesisErrors.StreamRateExceeded(stream.Name, account));
         }
         int limit = (int)(r.Integer("Limit") ?? DefaultGetRecordsLimit);
@@ -292,6 +301,17 @@ internal static class RecordOperations
         }
         w.EndObject();
         return;
+    }
+
+    /// <summary>
+    /// A GetRecords call of a client that failed for its iterator (expired, for another stream) or the shard's read
+    /// limit: counted against the client as a reader of the iterator's shard, which stands at the iterator's offset.
+    /// An iterator that cannot be decoded names no shard and is counted nowhere but in the answer.
+    /// </summary>
+    private static void ReaderFailed(KinesisRequest r, ShardPosition position)
+    {
+        if (r.Streams.Metrics.Enabled)
+            r.Streams.Metrics.Activity.Iterator(position.StreamName, position.ShardIndex, r.Client).Failed(position.Offset, r.Streams.Now.ToUnixTimeMilliseconds());
     }
 
     /// <summary>Java's Date.toString() in UTC, which AWS uses in iterator messages: "Thu Jan 22 01:22:02 UTC 2015".</summary>

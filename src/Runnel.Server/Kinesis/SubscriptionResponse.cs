@@ -82,6 +82,7 @@ internal static class SubscriptionResponse
         {
             // Never a broken connection without a word: the client hears of the failure as an exception event.
             log.LogError(e, "SubscribeToShard on {Shard} failed; sent InternalFailure to the subscriber.", subscription.ShardId);
+            subscription.Failed();
             try
             {
                 await WriteExceptionAsync(body, cbor, "InternalFailureException", "Internal service failure.", cancel);

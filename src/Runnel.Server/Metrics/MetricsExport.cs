@@ -119,8 +119,8 @@ public sealed class MetricsExport : IDisposable
 
     /// <summary>
     /// What Kinesis cannot show (<see cref="ClientActivity"/>): every reader's lag per shard (registered consumers by
-    /// name, iterator readers by client), measured when scraped (<see cref="ReaderLags"/>), and every writer's records,
-    /// under <c>runnel_</c> (not AWS metrics).
+    /// name, iterator readers by client), measured when scraped (<see cref="ReaderLags"/>), and its failed requests;
+    /// every writer's records stored and refused; under <c>runnel_</c> (not AWS metrics).
     /// </summary>
     private void AddActivity(ClientActivity activity, StreamService streams, ReaderLags lags)
     {
@@ -137,9 +137,13 @@ public sealed class MetricsExport : IDisposable
             "How many records of the shard a reader has still to read, now.");
         _meter.CreateObservableCounter("runnel_reader_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Records, Reader(r))), "{record}",
             "Records a reader has read from the shard.");
-        _meter.CreateObservableCounter("runnel_writer_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.Records,
-            new KeyValuePair<string, object?>("StreamName", w.StreamName), new KeyValuePair<string, object?>("Writer", w.Client.Display))), "{record}",
+        _meter.CreateObservableCounter("runnel_reader_errors", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Errors.Value, Reader(r))), null,
+            "Failed requests of a reader of the shard: GetRecords calls throttled or with an expired or invalid iterator, subscriptions refused or ended by a failure.");
+        static KeyValuePair<string, object?>[] Writer(WriterActivity w) => [new("StreamName", w.StreamName), new("Writer", w.Client.Display)];
+        _meter.CreateObservableCounter("runnel_writer_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.Records, Writer(w))), "{record}",
             "Records a client (access key and User-Agent) has written to the stream.");
+        _meter.CreateObservableCounter("runnel_writer_failed_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.FailedRecords.Value, Writer(w))), "{record}",
+            "Records of a client's PutRecord and PutRecords calls that the stream refused: throttled, or failed inside the server.");
     }
 
     private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));

@@ -54,9 +54,15 @@ public sealed class PipelineView : IDisposable
         }
         long now = _streams.Now.ToUnixTimeMilliseconds();
         foreach (var writer in _registry.Activity.Writers(now))
+        {
             yield return (writer, writer.Records);
+            yield return (writer.FailedRecords, writer.FailedRecords.Value);
+        }
         foreach (var reader in _registry.Activity.Readers(now))
+        {
             yield return (reader, reader.Records);
+            yield return (reader.Errors, reader.Errors.Value);
+        }
     }
 
     /// <summary>Failed delivery attempts: Success's samples that were 0.</summary>
@@ -75,6 +81,9 @@ public sealed class PipelineView : IDisposable
         long now = _streams.Now.ToUnixTimeMilliseconds();
         var writers = _registry.Activity.Writers(now).ToLookup(w => w.StreamName, StringComparer.Ordinal);
         var readers = lags.ToLookup(r => r.StreamName, StringComparer.Ordinal);
+        // Each reader's failed requests over the last minute, by stream, kind and name (a consumer that was only refused has no lag of its own to carry them).
+        var readerErrors = _registry.Activity.Readers(now).GroupBy(r => (r.StreamName, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name))
+            .ToDictionary(g => g.Key, g => g.Sum(r => _rates.Over(r.Errors, r.Errors.Value, ErrorWindow)));
         var deliveries = _firehose.Catalog.All();
         json.WriteStartObject();
         json.WriteNumber("at", now);
@@ -102,6 +111,8 @@ public sealed class PipelineView : IDisposable
                 json.WriteString("userAgent", writer.Client.UserAgent);
                 json.WriteNumber("recordsPerSecond", Round(_rates.PerSecond(writer, writer.Records, RateWindow)));
                 json.WriteNumber("records", writer.Records);
+                json.WriteNumber("failedRecords", writer.FailedRecords.Value);
+                json.WriteNumber("errorsPerMinute", Round(_rates.Over(writer.FailedRecords, writer.FailedRecords.Value, ErrorWindow)));
                 json.WriteNumber("lastSeen", writer.LastSeenMillis);
                 json.WriteEndObject();
             }
@@ -118,7 +129,7 @@ public sealed class PipelineView : IDisposable
                 json.WriteNumber("recordsPerSecond", Round(active.Sum(r => _rates.PerSecond(r, r.Records, RateWindow))));
                 json.WriteNumber("millisBehind", group.Max(r => r.MillisBehind));
                 json.WriteNumber("recordsBehind", group.Max(r => r.RecordsBehind));
-                json.WriteNumber("errorsPerMinute", 0);
+                json.WriteNumber("errorsPerMinute", Round(readerErrors.GetValueOrDefault((stream.Name, group.Key.Kind, group.Key.Name))));
                 json.WriteBoolean("reading", active.Count > 0);
                 if (active.Count > 0)
                     json.WriteNumber("lastSeen", active.Max(r => r.LastSeenMillis));
@@ -145,7 +156,7 @@ public sealed class PipelineView : IDisposable
                 json.WriteNumber("recordsPerSecond", 0);
                 json.WriteNumber("millisBehind", 0);
                 json.WriteNumber("recordsBehind", 0);
-                json.WriteNumber("errorsPerMinute", 0);
+                json.WriteNumber("errorsPerMinute", Round(readerErrors.GetValueOrDefault((stream.Name, ReaderKind.Consumer, idle.Name))));
                 json.WriteBoolean("reading", false);
                 json.WriteStartArray("shards");
                 json.WriteEndArray();

@@ -80,6 +80,9 @@ public sealed class ShardSubscription(
 
     public string ShardId => shard.ShardId;
 
+    /// <summary>Counts a failure that ended the subscription (the caller told the subscriber) against the consumer's reader.</summary>
+    public void Failed() => Activity?.Failed(null, streams.Now.ToUnixTimeMilliseconds());
+
     public async IAsyncEnumerable<SubscriptionEvent> EventsAsync([EnumeratorCancellation] CancellationToken cancel)
     {
         var clock = streams.Clock;

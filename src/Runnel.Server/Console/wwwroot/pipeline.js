@@ -1,5 +1,6 @@
 // The pipeline map: producers → streams → consumers and delivery streams → destinations, each edge labelled with its
-// rate, lag and errors; what lags more than a minute or fails is drawn in red and says so in words.
+// rate, lag and errors; what lags more than a minute or fails is drawn in red and says so in words: the reading end of
+// an edge (a consumer, a destination), or the producer whose records a stream refuses.
 import { h, s, fill, errorText, rate, duration, scrollBox } from './dom.js';
 import { kinesis, firehose, listStreams, pipeline } from './api.js';
 import { ingestRates } from './streams.js';
@@ -19,13 +20,14 @@ function fromView(view) {
     const sid = node(`stream:${stream.name}`, 1, stream.name, `${rate(stream.incomingRecordsPerSecond)} rec/s in`,
       stream.errorsPerMinute > 0 ? `${stream.errorsPerMinute} errors/min` : null);
     for (const p of stream.producers || []) {
-      graph.edges.push({ from: node(`producer:${p.client}`, 0, p.client, `last seen ${new Date(p.lastSeen).toLocaleTimeString()}`), to: sid, rate: p.recordsPerSecond });
+      graph.edges.push({ from: node(`producer:${p.client}`, 0, p.client, `last seen ${new Date(p.lastSeen).toLocaleTimeString()}`), to: sid,
+        rate: p.recordsPerSecond, errors: p.errorsPerMinute, blame: 'from' });
     }
     if (!(stream.producers || []).length && stream.incomingRecordsPerSecond > 0)
       graph.edges.push({ from: node('producer:?', 0, 'unknown producers', ''), to: sid, rate: stream.incomingRecordsPerSecond });
     for (const c of stream.consumers || []) {
       if (c.kind === 'delivery' && deliveryNames.has(c.name)) continue; // drawn from deliveryStreams below
-      const cid = node(`consumer:${stream.name}/${c.kind}/${c.name}`, 2, c.name, c.kind);
+      const cid = node(`consumer:${stream.name}/${c.kind}/${c.name}`, 2, c.name, c.reading === false ? `${c.kind}, not reading` : c.kind);
       graph.edges.push({ from: sid, to: cid, rate: c.recordsPerSecond, lag: c.millisBehind, behind: c.recordsBehind, errors: c.errorsPerMinute });
     }
   }
@@ -87,7 +89,7 @@ const COLUMN_X = [16, 346, 676, 1006], NODE_W = 180, NODE_H = 46, ROW_H = 74;
 export function drawMap(graph) {
   const columns = [[], [], [], []];
   for (const n of graph.nodes.values()) columns[n.column].push(n);
-  for (const e of graph.edges) if (problemOf(e)) graph.nodes.get(e.to).problem ??= problemOf(e);
+  for (const e of graph.edges) if (problemOf(e)) graph.nodes.get(e.blame === 'from' ? e.from : e.to).problem ??= problemOf(e);
   const rows = Math.max(1, ...columns.map((c) => c.length));
   const height = rows * ROW_H + 40;
   columns.forEach((list) => list.forEach((n, i) => { n.x = COLUMN_X[n.column]; n.y = 34 + i * ROW_H; }));
