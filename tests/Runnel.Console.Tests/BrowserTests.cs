@@ -223,7 +223,7 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
                              "consumers": [ { "kind": "consumer", "name": "billing", "client": "KCL", "recordsPerSecond": 2.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "reading": true, "lastSeen": {{now}} },
                                             { "kind": "consumer", "name": "refused-app", "client": "", "recordsPerSecond": 0.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 2, "reading": false },
                                             { "kind": "iterator", "name": "slow-app", "client": "boto3", "recordsPerSecond": 1.0, "millisBehind": 180000, "recordsBehind": 900, "errorsPerMinute": 0, "lastSeen": {{now}} },
-                                            { "kind": "delivery", "name": "to-s3", "client": "firehose", "recordsPerSecond": 1.0, "millisBehind": 0, "recordsBehind": 0, "errorsPerMinute": 0, "lastSeen": {{now}} } ] } ],
+                                            { "kind": "delivery", "name": "to-s3", "client": "firehose", "recordsPerSecond": 1.0, "millisBehind": 5000, "recordsBehind": 40, "errorsPerMinute": 0, "lastSeen": {{now}} } ] } ],
               "deliveryStreams": [ { "name": "to-s3", "status": "ACTIVE", "source": "orders", "destination": "S3", "incomingRecordsPerSecond": 1.0, "deliveredRecordsPerSecond": 1.0, "freshnessSeconds": 3, "errorsPerMinute": 0 },
                                    { "name": "direct-http", "status": "ACTIVE", "source": null, "destination": "HttpEndpoint", "incomingRecordsPerSecond": 4.0, "deliveredRecordsPerSecond": 0.0, "freshnessSeconds": 40, "errorsPerMinute": 6 } ] }
             """;
@@ -235,6 +235,7 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
         await Expect(page.Locator("#map g.link[data-from='producer:AKIAEXAMPLE boto3/1.26'][data-to='stream:orders']")).ToContainTextAsync("12.5 rec/s");
         await Expect(page.Locator("#map g.node[data-node='delivery:to-s3']")).ToBeVisibleAsync();
         await Expect(page.Locator("#map g.link[data-from='stream:orders'][data-to='delivery:to-s3']")).ToHaveCountAsync(1); // drawn once, not also as a consumer
+        await Expect(page.Locator("#map g.link[data-from='stream:orders'][data-to='delivery:to-s3']")).ToContainTextAsync("lag 5 s"); // its lag behind the stream
         await Expect(page.Locator("#map g.node[data-node='producer:direct']")).ToContainTextAsync("Direct PUT");
         var slow = page.Locator("#map g.link.bad[data-to='consumer:orders/iterator/slow-app']");
         await Expect(slow).ToContainTextAsync("⚠");

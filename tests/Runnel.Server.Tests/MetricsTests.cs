@@ -177,6 +177,55 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain(m.Keys, k => k.StartsWith("firehose_delivery_to_http_endpoint", StringComparison.Ordinal));
     }
     [Fact(Timeout = 60000)]
+    public async Task A_delivery_stream_reading_a_stream_shows_what_it_has_not_read_and_what_it_has_not_delivered()
+    {
+        await Client.OkAsync("CreateStream", """{"StreamName":"sourced","ShardCount":1}""");
+        string source = "\"DeliveryStreamType\":\"KinesisStreamAsSource\",\"KinesisStreamSourceConfiguration\":{\"KinesisStreamARN\":\"arn:aws:kinesis:us-east-1:000000000000:stream/sourced\","
+            + "\"RoleARN\":\"arn:aws:iam::000000000000:role/r\"}";
+        await Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"fh-ok\"," + source + ",\"ExtendedS3DestinationConfiguration\":{"
+            + "\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::sourced\",\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0}}}");
+        // An endpoint nothing listens on: every attempt fails, and is retried for longer than the test.
+        await Client.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"fh-failing\"," + source + ",\"HttpEndpointDestinationConfiguration\":{"
+            + "\"EndpointConfiguration\":{\"Url\":\"https://127.0.0.1:9/in/\",\"AccessKey\":\"k\"},\"BufferingHints\":{\"SizeInMBs\":1,\"IntervalInSeconds\":0},"
+            + "\"RetryOptions\":{\"DurationInSeconds\":3600},\"S3Configuration\":{\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::backup\"}}}");
+        string Lag(string delivery) => $"runnel_reader_lag_records{{Kind=\"delivery\",Reader=\"{delivery}\",ShardId=\"shardId-000000000000\",StreamName=\"sourced\"}}";
+        string Waiting(string delivery) => $"runnel_delivery_stream_records_behind{{DeliveryStreamName=\"{delivery}\"}}";
+        // Both deliveries read the stream (from its tip): each is measured as a reader of its shard.
+        var m = await ScrapeAsync();
+        for (int i = 0; i < 500 && !(m.ContainsKey(Lag("fh-ok")) && m.ContainsKey(Lag("fh-failing"))); i++)
+        {
+            await Task.Delay(20);
+            m = await ScrapeAsync();
+        }
+        Assert.Equal((0, 0), (m[Lag("fh-ok")], m[Lag("fh-failing")]));
+
+        var records = Enumerable.Range(0, 5).Select(i => $"sourced-{i}").ToList();
+        var put = await Client.OkAsync("PutRecords", $$"""{"StreamName":"sourced","Records":[{{string.Join(",", records.Select(r => $$"""{"PartitionKey":"{{r}}","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes(r + "\n"))}}"}"""))}}]}""");
+        Assert.Equal(0, put.GetProperty("FailedRecordCount").GetInt32());
+        await FirehoseObjects.WaitForAsync(Path.Combine(_dataDir, "buckets", "sourced"), records);
+
+        // Read and delivered: nothing behind. Read and not delivered: the five records, waiting.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            await Task.Delay(20);
+            m = await ScrapeAsync();
+        }
+        while ((m[Waiting("fh-ok")], m[Waiting("fh-failing")], m[Lag("fh-failing")]) != (0, 5, 0) && DateTime.UtcNow < deadline);
+        Assert.Equal((0, 0, 5, 0), (m[Lag("fh-ok")], m[Waiting("fh-ok")], m[Waiting("fh-failing")], m[Lag("fh-failing")]));
+        Assert.True(m.ContainsKey("firehose_kinesis_millis_behind_latest_milliseconds{DeliveryStreamName=\"fh-ok\"}"));
+
+        // The map: the stream's delivery streams as its readers, reading, with their lag; the waiting records on the delivery stream.
+        var pipeline = System.Text.Json.JsonDocument.Parse(await Client.Http.GetStringAsync("/console/api/pipeline")).RootElement;
+        var readers = pipeline.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "sourced").GetProperty("consumers").EnumerateArray()
+            .Where(c => c.GetProperty("kind").GetString() == "delivery").ToDictionary(c => c.GetProperty("name").GetString()!);
+        Assert.Equal((true, 0L, "shardId-000000000000"), (readers["fh-failing"].GetProperty("reading").GetBoolean(), readers["fh-failing"].GetProperty("recordsBehind").GetInt64(),
+            readers["fh-failing"].GetProperty("shards")[0].GetProperty("shardId").GetString()));
+        var failing = pipeline.GetProperty("deliveryStreams").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "fh-failing");
+        Assert.Equal(5, failing.GetProperty("recordsBehind").GetInt64());
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task The_alert_rules_and_the_dashboard_in_deploy_name_only_series_the_server_publishes()
     {
         // Traffic of every kind the files watch: puts and reads, a fan-out consumer, a delivery stream.

@@ -124,6 +124,10 @@ public enum ReaderKind
 {
     Iterator,
     Consumer,
+
+    /// <summary>A Firehose delivery stream reading its Kinesis stream source (its position is kept by its
+    /// <see cref="DeliveryStreamMetrics.Source"/>, not here).</summary>
+    Delivery,
 }
 
 /// <summary>

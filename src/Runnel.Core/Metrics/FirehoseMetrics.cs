@@ -94,12 +94,38 @@ public sealed class DeliveryStreamMetrics(string name)
         }
     }
 
-    /// <summary>One read of a Kinesis stream source.</summary>
-    public void ReadFromStream(int records, long bytes)
+    /// <summary>One read of a Kinesis stream source, whose last record was <paramref name="millisBehindLatest"/> behind
+    /// the newest record of its shard (0 when the read reached it).</summary>
+    public void ReadFromStream(int records, long bytes, long millisBehindLatest)
     {
         this[FirehoseMetric.DataReadFromKinesisStreamRecords].Add(records);
         this[FirehoseMetric.DataReadFromKinesisStreamBytes].Add(bytes);
+        this[FirehoseMetric.KinesisMillisBehindLatest].Add(millisBehindLatest);
     }
+
+    /// <summary>Records received (put, or read from the Kinesis stream source) and not yet delivered.</summary>
+    public long RecordsNotDelivered => Math.Max(0, this[FirehoseMetric.IncomingRecords].Sum + this[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum
+        - this[FirehoseMetric.DeliveryRecords].Sum);
+
+    /// <summary>Where the delivery, running on this node, has read its Kinesis stream source to; null while none runs here
+    /// (and for Direct PUT). The server measures the delivery stream's lag behind the stream from it.</summary>
+    public SourcePosition? Source => Volatile.Read(ref _source);
+
+    private SourcePosition? _source;
+
+    /// <summary>Where reading the Kinesis stream <paramref name="streamName"/> has got to: per shard index, the offset
+    /// below which every record was read (a copy is kept when it changed).</summary>
+    public void ReadSource(string streamName, IReadOnlyDictionary<int, ulong> readTo)
+    {
+        var known = Volatile.Read(ref _source);
+        if (known is not null && known.StreamName == streamName && known.ReadTo.Count == readTo.Count
+            && readTo.All(p => known.ReadTo.TryGetValue(p.Key, out ulong at) && at == p.Value))
+            return;
+        Volatile.Write(ref _source, new SourcePosition(streamName, readTo.ToDictionary()));
+    }
+
+    /// <summary>The delivery stopped running here (deleted, changed, or another node leads): its position is no longer this node's to show.</summary>
+    public void StoppedReading() => Volatile.Write(ref _source, null);
 
     /// <summary>One delivery attempt of a batch to the destination.</summary>
     public void Delivered(bool success, int records, long bytes)
@@ -138,3 +164,6 @@ public sealed class DeliveryStreamMetrics(string name)
     /// <summary>How long the oldest record not yet delivered has waited, seconds (0 when none waits).</summary>
     public void Waiting(long freshnessSeconds) => this[FirehoseMetric.DeliveryDataFreshness].Add(freshnessSeconds);
 }
+
+/// <summary>Where a delivery stream has read its Kinesis stream source to: per shard index, the offset below which every record was read.</summary>
+public sealed record SourcePosition(string StreamName, IReadOnlyDictionary<int, ulong> ReadTo);

@@ -82,7 +82,7 @@ public abstract class BufferedDelivery
             {
                 var read = part.Read;
                 if (_source is KinesisStreamSource)
-                    Metrics?.ReadFromStream(read.Count, read.PayloadBytes);
+                    Metrics?.ReadFromStream(read.Count, read.PayloadBytes, part.MillisBehindLatest);
                 bool described = _transform is not null && part.Shard is not null; // the transformation event's kinesisRecordMetadata
                 foreach (ref readonly var record in read.Records)
                 {
@@ -109,6 +109,8 @@ public abstract class BufferedDelivery
                 await DeliverAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);
             Buffered();
         }
+        if (_source is KinesisStreamSource { StreamName: { } streamName })
+            Metrics?.ReadSource(streamName, _source.ReadTo); // for the delivery stream's lag behind the stream (the server measures it)
         foreach (var batch in await FlushStagesAsync(nowMillis, cancellationToken).ConfigureAwait(false))
             await DeliverAsync(batch, 0, nowMillis, cancellationToken).ConfigureAwait(false);
         Buffered();

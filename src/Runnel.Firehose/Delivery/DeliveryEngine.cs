@@ -123,6 +123,8 @@ public sealed class DeliveryEngine : IAsyncDisposable
             if (_workers.TryRemove(key, out var stopped))
             {
                 await stopped.DisposeAsync().ConfigureAwait(false);
+                if (!key.StartsWith("channel/", StringComparison.Ordinal))
+                    _service.Metrics.DeliveryStream(key).StoppedReading();
                 if (key.StartsWith("channel/", StringComparison.Ordinal) && _leads()
                     && _service.Channels.Catalog.All().FirstOrDefault(c => ChannelKey(c) == key) is null or { Status: ChannelStatus.Deleting })
                     _service.Metadata.DeleteDocument(ChannelService.ChannelPositionKind, key["channel/".Length..]); // its last position, written as it stopped

@@ -12,6 +12,10 @@ public sealed class SourceRead(int source, ReadResult read) : IDisposable
     /// <summary>The Kinesis stream's shard the records came from (their shard id and sequence numbers); null for a DirectPut log.</summary>
     public Runnel.Core.Model.ShardInfo? Shard { get; init; }
 
+    /// <summary>For a Kinesis stream's shard: how far the last record read is behind the shard's newest, ms (AWS's
+    /// KinesisMillisBehindLatest); 0 when the read reached it.</summary>
+    public long MillisBehindLatest { get; init; }
+
     public void Dispose() => Read.Dispose();
 }
 

@@ -19,10 +19,14 @@ public sealed class KinesisStreamSource(Func<StreamInfo?> stream, IShardStore lo
 
     public IReadOnlyDictionary<int, ulong> ReadTo => _readTo;
 
+    /// <summary>The name of the stream read (as the server holds it); null until it was found.</summary>
+    public string? StreamName { get; private set; }
+
     public async ValueTask<SourceRead?> ReadAsync(CancellationToken cancellationToken)
     {
         if (stream() is not { } info)
             return null; // the stream is gone (or not yet seen by this node): nothing to read
+        StreamName = info.Name;
         if (_streamId != info.Id)
         {
             if (_streamId >= 0)
@@ -47,7 +51,8 @@ public sealed class KinesisStreamSource(Func<StreamInfo?> stream, IShardStore lo
                 continue;
             }
             _readTo[shard.Index] = read.NextOffset;
-            return new SourceRead(shard.Index, read) { Shard = shard };
+            long behind = read.NextOffset >= Math.Min(log.NextOffset, end) ? 0 : Math.Max(0, log.LastArrivalMillis - read.Records[read.Count - 1].ArrivalMillis);
+            return new SourceRead(shard.Index, read) { Shard = shard, MillisBehindLatest = behind };
         }
         return null;
     }

@@ -83,6 +83,9 @@ public sealed class MetricsExport : IDisposable
                 $"AWS/Kinesis {definition.Name} of a shard (enhanced monitoring).");
         }
         AddActivity(registry.Activity, streams, lags);
+        _meter.CreateObservableGauge("runnel_delivery_stream_records_behind", () => registry.DeliveryStreams.Select(d => new Measurement<long>(d.RecordsNotDelivered,
+            new KeyValuePair<string, object?>("DeliveryStreamName", d.DeliveryStreamName))), "{record}",
+            "Records a delivery stream has received (put, or read from its Kinesis stream source) and not yet delivered. What it has not read of its source yet is runnel_reader_lag_records{Kind=\"delivery\"}.");
         foreach (var metric in Enum.GetValues<ChannelMetric>())
         {
             var definition = ChannelMetrics.Definition(metric);
@@ -127,12 +130,12 @@ public sealed class MetricsExport : IDisposable
         static KeyValuePair<string, object?>[] Labels(string stream, int shard, ReaderKind kind, string reader) =>
         [
             new("StreamName", stream), new("ShardId", Runnel.Core.Model.ShardId.Format(shard)),
-            new("Kind", kind == ReaderKind.Consumer ? "consumer" : "iterator"), new("Reader", reader),
+            new("Kind", ReaderLags.KindLabel(kind)), new("Reader", reader),
         ];
         static KeyValuePair<string, object?>[] Reader(ReaderActivity r) => Labels(r.StreamName, r.ShardIndex, r.Kind, r.Kind == ReaderKind.Consumer ? r.Name : r.Client.Display);
         long Now() => streams.Now.ToUnixTimeMilliseconds();
         _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => lags.Measure().Select(r => new Measurement<long>(r.MillisBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "ms",
-            "How long ago the oldest record a reader has not read arrived in the shard, now (0 when caught up; registered consumers and clients reading with shard iterators).");
+            "How long ago the oldest record a reader has not read arrived in the shard, now (0 when caught up; registered consumers, clients reading with shard iterators, delivery streams).");
         _meter.CreateObservableGauge("runnel_reader_lag_records", () => lags.Measure().Select(r => new Measurement<long>(r.RecordsBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "{record}",
             "How many records of the shard a reader has still to read, now.");
         _meter.CreateObservableCounter("runnel_reader_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Records, Reader(r))), "{record}",

@@ -119,11 +119,11 @@ public sealed class PipelineView : IDisposable
             json.WriteEndArray();
             json.WriteStartArray("consumers");
             // A reader per consumer (or client) across the shards it reads: its rate summed, its lag the worst shard's.
-            foreach (var group in readers[stream.Name].GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
+            foreach (var group in readers[stream.Name].Where(r => r.Kind != ReaderKind.Delivery).GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
             {
                 var active = group.Where(r => r.Activity is not null).Select(r => r.Activity!).ToList();
                 json.WriteStartObject();
-                json.WriteString("kind", group.Key.Kind == ReaderKind.Consumer ? "consumer" : "iterator");
+                json.WriteString("kind", ReaderLags.KindLabel(group.Key.Kind));
                 json.WriteString("name", group.Key.Name);
                 json.WriteString("client", active.Count == 0 ? "" : active.MaxBy(r => r.LastSeenMillis)!.Client.Display);
                 json.WriteNumber("recordsPerSecond", Round(active.Sum(r => _rates.PerSecond(r, r.Records, RateWindow))));
@@ -164,15 +164,28 @@ public sealed class PipelineView : IDisposable
             }
             foreach (var delivery in deliveries.Where(d => SourceName(d) == stream.Name))
             {
+                // Its lag behind the stream: what it has not read yet, on the shards its delivery (running here) has reached.
                 var m = _registry.DeliveryStream(delivery.Name);
+                var shards = readers[stream.Name].Where(r => r.Kind == ReaderKind.Delivery && r.Name == delivery.Name).OrderBy(r => r.ShardIndex).ToList();
                 json.WriteStartObject();
                 json.WriteString("kind", "delivery");
                 json.WriteString("name", delivery.Name);
                 json.WriteString("client", "Firehose");
                 json.WriteNumber("recordsPerSecond", Round(Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
-                json.WriteNumber("millisBehind", m[FirehoseMetric.KinesisMillisBehindLatest].Last);
-                json.WriteNumber("recordsBehind", Math.Max(0, m[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum - m[FirehoseMetric.DeliveryRecords].Sum));
+                json.WriteNumber("millisBehind", shards.Count == 0 ? 0 : shards.Max(r => r.MillisBehind));
+                json.WriteNumber("recordsBehind", shards.Count == 0 ? 0 : shards.Max(r => r.RecordsBehind));
                 json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
+                json.WriteBoolean("reading", m.Source is not null);
+                json.WriteStartArray("shards");
+                foreach (var shard in shards)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
+                    json.WriteNumber("millisBehind", shard.MillisBehind);
+                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -183,7 +196,6 @@ public sealed class PipelineView : IDisposable
         foreach (var delivery in deliveries)
         {
             var m = _registry.DeliveryStream(delivery.Name);
-            long received = m[FirehoseMetric.IncomingRecords].Sum + m[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum;
             json.WriteStartObject();
             json.WriteString("name", delivery.Name);
             json.WriteString("status", delivery.Status);
@@ -195,7 +207,7 @@ public sealed class PipelineView : IDisposable
             json.WriteNumber("incomingRecordsPerSecond", Round(Rate(m[FirehoseMetric.IncomingRecords]) + Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
             json.WriteNumber("deliveredRecordsPerSecond", Round(Rate(m[FirehoseMetric.DeliveryRecords])));
             json.WriteNumber("freshnessSeconds", m[FirehoseMetric.DeliveryDataFreshness].Last);
-            json.WriteNumber("recordsBehind", Math.Max(0, received - m[FirehoseMetric.DeliveryRecords].Sum));
+            json.WriteNumber("recordsBehind", m.RecordsNotDelivered);
             json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
             json.WriteEndObject();
         }

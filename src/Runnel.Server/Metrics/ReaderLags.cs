@@ -25,6 +25,9 @@ public readonly record struct ReaderLag(string StreamName, int ShardIndex, Reade
 /// <item>every shard of every active registered consumer that has not subscribed to it here: behind by the records
 /// that arrived since the consumer was registered (or the shard made), since it has read none of them. Closed shards
 /// with nothing behind are left out.</item>
+/// <item>every delivery stream whose delivery runs here reading a Kinesis stream, on each shard it has reached
+/// (<see cref="DeliveryStreamMetrics.Source"/>): what it has not read yet (what it read and has not delivered is its
+/// <see cref="DeliveryStreamMetrics.RecordsNotDelivered"/>).</item>
 /// </list>
 /// Finding an arrival time reads one record of the log; it is remembered for as long as the reader stays at that
 /// position (a stopped reader costs one read), so each measurement reads at most one record per reader that moved.
@@ -43,6 +46,14 @@ public sealed class ReaderLags(StreamService streams)
     // and the shard's next offset when that was looked up.
     private readonly Dictionary<(long StreamId, int Shard, string Consumer, long CreatedMillis), (ulong Start, ulong Next)> _starts = [];
     private readonly Lock _lock = new();
+
+    /// <summary>The <c>Kind</c> label of a reader: consumer, iterator or delivery.</summary>
+    public static string KindLabel(ReaderKind kind) => kind switch
+    {
+        ReaderKind.Consumer => "consumer",
+        ReaderKind.Delivery => "delivery",
+        _ => "iterator",
+    };
 
     /// <summary><see cref="MeasureAsync"/> for callers that cannot wait (the exporter's callbacks): the embedded log
     /// answers at once; a cluster's log may block the thread for a read.</summary>
@@ -114,6 +125,21 @@ public sealed class ReaderLags(StreamService streams)
                     if (records > 0 || shard.IsOpen)
                         lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Consumer, consumer.Name, records, millis, null));
                 }
+            }
+        }
+        foreach (var delivery in streams.Metrics.DeliveryStreams)
+        {
+            if (delivery.Source is not { } source || streams.Find(source.StreamName) is not { Status: not StreamStatus.Deleting } stream)
+                continue;
+            foreach (var (index, position) in source.ReadTo.OrderBy(p => p.Key))
+            {
+                if (stream.FindShard(index) is not { } shard)
+                    continue;
+                var key = (stream.Id, shard.Index, ReaderKind.Delivery, delivery.DeliveryStreamName);
+                var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
+                measured.Add(key);
+                if (records > 0 || shard.IsOpen)
+                    lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Delivery, delivery.DeliveryStreamName, records, millis, null));
             }
         }
         lock (_lock)

@@ -16,6 +16,7 @@ function fromView(view) {
     return id;
   };
   const deliveryNames = new Set((view.deliveryStreams || []).map((d) => d.name));
+  const deliveryReads = new Map(); // `${stream}/${delivery}` → the delivery stream as a reader of its source: its lag
   for (const stream of view.streams || []) {
     const sid = node(`stream:${stream.name}`, 1, stream.name, `${rate(stream.incomingRecordsPerSecond)} rec/s in`,
       stream.errorsPerMinute > 0 ? `${stream.errorsPerMinute} errors/min` : null);
@@ -26,7 +27,10 @@ function fromView(view) {
     if (!(stream.producers || []).length && stream.incomingRecordsPerSecond > 0)
       graph.edges.push({ from: node('producer:?', 0, 'unknown producers', ''), to: sid, rate: stream.incomingRecordsPerSecond });
     for (const c of stream.consumers || []) {
-      if (c.kind === 'delivery' && deliveryNames.has(c.name)) continue; // drawn from deliveryStreams below
+      if (c.kind === 'delivery' && deliveryNames.has(c.name)) { // drawn from deliveryStreams below, with this lag
+        deliveryReads.set(`${stream.name}/${c.name}`, c);
+        continue;
+      }
       const cid = node(`consumer:${stream.name}/${c.kind}/${c.name}`, 2, c.name, c.reading === false ? `${c.kind}, not reading` : c.kind);
       graph.edges.push({ from: sid, to: cid, rate: c.recordsPerSecond, lag: c.millisBehind, behind: c.recordsBehind, errors: c.errorsPerMinute });
     }
@@ -34,7 +38,8 @@ function fromView(view) {
   for (const d of view.deliveryStreams || []) {
     const did = node(`delivery:${d.name}`, 2, d.name, `delivery stream, ${d.status}`);
     const from = d.source ? node(`stream:${d.source}`, 1, d.source, '') : node('producer:direct', 0, 'Direct PUT', 'Firehose producers');
-    graph.edges.push({ from, to: did, rate: d.incomingRecordsPerSecond });
+    const read = d.source ? deliveryReads.get(`${d.source}/${d.name}`) : undefined;
+    graph.edges.push({ from, to: did, rate: d.incomingRecordsPerSecond, lag: read?.millisBehind, behind: read?.recordsBehind });
     graph.edges.push({ from: did, to: node(`destination:${d.name}`, 3, d.destination, `of ${d.name}`), rate: d.deliveredRecordsPerSecond,
       lag: d.freshnessSeconds === undefined || d.freshnessSeconds === null ? undefined : d.freshnessSeconds * 1000, errors: d.errorsPerMinute });
   }
