@@ -103,4 +103,20 @@ public sealed class AlarmEvaluationTests
         Assert.Equal("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [Breaching].",
             Run(Alarm(1, null, "breaching"), "- - -")!.Reason);
     }
+
+    [Theory]
+    [InlineData("p99", 999, null)] // 10/(1-0.99) = 1,000 samples needed: kept
+    [InlineData("p99", 1000, "ALARM")]
+    [InlineData("p50", 19, null)] // 10/(1-0.5) = 20
+    [InlineData("p10", 99, null)] // below p50: 10/0.1 = 100
+    [InlineData("p10", 100, "ALARM")]
+    [InlineData("p100", 1, "ALARM")] // the maximum: any count will do
+    public void A_percentile_alarm_that_ignores_low_sample_counts_keeps_its_state_until_a_period_has_enough(string percentile, double samples, string? state)
+    {
+        var alarm = Alarm(1, null, null) with { Statistic = null, ExtendedStatistic = percentile, EvaluateLowSampleCountPercentile = "ignore" };
+        var starts = Enumerable.Range(0, 3).Select(i => End - ((3 - i) * 60L)).ToList();
+        AlarmDatapoint?[] range = [null, null, new AlarmDatapoint(starts[2], 9, samples)];
+        Assert.Equal(state, AlarmEvaluation.Evaluate(alarm, range, starts, End * 1000)?.State);
+        Assert.Equal("ALARM", AlarmEvaluation.Evaluate(alarm with { EvaluateLowSampleCountPercentile = "evaluate" }, range, starts, End * 1000)?.State);
+    }
 }

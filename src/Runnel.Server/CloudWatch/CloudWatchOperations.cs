@@ -4,8 +4,12 @@ using Runnel.Storage.Metrics;
 
 namespace Runnel.Server.CloudWatch;
 
-/// <summary>GetMetricStatistics' answer: the label, the statistics asked for, and the datapoints.</summary>
-public sealed record StatisticsResult(string Label, IReadOnlyList<string> Statistics, IReadOnlyList<Datapoint> Datapoints);
+/// <summary>GetMetricStatistics' answer: the label, the statistics and the percentiles (<c>p99</c>) asked for, and the datapoints.</summary>
+public sealed record StatisticsResult(string Label, IReadOnlyList<string> Statistics, IReadOnlyList<Datapoint> Datapoints)
+{
+    /// <summary>The ExtendedStatistics asked for, as asked (each datapoint's map names them so).</summary>
+    public IReadOnlyList<string> ExtendedStatistics { get; init; } = [];
+}
 
 /// <summary>One result of GetMetricData: a query's id and label and its values by timestamp, in the order asked for.</summary>
 public sealed record MetricDataResult(string Id, string Label, IReadOnlyList<long> Timestamps, IReadOnlyList<double> Values);
@@ -62,15 +66,22 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
         int period = int.TryParse(periodText, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) && parsed > 0
             ? parsed : throw CloudWatchException.InvalidValue("The parameter Period must be a positive integer.");
         var statistics = r.Strings("Statistics").Distinct().ToList();
-        if (r.Strings("ExtendedStatistics").Count > 0)
-            throw CloudWatchException.InvalidValue("ExtendedStatistics (percentiles) are not served: Runnel keeps each minute's statistic set, not its samples.");
-        if (statistics.Count == 0)
+        var extended = r.Strings("ExtendedStatistics");
+        if (statistics.Count == 0 && extended.Count == 0)
             throw CloudWatchException.Combination("Must specify either Statistics or ExtendedStatistics.");
         foreach (string statistic in statistics)
             if (!BasicStatistics.Contains(statistic))
                 throw CloudWatchException.InvalidValue($"The parameter Statistics contains the invalid value {statistic}; valid values are SampleCount, Average, Sum, Minimum, Maximum.");
+        if (extended.Count > Percentiles.MaxExtendedStatistics)
+            throw CloudWatchException.InvalidValue($"The collection ExtendedStatistics must not have more than {Percentiles.MaxExtendedStatistics} members.");
+        for (int i = 0; i < extended.Count; i++)
+            if (!Percentiles.IsPercentile(extended[i]))
+                throw CloudWatchException.InvalidValue($"The value {extended[i]} for parameter ExtendedStatistics.member.{i + 1} is not matching the expected pattern {Percentiles.Pattern}.");
         var dimensions = r.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? "")).ToList();
-        return new StatisticsResult(name, statistics, queries.Statistics(ns, name, dimensions, start, end, period, r.String("Unit")));
+        return new StatisticsResult(name, statistics, queries.Statistics(ns, name, dimensions, start, end, period, r.String("Unit")))
+        {
+            ExtendedStatistics = extended.Distinct(StringComparer.Ordinal).ToList(),
+        };
     }
 
     /// <summary>One MetricStat query of GetMetricData, as read.</summary>
@@ -87,10 +98,10 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
     private sealed record ExpressionQuery(string Id, string? Label, bool ReturnData, string Expression, int? Period) : Query(Id, Label, ReturnData);
 
     /// <summary>
-    /// GetMetricData: MetricStat queries (a metric, a period, a basic statistic, a unit), each query's values per period
-    /// with samples, units merged unless one is named; and Expression queries, metric math over the others
-    /// (<see cref="MetricMath"/>), which may name each other. Newest first unless ScanBy says TimestampAscending.
-    /// Percentiles are refused.
+    /// GetMetricData: MetricStat queries (a metric, a period, a basic statistic or a percentile, a unit), each query's
+    /// values per period with samples (a percentile only where it can be told), units merged unless one is named; and
+    /// Expression queries, metric math over the others (<see cref="MetricMath"/>), which may name each other. Newest
+    /// first unless ScanBy says TimestampAscending.
     /// </summary>
     public MetricDataAnswer GetMetricData(CloudWatchRequest r)
     {
@@ -128,7 +139,9 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
             {
                 var points = queries.Statistics(q.Namespace, q.Name, q.Dimensions, start, end, q.Period, q.Unit, MetricQueries.MaxDataDatapoints)
                     .GroupBy(p => p.Timestamp)
-                    .ToDictionary(g => g.Key, g => Value(g.Select(p => p.Statistics).Aggregate((a, b) => a.Merge(b)), q.Stat));
+                    .Select(g => (g.Key, Value: Statistic(g.Select(p => p.Statistics).Aggregate((a, b) => a.Merge(b)), q.Stat)))
+                    .Where(p => p.Value is not null)
+                    .ToDictionary(p => p.Key, p => p.Value!.Value);
                 result = [new MathSeries(q.Label ?? DefaultLabel(q, stats), new SortedDictionary<long, double>(points))];
             }
             else
@@ -184,8 +197,8 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
         var stat = q.Structure("MetricStat") ?? throw CloudWatchException.Missing($"{at}.MetricStat");
         var metric = stat.Structure("Metric") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Metric");
         string statistic = stat.Required("Stat");
-        if (!BasicStatistics.Contains(statistic))
-            throw CloudWatchException.InvalidValue($"{at}: the statistic {statistic} is not served; Runnel serves SampleCount, Average, Sum, Minimum and Maximum.");
+        if (!BasicStatistics.Contains(statistic) && !Percentiles.IsPercentile(statistic))
+            throw CloudWatchException.InvalidValue($"{at}: the statistic {statistic} is not served; Runnel serves SampleCount, Average, Sum, Minimum, Maximum and percentiles (p0.0 to p100).");
         string period = stat.Integer("Period") ?? throw CloudWatchException.Missing($"{at}.MetricStat.Period");
         return new DataQuery(id, q.String("Label"), q.Boolean("ReturnData") != false, metric.Required("Namespace"), metric.Required("MetricName"),
             MetricQueries.Sorted(metric.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? ""))),
@@ -220,7 +233,11 @@ public sealed class CloudWatchOperations(MetricQueries queries, Alarms.AlarmOper
             next < series.Count ? Convert.ToBase64String(Encoding.UTF8.GetBytes(next.ToString(CultureInfo.InvariantCulture))) : null);
     }
 
-    /// <summary>A statistic of a datapoint by its API name.</summary>
+    /// <summary>A basic statistic or a percentile (<c>p99</c>) of a datapoint by its API name; null for a percentile that cannot be told.</summary>
+    public static double? Statistic(StatisticSet s, string statistic) =>
+        Percentiles.IsPercentile(statistic) ? s.Percentile(Percentiles.Parse(statistic)) : Value(s, statistic);
+
+    /// <summary>A basic statistic of a datapoint by its API name.</summary>
     public static double Value(StatisticSet s, string statistic) => statistic switch
     {
         "SampleCount" => s.SampleCount,

@@ -109,6 +109,17 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
                         json.WriteRawValue(CloudWatchOperations.Format(CloudWatchOperations.Value(point.Statistics, statistic)), skipInputValidation: true);
                     }
                     json.WriteString("Unit", point.Unit);
+                    var percentiles = QueryEndpoint.Percentiles(statistics, point);
+                    if (percentiles.Count > 0)
+                    {
+                        json.WriteStartObject("ExtendedStatistics");
+                        foreach (var (name, value) in percentiles)
+                        {
+                            json.WritePropertyName(name);
+                            json.WriteRawValue(CloudWatchOperations.Format(value), skipInputValidation: true);
+                        }
+                        json.WriteEndObject();
+                    }
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();

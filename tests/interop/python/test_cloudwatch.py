@@ -1,8 +1,11 @@
 """CloudWatch's API through Debian's boto3 `cloudwatch` client, which speaks the query protocol: the AWS/Kinesis
-metrics of known traffic read back with GetMetricStatistics (counts exact), found with ListMetrics, and AWS's
-errors for a bad range, period or datapoint count (docs/adr/0003-observability-facts.md)."""
+metrics of known traffic read back with GetMetricStatistics (counts exact, percentiles of values under 128 exact),
+found with ListMetrics, an alarm on a p99 that fires, and AWS's errors for a bad range, period or datapoint count
+(docs/adr/0003-observability-facts.md)."""
 
 import datetime
+import time
+import uuid
 
 from botocore.exceptions import ClientError
 
@@ -115,6 +118,55 @@ class CloudWatchTest(KinesisTestCase):
             cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "e1", "Expression": "nothing + 1"}])
         self.assertEqual(raised.exception.response["Error"]["Code"], "ValidationError")
         self.assertIn("Unrecognized identifier nothing", raised.exception.response["Error"]["Message"])
+
+    def test_percentiles_of_known_traffic_read_back_exactly(self):
+        name = self.create_stream("cwpct", 1)
+        for batch in range(1, 21):  # IncomingRecords' samples: 1..20
+            self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": f"k{i}", "Data": b"p"} for i in range(batch)])
+        start, end = self.window()
+        dims = [{"Name": "StreamName", "Value": name}]
+        points = cloudwatch().get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=dims, StartTime=start, EndTime=end, Period=720,
+            Statistics=["SampleCount"], ExtendedStatistics=["p99", "p50", "p0.0", "p100"])["Datapoints"]
+        self.assertEqual(len(points), 1)
+        self.assertEqual(points[0]["SampleCount"], 20.0)
+        # Of 20 samples, the p99 is the 20th (ceil(19.8)), the p50 the 10th.
+        self.assertEqual(points[0]["ExtendedStatistics"], {"p99": 20.0, "p50": 10.0, "p0.0": 1.0, "p100": 20.0})
+        only = cloudwatch().get_metric_statistics(
+            Namespace="AWS/Kinesis", MetricName="PutRecords.Latency", Dimensions=dims, StartTime=start, EndTime=end, Period=720,
+            ExtendedStatistics=["p99"])["Datapoints"]
+        self.assertEqual(len(only), 1)
+        self.assertEqual(set(only[0]), {"Timestamp", "Unit", "ExtendedStatistics"})
+        self.assertGreater(only[0]["ExtendedStatistics"]["p99"], 0)
+        data = cloudwatch().get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[
+            {"Id": "p", "MetricStat": {"Metric": {"Namespace": "AWS/Kinesis", "MetricName": "IncomingRecords", "Dimensions": dims}, "Period": 720, "Stat": "p99"}}])
+        self.assertEqual(data["MetricDataResults"][0]["Values"], [20.0])
+        with self.assertRaises(ClientError) as raised:
+            cloudwatch().get_metric_statistics(Namespace="AWS/Kinesis", MetricName="IncomingRecords", StartTime=start, EndTime=end, Period=60,
+                                               ExtendedStatistics=["p99.999"])
+        self.assertEqual(raised.exception.response["Error"]["Code"], "InvalidParameterValue")
+
+    def test_an_alarm_on_a_p99_fires(self):
+        name = self.create_stream("cwp99", 1)
+        alarm = "py-p99-" + uuid.uuid4().hex[:12]
+        cloudwatch().put_metric_alarm(
+            AlarmName=alarm, Namespace="AWS/Kinesis", MetricName="IncomingRecords", Dimensions=[{"Name": "StreamName", "Value": name}],
+            ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanThreshold")
+        self.addCleanup(cloudwatch().delete_alarms, AlarmNames=[alarm])
+        described, = cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+        self.assertEqual(described["ExtendedStatistic"], "p99")
+        self.assertNotIn("Statistic", described)
+        for _ in range(5):  # every call 15 records or more: whichever minutes they fall in, each minute's p99 is over 10
+            self.kinesis.put_records(StreamName=name, Records=[{"PartitionKey": f"k{i}", "Data": b"a"} for i in range(15)])
+        # The alarm is evaluated once the minute is over (on a cluster, 5 s after it): within about 70 s.
+        deadline = time.monotonic() + 100
+        state = described["StateValue"]
+        while state != "ALARM" and time.monotonic() < deadline:
+            time.sleep(2)
+            state = cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+        self.assertEqual(state, "ALARM")
+        fired, = cloudwatch().describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+        self.assertIn("was greater than the threshold (10.0)", fired["StateReason"])
 
     def test_list_metrics_finds_a_streams_metrics_by_dimension(self):
         name = self.create_stream("cwlist", 1)

@@ -26,6 +26,8 @@ public static class AlarmCodec
         MetricName = a.MetricName,
         Dimensions = a.Dimensions.Select(d => new[] { d.Key, d.Value }).ToList(),
         Statistic = a.Statistic,
+        ExtendedStatistic = a.ExtendedStatistic,
+        EvaluateLowSampleCountPercentile = a.EvaluateLowSampleCountPercentile,
         Period = a.Period,
         Unit = a.Unit,
         EvaluationPeriods = a.EvaluationPeriods,
@@ -54,7 +56,7 @@ public static class AlarmCodec
         {
             throw new InvalidDataException($"The alarm document is not JSON of an alarm ({e.Message}).", e);
         }
-        if (s.Name is null || s.Arn is null || s.Namespace is null || s.MetricName is null || s.Statistic is null || s.ComparisonOperator is null || s.State is null)
+        if (s.Name is null || s.Arn is null || s.Namespace is null || s.MetricName is null || (s.Statistic ?? s.ExtendedStatistic) is null || s.ComparisonOperator is null || s.State is null)
             throw new InvalidDataException("The alarm document lacks a member every alarm has.");
         return new MetricAlarm
         {
@@ -69,6 +71,8 @@ public static class AlarmCodec
             MetricName = s.MetricName,
             Dimensions = Pairs(s.Dimensions),
             Statistic = s.Statistic,
+            ExtendedStatistic = s.ExtendedStatistic,
+            EvaluateLowSampleCountPercentile = s.EvaluateLowSampleCountPercentile,
             Period = s.Period,
             Unit = s.Unit,
             EvaluationPeriods = s.EvaluationPeriods,
@@ -124,6 +128,8 @@ internal sealed class StoredAlarm
     [JsonPropertyName("metricName")] public string? MetricName { get; set; }
     [JsonPropertyName("dimensions")] public List<string[]>? Dimensions { get; set; }
     [JsonPropertyName("statistic")] public string? Statistic { get; set; }
+    [JsonPropertyName("extendedStatistic")] public string? ExtendedStatistic { get; set; }
+    [JsonPropertyName("evaluateLowSampleCountPercentile")] public string? EvaluateLowSampleCountPercentile { get; set; }
     [JsonPropertyName("period")] public int Period { get; set; }
     [JsonPropertyName("unit")] public string? Unit { get; set; }
     [JsonPropertyName("evaluationPeriods")] public int EvaluationPeriods { get; set; }

@@ -15,7 +15,9 @@ public sealed record AlarmDecision(string State, string Reason, string? ReasonDa
 /// newest N periods decide when none is missing; else the newest N real datapoints when there are N; else the
 /// missing ones are filled as TreatMissingData says, as few as needed, and an alarm whose real datapoints all breach
 /// goes to ALARM once the oldest breaching one within the last N is M periods old (AWS's rule against premature
-/// alarms). Pure: knows no clock, store or wire. Thread-safe: stateless.
+/// alarms). A percentile alarm with EvaluateLowSampleCountPercentile <c>ignore</c> keeps its state while a period of the
+/// last N has too few samples for its percentile (<see cref="Percentiles.SignificantSamples"/>). Pure: knows no clock,
+/// store or wire. Thread-safe: stateless.
 /// </summary>
 public static class AlarmEvaluation
 {
@@ -34,6 +36,9 @@ public static class AlarmEvaluation
         var real = range.Where(p => p is not null).Select(p => p!.Value).ToList();
         var lastN = range.Skip(Math.Max(0, range.Count - n)).ToList();
         string data(IReadOnlyList<AlarmDatapoint> used) => ReasonData(alarm, range, periodStarts, used, nowMillis);
+        if (alarm.ExtendedStatistic is { } percentile && alarm.EvaluateLowSampleCountPercentile == "ignore"
+            && lastN.Any(p => p is { } point && point.SampleCount < Percentiles.SignificantSamples(Percentiles.Parse(percentile))))
+            return null;
 
         if (real.Count == 0)
         {
@@ -136,7 +141,7 @@ public static class AlarmEvaluation
                 json.WriteString("startDate", JsonDate(starts[0] * 1000));
             if (alarm.Unit is { } unit)
                 json.WriteString("unit", unit);
-            json.WriteString("statistic", alarm.Statistic);
+            json.WriteString("statistic", alarm.StatisticName); // a percentile alarm's percentile (p99) here too
             json.WriteNumber("period", alarm.Period);
             json.WriteStartArray("recentDatapoints");
             foreach (var point in used)

@@ -22,7 +22,10 @@ public static class AlarmHistoryData
         json.WriteString("alarmConfigurationUpdatedTimestamp", AlarmEvaluation.JsonDate(a.ConfigurationUpdatedMillis));
         json.WriteString("namespace", a.Namespace);
         json.WriteString("metricName", a.MetricName);
-        json.WriteString("statistic", a.Statistic);
+        if (a.Statistic is { } statistic)
+            json.WriteString("statistic", statistic);
+        if (a.ExtendedStatistic is { } extended)
+            json.WriteString("extendedStatistic", extended);
         json.WriteNumber("period", a.Period);
         Dimensions(json, "dimensions", a.Dimensions);
         json.WritePropertyName("threshold");

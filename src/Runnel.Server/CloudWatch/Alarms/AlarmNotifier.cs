@@ -102,8 +102,16 @@ public sealed class AlarmNotifier(IReadOnlyDictionary<string, Uri> webhooks, Htt
             json.WriteStartObject("Trigger");
             json.WriteString("MetricName", a.MetricName);
             json.WriteString("Namespace", a.Namespace);
-            json.WriteString("StatisticType", "Statistic");
-            json.WriteString("Statistic", a.Statistic.ToUpperInvariant());
+            if (a.ExtendedStatistic is { } extended)
+            {
+                json.WriteString("StatisticType", "ExtendedStatistic");
+                json.WriteString("ExtendedStatistic", extended);
+            }
+            else
+            {
+                json.WriteString("StatisticType", "Statistic");
+                json.WriteString("Statistic", a.StatisticName.ToUpperInvariant());
+            }
             if (a.Unit is { } unit)
                 json.WriteString("Unit", unit);
             else
@@ -117,7 +125,7 @@ public sealed class AlarmNotifier(IReadOnlyDictionary<string, Uri> webhooks, Htt
             json.WritePropertyName("Threshold");
             json.WriteRawValue(CloudWatchOperations.Format(a.Threshold), skipInputValidation: true);
             json.WriteString("TreatMissingData", a.TreatMissingData ?? "");
-            json.WriteString("EvaluateLowSampleCountPercentile", "");
+            json.WriteString("EvaluateLowSampleCountPercentile", a.EvaluateLowSampleCountPercentile ?? "");
             json.WriteEndObject();
             json.WriteEndObject();
         }

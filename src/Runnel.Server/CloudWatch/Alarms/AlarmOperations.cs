@@ -50,15 +50,21 @@ public sealed class AlarmOperations(AlarmService alarms)
             throw Length(longDescription, "alarmDescription", 1024);
         if (r.Structures("Metrics").Count > 0)
             throw Validation("Metric math alarms (Metrics) are not served by Runnel yet; give MetricName, Namespace, Statistic and Period.");
-        if (r.String("ExtendedStatistic") is not null)
-            throw Validation("Percentile alarms (ExtendedStatistic) are not served: Runnel keeps each minute's statistic set, not its samples. Use Statistic.");
         if (r.String("ThresholdMetricId") is not null || r.Structure("EvaluationCriteria") is not null)
             throw Validation("Anomaly detection and PromQL alarms are not served by Runnel; give a static Threshold.");
         string ns = r.String("Namespace") ?? throw Validation("Namespace must not be null");
         string metric = r.String("MetricName") ?? throw Validation("MetricName must not be null");
-        string statistic = r.String("Statistic") ?? throw Validation("Statistic must not be null");
-        if (!Statistics.Contains(statistic))
+        string? statistic = r.String("Statistic"), extended = r.String("ExtendedStatistic");
+        if (statistic is not null && extended is not null)
+            throw Validation("Statistic and ExtendedStatistic cannot both be given: an alarm evaluates one statistic.");
+        if (statistic is null && extended is null)
+            throw Validation("Statistic must not be null");
+        if (statistic is not null && !Statistics.Contains(statistic))
             throw Enum(statistic, "statistic", "[Maximum, SampleCount, Sum, Minimum, Average]");
+        if (extended is not null && !Percentiles.IsPercentile(extended))
+            throw Validation(Percentiles.IsOtherExtended(extended)
+                ? $"The extended statistic {extended} is not served by Runnel; it serves percentiles (p0.0 to p100)."
+                : $"The value {extended} for parameter ExtendedStatistic is not matching the expected pattern {Percentiles.Pattern}.");
         int period = Positive(r, "Period") ?? throw Validation("Period must not be null");
         if (period % 60 != 0)
             throw Validation($"The parameter Period must be a multiple of 60 in Runnel, which keeps metrics at 1-minute resolution; not {period}.");
@@ -79,8 +85,11 @@ public sealed class AlarmOperations(AlarmService alarms)
         string? treat = r.String("TreatMissingData");
         if (treat is not null && !MissingTreatments.Contains(treat))
             throw Validation($"Option {treat} is not supported. Supported options for parameter TreatMissingData are missing, ignore, breaching and notBreaching.");
-        if (r.String("EvaluateLowSampleCountPercentile") is not null)
-            throw Validation("EvaluateLowSampleCountPercentile applies to percentile alarms only.");
+        string? lowSamples = r.String("EvaluateLowSampleCountPercentile");
+        if (lowSamples is not null && lowSamples is not ("evaluate" or "ignore"))
+            throw Validation($"Option {lowSamples} is not supported. Supported options for parameter EvaluateLowSampleCountPercentile are evaluate and ignore.");
+        if (lowSamples is not null && extended is null)
+            throw Validation("EvaluateLowSampleCountPercentile applies to percentile alarms (ExtendedStatistic) only.");
         var dimensions = r.Dimensions("Dimensions");
         if (dimensions.Count > 30)
             throw Validation($"1 validation error detected: Value at 'dimensions' failed to satisfy constraint: Member must have length less than or equal to 30");
@@ -107,6 +116,8 @@ public sealed class AlarmOperations(AlarmService alarms)
             MetricName = metric,
             Dimensions = MetricQueries.Sorted(dimensions.Select(d => new KeyValuePair<string, string>(d.Name, d.Value!))),
             Statistic = statistic,
+            ExtendedStatistic = extended,
+            EvaluateLowSampleCountPercentile = lowSamples,
             Period = period,
             Unit = r.String("Unit"),
             EvaluationPeriods = evaluationPeriods,
@@ -149,11 +160,11 @@ public sealed class AlarmOperations(AlarmService alarms)
     public AlarmsPage DescribeAlarmsForMetric(CloudWatchRequest r)
     {
         string ns = r.Required("Namespace"), metric = r.Required("MetricName");
-        string? statistic = r.String("Statistic"), unit = r.String("Unit");
+        string? statistic = r.String("Statistic"), extended = r.String("ExtendedStatistic"), unit = r.String("Unit");
         int? period = Positive(r, "Period");
         var dimensions = MetricQueries.Sorted(r.Dimensions("Dimensions").Select(d => new KeyValuePair<string, string>(d.Name, d.Value ?? "")));
         return new AlarmsPage(alarms.All().Where(a => a.Namespace == ns && a.MetricName == metric && (dimensions.Count == 0 || a.Dimensions.SequenceEqual(dimensions))
-            && (statistic is null || a.Statistic == statistic) && (period is null || a.Period == period) && (unit is null || a.Unit == unit)).ToList(), null);
+            && (statistic is null || a.Statistic == statistic) && (extended is null || a.ExtendedStatistic == extended) && (period is null || a.Period == period) && (unit is null || a.Unit == unit)).ToList(), null);
     }
 
     public NoResult DeleteAlarms(CloudWatchRequest r)

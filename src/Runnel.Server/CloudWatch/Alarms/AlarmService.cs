@@ -142,8 +142,9 @@ public sealed class AlarmService : IAsyncDisposable
                 int count = AlarmEvaluation.RangeOf(alarm.EvaluationPeriods);
                 var starts = Enumerable.Range(0, count).Select(k => endSeconds - ((long)(count - k) * alarm.Period)).ToList();
                 var windows = _queries.Windows(alarm.Namespace, alarm.MetricName, alarm.Dimensions, starts[0], alarm.Period, count, alarm.Unit);
-                var range = starts.Select((start, i) => windows[i] is { } set
-                    ? new AlarmDatapoint(start, CloudWatchOperations.Value(set, alarm.Statistic), set.SampleCount)
+                // A period whose percentile cannot be told (samples kept without their distribution) counts as missing.
+                var range = starts.Select((start, i) => windows[i] is { } set && CloudWatchOperations.Statistic(set, alarm.StatisticName) is { } value
+                    ? new AlarmDatapoint(start, value, set.SampleCount)
                     : (AlarmDatapoint?)null).ToList();
                 var decision = AlarmEvaluation.Evaluate(alarm, range, starts, NowMillis);
                 if (decision is not null && decision.State != alarm.StateValue)

@@ -164,7 +164,8 @@ public static class AlarmWire
         value("StateUpdatedTimestamp", time(a.StateUpdatedMillis));
         value("MetricName", a.MetricName);
         value("Namespace", a.Namespace);
-        value("Statistic", a.Statistic);
+        if (a.Statistic is { } statistic)
+            value("Statistic", statistic);
         dimensions(a.Dimensions);
         value("Period", a.Period.ToString(CultureInfo.InvariantCulture));
         if (a.Unit is { } unit)
@@ -172,8 +173,12 @@ public static class AlarmWire
         value("EvaluationPeriods", a.EvaluationPeriods.ToString(CultureInfo.InvariantCulture));
         value("Threshold", CloudWatchOperations.Format(a.Threshold));
         value("ComparisonOperator", a.ComparisonOperator);
+        if (a.ExtendedStatistic is { } extended)
+            value("ExtendedStatistic", extended);
         if (a.TreatMissingData is { } treat)
             value("TreatMissingData", treat);
+        if (a.EvaluateLowSampleCountPercentile is { } low)
+            value("EvaluateLowSampleCountPercentile", low);
         if (a.DatapointsToAlarm is { } m)
             value("DatapointsToAlarm", m.ToString(CultureInfo.InvariantCulture));
         value("StateTransitionedTimestamp", time(a.StateTransitionedMillis));

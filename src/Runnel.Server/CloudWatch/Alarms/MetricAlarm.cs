@@ -1,7 +1,7 @@
 namespace Runnel.Server.CloudWatch.Alarms;
 
 /// <summary>
-/// A metric alarm as PutMetricAlarm defines it (one metric, a basic statistic, a static threshold) and the state it
+/// A metric alarm as PutMetricAlarm defines it (one metric, a basic statistic or a percentile, a static threshold) and the state it
 /// is in. Times are Unix milliseconds. Immutable: a change is a new instance, stored with a compare-and-set on
 /// <see cref="Revision"/>.
 /// </summary>
@@ -17,7 +17,17 @@ public sealed record MetricAlarm
     public required string Namespace { get; init; }
     public required string MetricName { get; init; }
     public IReadOnlyList<KeyValuePair<string, string>> Dimensions { get; init; } = [];
-    public required string Statistic { get; init; }
+    /// <summary>The basic statistic; null when the alarm is on a percentile (<see cref="ExtendedStatistic"/>).</summary>
+    public string? Statistic { get; init; }
+
+    /// <summary>The percentile (<c>p99</c>); null when the alarm is on a basic statistic.</summary>
+    public string? ExtendedStatistic { get; init; }
+
+    /// <summary>A percentile alarm's EvaluateLowSampleCountPercentile, as given: <c>evaluate</c> (null means it too) or <c>ignore</c>.</summary>
+    public string? EvaluateLowSampleCountPercentile { get; init; }
+
+    /// <summary>What the alarm evaluates: its statistic or its percentile, as the API names it.</summary>
+    public string StatisticName => ExtendedStatistic ?? Statistic ?? "";
     public required int Period { get; init; }
     public string? Unit { get; init; }
     public required int EvaluationPeriods { get; init; }
@@ -53,7 +63,8 @@ public sealed record MetricAlarm
         Description == other.Description && ActionsEnabled == other.ActionsEnabled && OkActions.SequenceEqual(other.OkActions)
         && AlarmActions.SequenceEqual(other.AlarmActions) && InsufficientDataActions.SequenceEqual(other.InsufficientDataActions)
         && Namespace == other.Namespace && MetricName == other.MetricName && Dimensions.SequenceEqual(other.Dimensions)
-        && Statistic == other.Statistic && Period == other.Period && Unit == other.Unit && EvaluationPeriods == other.EvaluationPeriods
+        && Statistic == other.Statistic && ExtendedStatistic == other.ExtendedStatistic && EvaluateLowSampleCountPercentile == other.EvaluateLowSampleCountPercentile
+        && Period == other.Period && Unit == other.Unit && EvaluationPeriods == other.EvaluationPeriods
         && DatapointsToAlarm == other.DatapointsToAlarm && Threshold.Equals(other.Threshold) && ComparisonOperator == other.ComparisonOperator
         && TreatMissingData == other.TreatMissingData;
 }
