@@ -242,6 +242,10 @@ public sealed class RunnelServer : IAsyncDisposable
         (opened as ClusterStorage)?.LogElection(storageLog);
         Volatile.Write(ref connectionLog, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Connections"));
         var endpoint = app.Services.GetRequiredService<KinesisEndpoint>();
+        var dynamoDb = new DynamoDb.DynamoDbEndpoint(
+            new Runnel.DynamoDb.Api.DynamoDbApi(new Runnel.DynamoDb.Service.DynamoDbService(opened.Metadata,
+                new Runnel.DynamoDb.Service.DynamoDbOptions { Region = options.Region, AccountId = options.AccountId }, clock ?? TimeProvider.System)),
+            streams, app.Services.GetRequiredService<StorageHealth>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.DynamoDb"));
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;
         Auth.AccessControl? access = null;
@@ -255,6 +259,8 @@ public sealed class RunnelServer : IAsyncDisposable
             endpoint.Verifier = verifier;
             access = new Auth.AccessControl(options.AccountId, arn => Kinesis.AccessResources.PolicyOf(arn, streams));
             endpoint.Access = access;
+            dynamoDb.Verifier = verifier;
+            dynamoDb.Access = access;
             // Runnel's own GET endpoints answer only those the API would: signed, or Basic with a key pair (Prometheus).
             var operatorAccess = new Auth.OperatorAccess(verifier, credentials, access);
             app.Use(async (context, next) =>
@@ -353,6 +359,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 return cloudWatchCbor.HandleAsync(context);
             if (console is not null && Console.ConsoleEndpoint.Accepts(context.Request))
                 return console.HandleAsync(context);
+            if (DynamoDb.DynamoDbEndpoint.Accepts(context.Request))
+                return dynamoDb.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

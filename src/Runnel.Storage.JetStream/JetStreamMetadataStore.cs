@@ -186,6 +186,25 @@ public sealed class JetStreamMetadataStore : IMetadataStore
             Purge(DocumentKey(kind, key));
     }
 
+    /// <summary>A purge published on the condition that the bucket is where the read left it (<see cref="KeyValueCas.PurgeIfAsync"/>).</summary>
+    public void DeleteDocument(string kind, string key, ulong expectedRevision)
+    {
+        MetadataDocument.Check(kind, key);
+        string bucketKey = DocumentKey(kind, key);
+        lock (_writes)
+        {
+            var (purged, current, revision) = Run(new ValueTask<(bool, byte[]?, ulong)>(_cas.PurgeIfAsync(bucketKey, expectedRevision)));
+            if (purged)
+            {
+                if (expectedRevision != 0)
+                    _ownPurges.AddOrUpdate(bucketKey, 1, (_, n) => n + 1); // the watch is held off by _writes until this is noted
+                return;
+            }
+            Note(bucketKey, revision);
+            throw new DocumentConflictException(kind, key, current is null ? null : new MetadataDocument(kind, key, current, revision));
+        }
+    }
+
     public LoadedMetadata Load()
     {
         _loadedFrom = Run(_js.GetStreamAsync("KV_" + _bucket)).Info.State.LastSeq;

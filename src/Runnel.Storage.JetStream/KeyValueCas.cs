@@ -72,6 +72,33 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
         throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to change it.");
     }
 
+    /// <summary>
+    /// Purges <paramref name="key"/> only if it is still at <paramref name="expectedRevision"/> (0: absent, and then
+    /// nothing is published). Returns whether it was purged (or already absent as expected); when the key moved on,
+    /// false with its value and revision now (a null value when it is absent or deleted).
+    /// </summary>
+    public async Task<(bool Purged, byte[]? Current, ulong CurrentRevision)> PurgeIfAsync(string key, ulong expectedRevision, CancellationToken cancellationToken = default)
+    {
+        string subject = $"$KV.{bucket}.{key}";
+        var headers = new NatsHeaders { ["KV-Operation"] = "PURGE", ["Nats-Rollup"] = "sub" };
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (attempt > 2)
+                await Task.Delay(Random.Shared.Next(0, Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+            var (last, current, revision) = await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false);
+            if (current is null && expectedRevision == 0)
+                return (true, null, revision);
+            if (current is null || revision != expectedRevision)
+                return (false, current, revision);
+            var ack = await PublishOnceAsync(subject, [], last, cancellationToken, headers).ConfigureAwait(false);
+            if (ack.Error is null)
+                return (true, null, ack.Seq);
+            if (ack.Error.ErrCode != WrongLastSequence)
+                throw new IOException($"JetStream refused the purge of {key} in bucket {bucket}: {ack.Error.Description} ({ack.Error.ErrCode}).");
+        }
+        throw new IOException($"{key} in bucket {bucket} kept changing under {MaxAttempts} attempts to purge it.");
+    }
+
     /// <summary>A key's value as the bucket's leader has it now (not a replica that may be behind); null when absent or deleted.</summary>
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) =>
         (await ReadWithSequenceAsync(key, cancellationToken).ConfigureAwait(false)).Current;
@@ -93,13 +120,13 @@ internal sealed class KeyValueCas(INatsJSContext js, string bucket)
     /// sending it again with the same message id when no answer came: one that was stored but whose answer was lost
     /// is answered as a duplicate, never stored twice.
     /// </summary>
-    private async Task<PubAckResponse> PublishOnceAsync(string subject, byte[] value, ulong last, CancellationToken cancellationToken)
+    private async Task<PubAckResponse> PublishOnceAsync(string subject, byte[] value, ulong last, CancellationToken cancellationToken, NatsHeaders? headers = null)
     {
         var options = new NatsJSPubOpts { ExpectedLastSequence = last, MsgId = Guid.NewGuid().ToString("N") };
         var deadline = DateTime.UtcNow + Unanswered.Budget;
         while (true)
         {
-            var result = await js.TryPublishAsync(subject, value, opts: options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var result = await js.TryPublishAsync(subject, value, opts: options, headers: headers, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (result.Success)
                 return result.Value;
             if (DateTime.UtcNow >= deadline || cancellationToken.IsCancellationRequested)

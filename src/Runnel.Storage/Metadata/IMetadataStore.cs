@@ -69,6 +69,13 @@ public interface IMetadataStore : IDisposable
     /// <summary>Deletes a document; nothing happens when none is stored.</summary>
     void DeleteDocument(string kind, string key);
 
+    /// <summary>
+    /// Deletes a document only if the one stored is at <paramref name="expectedRevision"/> (0: none is stored, and then
+    /// nothing happens); otherwise throws <see cref="DocumentConflictException"/> with what is stored now. The delete of
+    /// a conditional write (a DynamoDB item deleted on a condition), atomic on every backend, one node or many.
+    /// </summary>
+    void DeleteDocument(string kind, string key, ulong expectedRevision);
+
     /// <summary>Reads every stream and consumer; what does not parse is reported, and the rest loads.</summary>
     LoadedMetadata Load();
 

@@ -76,6 +76,19 @@ public sealed partial class MetadataStore
             Execute("DELETE FROM documents WHERE kind = $kind AND key = $key;", null, ("$kind", kind), ("$key", key));
     }
 
+    public void DeleteDocument(string kind, string key, ulong expectedRevision)
+    {
+        MetadataDocument.Check(kind, key);
+        lock (_lock)
+        {
+            var stored = Find(kind, key, null);
+            if ((stored?.Revision ?? 0) != expectedRevision)
+                throw new DocumentConflictException(kind, key, stored);
+            if (stored is not null)
+                Execute("DELETE FROM documents WHERE kind = $kind AND key = $key;", null, ("$kind", kind), ("$key", key));
+        }
+    }
+
     private MetadataDocument? Find(string kind, string key, SqliteTransaction? tx)
     {
         using var select = Command("SELECT key, revision, body FROM documents WHERE kind = $kind AND key = $key;", ("$kind", kind), ("$key", key));

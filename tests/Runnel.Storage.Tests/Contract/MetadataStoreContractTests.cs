@@ -320,6 +320,31 @@ public abstract class MetadataStoreContractTests(IMetadataStoreFactory factory)
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_document_is_deleted_on_condition_only_at_the_revision_its_deleter_read()
+    {
+        await Task.Yield();
+        using var root = new TempDirectory();
+        using var store = Open(root);
+        store.DeleteDocument("dynamodb-items-1", "lease", 0); // none stored, none expected: nothing happens
+        var created = store.WriteDocument("dynamodb-items-1", "lease", [1], 0);
+        var absent = Assert.Throws<DocumentConflictException>(() => store.DeleteDocument("dynamodb-items-1", "lease", 0));
+        Assert.Equal(created.Revision, absent.Current!.Revision);
+        var updated = store.WriteDocument("dynamodb-items-1", "lease", [2], created.Revision);
+
+        var stale = Assert.Throws<DocumentConflictException>(() => store.DeleteDocument("dynamodb-items-1", "lease", created.Revision));
+        Assert.Equal(updated.Revision, stale.Current!.Revision);
+        Assert.Equal([2], store.ReadDocument("dynamodb-items-1", "lease")!.Body);
+
+        store.DeleteDocument("dynamodb-items-1", "lease", updated.Revision);
+        Assert.Null(store.ReadDocument("dynamodb-items-1", "lease"));
+        Assert.Empty(store.ReadDocuments("dynamodb-items-1"));
+        var gone = Assert.Throws<DocumentConflictException>(() => store.DeleteDocument("dynamodb-items-1", "lease", updated.Revision));
+        Assert.Null(gone.Current);
+        var again = store.WriteDocument("dynamodb-items-1", "lease", [3], 0);
+        Assert.True(again.Revision > updated.Revision, "revisions only grow, across a conditional deletion");
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Writers_racing_on_one_document_each_win_at_most_once_per_revision()
     {
         await Task.Yield();
