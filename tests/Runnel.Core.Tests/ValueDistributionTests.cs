@@ -5,7 +5,8 @@ namespace Runnel.Core.Tests;
 /// <summary>
 /// The percentile sketch: every value's bucket holds it and its midpoint is within the documented relative error;
 /// percentiles of known observations come out within that error of the value of their rank; minutes merged bucket by
-/// bucket are the distribution of all their samples; recording through a cell loses nothing when taken while adders run.
+/// bucket are the distribution of all their samples; recording through a cell loses nothing when taken while adders run,
+/// and allocates nothing once the blocks its values need exist.
 /// </summary>
 public sealed class ValueDistributionTests
 {
@@ -137,6 +138,19 @@ public sealed class ValueDistributionTests
         await taker;
         taken += cell.TakeDistribution(1)?.Total ?? 0;
         Assert.Equal(400_000, taken);
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task Recording_allocates_nothing_once_its_buckets_blocks_exist()
+    {
+        await Task.Yield();
+        var cell = new MetricCell();
+        for (long value = 0; value < 1 << 20; value += 7)
+            cell.Add(value); // every block up to 2^20 made
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (long value = 0; value < 1 << 20; value += 3)
+            cell.Add(value);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact(Timeout = 10000)]
