@@ -201,6 +201,9 @@ test_cloudwatch_metric_statistics() {
   local stats; stats=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output json cloudwatch get-metric-statistics --namespace AWS/Kinesis \
     --metric-name IncomingRecords --dimensions "Name=StreamName,Value=$s" --start-time "$start" --end-time "$end" --period 720 --statistics Sum)
   assert_eq '[2.0, "Count"]' "$(json '[d["Datapoints"][0]["Sum"], d["Datapoints"][0]["Unit"]]' <<<"$stats")" "get-metric-statistics"
+  local percentiles; percentiles=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output json cloudwatch get-metric-statistics --namespace AWS/Kinesis \
+    --metric-name IncomingRecords --dimensions "Name=StreamName,Value=$s" --start-time "$start" --end-time "$end" --period 720 --extended-statistics p99 p50)
+  assert_eq '{"p99": 2.0, "p50": 2.0}' "$(json 'd["Datapoints"][0]["ExtendedStatistics"]' <<<"$percentiles")" "get-metric-statistics --extended-statistics"
   local names; names=$(timeout 30 "$AWS" --endpoint-url "$endpoint" --output text cloudwatch list-metrics --namespace AWS/Kinesis \
     --dimensions "Name=StreamName,Value=$s" --query 'Metrics[].MetricName')
   assert_match 'PutRecords\.TotalRecords' "$names" "list-metrics"

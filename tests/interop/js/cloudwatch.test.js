@@ -40,13 +40,20 @@ test('cloudwatch: GetMetricStatistics and ListMetrics over JSON 1.0 read the met
   const [point] = answer.Datapoints;
   assert.deepEqual([point.Sum, point.SampleCount, point.Maximum, point.Unit], [6, 2, 4, 'Count']);
   assert.ok(point.Timestamp instanceof Date);
+  // Percentiles of the two calls' 4 and 2 records: the p99 is the larger, the p50 the smaller.
+  const percentiles = await cloudwatch.send(new GetMetricStatisticsCommand({
+    Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }],
+    StartTime: new Date(minute - 600000), EndTime: new Date(minute + 120000), Period: 720, ExtendedStatistics: ['p99', 'p50'],
+  }));
+  assert.deepEqual(percentiles.Datapoints.map((p) => p.ExtendedStatistics), [{ p99: 4, p50: 2 }]);
   const metric = { Namespace: 'AWS/Kinesis', MetricName: 'IncomingRecords', Dimensions: [{ Name: 'StreamName', Value: name }] };
   const data = await cloudwatch.send(new GetMetricDataCommand({
     StartTime: new Date(minute - 600000), EndTime: new Date(minute + 120000),
-    MetricDataQueries: [{ Id: 'sum', MetricStat: { Metric: metric, Period: 720, Stat: 'Sum' } }, { Id: 'avg', MetricStat: { Metric: metric, Period: 720, Stat: 'Average' } }],
+    MetricDataQueries: [{ Id: 'sum', MetricStat: { Metric: metric, Period: 720, Stat: 'Sum' } }, { Id: 'avg', MetricStat: { Metric: metric, Period: 720, Stat: 'Average' } },
+      { Id: 'top', MetricStat: { Metric: metric, Period: 720, Stat: 'p99' } }],
   }));
   assert.deepEqual(data.MetricDataResults.map((r) => [r.Id, r.Label, r.Values, r.StatusCode]),
-    [['sum', 'IncomingRecords Sum', [6], 'Complete'], ['avg', 'IncomingRecords Average', [3], 'Complete']]);
+    [['sum', 'IncomingRecords Sum', [6], 'Complete'], ['avg', 'IncomingRecords Average', [3], 'Complete'], ['top', 'IncomingRecords p99', [4], 'Complete']]);
   assert.ok(data.MetricDataResults[0].Timestamps[0] instanceof Date);
   const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Kinesis', Dimensions: [{ Name: 'StreamName', Value: name }] }));
   const names = listed.Metrics.map((m) => m.MetricName);
