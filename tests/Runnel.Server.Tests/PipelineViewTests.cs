@@ -260,4 +260,34 @@ public sealed class PipelineViewTests : IAsyncLifetime
             try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
         }
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task Clients_that_differ_only_after_the_User_Agents_first_product_are_one_series_and_one_producer()
+    {
+        // One access key, two User-Agents with the same first product: /metrics labels both "AKIDTWIN Boto3/1.26.27".
+        const string Lambda = "Boto3/1.26.27 Python/3.12 exec-env/AWS_Lambda_python3.12", Laptop = "Boto3/1.26.27 Python/3.11";
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"twins","ShardCount":1}""");
+        await CallAs("AKIDTWIN", Laptop, "PutRecords", Records(3, "a", "twins"));
+        await CallAs("AKIDTWIN", Lambda, "PutRecords", Records(2, "a", "twins"));
+        const string Iterator = """{"StreamName":"twins","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""";
+        var laptop = (await CallAs("AKIDTWIN", Laptop, "GetShardIterator", Iterator)).GetProperty("ShardIterator").GetString();
+        var lambda = (await CallAs("AKIDTWIN", Lambda, "GetShardIterator", Iterator)).GetProperty("ShardIterator").GetString();
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(5, (await CallAs("AKIDTWIN", Laptop, "GetRecords", $$"""{"ShardIterator":"{{laptop}}"}""")).GetProperty("Records").GetArrayLength()); // caught up
+        Assert.Equal(1, (await CallAs("AKIDTWIN", Lambda, "GetRecords", $$"""{"ShardIterator":"{{lambda}}","Limit":1}""")).GetProperty("Records").GetArrayLength()); // 4 behind
+
+        string metrics = await _host.Client.Http.GetStringAsync("/metrics");
+        var samples = metrics.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l[..l.LastIndexOf(' ')]).ToList();
+        Assert.Equal(samples.Count, samples.Distinct(StringComparer.Ordinal).Count()); // a valid exposition: no two samples with the same labels
+        const string Reader = "Kind=\"iterator\",Reader=\"AKIDTWIN Boto3/1.26.27\",ShardId=\"shardId-000000000000\",StreamName=\"twins\"";
+        Assert.Equal(5, Sample(metrics, "runnel_writer_records_total", "StreamName=\"twins\",Writer=\"AKIDTWIN Boto3/1.26.27\""));
+        Assert.Equal(6, Sample(metrics, "runnel_reader_records_total", Reader)); // summed
+        Assert.Equal(4, Sample(metrics, "runnel_reader_lag_records", Reader)); // the larger lag
+        Assert.Equal(10_000, Sample(metrics, "runnel_reader_lag_milliseconds", Reader));
+
+        var pipeline = await PipelineAsync();
+        var producer = Assert.Single(pipeline.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "twins").GetProperty("producers").EnumerateArray());
+        Assert.Equal(("AKIDTWIN Boto3/1.26.27", 5L, Laptop), (producer.GetProperty("client").GetString(), producer.GetProperty("records").GetInt64(), producer.GetProperty("userAgent").GetString()));
+        Assert.Equal((4L, 10_000L), LagOf(pipeline, "twins", "AKIDTWIN Boto3/1.26.27"));
+    }
 }

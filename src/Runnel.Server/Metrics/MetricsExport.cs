@@ -123,31 +123,47 @@ public sealed class MetricsExport : IDisposable
     /// <summary>
     /// What Kinesis cannot show (<see cref="ClientActivity"/>): every reader's lag per shard (registered consumers by
     /// name, iterator readers by client), measured when scraped (<see cref="ReaderLags"/>), and its failed requests;
-    /// every writer's records stored and refused; under <c>runnel_</c> (not AWS metrics).
+    /// every writer's records stored and refused; under <c>runnel_</c> (not AWS metrics). A client is labelled by its
+    /// access key and its User-Agent's first product (<see cref="ClientId.Display"/>), so clients that differ only
+    /// later in the User-Agent share labels: their entries are merged into one series, counters summed
+    /// (<see cref="MergedCounter{TLabels}"/>), lags the largest.
     /// </summary>
     private void AddActivity(ClientActivity activity, StreamService streams, ReaderLags lags)
     {
-        static KeyValuePair<string, object?>[] Labels(string stream, int shard, ReaderKind kind, string reader) =>
+        static KeyValuePair<string, object?>[] Labels(ReaderLabels r) =>
         [
-            new("StreamName", stream), new("ShardId", Runnel.Core.Model.ShardId.Format(shard)),
-            new("Kind", ReaderLags.KindLabel(kind)), new("Reader", reader),
+            new("StreamName", r.Stream), new("ShardId", Runnel.Core.Model.ShardId.Format(r.Shard)),
+            new("Kind", ReaderLags.KindLabel(r.Kind)), new("Reader", r.Reader),
         ];
-        static KeyValuePair<string, object?>[] Reader(ReaderActivity r) => Labels(r.StreamName, r.ShardIndex, r.Kind, r.Kind == ReaderKind.Consumer ? r.Name : r.Client.Display);
+        static ReaderLabels Of(ReaderActivity r) => new(r.StreamName, r.ShardIndex, r.Kind, r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name);
+        IEnumerable<Measurement<long>> Lag(Func<ReaderLag, long> value) =>
+            lags.Measure().GroupBy(r => new ReaderLabels(r.StreamName, r.ShardIndex, r.Kind, r.Name)).Select(g => new Measurement<long>(g.Max(value), Labels(g.Key)));
         long Now() => streams.Now.ToUnixTimeMilliseconds();
-        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => lags.Measure().Select(r => new Measurement<long>(r.MillisBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "ms",
+        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => Lag(r => r.MillisBehind), "ms",
             "How long ago the oldest record a reader has not read arrived in the shard, now (0 when caught up; registered consumers, clients reading with shard iterators, delivery streams).");
-        _meter.CreateObservableGauge("runnel_reader_lag_records", () => lags.Measure().Select(r => new Measurement<long>(r.RecordsBehind, Labels(r.StreamName, r.ShardIndex, r.Kind, r.Name))), "{record}",
+        _meter.CreateObservableGauge("runnel_reader_lag_records", () => Lag(r => r.RecordsBehind), "{record}",
             "How many records of the shard a reader has still to read, now.");
-        _meter.CreateObservableCounter("runnel_reader_records", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Records, Reader(r))), "{record}",
+        var readerRecords = new MergedCounter<ReaderLabels>();
+        _meter.CreateObservableCounter("runnel_reader_records", () => readerRecords.Sum(activity.Readers(Now()).Select(r => ((object)r, Of(r), r.Records)))
+            .Select(s => new Measurement<long>(s.Value, Labels(s.Labels))), "{record}",
             "Records a reader has read from the shard.");
-        _meter.CreateObservableCounter("runnel_reader_errors", () => activity.Readers(Now()).Select(r => new Measurement<long>(r.Errors.Value, Reader(r))), null,
+        var readerErrors = new MergedCounter<ReaderLabels>();
+        _meter.CreateObservableCounter("runnel_reader_errors", () => readerErrors.Sum(activity.Readers(Now()).Select(r => ((object)r, Of(r), r.Errors.Value)))
+            .Select(s => new Measurement<long>(s.Value, Labels(s.Labels))), null,
             "Failed requests of a reader of the shard: GetRecords calls throttled or with an expired or invalid iterator, subscriptions refused or ended by a failure.");
-        static KeyValuePair<string, object?>[] Writer(WriterActivity w) => [new("StreamName", w.StreamName), new("Writer", w.Client.Display)];
-        _meter.CreateObservableCounter("runnel_writer_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.Records, Writer(w))), "{record}",
+        static KeyValuePair<string, object?>[] Writer((string Stream, string Writer) w) => [new("StreamName", w.Stream), new("Writer", w.Writer)];
+        var writerRecords = new MergedCounter<(string, string)>();
+        _meter.CreateObservableCounter("runnel_writer_records", () => writerRecords.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Client.Display), w.Records)))
+            .Select(s => new Measurement<long>(s.Value, Writer(s.Labels))), "{record}",
             "Records a client (access key and User-Agent) has written to the stream.");
-        _meter.CreateObservableCounter("runnel_writer_failed_records", () => activity.Writers(Now()).Select(w => new Measurement<long>(w.FailedRecords.Value, Writer(w))), "{record}",
+        var writerFailures = new MergedCounter<(string, string)>();
+        _meter.CreateObservableCounter("runnel_writer_failed_records", () => writerFailures.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Client.Display), w.FailedRecords.Value)))
+            .Select(s => new Measurement<long>(s.Value, Writer(s.Labels))), "{record}",
             "Records of a client's PutRecord and PutRecords calls that the stream refused: throttled, or failed inside the server.");
     }
+
+    /// <summary>The labels of a reader's series.</summary>
+    private readonly record struct ReaderLabels(string Stream, int Shard, ReaderKind Kind, string Reader);
 
     private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));
 

@@ -103,17 +103,21 @@ public sealed class PipelineView : IDisposable
             json.WriteNumber("outgoingRecordsPerSecond", Round(outgoing));
             json.WriteNumber("errorsPerMinute", Round(Errors(metrics[StreamMetric.WriteProvisionedThroughputExceeded], metrics[StreamMetric.ReadProvisionedThroughputExceeded], metrics[StreamMetric.PutRecordsFailedRecords])));
             json.WriteStartArray("producers");
-            foreach (var writer in writers[stream.Name].OrderByDescending(w => w.Records))
+            // A producer per client as /metrics labels it (access key and the User-Agent's first product): the
+            // entries of User-Agents that differ later are summed; the one that wrote most gives its userAgent.
+            foreach (var client in writers[stream.Name].GroupBy(w => w.Client.Display).Select(g => g.OrderByDescending(w => w.Records).ToList())
+                .OrderByDescending(c => c.Sum(w => w.Records)).ThenBy(c => c[0].Client.Display, StringComparer.Ordinal))
             {
+                var top = client[0];
                 json.WriteStartObject();
-                json.WriteString("client", writer.Client.Display);
-                json.WriteString("accessKey", writer.Client.AccessKey);
-                json.WriteString("userAgent", writer.Client.UserAgent);
-                json.WriteNumber("recordsPerSecond", Round(_rates.PerSecond(writer, writer.Records, RateWindow)));
-                json.WriteNumber("records", writer.Records);
-                json.WriteNumber("failedRecords", writer.FailedRecords.Value);
-                json.WriteNumber("errorsPerMinute", Round(_rates.Over(writer.FailedRecords, writer.FailedRecords.Value, ErrorWindow)));
-                json.WriteNumber("lastSeen", writer.LastSeenMillis);
+                json.WriteString("client", top.Client.Display);
+                json.WriteString("accessKey", top.Client.AccessKey);
+                json.WriteString("userAgent", top.Client.UserAgent);
+                json.WriteNumber("recordsPerSecond", Round(client.Sum(w => _rates.PerSecond(w, w.Records, RateWindow))));
+                json.WriteNumber("records", client.Sum(w => w.Records));
+                json.WriteNumber("failedRecords", client.Sum(w => w.FailedRecords.Value));
+                json.WriteNumber("errorsPerMinute", Round(client.Sum(w => _rates.Over(w.FailedRecords, w.FailedRecords.Value, ErrorWindow))));
+                json.WriteNumber("lastSeen", client.Max(w => w.LastSeenMillis));
                 json.WriteEndObject();
             }
             json.WriteEndArray();
