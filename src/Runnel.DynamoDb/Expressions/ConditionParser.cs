@@ -101,7 +101,7 @@ internal sealed class ConditionParser : ExpressionParser
         if (token.Kind == TokenKind.Identifier && Peek(1).Is("(") && !IsKeyword(token) && token.Text != "size")
         {
             var function = ParseFunction();
-            if (ConditionFunctions.ContainsKey(function.Name) || !IsComparator(Peek()))
+            if (!IsComparator(Peek()))
                 return CheckCondition(function);
             return Compare(CheckOperand(function));
         }
