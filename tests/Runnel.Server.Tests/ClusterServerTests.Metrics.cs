@@ -6,9 +6,9 @@ namespace Runnel.Server.Tests;
 public sealed partial class ClusterServerTests
 {
     /// <summary>
-    /// CloudWatch's API and alarms on a cluster: a query through one node counts the records put through both, in the
-    /// minute still filling (gathered from every node) and once both rolled it (their minutes merged in the shared
-    /// history); an alarm put through one node is described, set and its history read through the other.
+    /// CloudWatch's API and alarms on a cluster: a query through one node counts the records put through both, and
+    /// their percentiles, in the minute still filling (gathered from every node) and once both rolled it (their minutes
+    /// and distributions merged in the shared history); an alarm put through one node is described, set and its history read through the other.
     /// </summary>
     [Fact(Timeout = 120000)]
     public async Task Metrics_and_alarms_answer_alike_through_every_node()
@@ -24,10 +24,12 @@ public sealed partial class ClusterServerTests
             await aClient.OkAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{"PartitionKey":"a","Data":"{{B64("1")}}"},{"PartitionKey":"b","Data":"{{B64("2")}}"}]}""");
             await bClient.OkAsync("PutRecords", $$"""{"StreamName":"{{stream}}","Records":[{"PartitionKey":"a","Data":"{{B64("3")}}"},{"PartitionKey":"b","Data":"{{B64("4")}}"},{"PartitionKey":"c","Data":"{{B64("5")}}"}]}""");
             long minute = a.Roller!.CurrentMinute;
-            string query = $$"""{"Namespace":"AWS/Kinesis","MetricName":"IncomingRecords","Dimensions":[{"Name":"StreamName","Value":"{{stream}}"}],"StartTime":{{minute - 600}},"EndTime":{{minute + 600}},"Period":1200,"Statistics":["Sum","SampleCount"]}""";
+            string query = $$"""{"Namespace":"AWS/Kinesis","MetricName":"IncomingRecords","Dimensions":[{"Name":"StreamName","Value":"{{stream}}"}],"StartTime":{{minute - 600}},"EndTime":{{minute + 600}},"Period":1200,"Statistics":["Sum","SampleCount"],"ExtendedStatistics":["p99","p50"]}""";
             var live = await aClient.OkAsync("GraniteServiceVersion20100801.GetMetricStatistics", query);
             var point = Assert.Single(live.GetProperty("Datapoints").EnumerateArray());
             Assert.Equal((5.0, 2.0), (point.GetProperty("Sum").GetDouble(), point.GetProperty("SampleCount").GetDouble()));
+            var percentiles = point.GetProperty("ExtendedStatistics"); // of a's call of 2 records and b's of 3, gathered live
+            Assert.Equal((3.0, 2.0), (percentiles.GetProperty("p99").GetDouble(), percentiles.GetProperty("p50").GetDouble()));
 
             a.Roller.Roll(minute);
             b.Roller!.Roll(minute);
@@ -36,8 +38,9 @@ public sealed partial class ClusterServerTests
             for (int i = 0; i < 100 && (merged.Count == 0 || merged[0].Statistics.Sum < 5); i++, await Task.Delay(50))
                 merged = a.MetricHistory!.Read(key, minute, minute + 60);
             Assert.Equal(new StatisticSet(2, 5, 2, 3) { Distribution = new Runnel.Core.Metrics.ValueDistribution(1, [2, 3], [1, 1]) }, Assert.Single(merged).Statistics); // the two nodes' samples, by bucket
-            var rolled = await bClient.OkAsync("GraniteServiceVersion20100801.GetMetricStatistics", query);
-            Assert.Equal(5.0, Assert.Single(rolled.GetProperty("Datapoints").EnumerateArray()).GetProperty("Sum").GetDouble());
+            var rolled = Assert.Single((await bClient.OkAsync("GraniteServiceVersion20100801.GetMetricStatistics", query)).GetProperty("Datapoints").EnumerateArray());
+            Assert.Equal(5.0, rolled.GetProperty("Sum").GetDouble());
+            Assert.Equal(3.0, rolled.GetProperty("ExtendedStatistics").GetProperty("p99").GetDouble());
 
             string alarm = ServerFixture.UniqueName("cluster-alarm");
             await aClient.OkAsync("GraniteServiceVersion20100801.PutMetricAlarm", $$"""
