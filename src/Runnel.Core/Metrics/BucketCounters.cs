@@ -3,28 +3,36 @@ namespace Runnel.Core.Metrics;
 /// <summary>
 /// How many recorded values fell in each of <see cref="LogLinearBuckets"/>' buckets since the last
 /// <see cref="Take"/>: what a minute's percentiles are read from. The counters are kept in blocks of one power of two
-/// (64 ints, 256 bytes), made the first time a value falls in that range, so a metric whose values span a few powers
-/// of two holds a few blocks; after those first values <see cref="Add"/> allocates nothing and is a shift, a load and an
-/// interlocked increment. Lock-free: any number of adders, one taker at a time (the minute roll). An add racing a take
+/// (64 ints, 256 bytes), made the first time a value falls in that range, under a directory of 58 made with the first
+/// value (464 bytes), so a metric never recorded holds nothing and one whose values span a few powers of two a few
+/// blocks; after those first values <see cref="Add"/> allocates nothing and is a shift, two loads and an interlocked
+/// increment. Lock-free: any number of adders, one taker at a time (the minute roll). An add racing a take
 /// lands in the minute taken or in the next, never in neither.
 /// </summary>
 public sealed class BucketCounters
 {
     private const int Blocks = LogLinearBuckets.Count / LogLinearBuckets.SubBuckets;
-    private readonly int[]?[] _blocks = new int[Blocks][];
+    private int[]?[]? _blocks;
 
     /// <summary>Counts one value.</summary>
     public void Add(long value)
     {
         int index = LogLinearBuckets.Index(value);
-        int[] block = Volatile.Read(ref _blocks[index >> LogLinearBuckets.SubBucketBits]) ?? Block(index >> LogLinearBuckets.SubBucketBits);
+        var blocks = Volatile.Read(ref _blocks) ?? Directory();
+        int[] block = Volatile.Read(ref blocks[index >> LogLinearBuckets.SubBucketBits]) ?? Block(blocks, index >> LogLinearBuckets.SubBucketBits);
         Interlocked.Increment(ref block[index & (LogLinearBuckets.SubBuckets - 1)]);
     }
 
-    private int[] Block(int number)
+    private int[]?[] Directory()
+    {
+        var made = new int[Blocks][];
+        return Interlocked.CompareExchange(ref _blocks, made, null) ?? made;
+    }
+
+    private static int[] Block(int[]?[] blocks, int number)
     {
         var made = new int[LogLinearBuckets.SubBuckets];
-        return Interlocked.CompareExchange(ref _blocks[number], made, null) ?? made;
+        return Interlocked.CompareExchange(ref blocks[number], made, null) ?? made;
     }
 
     /// <summary>The counts since the last take, leaving them counting (the minute still filling).</summary>
@@ -37,9 +45,11 @@ public sealed class BucketCounters
     {
         List<int>? indexes = null;
         List<long>? counts = null;
+        if (Volatile.Read(ref _blocks) is not { } blocks)
+            return null;
         for (int b = 0; b < Blocks; b++)
         {
-            if (Volatile.Read(ref _blocks[b]) is not { } block)
+            if (Volatile.Read(ref blocks[b]) is not { } block)
                 continue;
             for (int i = 0; i < block.Length; i++)
             {
