@@ -107,6 +107,8 @@ public sealed class FirehoseSplunkTests : IAsyncLifetime
         Assert.Single(_channels.Distinct());
         Assert.True(Guid.TryParse(_channels.First(), out _));
         Assert.Equal("DeliveryToSplunk.Success", metrics.Definition(Runnel.Core.Metrics.FirehoseMetric.DeliverySuccess).Name);
+        string published = await _host.Client.Http.GetStringAsync("/metrics");
+        Assert.Matches("firehose_delivery_to_splunk_records_total\\{[^}]*DeliveryStreamName=\"tosplunk\"[^}]*\\} 3\n", published);
         Assert.Empty(FirehoseObjects.Keys(Path.Combine(_dataDir, "buckets", "splunk-backup"))); // FailedEventsOnly: nothing backed up
     }
 

@@ -169,7 +169,8 @@ public sealed class MetricsExport : IDisposable
 
     /// <summary>The prefixes of Firehose's delivery metrics, one per kind of destination Runnel delivers to.</summary>
     private static readonly string[] FirehoseDestinations =
-        ["DeliveryToS3", "DeliveryToHttpEndpoint", "DeliveryToRedshift", "DeliveryToAmazonOpenSearchService", "DeliveryToElasticsearch"];
+        ["DeliveryToS3", "DeliveryToHttpEndpoint", "DeliveryToRedshift", "DeliveryToAmazonOpenSearchService", "DeliveryToElasticsearch",
+            "DeliveryToAmazonOpenSearchServerless", "DeliveryToSplunk"];
 
     /// <summary>One Firehose metric (a delivery metric: of the delivery streams with that destination) under <c>firehose_</c>.</summary>
     private void AddFirehose(MetricRegistry registry, FirehoseMetric metric, string destination)
