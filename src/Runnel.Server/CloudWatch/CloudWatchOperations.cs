@@ -9,6 +9,12 @@ public sealed record StatisticsResult(string Label, IReadOnlyList<string> Statis
 {
     /// <summary>The ExtendedStatistics asked for, as asked (each datapoint's map names them so).</summary>
     public IReadOnlyList<string> ExtendedStatistics { get; init; } = [];
+
+    /// <summary>The percentiles asked for that a datapoint can tell, in the order asked (one that cannot be told is left
+    /// out, as AWS leaves out what it cannot compute): each protocol's ExtendedStatistics map.</summary>
+    public List<(string Name, double Value)> PercentilesOf(Datapoint point) =>
+        ExtendedStatistics.Select(p => (Name: p, Value: CloudWatchOperations.Statistic(point.Statistics, p)))
+            .Where(p => p.Value is not null).Select(p => (p.Name, p.Value!.Value)).ToList();
 }
 
 /// <summary>One result of GetMetricData: a query's id and label and its values by timestamp, in the order asked for.</summary>

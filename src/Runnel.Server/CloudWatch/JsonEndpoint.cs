@@ -109,7 +109,7 @@ public sealed class JsonEndpoint(CloudWatchOperations operations)
                         json.WriteRawValue(CloudWatchOperations.Format(CloudWatchOperations.Value(point.Statistics, statistic)), skipInputValidation: true);
                     }
                     json.WriteString("Unit", point.Unit);
-                    var percentiles = QueryEndpoint.Percentiles(statistics, point);
+                    var percentiles = statistics.PercentilesOf(point);
                     if (percentiles.Count > 0)
                     {
                         json.WriteStartObject("ExtendedStatistics");

@@ -77,7 +77,7 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
             foreach (string statistic in result.Statistics)
                 xml.Append('<').Append(statistic).Append('>').Append(CloudWatchOperations.Format(CloudWatchOperations.Value(point.Statistics, statistic))).Append("</").Append(statistic).Append('>');
             xml.Append("<Unit>").Append(Escape(point.Unit)).Append("</Unit>");
-            var percentiles = Percentiles(result, point);
+            var percentiles = result.PercentilesOf(point);
             if (percentiles.Count > 0)
             {
                 // A map in the query protocol: entries of key and value, after Unit (the model's xmlOrder).
@@ -90,11 +90,6 @@ public sealed class QueryEndpoint(CloudWatchOperations operations)
         }
         return xml.Append("</Datapoints><Label>").Append(Escape(result.Label)).Append("</Label>").ToString();
     }
-
-    /// <summary>The percentiles asked for that a datapoint can tell (one whose samples were not kept is left out, as AWS leaves out what it cannot compute).</summary>
-    internal static List<(string Name, double Value)> Percentiles(StatisticsResult result, Datapoint point) =>
-        result.ExtendedStatistics.Select(p => (Name: p, Value: CloudWatchOperations.Statistic(point.Statistics, p)))
-            .Where(p => p.Value is not null).Select(p => (p.Name, p.Value!.Value)).ToList();
 
     private static string Xml(MetricDataAnswer answer)
     {
