@@ -53,9 +53,6 @@ public static class DynamoDbErrors
     /// <summary>DescribeTable and DeleteTable name the table.</summary>
     public static DynamoDbException TableNotFound(string name) => new(Namespace + "ResourceNotFoundException", $"Requested resource not found: Table: {name} not found");
 
-    /// <summary>An operation that needs the table to exist, on one that does not (AWS's wording for item and index operations).</summary>
-    public static DynamoDbException NonExistentTable() => new(Namespace + "ResourceNotFoundException", "Cannot do operations on a non-existent table");
-
     /// <summary>UpdateContinuousBackups and DescribeContinuousBackups on a table that does not exist.</summary>
     public static DynamoDbException ContinuousBackupsTableNotFound(string name) => new(Namespace + "TableNotFoundException", $"Table not found: {name}");
 
