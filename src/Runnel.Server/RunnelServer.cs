@@ -345,7 +345,12 @@ public sealed class RunnelServer : IAsyncDisposable
         var cloudWatchQuery = cloudWatch is null ? null : new CloudWatch.QueryEndpoint(cloudWatch) { Verifier = verifier };
         var cloudWatchJson = cloudWatch is null ? null : new CloudWatch.JsonEndpoint(cloudWatch) { Verifier = verifier };
         var cloudWatchCbor = cloudWatch is null ? null : new CloudWatch.CborEndpoint(cloudWatch) { Verifier = verifier };
-        var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, lags, clock ?? TimeProvider.System) : null;
+        // On a cluster each node shares what it served with the others, so that the pipeline view is the cluster's.
+        var activityLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Metrics");
+        var clusterActivity = options.Metrics && opened is ClusterStorage cluster
+            ? new Metrics.ClusterActivity(cluster.NodeId, opened.Metadata, streams.Metrics, clock ?? TimeProvider.System, message => activityLog.LogWarning("{Message}", message))
+            : null;
+        var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, lags, clock ?? TimeProvider.System, clusterActivity) : null;
         var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>
         {

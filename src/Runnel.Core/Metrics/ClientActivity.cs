@@ -26,6 +26,9 @@ public sealed class ErrorCount
     public long Value => Interlocked.Read(ref _value);
 
     public void Add(long count) => Interlocked.Add(ref _value, count);
+
+    /// <summary>Sets the count (a mirror of another node's, on a cluster).</summary>
+    public void Set(long count) => Interlocked.Exchange(ref _value, count);
 }
 
 /// <summary>What one client wrote to one stream since the server started: records stored and refused, bytes, requests, when last.</summary>
@@ -55,6 +58,17 @@ public sealed class WriterActivity(string stream, ClientId client)
             FailedRecords.Add(failedRecords);
         Interlocked.Increment(ref _requests);
         Volatile.Write(ref _lastSeen, nowMillis);
+    }
+
+    /// <summary>Sets every figure as another node's snapshot gives them: this entry mirrors a writer served there (on a
+    /// cluster, Runnel.Server's <c>ClusterActivity</c>).</summary>
+    public void Restore(long records, long bytes, long requests, long failedRecords, long lastSeenMillis)
+    {
+        Interlocked.Exchange(ref _records, records);
+        Interlocked.Exchange(ref _bytes, bytes);
+        Interlocked.Exchange(ref _requests, requests);
+        FailedRecords.Set(failedRecords);
+        Volatile.Write(ref _lastSeen, lastSeenMillis);
     }
 }
 
@@ -117,6 +131,18 @@ public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kin
         if (position is { } at)
             Volatile.Write(ref _position, (long)at);
         Volatile.Write(ref _lastSeen, nowMillis);
+    }
+
+    /// <summary>Sets every figure as another node's snapshot gives them: this entry mirrors a reader served there (on a
+    /// cluster, Runnel.Server's <c>ClusterActivity</c>).</summary>
+    public void Restore(ClientId client, long records, long reads, long errors, ulong? position, long lastSeenMillis)
+    {
+        Volatile.Write(ref _client, (object)client);
+        Interlocked.Exchange(ref _records, records);
+        Interlocked.Exchange(ref _reads, reads);
+        Errors.Set(errors);
+        Volatile.Write(ref _position, position is { } at ? (long)at : NoPosition);
+        Volatile.Write(ref _lastSeen, lastSeenMillis);
     }
 }
 

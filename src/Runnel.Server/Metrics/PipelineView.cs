@@ -12,7 +12,9 @@ namespace Runnel.Server.Metrics;
 /// each with its lag behind the shard's newest record in records and milliseconds, measured when the view is built:
 /// <see cref="ReaderLags"/>), and the delivery streams and
 /// channels reading it; each delivery stream with its destination, rates, freshness and errors. Rates are per second
-/// over the last 10 s, errors over the last minute (<see cref="RateSampler"/>). Thread-safe.
+/// over the last 10 s, errors over the last minute (<see cref="RateSampler"/>). On a cluster the view is the cluster's:
+/// the other nodes' writers, readers and counters, as they published them (<see cref="ClusterActivity"/>), are merged
+/// with this node's before the lags are measured. Thread-safe.
 /// </summary>
 public sealed class PipelineView : IDisposable
 {
@@ -23,10 +25,13 @@ public sealed class PipelineView : IDisposable
     private readonly MetricRegistry _registry;
     private readonly RateSampler _rates;
     private readonly ReaderLags _lags;
+    private readonly ClusterActivity? _cluster;
 
-    public PipelineView(StreamService streams, Firehose.Api.FirehoseService firehose, ReaderLags lags, TimeProvider clock)
+    /// <param name="cluster">The other nodes' activity, on a cluster; null on one node.</param>
+    public PipelineView(StreamService streams, Firehose.Api.FirehoseService firehose, ReaderLags lags, TimeProvider clock, ClusterActivity? cluster = null)
     {
         _streams = streams;
+        _cluster = cluster;
         _firehose = firehose;
         _lags = lags;
         _registry = streams.Metrics;
@@ -35,6 +40,9 @@ public sealed class PipelineView : IDisposable
 
     /// <summary>The sampler of the rates (tests note a snapshot by hand).</summary>
     public RateSampler Rates => _rates;
+
+    /// <summary>What shares this node's activity with the other nodes and reads theirs (null on one node).</summary>
+    public ClusterActivity? Cluster => _cluster;
 
     /// <summary>Every counter whose rate the view shows, keyed by the object holding it.</summary>
     private IEnumerable<(object, long)> Counters()
@@ -63,6 +71,11 @@ public sealed class PipelineView : IDisposable
             yield return (reader, reader.Records);
             yield return (reader.Errors, reader.Errors.Value);
         }
+        if (_cluster is not null)
+        {
+            foreach (var counter in _cluster.Current.Counters())
+                yield return counter;
+        }
     }
 
     /// <summary>Failed delivery attempts: Success's samples that were 0.</summary>
@@ -73,16 +86,27 @@ public sealed class PipelineView : IDisposable
     private double Errors(params MetricCell[] cells) => cells.Sum(c => _rates.Over(c, c.Sum, ErrorWindow));
 
     /// <summary>Writes the view as it is now (each reader's lag measured now, <see cref="ReaderLags"/>).</summary>
-    public async ValueTask WriteAsync(Utf8JsonWriter json, CancellationToken cancellationToken = default) =>
-        Write(json, await _lags.MeasureAsync(cancellationToken).ConfigureAwait(false));
+    public async ValueTask WriteAsync(Utf8JsonWriter json, CancellationToken cancellationToken = default)
+    {
+        // The other nodes' snapshots are read now, so that the view is as fresh as their last publish.
+        var remote = _cluster?.Refresh() ?? RemoteActivity.None;
+        Write(json, await _lags.MeasureAsync(remote, cancellationToken).ConfigureAwait(false), remote);
+    }
 
-    private void Write(Utf8JsonWriter json, IReadOnlyList<ReaderLag> lags)
+    /// <summary>A counter's rate per second summed over this node's cell and the other nodes' mirrors of it.</summary>
+    private double Rate(MetricCell cell, IEnumerable<ErrorCount> remote) => Rate(cell) + remote.Sum(c => _rates.PerSecond(c, c.Value, RateWindow));
+
+    private double Errors(IEnumerable<ErrorCount> remote, params MetricCell[] cells) => Errors(cells) + remote.Sum(c => _rates.Over(c, c.Value, ErrorWindow));
+
+    private void Write(Utf8JsonWriter json, IReadOnlyList<ReaderLag> lags, RemoteActivity remote)
     {
         long now = _streams.Now.ToUnixTimeMilliseconds();
-        var writers = _registry.Activity.Writers(now).ToLookup(w => w.StreamName, StringComparer.Ordinal);
+        var writers = _registry.Activity.Writers(now).Concat(remote.Writers).ToLookup(w => w.StreamName, StringComparer.Ordinal);
         var readers = lags.ToLookup(r => r.StreamName, StringComparer.Ordinal);
+        var remoteStreams = remote.Streams.ToLookup(s => s.Name, StringComparer.Ordinal);
+        var remoteDeliveries = remote.Deliveries.ToLookup(d => d.Name, StringComparer.Ordinal);
         // Each reader's failed requests over the last minute, by stream, kind and name (a consumer that was only refused has no lag of its own to carry them).
-        var readerErrors = _registry.Activity.Readers(now).GroupBy(r => (r.StreamName, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name))
+        var readerErrors = _registry.Activity.Readers(now).Concat(remote.Readers).GroupBy(r => (r.StreamName, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name))
             .ToDictionary(g => g.Key, g => g.Sum(r => _rates.Over(r.Errors, r.Errors.Value, ErrorWindow)));
         var deliveries = _firehose.Catalog.All();
         json.WriteStartObject();
@@ -96,12 +120,14 @@ public sealed class PipelineView : IDisposable
             json.WriteString("status", Status(stream.Status));
             json.WriteString("mode", stream.Mode == StreamMode.OnDemand ? "ON_DEMAND" : "PROVISIONED");
             json.WriteNumber("openShards", stream.OpenShards.Count());
-            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(metrics[StreamMetric.IncomingRecords])));
-            json.WriteNumber("incomingBytesPerSecond", Round(Rate(metrics[StreamMetric.IncomingBytes])));
-            double outgoing = Rate(metrics[StreamMetric.GetRecordsRecords])
+            var others = remoteStreams[stream.Name];
+            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(metrics[StreamMetric.IncomingRecords], others.Select(o => o.IncomingRecords))));
+            json.WriteNumber("incomingBytesPerSecond", Round(Rate(metrics[StreamMetric.IncomingBytes], others.Select(o => o.IncomingBytes))));
+            double outgoing = Rate(metrics[StreamMetric.GetRecordsRecords], others.Select(o => o.OutgoingRecords))
                 + _registry.Consumers.Where(c => c.StreamName == stream.Name).Sum(c => Rate(c[ConsumerMetric.SubscribeToShardEventRecords]));
             json.WriteNumber("outgoingRecordsPerSecond", Round(outgoing));
-            json.WriteNumber("errorsPerMinute", Round(Errors(metrics[StreamMetric.WriteProvisionedThroughputExceeded], metrics[StreamMetric.ReadProvisionedThroughputExceeded], metrics[StreamMetric.PutRecordsFailedRecords])));
+            json.WriteNumber("errorsPerMinute", Round(Errors(others.Select(o => o.Errors),
+                metrics[StreamMetric.WriteProvisionedThroughputExceeded], metrics[StreamMetric.ReadProvisionedThroughputExceeded], metrics[StreamMetric.PutRecordsFailedRecords])));
             json.WriteStartArray("producers");
             // A producer per client as /metrics labels it (access key and the User-Agent's first product): the
             // entries of User-Agents that differ later are summed; the one that wrote most gives its userAgent.
@@ -125,7 +151,7 @@ public sealed class PipelineView : IDisposable
             // A reader per consumer (or client) across the shards it reads: its rate summed, its lag the worst shard's.
             foreach (var group in readers[stream.Name].Where(r => r.Kind != ReaderKind.Delivery).GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
             {
-                var active = group.Where(r => r.Activity is not null).Select(r => r.Activity!).ToList();
+                var active = group.SelectMany(r => r.Activities).ToList();
                 json.WriteStartObject();
                 json.WriteString("kind", ReaderLags.KindLabel(group.Key.Kind));
                 json.WriteString("name", group.Key.Name);
@@ -168,18 +194,19 @@ public sealed class PipelineView : IDisposable
             }
             foreach (var delivery in deliveries.Where(d => SourceName(d) == stream.Name))
             {
-                // Its lag behind the stream: what it has not read yet, on the shards its delivery (running here) has reached.
+                // Its lag behind the stream: what it has not read yet, on the shards its delivery (running here or on another node) has reached.
                 var m = _registry.DeliveryStream(delivery.Name);
+                var elsewhere = remoteDeliveries[delivery.Name];
                 var shards = readers[stream.Name].Where(r => r.Kind == ReaderKind.Delivery && r.Name == delivery.Name).OrderBy(r => r.ShardIndex).ToList();
                 json.WriteStartObject();
                 json.WriteString("kind", "delivery");
                 json.WriteString("name", delivery.Name);
                 json.WriteString("client", "Firehose");
-                json.WriteNumber("recordsPerSecond", Round(Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
+                json.WriteNumber("recordsPerSecond", Round(Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords], elsewhere.Select(d => d.ReadRecords))));
                 json.WriteNumber("millisBehind", shards.Count == 0 ? 0 : shards.Max(r => r.MillisBehind));
                 json.WriteNumber("recordsBehind", shards.Count == 0 ? 0 : shards.Max(r => r.RecordsBehind));
-                json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
-                json.WriteBoolean("reading", m.Source is not null);
+                json.WriteNumber("errorsPerMinute", Round(DeliveryErrors(m, elsewhere)));
+                json.WriteBoolean("reading", m.Source is not null || elsewhere.Any(d => d.Source is not null));
                 json.WriteStartArray("shards");
                 foreach (var shard in shards)
                 {
@@ -200,6 +227,7 @@ public sealed class PipelineView : IDisposable
         foreach (var delivery in deliveries)
         {
             var m = _registry.DeliveryStream(delivery.Name);
+            var elsewhere = remoteDeliveries[delivery.Name];
             json.WriteStartObject();
             json.WriteString("name", delivery.Name);
             json.WriteString("status", delivery.Status);
@@ -208,11 +236,14 @@ public sealed class PipelineView : IDisposable
             else
                 json.WriteNull("source");
             json.WriteString("destination", delivery.DestinationKind);
-            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(m[FirehoseMetric.IncomingRecords]) + Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords])));
-            json.WriteNumber("deliveredRecordsPerSecond", Round(Rate(m[FirehoseMetric.DeliveryRecords])));
+            json.WriteNumber("incomingRecordsPerSecond", Round(Rate(m[FirehoseMetric.IncomingRecords], elsewhere.Select(d => d.IncomingRecords))
+                + Rate(m[FirehoseMetric.DataReadFromKinesisStreamRecords], elsewhere.Select(d => d.ReadRecords))));
+            json.WriteNumber("deliveredRecordsPerSecond", Round(Rate(m[FirehoseMetric.DeliveryRecords], elsewhere.Select(d => d.DeliveredRecords))));
             json.WriteNumber("freshnessSeconds", m[FirehoseMetric.DeliveryDataFreshness].Last);
-            json.WriteNumber("recordsBehind", m.RecordsNotDelivered);
-            json.WriteNumber("errorsPerMinute", Round(_rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow)));
+            // Received on every node, delivered by the one running the delivery: the difference of the cluster's sums.
+            json.WriteNumber("recordsBehind", elsewhere.Any() ? Math.Max(0, m[FirehoseMetric.IncomingRecords].Sum + m[FirehoseMetric.DataReadFromKinesisStreamRecords].Sum
+                - m[FirehoseMetric.DeliveryRecords].Sum + elsewhere.Sum(d => d.IncomingRecords.Value + d.ReadRecords.Value - d.DeliveredRecords.Value)) : m.RecordsNotDelivered);
+            json.WriteNumber("errorsPerMinute", Round(DeliveryErrors(m, elsewhere)));
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -233,5 +264,13 @@ public sealed class PipelineView : IDisposable
 
     private static double Round(double value) => Math.Round(value, 2);
 
-    public void Dispose() => _rates.Dispose();
+    /// <summary>Failed delivery attempts over the last minute, here and on the other nodes.</summary>
+    private double DeliveryErrors(DeliveryStreamMetrics m, IEnumerable<RemoteActivity.DeliveryMirror> elsewhere) =>
+        _rates.Over(m[FirehoseMetric.DeliverySuccess], Failures(m), ErrorWindow) + elsewhere.Sum(d => _rates.Over(d.FailedAttempts, d.FailedAttempts.Value, ErrorWindow));
+
+    public void Dispose()
+    {
+        _rates.Dispose();
+        _cluster?.Dispose();
+    }
 }

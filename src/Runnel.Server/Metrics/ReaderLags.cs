@@ -9,9 +9,15 @@ namespace Runnel.Server.Metrics;
 /// records it has still to read, <see cref="MillisBehind"/> how long ago the oldest of them arrived (0 when caught up,
 /// as Kinesis's MillisBehindLatest). <see cref="Name"/> is what it goes by: the consumer's name, or the client's
 /// (<see cref="ClientId.Display"/>) for an iterator reader. <see cref="Activity"/> is null for a registered consumer
-/// that has not subscribed to the shard here.
+/// that has not subscribed to the shard here. On a cluster's pipeline view, a reader seen on several nodes is measured
+/// from the furthest position of them (<see cref="Activity"/>), and <see cref="Merged"/> holds every node's entry.
 /// </summary>
-public readonly record struct ReaderLag(string StreamName, int ShardIndex, ReaderKind Kind, string Name, long RecordsBehind, long MillisBehind, ReaderActivity? Activity);
+public readonly record struct ReaderLag(string StreamName, int ShardIndex, ReaderKind Kind, string Name, long RecordsBehind, long MillisBehind, ReaderActivity? Activity,
+    IReadOnlyList<ReaderActivity>? Merged = null)
+{
+    /// <summary>Every entry of the reader: <see cref="Merged"/>, else <see cref="Activity"/> alone (none when null).</summary>
+    public IReadOnlyList<ReaderActivity> Activities => Merged ?? (Activity is null ? [] : [Activity]);
+}
 
 /// <summary>
 /// Measures each reader's lag when it is shown (<c>/metrics</c>, the pipeline view), against the shard's tip now, so
@@ -31,8 +37,10 @@ public readonly record struct ReaderLag(string StreamName, int ShardIndex, Reade
 /// </list>
 /// Finding an arrival time reads one record of the log; it is remembered for as long as the reader stays at that
 /// position (a stopped reader costs one read), so each measurement reads at most one record per reader that moved.
-/// On a cluster each node measures the readers it serves (and the consumers' shards it does not, as above): the
-/// reader's own lag is the smallest of the nodes' (deploy/prometheus/runnel-alerts.yml). Thread-safe.
+/// On a cluster each node measures the readers it serves (and the consumers' shards it does not, as above) for
+/// <c>/metrics</c>: the reader's own lag is the smallest of the nodes' (deploy/prometheus/runnel-alerts.yml). The
+/// pipeline view passes the other nodes' readers and deliveries too (<see cref="RemoteActivity"/>): a reader seen on
+/// several nodes is measured once, from the furthest position of its entries. Thread-safe.
 /// </summary>
 public sealed class ReaderLags(StreamService streams)
 {
@@ -64,40 +72,51 @@ public sealed class ReaderLags(StreamService streams)
     }
 
     /// <summary>Every reader's lag now.</summary>
-    public async ValueTask<IReadOnlyList<ReaderLag>> MeasureAsync(CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<ReaderLag>> MeasureAsync(CancellationToken cancellationToken = default) => MeasureAsync(RemoteActivity.None, cancellationToken);
+
+    /// <summary>Every reader's lag now, this node's and <paramref name="remote"/>'s (the other nodes' of a cluster) merged.</summary>
+    public async ValueTask<IReadOnlyList<ReaderLag>> MeasureAsync(RemoteActivity remote, CancellationToken cancellationToken = default)
     {
         long now = streams.Now.ToUnixTimeMilliseconds();
         var activity = streams.Metrics.Activity;
         var lags = new List<ReaderLag>();
         var measured = new HashSet<(long, int, ReaderKind, string)>();
         var subscribed = new HashSet<(long StreamId, int Shard, string Consumer)>();
-        foreach (var reader in activity.Readers(now))
+        var live = new List<ReaderActivity>();
+        foreach (var reader in activity.Readers(now).Concat(remote.Readers))
         {
             var stream = streams.Find(reader.StreamName);
             if (stream is null || stream.Status == StreamStatus.Deleting)
             {
                 if (reader.Kind == ReaderKind.Consumer)
-                    activity.Forget(reader);
+                    activity.Forget(reader); // (nothing happens for another node's entry, which is not in activity)
                 continue; // an iterator reader of a deleted stream runs out by itself
             }
-            if (reader.Kind == ReaderKind.Consumer)
+            // Gone, or registered again under the name since the reader last read: not this consumer's.
+            if (reader.Kind == ReaderKind.Consumer
+                && (streams.Consumers.Find(stream, reader.Name) is not { } consumer || consumer.CreatedAt.ToUnixTimeMilliseconds() > reader.LastSeenMillis))
             {
-                // Gone, or registered again under the name since the reader last read: not this consumer's.
-                if (streams.Consumers.Find(stream, reader.Name) is not { } consumer || consumer.CreatedAt.ToUnixTimeMilliseconds() > reader.LastSeenMillis)
-                {
-                    activity.Forget(reader);
-                    continue;
-                }
-                if (reader.Position is null)
-                    continue; // never subscribed here: measured below as a consumer's unread shard
-                subscribed.Add((stream.Id, reader.ShardIndex, reader.Name));
+                activity.Forget(reader);
+                continue;
             }
+            live.Add(reader);
+        }
+        // One reader seen on several nodes (a client whose requests went to both): measured from its furthest position.
+        foreach (var entries in live.GroupBy(r => (r.StreamName, r.ShardIndex, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display + "\n" + r.Client.UserAgent : r.Name)))
+        {
+            var reader = entries.Where(r => r.Position is not null).MaxBy(r => r.Position!.Value);
+            if (reader is null || streams.Find(reader.StreamName) is not { } stream)
+                continue; // a consumer never subscribed: measured below as a consumer's unread shard
+            if (reader.Kind == ReaderKind.Consumer)
+                subscribed.Add((stream.Id, reader.ShardIndex, reader.Name));
             if (stream.FindShard(reader.ShardIndex) is not { } shard || reader.Position is not { } position)
                 continue;
-            var key = (stream.Id, shard.Index, reader.Kind, reader.Kind == ReaderKind.Iterator ? reader.Client.Display + "\n" + reader.Client.UserAgent : reader.Name);
+            var key = (stream.Id, shard.Index, reader.Kind, entries.Key.Name);
             var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
             measured.Add(key);
-            lags.Add(new ReaderLag(stream.Name, shard.Index, reader.Kind, reader.Kind == ReaderKind.Iterator ? reader.Client.Display : reader.Name, records, millis, reader));
+            var all = entries.ToList();
+            lags.Add(new ReaderLag(stream.Name, shard.Index, reader.Kind, reader.Kind == ReaderKind.Iterator ? reader.Client.Display : reader.Name, records, millis, reader,
+                all.Count > 1 ? all : null));
         }
         var started = new HashSet<(long, int, string, long)>();
         foreach (var stream in streams.All)
@@ -127,19 +146,23 @@ public sealed class ReaderLags(StreamService streams)
                 }
             }
         }
-        foreach (var delivery in streams.Metrics.DeliveryStreams)
+        // A delivery runs on one node (the elected one): its position is this node's, else another's.
+        var deliveries = streams.Metrics.DeliveryStreams.Where(d => d.Source is not null).Select(d => (Name: d.DeliveryStreamName, Source: d.Source!)).ToList();
+        deliveries.AddRange(remote.Deliveries.Where(d => d.Source is not null).Select(d => (d.Name, Source: d.Source!))
+            .Where(d => !deliveries.Exists(known => known.Name == d.Name)).DistinctBy(d => d.Name));
+        foreach (var (deliveryName, source) in deliveries)
         {
-            if (delivery.Source is not { } source || streams.Find(source.StreamName) is not { Status: not StreamStatus.Deleting } stream)
+            if (streams.Find(source.StreamName) is not { Status: not StreamStatus.Deleting } stream)
                 continue;
             foreach (var (index, position) in source.ReadTo.OrderBy(p => p.Key))
             {
                 if (stream.FindShard(index) is not { } shard)
                     continue;
-                var key = (stream.Id, shard.Index, ReaderKind.Delivery, delivery.DeliveryStreamName);
+                var key = (stream.Id, shard.Index, ReaderKind.Delivery, deliveryName);
                 var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
                 measured.Add(key);
                 if (records > 0 || shard.IsOpen)
-                    lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Delivery, delivery.DeliveryStreamName, records, millis, null));
+                    lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Delivery, deliveryName, records, millis, null));
             }
         }
         lock (_lock)
