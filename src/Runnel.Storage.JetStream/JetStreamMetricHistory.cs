@@ -210,7 +210,7 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
             ulong last = 0;
             foreach (byte[] line in Lines(minute, entries.ToArray(), ""))
             {
-                var ack = Unanswered.RetryAsync(async () => await _js.PublishAsync(_subject, line).ConfigureAwait(false), _stop.Token).GetAwaiter().GetResult();
+                var ack = Unanswered.RetryAsync(() => PublishAsync(line), _stop.Token).GetAwaiter().GetResult();
                 ack.EnsureSuccess();
                 last = ack.Seq;
             }
@@ -221,6 +221,26 @@ public sealed class JetStreamMetricHistory : IMetricHistory, IAsyncDisposable
         catch (Exception e) when (e is NatsException or TimeoutException or InvalidOperationException or OperationCanceledException && !_stop.IsCancellationRequested)
         {
             throw new IOException($"the minute could not be published to the JetStream stream {StreamName}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Publishes one line. JetStream's "no responders" (a new stream whose leader is not elected yet: CI's first minute on
+    /// a fresh cluster) means nothing was stored, so the line is published again for up to <see cref="Unanswered.Budget"/>.
+    /// </summary>
+    private async Task<PubAckResponse> PublishAsync(byte[] line)
+    {
+        var deadline = DateTime.UtcNow + Unanswered.Budget;
+        while (true)
+        {
+            try
+            {
+                return await _js.PublishAsync(_subject, line).ConfigureAwait(false);
+            }
+            catch (NatsJSPublishNoResponseException) when (DateTime.UtcNow < deadline && !_stop.IsCancellationRequested)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
         }
     }
 

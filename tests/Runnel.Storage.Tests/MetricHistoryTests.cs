@@ -118,6 +118,31 @@ public sealed class MetricHistoryTests : IDisposable
         Assert.Null(a.Merge(b[1]).Percentile(99)); // a minute without its samples leaves the period's percentiles unknown
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task A_line_torn_at_any_byte_loses_its_minute_only_and_the_next_minute_appended_is_read()
+    {
+        await Task.Yield();
+        long t0 = Start.ToUnixTimeSeconds();
+        var whole = Minute(Enumerable.Range(1, 300).Select(i => i * 997L).ToList());
+        var line = new MemoryStream();
+        MetricHistory.Encode(line, t0 + 60, [(Latency("a"), whole)]);
+        byte[] torn = line.ToArray();
+        string file = Path.Combine(_dir, "2026120510.jsonl");
+        for (int cut = 1; cut < torn.Length; cut += 1 + (cut / 64))
+        {
+            if (Directory.Exists(_dir))
+                Directory.Delete(_dir, recursive: true);
+            new MetricHistory(_dir, TimeSpan.FromHours(24)).Append(t0, [(Latency("a"), whole)]);
+            using (var append = new FileStream(file, FileMode.Append))
+                append.Write(torn, 0, cut); // the second minute's write, cut by a crash
+            var reopened = new MetricHistory(_dir, TimeSpan.FromHours(24));
+            reopened.Append(t0 + 120, [(Latency("a"), whole)]);
+            var read = new MetricHistory(_dir, TimeSpan.FromHours(24)).Read(Latency("a").Key, t0, t0 + 180);
+            Assert.Equal(new[] { t0, t0 + 120 }, read.Select(r => r.Minute));
+            Assert.All(read, r => Assert.Equal(whole, r.Statistics));
+        }
+    }
+
     [Fact(Timeout = 10000)]
     public async Task A_negative_sample_leaves_percentiles_unknown()
     {

@@ -43,9 +43,26 @@ public sealed class MetricHistory : IMetricHistory
         _retention = retention;
         Directory.CreateDirectory(directory);
         foreach (string file in Directory.EnumerateFiles(directory, "*.jsonl").Order(StringComparer.Ordinal))
+        {
+            EndTornLine(file);
             foreach (var (minute, entries) in ReadFile(file))
                 foreach (var (series, _) in entries)
                     _series[series.Key] = (series, minute);
+        }
+    }
+
+    /// <summary>
+    /// Ends a line a crash cut (a file not ending with a newline), so that the next minute appended to the hour starts a
+    /// line of its own instead of being joined to the torn one and lost with it.
+    /// </summary>
+    private static void EndTornLine(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        if (stream.Length == 0)
+            return;
+        stream.Seek(-1, SeekOrigin.End);
+        if (stream.ReadByte() != '\n')
+            stream.WriteByte((byte)'\n');
     }
 
     public TimeSpan Retention => _retention;
