@@ -161,5 +161,23 @@ public sealed class ValueDistributionTests
         Assert.Throws<ArgumentException>(() => new ValueDistribution(1, [2], [0]));
         Assert.Throws<ArgumentException>(() => new ValueDistribution(1, [LogLinearBuckets.Count], [1]));
         Assert.Throws<ArgumentException>(() => new ValueDistribution(0, [1], [1]));
+        Assert.Throws<ArgumentException>(() => new ValueDistribution(1, [], []));
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task Buckets_read_back_as_given_whatever_their_gaps_and_counts()
+    {
+        await Task.Yield();
+        int[] indexes = [0, 1, 127, 128, 1000, 3711];
+        long[] counts = [1, 127, 128, 16_384, long.MaxValue / 8, 3];
+        var distribution = new ValueDistribution(0.5, indexes, counts);
+        var read = new List<(int, long)>();
+        foreach (var bucket in distribution.Buckets)
+            read.Add(bucket);
+        Assert.Equal(indexes.Zip(counts), read);
+        Assert.Equal(6, distribution.BucketCount);
+        Assert.Equal(counts.Sum(), distribution.Total);
+        Assert.Equal(new ValueDistribution(0.5, indexes, counts), distribution);
+        Assert.NotEqual(new ValueDistribution(0.5, indexes, [.. counts[..5], 4]), distribution);
     }
 }

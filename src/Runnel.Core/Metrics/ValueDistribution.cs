@@ -6,12 +6,16 @@ namespace Runnel.Core.Metrics;
 /// the <see cref="Scale"/> that turns a recorded integer into the metric's unit (0.001 for latencies recorded in
 /// microseconds and published in milliseconds). Merging adds the counts bucket by bucket, so a period's distribution
 /// is the same whether its minutes or its nodes are merged first. A percentile read from it is within
-/// <see cref="LogLinearBuckets.RelativeError"/> of the value of that rank. Immutable; equal when scale and counts are.
+/// <see cref="LogLinearBuckets.RelativeError"/> of the value of that rank.
+/// <para>
+/// Held packed, as a cluster keeps every minute of the retention period in memory: per bucket, the gap from the
+/// bucket before (the first bucket's index) and the count, each a LEB128 varint, so a bucket of a minute takes two or
+/// three bytes. Immutable; equal when scale and buckets are.
+/// </para>
 /// </summary>
 public sealed class ValueDistribution : IEquatable<ValueDistribution>
 {
-    private readonly int[] _indexes;
-    private readonly long[] _counts;
+    private readonly byte[] _packed;
 
     /// <param name="scale">A recorded integer in the metric's unit.</param>
     /// <param name="indexes">The buckets that had values, ascending, each within [0, <see cref="LogLinearBuckets.Count"/>).</param>
@@ -20,19 +24,27 @@ public sealed class ValueDistribution : IEquatable<ValueDistribution>
     {
         if (indexes.Length != counts.Length)
             throw new ArgumentException("A distribution needs a count for every bucket.", nameof(counts));
+        if (indexes.Length == 0)
+            throw new ArgumentException("A distribution holds at least one value.", nameof(indexes));
+        var packer = new Packer(indexes.Length);
         for (int i = 0; i < indexes.Length; i++)
         {
             if (indexes[i] is < 0 or >= LogLinearBuckets.Count || (i > 0 && indexes[i] <= indexes[i - 1]))
                 throw new ArgumentException("A distribution's buckets are ascending indexes of LogLinearBuckets.", nameof(indexes));
             if (counts[i] <= 0)
                 throw new ArgumentException("A distribution's buckets each hold at least one value.", nameof(counts));
-            Total += counts[i];
+            packer.Add(indexes[i], counts[i]);
         }
         if (!(scale > 0) || !double.IsFinite(scale))
             throw new ArgumentException("A distribution's scale is a positive number.", nameof(scale));
         Scale = scale;
-        _indexes = indexes;
-        _counts = counts;
+        (_packed, BucketCount, Total) = packer.Done();
+    }
+
+    private ValueDistribution(double scale, Packer packer)
+    {
+        Scale = scale;
+        (_packed, BucketCount, Total) = packer.Done();
     }
 
     /// <summary>The distribution of <paramref name="count"/> equal values (<paramref name="value"/>, in the metric's unit).</summary>
@@ -44,9 +56,11 @@ public sealed class ValueDistribution : IEquatable<ValueDistribution>
     /// <summary>How many values it counts.</summary>
     public long Total { get; }
 
-    public ReadOnlySpan<int> Indexes => _indexes;
+    /// <summary>How many buckets had values.</summary>
+    public int BucketCount { get; }
 
-    public ReadOnlySpan<long> Counts => _counts;
+    /// <summary>The buckets that had values, ascending, with their counts.</summary>
+    public BucketEnumerator Buckets => new(_packed);
 
     /// <summary>
     /// The value at <paramref name="percentile"/> (0 to 100) in the metric's unit: that of the value of rank
@@ -58,13 +72,15 @@ public sealed class ValueDistribution : IEquatable<ValueDistribution>
         // an integer from moving to the next rank.
         long rank = Math.Clamp((long)Math.Ceiling((percentile * Total / 100) - 1e-9), 1, Total);
         long seen = 0;
-        for (int i = 0; i < _indexes.Length; i++)
+        int last = 0;
+        foreach (var (index, count) in Buckets)
         {
-            seen += _counts[i];
+            seen += count;
+            last = index;
             if (seen >= rank)
-                return LogLinearBuckets.Midpoint(_indexes[i]) * Scale;
+                break;
         }
-        return LogLinearBuckets.Midpoint(_indexes[^1]) * Scale;
+        return LogLinearBuckets.Midpoint(last) * Scale;
     }
 
     /// <summary>
@@ -75,47 +91,112 @@ public sealed class ValueDistribution : IEquatable<ValueDistribution>
     {
         if (other.Scale != Scale)
             other = other.Rescaled(Scale);
-        var indexes = new List<int>(_indexes.Length + other._indexes.Length);
-        var counts = new List<long>(indexes.Capacity);
-        int a = 0, b = 0;
-        while (a < _indexes.Length || b < other._indexes.Length)
+        var packer = new Packer(BucketCount + other.BucketCount);
+        var mine = Buckets;
+        var theirs = other.Buckets;
+        bool hasMine = mine.MoveNext(), hasTheirs = theirs.MoveNext();
+        while (hasMine || hasTheirs)
         {
-            if (b >= other._indexes.Length || (a < _indexes.Length && _indexes[a] < other._indexes[b]))
+            if (!hasTheirs || (hasMine && mine.Current.Index < theirs.Current.Index))
             {
-                indexes.Add(_indexes[a]);
-                counts.Add(_counts[a++]);
+                packer.Add(mine.Current.Index, mine.Current.Count);
+                hasMine = mine.MoveNext();
             }
-            else if (a >= _indexes.Length || other._indexes[b] < _indexes[a])
+            else if (!hasMine || theirs.Current.Index < mine.Current.Index)
             {
-                indexes.Add(other._indexes[b]);
-                counts.Add(other._counts[b++]);
+                packer.Add(theirs.Current.Index, theirs.Current.Count);
+                hasTheirs = theirs.MoveNext();
             }
             else
             {
-                indexes.Add(_indexes[a]);
-                counts.Add(_counts[a++] + other._counts[b++]);
+                packer.Add(mine.Current.Index, mine.Current.Count + theirs.Current.Count);
+                hasMine = mine.MoveNext();
+                hasTheirs = theirs.MoveNext();
             }
         }
-        return new ValueDistribution(Scale, [.. indexes], [.. counts]);
+        return new ValueDistribution(Scale, packer);
     }
 
     private ValueDistribution Rescaled(double scale)
     {
         var buckets = new SortedDictionary<int, long>();
-        for (int i = 0; i < _indexes.Length; i++)
+        foreach (var (index, count) in Buckets)
         {
-            int index = LogLinearBuckets.Index((long)Math.Round(LogLinearBuckets.Midpoint(_indexes[i]) * Scale / scale));
-            buckets[index] = buckets.GetValueOrDefault(index) + _counts[i];
+            int placed = LogLinearBuckets.Index((long)Math.Round(LogLinearBuckets.Midpoint(index) * Scale / scale));
+            buckets[placed] = buckets.GetValueOrDefault(placed) + count;
         }
         return new ValueDistribution(scale, [.. buckets.Keys], [.. buckets.Values]);
     }
 
     public bool Equals(ValueDistribution? other) =>
-        other is not null && other.Scale.Equals(Scale) && other._indexes.AsSpan().SequenceEqual(_indexes) && other._counts.AsSpan().SequenceEqual(_counts);
+        other is not null && other.Scale.Equals(Scale) && other._packed.AsSpan().SequenceEqual(_packed); // the packing is canonical
 
     public override bool Equals(object? obj) => Equals(obj as ValueDistribution);
 
-    public override int GetHashCode() => HashCode.Combine(Scale, Total, _indexes.Length);
+    public override int GetHashCode() => HashCode.Combine(Scale, Total, BucketCount);
 
-    public override string ToString() => $"{Total} values in {_indexes.Length} buckets (scale {Scale})";
+    public override string ToString() => $"{Total} values in {BucketCount} buckets (scale {Scale})";
+
+    /// <summary>Reads the packed buckets in order.</summary>
+    public struct BucketEnumerator(byte[] packed)
+    {
+        private int _at, _index = -1;
+
+        public (int Index, long Count) Current { get; private set; }
+
+        public readonly BucketEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_at >= packed.Length)
+                return false;
+            long gap = Read(), count = Read();
+            _index = _index < 0 ? (int)gap : _index + (int)gap;
+            Current = (_index, count);
+            return true;
+        }
+
+        private long Read()
+        {
+            long value = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte b = packed[_at++];
+                value |= (long)(b & 0x7f) << shift;
+                if (b < 0x80)
+                    return value;
+            }
+        }
+    }
+
+    /// <summary>Packs ascending buckets: gaps and counts as LEB128 varints.</summary>
+    private struct Packer(int buckets)
+    {
+        private byte[] _bytes = new byte[Math.Max(4, buckets * 3)];
+        private int _length, _count, _previous = -1;
+        private long _total;
+
+        public void Add(int index, long count)
+        {
+            Write(_previous < 0 ? index : index - _previous);
+            Write(count);
+            _previous = index;
+            _count++;
+            _total += count;
+        }
+
+        private void Write(long value)
+        {
+            if (_length + 10 > _bytes.Length)
+                Array.Resize(ref _bytes, _bytes.Length * 2);
+            while (value >= 0x80)
+            {
+                _bytes[_length++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+            _bytes[_length++] = (byte)value;
+        }
+
+        public readonly (byte[] Packed, int Buckets, long Total) Done() => (_bytes[.._length], _count, _total);
+    }
 }

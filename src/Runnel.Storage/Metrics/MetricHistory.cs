@@ -123,13 +123,11 @@ public sealed class MetricHistory : IMetricHistory
         json.WriteStartArray();
         json.WriteNumberValue(distribution.Scale);
         int previous = 0;
-        var indexes = distribution.Indexes;
-        var counts = distribution.Counts;
-        for (int i = 0; i < indexes.Length; i++)
+        foreach (var (index, count) in distribution.Buckets)
         {
-            json.WriteNumberValue(indexes[i] - previous);
-            json.WriteNumberValue(counts[i]);
-            previous = indexes[i];
+            json.WriteNumberValue(index - previous);
+            json.WriteNumberValue(count);
+            previous = index;
         }
         json.WriteEndArray();
     }
