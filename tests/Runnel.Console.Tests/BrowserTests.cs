@@ -283,6 +283,15 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
             await Expect(row.Locator(".state")).ToHaveTextAsync("ALARM"); // in words, not colour alone
             await row.GetByRole(AriaRole.Button, new() { Name = $"History of {alarm}" }).ClickAsync();
             await Expect(page.Locator("#history tbody tr", new() { HasText = "StateUpdate" }).First).ToBeVisibleAsync();
+
+            // A percentile alarm is made as one (ExtendedStatistic) and shown with its percentile.
+            string slow = ConsoleServer.UniqueName("slow-puts");
+            await page.GetByLabel("Name", new() { Exact = true }).FillAsync(slow);
+            await page.Locator("#create-alarm").GetByLabel("Stream").SelectOptionAsync(stream);
+            await page.Locator("#create-alarm").GetByLabel("Statistic").SelectOptionAsync("p99");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create alarm" }).ClickAsync();
+            await Expect(page.Locator("#create-alarm-result")).ToHaveTextAsync($"Created {slow}.");
+            await Expect(page.Locator($"#alarms tr[data-alarm='{slow}']")).ToContainTextAsync("p99 of AWS/Kinesis");
         }
         finally
         {

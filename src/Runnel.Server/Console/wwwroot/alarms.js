@@ -47,7 +47,7 @@ export async function alarmsPage(main, _params, page) {
       return h('tr', { 'data-alarm': a.AlarmName, 'data-state': a.StateValue },
         h('th', { scope: 'row' }, a.AlarmName),
         h('td', {}, h('span', { class: `state state-${String(a.StateValue).toLowerCase()}` }, a.StateValue)),
-        h('td', {}, `${a.Statistic} of ${a.Namespace} ${a.MetricName}${dims ? ` (${dims})` : ''} ${op} ${a.Threshold} for ${a.DatapointsToAlarm ?? a.EvaluationPeriods} of ${a.EvaluationPeriods} × ${a.Period} s`),
+        h('td', {}, `${a.Statistic ?? a.ExtendedStatistic} of ${a.Namespace} ${a.MetricName}${dims ? ` (${dims})` : ''} ${op} ${a.Threshold} for ${a.DatapointsToAlarm ?? a.EvaluationPeriods} of ${a.EvaluationPeriods} × ${a.Period} s`),
         h('td', {}, a.StateReason || ''), h('td', {}, time(a.StateUpdatedTimestamp)), h('td', {}, historyButton, ' ', remove));
     }) : h('tr', {}, h('td', { colspan: 6 }, 'No alarms.'))));
     status.textContent = '';
@@ -61,7 +61,7 @@ async function createForm(refresh, signal) {
   const name = h('input', { name: 'AlarmName', required: true, autocomplete: 'off' });
   const stream = select('StreamName', streams.map((x) => x.StreamName));
   const metric = select('MetricName', METRICS, 'IncomingRecords');
-  const statistic = select('Statistic', ['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount'], 'Sum');
+  const statistic = select('Statistic', ['Sum', 'Average', 'Maximum', 'Minimum', 'SampleCount', 'p50', 'p90', 'p99'], 'Sum');
   const comparison = select('ComparisonOperator', COMPARISONS.map(([c, sign]) => [c, `${sign} (${c})`]), 'GreaterThanThreshold');
   const threshold = h('input', { name: 'Threshold', type: 'number', step: 'any', value: 100, required: true });
   const period = h('input', { name: 'Period', type: 'number', min: 60, step: 60, value: 60 });
@@ -77,7 +77,8 @@ async function createForm(refresh, signal) {
     event.preventDefault();
     try {
       await cloudwatch('PutMetricAlarm', {
-        AlarmName: name.value.trim(), Namespace: 'AWS/Kinesis', MetricName: metric.value, Statistic: statistic.value,
+        AlarmName: name.value.trim(), Namespace: 'AWS/Kinesis', MetricName: metric.value,
+        ...(statistic.value.startsWith('p') ? { ExtendedStatistic: statistic.value } : { Statistic: statistic.value }),
         Dimensions: [{ Name: 'StreamName', Value: stream.value }], Period: Number(period.value), EvaluationPeriods: Number(periods.value),
         Threshold: Number(threshold.value), ComparisonOperator: comparison.value, TreatMissingData: missing.value,
       });
