@@ -128,7 +128,14 @@ public sealed partial class ClusterFirehoseFaultTests(NatsClusterFixture nats, I
             foreach (var other in others)
                 Assert.Equal(0, await DeliveredByAsync(other, name)); // no other node delivers while it lives
 
-            var acknowledgedBeforeKill = load.AcknowledgedRecords.ToHashSet(StringComparer.Ordinal);
+            // Kill while acknowledged records wait undelivered: writers slowed by a loaded machine may have let the
+            // buffers drain, so wait (bounded) for new acknowledgements to be waiting again.
+            var acknowledgedBeforeKill = new HashSet<string>(StringComparer.Ordinal);
+            await EventuallyAsync(() =>
+            {
+                acknowledgedBeforeKill = load.AcknowledgedRecords.ToHashSet(StringComparer.Ordinal);
+                return Task.FromResult(acknowledgedBeforeKill.Except(FirehoseObjects.Records(bucket), StringComparer.Ordinal).Any());
+            }, "acknowledged records wait undelivered on the elected node", seconds: 30);
             await elected.KillAsync();
             var killed = DateTime.UtcNow;
             // The dead node delivers no more and no other node has the lease yet: this is what it delivered.

@@ -315,9 +315,11 @@ public sealed partial class ClusterServerTests(NatsClusterFixture nats)
             string stream = ServerFixture.UniqueName("leads");
             await leaderClient.OkAsync("CreateStream", $$"""{"StreamName":"{{stream}}","ShardCount":1}""");
             string arn = (await leaderClient.OkAsync("DescribeStreamSummary", $$"""{"StreamName":"{{stream}}"}""")).GetProperty("StreamDescriptionSummary").GetProperty("StreamARN").GetString()!;
+            // Both transitions fall due 3 s (on the leader's clock) after their calls, so at least 3 s after this instant;
+            // measured from before the first call, a slow call under load cannot push the window past either.
+            var started = DateTime.UtcNow;
             await leaderClient.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"{{arn}}","ConsumerName":"reader"}""");
             await leaderClient.OkAsync("SplitShard", $$"""{"StreamName":"{{stream}}","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"{{System.Numerics.BigInteger.Pow(2, 127)}}"}""");
-            var started = DateTime.UtcNow;
 
             var followerClient = follower.Client;
             await EventuallyAsync(async () => (await followerClient.CallAsync("ListStreamConsumers", $$"""{"StreamARN":"{{arn}}"}""")).Body.TryGetProperty("Consumers", out var c) && c.GetArrayLength() == 1
