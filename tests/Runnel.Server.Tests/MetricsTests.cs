@@ -128,19 +128,29 @@ public sealed class MetricsTests : IAsyncLifetime
         string consumer = (await Client.OkAsync("RegisterStreamConsumer", $$"""{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/fanned","ConsumerName":"reader"}"""))
             .GetProperty("Consumer").GetProperty("ConsumerARN").GetString()!;
         await Task.Delay(50);
+        System.Diagnostics.Stopwatch accepted;
         await using (var subscriber = await EventStreamSubscriber.StartAsync(Client.Http, consumer, "shardId-000000000000", """{"Type":"TRIM_HORIZON"}""", HttpVersion.Version11))
         {
+            accepted = System.Diagnostics.Stopwatch.StartNew(); // the server took it before it answered
             Assert.Equal(System.Net.HttpStatusCode.OK, subscriber.Status);
             Assert.Equal("initial-response", (await subscriber.NextAsync())!.Header(":event-type"));
             await Client.OkAsync("PutRecords", Records("fanned", 5, 10));
             await subscriber.RecordsAsync(5);
+        }
+        int successes = 1;
+        if (accepted.ElapsedMilliseconds >= 800) // a loaded machine took its second: past it, start again, and at once again
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, 1100 - accepted.ElapsedMilliseconds)));
+            await using (var again = await EventStreamSubscriber.StartAsync(Client.Http, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", HttpVersion.Version11))
+                Assert.Equal(System.Net.HttpStatusCode.OK, again.Status);
+            successes++;
         }
         await using (var refused = await EventStreamSubscriber.StartAsync(Client.Http, consumer, "shardId-000000000000", """{"Type":"LATEST"}""", HttpVersion.Version11))
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.Status); // once a second per consumer and shard
 
         var m = await ScrapeAsync();
         string Of(string metric) => $"{metric}{{ConsumerName=\"reader\",StreamName=\"fanned\"}}";
-        Assert.Equal((1, 2), (m[Of("kinesis_subscribe_to_shard_success_total")], m[Of("kinesis_subscribe_to_shard_success_samples_total")]));
+        Assert.Equal((successes, successes + 1), (m[Of("kinesis_subscribe_to_shard_success_total")], m[Of("kinesis_subscribe_to_shard_success_samples_total")]));
         Assert.Equal(1, m[Of("kinesis_subscribe_to_shard_rate_exceeded_total")]);
         Assert.Equal(5, m[Of("kinesis_subscribe_to_shard_event_records_total")]);
         Assert.Equal(5 * 10 + 5 * 2, m[Of("kinesis_subscribe_to_shard_event_bytes_total")]); // data and partition keys, as the consumer's budget counts them
