@@ -9,4 +9,4 @@ if [[ -z $endpoint ]]; then echo "usage: $0 ENDPOINT (or set KINESIS_ENDPOINT)";
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_DEFAULT_PROFILE http_proxy HTTP_PROXY
 export NO_PROXY='*' no_proxy='*' PYTHONDONTWRITEBYTECODE=1
-exec timeout 300 /usr/bin/python3 "$here/run_tests.py" "$endpoint" "${2:-}"
+exec timeout 540 /usr/bin/python3 "$here/run_tests.py" "$endpoint" "${2:-}"
