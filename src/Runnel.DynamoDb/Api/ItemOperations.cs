@@ -28,6 +28,12 @@ internal static class ItemOperations
     public static void Put(DynamoDbRequest r)
     {
         var (write, returnValues) = ParsePut(r, r.TableName()!, r.Body);
+        WriteAndAnswer(r, write, returnValues);
+    }
+
+    /// <summary>A PutItem's or DeleteItem's write, answered: the old item when ALL_OLD asks for it, and the capacity used.</summary>
+    private static void WriteAndAnswer(DynamoDbRequest r, ItemWrite write, string returnValues)
+    {
         var outcome = r.Service.Items.Write(write);
         r.Response.WriteStartObject();
         if (returnValues == "ALL_OLD" && outcome.Old is not null)
@@ -59,12 +65,7 @@ internal static class ItemOperations
     public static void Delete(DynamoDbRequest r)
     {
         var (write, returnValues) = ParseDelete(r, r.TableName()!, r.Body);
-        var outcome = r.Service.Items.Write(write);
-        r.Response.WriteStartObject();
-        if (returnValues == "ALL_OLD" && outcome.Old is not null)
-            AttributeJson.WriteItem(r.Response, "Attributes", outcome.Old);
-        r.Capacity(write.Table.Name, DynamoDbRequest.WriteUnits(outcome.Old, null));
-        r.Response.WriteEndObject();
+        WriteAndAnswer(r, write, returnValues);
     }
 
     public static (ItemWrite Write, string ReturnValues) ParseDelete(DynamoDbRequest r, string name, System.Text.Json.JsonElement source, bool action = false)

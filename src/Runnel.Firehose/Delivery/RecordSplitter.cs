@@ -124,7 +124,9 @@ public sealed class RecordSplitter(bool kpl, bool json, byte[]? delimiter, bool 
     {
         if (record.Length < 2 || record.Span[0] != 0x1F || record.Span[1] != 0x8B)
             throw new InvalidDataException("it does not start with GZIP's magic bytes 1F 8B.");
-        using var input = new GZipStream(new MemoryStream(record.ToArray(), writable: false), CompressionMode.Decompress);
+        // The records are arrays already (the splitter's pieces): read in place, not copied.
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(record, out var segment) ? segment : new ArraySegment<byte>(record.ToArray());
+        using var input = new GZipStream(new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false), CompressionMode.Decompress);
         using var output = new MemoryStream();
         byte[] chunk = new byte[81920];
         for (int read; (read = input.Read(chunk)) > 0;)

@@ -38,12 +38,12 @@ public sealed class SplunkDestination(HttpClient http, SplunkSettings settings, 
     {
         var content = new ByteArrayContent(batch.Payload.ToArray());
         content.Headers.ContentType = new MediaTypeHeaderValue(settings.Raw ? "text/plain" : "application/json");
-        var (status, body, failure) = await PostAsync(settings.Raw ? "services/collector/raw" : "services/collector/event", content, cancellationToken).ConfigureAwait(false);
+        var (status, answer, failure) = await PostAsync(settings.Raw ? "services/collector/raw" : "services/collector/event", content, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
             return failure;
-        if (Refusal(status, body) is { } refused)
+        if (Refusal(status, answer) is { } refused)
             return refused;
-        if (!TryGet(body, "ackId", out var ack) || ack.ValueKind != JsonValueKind.Number || !ack.TryGetInt64(out long ackId))
+        if (Member(answer, "ackId") is not { ValueKind: JsonValueKind.Number } ack || !ack.TryGetInt64(out long ackId))
             return new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.DisabledAck",
                 "The HEC answered without an ackId: turn on indexer acknowledgement for the token, as Firehose requires.");
         return await AwaitAckAsync(ackId, cancellationToken).ConfigureAwait(false);
@@ -56,12 +56,12 @@ public sealed class SplunkDestination(HttpClient http, SplunkSettings settings, 
         while (true)
         {
             var query = new StringContent("{\"acks\":[" + id + "]}", System.Text.Encoding.UTF8, "application/json");
-            var (status, body, failure) = await PostAsync("services/collector/ack?channel=" + settings.Channel.ToString("D"), query, cancellationToken).ConfigureAwait(false);
+            var (status, answer, failure) = await PostAsync("services/collector/ack?channel=" + settings.Channel.ToString("D"), query, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
                 return failure;
-            if (Refusal(status, body) is { } refused)
+            if (Refusal(status, answer) is { } refused)
                 return refused;
-            if (TryGet(body, "acks", out var acks) && acks.ValueKind == JsonValueKind.Object && acks.TryGetProperty(id, out var done) && done.ValueKind == JsonValueKind.True)
+            if (Member(answer, "acks") is { ValueKind: JsonValueKind.Object } acks && acks.TryGetProperty(id, out var done) && done.ValueKind == JsonValueKind.True)
                 return new HttpDeliveryOutcome(HttpDeliveryResult.Delivered);
             if (_clock.GetTimestamp() >= deadline)
                 return new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.AckTimeout",
@@ -70,7 +70,8 @@ public sealed class SplunkDestination(HttpClient http, SplunkSettings settings, 
         }
     }
 
-    private async Task<(HttpStatusCode Status, byte[] Body, HttpDeliveryOutcome? Failure)> PostAsync(string path, HttpContent content, CancellationToken cancellationToken)
+    /// <summary>One POST: its status and its answer as a JSON object (null when it is none), or why there is none.</summary>
+    private async Task<(HttpStatusCode Status, JsonElement? Answer, HttpDeliveryOutcome? Failure)> PostAsync(string path, HttpContent content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.Endpoint, path)) { Content = content };
         if (settings.Token is { } token)
@@ -82,25 +83,25 @@ public sealed class SplunkDestination(HttpClient http, SplunkSettings settings, 
         {
             using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             byte[] body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-            return (response.StatusCode, body, null);
+            return (response.StatusCode, Parse(body), null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (0, [], new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.ConnectionTimeout", $"The HEC did not answer within {RequestTimeout.TotalMinutes:0} minutes."));
+            return (0, null, new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.ConnectionTimeout", $"The HEC did not answer within {RequestTimeout.TotalMinutes:0} minutes."));
         }
         catch (HttpRequestException e)
         {
-            return (0, [], new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.ConnectionClosed", e.Message));
+            return (0, null, new HttpDeliveryOutcome(HttpDeliveryResult.Retry, "Splunk.ConnectionClosed", e.Message));
         }
     }
 
     /// <summary>An answer other than 200, named as Firehose names it from the HEC's status and code; null for a 200.</summary>
-    private static HttpDeliveryOutcome? Refusal(HttpStatusCode status, byte[] body)
+    private static HttpDeliveryOutcome? Refusal(HttpStatusCode status, JsonElement? answer)
     {
         if (status == HttpStatusCode.OK)
             return null;
-        long code = TryGet(body, "code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out long n) ? n : -1;
-        string text = TryGet(body, "text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : $"HTTP {(int)status}";
+        long code = Member(answer, "code") is { ValueKind: JsonValueKind.Number } c && c.TryGetInt64(out long n) ? n : -1;
+        string text = Member(answer, "text") is { ValueKind: JsonValueKind.String } t ? t.GetString()! : $"HTTP {(int)status}";
         string errorCode = (status, code) switch
         {
             (_, 1) or (_, 2) or (_, 4) => "Splunk.InvalidToken",
@@ -115,20 +116,20 @@ public sealed class SplunkDestination(HttpClient http, SplunkSettings settings, 
         return new HttpDeliveryOutcome(HttpDeliveryResult.Retry, errorCode, $"The HEC answered {(int)status}: {text} (code {code}).");
     }
 
-    private static bool TryGet(byte[] body, string member, out JsonElement value)
+    /// <summary>An answer's body as a JSON object, or null when it is none.</summary>
+    private static JsonElement? Parse(byte[] body)
     {
-        value = default;
         try
         {
             using var json = JsonDocument.Parse(body);
-            if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty(member, out var found))
-                return false;
-            value = found.Clone();
-            return true;
+            return json.RootElement.ValueKind == JsonValueKind.Object ? json.RootElement.Clone() : null;
         }
         catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
+
+    private static JsonElement? Member(JsonElement? answer, string name) =>
+        answer is { } json && json.TryGetProperty(name, out var value) ? value : null;
 }

@@ -37,7 +37,8 @@ public sealed class DynamoDbEndpoint(DynamoDbApi api, StreamService streams, Sto
         string operation = request.Headers["X-Amz-Target"].ToString()[(DynamoDbApi.TargetPrefix.Length + 1)..];
         try
         {
-            byte[]? body = await ReadBodyAsync(request, streams.Options.MaxRequestBytes, context.RequestAborted);
+            long limit = streams.Options.MaxRequestBytes;
+            using var body = request.ContentLength > limit ? null : await Kinesis.KinesisEndpoint.ReadBodyAsync(request, limit, context.RequestAborted);
             if (body is null)
             {
                 http.StatusCode = 413;
@@ -45,13 +46,13 @@ public sealed class DynamoDbEndpoint(DynamoDbApi api, StreamService streams, Sto
                 return;
             }
             Kinesis.Authentication.Check(request);
-            var credential = Verifier?.Verify(request, body);
+            var credential = Verifier?.Verify(request, body.WrittenMemory.Span);
             if (!DynamoDbApi.Has(operation))
                 throw DynamoDbErrors.UnknownOperation();
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = streams.Options.MaxNestingDepth });
+                document = JsonDocument.Parse(body.WrittenMemory, new JsonDocumentOptions { MaxDepth = streams.Options.MaxNestingDepth });
             }
             catch (JsonException)
             {
@@ -128,29 +129,5 @@ public sealed class DynamoDbEndpoint(DynamoDbApi api, StreamService streams, Sto
         http.ContentLength = body.Length;
         http.Headers["x-amz-crc32"] = System.IO.Hashing.Crc32.HashToUInt32(body.Span).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await http.Body.WriteAsync(body, cancel);
-    }
-
-    /// <summary>The whole body, or null when it is over <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancel)
-    {
-        if (request.ContentLength > limit)
-            return null;
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and var length ? (int)length : 1024);
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancel)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                    return null;
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-        return buffer.ToArray();
     }
 }

@@ -275,7 +275,7 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     /// allocated a fresh large-object array per request: the growth measured in docs/benchmarks.md.
     /// Null when the body is over <paramref name="limit"/>; otherwise the caller disposes it.
     /// </summary>
-    private static async Task<PooledBufferWriter?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancel)
+    internal static async Task<PooledBufferWriter?> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancel)
     {
         var reader = request.BodyReader;
         long? declared = request.ContentLength;
