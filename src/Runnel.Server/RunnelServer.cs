@@ -290,17 +290,11 @@ public sealed class RunnelServer : IAsyncDisposable
                 Shards = () => Metrics.MetricsExport.ShardSamples(streams),
             };
         }
-        if (opened.LocalDirectory is null)
-        {
-            // On a cluster, measuring a reader's lag may read a record from JetStream: done here, without holding a
-            // thread, so that the exporter's callbacks (which cannot wait) find the arrival times known.
-            app.Use(async (context, next) =>
-            {
-                if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics")
-                    await lags.MeasureAsync(context.RequestAborted);
-                await next(context);
-            });
-        }
+        // The readers' lags are measured once per scrape, before the exporter collects (on a cluster that may read
+        // JetStream: awaited here, since the exporter's callbacks cannot wait).
+        app.Use((context, next) => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics"
+            ? metrics.ScrapeAsync(lags, () => next(context), context.RequestAborted)
+            : next(context));
         app.UseOpenTelemetryPrometheusScrapingEndpoint(metrics.Provider, context => HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/metrics",
             null, null, null);
         CloudWatch.CloudWatchOperations? cloudWatch = null;

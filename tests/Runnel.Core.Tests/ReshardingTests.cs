@@ -54,6 +54,25 @@ public class ReshardingTests
         }
     }
 
+    /// <summary>FindShard finds every shard by its index however the list lies: indexes equal to places, with closed
+    /// shards dropped from the front, out of order; and nothing for an index no shard has.</summary>
+    [Fact]
+    public void FindShard_finds_each_shard_by_index_in_any_list()
+    {
+        var whole = Stream(40);
+        var dropped = whole with { Shards = whole.Shards.Skip(7).Where(s => s.Index % 3 != 0).ToList() };
+        var shuffled = whole with { Shards = whole.Shards.OrderBy(s => (s.Index * 17) % 40).ToList() };
+        foreach (var stream in new[] { whole, dropped, shuffled })
+        {
+            foreach (var shard in stream.Shards)
+                Assert.Same(shard, stream.FindShard(shard.Index));
+            foreach (int missing in Enumerable.Range(-2, 45).Where(i => stream.Shards.All(s => s.Index != i)))
+                Assert.Null(stream.FindShard(missing));
+        }
+        Assert.Equal(40, whole.Shards.Count);
+        Assert.Equal(22, dropped.Shards.Count);
+    }
+
     [Fact]
     public void Split_makes_two_children_at_the_new_starting_hash_key()
     {

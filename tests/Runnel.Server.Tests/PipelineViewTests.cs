@@ -143,6 +143,26 @@ public sealed class PipelineViewTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60000)]
+    public async Task The_readers_of_a_deleted_stream_are_forgotten_when_next_shown()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"short-lived","ShardCount":1}""");
+        await CallAs("AKIDWRITER", "Boto3/1.26.27", "PutRecords", Records(3, "a", "short-lived"));
+        var iterator = (await CallAs("AKIDREADER", "KCL/2.6", "GetShardIterator", """{"StreamName":"short-lived","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"""))
+            .GetProperty("ShardIterator").GetString();
+        await CallAs("AKIDREADER", "KCL/2.6", "GetRecords", $$"""{"ShardIterator":"{{iterator}}","Limit":1}""");
+        const string Labels = "Kind=\"iterator\",Reader=\"AKIDREADER KCL/2.6\",ShardId=\"shardId-000000000000\",StreamName=\"short-lived\"";
+        string metrics = await _host.Client.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(metrics, "runnel_reader_records_total", Labels));
+        Assert.Equal(2, Sample(metrics, "runnel_reader_lag_records", Labels));
+
+        await _host.Client.OkAsync("DeleteStream", """{"StreamName":"short-lived"}""");
+        await _host.Client.Http.GetStringAsync("/metrics"); // measuring forgets them (this scrape may have read the records counter before)
+        metrics = await _host.Client.Http.GetStringAsync("/metrics");
+        Assert.Null(Sample(metrics, "runnel_reader_lag_records", Labels));
+        Assert.Null(Sample(metrics, "runnel_reader_records_total", Labels));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_registered_consumer_is_behind_by_what_arrived_since_it_registered_until_it_reads_and_again_once_it_stops()
     {
         await _host.Client.OkAsync("CreateStream", """{"StreamName":"fanned","ShardCount":1}""");

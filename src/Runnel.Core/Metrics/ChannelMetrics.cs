@@ -12,9 +12,9 @@ public enum ChannelMetric
 /// delivered and records sent to the dead-letter queue, whether each object and each dead-letter object was written,
 /// and the age of the oldest record not yet delivered. Thread-safe.
 /// </summary>
-public sealed class ChannelMetrics(string stream, string name, string id)
+public sealed class ChannelMetrics(string stream, string name, string id, bool recording = true)
 {
-    private readonly MetricCell[] _cells = Enum.GetValues<ChannelMetric>().Select(_ => new MetricCell()).ToArray();
+    private readonly MetricCell[] _cells = MetricCell.For<ChannelMetric>(recording);
 
     public string StreamName { get; } = stream;
     public string ChannelName { get; } = name;

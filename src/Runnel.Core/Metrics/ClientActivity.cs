@@ -38,6 +38,10 @@ public sealed class WriterActivity(string stream, ClientId client)
 
     public string StreamName { get; } = stream;
     public ClientId Client { get; } = client;
+
+    /// <summary>What the writer goes by (<see cref="ClientId.Display"/>), made once.</summary>
+    public string Label { get; } = client.Display;
+
     public long Records => Interlocked.Read(ref _records);
     public long Bytes => Interlocked.Read(ref _bytes);
     public long Requests => Interlocked.Read(ref _requests);
@@ -91,6 +95,10 @@ public sealed class ReaderActivity(string stream, int shardIndex, ReaderKind kin
 
     /// <summary>The consumer's name; empty for an iterator reader (its <see cref="Client"/> names it).</summary>
     public string Name { get; } = name;
+
+    /// <summary>What the reader goes by, made once: the consumer's name, or the iterator reader's client's
+    /// <see cref="ClientId.Display"/> (an iterator reader's client is the one it is kept for).</summary>
+    public string Label { get; } = kind == ReaderKind.Iterator ? client.Display : name;
 
     /// <summary>The client reading: an iterator reader's own; a consumer's latest subscriber (default before one).</summary>
     public ClientId Client => (ClientId)Volatile.Read(ref _client);

@@ -21,10 +21,10 @@ public enum FirehoseMetric
 /// The metrics of one delivery stream (by name, as CloudWatch's DeliveryStreamName dimension) and what each event adds
 /// to them. Thread-safe.
 /// </summary>
-public sealed class DeliveryStreamMetrics(string name)
+public sealed class DeliveryStreamMetrics(string name, bool recording = true)
 {
     private const double Micros = 0.001;
-    private readonly MetricCell[] _cells = Enum.GetValues<FirehoseMetric>().Select(_ => new MetricCell()).ToArray();
+    private readonly MetricCell[] _cells = MetricCell.For<FirehoseMetric>(recording);
 
     public string DeliveryStreamName { get; } = name;
 

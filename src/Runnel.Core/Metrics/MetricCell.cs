@@ -13,6 +13,18 @@ public sealed class MetricCell
     private long _count, _sum, _last;
     private long _min = long.MaxValue, _max = long.MinValue;
     private readonly BucketCounters _buckets = new();
+    private readonly bool _discards;
+
+    /// <summary>A cell that records nothing: what every metric writes to with <c>--metrics off</c>, so that setting measures the data path without recording.</summary>
+    public static MetricCell Discard { get; } = new(discards: true);
+
+    public MetricCell() { }
+
+    private MetricCell(bool discards) => _discards = discards;
+
+    /// <summary>Cells for every value of <typeparamref name="T"/>, by its integer value; all <see cref="Discard"/> when not <paramref name="recording"/>.</summary>
+    public static MetricCell[] For<T>(bool recording) where T : struct, Enum =>
+        Enum.GetValues<T>().Select(_ => recording ? new MetricCell() : Discard).ToArray();
 
     /// <summary>Samples recorded since the server started.</summary>
     public long Count => Interlocked.Read(ref _count);
@@ -26,6 +38,8 @@ public sealed class MetricCell
     /// <summary>Records one sample.</summary>
     public void Add(long value)
     {
+        if (_discards)
+            return;
         Volatile.Write(ref _last, value);
         _buckets.Add(value);
         Interlocked.Add(ref _sum, value);

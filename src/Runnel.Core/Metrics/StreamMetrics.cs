@@ -7,9 +7,9 @@ namespace Runnel.Core.Metrics;
 /// per <see cref="StreamMetric"/>, and what one request adds to them, as AWS defines each metric (one sample per
 /// request; a failed request adds 0 to its Success metric). Thread-safe.
 /// </summary>
-public sealed class StreamMetrics(string streamName)
+public sealed class StreamMetrics(string streamName, bool recording = true)
 {
-    private readonly MetricCell[] _cells = Enum.GetValues<StreamMetric>().Select(_ => new MetricCell()).ToArray();
+    private readonly MetricCell[] _cells = MetricCell.For<StreamMetric>(recording);
 
     public string StreamName { get; } = streamName;
 
@@ -79,9 +79,9 @@ public sealed class StreamMetrics(string streamName)
 /// The SubscribeToShard metrics of one registered consumer of one stream (CloudWatch's StreamName and ConsumerName
 /// dimensions): one sample per subscription attempt, one per event pushed. Thread-safe.
 /// </summary>
-public sealed class ConsumerMetrics(string streamName, string consumerName)
+public sealed class ConsumerMetrics(string streamName, string consumerName, bool recording = true)
 {
-    private readonly MetricCell[] _cells = Enum.GetValues<ConsumerMetric>().Select(_ => new MetricCell()).ToArray();
+    private readonly MetricCell[] _cells = MetricCell.For<ConsumerMetric>(recording);
 
     public string StreamName { get; } = streamName;
     public string ConsumerName { get; } = consumerName;
@@ -112,18 +112,18 @@ public sealed class ConsumerMetrics(string streamName, string consumerName)
 public sealed class MetricRegistry(bool enabled = true)
 {
     private readonly ConcurrentDictionary<string, StreamMetrics> _streams = new(StringComparer.Ordinal);
-    private readonly StreamMetrics _discarded = new("");
+    private readonly StreamMetrics _discarded = new("", recording: false);
     private readonly ConcurrentDictionary<(string Stream, string Consumer), ConsumerMetrics> _consumers = new();
-    private readonly ConsumerMetrics _discardedConsumer = new("", "");
+    private readonly ConsumerMetrics _discardedConsumer = new("", "", recording: false);
     private readonly ConcurrentDictionary<string, DeliveryStreamMetrics> _deliveryStreams = new(StringComparer.Ordinal);
-    private readonly DeliveryStreamMetrics _discardedDelivery = new("");
+    private readonly DeliveryStreamMetrics _discardedDelivery = new("", recording: false);
     private readonly ConcurrentDictionary<string, ChannelMetrics> _channels = new(StringComparer.Ordinal);
-    private readonly ChannelMetrics _discardedChannel = new("", "", "");
+    private readonly ChannelMetrics _discardedChannel = new("", "", "", recording: false);
 
     /// <summary>Whether anything is recorded (<c>--metrics off</c>: nothing, for comparing the data path's speed).</summary>
     public bool Enabled { get; } = enabled;
 
-    /// <summary>The metrics of the stream of this name (with metrics off, cells nobody reads).</summary>
+    /// <summary>The metrics of the stream of this name (with metrics off, cells that record nothing).</summary>
     public StreamMetrics Stream(string name) =>
         !Enabled ? _discarded : _streams.TryGetValue(name, out var metrics) ? metrics : _streams.GetOrAdd(name, n => new StreamMetrics(n));
 

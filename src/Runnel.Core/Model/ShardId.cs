@@ -10,7 +10,13 @@ public static class ShardId
 {
     public const string Prefix = "shardId-";
 
-    public static string Format(int index) => Prefix + index.ToString("D12", CultureInfo.InvariantCulture);
+    // The ids of the first shards, made once each (answers and /metrics name them over and over).
+    private static readonly string?[] Made = new string?[8192];
+
+    public static string Format(int index) =>
+        (uint)index < (uint)Made.Length ? Made[index] ??= Make(index) : Make(index);
+
+    private static string Make(int index) => Prefix + index.ToString("D12", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Parses a shard id. Like AWS, a bare number or a differently padded id is accepted

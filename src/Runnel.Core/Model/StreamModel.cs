@@ -127,11 +127,29 @@ public sealed record StreamInfo(
     public IEnumerable<ShardInfo> ListedShards(DateTimeOffset now) =>
         Shards.Where(s => s.ClosedAt is not { } closed || closed > now - TimeSpan.FromHours(RetentionHours));
 
+    /// <summary>The shard of this index, or null. Shards are kept in the order of their indexes (each new one the next
+    /// index), so this is a binary search (a shard's index is its place until closed shards are dropped); an unsorted
+    /// list is searched through.</summary>
     public ShardInfo? FindShard(int index)
     {
-        foreach (var s in Shards)
-            if (s.Index == index)
-                return s;
+        var shards = Shards;
+        if ((uint)index < (uint)shards.Count && shards[index].Index == index)
+            return shards[index];
+        int low = 0, high = shards.Count - 1;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) >> 1);
+            int at = shards[middle].Index;
+            if (at == index)
+                return shards[middle];
+            if (at < index)
+                low = middle + 1;
+            else
+                high = middle - 1;
+        }
+        for (int i = 0; i < shards.Count; i++)
+            if (shards[i].Index == index)
+                return shards[i];
         return null;
     }
 }

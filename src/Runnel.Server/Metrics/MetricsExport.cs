@@ -135,13 +135,12 @@ public sealed class MetricsExport : IDisposable
             new("StreamName", r.Stream), new("ShardId", Runnel.Core.Model.ShardId.Format(r.Shard)),
             new("Kind", ReaderLags.KindLabel(r.Kind)), new("Reader", r.Reader),
         ];
-        static ReaderLabels Of(ReaderActivity r) => new(r.StreamName, r.ShardIndex, r.Kind, r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name);
-        IEnumerable<Measurement<long>> Lag(Func<ReaderLag, long> value) =>
-            lags.Measure().GroupBy(r => new ReaderLabels(r.StreamName, r.ShardIndex, r.Kind, r.Name)).Select(g => new Measurement<long>(g.Max(value), Labels(g.Key)));
+        static ReaderLabels Of(ReaderActivity r) => new(r.StreamName, r.ShardIndex, r.Kind, r.Label);
+        IEnumerable<Measurement<long>> Lag(Func<LagSeries, long> value) => (Volatile.Read(ref _scraped) ?? Series(lags.Measure())).Select(l => new Measurement<long>(value(l), Labels(l.Labels)));
         long Now() => streams.Now.ToUnixTimeMilliseconds();
-        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => Lag(r => r.MillisBehind), "ms",
+        _meter.CreateObservableGauge("runnel_reader_lag_milliseconds", () => Lag(r => r.Millis), "ms",
             "How long ago the oldest record a reader has not read arrived in the shard, now (0 when caught up; registered consumers, clients reading with shard iterators, delivery streams).");
-        _meter.CreateObservableGauge("runnel_reader_lag_records", () => Lag(r => r.RecordsBehind), "{record}",
+        _meter.CreateObservableGauge("runnel_reader_lag_records", () => Lag(r => r.Records), "{record}",
             "How many records of the shard a reader has still to read, now.");
         var readerRecords = new MergedCounter<ReaderLabels>();
         _meter.CreateObservableCounter("runnel_reader_records", () => readerRecords.Sum(activity.Readers(Now()).Select(r => ((object)r, Of(r), r.Records)))
@@ -153,17 +152,56 @@ public sealed class MetricsExport : IDisposable
             "Failed requests of a reader of the shard: GetRecords calls throttled or with an expired or invalid iterator, subscriptions refused or ended by a failure.");
         static KeyValuePair<string, object?>[] Writer((string Stream, string Writer) w) => [new("StreamName", w.Stream), new("Writer", w.Writer)];
         var writerRecords = new MergedCounter<(string, string)>();
-        _meter.CreateObservableCounter("runnel_writer_records", () => writerRecords.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Client.Display), w.Records)))
+        _meter.CreateObservableCounter("runnel_writer_records", () => writerRecords.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Label), w.Records)))
             .Select(s => new Measurement<long>(s.Value, Writer(s.Labels))), "{record}",
             "Records a client (access key and User-Agent) has written to the stream.");
         var writerFailures = new MergedCounter<(string, string)>();
-        _meter.CreateObservableCounter("runnel_writer_failed_records", () => writerFailures.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Client.Display), w.FailedRecords.Value)))
+        _meter.CreateObservableCounter("runnel_writer_failed_records", () => writerFailures.Sum(activity.Writers(Now()).Select(w => ((object)w, (w.StreamName, w.Label), w.FailedRecords.Value)))
             .Select(s => new Measurement<long>(s.Value, Writer(s.Labels))), "{record}",
             "Records of a client's PutRecord and PutRecords calls that the stream refused: throttled, or failed inside the server.");
     }
 
     /// <summary>The labels of a reader's series.</summary>
     private readonly record struct ReaderLabels(string Stream, int Shard, ReaderKind Kind, string Reader);
+
+    /// <summary>A reader's lag series: readers of the same labels merged, each figure their largest.</summary>
+    private readonly record struct LagSeries(ReaderLabels Labels, long Millis, long Records);
+
+    private static List<LagSeries> Series(IReadOnlyList<ReaderLag> lags)
+    {
+        var series = new Dictionary<ReaderLabels, (long Millis, long Records)>(lags.Count);
+        foreach (var lag in lags)
+        {
+            ref var merged = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(series,
+                new ReaderLabels(lag.StreamName, lag.ShardIndex, lag.Kind, lag.Name), out bool seen);
+            merged = seen ? (Math.Max(merged.Millis, lag.MillisBehind), Math.Max(merged.Records, lag.RecordsBehind)) : (lag.MillisBehind, lag.RecordsBehind);
+        }
+        return series.Select(s => new LagSeries(s.Key, s.Value.Millis, s.Value.Records)).ToList();
+    }
+
+    // The lags a scrape shows, measured once for it before the collection (ScrapeAsync), so that both lag gauges show
+    // one measurement and a cluster's reads of JetStream are awaited rather than blocking a thread. The collection runs
+    // on a task of the exporter's, so the measurement waits here for as long as its scrape runs; a collection with no
+    // scrape running (an OTLP export) measures in the callback.
+    private List<LagSeries>? _scraped;
+
+    /// <summary>
+    /// Measures the readers' lags for a scrape, then runs <paramref name="scrape"/> (the exporter), whose collection
+    /// shows them.
+    /// </summary>
+    public async Task ScrapeAsync(ReaderLags lags, Func<Task> scrape, CancellationToken cancellationToken)
+    {
+        var measured = Series(await lags.MeasureAsync(cancellationToken).ConfigureAwait(false));
+        Volatile.Write(ref _scraped, measured);
+        try
+        {
+            await scrape().ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _scraped, null, measured); // unless a later scrape's replaced it
+        }
+    }
 
     private static Measurement<double> Measure(double value, string stream) => new(value, new KeyValuePair<string, object?>("StreamName", stream));
 
@@ -205,7 +243,6 @@ public sealed class MetricsExport : IDisposable
                         new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(shard.Index)));
     }
 
-    /// <summary>A shard-level counter of every shard of the streams that enabled it (their open shards and those a reshard closed).</summary>
     /// <summary>The shard-level metrics the streams' EnableEnhancedMonitoring named, for the minute history.</summary>
     public static IEnumerable<MinuteRoller.ShardSample> ShardSamples(StreamService streams)
     {
@@ -224,21 +261,34 @@ public sealed class MetricsExport : IDisposable
                     yield return metric switch
                     {
                         ShardMetric.IteratorAgeMilliseconds => new(stream.Name, shard.Index, metric, 0, log.IteratorAge),
-                        ShardMetric.IncomingBytes => new(stream.Name, shard.Index, metric, counters.BytesIn, null),
-                        ShardMetric.IncomingRecords => new(stream.Name, shard.Index, metric, counters.RecordsIn, null),
-                        ShardMetric.OutgoingBytes => new(stream.Name, shard.Index, metric, counters.BytesOut, null),
-                        ShardMetric.OutgoingRecords => new(stream.Name, shard.Index, metric, counters.RecordsOut, null),
-                        ShardMetric.WriteProvisionedThroughputExceeded => new(stream.Name, shard.Index, metric, counters.WriteThrottles, null),
-                        _ => new(stream.Name, shard.Index, metric, counters.ReadThrottles, null),
+                        _ => new(stream.Name, shard.Index, metric, ShardCounter(counters, metric), null),
                     };
                 }
             }
         }
     }
 
-    private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric) =>
-        ShardSamples(streams).Where(s => s.Metric == metric).Select(s => new Measurement<double>(s.Total,
-            new KeyValuePair<string, object?>("StreamName", s.Stream), new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(s.Shard))));
+    /// <summary>A shard-level counter of every shard of the streams that enabled it (their open shards and those a reshard closed).</summary>
+    private static IEnumerable<Measurement<double>> ShardCounters(StreamService streams, ShardMetric metric)
+    {
+        string name = metric.ToString();
+        foreach (var stream in streams.All)
+            if (stream.EnhancedMetrics.Contains(name))
+                foreach (var shard in stream.Shards)
+                    yield return new Measurement<double>(ShardCounter(streams.Shard(stream, shard).Throughput.Counters, metric),
+                        new KeyValuePair<string, object?>("StreamName", stream.Name), new KeyValuePair<string, object?>("ShardId", Runnel.Core.Model.ShardId.Format(shard.Index)));
+    }
+
+    /// <summary>A shard-level counter's total since the server started (every shard-level metric but IteratorAgeMilliseconds).</summary>
+    private static long ShardCounter(Runnel.Core.Throughput.ThroughputCounters counters, ShardMetric metric) => metric switch
+    {
+        ShardMetric.IncomingBytes => counters.BytesIn,
+        ShardMetric.IncomingRecords => counters.RecordsIn,
+        ShardMetric.OutgoingBytes => counters.BytesOut,
+        ShardMetric.OutgoingRecords => counters.RecordsOut,
+        ShardMetric.WriteProvisionedThroughputExceeded => counters.WriteThrottles,
+        _ => counters.ReadThrottles,
+    };
 
     /// <summary>OpenTelemetry's unit (UCUM) for a CloudWatch unit; the Prometheus exporter names it in the metric's suffix.</summary>
     private static string? Unit(string unit) => unit switch

@@ -106,7 +106,7 @@ public sealed class PipelineView : IDisposable
         var remoteStreams = remote.Streams.ToLookup(s => s.Name, StringComparer.Ordinal);
         var remoteDeliveries = remote.Deliveries.ToLookup(d => d.Name, StringComparer.Ordinal);
         // Each reader's failed requests over the last minute, by stream, kind and name (a consumer that was only refused has no lag of its own to carry them).
-        var readerErrors = _registry.Activity.Readers(now).Concat(remote.Readers).GroupBy(r => (r.StreamName, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display : r.Name))
+        var readerErrors = _registry.Activity.Readers(now).Concat(remote.Readers).GroupBy(r => (r.StreamName, r.Kind, Name: r.Label))
             .ToDictionary(g => g.Key, g => g.Sum(r => _rates.Over(r.Errors, r.Errors.Value, ErrorWindow)));
         var deliveries = _firehose.Catalog.All();
         json.WriteStartObject();
@@ -131,12 +131,12 @@ public sealed class PipelineView : IDisposable
             json.WriteStartArray("producers");
             // A producer per client as /metrics labels it (access key and the User-Agent's first product): the
             // entries of User-Agents that differ later are summed; the one that wrote most gives its userAgent.
-            foreach (var client in writers[stream.Name].GroupBy(w => w.Client.Display).Select(g => g.OrderByDescending(w => w.Records).ToList())
-                .OrderByDescending(c => c.Sum(w => w.Records)).ThenBy(c => c[0].Client.Display, StringComparer.Ordinal))
+            foreach (var client in writers[stream.Name].GroupBy(w => w.Label).Select(g => g.OrderByDescending(w => w.Records).ToList())
+                .OrderByDescending(c => c.Sum(w => w.Records)).ThenBy(c => c[0].Label, StringComparer.Ordinal))
             {
                 var top = client[0];
                 json.WriteStartObject();
-                json.WriteString("client", top.Client.Display);
+                json.WriteString("client", top.Label);
                 json.WriteString("accessKey", top.Client.AccessKey);
                 json.WriteString("userAgent", top.Client.UserAgent);
                 json.WriteNumber("recordsPerSecond", Round(client.Sum(w => _rates.PerSecond(w, w.Records, RateWindow))));

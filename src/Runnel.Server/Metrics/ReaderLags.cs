@@ -26,8 +26,8 @@ public readonly record struct ReaderLag(string StreamName, int ShardIndex, Reade
 /// shard) and the arrival time of the oldest record not yet read. Which readers are measured:
 /// <list type="bullet">
 /// <item>every reader <see cref="ClientActivity.Readers"/> lists (iterator readers for an hour after their last
-/// request; registered consumers for as long as they exist: measuring forgets the entries of a consumer deregistered,
-/// or deleted with its stream, or registered again since);</item>
+/// request; registered consumers for as long as they exist): measuring forgets the entries of readers of a stream
+/// deleted, and of a consumer deregistered or registered again since;</item>
 /// <item>every shard of every active registered consumer that has not subscribed to it here: behind by the records
 /// that arrived since the consumer was registered (or the shard made), since it has read none of them. Closed shards
 /// with nothing behind are left out.</item>
@@ -48,7 +48,7 @@ public sealed class ReaderLags(StreamService streams)
     /// (0 when every record from the position on has expired).</summary>
     private sealed record Memo(ulong Position, ulong FirstUnread, long ArrivalMillis);
 
-    private readonly Dictionary<(long StreamId, int Shard, ReaderKind Kind, string Name), Memo> _memos = [];
+    private readonly Dictionary<(long StreamId, int Shard, ReaderKind Kind, string Name, ClientId Client), Memo> _memos = [];
 
     // A registered consumer's start on a shard it has not read: the first record that arrived since it was registered,
     // and the shard's next offset when that was looked up.
@@ -80,17 +80,17 @@ public sealed class ReaderLags(StreamService streams)
         long now = streams.Now.ToUnixTimeMilliseconds();
         var activity = streams.Metrics.Activity;
         var lags = new List<ReaderLag>();
-        var measured = new HashSet<(long, int, ReaderKind, string)>();
+        var measured = new HashSet<(long, int, ReaderKind, string, ClientId)>();
         var subscribed = new HashSet<(long StreamId, int Shard, string Consumer)>();
-        var live = new List<ReaderActivity>();
+        // One reader seen on several nodes (a client whose requests went to both) is measured from its furthest position.
+        var readers = new Dictionary<(string Stream, int Shard, ReaderKind Kind, string Name, ClientId Client), List<ReaderActivity>>();
         foreach (var reader in activity.Readers(now).Concat(remote.Readers))
         {
             var stream = streams.Find(reader.StreamName);
             if (stream is null || stream.Status == StreamStatus.Deleting)
             {
-                if (reader.Kind == ReaderKind.Consumer)
-                    activity.Forget(reader); // (nothing happens for another node's entry, which is not in activity)
-                continue; // an iterator reader of a deleted stream runs out by itself
+                activity.Forget(reader); // its shards are gone (nothing happens for another node's entry, which is not in activity)
+                continue;
             }
             // Gone, or registered again under the name since the reader last read: not this consumer's.
             if (reader.Kind == ReaderKind.Consumer
@@ -99,24 +99,26 @@ public sealed class ReaderLags(StreamService streams)
                 activity.Forget(reader);
                 continue;
             }
-            live.Add(reader);
+            var key = (reader.StreamName, reader.ShardIndex, reader.Kind, reader.Name, reader.Kind == ReaderKind.Iterator ? reader.Client : default);
+            ref var entries = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(readers, key, out _);
+            (entries ??= new List<ReaderActivity>(1)).Add(reader);
         }
-        // One reader seen on several nodes (a client whose requests went to both): measured from its furthest position.
-        foreach (var entries in live.GroupBy(r => (r.StreamName, r.ShardIndex, r.Kind, Name: r.Kind == ReaderKind.Iterator ? r.Client.Display + "\n" + r.Client.UserAgent : r.Name)))
+        foreach (var entries in readers.Values)
         {
-            var reader = entries.Where(r => r.Position is not null).MaxBy(r => r.Position!.Value);
+            ReaderActivity? reader = null;
+            foreach (var entry in entries)
+                if (entry.Position is { } at && (reader is null || at > reader.Position!.Value))
+                    reader = entry;
             if (reader is null || streams.Find(reader.StreamName) is not { } stream)
                 continue; // a consumer never subscribed: measured below as a consumer's unread shard
             if (reader.Kind == ReaderKind.Consumer)
                 subscribed.Add((stream.Id, reader.ShardIndex, reader.Name));
             if (stream.FindShard(reader.ShardIndex) is not { } shard || reader.Position is not { } position)
                 continue;
-            var key = (stream.Id, shard.Index, reader.Kind, entries.Key.Name);
+            var key = (stream.Id, shard.Index, reader.Kind, reader.Name, reader.Kind == ReaderKind.Iterator ? reader.Client : default);
             var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
             measured.Add(key);
-            var all = entries.ToList();
-            lags.Add(new ReaderLag(stream.Name, shard.Index, reader.Kind, reader.Kind == ReaderKind.Iterator ? reader.Client.Display : reader.Name, records, millis, reader,
-                all.Count > 1 ? all : null));
+            lags.Add(new ReaderLag(stream.Name, shard.Index, reader.Kind, reader.Label, records, millis, reader, entries.Count > 1 ? entries : null));
         }
         var started = new HashSet<(long, int, string, long)>();
         foreach (var stream in streams.All)
@@ -137,7 +139,7 @@ public sealed class ReaderLags(StreamService streams)
                     long records = 0, millis = 0;
                     if (await StartAsync(stream, shard, startKey, created).ConfigureAwait(false) is { } start)
                     {
-                        var key = (stream.Id, shard.Index, ReaderKind.Consumer, consumer.Name);
+                        var key = (stream.Id, shard.Index, ReaderKind.Consumer, consumer.Name, default(ClientId));
                         (records, millis) = await BehindAsync(stream, shard, key, start, now, cancellationToken).ConfigureAwait(false);
                         measured.Add(key);
                     }
@@ -158,7 +160,7 @@ public sealed class ReaderLags(StreamService streams)
             {
                 if (stream.FindShard(index) is not { } shard)
                     continue;
-                var key = (stream.Id, shard.Index, ReaderKind.Delivery, deliveryName);
+                var key = (stream.Id, shard.Index, ReaderKind.Delivery, deliveryName, default(ClientId));
                 var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
                 measured.Add(key);
                 if (records > 0 || shard.IsOpen)
@@ -177,7 +179,7 @@ public sealed class ReaderLags(StreamService streams)
     }
 
     /// <summary>Records and milliseconds behind for a reader of <paramref name="shard"/> at <paramref name="position"/>.</summary>
-    private async ValueTask<(long Records, long Millis)> BehindAsync(StreamInfo stream, ShardInfo shard, (long, int, ReaderKind, string) key, ulong position, long now,
+    private async ValueTask<(long Records, long Millis)> BehindAsync(StreamInfo stream, ShardInfo shard, (long, int, ReaderKind, string, ClientId) key, ulong position, long now,
         CancellationToken cancellationToken)
     {
         var log = streams.Shard(stream, shard);
