@@ -1,0 +1,85 @@
+namespace Runnel.Client.Aggregation;
+
+/// <summary>An open shard and the hash keys it takes.</summary>
+/// <param name="ShardId">The shard's id, as ListShards gives it.</param>
+/// <param name="HashKeyRange">The shard's hash-key range.</param>
+public readonly record struct ShardHashRange(string ShardId, HashKeyRange HashKeyRange);
+
+/// <summary>
+/// Which open shard takes a hash key: the producer's prediction of where a record goes, so that it aggregates only
+/// records bound for the same shard. Built from the open shards of a ListShards answer (those without an
+/// <c>EndingSequenceNumber</c>), whose ranges do not overlap; a gap (a map read mid-reshard) leaves the hash keys in it
+/// without a shard. Lookups are a binary search over the ranges sorted by start. Immutable and thread-safe: a changed
+/// stream is a new map.
+/// </summary>
+public sealed class ShardMap
+{
+    private readonly ShardHashRange[] _shards; // sorted by start, no overlaps
+    private readonly UInt128[] _starts; // _shards[i].HashKeyRange.Start, for the search
+
+    /// <summary>A map of the given open shards, in any order.</summary>
+    /// <exception cref="ArgumentException">A shard id is empty, or two ranges overlap (closed parents passed with their open children).</exception>
+    public ShardMap(IEnumerable<(string ShardId, UInt128 StartingHashKey, UInt128 EndingHashKey)> openShards)
+    {
+        ArgumentNullException.ThrowIfNull(openShards);
+        var shards = new List<ShardHashRange>();
+        foreach (var (shardId, start, end) in openShards)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(shardId, nameof(openShards));
+            shards.Add(new ShardHashRange(shardId, new HashKeyRange(start, end)));
+        }
+        shards.Sort((a, b) => a.HashKeyRange.Start.CompareTo(b.HashKeyRange.Start));
+        for (int i = 1; i < shards.Count; i++)
+            if (shards[i].HashKeyRange.Start <= shards[i - 1].HashKeyRange.End)
+                throw new ArgumentException($"Shards {shards[i - 1].ShardId} {shards[i - 1].HashKeyRange} and {shards[i].ShardId} {shards[i].HashKeyRange} overlap: only open shards make a map.", nameof(openShards));
+        _shards = [.. shards];
+        _starts = [.. shards.Select(s => s.HashKeyRange.Start)];
+    }
+
+    /// <summary>A map of open shards whose hash keys are ListShards' decimal text.</summary>
+    /// <exception cref="FormatException">A hash key is not one.</exception>
+    /// <exception cref="ArgumentException">As for the constructor.</exception>
+    public static ShardMap FromListShards(IEnumerable<(string ShardId, string StartingHashKey, string EndingHashKey)> openShards)
+    {
+        ArgumentNullException.ThrowIfNull(openShards);
+        return new ShardMap(openShards.Select(s => (s.ShardId, HashKeys.Parse(s.StartingHashKey), HashKeys.Parse(s.EndingHashKey))).ToList());
+    }
+
+    /// <summary>The shards, sorted by the start of their ranges.</summary>
+    public IReadOnlyList<ShardHashRange> Shards => _shards;
+
+    /// <summary>Whether the shards cover every hash key from 0 to 2^128 - 1 without a gap, as a stream's open shards do.</summary>
+    public bool IsComplete
+    {
+        get
+        {
+            if (_shards.Length == 0 || _shards[0].HashKeyRange.Start != UInt128.Zero || _shards[^1].HashKeyRange.End != UInt128.MaxValue)
+                return false;
+            for (int i = 1; i < _shards.Length; i++)
+                if (_shards[i].HashKeyRange.Start != _shards[i - 1].HashKeyRange.End + UInt128.One)
+                    return false;
+            return true;
+        }
+    }
+
+    /// <summary>The shard whose range holds <paramref name="hashKey"/>; false when none does (a gap, or no shards).</summary>
+    public bool TryFind(UInt128 hashKey, out ShardHashRange shard)
+    {
+        // The last shard starting at or below the key is the only one that may hold it: the ranges do not overlap.
+        int at = Array.BinarySearch(_starts, hashKey);
+        if (at < 0)
+            at = ~at - 1;
+        if (at >= 0 && _shards[at].HashKeyRange.Contains(hashKey))
+        {
+            shard = _shards[at];
+            return true;
+        }
+        shard = default;
+        return false;
+    }
+
+    /// <summary>The shard a record of these keys goes to; false when no shard holds its hash key.</summary>
+    /// <exception cref="FormatException"><paramref name="explicitHashKey"/> is given and not a hash key.</exception>
+    public bool TryFind(string partitionKey, string? explicitHashKey, out ShardHashRange shard) =>
+        TryFind(HashKeys.Effective(partitionKey, explicitHashKey), out shard);
+}
