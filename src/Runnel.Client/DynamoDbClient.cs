@@ -11,7 +11,8 @@ namespace Runnel.Client;
 /// A small client of the DynamoDB API (JSON 1.0, <c>X-Amz-Target: DynamoDB_20120810.&lt;Operation&gt;</c>, signed for
 /// the service <c>dynamodb</c>), enough for a lease table: the request and answer are DynamoDB's JSON as
 /// <see cref="JsonNode"/>s (items in its attribute-value form, <c>{"S":"…"}</c>, <c>{"N":"…"}</c>). Runnel serves
-/// DynamoDB on the same port as Kinesis. Retries as <see cref="KinesisClient"/> does; errors are thrown as
+/// DynamoDB on the same port as Kinesis. Retries as <see cref="KinesisClient"/> does (and when an answer fails its
+/// <c>x-amz-crc32</c> check); errors are thrown as
 /// <see cref="DynamoDbException"/> (<c>ConditionalCheckFailedException</c>, <c>ResourceNotFoundException</c>, …).
 /// Thread-safe: make one and share it.
 /// </summary>

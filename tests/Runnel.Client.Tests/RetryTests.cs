@@ -137,6 +137,91 @@ public sealed class RetryTests
         Assert.Equal(3, broken.Requests.Count);
     }
 
+    [Fact(Timeout = 10_000)]
+    public async Task A_DynamoDB_answer_that_fails_its_CRC32_is_retried()
+    {
+        static Func<HttpRequestMessage, HttpResponseMessage> Crc(string crc) => _ =>
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"TableNames":[]}""", Encoding.UTF8, "application/x-amz-json-1.0") };
+            response.Headers.TryAddWithoutValidation("x-amz-crc32", crc);
+            return response;
+        };
+        string right = Runnel.Client.Internal.Crc32.Compute("""{"TableNames":[]}"""u8).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var handler = new StubHandler(Crc("12345"), Crc(right));
+        var retry = new RetryOptions { MaxAttempts = 3 };
+        using var client = new DynamoDbClient(new DynamoDbClientOptions
+        {
+            Endpoint = new Uri("http://stub.invalid/"),
+            Credentials = new StaticCredentialsProvider("AKID", "secret"),
+            HttpHandler = handler,
+            Retry = retry,
+        }, new RetryPolicy(retry, () => 0, (_, _) => Task.CompletedTask));
+        var tables = await client.SendAsync("ListTables", new System.Text.Json.Nodes.JsonObject());
+        Assert.NotNull(tables["TableNames"]);
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.Equal("DynamoDB_20120810.ListTables", handler.Requests[0].Headers.GetValues("X-Amz-Target").Single());
+        Assert.Equal("application/x-amz-json-1.0", handler.Requests[0].Content!.Headers.ContentType!.MediaType);
+        Assert.Contains("/dynamodb/aws4_request", handler.Requests[0].Headers.GetValues("Authorization").Single(), StringComparison.Ordinal);
+
+        var damaged = new StubHandler(Crc("12345"));
+        using var failing = new DynamoDbClient(new DynamoDbClientOptions
+        {
+            Endpoint = new Uri("http://stub.invalid/"),
+            Credentials = new StaticCredentialsProvider("AKID", "secret"),
+            HttpHandler = damaged,
+            Retry = RetryOptions.None,
+        });
+        var error = await Assert.ThrowsAsync<DynamoDbException>(() => failing.SendAsync("ListTables", new System.Text.Json.Nodes.JsonObject()));
+        Assert.Equal(("CRC32CheckFailed", true), (error.ErrorCode, error.IsRetryable));
+    }
+
+    /// <summary>Answers nothing until the request is cancelled.</summary>
+    private sealed class SilentHandler : HttpMessageHandler
+    {
+        public int Calls;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task An_attempt_past_the_request_timeout_is_retried_and_then_thrown_as_RequestTimeout()
+    {
+        var handler = new SilentHandler();
+        var retry = new RetryOptions { MaxAttempts = 2 };
+        using var client = new KinesisClient(new KinesisClientOptions
+        {
+            Endpoint = new Uri("http://stub.invalid/"),
+            Credentials = new StaticCredentialsProvider("AKID", "secret"),
+            HttpHandler = handler,
+            RequestTimeout = TimeSpan.FromMilliseconds(50),
+            Retry = retry,
+        }, new RetryPolicy(retry, () => 0, (_, _) => Task.CompletedTask));
+        var error = await Assert.ThrowsAsync<KinesisException>(() => client.PutRecordAsync(Put));
+        Assert.Equal(("RequestTimeout", true), (error.ErrorCode, error.IsRetryable));
+        Assert.Equal(2, handler.Calls);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task A_call_the_caller_cancels_is_cancelled_not_retried()
+    {
+        var handler = new SilentHandler();
+        using var silent = new KinesisClient(new KinesisClientOptions
+        {
+            Endpoint = new Uri("http://stub.invalid/"),
+            Credentials = new StaticCredentialsProvider("AKID", "secret"),
+            HttpHandler = handler,
+            Retry = new RetryOptions { MaxAttempts = 5 },
+        });
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => silent.PutRecordAsync(Put, cancel.Token));
+        Assert.Equal(1, handler.Calls);
+    }
+
     [Fact]
     public void Backoffs_lie_within_full_jitters_bounds_and_stop_growing_at_the_maximum()
     {

@@ -21,11 +21,11 @@ public sealed class RunnelHost : IAsyncDisposable
 
     public Uri Url => Server.Url;
 
-    public static async Task<RunnelHost> StartAsync(RunnelOptions? options = null)
+    public static async Task<RunnelHost> StartAsync(RunnelOptions? options = null, TimeProvider? clock = null)
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "runnel-client-test-" + Guid.NewGuid().ToString("N"));
         options ??= new RunnelOptions { Limits = Runnel.Core.Throughput.ThroughputLimits.Off };
-        var server = RunnelServer.Create(options with { Port = 0, DataDir = dataDir }, logging: _ => { });
+        var server = RunnelServer.Create(options with { Port = 0, DataDir = dataDir }, logging: _ => { }, clock: clock);
         try
         {
             await server.StartAsync();

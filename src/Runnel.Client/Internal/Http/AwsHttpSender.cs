@@ -62,6 +62,7 @@ internal sealed class AwsHttpSender : IDisposable
             byte[] bytes = await response.Content.ReadAsByteArrayAsync(attemptToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 throw Error(response, bytes);
+            CheckCrc32(response, bytes);
             return new ServiceAnswer(bytes, response.Content.Headers.ContentType?.MediaType, ServiceErrors.RequestId(response));
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -125,6 +126,20 @@ internal sealed class AwsHttpSender : IDisposable
         var credentials = await _endpoint.Credentials.GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
         _signer.Sign(request, body, credentials, _endpoint.Region, _endpoint.SigningService, _options.TimeProvider.GetUtcNow());
         return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// DynamoDB sends the CRC-32 of its answer's bytes in <c>x-amz-crc32</c>; an answer damaged on its way fails the
+    /// check and is retried like a transport failure.
+    /// </summary>
+    private void CheckCrc32(HttpResponseMessage response, byte[] body)
+    {
+        if (!response.Headers.TryGetValues("x-amz-crc32", out var values)
+            || !uint.TryParse(values.First(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint expected))
+            return;
+        uint actual = Crc32.Compute(body);
+        if (actual != expected)
+            throw _errors("CRC32CheckFailed", $"The answer's CRC-32 is {actual}, not the {expected} its x-amz-crc32 header says: it was damaged on its way.", response.StatusCode, ServiceErrors.RequestId(response), true, null);
     }
 
     private AwsServiceException Error(HttpResponseMessage response, byte[] body)

@@ -1,6 +1,6 @@
-namespace Runnel.Client.Internal.EventStream;
+namespace Runnel.Client.Internal;
 
-/// <summary>The CRC-32 of zlib and gzip (reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF) that the event-stream framing uses. Thread-safe.</summary>
+/// <summary>The CRC-32 of zlib and gzip (reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF): the event-stream framing's checksums and DynamoDB's x-amz-crc32. Thread-safe.</summary>
 internal static class Crc32
 {
     private static readonly uint[] Table = MakeTable();
