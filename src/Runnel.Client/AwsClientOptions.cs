@@ -44,7 +44,7 @@ public abstract class AwsClientOptions
 
     /// <summary>
     /// An HTTP handler of the caller's own (proxies, certificates, test doubles); the client does not dispose it. Default
-    /// a <see cref="System.Net.Http.SocketsHttpHandler"/> of the client's own.
+    /// a <see cref="System.Net.Http.SocketsHttpHandler"/> of the client's own. <see cref="ConnectTimeout"/> applies to the client's own handler only.
     /// </summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 

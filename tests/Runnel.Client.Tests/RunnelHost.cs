@@ -21,6 +21,9 @@ public sealed class RunnelHost : IAsyncDisposable
 
     public Uri Url => Server.Url;
 
+    /// <summary>The TLS endpoint, when the server was started with one.</summary>
+    public Uri? TlsUrl => Server.TlsUrl;
+
     public static async Task<RunnelHost> StartAsync(RunnelOptions? options = null, TimeProvider? clock = null)
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "runnel-client-test-" + Guid.NewGuid().ToString("N"));

@@ -67,7 +67,7 @@ public sealed class ProfileFile
                 string? name = ProfileName(trimmed[1..close].Trim(), isConfigFile);
                 if (name is null)
                     continue;
-                // A second section of the same name adds to the first; in the config file [profile default] wins over [default].
+                // A second section of the same name adds to the first, a key set again taking the later value.
                 if (!profiles.TryGetValue(name, out current))
                     profiles[name] = current = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                 continue;
