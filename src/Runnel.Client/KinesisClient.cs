@@ -30,6 +30,7 @@ public sealed class KinesisClient : IDisposable
     internal KinesisClient(KinesisClientOptions options, RetryPolicy? retry)
     {
         Protocol = options.Protocol;
+        Clock = options.TimeProvider;
         _sender = new AwsHttpSender(options, ServiceEndpoint.Resolve(options, "kinesis"), Error, retry);
     }
 
@@ -41,6 +42,9 @@ public sealed class KinesisClient : IDisposable
 
     /// <summary>The encoding of requests and answers.</summary>
     public KinesisProtocol Protocol { get; }
+
+    /// <summary>The options' clock, which waits use.</summary>
+    internal TimeProvider Clock { get; }
 
     /// <summary>Puts one record.</summary>
     public Task<PutRecordResponse> PutRecordAsync(PutRecordRequest request, CancellationToken cancellationToken = default) =>
