@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Runnel.Client.Aggregation;
+using Runnel.Client.Producer;
+
+namespace Runnel.Client.Tests.Producer;
+
+/// <summary>The producer against a real Runnel server in-process (without throughput limits), each test on streams of its own.</summary>
+public sealed class KinesisProducerTests(RunnelFixture fixture) : IClassFixture<RunnelFixture>
+{
+    private readonly RunnelHost _host = fixture.Host;
+
+    [Fact(Timeout = 60_000)]
+    public async Task PutAsync_returns_the_shard_and_sequence_number_GetRecords_finds_the_record_at()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-put", 2);
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream });
+
+        var puts = Enumerable.Range(0, 40).Select(i => (Key: $"key-{i % 7}", Data: Encoding.UTF8.GetBytes($"record-{i}"))).ToList();
+        var results = await Task.WhenAll(puts.Select(p => producer.PutAsync(p.Key, p.Data)));
+
+        var read = await ProducerStreams.ReadAllAsync(client, stream);
+        Assert.Equal(puts.Count, read.Count);
+        for (int i = 0; i < puts.Count; i++)
+        {
+            var result = results[i];
+            var found = Assert.Single(read, r => r.ShardId == result.ShardId && r.Record.SequenceNumber == result.SequenceNumber && r.Record.SubSequenceNumber == result.SubSequenceNumber);
+            Assert.Equal(puts[i].Key, found.Record.PartitionKey);
+            Assert.Equal(puts[i].Data, found.Record.Data.ToArray());
+            Assert.True(result.Attempts >= 1);
+        }
+        // Forty small records put at once make aggregates: some share a sequence number.
+        Assert.Contains(results, r => r.SubSequenceNumber > 0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Ten_thousand_records_enqueued_then_flushed_are_all_stored_once_in_order_per_key()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-10k", 4);
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream, AggregationMaxBytes = 64 * 1024 });
+        var failures = new ConcurrentBag<RecordFailedEventArgs>();
+        producer.RecordFailed += (_, e) => failures.Add(e);
+
+        const int count = 10_000;
+        for (int i = 0; i < count; i++)
+            await producer.EnqueueAsync($"key-{i % 97}", Encoding.UTF8.GetBytes($"{i}"));
+        await producer.FlushAsync();
+        Assert.Empty(failures);
+        Assert.Equal(0, producer.BufferedRecords);
+
+        var read = await ProducerStreams.ReadAllAsync(client, stream);
+        var numbers = read.Select(r => int.Parse(Encoding.UTF8.GetString(r.Record.Data.Span))).ToList();
+        Assert.Equal(Enumerable.Range(0, count), numbers.Order());
+        foreach (var key in read.GroupBy(r => (r.ShardId, r.Record.PartitionKey)))
+        {
+            var inShard = key.Select(r => int.Parse(Encoding.UTF8.GetString(r.Record.Data.Span))).ToList();
+            Assert.Equal(inShard.Order(), inShard);
+        }
+        Assert.True(read.Count(r => r.Record.IsAggregated) > count / 2, "most records travelled in aggregates");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Aggregates_never_straddle_shards()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-straddle", 8);
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream });
+
+        var random = new Random(19);
+        for (int i = 0; i < 3000; i++)
+            await producer.EnqueueAsync($"k{random.Next()}", Encoding.UTF8.GetBytes($"{i}"));
+        await producer.FlushAsync();
+
+        // Read without the range filter: every user record of every aggregate is there, and each is its shard's.
+        var read = await ProducerStreams.ReadAllAsync(client, stream, filterByRange: false);
+        Assert.Equal(3000, read.Count);
+        Assert.All(read, r => Assert.True(r.ShardRange.Contains(HashKeys.OfPartitionKey(r.Record.PartitionKey)), $"{r.Record.PartitionKey} in {r.ShardId} {r.ShardRange}"));
+        Assert.True(read.Count(r => r.Record.IsAggregated) > 1500);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_reshard_in_the_middle_of_a_run_loses_nothing()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-reshard", 2);
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream, RecordMaxBufferedTime = TimeSpan.FromMilliseconds(20) });
+        var failures = new ConcurrentBag<RecordFailedEventArgs>();
+        producer.RecordFailed += (_, e) => failures.Add(e);
+
+        const int count = 6000;
+        for (int i = 0; i < count; i++)
+        {
+            await producer.EnqueueAsync($"key-{i % 61}", Encoding.UTF8.GetBytes($"{i}"));
+            if (i == count / 3)
+                await ReshardAsync(_host, stream, 4);
+            if (i % 200 == 0)
+                await Task.Delay(5);
+        }
+        await producer.FlushAsync();
+        Assert.Empty(failures);
+
+        // As a KCL consumer reads: every shard, parents and children, each without the records its range does not hold.
+        var read = await ProducerStreams.ReadAllAsync(client, stream);
+        var numbers = read.Select(r => int.Parse(Encoding.UTF8.GetString(r.Record.Data.Span))).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, count), numbers);
+        Assert.True(read.Select(r => r.ShardId).Distinct().Count() > 2, "records went to the children too");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_full_buffer_makes_EnqueueAsync_wait_and_TryEnqueue_refuse()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-backpressure", 1);
+        // Records linger a minute: nothing leaves the buffer until it is flushed.
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream, MaxBufferedRecords = 2, RecordMaxBufferedTime = TimeSpan.FromMinutes(1) });
+
+        Assert.True(producer.TryEnqueue("a", new byte[] { 1 }));
+        await producer.EnqueueAsync("a", new byte[] { 2 });
+        Assert.False(producer.TryEnqueue("a", new byte[] { 3 }));
+        var waiting = producer.EnqueueAsync("a", new byte[] { 3 }).AsTask();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(2, producer.BufferedRecords);
+
+        await producer.FlushAsync();
+        await waiting;
+        await producer.FlushAsync();
+        var read = await ProducerStreams.ReadAllAsync(client, stream);
+        Assert.Equal([1, 2, 3], read.Select(r => r.Record.Data.Span[0]));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_missing_stream_fails_the_records_with_ResourceNotFound()
+    {
+        using var client = _host.Kinesis();
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = RunnelHost.UniqueName("producer-missing") });
+        var failed = new TaskCompletionSource<RecordFailedEventArgs>();
+        producer.RecordFailed += (_, e) => failed.TrySetResult(e);
+
+        var error = await Assert.ThrowsAsync<ProducerRecordException>(() => producer.PutAsync("k", new byte[] { 1 }));
+        Assert.Equal("ResourceNotFoundException", error.ErrorCode);
+        Assert.True(producer.TryEnqueue("k", new byte[] { 2 }));
+        Assert.Equal("ResourceNotFoundException", (await failed.Task).Error.ErrorCode);
+        Assert.Equal(2, producer.FailedRecords);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Metrics_count_records_latency_and_buffered_bytes()
+    {
+        using var client = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(client, "producer-metrics", 2);
+        var sums = new ConcurrentDictionary<string, double>();
+        var counts = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == KinesisProducer.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "stream" && (string?)tag.Value == stream)
+                {
+                    if (instrument.Name == "runnel.producer.buffered_bytes")
+                        sums[instrument.Name] = value; // a gauge: its last value
+                    else
+                        sums.AddOrUpdate(instrument.Name, value, (_, s) => s + value);
+                    counts.AddOrUpdate(instrument.Name, 1, (_, c) => c + 1);
+                }
+        }
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
+        await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream, RecordMaxBufferedTime = TimeSpan.FromMinutes(1) });
+        for (int i = 0; i < 100; i++)
+            Assert.True(producer.TryEnqueue($"key-{i}", new byte[10]));
+        listener.RecordObservableInstruments();
+        Assert.True(sums["runnel.producer.buffered_bytes"] >= 100 * 10);
+
+        await producer.FlushAsync();
+        listener.RecordObservableInstruments();
+        Assert.Equal(0, sums["runnel.producer.buffered_bytes"]);
+        Assert.Equal(100, sums["runnel.producer.user_records_put"]);
+        Assert.Equal(100, counts["runnel.producer.put_latency"]);
+        Assert.InRange(sums["runnel.producer.records_put"], 1, 100);
+        Assert.False(sums.ContainsKey("runnel.producer.failures"));
+    }
+
+    internal static async Task ReshardAsync(RunnelHost host, string stream, int shards)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, host.Url)
+        {
+            Content = new StringContent($$"""{"StreamName":"{{stream}}","TargetShardCount":{{shards}},"ScalingType":"UNIFORM_SCALING"}"""),
+        };
+        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
+        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.UpdateShardCount");
+        // The client has no UpdateShardCount; the server does not check signatures here, but wants one.
+        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+}
