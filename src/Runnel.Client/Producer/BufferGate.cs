@@ -52,12 +52,12 @@ internal sealed class BufferGate(int maxRecords, long maxBytes)
         return new ValueTask(granted.Task);
     }
 
-    /// <summary>Gives back a record's room and lets waiters in, in order, while they fit.</summary>
-    public void Exit(long bytes)
+    /// <summary>Gives back the room of <paramref name="records"/> records of <paramref name="bytes"/> in all and lets waiters in, in order, while they fit.</summary>
+    public void Exit(int records, long bytes)
     {
         lock (_lock)
         {
-            _records--;
+            _records -= records;
             _bytes -= bytes;
             while (_waiters.TryPeek(out var waiter))
             {

@@ -134,8 +134,13 @@ internal sealed partial class ProducerPipeline
         string shardId = result.ShardId!;
         if (entry.Records.Length == 1 || shardId == entry.Lane)
         {
+            long bytes = 0;
             for (int i = 0; i < entry.Records.Length; i++)
+            {
                 Complete(entry.Records[i], shardId, result.SequenceNumber!, i);
+                bytes += entry.Records[i].BufferedBytes;
+            }
+            _gate.Exit(entry.Records.Length, bytes); // once per entry: the gate's lock is shared with every caller
             return;
         }
         RefreshSoon();
@@ -147,8 +152,11 @@ internal sealed partial class ProducerPipeline
         for (int i = 0; i < entry.Records.Length; i++)
         {
             var record = entry.Records[i];
-            if (range.Contains(record.Record.EffectiveHashKey()))
+            if (range.Contains(_hashKeys.Of(record.Record)))
+            {
                 Complete(record, shardId, result.SequenceNumber!, i);
+                _gate.Exit(1, record.BufferedBytes);
+            }
             else
                 Accept(record);
         }
@@ -188,16 +196,16 @@ internal sealed partial class ProducerPipeline
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble() / 2));
     }
 
+    /// <summary>A record made durable; the caller gives its room in the buffer back.</summary>
     private void Complete(PendingRecord record, string shardId, string sequenceNumber, int subSequenceNumber)
     {
-        _gate.Exit(record.BufferedBytes);
         _metrics.UserRecordPut(_clock.GetElapsedTime(record.AcceptedAt));
         record.Completion?.TrySetResult(new PutResult(shardId, sequenceNumber, subSequenceNumber, record.Attempts));
     }
 
     private void Fail(PendingRecord record, ProducerRecordException error)
     {
-        _gate.Exit(record.BufferedBytes);
+        _gate.Exit(1, record.BufferedBytes);
         _metrics.Failures(1);
         _reportFailure(record, error);
         record.Completion?.TrySetException(error);

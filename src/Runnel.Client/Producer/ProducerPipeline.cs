@@ -5,8 +5,9 @@ namespace Runnel.Client.Producer;
 
 /// <summary>
 /// The producer's pipeline, run by one loop that owns all its state (so none of it needs a lock): records accepted by
-/// <see cref="KinesisProducer"/> arrive as events, are aggregated per predicted shard (<see cref="ShardedAggregator"/>
-/// over the <see cref="ShardTopology"/>'s map), linger until their aggregate is full or its oldest record has waited
+/// <see cref="KinesisProducer"/> arrive as events, are aggregated per predicted shard (a <see cref="RecordAggregator"/>
+/// per open shard of the <see cref="ShardTopology"/>'s map, as <see cref="ShardedAggregator"/> groups them, but with
+/// each record's hash key computed once, through a <see cref="HashKeyCache"/>), linger until their aggregate is full or its oldest record has waited
 /// <see cref="ProducerOptions.RecordMaxBufferedTime"/> (<see cref="LingerSchedule"/>), wait in their shard's
 /// <see cref="ShardLane"/>, and are packed into PutRecords calls (this file's other half, <c>Sending</c>). Answers,
 /// shard maps and flush requests come back as events too. Thread-safe to <see cref="Post"/> to; the rest runs on the loop.
@@ -24,14 +25,17 @@ internal sealed partial class ProducerPipeline
     private readonly Action<PendingRecord, ProducerRecordException> _reportFailure;
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly LingerSchedule _linger;
+    private readonly Dictionary<string, RecordAggregator> _aggregators = new(StringComparer.Ordinal); // each predicted shard's open aggregate
     private readonly Dictionary<string, Queue<PendingRecord>> _aggregating = new(StringComparer.Ordinal); // the records of each open aggregate, in order
+    private readonly HashKeyCache _hashKeys = new();
     private readonly Dictionary<string, ShardLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<TaskCompletionSource> _flushWaiters = [];
     private List<PendingRecord> _awaitingMap = [];
     private List<(ProducerEntry Entry, Models.PutRecordsResultEntry Result)> _awaitingRanges = [];
     private ShardTopology? _topology;
-    private ShardedAggregator? _aggregator;
     private bool _refreshing;
+    private Task? _timer; // the loop's pending wake-up, and when it fires
+    private long _timerDueAt;
     private long _refreshDueAt;
 
     public ProducerPipeline(KinesisClient client, ProducerOptions options, BufferGate gate, ProducerMetrics metrics, Action<PendingRecord, ProducerRecordException> reportFailure)
@@ -79,7 +83,7 @@ internal sealed partial class ProducerPipeline
                     continue;
                 waiting ??= _events.Reader.WaitToReadAsync(stop).AsTask();
                 if (NextWake() is { } wake)
-                    await Task.WhenAny(waiting, Task.Delay(wake, _clock, stop)).ConfigureAwait(false);
+                    await Task.WhenAny(waiting, Delay(wake, stop)).ConfigureAwait(false);
                 else
                     await waiting.ConfigureAwait(false);
                 if (waiting.IsCompleted)
@@ -97,12 +101,27 @@ internal sealed partial class ProducerPipeline
         FailEverything(new ProducerRecordException(ProducerRecordException.ClosedErrorCode, "The producer was closed before the record was sent.", 0));
     }
 
+    /// <summary>
+    /// A timer that fires within <paramref name="wake"/>: the one already running when it fires soon enough, else a new
+    /// one. The loop waits many times per linger; a timer each time would cost more than the records it waits for.
+    /// </summary>
+    private Task Delay(TimeSpan wake, CancellationToken stop)
+    {
+        long dueAt = _clock.GetTimestamp() + (long)(wake.TotalSeconds * _clock.TimestampFrequency);
+        if (_timer is null || _timer.IsCompleted || _timerDueAt > dueAt)
+        {
+            _timer = Task.Delay(wake, _clock, stop);
+            _timerDueAt = dueAt;
+        }
+        return _timer;
+    }
+
     /// <summary>What the loop does after handling events: map refresh, lingers, sends, flush completions.</summary>
     private void Turn()
     {
         if (!_refreshing && _clock.GetTimestamp() >= _refreshDueAt)
             StartRefresh();
-        if (_aggregator is not null)
+        if (_topology is not null)
         {
             if (_flushWaiters.Count > 0)
                 FlushAllAggregates();
@@ -161,60 +180,63 @@ internal sealed partial class ProducerPipeline
     /// <summary>A new record (or one put again after landing on a shard that does not hold it) joins its shard's aggregate.</summary>
     private void Accept(PendingRecord record)
     {
-        if (_topology is null || _aggregator is null)
+        if (_topology is null)
         {
             _awaitingMap.Add(record);
             return;
         }
         var user = record.Record;
-        bool predicted = _topology.Open.TryFind(user.EffectiveHashKey(), out var shard);
+        if (!_topology.Open.TryFind(_hashKeys.Of(user), out var shard))
+        {
+            // No open shard holds its hash key (a map read mid-reshard): sent alone, Kinesis routes it.
+            Enqueue(new ProducerEntry(ShardLane.Unpredicted, new PutRecordsEntry(user.PartitionKey, user.ExplicitHashKey, user.Data), [record]));
+            return;
+        }
         if (!_options.AggregationEnabled)
         {
-            Enqueue(new ProducerEntry(predicted ? shard.ShardId : ShardLane.Unpredicted, new PutRecordsEntry(user.PartitionKey, user.ExplicitHashKey, user.Data), [record]));
+            Enqueue(new ProducerEntry(shard.ShardId, new PutRecordsEntry(user.PartitionKey, user.ExplicitHashKey, user.Data), [record]));
             return;
         }
-        foreach (var completed in _aggregator.Add(user))
+        if (!_aggregators.TryGetValue(shard.ShardId, out var aggregator))
         {
-            if (completed.PredictedShardId is null)
-                Enqueue(new ProducerEntry(ShardLane.Unpredicted, completed.Entry, [record]));
-            else
-                TakeAggregate(completed);
+            _aggregators[shard.ShardId] = aggregator = new RecordAggregator(_options.AggregationMaxBytes);
+            _aggregating[shard.ShardId] = new Queue<PendingRecord>();
         }
-        if (!predicted)
-            return;
-        if (!_aggregating.TryGetValue(shard.ShardId, out var open))
-            _aggregating[shard.ShardId] = open = new Queue<PendingRecord>();
+        if (!aggregator.TryAdd(user))
+        {
+            CompleteAggregate(shard.ShardId, aggregator);
+            aggregator.TryAdd(user); // an empty aggregator takes any record the producer accepted
+        }
+        var open = _aggregating[shard.ShardId];
         open.Enqueue(record);
         if (open.Count == 1)
             _linger.Started(shard.ShardId, record.AcceptedAt);
     }
 
-    /// <summary>A completed aggregate leaves its shard's open records for its lane.</summary>
-    private void TakeAggregate(AggregatedEntry completed)
+    /// <summary>A shard's aggregate, completed, leaves for the shard's lane with the records it holds.</summary>
+    private void CompleteAggregate(string shardId, RecordAggregator aggregator)
     {
-        string shardId = completed.PredictedShardId!;
         var open = _aggregating[shardId];
-        var records = new PendingRecord[completed.UserRecords.Count];
+        var records = new PendingRecord[aggregator.Count];
         for (int i = 0; i < records.Length; i++)
             records[i] = open.Dequeue();
-        if (open.TryPeek(out var next))
-            _linger.Started(shardId, next.AcceptedAt);
-        else
-            _linger.Sent(shardId);
-        Enqueue(new ProducerEntry(shardId, completed.Entry, records));
+        Enqueue(new ProducerEntry(shardId, aggregator.ToEntry(), records));
+        aggregator.Clear();
+        _linger.Sent(shardId);
     }
 
     private void FlushAggregate(string shardId)
     {
-        if (_aggregator!.Flush(shardId) is { } completed)
-            TakeAggregate(completed);
+        if (_aggregators.TryGetValue(shardId, out var aggregator) && aggregator.Count > 0)
+            CompleteAggregate(shardId, aggregator);
         _linger.Sent(shardId);
     }
 
     private void FlushAllAggregates()
     {
-        foreach (var completed in _aggregator!.FlushAll())
-            TakeAggregate(completed);
+        foreach (var (shardId, aggregator) in _aggregators)
+            if (aggregator.Count > 0)
+                CompleteAggregate(shardId, aggregator);
     }
 
     private void Enqueue(ProducerEntry entry) => Lane(entry.Lane).Enqueue(entry);
@@ -258,13 +280,13 @@ internal sealed partial class ProducerPipeline
     {
         _refreshing = false;
         _refreshDueAt = _clock.GetTimestamp() + (long)(_options.ShardMapRefreshInterval.TotalSeconds * _clock.TimestampFrequency);
-        if (_topology is null || _aggregator is null || !_topology.SameOpenShards(topology))
+        if (_topology is not null && !_topology.SameOpenShards(topology))
         {
             // Aggregates of the old map go as they are, to the shards they were made for: Kinesis routes each by its
-            // first record's hash key, and records the shard it lands on does not hold are put again (Completed).
-            if (_aggregator is not null)
-                FlushAllAggregates();
-            _aggregator = new ShardedAggregator(topology.Open, _options.AggregationMaxBytes);
+            // first record's hash key, and records the shard it lands on does not hold are put again (Landed).
+            FlushAllAggregates();
+            _aggregators.Clear();
+            _aggregating.Clear();
         }
         _topology = topology;
         var waiting = _awaitingMap;

@@ -138,10 +138,10 @@ public sealed class ProducerPartsTests
         Assert.False(first.IsCompleted);
         Assert.False(gate.TryEnter(1)); // someone waits: no cutting in
 
-        gate.Exit(60);
+        gate.Exit(1, 60);
         await first;
         Assert.False(second.IsCompleted);
-        gate.Exit(40);
+        gate.Exit(1, 40);
         await second;
         Assert.Equal((2, 60L), (gate.Records, gate.Bytes));
 
@@ -149,10 +149,10 @@ public sealed class ProducerPartsTests
         var cancelled = gate.EnterAsync(1, cancel.Token).AsTask();
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
-        gate.Exit(50);
+        gate.Exit(1, 50);
         Assert.Equal((1, 10L), (gate.Records, gate.Bytes));
         // An empty buffer takes any record, however large.
-        gate.Exit(10);
+        gate.Exit(1, 10);
         Assert.True(gate.TryEnter(1000));
     }
 }
