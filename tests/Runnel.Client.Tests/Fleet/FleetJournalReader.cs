@@ -61,7 +61,13 @@ internal static class FleetJournalReader
                 tenures.Add(tenure);
                 continue;
             }
-            var held = current[shard];
+            if (!current.TryGetValue(shard, out var held))
+            {
+                // A processor may hear of a lease lost before it was initialized; there is nothing of it to check.
+                if (kind is "lost" or "shutdown")
+                    continue;
+                throw new InvalidDataException($"{path}: {kind} of {shard} before its init line");
+            }
             switch (kind)
             {
                 case "record":
