@@ -67,7 +67,10 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
         var (type, sequence) = Where(from);
         string? iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest
         {
-            StreamName = options.StreamName, ShardId = ShardId, ShardIteratorType = type, StartingSequenceNumber = sequence,
+            StreamName = options.StreamName,
+            ShardId = ShardId,
+            ShardIteratorType = type,
+            StartingSequenceNumber = sequence,
             Timestamp = type == ShardIteratorType.AtTimestamp ? options.InitialTimestamp : null,
         }, stopping).ConfigureAwait(false)).ShardIterator;
         while (!lease.IsLost)
@@ -94,10 +97,12 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
             var (type, sequence) = continuation is null ? Where(from) : (ShardIteratorType.AfterSequenceNumber, continuation);
             await using var subscription = await kinesis.SubscribeToShardAsync(new SubscribeToShardRequest
             {
-                ConsumerARN = arn, ShardId = ShardId,
+                ConsumerARN = arn,
+                ShardId = ShardId,
                 StartingPosition = new StartingPosition
                 {
-                    Type = type, SequenceNumber = sequence,
+                    Type = type,
+                    SequenceNumber = sequence,
                     Timestamp = type == ShardIteratorType.AtTimestamp ? options.InitialTimestamp : null,
                 },
             }, stopping).ConfigureAwait(false);
