@@ -63,6 +63,23 @@ public sealed class RunnelHost : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(20),
         });
 
+    /// <summary>Reshards <paramref name="stream"/> by UpdateShardCount in raw JSON: the client has no method for it, and
+    /// the server wants a signature header but does not check it here.</summary>
+    public async Task UpdateShardCountAsync(string stream, int shards)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Url)
+        {
+            Content = new StringContent($$"""{"StreamName":"{{stream}}","TargetShardCount":{{shards}},"ScalingType":"UNIFORM_SCALING"}"""),
+        };
+        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
+        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.UpdateShardCount");
+        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
     public async ValueTask DisposeAsync()

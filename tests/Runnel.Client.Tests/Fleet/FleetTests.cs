@@ -52,7 +52,7 @@ public sealed class FleetTests(ITestOutputHelper output)
             var producing = Stopwatch.StartNew();
             producer = ProduceAsync(kinesis, stream, stopProducer.Token);
             await Task.Delay(ReshardAfter);
-            await WorkerProcess.UpdateShardCountAsync(host, stream, 12);
+            await host.UpdateShardCountAsync(stream, 12);
             await Task.Delay(KillAfter - ReshardAfter);
 
             // Kill the worker holding the most shards right now, mid-batch as likely as not.

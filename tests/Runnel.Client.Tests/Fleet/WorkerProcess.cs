@@ -79,23 +79,6 @@ internal sealed class WorkerProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>Reshards by UpdateShardCount in raw JSON (the client has no method for it; the server wants a signature
-    /// header but does not check it here).</summary>
-    public static async Task UpdateShardCountAsync(RunnelHost host, string stream, int shards)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, host.Url)
-        {
-            Content = new StringContent($$"""{"StreamName":"{{stream}}","TargetShardCount":{{shards}},"ScalingType":"UNIFORM_SCALING"}"""),
-        };
-        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
-        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.UpdateShardCount");
-        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
     private void Keep(string? line)
     {
         if (line is null)

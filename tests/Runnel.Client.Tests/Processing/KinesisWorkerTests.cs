@@ -96,22 +96,6 @@ public sealed class KinesisWorkerTests(RunnelFixture fixture) : IClassFixture<Ru
         }
     }
 
-    private static async Task ReshardAsync(RunnelHost host, string stream, int shards)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, host.Url)
-        {
-            Content = new StringContent($$"""{"StreamName":"{{stream}}","TargetShardCount":{{shards}},"ScalingType":"UNIFORM_SCALING"}"""),
-        };
-        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
-        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.UpdateShardCount");
-        // The client has no UpdateShardCount; the server does not check signatures here, but wants one.
-        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
     private async Task WaitUntilAsync(Func<bool> done, string what, int seconds = 60)
     {
         for (var until = DateTime.UtcNow.AddSeconds(seconds); !done(); await Task.Delay(100))
@@ -142,7 +126,7 @@ public sealed class KinesisWorkerTests(RunnelFixture fixture) : IClassFixture<Ru
         await WaitUntilAsync(() => a.HeldShards.Count == 1 && b.HeldShards.Count == 1, "the workers hold one shard each");
 
         // A reshard to four shards: the two parents end, four children follow.
-        await ReshardAsync(host, stream, 4);
+        await host.UpdateShardCountAsync(stream, 4);
         await PutAsync(kinesis, stream, 300, 200);
         await WaitUntilAsync(() => journal.Ended.Count == 2, "both parents ended");
         await WaitUntilAsync(() => journal.Given.Select(g => Encoding.UTF8.GetString(g.Record.Data.Span)).Distinct().Count() == 500,

@@ -95,7 +95,7 @@ public sealed class KinesisProducerTests(RunnelFixture fixture) : IClassFixture<
         {
             await producer.EnqueueAsync($"key-{i % 61}", Encoding.UTF8.GetBytes($"{i}"));
             if (i == count / 3)
-                await ReshardAsync(_host, stream, 4);
+                await _host.UpdateShardCountAsync(stream, 4);
             if (i % 200 == 0)
                 await Task.Delay(5);
         }
@@ -188,21 +188,5 @@ public sealed class KinesisProducerTests(RunnelFixture fixture) : IClassFixture<
         Assert.Equal(100, counts["runnel.producer.put_latency"]);
         Assert.InRange(sums["runnel.producer.records_put"], 1, 100);
         Assert.False(sums.ContainsKey("runnel.producer.failures"));
-    }
-
-    internal static async Task ReshardAsync(RunnelHost host, string stream, int shards)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, host.Url)
-        {
-            Content = new StringContent($$"""{"StreamName":"{{stream}}","TargetShardCount":{{shards}},"ScalingType":"UNIFORM_SCALING"}"""),
-        };
-        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
-        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.UpdateShardCount");
-        // The client has no UpdateShardCount; the server does not check signatures here, but wants one.
-        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 }
