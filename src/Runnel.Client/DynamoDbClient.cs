@@ -60,7 +60,7 @@ public sealed class DynamoDbClient : IDisposable
     public async Task<byte[]> SendAsync(string operation, ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(operation);
-        var answer = await _sender.SendAsync(TargetPrefix + operation, JsonRequestWriter.Json10, utf8Json.ToArray(), cancellationToken).ConfigureAwait(false);
+        var answer = await _sender.SendAsync(TargetPrefix + operation, JsonRequestWriter.Json10, utf8Json, cancellationToken).ConfigureAwait(false);
         return answer.Body;
     }
 

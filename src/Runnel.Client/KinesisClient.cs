@@ -120,8 +120,8 @@ public sealed class KinesisClient : IDisposable
     public async Task<ShardSubscription> SubscribeToShardAsync(SubscribeToShardRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (contentType, body) = Encode(request, KinesisRequests.SubscribeToShard);
-        var response = await _sender.SendStreamingAsync(TargetPrefix + "SubscribeToShard", contentType, body, cancellationToken).ConfigureAwait(false);
+        using var writer = Encode(request, KinesisRequests.SubscribeToShard);
+        var response = await _sender.SendStreamingAsync(TargetPrefix + "SubscribeToShard", writer.ContentType, writer.Body(), cancellationToken).ConfigureAwait(false);
         try
         {
             var subscription = new ShardSubscription(response, await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Protocol);
@@ -138,8 +138,9 @@ public sealed class KinesisClient : IDisposable
     private async Task<T> CallAsync<TRequest, T>(string operation, TRequest request, Action<WireWriter, TRequest> write, Func<WireNode, T> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (contentType, body) = Encode(request, write);
-        var answer = await _sender.SendAsync(TargetPrefix + operation, contentType, body, cancellationToken).ConfigureAwait(false);
+        ServiceAnswer answer;
+        using (var writer = Encode(request, write))
+            answer = await _sender.SendAsync(TargetPrefix + operation, writer.ContentType, writer.Body(), cancellationToken).ConfigureAwait(false);
         WireNode node;
         try
         {
@@ -152,11 +153,20 @@ public sealed class KinesisClient : IDisposable
         }
     }
 
-    private (string ContentType, byte[] Body) Encode<TRequest>(TRequest request, Action<WireWriter, TRequest> write)
+    /// <summary>The request's body, written; the caller disposes the writer once the call is answered (its buffer is pooled).</summary>
+    private WireWriter Encode<TRequest>(TRequest request, Action<WireWriter, TRequest> write)
     {
-        using var writer = WireWriter.For(Protocol);
-        write(writer, request);
-        return (writer.ContentType, writer.ToArray());
+        var writer = WireWriter.For(Protocol);
+        try
+        {
+            write(writer, request);
+            return writer;
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Parses an answer by its content type (CBOR, else JSON), falling back to the client's protocol.</summary>

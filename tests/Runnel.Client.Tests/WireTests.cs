@@ -87,9 +87,24 @@ public sealed class WireTests
         writer.Timestamp("Timestamp", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
         writer.Blob("Data", [1, 2]);
         writer.EndObject();
-        var back = CborAnswerReader.Parse(writer.ToArray());
+        var back = CborAnswerReader.Parse(writer.Body().ToArray());
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), back.Timestamp("Timestamp"));
         Assert.Equal(new byte[] { 1, 2 }, back.Blob("Data"));
+    }
+
+    [Fact]
+    public void A_JSON_body_larger_than_its_first_buffer_grows_in_pooled_arrays_and_keeps_every_byte()
+    {
+        var blob = new byte[3 * 1024 * 1024 + 7];
+        new Random(5).NextBytes(blob);
+        using var writer = new JsonRequestWriter(JsonRequestWriter.Json11);
+        writer.StartObject();
+        writer.String("StreamName", "s");
+        writer.Blob("Data", blob);
+        writer.EndObject();
+        var node = JsonAnswerReader.Parse(writer.Body().Span);
+        Assert.Equal("s", node.String("StreamName"));
+        Assert.Equal(blob, node.Blob("Data"));
     }
 
     [Fact]
@@ -100,7 +115,7 @@ public sealed class WireTests
         writer.Timestamp("Timestamp", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123));
         writer.Blob("Data", [0, 255]);
         writer.EndObject();
-        Assert.Equal("""{"Timestamp":1700000000.123,"Data":"AP8="}""", System.Text.Encoding.UTF8.GetString(writer.ToArray()));
+        Assert.Equal("""{"Timestamp":1700000000.123,"Data":"AP8="}""", System.Text.Encoding.UTF8.GetString(writer.Body().Span));
 
         var node = JsonAnswerReader.Parse("""{"A":1700000000.123,"B":1.7E9,"Data":"AP8=","List":[1,"x",null,true]}"""u8);
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), node.Timestamp("A"));

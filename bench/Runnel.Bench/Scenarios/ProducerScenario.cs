@@ -23,20 +23,21 @@ public static class ProducerScenario
     private const int Keys = 1000;
     private const int BatchSize = 500;
 
-    public sealed record Options(Uri Endpoint, string Label, int Records, int SingleRecords, int RecordBytes, int Shards, int Concurrency, bool Http2, string? JsonPath)
+    public sealed record Options(Uri Endpoint, string Label, int Records, int SingleRecords, int RecordBytes, int Shards, int Concurrency, bool Http2, bool ProducerOnly, string? JsonPath)
     {
         public static Options Parse(CommandLine cl)
         {
-            int records = cl.Int32("records", 200_000, 1);
+            int records = cl.Int32("records", 3_000_000, 1);
             return new(
                 new Uri(cl.String("endpoint", "http://127.0.0.1:4567")),
                 cl.String("label", "server"),
                 records,
-                cl.Int32("single-records", Math.Max(1, records / 10), 1),
+                cl.Int32("single-records", 20_000, 1),
                 cl.Int32("record-bytes", 100, 1),
                 cl.Int32("shards", 4, 1),
                 cl.Int32("concurrency", 16, 1),
                 cl.Flag("http2"),
+                cl.Flag("producer-only"),
                 cl.String("json"));
         }
 
@@ -44,12 +45,14 @@ public static class ProducerScenario
             runnel-bench producer [options]: records/s of PutRecord per record, of PutRecords batches and of KinesisProducer.
               --endpoint URL          endpoint under test (default http://127.0.0.1:4567); run the server with --limits off
               --label NAME            server name in reports (default server)
-              --records N             records written by the batches and by the producer (default 200000)
-              --single-records N      records written one PutRecord each (default records / 10: the rate is what counts)
+              --records N             records written by the batches and by the producer (default 3000000: shorter runs
+                                      measure the JIT's tiering more than the code)
+              --single-records N      records written one PutRecord each (default 20000: the rate is what counts)
               --record-bytes N        bytes of each record's data (default 100)
               --shards N              shards of each stream (default 4)
               --concurrency N         calls in flight for PutRecord and PutRecords (default 16)
               --http2                 speak h2c (default HTTP/1.1, a connection per call in flight, as the KPL's pool)
+              --producer-only         run the producer alone, no ratios (for profiling it)
               --json FILE             also write the results as JSON
             """;
     }
@@ -78,6 +81,11 @@ public static class ProducerScenario
         // A first round of a tenth of the records, not reported, so that the JIT has compiled each way's code.
         await Round(Math.Max(1, options.SingleRecords / 10), Math.Max(1, options.Records / 10), TextWriter.Null).ConfigureAwait(false);
         var (single, batches, producer) = await Round(options.SingleRecords, options.Records, log).ConfigureAwait(false);
+        if (options.ProducerOnly)
+        {
+            report.Add("producer_kpl_rps", "KinesisProducer with aggregation, records/s", producer, "records/s");
+            return report;
+        }
 
         report.Add("producer_single_rps", "PutRecord per record, records/s", single, "records/s");
         report.Add("producer_batches_rps", $"PutRecords batches of {BatchSize}, records/s", batches, "records/s");
@@ -90,6 +98,8 @@ public static class ProducerScenario
 
         async Task<(double Single, double Batches, double Producer)> Round(int singleCount, int count, TextWriter w)
         {
+            if (options.ProducerOnly)
+                return (0, 0, await Producer(count, w).ConfigureAwait(false));
             double single = await Measure(client, options, "single", w, singleCount, async stream =>
             {
                 await Parallel.ForEachAsync(Enumerable.Range(0, singleCount), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency }, async (i, ct) =>
@@ -110,7 +120,11 @@ public static class ProducerScenario
                 return failed;
             }).ConfigureAwait(false);
 
-            double producer = await Measure(client, options, "producer", w, count, async stream =>
+            return (single, batches, await Producer(count, w).ConfigureAwait(false));
+        }
+
+        Task<double> Producer(int count, TextWriter w) =>
+            Measure(client, options, "producer", w, count, async stream =>
             {
                 await using var kpl = new KinesisProducer(client, new ProducerOptions { StreamName = stream, RateLimitEnabled = false });
                 var enqueued = Stopwatch.StartNew();
@@ -118,11 +132,9 @@ public static class ProducerScenario
                     await kpl.EnqueueAsync(Key(i), data).ConfigureAwait(false);
                 var enqueueTime = enqueued.Elapsed;
                 await kpl.FlushAsync().ConfigureAwait(false);
-                w.WriteLine($"  producer: all enqueued after {enqueueTime.TotalSeconds:0.00} s, all durable after {enqueued.Elapsed.TotalSeconds:0.00} s");
+                w.WriteLine($"  producer: all enqueued after {enqueueTime.TotalSeconds:0.00} s, all durable after {enqueued.Elapsed.TotalSeconds:0.00} s; the bench process so far: collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} (gen 0/1/2), paused {GC.GetTotalPauseDuration().TotalSeconds:0.00} s, allocated {GC.GetTotalAllocatedBytes() / 1e6:0} MB");
                 return kpl.FailedRecords;
-            }).ConfigureAwait(false);
-            return (single, batches, producer);
-        }
+            });
 
         async Task<double> Measure(KinesisClient kinesis, Options o, string name, TextWriter w, int count, Func<string, Task<long>> write)
         {

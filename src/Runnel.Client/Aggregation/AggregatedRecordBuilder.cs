@@ -23,19 +23,33 @@ internal sealed class AggregatedRecordBuilder
 
     public int Count => _records.Count;
 
-    public UserRecord this[int index] => _records[index].Record;
+    public UserRecord this[int index] => _records[index] is var e ? new UserRecord(e.PartitionKey, e.ExplicitHashKey, e.Data) : null!;
+
+    /// <summary>The first record's partition key (the aggregate's).</summary>
+    public string FirstPartitionKey => _records[0].PartitionKey;
+
+    /// <summary>The first record's data length (a lone record's entry is that record).</summary>
+    public int FirstDataLength => _records[0].Data.Length;
 
     /// <summary>What <see cref="Length"/> would be with <paramref name="record"/> added.</summary>
-    public long LengthWith(UserRecord record) => Length + Growth(record, out _, out _, out _);
+    public long LengthWith(UserRecord record) => Length + Measure(record.PartitionKey, record.ExplicitHashKey, record.Data.Length).Bytes;
 
-    public void Add(UserRecord record)
+    public void Add(UserRecord record) =>
+        Add(record.PartitionKey, record.ExplicitHashKey, record.Data, Measure(record.PartitionKey, record.ExplicitHashKey, record.Data.Length));
+
+    /// <summary>Adds a record as <see cref="Measure"/> measured it, with nothing added since.</summary>
+    public void Add(string partitionKey, string? explicitHashKey, ReadOnlyMemory<byte> data, Growth growth)
     {
-        Length += Growth(record, out int partitionKeyIndex, out int explicitHashKeyIndex, out int recordLength);
-        _partitionKeys.Add(record.PartitionKey);
-        if (record.ExplicitHashKey is not null)
-            _explicitHashKeys.Add(record.ExplicitHashKey);
-        _records.Add(new Entry(record, partitionKeyIndex, explicitHashKeyIndex, recordLength));
+        Length += growth.Bytes;
+        if (growth.NewPartitionKeyBytes >= 0)
+            _partitionKeys.Append(partitionKey, growth.NewPartitionKeyBytes);
+        if (explicitHashKey is not null)
+            _explicitHashKeys.Add(explicitHashKey);
+        _records.Add(new Entry(partitionKey, explicitHashKey, data, growth.PartitionKeyIndex, growth.ExplicitHashKeyIndex, growth.RecordLength));
     }
+
+    /// <summary>The distinct partition keys added, in the order first met.</summary>
+    public string[] DistinctPartitionKeys() => _partitionKeys.Keys();
 
     public void Clear()
     {
@@ -61,7 +75,7 @@ internal sealed class AggregatedRecordBuilder
                 destination[at++] = ProtobufWire.Tag(ExplicitHashKeyIndexField, ProtobufWire.WireVarint);
                 at += ProtobufWire.WriteVarint(destination[at..], (ulong)entry.ExplicitHashKeyIndex);
             }
-            var data = entry.Record.Data.Span;
+            var data = entry.Data.Span;
             destination[at++] = ProtobufWire.Tag(DataField, ProtobufWire.WireLengthDelimited);
             at += ProtobufWire.WriteVarint(destination[at..], (ulong)data.Length);
             data.CopyTo(destination[at..]);
@@ -70,28 +84,35 @@ internal sealed class AggregatedRecordBuilder
         return at;
     }
 
-    /// <summary>The bytes <paramref name="record"/> adds: its table entries when its keys are new, and its Record field.</summary>
-    private long Growth(UserRecord record, out int partitionKeyIndex, out int explicitHashKeyIndex, out int recordLength)
+    /// <summary>What a record would add: its table entries when its keys are new, and its Record field.</summary>
+    public Growth Measure(string partitionKey, string? explicitHashKey, int dataLength)
     {
         long growth = 0;
-        partitionKeyIndex = _partitionKeys.IndexOf(record.PartitionKey, out int newKeyBytes);
+        int partitionKeyIndex = _partitionKeys.IndexOf(partitionKey, out int newKeyBytes);
         if (newKeyBytes >= 0)
             growth += ProtobufWire.FieldSize(newKeyBytes);
         long length = 1 + ProtobufWire.VarintSize((ulong)partitionKeyIndex);
-        explicitHashKeyIndex = -1;
-        if (record.ExplicitHashKey is not null)
+        int explicitHashKeyIndex = -1;
+        if (explicitHashKey is not null)
         {
-            explicitHashKeyIndex = _explicitHashKeys.IndexOf(record.ExplicitHashKey, out int newHashKeyBytes);
+            explicitHashKeyIndex = _explicitHashKeys.IndexOf(explicitHashKey, out int newHashKeyBytes);
             if (newHashKeyBytes >= 0)
                 growth += ProtobufWire.FieldSize(newHashKeyBytes);
             length += 1 + ProtobufWire.VarintSize((ulong)explicitHashKeyIndex);
         }
-        length += ProtobufWire.FieldSize(record.Data.Length);
-        recordLength = (int)Math.Min(length, int.MaxValue); // a record this long is refused by the callers' limits
-        return growth + ProtobufWire.FieldSize(length);
+        length += ProtobufWire.FieldSize(dataLength);
+        int recordLength = (int)Math.Min(length, int.MaxValue); // a record this long is refused by the callers' limits
+        return new Growth(growth + ProtobufWire.FieldSize(length), partitionKeyIndex, newKeyBytes, explicitHashKeyIndex, recordLength);
     }
 
-    private readonly record struct Entry(UserRecord Record, int PartitionKeyIndex, int ExplicitHashKeyIndex, int Length);
+    /// <summary>
+    /// What a record adds to the message (<see cref="Bytes"/>), and where it goes: its partition key's index (and that
+    /// key's UTF-8 length when the key is new to the table, else -1), its explicit hash key's index (-1 for none), and
+    /// the length of its Record field's value.
+    /// </summary>
+    public readonly record struct Growth(long Bytes, int PartitionKeyIndex, int NewPartitionKeyBytes, int ExplicitHashKeyIndex, int RecordLength);
+
+    private readonly record struct Entry(string PartitionKey, string? ExplicitHashKey, ReadOnlyMemory<byte> Data, int PartitionKeyIndex, int ExplicitHashKeyIndex, int Length);
 
     /// <summary>A table of distinct strings in the order first added, each with its index and UTF-8 length.</summary>
     private sealed class KeyTable
@@ -117,10 +138,25 @@ internal sealed class AggregatedRecordBuilder
                 _keys.Add((key, Encoding.UTF8.GetByteCount(key)));
         }
 
+        /// <summary>Adds a key known to be new, of <paramref name="bytes"/> UTF-8 bytes.</summary>
+        public void Append(string key, int bytes)
+        {
+            _index.Add(key, _keys.Count);
+            _keys.Add((key, bytes));
+        }
+
         public void Clear()
         {
             _index.Clear();
             _keys.Clear();
+        }
+
+        public string[] Keys()
+        {
+            var keys = new string[_keys.Count];
+            for (int i = 0; i < keys.Length; i++)
+                keys[i] = _keys[i].Key;
+            return keys;
         }
 
         public int WriteTo(Span<byte> destination, int field)

@@ -44,15 +44,27 @@ public static class KplFormat
 
     internal static byte[] EncodeBuilt(AggregatedRecordBuilder builder)
     {
-        if (builder.Length > Array.MaxLength - Overhead)
-            throw new ArgumentException($"An aggregate of {builder.Length} bytes is larger than an array can hold.");
-        var bytes = new byte[Overhead + builder.Length];
-        Magic.CopyTo(bytes);
-        var message = bytes.AsSpan(Magic.Length, (int)builder.Length);
+        var bytes = new byte[EncodedLength(builder)];
+        EncodeBuilt(builder, bytes);
+        return bytes;
+    }
+
+    /// <summary>The length <see cref="EncodeBuilt(AggregatedRecordBuilder, Span{byte})"/> writes.</summary>
+    internal static int EncodedLength(AggregatedRecordBuilder builder) =>
+        builder.Length <= Array.MaxLength - Overhead
+            ? (int)(Overhead + builder.Length)
+            : throw new ArgumentException($"An aggregate of {builder.Length} bytes is larger than an array can hold.");
+
+    /// <summary>Writes the aggregate into the start of <paramref name="destination"/> (at least <see cref="EncodedLength(AggregatedRecordBuilder)"/> bytes); returns its length.</summary>
+    internal static int EncodeBuilt(AggregatedRecordBuilder builder, Span<byte> destination)
+    {
+        int length = EncodedLength(builder);
+        Magic.CopyTo(destination);
+        var message = destination.Slice(Magic.Length, (int)builder.Length);
         int written = builder.WriteTo(message);
         System.Diagnostics.Debug.Assert(written == message.Length, "the predicted length is the written length");
-        MD5.HashData(message, bytes.AsSpan(Magic.Length + message.Length));
-        return bytes;
+        MD5.HashData(message, destination.Slice(Magic.Length + message.Length, ChecksumLength));
+        return length;
     }
 
     /// <summary>

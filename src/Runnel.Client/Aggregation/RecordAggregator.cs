@@ -27,7 +27,7 @@ public sealed class RecordAggregator
     /// <summary>The longest partition key Kinesis takes, in characters.</summary>
     public const int MaxPartitionKeyLength = 256;
 
-    private readonly AggregatedRecordBuilder _builder = new();
+    private AggregatedRecordBuilder _builder = new();
     private int _firstKeyBytes; // the UTF-8 length of the first record's partition key: the entry's
 
     /// <summary>An empty aggregator whose entries stay within <paramref name="maxRecordBytes"/> (data and partition key).</summary>
@@ -48,7 +48,7 @@ public sealed class RecordAggregator
     public UserRecord this[int index] => _builder[index];
 
     /// <summary>The size of the entry's <c>Data</c> as <see cref="ToEntry"/> makes it; 0 when empty.</summary>
-    public long DataBytes => DataBytesWith(Count, _builder.Length, Count == 1 ? _builder[0].Data.Length : 0);
+    public long DataBytes => DataBytesWith(Count, _builder.Length, Count == 1 ? _builder.FirstDataLength : 0);
 
     /// <summary>What the entry counts against the record limit: <see cref="DataBytes"/> and its partition key; 0 when empty.</summary>
     public long RequestBytes => Count == 0 ? 0 : DataBytes + _firstKeyBytes;
@@ -73,17 +73,29 @@ public sealed class RecordAggregator
     public bool TryAdd(UserRecord record)
     {
         Validate(record);
-        long size = RequestBytesWith(record);
+        return TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, -1);
+    }
+
+    /// <summary>
+    /// <see cref="TryAdd"/> for a record its caller has validated already (the producer validates each on acceptance),
+    /// measuring it once; <paramref name="keyBytes"/> is the partition key's UTF-8 length when known, else -1.
+    /// </summary>
+    internal bool TryAddValidated(string partitionKey, string? explicitHashKey, ReadOnlyMemory<byte> data, int keyBytes)
+    {
+        var growth = _builder.Measure(partitionKey, explicitHashKey, data.Length);
+        if (keyBytes < 0 && Count == 0)
+            keyBytes = Encoding.UTF8.GetByteCount(partitionKey);
+        long size = DataBytesWith(Count + 1, _builder.Length + growth.Bytes, data.Length) + (Count == 0 ? keyBytes : _firstKeyBytes);
         if (size > MaxRecordBytes)
         {
-            long alone = record.Data.Length + (long)Encoding.UTF8.GetByteCount(record.PartitionKey);
+            long alone = data.Length + (long)Encoding.UTF8.GetByteCount(partitionKey);
             if (alone > MaxRecordBytes)
-                throw new ArgumentException($"A record of {alone} bytes (data and partition key) is over the limit of {MaxRecordBytes} bytes.", nameof(record));
+                throw new ArgumentException($"A record of {alone} bytes (data and partition key) is over the limit of {MaxRecordBytes} bytes.", nameof(data));
             return false;
         }
         if (Count == 0)
-            _firstKeyBytes = Encoding.UTF8.GetByteCount(record.PartitionKey);
-        _builder.Add(record);
+            _firstKeyBytes = keyBytes;
+        _builder.Add(partitionKey, explicitHashKey, data, growth);
         return true;
     }
 
@@ -100,6 +112,22 @@ public sealed class RecordAggregator
         if (Count == 1)
             return new PutRecordsEntry(first.PartitionKey, first.ExplicitHashKey, first.Data);
         return new PutRecordsEntry(first.PartitionKey, HashKeys.Format(first.EffectiveHashKey()), KplFormat.EncodeBuilt(_builder));
+    }
+
+    /// <summary>
+    /// Takes the two or more records gathered out as an aggregate to encode later, maybe on another thread, and leaves
+    /// the aggregator empty, gathering into <paramref name="next"/> (an empty builder, say one a sealed aggregate gave
+    /// back). Encoding an aggregate of up to 1 MiB (protobuf and MD5) is then off the thread that gathers records.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Fewer than two records gathered (a lone record goes as it is: <see cref="ToEntry"/>).</exception>
+    internal SealedAggregate Seal(AggregatedRecordBuilder next, Action<AggregatedRecordBuilder> recycle)
+    {
+        if (Count < 2)
+            throw new InvalidOperationException("Only an aggregate of two records or more is sealed.");
+        var aggregate = new SealedAggregate(_builder, RequestBytes, recycle);
+        _builder = next;
+        _firstKeyBytes = 0;
+        return aggregate;
     }
 
     /// <summary>Empties the aggregator, for the next records.</summary>

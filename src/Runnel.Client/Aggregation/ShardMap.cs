@@ -66,9 +66,19 @@ public sealed class ShardMap
     public bool TryFind(UInt128 hashKey, out ShardHashRange shard)
     {
         // The last shard starting at or below the key is the only one that may hold it: the ranges do not overlap.
-        int at = Array.BinarySearch(_starts, hashKey);
-        if (at < 0)
-            at = ~at - 1;
+        // A search by hand: Array.BinarySearch on UInt128 goes through a comparer per step, a cost a producer pays per record.
+        int low = 0, high = _starts.Length - 1, at = -1;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) >> 1);
+            if (_starts[middle] <= hashKey)
+            {
+                at = middle;
+                low = middle + 1;
+            }
+            else
+                high = middle - 1;
+        }
         if (at >= 0 && _shards[at].HashKeyRange.Contains(hashKey))
         {
             shard = _shards[at];

@@ -84,6 +84,14 @@ public static class LeaseRequests
         ["Key"] = new JsonObject { [LeaseItems.LeaseKey] = LeaseItems.S(leaseKey) },
     };
 
+    /// <summary>A consistent GetItem of one lease.</summary>
+    public static JsonObject Get(string table, string leaseKey) => new()
+    {
+        ["TableName"] = table,
+        ["Key"] = new JsonObject { [LeaseItems.LeaseKey] = LeaseItems.S(leaseKey) },
+        ["ConsistentRead"] = true,
+    };
+
     /// <summary>A consistent Scan of the table from <paramref name="exclusiveStartKey"/> (null for the first page).</summary>
     public static JsonObject Scan(string table, JsonObject? exclusiveStartKey)
     {

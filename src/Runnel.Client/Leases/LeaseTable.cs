@@ -54,6 +54,12 @@ public sealed class LeaseTable(DynamoDbClient dynamo, string tableName)
         return leases;
     }
 
+    /// <summary>The lease of <paramref name="leaseKey"/> as stored (a consistent read); null when there is none.</summary>
+    public async Task<Lease?> GetAsync(string leaseKey, CancellationToken cancellationToken = default) =>
+        (await dynamo.SendAsync("GetItem", LeaseRequests.Get(TableName, leaseKey), cancellationToken).ConfigureAwait(false))["Item"] is JsonObject item
+            ? LeaseItems.FromItem(item)
+            : null;
+
     /// <summary>Creates <paramref name="lease"/>; false when a lease of its key exists already.</summary>
     public async Task<bool> CreateAsync(Lease lease, CancellationToken cancellationToken = default) =>
         await Conditional("PutItem", LeaseRequests.Create(TableName, lease), cancellationToken).ConfigureAwait(false) is not null;

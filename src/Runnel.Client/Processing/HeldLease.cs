@@ -34,8 +34,9 @@ internal sealed class HeldLease(LeaseTable table, Lease lease)
         await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_lost)
-                await table.ReleaseAsync(_lease, cancellationToken).ConfigureAwait(false);
+            if (!_lost && !await table.ReleaseAsync(_lease, cancellationToken).ConfigureAwait(false)
+                && await StillOursAsync(cancellationToken).ConfigureAwait(false) is { } stored)
+                await table.ReleaseAsync(stored, cancellationToken).ConfigureAwait(false);
             _lost = true;
         }
         finally
@@ -51,7 +52,13 @@ internal sealed class HeldLease(LeaseTable table, Lease lease)
         {
             if (_lost)
                 return false;
-            if (await write(_lease).ConfigureAwait(false) is { } changed)
+            var changed = await write(_lease).ConfigureAwait(false);
+            if (changed is null && await StillOursAsync(cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                Volatile.Write(ref _lease, stored);
+                changed = await write(stored).ConfigureAwait(false);
+            }
+            if (changed is not null)
             {
                 Volatile.Write(ref _lease, changed);
                 return true;
@@ -64,4 +71,16 @@ internal sealed class HeldLease(LeaseTable table, Lease lease)
             _writing.Release();
         }
     }
+
+    /// <summary>
+    /// After a write's condition failed: the lease as stored when the table still names this holder, else null (it
+    /// changed hands). The table names us still when a write of ours landed but its answer never came (a call cancelled
+    /// at shutdown, or timed out): the counter moved on without us, and the next write goes from what is stored.
+    /// </summary>
+    private async Task<Lease?> StillOursAsync(CancellationToken cancellationToken) =>
+        await table.GetAsync(_lease.LeaseKey, cancellationToken).ConfigureAwait(false) is { } stored
+        && stored.LeaseOwner is not null && stored.LeaseOwner == _lease.LeaseOwner
+        && stored.LeaseCounter != _lease.LeaseCounter
+            ? stored
+            : null;
 }

@@ -17,6 +17,16 @@ internal sealed class BufferGate(int maxRecords, long maxBytes)
 
     public long Bytes { get { lock (_lock) return _bytes; } }
 
+    /// <summary>Whether callers wait for room, or the buffer is at a limit: no more records come until some leave.</summary>
+    public bool Full
+    {
+        get
+        {
+            lock (_lock)
+                return _waiters.Count > 0 || _records >= maxRecords || _bytes >= maxBytes;
+        }
+    }
+
     /// <summary>Takes room for a record of <paramref name="bytes"/> when there is some and nobody waits; false otherwise.</summary>
     public bool TryEnter(long bytes)
     {

@@ -14,11 +14,11 @@ internal sealed class HashKeyCache
 
     private readonly Dictionary<string, UInt128> _keys = new(StringComparer.Ordinal);
 
-    /// <summary>The hash key that routes <paramref name="record"/> (<see cref="UserRecord.EffectiveHashKey"/>).</summary>
-    public UInt128 Of(UserRecord record)
+    /// <summary>The hash key that routes <paramref name="record"/> (<see cref="HashKeys.Effective"/>).</summary>
+    public UInt128 Of(PendingRecord record)
     {
         if (record.ExplicitHashKey is not null)
-            return record.EffectiveHashKey();
+            return HashKeys.Effective(record.PartitionKey, record.ExplicitHashKey);
         if (_keys.TryGetValue(record.PartitionKey, out var hashKey))
             return hashKey;
         if (_keys.Count >= MaxKeys)

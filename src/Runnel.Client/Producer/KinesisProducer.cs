@@ -28,6 +28,7 @@ public sealed class KinesisProducer : IAsyncDisposable
     public const string MeterName = ProducerMetrics.MeterName;
 
     private readonly BufferGate _gate;
+    private readonly DataSlabs _slabs = new();
     private readonly ProducerMetrics _metrics;
     private readonly ProducerPipeline _pipeline;
     private readonly CancellationTokenSource _stop = new();
@@ -81,11 +82,11 @@ public sealed class KinesisProducer : IAsyncDisposable
     /// <exception cref="ProducerRecordException">The record failed (thrown by the task).</exception>
     public async Task<PutResult> PutAsync(string partitionKey, ReadOnlyMemory<byte> data, string? explicitHashKey = null, CancellationToken cancellationToken = default)
     {
-        var record = Validate(partitionKey, data, explicitHashKey, out long bytes);
+        long bytes = Validate(partitionKey, data, explicitHashKey);
         ThrowIfDisposed();
         await _gate.EnterAsync(bytes, cancellationToken).ConfigureAwait(false);
         var completion = new TaskCompletionSource<PutResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pipeline.Post(new PendingRecord(record, _clock.GetTimestamp(), bytes, completion));
+        _pipeline.Post(Pending(partitionKey, explicitHashKey, data, bytes, completion));
         return await completion.Task.ConfigureAwait(false);
     }
 
@@ -96,21 +97,21 @@ public sealed class KinesisProducer : IAsyncDisposable
     /// <exception cref="ArgumentException">The record is not one Kinesis takes.</exception>
     public async ValueTask EnqueueAsync(string partitionKey, ReadOnlyMemory<byte> data, string? explicitHashKey = null, CancellationToken cancellationToken = default)
     {
-        var record = Validate(partitionKey, data, explicitHashKey, out long bytes);
+        long bytes = Validate(partitionKey, data, explicitHashKey);
         ThrowIfDisposed();
         await _gate.EnterAsync(bytes, cancellationToken).ConfigureAwait(false);
-        _pipeline.Post(new PendingRecord(record, _clock.GetTimestamp(), bytes, null));
+        _pipeline.Post(Pending(partitionKey, explicitHashKey, data, bytes, null));
     }
 
     /// <summary>Accepts a record to put when the buffer has room; false, and nothing accepted, when it is full. The data is copied.</summary>
     /// <exception cref="ArgumentException">The record is not one Kinesis takes.</exception>
     public bool TryEnqueue(string partitionKey, ReadOnlyMemory<byte> data, string? explicitHashKey = null)
     {
-        var record = Validate(partitionKey, data, explicitHashKey, out long bytes);
+        long bytes = Validate(partitionKey, data, explicitHashKey);
         ThrowIfDisposed();
         if (!_gate.TryEnter(bytes))
             return false;
-        _pipeline.Post(new PendingRecord(record, _clock.GetTimestamp(), bytes, null));
+        _pipeline.Post(Pending(partitionKey, explicitHashKey, data, bytes, null));
         return true;
     }
 
@@ -144,20 +145,28 @@ public sealed class KinesisProducer : IAsyncDisposable
             }
             _stop.Dispose();
             _metrics.Dispose();
+            _slabs.Dispose();
         }
     }
 
-    private UserRecord Validate(string partitionKey, ReadOnlyMemory<byte> data, string? explicitHashKey, out long bytes)
+    private PendingRecord Pending(string partitionKey, string? explicitHashKey, ReadOnlyMemory<byte> data, long bytes, TaskCompletionSource<PutResult>? completion)
+    {
+        var copy = _slabs.Copy(data.Span, out var slab);
+        return new PendingRecord(partitionKey, explicitHashKey, copy, slab, _clock.GetTimestamp(), bytes, completion);
+    }
+
+    /// <summary>Checks a record as Kinesis would; returns what it holds of the buffer (data and partition key).</summary>
+    private long Validate(string partitionKey, ReadOnlyMemory<byte> data, string? explicitHashKey)
     {
         ArgumentNullException.ThrowIfNull(partitionKey);
         if (partitionKey.Length is 0 or > RecordAggregator.MaxPartitionKeyLength)
             throw new ArgumentException($"A partition key has 1 to {RecordAggregator.MaxPartitionKeyLength} characters; this one has {partitionKey.Length}.", nameof(partitionKey));
         if (explicitHashKey is not null && !HashKeys.TryParse(explicitHashKey, out _))
             throw new ArgumentException($"'{explicitHashKey}' is not an explicit hash key: decimal digits without leading zeros, from 0 to 2^128 - 1.", nameof(explicitHashKey));
-        bytes = data.Length + (long)Encoding.UTF8.GetByteCount(partitionKey);
+        long bytes = data.Length + (long)Encoding.UTF8.GetByteCount(partitionKey);
         if (bytes > _maxRecordBytes)
             throw new ArgumentException($"A record of {bytes} bytes (data and partition key) is over the limit of {_maxRecordBytes} bytes.", nameof(data));
-        return new UserRecord(partitionKey, explicitHashKey, data.ToArray());
+        return bytes;
     }
 
     private void ReportFailure(PendingRecord record, ProducerRecordException error)
@@ -167,7 +176,7 @@ public sealed class KinesisProducer : IAsyncDisposable
             return; // its task tells its caller
         try
         {
-            RecordFailed?.Invoke(this, new RecordFailedEventArgs(record.Record, error));
+            RecordFailed?.Invoke(this, new RecordFailedEventArgs(record.ToUserRecord(), error));
         }
         catch (Exception)
         {

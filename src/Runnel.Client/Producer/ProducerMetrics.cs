@@ -35,10 +35,13 @@ internal sealed class ProducerMetrics : IDisposable
 
     public void RecordsPut(long count) => _recordsPut.Add(count, _stream);
 
-    public void UserRecordPut(TimeSpan latency)
+    public void UserRecordsPut(long count) => _userRecordsPut.Add(count, _stream);
+
+    /// <summary>One user record's time from acceptance to durability (timestamps of <paramref name="clock"/>); nothing when no listener reads the latency.</summary>
+    public void Latency(TimeProvider clock, long acceptedAt, long durableAt)
     {
-        _userRecordsPut.Add(1, _stream);
-        _latency.Record(latency.TotalMilliseconds, _stream);
+        if (_latency.Enabled)
+            _latency.Record(clock.GetElapsedTime(acceptedAt, durableAt).TotalMilliseconds, _stream);
     }
 
     public void Retries(long count) => _retries.Add(count, _stream);

@@ -21,7 +21,7 @@ internal sealed partial class ProducerPipeline
     {
         while (_inFlight < _options.MaxConcurrentRequests)
         {
-            var batcher = new PutRecordsBatcher<ProducerEntry>(PutRecordsLimits.Default, e => e.Entry.RequestBytes);
+            var batcher = new PutRecordsBatcher<ProducerEntry>(PutRecordsLimits.Default, e => e.RequestBytes);
             var taken = new List<ProducerEntry>();
             long now = _clock.GetTimestamp();
             bool full = false;
@@ -33,7 +33,7 @@ internal sealed partial class ProducerPipeline
                     continue;
                 var took = lane.TakeForRequest(entry =>
                 {
-                    long bytes = entry.Entry.RequestBytes;
+                    long bytes = entry.RequestBytes;
                     if (lane.Limiter is { } limiter && limiter.WaitFor(bytes, 1) is var wait && wait > TimeSpan.Zero)
                     {
                         _limiterWake = Min(_limiterWake, wait);
@@ -68,15 +68,17 @@ internal sealed partial class ProducerPipeline
             foreach (var record in entry.Records)
                 record.Attempts++;
         }
-        var request = new PutRecordsRequest
-        {
-            StreamName = _options.StreamName,
-            Records = entries.Select(e => new PutRecordsRequestEntry { PartitionKey = e.Entry.PartitionKey, ExplicitHashKey = e.Entry.ExplicitHashKey, Data = e.Entry.Data }).ToList(),
-        };
         _ = Task.Run(async () =>
         {
             try
             {
+                var records = new List<PutRecordsRequestEntry>(entries.Count);
+                foreach (var entry in entries)
+                {
+                    var encoded = entry.Encoded(); // an aggregate's protobuf and MD5, here rather than on the loop
+                    records.Add(new PutRecordsRequestEntry { PartitionKey = encoded.PartitionKey, ExplicitHashKey = encoded.ExplicitHashKey, Data = encoded.Data });
+                }
+                var request = new PutRecordsRequest { StreamName = _options.StreamName, Records = records };
                 Post(new RequestDone(entries, await _client.PutRecordsAsync(request).ConfigureAwait(false), null));
             }
             catch (Exception e)
@@ -97,8 +99,11 @@ internal sealed partial class ProducerPipeline
                 Retry(done.Entries, done.Error);
             else
                 foreach (var entry in done.Entries)
+                {
                     foreach (var record in entry.Records)
                         Fail(record, Failure(done.Error, record.Attempts));
+                    entry.Release();
+                }
             return;
         }
         var answers = done.Response!.Records;
@@ -135,12 +140,18 @@ internal sealed partial class ProducerPipeline
         if (entry.Records.Length == 1 || shardId == entry.Lane)
         {
             long bytes = 0;
+            long now = _clock.GetTimestamp();
             for (int i = 0; i < entry.Records.Length; i++)
             {
-                Complete(entry.Records[i], shardId, result.SequenceNumber!, i);
-                bytes += entry.Records[i].BufferedBytes;
+                var record = entry.Records[i];
+                _metrics.Latency(_clock, record.AcceptedAt, now);
+                record.Completion?.TrySetResult(new PutResult(shardId, result.SequenceNumber!, i, record.Attempts));
+                record.ReleaseData();
+                bytes += record.BufferedBytes;
             }
+            _metrics.UserRecordsPut(entry.Records.Length);
             _gate.Exit(entry.Records.Length, bytes); // once per entry: the gate's lock is shared with every caller
+            entry.Release();
             return;
         }
         RefreshSoon();
@@ -152,7 +163,7 @@ internal sealed partial class ProducerPipeline
         for (int i = 0; i < entry.Records.Length; i++)
         {
             var record = entry.Records[i];
-            if (range.Contains(_hashKeys.Of(record.Record)))
+            if (range.Contains(_hashKeys.Of(record)))
             {
                 Complete(record, shardId, result.SequenceNumber!, i);
                 _gate.Exit(1, record.BufferedBytes);
@@ -160,6 +171,7 @@ internal sealed partial class ProducerPipeline
             else
                 Accept(record);
         }
+        entry.Release();
     }
 
     /// <summary>Entries that failed go back to the front of their lanes, in order, after the lane's backoff; those past their TTL fail.</summary>
@@ -184,6 +196,7 @@ internal sealed partial class ProducerPipeline
                 var expired = new ProducerRecordException(ProducerRecordException.ExpiredErrorCode, $"The record was not durable within its TTL of {_options.RecordTtl}; last error: {error.Message}", entry.Attempts, error);
                 foreach (var record in entry.Records)
                     Fail(record, expired);
+                entry.Release();
             }
             lane.RequeueFront(kept);
         }
@@ -199,8 +212,10 @@ internal sealed partial class ProducerPipeline
     /// <summary>A record made durable; the caller gives its room in the buffer back.</summary>
     private void Complete(PendingRecord record, string shardId, string sequenceNumber, int subSequenceNumber)
     {
-        _metrics.UserRecordPut(_clock.GetElapsedTime(record.AcceptedAt));
+        _metrics.Latency(_clock, record.AcceptedAt, _clock.GetTimestamp());
+        _metrics.UserRecordsPut(1);
         record.Completion?.TrySetResult(new PutResult(shardId, sequenceNumber, subSequenceNumber, record.Attempts));
+        record.ReleaseData();
     }
 
     private void Fail(PendingRecord record, ProducerRecordException error)
@@ -209,6 +224,7 @@ internal sealed partial class ProducerPipeline
         _metrics.Failures(1);
         _reportFailure(record, error);
         record.Completion?.TrySetException(error);
+        record.ReleaseData();
     }
 
     private static ProducerRecordException Failure(Exception error, int attempts) =>

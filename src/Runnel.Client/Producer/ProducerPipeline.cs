@@ -28,6 +28,8 @@ internal sealed partial class ProducerPipeline
     private readonly Dictionary<string, RecordAggregator> _aggregators = new(StringComparer.Ordinal); // each predicted shard's open aggregate
     private readonly Dictionary<string, Queue<PendingRecord>> _aggregating = new(StringComparer.Ordinal); // the records of each open aggregate, in order
     private readonly HashKeyCache _hashKeys = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<AggregatedRecordBuilder> _builders = []; // builders of encoded aggregates, for reuse
+    private readonly Action<AggregatedRecordBuilder> _recycleBuilder;
     private readonly Dictionary<string, ShardLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<TaskCompletionSource> _flushWaiters = [];
     private List<PendingRecord> _awaitingMap = [];
@@ -47,6 +49,7 @@ internal sealed partial class ProducerPipeline
         _metrics = metrics;
         _reportFailure = reportFailure;
         _linger = new LingerSchedule(_clock, options.RecordMaxBufferedTime);
+        _recycleBuilder = _builders.Add;
     }
 
     private sealed record RequestDone(List<ProducerEntry> Entries, Models.PutRecordsResponse? Response, Exception? Error);
@@ -126,8 +129,12 @@ internal sealed partial class ProducerPipeline
             if (_flushWaiters.Count > 0)
                 FlushAllAggregates();
             else
+            {
                 foreach (var shardId in _linger.Due())
                     FlushAggregate(shardId);
+                if (_gate.Full)
+                    FlushIdleAggregates();
+            }
         }
         Dispatch();
         if (_flushWaiters.Count > 0 && _gate.Records == 0)
@@ -185,16 +192,15 @@ internal sealed partial class ProducerPipeline
             _awaitingMap.Add(record);
             return;
         }
-        var user = record.Record;
-        if (!_topology.Open.TryFind(_hashKeys.Of(user), out var shard))
+        if (!_topology.Open.TryFind(_hashKeys.Of(record), out var shard))
         {
             // No open shard holds its hash key (a map read mid-reshard): sent alone, Kinesis routes it.
-            Enqueue(new ProducerEntry(ShardLane.Unpredicted, new PutRecordsEntry(user.PartitionKey, user.ExplicitHashKey, user.Data), [record]));
+            Enqueue(new ProducerEntry(ShardLane.Unpredicted, new PutRecordsEntry(record.PartitionKey, record.ExplicitHashKey, record.Data), record));
             return;
         }
         if (!_options.AggregationEnabled)
         {
-            Enqueue(new ProducerEntry(shard.ShardId, new PutRecordsEntry(user.PartitionKey, user.ExplicitHashKey, user.Data), [record]));
+            Enqueue(new ProducerEntry(shard.ShardId, new PutRecordsEntry(record.PartitionKey, record.ExplicitHashKey, record.Data), record));
             return;
         }
         if (!_aggregators.TryGetValue(shard.ShardId, out var aggregator))
@@ -202,10 +208,10 @@ internal sealed partial class ProducerPipeline
             _aggregators[shard.ShardId] = aggregator = new RecordAggregator(_options.AggregationMaxBytes);
             _aggregating[shard.ShardId] = new Queue<PendingRecord>();
         }
-        if (!aggregator.TryAdd(user))
+        if (!aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes))
         {
             CompleteAggregate(shard.ShardId, aggregator);
-            aggregator.TryAdd(user); // an empty aggregator takes any record the producer accepted
+            aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes); // an empty aggregator takes any record the producer accepted
         }
         var open = _aggregating[shard.ShardId];
         open.Enqueue(record);
@@ -220,8 +226,17 @@ internal sealed partial class ProducerPipeline
         var records = new PendingRecord[aggregator.Count];
         for (int i = 0; i < records.Length; i++)
             records[i] = open.Dequeue();
-        Enqueue(new ProducerEntry(shardId, aggregator.ToEntry(), records));
-        aggregator.Clear();
+        if (records.Length == 1)
+        {
+            Enqueue(new ProducerEntry(shardId, aggregator.ToEntry(), records[0]));
+            aggregator.Clear();
+        }
+        else
+        {
+            // Encoded by the task that sends it; its builder comes back through the pool for the next aggregates.
+            var next = _builders.TryTake(out var builder) ? builder : new AggregatedRecordBuilder();
+            Enqueue(new ProducerEntry(shardId, aggregator.Seal(next, _recycleBuilder), records));
+        }
         _linger.Sent(shardId);
     }
 
@@ -230,6 +245,18 @@ internal sealed partial class ProducerPipeline
         if (_aggregators.TryGetValue(shardId, out var aggregator) && aggregator.Count > 0)
             CompleteAggregate(shardId, aggregator);
         _linger.Sent(shardId);
+    }
+
+    /// <summary>
+    /// With the buffer full no record joins an aggregate until some are stored, so an aggregate whose shard has nothing
+    /// in flight or waiting goes now rather than at the end of its linger (else a buffer smaller than the aggregates
+    /// being filled would send only at each linger's end).
+    /// </summary>
+    private void FlushIdleAggregates()
+    {
+        foreach (var (shardId, aggregator) in _aggregators)
+            if (aggregator.Count > 0 && (!_lanes.TryGetValue(shardId, out var lane) || (lane.Count == 0 && !lane.InFlight)))
+                CompleteAggregate(shardId, aggregator);
     }
 
     private void FlushAllAggregates()
@@ -317,8 +344,11 @@ internal sealed partial class ProducerPipeline
     {
         foreach (var lane in _lanes.Values)
             foreach (var entry in lane.TakeAll())
+            {
                 foreach (var record in entry.Records)
                     Fail(record, error);
+                entry.Release();
+            }
         foreach (var open in _aggregating.Values)
             while (open.TryDequeue(out var record))
                 Fail(record, error);

@@ -14,6 +14,7 @@ internal sealed class ShardLane(string shardId, ShardRateLimiter? limiter)
     public const string Unpredicted = "";
 
     private readonly LinkedList<ProducerEntry> _entries = new();
+    private readonly HashSet<string> _takenKeys = new(StringComparer.Ordinal); // the keys of one request's entries, reused
 
     public string ShardId { get; } = shardId;
 
@@ -52,22 +53,34 @@ internal sealed class ShardLane(string shardId, ShardRateLimiter? limiter)
     public List<ProducerEntry> TakeForRequest(Func<ProducerEntry, bool> admit)
     {
         var taken = new List<ProducerEntry>();
-        HashSet<string>? keys = null;
+        _takenKeys.Clear();
         while (_entries.First is { } node)
         {
             var entry = node.Value;
-            if (keys is not null && keys.Overlaps(entry.PartitionKeys))
-                break;
+            if (taken.Count > 0)
+            {
+                // The keys are gathered only when a second entry is considered: most requests take one per lane.
+                if (taken.Count == 1)
+                    _takenKeys.UnionWith(taken[0].PartitionKeys);
+                if (SharesKey(entry))
+                    break;
+            }
             if (!admit(entry))
                 break;
             _entries.RemoveFirst();
+            if (taken.Count > 0)
+                _takenKeys.UnionWith(entry.PartitionKeys);
             taken.Add(entry);
-            if (keys is null)
-                keys = new HashSet<string>(entry.PartitionKeys, StringComparer.Ordinal);
-            else
-                keys.UnionWith(entry.PartitionKeys);
         }
         return taken;
+    }
+
+    private bool SharesKey(ProducerEntry entry)
+    {
+        foreach (string key in entry.PartitionKeys)
+            if (_takenKeys.Contains(key))
+                return true;
+        return false;
     }
 
     /// <summary>Takes every entry waiting (to fail them).</summary>

@@ -110,25 +110,66 @@ public sealed class KinesisProducerTests(RunnelFixture fixture) : IClassFixture<
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_full_buffer_makes_EnqueueAsync_wait_and_TryEnqueue_refuse()
+    public async Task A_full_buffer_makes_EnqueueAsync_wait_and_TryEnqueue_refuse_and_sends_without_waiting_out_the_linger()
     {
-        using var client = _host.Kinesis();
-        string stream = await ProducerStreams.CreateAsync(client, "producer-backpressure", 1);
-        // Records linger a minute: nothing leaves the buffer until it is flushed.
+        using var setup = _host.Kinesis();
+        string stream = await ProducerStreams.CreateAsync(setup, "producer-backpressure", 1);
+        // PutRecords calls are held until released, so the buffer stays full while the test looks at it.
+        using var held = new HeldPuts();
+        using var client = new KinesisClient(new KinesisClientOptions
+        {
+            Endpoint = _host.Url,
+            Region = "us-east-1",
+            Credentials = new Runnel.Client.Credentials.StaticCredentialsProvider("AKIDEXAMPLE", "secret"),
+            HttpHandler = held,
+        });
+        // Records linger a minute: only a full buffer makes the aggregate go sooner.
         await using var producer = new KinesisProducer(client, new ProducerOptions { StreamName = stream, MaxBufferedRecords = 2, RecordMaxBufferedTime = TimeSpan.FromMinutes(1) });
 
-        Assert.True(producer.TryEnqueue("a", new byte[] { 1 }));
-        await producer.EnqueueAsync("a", new byte[] { 2 });
-        Assert.False(producer.TryEnqueue("a", new byte[] { 3 }));
-        var waiting = producer.EnqueueAsync("a", new byte[] { 3 }).AsTask();
-        Assert.False(waiting.IsCompleted);
-        Assert.Equal(2, producer.BufferedRecords);
+        try
+        {
+            Assert.True(producer.TryEnqueue("a", new byte[] { 1 }));
+            await producer.EnqueueAsync("a", new byte[] { 2 });
+            // The buffer is full and nothing else can join the aggregate: it is sent now, not in a minute.
+            Assert.True(await held.Seen.Task.WaitAsync(TimeSpan.FromSeconds(20)) > 0);
+            Assert.False(producer.TryEnqueue("a", new byte[] { 3 }));
+            var waiting = producer.EnqueueAsync("a", new byte[] { 3 }).AsTask();
+            await Task.Delay(100);
+            Assert.False(waiting.IsCompleted);
+            Assert.Equal(2, producer.BufferedRecords);
 
-        await producer.FlushAsync();
-        await waiting;
-        await producer.FlushAsync();
-        var read = await ProducerStreams.ReadAllAsync(client, stream);
+            held.Release();
+            await waiting;
+            await producer.FlushAsync();
+        }
+        finally
+        {
+            held.Release(); // so that a failed check does not leave the producer's disposal waiting on a held call
+        }
+        var read = await ProducerStreams.ReadAllAsync(setup, stream);
         Assert.Equal([1, 2, 3], read.Select(r => r.Record.Data.Span[0]));
+    }
+
+    /// <summary>Holds every PutRecords call until <see cref="Release"/>; others pass.</summary>
+    private sealed class HeldPuts() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _seen;
+
+        /// <summary>Completes with the number of PutRecords calls held when the first arrives.</summary>
+        public TaskCompletionSource<int> Seen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Headers.TryGetValues("X-Amz-Target", out var target) && target.Single().EndsWith(".PutRecords", StringComparison.Ordinal))
+            {
+                Seen.TrySetResult(Interlocked.Increment(ref _seen));
+                await _released.Task.WaitAsync(cancellationToken);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact(Timeout = 60_000)]

@@ -79,7 +79,7 @@ public sealed class ProducerPartsTests
 
     private static ProducerEntry Entry(string lane, params string[] keys)
     {
-        var records = keys.Select(k => new PendingRecord(new UserRecord(k, new byte[] { 1 }), 0, 2, null)).ToArray();
+        var records = keys.Select(k => new PendingRecord(k, null, new byte[] { 1 }, null, 0, 2, null)).ToArray();
         return new ProducerEntry(lane, new PutRecordsEntry(keys[0], null, new byte[] { 1 }), records);
     }
 
@@ -154,5 +154,36 @@ public sealed class ProducerPartsTests
         // An empty buffer takes any record, however large.
         gate.Exit(1, 10);
         Assert.True(gate.TryEnter(1000));
+    }
+    [Fact]
+    public void Data_slabs_pack_small_records_together_and_give_a_large_one_an_array_of_its_own()
+    {
+        using var slabs = new DataSlabs();
+        var first = slabs.Copy([1, 2, 3], out var slabOfFirst);
+        var second = slabs.Copy([4, 5], out var slabOfSecond);
+        var large = slabs.Copy(new byte[DataSlabs.MaxPackedBytes + 1], out var slabOfLarge);
+
+        Assert.Equal(new byte[] { 1, 2, 3 }, first.ToArray());
+        Assert.Equal(new byte[] { 4, 5 }, second.ToArray());
+        Assert.Same(slabOfFirst, slabOfSecond);
+        Assert.Null(slabOfLarge);
+        Assert.Equal(DataSlabs.MaxPackedBytes + 1, large.Length);
+
+        // A full slab makes way for a new one; the old one stays until its records let it go.
+        var filler = slabs.Copy(new byte[DataSlabs.MaxPackedBytes], out var slabOfFiller);
+        while (slabOfFiller == slabOfFirst)
+            filler = slabs.Copy(new byte[DataSlabs.MaxPackedBytes], out slabOfFiller);
+        Assert.Equal(new byte[] { 1, 2, 3 }, first.ToArray());
+        Assert.NotSame(slabOfFirst, slabOfFiller);
+    }
+
+    [Fact]
+    public void A_slab_released_more_often_than_it_was_referenced_says_so()
+    {
+        var slab = new DataSlabs.Slab(new byte[16]);
+        slab.Reserve(4);
+        slab.Release();
+        slab.Release(); // the last reference: the array goes back to the pool
+        Assert.Throws<InvalidOperationException>(slab.Release);
     }
 }

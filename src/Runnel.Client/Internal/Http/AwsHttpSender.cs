@@ -54,7 +54,7 @@ internal sealed class AwsHttpSender : IDisposable
     public ServiceEndpoint Endpoint => _endpoint;
 
     /// <summary>Calls <paramref name="target"/> and reads its answer whole.</summary>
-    public async Task<ServiceAnswer> SendAsync(string target, string contentType, byte[] body, CancellationToken cancellationToken)
+    public async Task<ServiceAnswer> SendAsync(string target, string contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         return await WithRetriesAsync(async (attemptToken) =>
         {
@@ -71,7 +71,7 @@ internal sealed class AwsHttpSender : IDisposable
     /// Calls <paramref name="target"/> and returns its successful answer as soon as its headers came, for the caller to
     /// read as a stream (SubscribeToShard); the caller disposes it. Retries apply until the answer began.
     /// </summary>
-    public Task<HttpResponseMessage> SendStreamingAsync(string target, string contentType, byte[] body, CancellationToken cancellationToken) =>
+    public Task<HttpResponseMessage> SendStreamingAsync(string target, string contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         WithRetriesAsync(async (attemptToken) =>
         {
             var response = await SendOnceAsync(target, contentType, body, attemptToken).ConfigureAwait(false);
@@ -112,19 +112,19 @@ internal sealed class AwsHttpSender : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(string target, string contentType, byte[] body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(string target, string contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.Url)
         {
             Version = _version,
             VersionPolicy = _versionPolicy,
-            Content = new ByteArrayContent(body),
+            Content = new ReadOnlyMemoryContent(body),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         request.Headers.TryAddWithoutValidation("X-Amz-Target", target);
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         var credentials = await _endpoint.Credentials.GetCredentialsAsync(cancellationToken).ConfigureAwait(false);
-        _signer.Sign(request, body, credentials, _endpoint.Region, _endpoint.SigningService, _options.TimeProvider.GetUtcNow());
+        _signer.Sign(request, body.Span, credentials, _endpoint.Region, _endpoint.SigningService, _options.TimeProvider.GetUtcNow());
         return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
     }
 

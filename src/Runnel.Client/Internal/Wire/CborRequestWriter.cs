@@ -66,5 +66,5 @@ internal sealed class CborRequestWriter : WireWriter
         _cbor.WriteInt64(value.ToUnixTimeMilliseconds());
     }
 
-    public override byte[] ToArray() => _cbor.Encode();
+    public override ReadOnlyMemory<byte> Body() => _cbor.Encode();
 }

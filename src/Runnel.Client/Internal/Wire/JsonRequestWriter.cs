@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
@@ -10,7 +9,7 @@ internal sealed class JsonRequestWriter(string contentType) : WireWriter
     public const string Json11 = "application/x-amz-json-1.1";
     public const string Json10 = "application/x-amz-json-1.0";
 
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly PooledBufferWriter _buffer = new(256);
     private Utf8JsonWriter? _json;
 
     private Utf8JsonWriter Json => _json ??= new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = false });
@@ -45,11 +44,15 @@ internal sealed class JsonRequestWriter(string contentType) : WireWriter
         Json.WriteRawValue(((decimal)millis / 1000m).ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
     }
 
-    public override byte[] ToArray()
+    public override ReadOnlyMemory<byte> Body()
     {
         Json.Flush();
-        return _buffer.WrittenSpan.ToArray();
+        return _buffer.WrittenMemory;
     }
 
-    public override void Dispose() => _json?.Dispose();
+    public override void Dispose()
+    {
+        _json?.Dispose();
+        _buffer.Dispose();
+    }
 }

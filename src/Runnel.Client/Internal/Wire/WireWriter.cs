@@ -35,8 +35,8 @@ internal abstract class WireWriter : IDisposable
     /// <summary>A timestamp: epoch seconds with a fraction in JSON, tag 1 around epoch milliseconds in CBOR (the AWS SDKs' form).</summary>
     public abstract void Timestamp(string name, DateTimeOffset value);
 
-    /// <summary>The body written, once the outermost object is closed.</summary>
-    public abstract byte[] ToArray();
+    /// <summary>The body written, once the outermost object is closed; valid until the writer is disposed (its buffer may be pooled).</summary>
+    public abstract ReadOnlyMemory<byte> Body();
 
     /// <summary>Writes <paramref name="value"/> when it is not null.</summary>
     public void OptionalString(string name, string? value)
