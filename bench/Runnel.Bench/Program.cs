@@ -153,7 +153,7 @@ try
             }
         case "producer":
             {
-                var cl = new CommandLine(rest, new HashSet<string> { "http2", "producer-only", "help" });
+                var cl = new CommandLine(rest, new HashSet<string> { "http2", "producer-only", "fleet-only", "help" });
                 if (cl.Flag("help"))
                 {
                     Console.WriteLine(ProducerScenario.Options.Help);

@@ -173,7 +173,7 @@ public sealed class KinesisClient : IDisposable
     private WireNode Parse(byte[] body, string? contentType) => Parse(body, contentType, Protocol);
 
     /// <summary>Parses an answer by its content type (CBOR, else JSON), falling back to <paramref name="protocol"/>.</summary>
-    internal static WireNode Parse(byte[] body, string? contentType, KinesisProtocol protocol)
+    internal static WireNode Parse(ReadOnlyMemory<byte> body, string? contentType, KinesisProtocol protocol)
     {
         bool cbor = contentType is null ? protocol == KinesisProtocol.Cbor : contentType == CborRequestWriter.MediaType;
         return cbor ? CborAnswerReader.Parse(body) : JsonAnswerReader.Parse(body);

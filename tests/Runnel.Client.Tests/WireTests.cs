@@ -101,10 +101,16 @@ public sealed class WireTests
         writer.StartObject();
         writer.String("StreamName", "s");
         writer.Blob("Data", blob);
+        writer.String("Long", new string('é', 100));
+        writer.String("Escaped", "a\"quoted\" " + new string('x', 100));
         writer.EndObject();
-        var node = JsonAnswerReader.Parse(writer.Body().Span);
+        // Long strings stay slices of the body until read: as bytes (base64) or as text, escaped or not.
+        var node = JsonAnswerReader.Parse(writer.Body());
         Assert.Equal("s", node.String("StreamName"));
         Assert.Equal(blob, node.Blob("Data"));
+        Assert.Equal(new string('é', 100), node.String("Long"));
+        Assert.Equal("a\"quoted\" " + new string('x', 100), node.String("Escaped"));
+        Assert.Throws<FormatException>(() => JsonAnswerReader.Parse(System.Text.Encoding.UTF8.GetBytes($"{{\"Data\":\"{new string('A', 99)}!\"}}")).Blob("Data"));
     }
 
     [Fact]
@@ -117,7 +123,7 @@ public sealed class WireTests
         writer.EndObject();
         Assert.Equal("""{"Timestamp":1700000000.123,"Data":"AP8="}""", System.Text.Encoding.UTF8.GetString(writer.Body().Span));
 
-        var node = JsonAnswerReader.Parse("""{"A":1700000000.123,"B":1.7E9,"Data":"AP8=","List":[1,"x",null,true]}"""u8);
+        var node = JsonAnswerReader.Parse("""{"A":1700000000.123,"B":1.7E9,"Data":"AP8=","List":[1,"x",null,true]}"""u8.ToArray());
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), node.Timestamp("A"));
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), node.Timestamp("B"));
         Assert.Equal(new byte[] { 0, 255 }, node.Blob("Data"));

@@ -4,6 +4,7 @@ using Runnel.Bench.Reporting;
 using Runnel.Client;
 using Runnel.Client.Credentials;
 using Runnel.Client.Models;
+using Runnel.Client.Processing;
 using Runnel.Client.Producer;
 
 namespace Runnel.Bench.Scenarios;
@@ -23,7 +24,7 @@ public static class ProducerScenario
     private const int Keys = 1000;
     private const int BatchSize = 500;
 
-    public sealed record Options(Uri Endpoint, string Label, int Records, int SingleRecords, int RecordBytes, int Shards, int Concurrency, bool Http2, bool ProducerOnly, string? JsonPath)
+    public sealed record Options(Uri Endpoint, string Label, int Records, int SingleRecords, int RecordBytes, int Shards, int Concurrency, bool Http2, bool ProducerOnly, bool FleetOnly, int FleetWorkers, RetrievalMode FleetRetrieval, string? JsonPath)
     {
         public static Options Parse(CommandLine cl)
         {
@@ -38,6 +39,14 @@ public static class ProducerScenario
                 cl.Int32("concurrency", 16, 1),
                 cl.Flag("http2"),
                 cl.Flag("producer-only"),
+                cl.Flag("fleet-only"),
+                cl.Int32("fleet", 2, 0),
+                cl.String("fleet-retrieval", "fanout") switch
+                {
+                    "fanout" => RetrievalMode.FanOut,
+                    "polling" => RetrievalMode.Polling,
+                    var other => throw new ArgumentException($"--fleet-retrieval is fanout or polling, not '{other}'"),
+                },
                 cl.String("json"));
         }
 
@@ -52,7 +61,11 @@ public static class ProducerScenario
               --shards N              shards of each stream (default 4)
               --concurrency N         calls in flight for PutRecord and PutRecords (default 16)
               --http2                 speak h2c (default HTTP/1.1, a connection per call in flight, as the KPL's pool)
-              --producer-only         run the producer alone, no ratios (for profiling it)
+              --producer-only         run the producer alone, no ratios and no fleet (for profiling it)
+              --fleet N               then a fleet of N KinesisWorkers consumes a stream while the producer writes
+                                      --records into it, to see that they keep up (default 2; 0 for none)
+              --fleet-only            the fleet leg alone (for profiling it)
+              --fleet-retrieval MODE  fanout (the default, as the KCL's) or polling
               --json FILE             also write the results as JSON
             """;
     }
@@ -78,6 +91,13 @@ public static class ProducerScenario
         Random.Shared.NextBytes(data);
         string Key(int i) => "key-" + (i % Keys).ToString(CultureInfo.InvariantCulture);
 
+        if (options.FleetOnly)
+        {
+            await ProducerFleet.RunAsync(client, options, data, Key, report, log).ConfigureAwait(false);
+            report.Failed = report.Notes.Count > 0;
+            return report;
+        }
+
         // A first round of a tenth of the records, not reported, so that the JIT has compiled each way's code.
         await Round(Math.Max(1, options.SingleRecords / 10), Math.Max(1, options.Records / 10), TextWriter.Null).ConfigureAwait(false);
         var (single, batches, producer) = await Round(options.SingleRecords, options.Records, log).ConfigureAwait(false);
@@ -93,6 +113,12 @@ public static class ProducerScenario
         report.Add("producer_vs_single", "producer / PutRecord per record (goal >= 10)", producer / single, "x");
         report.Add("producer_vs_batches", "producer / PutRecords batches (goal >= 2)", producer / batches, "x");
         log.WriteLine($"  producer / PutRecord: {producer / single:0.0}x (goal >= 10); producer / PutRecords batches: {producer / batches:0.0}x (goal >= 2)");
+        if (producer / single < 10)
+            report.Note($"the producer moved {producer / single:0.0}x the records of PutRecord per record (goal >= 10)");
+        if (producer / batches < 2)
+            report.Note($"the producer moved {producer / batches:0.0}x the records of PutRecords batches (goal >= 2)");
+        if (options.FleetWorkers > 0)
+            await ProducerFleet.RunAsync(client, options, data, Key, report, log).ConfigureAwait(false);
         report.Failed = report.Notes.Count > 0;
         return report;
 

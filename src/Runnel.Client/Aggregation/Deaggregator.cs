@@ -38,27 +38,45 @@ public static class Deaggregator
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentNullException.ThrowIfNull(sequenceNumber);
         ArgumentNullException.ThrowIfNull(into);
-        if (!KplFormat.TryDecode(data, out var users))
-        {
-            into.Add(new DeaggregatedRecord(partitionKey, null, data, sequenceNumber, 0, isAggregated: false));
-            return 1;
-        }
-        int added = 0;
-        for (int i = 0; i < users.Count; i++)
-        {
-            var user = users[i];
-            if (shardHashKeys is { } range && !Holds(range, user))
-                continue;
-            into.Add(new DeaggregatedRecord(user.PartitionKey, user.ExplicitHashKey, user.Data, sequenceNumber, i, isAggregated: true));
-            added++;
-        }
-        return added;
+        var users = new List<User>();
+        Deaggregate(data, partitionKey, users, [], shardHashKeys);
+        foreach (var user in users)
+            into.Add(new DeaggregatedRecord(user.PartitionKey, user.ExplicitHashKey, user.Data, sequenceNumber, user.SubSequenceNumber, user.IsAggregated));
+        return users.Count;
     }
 
-    private static bool Holds(HashKeyRange range, UserRecord user)
+    /// <summary>A user record read, without an object of its own (a consumer makes its own): what <see cref="DeaggregatedRecord"/> holds but the sequence number.</summary>
+    internal readonly record struct User(string PartitionKey, string? ExplicitHashKey, ReadOnlyMemory<byte> Data, long SubSequenceNumber, bool IsAggregated);
+
+    /// <summary>
+    /// The user records of one Kinesis record into <paramref name="into"/> (added to), <paramref name="decoded"/> a
+    /// list to decode into, both reused by a consumer from record to record. The hash key of each distinct partition
+    /// key is computed once per aggregate (an MD5 each), not once per record.
+    /// </summary>
+    internal static void Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, List<User> into, List<KplFormat.DecodedRecord> decoded, HashKeyRange? shardHashKeys)
     {
-        if (user.ExplicitHashKey is null)
-            return range.Contains(HashKeys.OfPartitionKey(user.PartitionKey));
-        return !HashKeys.TryParseLenient(user.ExplicitHashKey, out var hashKey) || range.Contains(hashKey);
+        decoded.Clear();
+        if (!KplFormat.TryDecodeInto(data, decoded))
+        {
+            into.Add(new User(partitionKey, null, data, 0, IsAggregated: false));
+            return;
+        }
+        Dictionary<string, bool>? held = shardHashKeys is null ? null : new(ReferenceEqualityComparer.Instance); // the table's strings, by instance
+        for (int i = 0; i < decoded.Count; i++)
+        {
+            var user = decoded[i];
+            if (held is not null && !Holds(shardHashKeys!.Value, user, held))
+                continue;
+            into.Add(new User(user.PartitionKey, user.ExplicitHashKey, user.Data, i, IsAggregated: true));
+        }
+    }
+
+    private static bool Holds(HashKeyRange range, KplFormat.DecodedRecord user, Dictionary<string, bool> byPartitionKey)
+    {
+        if (user.ExplicitHashKey is not null)
+            return !HashKeys.TryParseLenient(user.ExplicitHashKey, out var hashKey) || range.Contains(hashKey);
+        if (!byPartitionKey.TryGetValue(user.PartitionKey, out bool holds))
+            byPartitionKey[user.PartitionKey] = holds = range.Contains(HashKeys.OfPartitionKey(user.PartitionKey));
+        return holds;
     }
 }

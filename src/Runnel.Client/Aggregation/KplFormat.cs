@@ -84,11 +84,30 @@ public static class KplFormat
         MD5.HashData(message.Span, checksum);
         if (!checksum.SequenceEqual(span[^ChecksumLength..]))
             return false;
-        if (!TryDecodeMessage(message, out var decoded))
+        var decoded = new List<DecodedRecord>();
+        if (!TryDecodeMessage(message, decoded))
             return false;
-        records = decoded;
+        records = decoded.ConvertAll(d => new UserRecord(d.PartitionKey, d.ExplicitHashKey, d.Data));
         return true;
     }
+
+    /// <summary>
+    /// <see cref="TryDecode"/> into <paramref name="into"/> (added to; nothing added when false), without an object per
+    /// record: a consumer makes its own. Records of one partition key share one string instance (the table's).
+    /// </summary>
+    internal static bool TryDecodeInto(ReadOnlyMemory<byte> data, List<DecodedRecord> into)
+    {
+        var span = data.Span;
+        if (span.Length <= Overhead || !span.StartsWith(Magic))
+            return false;
+        var message = data[Magic.Length..^ChecksumLength];
+        Span<byte> checksum = stackalloc byte[ChecksumLength];
+        MD5.HashData(message.Span, checksum);
+        return checksum.SequenceEqual(span[^ChecksumLength..]) && TryDecodeMessage(message, into);
+    }
+
+    /// <summary>A user record decoded from an aggregate: its keys (the tables' strings) and its data (a slice of the aggregate).</summary>
+    internal readonly record struct DecodedRecord(string PartitionKey, string? ExplicitHashKey, ReadOnlyMemory<byte> Data);
 
     private static AggregatedRecordBuilder Builder(IEnumerable<UserRecord> records)
     {
@@ -103,9 +122,8 @@ public static class KplFormat
     }
 
     /// <summary>Decodes an <c>AggregatedRecord</c> message; false when it is not one. Fields may come in any order, as protobuf allows.</summary>
-    internal static bool TryDecodeMessage(ReadOnlyMemory<byte> message, [NotNullWhen(true)] out List<UserRecord>? records)
+    internal static bool TryDecodeMessage(ReadOnlyMemory<byte> message, List<DecodedRecord> into)
     {
-        records = null;
         var span = message.Span;
         var partitionKeys = new List<string>();
         var explicitHashKeys = new List<string>();
@@ -140,16 +158,16 @@ public static class KplFormat
                     break;
             }
         }
-        var result = new List<UserRecord>(fields.Count);
-        foreach (var (partitionKeyIndex, explicitHashKeyIndex, dataStart, dataLength) in fields)
-        {
-            // The KCL fails the whole aggregate on an index past its table; so does this (and returns it whole).
+        // The KCL fails the whole aggregate on an index past its table; so does this (and returns it whole).
+        foreach (var (partitionKeyIndex, explicitHashKeyIndex, _, _) in fields)
             if (partitionKeyIndex >= (ulong)partitionKeys.Count || explicitHashKeyIndex >= (ulong)explicitHashKeys.Count)
                 return false;
+        into.EnsureCapacity(into.Count + fields.Count);
+        foreach (var (partitionKeyIndex, explicitHashKeyIndex, dataStart, dataLength) in fields)
+        {
             string? explicitHashKey = explicitHashKeyIndex is { } index ? explicitHashKeys[(int)index] : null;
-            result.Add(new UserRecord(partitionKeys[(int)partitionKeyIndex], explicitHashKey, message.Slice(dataStart, dataLength)));
+            into.Add(new DecodedRecord(partitionKeys[(int)partitionKeyIndex], explicitHashKey, message.Slice(dataStart, dataLength)));
         }
-        records = result;
         return true;
     }
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 
 namespace Runnel.Client.Leases;
 
@@ -34,7 +33,7 @@ public readonly record struct ExtendedSequenceNumber(string SequenceNumber, long
     /// <inheritdoc />
     public int CompareTo(ExtendedSequenceNumber other)
     {
-        int byNumber = Value(SequenceNumber).CompareTo(Value(other.SequenceNumber));
+        int byNumber = CompareNumbers(SequenceNumber, other.SequenceNumber);
         return byNumber != 0 ? byNumber : SubSequenceNumber.CompareTo(other.SubSequenceNumber);
     }
 
@@ -53,16 +52,27 @@ public readonly record struct ExtendedSequenceNumber(string SequenceNumber, long
     /// <summary>The sequence number, then the sub-sequence number when it is not 0.</summary>
     public override string ToString() => SubSequenceNumber == 0 ? SequenceNumber : $"{SequenceNumber}.{SubSequenceNumber}";
 
-    // Sequence numbers are up to 128-bit decimals; the sentinels sit below them (in the KCL's order) or above them all.
-    private static readonly BigInteger AboveAll = BigInteger.Pow(2, 192);
+    // Sequence numbers are decimals of up to 128 bits (compared as digit strings: a consumer compares one per record
+    // it reads); the sentinels sit below them (in the KCL's order) or above them all.
+    private static int CompareNumbers(string left, string right)
+    {
+        int leftRank = Rank(left), rightRank = Rank(right);
+        if (leftRank != 0 || rightRank != 0)
+            return leftRank.CompareTo(rightRank);
+        var a = left.AsSpan().TrimStart('0');
+        var b = right.AsSpan().TrimStart('0');
+        return a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
+    }
 
-    private static BigInteger Value(string sequenceNumber) => sequenceNumber switch
+    /// <summary>A sentinel's place (below or above every number), 0 for a number.</summary>
+    /// <exception cref="FormatException">Neither a number nor a sentinel.</exception>
+    private static int Rank(string sequenceNumber) => sequenceNumber switch
     {
         "AT_TIMESTAMP" => -3,
         "TRIM_HORIZON" => -2,
         "LATEST" => -1,
-        "SHARD_END" => AboveAll,
-        _ when sequenceNumber.Length > 0 && sequenceNumber.All(char.IsAsciiDigit) => BigInteger.Parse(sequenceNumber, System.Globalization.CultureInfo.InvariantCulture),
+        "SHARD_END" => 1,
+        _ when sequenceNumber.Length > 0 && !sequenceNumber.AsSpan().ContainsAnyExceptInRange('0', '9') => 0,
         _ => throw new FormatException($"'{sequenceNumber}' is neither a sequence number nor TRIM_HORIZON, LATEST, AT_TIMESTAMP or SHARD_END"),
     };
 }

@@ -16,6 +16,8 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
     Func<CancellationToken, Task<string>>? consumerArn)
 {
     private readonly RecordCheckpointer _checkpointer = new(lease, null);
+    private readonly List<Deaggregator.User> _users = []; // reused from record to record
+    private readonly List<KplFormat.DecodedRecord> _decoded = [];
 
     public string ShardId => lease.Key;
 
@@ -137,17 +139,21 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
         if (records.Count == 0)
             return after;
         var given = new List<ConsumerRecord>(records.Count);
-        var users = new List<DeaggregatedRecord>();
         foreach (var record in records)
         {
-            users.Clear();
-            Deaggregator.Deaggregate(record.Data, record.PartitionKey ?? "", record.SequenceNumber, users, range);
-            foreach (var user in users)
+            _users.Clear();
+            Deaggregator.Deaggregate(record.Data, record.PartitionKey ?? "", _users, _decoded, range);
+            // Where the record stands to the position given last: before it (nothing to give), holding it (its user
+            // records after that sub-sequence number), or after it (all); compared once per Kinesis record.
+            int order = after.IsSentinel ? 1 : new ExtendedSequenceNumber(record.SequenceNumber).CompareTo(new ExtendedSequenceNumber(after.SequenceNumber));
+            if (order < 0)
+                continue;
+            foreach (var user in _users)
             {
-                var item = new ConsumerRecord(user.Data, user.PartitionKey, user.ExplicitHashKey, user.SequenceNumber, user.SubSequenceNumber,
-                    record.ApproximateArrivalTimestamp, user.IsAggregated);
-                if (after.IsSentinel || item.Position > after)
-                    given.Add(item);
+                if (order == 0 && user.SubSequenceNumber <= after.SubSequenceNumber)
+                    continue;
+                given.Add(new ConsumerRecord(user.Data, user.PartitionKey, user.ExplicitHashKey, record.SequenceNumber, user.SubSequenceNumber,
+                    record.ApproximateArrivalTimestamp, user.IsAggregated));
             }
         }
         if (given.Count == 0)

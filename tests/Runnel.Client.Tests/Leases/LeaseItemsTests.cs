@@ -63,12 +63,14 @@ public sealed class LeaseItemsTests
         var ordered = new[]
         {
             ExtendedSequenceNumber.AtTimestamp, ExtendedSequenceNumber.TrimHorizon, ExtendedSequenceNumber.Latest,
-            new("9"), new("9", 1), new("10"), new("49590338271490256608559692538361571095921575989136588898"), ExtendedSequenceNumber.ShardEnd,
+            new("9"), new("9", 1), new("10"), new("99"), new("49590338271490256608559692538361571095921575989136588898"),
+            new("49590338271490256608559692538361571095921575989136588899"), new("59590338271490256608559692538361571095921575989136588800"), ExtendedSequenceNumber.ShardEnd,
         };
         for (int i = 0; i < ordered.Length; i++)
             for (int j = 0; j < ordered.Length; j++)
                 Assert.Equal(Math.Sign(i.CompareTo(j)), Math.Sign(ordered[i].CompareTo(ordered[j])));
         Assert.True(new ExtendedSequenceNumber("10") > new ExtendedSequenceNumber("9", 5));
+        Assert.Equal(0, new ExtendedSequenceNumber("010").CompareTo(new ExtendedSequenceNumber("10"))); // compared as numbers, not as text
         Assert.Throws<FormatException>(() => new ExtendedSequenceNumber("12a").CompareTo(ExtendedSequenceNumber.Latest));
         Assert.Equal("9.1", new ExtendedSequenceNumber("9", 1).ToString());
     }

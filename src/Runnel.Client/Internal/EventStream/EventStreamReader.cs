@@ -3,8 +3,8 @@ using System.Text;
 
 namespace Runnel.Client.Internal.EventStream;
 
-/// <summary>One message of an event stream: its string headers by name, and its payload.</summary>
-internal sealed record EventStreamMessage(IReadOnlyDictionary<string, string> Headers, byte[] Payload)
+/// <summary>One message of an event stream: its string headers by name, and its payload (a slice of the message's bytes).</summary>
+internal sealed record EventStreamMessage(IReadOnlyDictionary<string, string> Headers, ReadOnlyMemory<byte> Payload)
 {
     public string? Header(string name) => Headers.TryGetValue(name, out string? value) ? value : null;
 }
@@ -49,7 +49,7 @@ internal sealed class EventStreamReader(Stream stream)
         if (Crc32.Compute(message.AsSpan(0, (int)total - MessageCrcBytes)) != messageCrc)
             throw new EventStreamFormatException("An event-stream message's checksum does not match.");
         var headers = ReadHeaders(message.AsSpan(PreludeBytes, (int)headersLength));
-        byte[] payload = message.AsSpan(PreludeBytes + (int)headersLength, (int)(total - headersLength) - MinMessageBytes).ToArray();
+        var payload = message.AsMemory(PreludeBytes + (int)headersLength, (int)(total - headersLength) - MinMessageBytes); // the message's own array: no copy
         return new EventStreamMessage(headers, payload);
     }
 

@@ -34,7 +34,17 @@ internal sealed class WireNode
 
     public List<WireNode>? Items { get; init; }
 
-    public string? Text { get; init; }
+    private string? _text;
+
+    /// <summary>A string's value (made from <see cref="Utf8"/> at the first read when the parser kept the bytes).</summary>
+    public string? Text
+    {
+        get => _text ??= Utf8.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(Utf8.Span);
+        init => _text = value;
+    }
+
+    /// <summary>A long JSON string's UTF-8 bytes, without escapes, as a slice of the answer (empty otherwise).</summary>
+    public ReadOnlyMemory<byte> Utf8 { get; init; }
 
     public byte[]? Bytes { get; init; }
 
@@ -64,9 +74,23 @@ internal sealed class WireNode
         return node.Kind switch
         {
             WireKind.Bytes => node.Bytes,
+            WireKind.String when !node.Utf8.IsEmpty => FromBase64(node.Utf8.Span),
             WireKind.String => Convert.FromBase64String(node.Text!),
             _ => null,
         };
+    }
+
+    /// <summary>Base64 in UTF-8 decoded straight into bytes of the exact length.</summary>
+    /// <exception cref="FormatException">It is not base64.</exception>
+    private static byte[] FromBase64(ReadOnlySpan<byte> utf8)
+    {
+        int padding = utf8.EndsWith("=="u8) ? 2 : utf8.EndsWith("="u8) ? 1 : 0;
+        if (utf8.Length % 4 != 0)
+            throw new FormatException("A blob is not base64: its length is not a multiple of 4.");
+        var bytes = new byte[utf8.Length / 4 * 3 - padding];
+        if (System.Buffers.Text.Base64.DecodeFromUtf8(utf8, bytes, out _, out int written) != System.Buffers.OperationStatus.Done || written != bytes.Length)
+            throw new FormatException("A blob is not base64.");
+        return bytes;
     }
 
     public DateTimeOffset? Timestamp(string name)
