@@ -25,15 +25,15 @@ public static class Deaggregator
     /// <paramref name="sequenceNumber"/>; with <paramref name="shardHashKeys"/>, without those of an aggregate that
     /// the shard does not hold (see the class's doc). The records' data are slices of <paramref name="data"/>.
     /// </summary>
-    public static List<DeaggregatedRecord> Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber, HashKeyRange? shardHashKeys = null)
+    public static List<DeaggregatedRecord> Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber, HashRange? shardHashKeys = null)
     {
         var records = new List<DeaggregatedRecord>();
         Deaggregate(data, partitionKey, sequenceNumber, records, shardHashKeys);
         return records;
     }
 
-    /// <summary>As <see cref="Deaggregate(ReadOnlyMemory{byte}, string, string, HashKeyRange?)"/>, adding to <paramref name="into"/>; returns how many were added.</summary>
-    public static int Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber, List<DeaggregatedRecord> into, HashKeyRange? shardHashKeys = null)
+    /// <summary>As <see cref="Deaggregate(ReadOnlyMemory{byte}, string, string, HashRange?)"/>, adding to <paramref name="into"/>; returns how many were added.</summary>
+    public static int Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber, List<DeaggregatedRecord> into, HashRange? shardHashKeys = null)
     {
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentNullException.ThrowIfNull(sequenceNumber);
@@ -53,7 +53,7 @@ public static class Deaggregator
     /// list to decode into, both reused by a consumer from record to record. The hash key of each distinct partition
     /// key is computed once per aggregate (an MD5 each), not once per record.
     /// </summary>
-    internal static void Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, List<User> into, List<KplFormat.DecodedRecord> decoded, HashKeyRange? shardHashKeys)
+    internal static void Deaggregate(ReadOnlyMemory<byte> data, string partitionKey, List<User> into, List<KplFormat.DecodedRecord> decoded, HashRange? shardHashKeys)
     {
         decoded.Clear();
         if (!KplFormat.TryDecodeInto(data, decoded))
@@ -71,7 +71,7 @@ public static class Deaggregator
         }
     }
 
-    private static bool Holds(HashKeyRange range, KplFormat.DecodedRecord user, Dictionary<string, bool> byPartitionKey)
+    private static bool Holds(HashRange range, KplFormat.DecodedRecord user, Dictionary<string, bool> byPartitionKey)
     {
         if (user.ExplicitHashKey is not null)
             return !HashKeys.TryParseLenient(user.ExplicitHashKey, out var hashKey) || range.Contains(hashKey);

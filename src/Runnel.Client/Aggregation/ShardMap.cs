@@ -2,8 +2,8 @@ namespace Runnel.Client.Aggregation;
 
 /// <summary>An open shard and the hash keys it takes.</summary>
 /// <param name="ShardId">The shard's id, as ListShards gives it.</param>
-/// <param name="HashKeyRange">The shard's hash-key range.</param>
-public readonly record struct ShardHashRange(string ShardId, HashKeyRange HashKeyRange);
+/// <param name="Range">The shard's hash-key range.</param>
+public readonly record struct ShardHashRange(string ShardId, HashRange Range);
 
 /// <summary>
 /// Which open shard takes a hash key: the producer's prediction of where a record goes, so that it aggregates only
@@ -15,7 +15,7 @@ public readonly record struct ShardHashRange(string ShardId, HashKeyRange HashKe
 public sealed class ShardMap
 {
     private readonly ShardHashRange[] _shards; // sorted by start, no overlaps
-    private readonly UInt128[] _starts; // _shards[i].HashKeyRange.Start, for the search
+    private readonly UInt128[] _starts; // _shards[i].Range.Start, for the search
 
     /// <summary>A map of the given open shards, in any order.</summary>
     /// <exception cref="ArgumentException">A shard id is empty, or two ranges overlap (closed parents passed with their open children).</exception>
@@ -26,14 +26,14 @@ public sealed class ShardMap
         foreach (var (shardId, start, end) in openShards)
         {
             ArgumentException.ThrowIfNullOrEmpty(shardId, nameof(openShards));
-            shards.Add(new ShardHashRange(shardId, new HashKeyRange(start, end)));
+            shards.Add(new ShardHashRange(shardId, new HashRange(start, end)));
         }
-        shards.Sort((a, b) => a.HashKeyRange.Start.CompareTo(b.HashKeyRange.Start));
+        shards.Sort((a, b) => a.Range.Start.CompareTo(b.Range.Start));
         for (int i = 1; i < shards.Count; i++)
-            if (shards[i].HashKeyRange.Start <= shards[i - 1].HashKeyRange.End)
-                throw new ArgumentException($"Shards {shards[i - 1].ShardId} {shards[i - 1].HashKeyRange} and {shards[i].ShardId} {shards[i].HashKeyRange} overlap: only open shards make a map.", nameof(openShards));
+            if (shards[i].Range.Start <= shards[i - 1].Range.End)
+                throw new ArgumentException($"Shards {shards[i - 1].ShardId} {shards[i - 1].Range} and {shards[i].ShardId} {shards[i].Range} overlap: only open shards make a map.", nameof(openShards));
         _shards = [.. shards];
-        _starts = [.. shards.Select(s => s.HashKeyRange.Start)];
+        _starts = [.. shards.Select(s => s.Range.Start)];
     }
 
     /// <summary>A map of open shards whose hash keys are ListShards' decimal text.</summary>
@@ -53,10 +53,10 @@ public sealed class ShardMap
     {
         get
         {
-            if (_shards.Length == 0 || _shards[0].HashKeyRange.Start != UInt128.Zero || _shards[^1].HashKeyRange.End != UInt128.MaxValue)
+            if (_shards.Length == 0 || _shards[0].Range.Start != UInt128.Zero || _shards[^1].Range.End != UInt128.MaxValue)
                 return false;
             for (int i = 1; i < _shards.Length; i++)
-                if (_shards[i].HashKeyRange.Start != _shards[i - 1].HashKeyRange.End + UInt128.One)
+                if (_shards[i].Range.Start != _shards[i - 1].Range.End + UInt128.One)
                     return false;
             return true;
         }
@@ -79,7 +79,7 @@ public sealed class ShardMap
             else
                 high = middle - 1;
         }
-        if (at >= 0 && _shards[at].HashKeyRange.Contains(hashKey))
+        if (at >= 0 && _shards[at].Range.Contains(hashKey))
         {
             shard = _shards[at];
             return true;

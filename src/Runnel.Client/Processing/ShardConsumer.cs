@@ -1,7 +1,6 @@
 using Runnel.Client.Aggregation;
 using Runnel.Client.Leases;
 using Runnel.Client.Models;
-using ShardRange = Runnel.Client.Aggregation.HashKeyRange;
 
 namespace Runnel.Client.Processing;
 
@@ -29,7 +28,7 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
         var start = lease.Current.Checkpoint;
         await processor.InitializeAsync(new InitializationInput(ShardId, start), stopping).ConfigureAwait(false);
         var checkpointer = _checkpointer;
-        var range = lease.Current is { StartingHashKey: { } from, EndingHashKey: { } to } ? ShardRange.Parse(from, to) : (ShardRange?)null;
+        var range = lease.Current is { StartingHashKey: { } from, EndingHashKey: { } to } ? HashRange.Parse(from, to) : (HashRange?)null;
         ExtendedSequenceNumber position = start; // the last record given, or the lease's starting sentinel
         IReadOnlyList<ChildShard>? children = null;
         try
@@ -63,7 +62,7 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
     public Task ShutdownRequestedAsync(CancellationToken cancellationToken) =>
         processor.ShutdownRequestedAsync(new ShutdownRequestedInput(ShardId, _checkpointer), cancellationToken);
 
-    private async Task<IReadOnlyList<ChildShard>?> PollAsync(ExtendedSequenceNumber from, ShardRange? range, RecordCheckpointer checkpointer,
+    private async Task<IReadOnlyList<ChildShard>?> PollAsync(ExtendedSequenceNumber from, HashRange? range, RecordCheckpointer checkpointer,
         Action<ExtendedSequenceNumber> gave, CancellationToken stopping)
     {
         var (type, sequence) = Where(from);
@@ -89,7 +88,7 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
         return null;
     }
 
-    private async Task<IReadOnlyList<ChildShard>?> SubscribeAsync(ExtendedSequenceNumber from, ShardRange? range, RecordCheckpointer checkpointer,
+    private async Task<IReadOnlyList<ChildShard>?> SubscribeAsync(ExtendedSequenceNumber from, HashRange? range, RecordCheckpointer checkpointer,
         Action<ExtendedSequenceNumber> gave, CancellationToken stopping)
     {
         string arn = await consumerArn!(stopping).ConfigureAwait(false);
@@ -133,7 +132,7 @@ internal sealed class ShardConsumer(KinesisClient kinesis, LeaseTable table, Hel
         _ => (ShardIteratorType.AtSequenceNumber, position.SequenceNumber),
     };
 
-    private async Task<ExtendedSequenceNumber> GiveAsync(IReadOnlyList<Record> records, ExtendedSequenceNumber after, ShardRange? range, long behind,
+    private async Task<ExtendedSequenceNumber> GiveAsync(IReadOnlyList<Record> records, ExtendedSequenceNumber after, HashRange? range, long behind,
         RecordCheckpointer checkpointer, CancellationToken stopping)
     {
         if (records.Count == 0)

@@ -1,6 +1,5 @@
 using Runnel.Client.Aggregation;
 using Runnel.Client.Models;
-using AggregationHashKeyRange = Runnel.Client.Aggregation.HashKeyRange;
 
 namespace Runnel.Client.Producer;
 
@@ -11,7 +10,7 @@ namespace Runnel.Client.Producer;
 /// </summary>
 internal sealed class ShardTopology
 {
-    private ShardTopology(ShardMap open, Dictionary<string, AggregationHashKeyRange> all)
+    private ShardTopology(ShardMap open, Dictionary<string, HashRange> all)
     {
         Open = open;
         All = all;
@@ -21,16 +20,16 @@ internal sealed class ShardTopology
     public ShardMap Open { get; }
 
     /// <summary>Every shard listed, by id.</summary>
-    public IReadOnlyDictionary<string, AggregationHashKeyRange> All { get; }
+    public IReadOnlyDictionary<string, HashRange> All { get; }
 
     /// <summary>Reads the stream's shards.</summary>
     public static async Task<ShardTopology> LoadAsync(KinesisClient client, string streamName, CancellationToken cancellationToken)
     {
         var open = new List<(string, string, string)>();
-        var all = new Dictionary<string, AggregationHashKeyRange>(StringComparer.Ordinal);
+        var all = new Dictionary<string, HashRange>(StringComparer.Ordinal);
         await foreach (var shard in client.ListAllShardsAsync(new ListShardsRequest { StreamName = streamName }, cancellationToken).ConfigureAwait(false))
         {
-            all[shard.ShardId] = AggregationHashKeyRange.Parse(shard.HashKeyRange.StartingHashKey, shard.HashKeyRange.EndingHashKey);
+            all[shard.ShardId] = HashRange.Parse(shard.HashKeyRange.StartingHashKey, shard.HashKeyRange.EndingHashKey);
             if (!shard.IsClosed)
                 open.Add((shard.ShardId, shard.HashKeyRange.StartingHashKey, shard.HashKeyRange.EndingHashKey));
         }

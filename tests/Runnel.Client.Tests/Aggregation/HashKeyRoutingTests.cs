@@ -111,7 +111,7 @@ public sealed class HashKeyRoutingTests
             var records = AggregationSamples.Records(random, random.Next(2, 80), keyPool: random.Next(1, 40));
             byte[] aggregate = KplFormat.Encode(records);
             var (a, b) = (AggregationSamples.HashKey(random), AggregationSamples.HashKey(random));
-            var range = round % 10 == 0 ? HashKeyRange.All : new HashKeyRange(UInt128.Min(a, b), UInt128.Max(a, b));
+            var range = round % 10 == 0 ? HashRange.All : new HashRange(UInt128.Min(a, b), UInt128.Max(a, b));
 
             var read = Deaggregator.Deaggregate(aggregate, "pk", "1", range);
             var expected = records.Select((r, i) => (Record: r, Index: i)).Where(x => range.Contains(x.Record.EffectiveHashKey())).ToList();
@@ -129,12 +129,12 @@ public sealed class HashKeyRoutingTests
     public async Task A_record_that_is_not_an_aggregate_and_a_foreign_unparsable_hash_key_are_never_filtered_out()
     {
         await Task.Yield();
-        var nothing = new HashKeyRange(UInt128.Zero, UInt128.Zero); // holds no partition key's MD5 in practice
+        var nothing = new HashRange(UInt128.Zero, UInt128.Zero); // holds no partition key's MD5 in practice
         Assert.Single(Deaggregator.Deaggregate("plain"u8.ToArray(), "pk", "1", nothing));
 
         // Kinesis checks an entry's explicit hash key, never those inside an aggregate: another producer may write anything.
         byte[] aggregate = KplFormat.Encode([new UserRecord("a", "not a number", "x"u8.ToArray()), new UserRecord("b", "0007", "y"u8.ToArray()), new UserRecord("c", "8", "z"u8.ToArray())]);
-        var read = Deaggregator.Deaggregate(aggregate, "a", "1", new HashKeyRange((UInt128)5, (UInt128)7));
+        var read = Deaggregator.Deaggregate(aggregate, "a", "1", new HashRange((UInt128)5, (UInt128)7));
         Assert.Equal(new[] { "not a number", "0007" }, read.Select(r => r.ExplicitHashKey));
         Assert.Equal(new[] { 0L, 1L }, read.Select(r => r.SubSequenceNumber));
     }
@@ -165,8 +165,8 @@ public sealed class HashKeyRoutingTests
             Assert.True(map.TryFind(entry.Entry.PartitionKey, entry.Entry.ExplicitHashKey, out var landing));
             Assert.Equal(entry.PredictedShardId, landing.ShardId);
             foreach (var user in entry.UserRecords)
-                Assert.True(landing.HashKeyRange.Contains(user.EffectiveHashKey()));
-            var read = Deaggregator.Deaggregate(entry.Entry.Data, entry.Entry.PartitionKey, "1", landing.HashKeyRange);
+                Assert.True(landing.Range.Contains(user.EffectiveHashKey()));
+            var read = Deaggregator.Deaggregate(entry.Entry.Data, entry.Entry.PartitionKey, "1", landing.Range);
             Assert.Equal(entry.UserRecords.Count, read.Count);
         }
         // Every record once, and in order within its shard.

@@ -157,7 +157,7 @@ public sealed class KplFormatTests
                     message[random.Next(message.Length)] = (byte)random.Next(256);
             }
             byte[] data = Sealed(message);
-            var records = Deaggregator.Deaggregate(data, "pk", "7", HashKeyRange.All);
+            var records = Deaggregator.Deaggregate(data, "pk", "7", HashRange.All);
             if (records is [{ IsAggregated: false } whole])
                 Assert.Equal(data, whole.Data.ToArray());
             else
@@ -171,7 +171,7 @@ public sealed class KplFormatTests
     private static void AssertWhole(byte[] data, string why)
     {
         Assert.False(KplFormat.TryDecode(data, out _), why);
-        var records = Deaggregator.Deaggregate(data, "the-key", "42", HashKeyRange.All);
+        var records = Deaggregator.Deaggregate(data, "the-key", "42", HashRange.All);
         var record = Assert.Single(records);
         Assert.False(record.IsAggregated, why);
         Assert.Equal("the-key", record.PartitionKey);

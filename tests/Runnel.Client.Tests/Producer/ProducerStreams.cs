@@ -1,11 +1,10 @@
 using Runnel.Client.Aggregation;
 using Runnel.Client.Models;
-using AggregationHashKeyRange = Runnel.Client.Aggregation.HashKeyRange;
 
 namespace Runnel.Client.Tests.Producer;
 
 /// <summary>A user record read back, with the shard it was read from and that shard's range.</summary>
-public sealed record ReadBack(string ShardId, AggregationHashKeyRange ShardRange, DeaggregatedRecord Record);
+public sealed record ReadBack(string ShardId, HashRange ShardRange, DeaggregatedRecord Record);
 
 /// <summary>What the producer tests do to streams: make one, read every shard of it back whole.</summary>
 public static class ProducerStreams
@@ -36,7 +35,7 @@ public static class ProducerStreams
         var all = new List<ReadBack>();
         await foreach (var shard in client.ListAllShardsAsync(new ListShardsRequest { StreamName = stream }))
         {
-            var range = AggregationHashKeyRange.Parse(shard.HashKeyRange.StartingHashKey, shard.HashKeyRange.EndingHashKey);
+            var range = HashRange.Parse(shard.HashKeyRange.StartingHashKey, shard.HashKeyRange.EndingHashKey);
             string? iterator = (await client.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
             while (iterator is not null)
             {
