@@ -65,6 +65,18 @@ public sealed class ShardMap
     /// <summary>The shard whose range holds <paramref name="hashKey"/>; false when none does (a gap, or no shards).</summary>
     public bool TryFind(UInt128 hashKey, out ShardHashRange shard)
     {
+        if (TryFindIndex(hashKey, out int index))
+        {
+            shard = _shards[index];
+            return true;
+        }
+        shard = default;
+        return false;
+    }
+
+    /// <summary>The index in <see cref="Shards"/> of the shard whose range holds <paramref name="hashKey"/>; false when none does.</summary>
+    public bool TryFindIndex(UInt128 hashKey, out int index)
+    {
         // The last shard starting at or below the key is the only one that may hold it: the ranges do not overlap.
         // A search by hand: Array.BinarySearch on UInt128 goes through a comparer per step, a cost a producer pays per record.
         int low = 0, high = _starts.Length - 1, at = -1;
@@ -79,13 +91,8 @@ public sealed class ShardMap
             else
                 high = middle - 1;
         }
-        if (at >= 0 && _shards[at].Range.Contains(hashKey))
-        {
-            shard = _shards[at];
-            return true;
-        }
-        shard = default;
-        return false;
+        index = at;
+        return at >= 0 && _shards[at].Range.Contains(hashKey);
     }
 
     /// <summary>The shard a record of these keys goes to; false when no shard holds its hash key.</summary>

@@ -33,7 +33,7 @@ internal sealed class DataSlabs : IDisposable
         {
             if (_current is null || _current.Remaining < data.Length)
             {
-                _current?.Release(); // the slab's own reference: it is freed when its last record is
+                _current?.Seal(); // it is freed when its last record is
                 _current = new Slab(ArrayPool<byte>.Shared.Rent(SlabBytes));
             }
             slab = _current;
@@ -49,34 +49,47 @@ internal sealed class DataSlabs : IDisposable
     {
         lock (_lock)
         {
-            _current?.Release();
+            _current?.Seal();
             _current = null;
         }
     }
 
-    /// <summary>A pooled array shared by the records copied into it, returned when the last of them (and the producer) lets it go.</summary>
+    /// <summary>
+    /// A pooled array shared by the records copied into it, returned when the last of them lets it go after the
+    /// producer sealed it. The count starts at a bias larger than any slab's records, so that releases before the seal
+    /// never reach zero; the seal takes the bias off and adds the records reserved, so the count reaches zero exactly
+    /// once, at the last release. Reserving is then no atomic operation (it is done under the owner's lock), and a
+    /// release is one.
+    /// </summary>
     internal sealed class Slab(byte[] buffer)
     {
-        private int _references = 1; // the producer's own, while new records may go in
+        private const long Bias = 1L << 40;
+
+        private long _references = Bias;
         private int _used; // changed under the owner's lock only
+        private int _reserved; // likewise
 
         public byte[] Buffer { get; } = buffer;
 
         public int Remaining => Buffer.Length - _used;
 
-        /// <summary>Room for <paramref name="bytes"/> more, held by one more reference; under the owner's lock.</summary>
+        /// <summary>Room for <paramref name="bytes"/> more, for one more record; under the owner's lock.</summary>
         public int Reserve(int bytes)
         {
             int start = _used;
             _used += bytes;
-            Interlocked.Increment(ref _references);
+            _reserved++;
             return start;
         }
 
-        /// <summary>Lets one reference go; the last gives the array back to the pool.</summary>
-        public void Release()
+        /// <summary>No more records go in (under the owner's lock): the last release from now on frees the array.</summary>
+        public void Seal() => Settle(Interlocked.Add(ref _references, _reserved - Bias));
+
+        /// <summary>Lets <paramref name="records"/> records' references go.</summary>
+        public void Release(int records = 1) => Settle(Interlocked.Add(ref _references, -records));
+
+        private void Settle(long left)
         {
-            int left = Interlocked.Decrement(ref _references);
             if (left == 0)
                 ArrayPool<byte>.Shared.Return(Buffer);
             else if (left < 0)

@@ -38,11 +38,14 @@ internal sealed class PendingRecord(string partitionKey, string? explicitHashKey
     public UserRecord ToUserRecord() => new(PartitionKey, ExplicitHashKey, Data.ToArray());
 
     /// <summary>Lets the slab holding the data go: the record is stored or failed, and nothing reads its data again. Once only.</summary>
-    public void ReleaseData()
+    public void ReleaseData() => TakeSlab()?.Release();
+
+    /// <summary>The slab holding the data, for the caller to release (once, maybe together with other records'); null after.</summary>
+    public DataSlabs.Slab? TakeSlab()
     {
         var slab = _slab;
         _slab = null;
-        slab?.Release();
+        return slab;
     }
 }
 

@@ -141,14 +141,23 @@ internal sealed partial class ProducerPipeline
         {
             long bytes = 0;
             long now = _clock.GetTimestamp();
+            DataSlabs.Slab? slab = null; // records accepted one after another share a slab: released together
+            int inSlab = 0;
             for (int i = 0; i < entry.Records.Length; i++)
             {
                 var record = entry.Records[i];
                 _metrics.Latency(_clock, record.AcceptedAt, now);
                 record.Completion?.TrySetResult(new PutResult(shardId, result.SequenceNumber!, i, record.Attempts));
-                record.ReleaseData();
                 bytes += record.BufferedBytes;
+                var itsSlab = record.TakeSlab();
+                if (itsSlab != slab)
+                {
+                    slab?.Release(inSlab);
+                    (slab, inSlab) = (itsSlab, 0);
+                }
+                inSlab++;
             }
+            slab?.Release(inSlab);
             _metrics.UserRecordsPut(entry.Records.Length);
             _gate.Exit(entry.Records.Length, bytes); // once per entry: the gate's lock is shared with every caller
             entry.Release();

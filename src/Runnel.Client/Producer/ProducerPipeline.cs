@@ -25,8 +25,7 @@ internal sealed partial class ProducerPipeline
     private readonly Action<PendingRecord, ProducerRecordException> _reportFailure;
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly LingerSchedule _linger;
-    private readonly Dictionary<string, RecordAggregator> _aggregators = new(StringComparer.Ordinal); // each predicted shard's open aggregate
-    private readonly Dictionary<string, Queue<PendingRecord>> _aggregating = new(StringComparer.Ordinal); // the records of each open aggregate, in order
+    private OpenAggregate?[] _open = []; // each open shard's aggregate, by the shard's index in the topology's map
     private readonly HashKeyCache _hashKeys = new();
     private readonly System.Collections.Concurrent.ConcurrentBag<AggregatedRecordBuilder> _builders = []; // builders of encoded aggregates, for reuse
     private readonly Action<AggregatedRecordBuilder> _recycleBuilder;
@@ -192,7 +191,8 @@ internal sealed partial class ProducerPipeline
             _awaitingMap.Add(record);
             return;
         }
-        if (!_topology.Open.TryFind(_hashKeys.Of(record), out var shard))
+        var map = _topology.Open;
+        if (!map.TryFindIndex(_hashKeys.Of(record), out int index))
         {
             // No open shard holds its hash key (a map read mid-reshard): sent alone, Kinesis routes it.
             Enqueue(new ProducerEntry(ShardLane.Unpredicted, new PutRecordsEntry(record.PartitionKey, record.ExplicitHashKey, record.Data), record));
@@ -200,50 +200,46 @@ internal sealed partial class ProducerPipeline
         }
         if (!_options.AggregationEnabled)
         {
-            Enqueue(new ProducerEntry(shard.ShardId, new PutRecordsEntry(record.PartitionKey, record.ExplicitHashKey, record.Data), record));
+            Enqueue(new ProducerEntry(map.Shards[index].ShardId, new PutRecordsEntry(record.PartitionKey, record.ExplicitHashKey, record.Data), record));
             return;
         }
-        if (!_aggregators.TryGetValue(shard.ShardId, out var aggregator))
+        var open = _open[index] ??= new OpenAggregate(map.Shards[index].ShardId, new RecordAggregator(_options.AggregationMaxBytes));
+        if (!open.Aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes))
         {
-            _aggregators[shard.ShardId] = aggregator = new RecordAggregator(_options.AggregationMaxBytes);
-            _aggregating[shard.ShardId] = new Queue<PendingRecord>();
+            CompleteAggregate(open);
+            open.Aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes); // an empty aggregator takes any record the producer accepted
         }
-        if (!aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes))
-        {
-            CompleteAggregate(shard.ShardId, aggregator);
-            aggregator.TryAddValidated(record.PartitionKey, record.ExplicitHashKey, record.Data, record.KeyBytes); // an empty aggregator takes any record the producer accepted
-        }
-        var open = _aggregating[shard.ShardId];
-        open.Enqueue(record);
-        if (open.Count == 1)
-            _linger.Started(shard.ShardId, record.AcceptedAt);
+        open.Records.Enqueue(record);
+        if (open.Records.Count == 1)
+            _linger.Started(open.ShardId, record.AcceptedAt);
     }
 
     /// <summary>A shard's aggregate, completed, leaves for the shard's lane with the records it holds.</summary>
-    private void CompleteAggregate(string shardId, RecordAggregator aggregator)
+    private void CompleteAggregate(OpenAggregate open)
     {
-        var open = _aggregating[shardId];
+        var aggregator = open.Aggregator;
         var records = new PendingRecord[aggregator.Count];
         for (int i = 0; i < records.Length; i++)
-            records[i] = open.Dequeue();
+            records[i] = open.Records.Dequeue();
         if (records.Length == 1)
         {
-            Enqueue(new ProducerEntry(shardId, aggregator.ToEntry(), records[0]));
+            Enqueue(new ProducerEntry(open.ShardId, aggregator.ToEntry(), records[0]));
             aggregator.Clear();
         }
         else
         {
             // Encoded by the task that sends it; its builder comes back through the pool for the next aggregates.
             var next = _builders.TryTake(out var builder) ? builder : new AggregatedRecordBuilder();
-            Enqueue(new ProducerEntry(shardId, aggregator.Seal(next, _recycleBuilder), records));
+            Enqueue(new ProducerEntry(open.ShardId, aggregator.Seal(next, _recycleBuilder), records));
         }
-        _linger.Sent(shardId);
+        _linger.Sent(open.ShardId);
     }
 
     private void FlushAggregate(string shardId)
     {
-        if (_aggregators.TryGetValue(shardId, out var aggregator) && aggregator.Count > 0)
-            CompleteAggregate(shardId, aggregator);
+        foreach (var open in _open)
+            if (open is not null && open.ShardId == shardId && open.Aggregator.Count > 0)
+                CompleteAggregate(open);
         _linger.Sent(shardId);
     }
 
@@ -254,16 +250,26 @@ internal sealed partial class ProducerPipeline
     /// </summary>
     private void FlushIdleAggregates()
     {
-        foreach (var (shardId, aggregator) in _aggregators)
-            if (aggregator.Count > 0 && (!_lanes.TryGetValue(shardId, out var lane) || (lane.Count == 0 && !lane.InFlight)))
-                CompleteAggregate(shardId, aggregator);
+        foreach (var open in _open)
+            if (open is { Aggregator.Count: > 0 } && (!_lanes.TryGetValue(open.ShardId, out var lane) || (lane.Count == 0 && !lane.InFlight)))
+                CompleteAggregate(open);
     }
 
     private void FlushAllAggregates()
     {
-        foreach (var (shardId, aggregator) in _aggregators)
-            if (aggregator.Count > 0)
-                CompleteAggregate(shardId, aggregator);
+        foreach (var open in _open)
+            if (open is { Aggregator.Count: > 0 })
+                CompleteAggregate(open);
+    }
+
+    /// <summary>An open shard's aggregate being filled, and its records in order.</summary>
+    private sealed class OpenAggregate(string shardId, RecordAggregator aggregator)
+    {
+        public string ShardId { get; } = shardId;
+
+        public RecordAggregator Aggregator { get; } = aggregator;
+
+        public Queue<PendingRecord> Records { get; } = new();
     }
 
     private void Enqueue(ProducerEntry entry) => Lane(entry.Lane).Enqueue(entry);
@@ -312,9 +318,10 @@ internal sealed partial class ProducerPipeline
             // Aggregates of the old map go as they are, to the shards they were made for: Kinesis routes each by its
             // first record's hash key, and records the shard it lands on does not hold are put again (Landed).
             FlushAllAggregates();
-            _aggregators.Clear();
-            _aggregating.Clear();
+            _open = new OpenAggregate?[topology.Open.Shards.Count];
         }
+        else if (_topology is null)
+            _open = new OpenAggregate?[topology.Open.Shards.Count];
         _topology = topology;
         var waiting = _awaitingMap;
         _awaitingMap = [];
@@ -349,8 +356,8 @@ internal sealed partial class ProducerPipeline
                     Fail(record, error);
                 entry.Release();
             }
-        foreach (var open in _aggregating.Values)
-            while (open.TryDequeue(out var record))
+        foreach (var open in _open)
+            while (open is not null && open.Records.TryDequeue(out var record))
                 Fail(record, error);
         foreach (var record in _awaitingMap)
             Fail(record, error);

@@ -182,8 +182,10 @@ public sealed class ProducerPartsTests
     {
         var slab = new DataSlabs.Slab(new byte[16]);
         slab.Reserve(4);
-        slab.Release();
+        slab.Reserve(4);
+        slab.Release(); // before the seal: the array stays
+        slab.Seal();
         slab.Release(); // the last reference: the array goes back to the pool
-        Assert.Throws<InvalidOperationException>(slab.Release);
+        Assert.Throws<InvalidOperationException>(() => slab.Release());
     }
 }
