@@ -246,6 +246,17 @@ public sealed class RunnelServer : IAsyncDisposable
             new Runnel.DynamoDb.Api.DynamoDbApi(new Runnel.DynamoDb.Service.DynamoDbService(opened.Metadata,
                 new Runnel.DynamoDb.Service.DynamoDbOptions { Region = options.Region, AccountId = options.AccountId }, clock ?? TimeProvider.System)),
             streams, app.Services.GetRequiredService<StorageHealth>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.DynamoDb"));
+        // Functions (issue 20, docs/adr/0004-functions.md): Lambda's API on the same port; functions kept as metadata documents.
+        var functionsLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Runnel.Functions");
+        Action<string> warnFunctions = message => functionsLog.LogWarning("{Message}", message);
+        var functionCatalog = new Runnel.Functions.Catalog.FunctionCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
+        streams.DocumentChanged += functionCatalog.Apply;
+        var functionsOptions = new Runnel.Functions.Api.FunctionsOptions { Region = options.Region };
+        var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog, functionsOptions, clock ?? TimeProvider.System);
+        var lambda = new Functions.LambdaEndpoint(
+            new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations,
+                new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionsOptions, warnFunctions)),
+            streams, app.Services.GetRequiredService<StorageHealth>(), functionsLog);
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;
         Auth.AccessControl? access = null;
@@ -261,6 +272,8 @@ public sealed class RunnelServer : IAsyncDisposable
             endpoint.Access = access;
             dynamoDb.Verifier = verifier;
             dynamoDb.Access = access;
+            lambda.Verifier = verifier;
+            lambda.Access = access;
             // Runnel's own GET endpoints answer only those the API would: signed, or Basic with a key pair (Prometheus).
             var operatorAccess = new Auth.OperatorAccess(verifier, credentials, access);
             app.Use(async (context, next) =>
@@ -360,6 +373,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 return console.HandleAsync(context);
             if (DynamoDb.DynamoDbEndpoint.Accepts(context.Request))
                 return dynamoDb.HandleAsync(context);
+            if (Functions.LambdaEndpoint.Accepts(context.Request))
+                return lambda.HandleAsync(context);
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path == "/health")
                 return HealthEndpoint.WriteAsync(context.Response, health, opened, Volatile.Read(ref started.Value));
             return endpoint.HandleAsync(context);

@@ -234,6 +234,42 @@ test_cloudwatch_alarms() {
 # Each CLI call costs a second of Python start-up, so the tests run two at a time. The list-streams
 # test compares whole listings, so it runs first, alone.
 
+test_lambda_function_by_http_endpoint() {
+  # The function's code: a small HTTP server answering each POSTed event with {"got": EVENT} (issue 20).
+  local port_file="$work/lambda-port-$BASHPID"
+  /usr/bin/python3 - "$port_file" <<'PY' &
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        data = json.dumps({"got": event}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(server.server_address[1]))
+server.timeout = 30
+server.handle_request(); server.handle_request()
+PY
+  local server=$!
+  trap "kill $server 2>/dev/null" RETURN
+  for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
+  local name="$prefix-fn-$RANDOM" out
+  lam() { timeout 30 "$AWS" --endpoint-url "$endpoint" --output json lambda "$@"; }
+  out=$(lam create-function --function-name "$name" --package-type Image --code "ImageUri=http://127.0.0.1:$(cat "$port_file")/" \
+    --role "arn:aws:iam::$ACCOUNT:role/test" --timeout 10)
+  assert_eq "arn:aws:lambda:$REGION:$ACCOUNT:function:$name" "$(json 'd["FunctionArn"]' <<<"$out")" FunctionArn
+  out=$(lam invoke --function-name "$name" --cli-binary-format raw-in-base64-out --payload '{"n": 7}' "$work/$name.out")
+  assert_eq 200 "$(json 'd["StatusCode"]' <<<"$out")" StatusCode
+  assert_eq '{"got": {"n": 7}}' "$(cat "$work/$name.out")" "the function's answer"
+  assert_eq "$name" "$(lam list-functions --query "Functions[?FunctionName=='$name'].FunctionName" --output text)" list-functions
+  lam delete-function --function-name "$name"
+  local rc=0 err
+  err=$(lam get-function --function-name "$name" 2>&1 >/dev/null) || rc=$?
+  assert_eq 254 "$rc" "exit code"
+  assert_eq "An error occurred (ResourceNotFoundException) when calling the GetFunction operation: Function not found: arn:aws:lambda:$REGION:$ACCOUNT:function:$name" \
+    "$(tr -d '\n' <<<"$err")" "error text"
+}
+
 serial=(test_list_streams_pagination)
 budget=100 # seconds: tests not started by then are reported as failed, so the suite stays under two minutes
 run_one() {

@@ -1,4 +1,3 @@
-using Runnel.Firehose.Catalog;
 using Runnel.Storage.Metadata;
 
 namespace Runnel.Server.CloudWatch.Alarms;

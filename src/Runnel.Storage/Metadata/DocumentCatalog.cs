@@ -1,9 +1,7 @@
-using Runnel.Storage.Metadata;
-
-namespace Runnel.Firehose.Catalog;
+namespace Runnel.Storage.Metadata;
 
 /// <summary>
-/// Resources of one kind kept as metadata documents (delivery streams, channels): held in memory, each change a
+/// Resources of one kind kept as metadata documents (delivery streams, channels, alarms, functions): held in memory, each change a
 /// compare-and-set on the revision read, so that two nodes of a cluster changing one resource never lose either
 /// change (the loser reads the winner's and decides again). A resource whose status change is due (CREATING to
 /// ACTIVE, DELETING to gone) is shown changed at once; the node that leads stores the change
@@ -207,7 +205,7 @@ public abstract class DocumentCatalog<T> where T : class
         catch (InvalidDataException e)
         {
             _warn($"The {Noun} {document.Key} is not loaded: {e.Message} It is not served, and its name stays taken so that nothing "
-                + "replaces what it holds (a delivery stream's buffered records are kept); restore the metadata from a backup to serve it again.");
+                + "replaces what it holds (a delivery stream's buffered records, say, are kept); restore the metadata from a backup to serve it again.");
             return null;
         }
     }

@@ -1,0 +1,10 @@
+namespace Runnel.Functions.Api;
+
+/// <summary>What the functions need to know of the server: its region (ARNs) and the invocation limits.</summary>
+public sealed record FunctionsOptions
+{
+    public required string Region { get; init; }
+
+    /// <summary>The largest payload of a synchronous invocation (Lambda's 6 MiB).</summary>
+    public long MaxPayloadBytes { get; init; } = 6 * 1024 * 1024;
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Runnel.Core.Errors;
+using Runnel.Functions.Api;
+using Runnel.Server.Streams;
+
+namespace Runnel.Server.Functions;
+
+/// <summary>
+/// The HTTP front of Lambda's REST API (docs/compatibility.md, "Lambda"): any method on a path under
+/// <c>/2015-03-31/</c>, on the same port as Kinesis. It does the envelope (body size, authentication and, under
+/// <c>--auth sigv4</c>, the signature and the key's permission on the function), splits the path, hands the call to
+/// <see cref="LambdaApi"/>, and answers Lambda's way: JSON, the error type in <c>x-amzn-ErrorType</c> and the body
+/// <c>{"Type", "message"}</c>; every failure is Lambda's error, never a stack trace. Thread-safe.
+/// </summary>
+public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, StorageHealth health, ILogger log)
+{
+    /// <summary>Verifies signatures (<c>--auth sigv4</c>); null: any well-formed signature is taken.</summary>
+    public Auth.SigV4Verifier? Verifier { get; set; }
+
+    /// <summary>Decides what a verified key may do; set with <see cref="Verifier"/>.</summary>
+    public Auth.AccessControl? Access { get; set; }
+
+    /// <summary>Whether a request is Lambda's (its path is under the API's version).</summary>
+    public static bool Accepts(HttpRequest request) => request.Path.StartsWithSegments("/2015-03-31", StringComparison.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var http = context.Response;
+        string requestId = Guid.NewGuid().ToString();
+        http.Headers["x-amzn-RequestId"] = requestId;
+        try
+        {
+            long limit = streams.Options.MaxRequestBytes;
+            using var body = request.ContentLength > limit ? null : await Kinesis.KinesisEndpoint.ReadBodyAsync(request, limit, context.RequestAborted);
+            if (body is null)
+                throw LambdaErrors.RequestTooLarge(limit);
+            Kinesis.Authentication.Check(request);
+            var credential = Verifier?.Verify(request, body.WrittenMemory.Span);
+            string account = credential?.AccountId ?? streams.AccountId;
+            string path = request.Path.Value!["/2015-03-31/".Length..];
+            var segments = path.Split('/').Select(Uri.UnescapeDataString).ToList();
+            if (credential is not null && Access is not null && segments is ["functions", { Length: > 0 } name, ..]
+                && Access.Denial(credential, "lambda:" + Action(request.Method, segments), FunctionNames.Arn(streams.Options.Region, account, name.Split(':')[^1])) is { } denial)
+                throw new LambdaException("AccessDeniedException", denial, 403);
+            var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (string header in new[] { "X-Amz-Invocation-Type", "X-Amz-Log-Type", "X-Amz-Client-Context" })
+                if (request.Headers.TryGetValue(header, out var value))
+                    headers[header] = value.ToString();
+            await streams.CatchUpAsync(); // read-your-writes behind a load balancer; nothing to wait for on one node
+            var answer = await api.HandleAsync(new LambdaRequest(request.Method, segments, query, headers, body.WrittenMemory.ToArray(), account), context.RequestAborted);
+            http.StatusCode = answer.StatusCode;
+            foreach (var (header, value) in answer.Headers)
+                http.Headers[header] = value;
+            if (answer.StatusCode is 204 or 202 && answer.Body.IsEmpty)
+                return;
+            http.ContentType = "application/json";
+            http.ContentLength = answer.Body.Length;
+            await http.Body.WriteAsync(answer.Body, context.RequestAborted);
+        }
+        catch (LambdaException e)
+        {
+            await WriteErrorAsync(http, e);
+        }
+        catch (KinesisException e)
+        {
+            // The envelope's checks are shared with Kinesis; Lambda names them the same.
+            await WriteErrorAsync(http, new LambdaException(e.ErrorType, e.WireMessage ?? e.Message, e.StatusCode));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            var fault = health.Failed("Lambda", e);
+            if (fault is null)
+                log.LogError(e, "Lambda {Method} {Path} failed unexpectedly; answered ServiceException. This is a Runnel bug: please report it with this log.", request.Method, request.Path);
+            if (!http.HasStarted)
+                await WriteErrorAsync(http, LambdaErrors.Service(fault is { } kind ? $"Internal server error: {Runnel.Storage.StorageFault.ClientDetail(kind)}" : "Internal server error"));
+        }
+    }
+
+    /// <summary>The IAM action of a call, for the policy check.</summary>
+    private static string Action(string method, List<string> segments) => (method, segments.Count > 2 ? segments[2] : null) switch
+    {
+        ("POST", "invocations") => "InvokeFunction",
+        ("GET", "configuration") => "GetFunctionConfiguration",
+        ("GET", _) => "GetFunction",
+        ("DELETE", _) => "DeleteFunction",
+        _ => "CreateFunction",
+    };
+
+    private static async Task WriteErrorAsync(HttpResponse http, LambdaException e)
+    {
+        var body = FunctionOperations.Write(json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("Type", e.Kind);
+            json.WriteString("message", e.Message);
+            json.WriteEndObject();
+        });
+        http.StatusCode = e.StatusCode;
+        http.Headers["x-amzn-ErrorType"] = e.ErrorType;
+        http.ContentType = "application/json";
+        http.ContentLength = body.Length;
+        await http.Body.WriteAsync(body);
+    }
+}

@@ -1,0 +1,167 @@
+"""Lambda's API through boto3's `lambda` client (issue 20, first increment): functions whose code is an HTTP endpoint
+(PackageType Image, Code.ImageUri an http:// URL: docs/compatibility.md, "Lambda"), created, read, listed page by
+page, invoked (RequestResponse, Event, DryRun; a function error; a timeout) and deleted, with Lambda's errors. The
+function's endpoint is a small HTTP server this file starts and stops."""
+
+import http.server
+import json
+import threading
+import time
+
+from botocore.exceptions import ClientError
+
+from kinesis_support import ACCOUNT, REGION, KinesisTestCase, raw_request, service_client, unique_name
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/runnel-test"
+
+
+def lam():
+    return service_client("lambda")
+
+
+class FunctionEndpoint:
+    """A function's code as an HTTP endpoint: echoes the event; {"fail": ...} answers 500 with Lambda's error object;
+    {"sleep": s} waits s seconds first. Records each call's headers."""
+
+    def __init__(self):
+        calls = self.calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                event = json.loads(body)
+                calls.append({"event": event, "headers": dict(self.headers)})
+                if isinstance(event, dict) and "sleep" in event:
+                    time.sleep(event["sleep"])
+                if isinstance(event, dict) and "fail" in event:
+                    answer, status = {"errorMessage": event["fail"], "errorType": "Error"}, 500
+                else:
+                    answer, status = {"echo": event, "requestId": self.headers.get("Lambda-Runtime-Aws-Request-Id")}, 200
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the invoker gave up (a timeout)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/invoke"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LambdaTestCase(KinesisTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.endpoint = FunctionEndpoint()
+        self.addCleanup(self.endpoint.close)
+
+    def create(self, tag="fn", **extra):
+        name = unique_name(tag)
+        arguments = dict(FunctionName=name, Role=ROLE, PackageType="Image", Code={"ImageUri": self.endpoint.url})
+        arguments.update(extra)
+        answer = lam().create_function(**arguments)
+        self.addCleanup(self.drop, name)
+        return name, answer
+
+    @staticmethod
+    def drop(name):
+        try:
+            lam().delete_function(FunctionName=name)
+        except ClientError:
+            pass
+
+    def assert_error(self, code, status, function, message=None, **kwargs):
+        with self.assertRaises(ClientError) as caught:
+            function(**kwargs)
+        error = caught.exception.response["Error"]
+        self.assertEqual(error["Code"], code, caught.exception.response)
+        self.assertEqual(caught.exception.response["ResponseMetadata"]["HTTPStatusCode"], status)
+        if message is not None:
+            self.assertEqual(error["Message"], message)
+        return error
+
+    def test_create_get_list_and_delete_a_function(self):
+        name, created = self.create(Description="echo", Timeout=5, MemorySize=256, Environment={"Variables": {"MODE": "test"}})
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        self.assertEqual(created["ResponseMetadata"]["HTTPStatusCode"], 201)
+        self.assertEqual((created["FunctionName"], created["FunctionArn"], created["Role"]), (name, arn, ROLE))
+        self.assertEqual((created["Timeout"], created["MemorySize"], created["Description"]), (5, 256, "echo"))
+        self.assertEqual((created["PackageType"], created["State"], created["Version"]), ("Image", "Active", "$LATEST"))
+        self.assertEqual(created["Environment"], {"Variables": {"MODE": "test"}})
+        self.assertRegex(created["LastModified"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+
+        got = lam().get_function(FunctionName=name)
+        self.assertEqual(got["Configuration"]["FunctionArn"], arn)
+        self.assertEqual(got["Code"], {"RepositoryType": "ECR", "ImageUri": self.endpoint.url, "ResolvedImageUri": self.endpoint.url})
+        self.assertEqual(lam().get_function(FunctionName=arn)["Configuration"]["RevisionId"], created["RevisionId"])
+        self.assertEqual(lam().get_function_configuration(FunctionName=name)["FunctionName"], name)
+
+        names = [f["FunctionName"] for page in lam().get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1})
+                 for f in page["Functions"]]
+        self.assertIn(name, names)
+        self.assertEqual(names, sorted(names))
+
+        self.assertEqual(lam().delete_function(FunctionName=name)["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assert_error("ResourceNotFoundException", 404, lam().get_function, f"Function not found: {arn}", FunctionName=name)
+        self.assert_error("ResourceNotFoundException", 404, lam().delete_function, FunctionName=name)
+
+    def test_invoke_request_response_event_and_dry_run(self):
+        name, _ = self.create()
+        answer = lam().invoke(FunctionName=name, Payload=json.dumps({"n": 1}))
+        self.assertEqual(answer["StatusCode"], 200)
+        self.assertEqual(answer["ExecutedVersion"], "$LATEST")
+        self.assertNotIn("FunctionError", answer)
+        result = json.loads(answer["Payload"].read())
+        self.assertEqual(result["echo"], {"n": 1})
+        call = self.endpoint.calls[-1]
+        self.assertEqual(call["headers"]["Lambda-Runtime-Invoked-Function-Arn"], f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+        self.assertEqual(result["requestId"], call["headers"]["Lambda-Runtime-Aws-Request-Id"])
+
+        self.assertEqual(lam().invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"], 204)
+        before = len(self.endpoint.calls)
+        self.assertEqual(lam().invoke(FunctionName=name, InvocationType="Event", Payload=b'{"async": true}')["StatusCode"], 202)
+        deadline = time.time() + 10
+        while len(self.endpoint.calls) == before and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.endpoint.calls[-1]["event"], {"async": True})
+
+    def test_a_function_error_and_a_timeout_are_the_functions_not_the_calls(self):
+        name, _ = self.create(Timeout=1)
+        failed = lam().invoke(FunctionName=name, Payload=json.dumps({"fail": "boom"}))
+        self.assertEqual((failed["StatusCode"], failed["FunctionError"]), (200, "Unhandled"))
+        self.assertEqual(json.loads(failed["Payload"].read()), {"errorMessage": "boom", "errorType": "Error"})
+
+        timed_out = lam().invoke(FunctionName=name, Payload=json.dumps({"sleep": 3}))
+        self.assertEqual(timed_out["FunctionError"], "Unhandled")
+        error = json.loads(timed_out["Payload"].read())
+        self.assertEqual(error["errorType"], "Sandbox.Timedout")
+        self.assertIn("Task timed out after 1.00 seconds", error["errorMessage"])
+
+    def test_errors(self):
+        name, _ = self.create()
+        self.assert_error("ResourceConflictException", 409, lam().create_function, f"Function already exist: {name}",
+                          FunctionName=name, Role=ROLE, PackageType="Image", Code={"ImageUri": self.endpoint.url})
+        self.assert_error("InvalidParameterValueException", 400, lam().create_function,
+                          FunctionName=unique_name("zip"), Role=ROLE, Runtime="nodejs18.x", Handler="index.handler", Code={"ZipFile": b"PK"})
+        self.assert_error("ValidationException", 400, lam().create_function,
+                          FunctionName=unique_name("role"), Role="not-a-role", PackageType="Image", Code={"ImageUri": self.endpoint.url})
+        self.assert_error("InvalidParameterValueException", 400, lam().create_function,
+                          FunctionName=unique_name("timeout"), Role=ROLE, PackageType="Image", Code={"ImageUri": self.endpoint.url}, Timeout=901)
+        self.assert_error("InvalidRequestContentException", 400, lam().invoke, FunctionName=name, Payload=b"not json")
+        self.assert_error("ResourceNotFoundException", 404, lam().invoke, FunctionName=unique_name("missing"), Payload=b"{}")
+
+    def test_an_unknown_path_is_lambdas_unknown_operation(self):
+        response = raw_request(method="GET", path="/2015-03-31/nothing-here", content_type=None)
+        self.assertEqual(response.status, 404)
+        self.assertEqual(response.headers["x-amzn-errortype"], "UnknownOperationException")
