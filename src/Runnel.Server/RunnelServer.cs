@@ -253,9 +253,12 @@ public sealed class RunnelServer : IAsyncDisposable
         streams.DocumentChanged += functionCatalog.Apply;
         var functionsOptions = new Runnel.Functions.Api.FunctionsOptions { Region = options.Region };
         var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog, functionsOptions, clock ?? TimeProvider.System);
+        var mappingCatalog = new Runnel.Functions.Catalog.EventSourceMappingCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
+        streams.DocumentChanged += mappingCatalog.Apply;
         var lambda = new Functions.LambdaEndpoint(
             new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations,
-                new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionsOptions, warnFunctions)),
+                new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionsOptions, warnFunctions),
+                new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, new Functions.EventSourceStreams(streams), functionsOptions, clock ?? TimeProvider.System)),
             streams, app.Services.GetRequiredService<StorageHealth>(), functionsLog);
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;

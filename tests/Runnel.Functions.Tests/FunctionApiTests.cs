@@ -32,7 +32,15 @@ public sealed class FunctionApiTests : IDisposable
     {
         var options = new FunctionsOptions { Region = "eu-west-1" };
         var functions = new FunctionOperations(new FunctionCatalog(_metadata, TimeProvider.System, null), options, TimeProvider.System);
-        return new LambdaApi(functions, new InvokeOperation(functions, new HttpFunctionInvoker(_http, TimeProvider.System), options));
+        var mappings = new EventSourceMappingOperations(new EventSourceMappingCatalog(_metadata, TimeProvider.System, null), functions, new KnownStreams(), options, TimeProvider.System);
+        return new LambdaApi(functions, new InvokeOperation(functions, new HttpFunctionInvoker(_http, TimeProvider.System), options), mappings);
+    }
+
+    /// <summary>The server's streams, as the mappings' checks see them: two streams of the test's account.</summary>
+    private sealed class KnownStreams : IEventSourceStreams
+    {
+        public bool Exists(string account, string arn) =>
+            account == Account && arn is "arn:aws:kinesis:eu-west-1:123456789012:stream/orders" or "arn:aws:kinesis:eu-west-1:123456789012:stream/events";
     }
 
     public void Dispose()
@@ -166,6 +174,40 @@ public sealed class FunctionApiTests : IDisposable
         Assert.Equal(204, (await Call("POST", "functions/live/invocations", "{}", headers: new() { ["X-Amz-Invocation-Type"] = "DryRun" })).StatusCode);
         endpoint.Stop();
         await serving;
+    }
+
+    [Fact]
+    public async Task A_mapping_is_created_described_updated_kept_and_deleted_with_lambdas_checks()
+    {
+        await Call("POST", "functions", CreateBody("consumer", "http://127.0.0.1:9/"));
+        const string Orders = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders";
+        var created = Json(await Call("POST", "event-source-mappings/",
+            $$"""{"FunctionName":"consumer","EventSourceArn":"{{Orders}}","StartingPosition":"AT_TIMESTAMP","StartingPositionTimestamp":1796540400.5,"BatchSize":10,"MaximumRecordAgeInSeconds":60,"BisectBatchOnFunctionError":true}"""));
+        string uuid = created.GetProperty("UUID").GetString()!;
+        Assert.Equal("Creating", created.GetProperty("State").GetString());
+        Assert.Equal(1796540400.5, created.GetProperty("StartingPositionTimestamp").GetDouble());
+        Assert.Equal(("arn:aws:lambda:eu-west-1:123456789012:function:consumer", 10, 60, true),
+            (created.GetProperty("FunctionArn").GetString(), created.GetProperty("BatchSize").GetInt32(), created.GetProperty("MaximumRecordAgeInSeconds").GetInt32(),
+             created.GetProperty("BisectBatchOnFunctionError").GetBoolean()));
+
+        _api = Api(); // kept across a restart
+        Assert.Equal("Enabled", Json(await Call("GET", "event-source-mappings/" + uuid)).GetProperty("State").GetString());
+        var updated = Json(await Call("PUT", "event-source-mappings/" + uuid, """{"Enabled":false,"ParallelizationFactor":10}"""));
+        Assert.Equal(("Updating", 10, 10), (updated.GetProperty("State").GetString(), updated.GetProperty("ParallelizationFactor").GetInt32(), updated.GetProperty("BatchSize").GetInt32()));
+        var listed = Json(await Call("GET", "event-source-mappings/", query: new() { ["FunctionName"] = "consumer" })).GetProperty("EventSourceMappings");
+        Assert.Equal("Disabled", Assert.Single(listed.EnumerateArray()).GetProperty("State").GetString());
+
+        async Task<LambdaException> Refused(string method, string path, string body) => await Assert.ThrowsAsync<LambdaException>(() => Call(method, path, body));
+        Assert.Equal("ResourceConflictException", (await Refused("POST", "event-source-mappings/", $$"""{"FunctionName":"consumer","EventSourceArn":"{{Orders}}","StartingPosition":"LATEST"}""")).ErrorType);
+        Assert.Equal("ValidationException", (await Refused("POST", "event-source-mappings/", $$"""{"FunctionName":"consumer","EventSourceArn":"{{Orders}}","StartingPosition":"LATEST","BatchSize":10001}""")).ErrorType);
+        Assert.Equal("ValidationException", (await Refused("PUT", "event-source-mappings/" + uuid, """{"ParallelizationFactor":11}""")).ErrorType);
+        Assert.Equal("InvalidParameterValueException", (await Refused("POST", "event-source-mappings/", """{"FunctionName":"consumer","EventSourceArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/nope","StartingPosition":"LATEST"}""")).ErrorType);
+        Assert.Equal("InvalidParameterValueException", (await Refused("POST", "event-source-mappings/", """{"FunctionName":"consumer","EventSourceArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/events"}""")).ErrorType);
+        Assert.Equal("InvalidParameterValueException", (await Refused("POST", "event-source-mappings/", """{"FunctionName":"consumer","EventSourceArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/events","StartingPosition":"LATEST","MaximumRecordAgeInSeconds":30}""")).ErrorType);
+        Assert.Equal("ResourceNotFoundException", (await Refused("POST", "event-source-mappings/", """{"FunctionName":"nobody","EventSourceArn":"arn:aws:kinesis:eu-west-1:123456789012:stream/events","StartingPosition":"LATEST"}""")).ErrorType);
+
+        Assert.Equal("Deleting", Json(await Call("DELETE", "event-source-mappings/" + uuid)).GetProperty("State").GetString());
+        Assert.Equal("ResourceNotFoundException", (await Refused("GET", "event-source-mappings/" + uuid, "")).ErrorType);
     }
 
     private static int FreePort()

@@ -42,8 +42,8 @@ public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, Storage
             string account = credential?.AccountId ?? streams.AccountId;
             string path = request.Path.Value!["/2015-03-31/".Length..];
             var segments = path.Split('/').Select(Uri.UnescapeDataString).ToList();
-            if (credential is not null && Access is not null && segments is ["functions", { Length: > 0 } name, ..]
-                && Access.Denial(credential, "lambda:" + Action(request.Method, segments), FunctionNames.Arn(streams.Options.Region, account, name.Split(':')[^1])) is { } denial)
+            if (credential is not null && Access is not null && Resource(segments, account) is { } resource
+                && Access.Denial(credential, "lambda:" + Action(request.Method, segments), resource) is { } denial)
                 throw new LambdaException("AccessDeniedException", denial, 403);
             var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
             var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -80,13 +80,27 @@ public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, Storage
         }
     }
 
-    /// <summary>The IAM action of a call, for the policy check.</summary>
-    private static string Action(string method, List<string> segments) => (method, segments.Count > 2 ? segments[2] : null) switch
+    /// <summary>The resource a call acts on, for the policy check: the function's ARN, or <c>*</c> (lists, mappings).</summary>
+    private string? Resource(List<string> segments, string account) => segments switch
     {
-        ("POST", "invocations") => "InvokeFunction",
-        ("GET", "configuration") => "GetFunctionConfiguration",
-        ("GET", _) => "GetFunction",
-        ("DELETE", _) => "DeleteFunction",
+        ["functions", { Length: > 0 } name, ..] => FunctionNames.Arn(streams.Options.Region, account, name.Split(':')[^1]),
+        ["functions", ..] or ["event-source-mappings", ..] => "*",
+        _ => null,
+    };
+
+    /// <summary>The IAM action of a call, for the policy check.</summary>
+    private static string Action(string method, List<string> segments) => (segments[0], method, segments.Count > 2 ? segments[2] : null, segments.Count > 1 && segments[1].Length > 0) switch
+    {
+        ("event-source-mappings", "POST", _, _) => "CreateEventSourceMapping",
+        ("event-source-mappings", "PUT", _, _) => "UpdateEventSourceMapping",
+        ("event-source-mappings", "DELETE", _, _) => "DeleteEventSourceMapping",
+        ("event-source-mappings", _, _, true) => "GetEventSourceMapping",
+        ("event-source-mappings", _, _, false) => "ListEventSourceMappings",
+        (_, "POST", "invocations", _) => "InvokeFunction",
+        (_, "GET", "configuration", _) => "GetFunctionConfiguration",
+        (_, "GET", _, true) => "GetFunction",
+        (_, "GET", _, false) => "ListFunctions",
+        (_, "DELETE", _, _) => "DeleteFunction",
         _ => "CreateFunction",
     };
 

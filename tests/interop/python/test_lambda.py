@@ -59,7 +59,8 @@ class FunctionEndpoint:
         self.server.server_close()
 
 
-class LambdaTestCase(KinesisTestCase):
+class LambdaBase(KinesisTestCase):
+    """A function endpoint per test, and the helpers; no tests of its own."""
 
     def setUp(self):
         super().setUp()
@@ -90,6 +91,9 @@ class LambdaTestCase(KinesisTestCase):
         if message is not None:
             self.assertEqual(error["Message"], message)
         return error
+
+
+class LambdaTestCase(LambdaBase):
 
     def test_create_get_list_and_delete_a_function(self):
         name, created = self.create(Description="echo", Timeout=5, MemorySize=256, Environment={"Variables": {"MODE": "test"}})
@@ -165,3 +169,59 @@ class LambdaTestCase(KinesisTestCase):
         response = raw_request(method="GET", path="/2015-03-31/nothing-here", content_type=None)
         self.assertEqual(response.status, 404)
         self.assertEqual(response.headers["x-amzn-errortype"], "UnknownOperationException")
+
+
+class EventSourceMappingTestCase(LambdaBase):
+    """The mappings' API (issue 20, first increment: stored and described; their polling comes next)."""
+
+    def test_create_get_list_update_and_delete_a_mapping(self):
+        stream = self.create_stream("esm", 2)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        name, function = self.create()
+        created = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                                                    BatchSize=50, ParallelizationFactor=2, FunctionResponseTypes=["ReportBatchItemFailures"],
+                                                    DestinationConfig={"OnFailure": {"Destination": stream_arn}})
+        uuid = created["UUID"]
+        self.addCleanup(self.drop_mapping, uuid)
+        self.assertEqual(created["ResponseMetadata"]["HTTPStatusCode"], 202)
+        self.assertEqual((created["State"], created["FunctionArn"], created["EventSourceArn"]), ("Creating", function["FunctionArn"], stream_arn))
+        self.assertEqual((created["BatchSize"], created["ParallelizationFactor"], created["MaximumRetryAttempts"]), (50, 2, -1))
+        self.assertEqual(created["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(created["DestinationConfig"], {"OnFailure": {"Destination": stream_arn}})
+
+        got = lam().get_event_source_mapping(UUID=uuid)
+        self.assertEqual((got["State"], got["StartingPosition"]), ("Enabled", "TRIM_HORIZON"))
+        listed = lam().list_event_source_mappings(EventSourceArn=stream_arn)["EventSourceMappings"]
+        self.assertEqual([m["UUID"] for m in listed], [uuid])
+        self.assertEqual([m["UUID"] for m in lam().list_event_source_mappings(FunctionName=name)["EventSourceMappings"]], [uuid])
+
+        updated = lam().update_event_source_mapping(UUID=uuid, BatchSize=10, Enabled=False)
+        self.assertEqual((updated["State"], updated["BatchSize"]), ("Updating", 10))
+        self.assertEqual(lam().get_event_source_mapping(UUID=uuid)["State"], "Disabled")
+
+        self.assertEqual(lam().delete_event_source_mapping(UUID=uuid)["State"], "Deleting")
+        self.assert_error("ResourceNotFoundException", 404, lam().get_event_source_mapping, "The resource you requested does not exist.", UUID=uuid)
+
+    def test_mapping_errors(self):
+        stream = self.create_stream("esm-err", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        name, _ = self.create()
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="LATEST")["UUID"]
+        self.addCleanup(self.drop_mapping, uuid)
+        error = self.assert_error("ResourceConflictException", 409, lam().create_event_source_mapping,
+                                  FunctionName=name, EventSourceArn=stream_arn, StartingPosition="LATEST")
+        self.assertIn(uuid, error["Message"])
+        self.assert_error("InvalidParameterValueException", 400, lam().create_event_source_mapping, f"Stream not found: {stream_arn}-missing",
+                          FunctionName=name, EventSourceArn=stream_arn + "-missing", StartingPosition="LATEST")
+        self.assert_error("InvalidParameterValueException", 400, lam().create_event_source_mapping,
+                          FunctionName=name, EventSourceArn=stream_arn + "-other")  # no StartingPosition, and no such stream
+        self.assert_error("ResourceNotFoundException", 404, lam().create_event_source_mapping,
+                          FunctionName=unique_name("nofn"), EventSourceArn=stream_arn, StartingPosition="LATEST")
+        self.assert_error("ResourceNotFoundException", 404, lam().update_event_source_mapping, UUID="00000000-0000-0000-0000-000000000000", BatchSize=5)
+
+    @staticmethod
+    def drop_mapping(uuid):
+        try:
+            lam().delete_event_source_mapping(UUID=uuid)
+        except ClientError:
+            pass
