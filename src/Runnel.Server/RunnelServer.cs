@@ -48,6 +48,9 @@ public sealed class RunnelServer : IAsyncDisposable
         _scaling = streams.Clock.CreateTimer(_ => Scale(), null, streams.Options.OnDemand.Interval, streams.Options.OnDemand.Interval);
     }
 
+    /// <summary>The event-source mappings' pollers (issue 20), run where this node leads.</summary>
+    private Runnel.Functions.Mappings.MappingEngine? Mappings { get; init; }
+
     /// <summary>The Firehose service on this server's storage.</summary>
     public FirehoseService Firehose { get; }
 
@@ -255,9 +258,11 @@ public sealed class RunnelServer : IAsyncDisposable
         var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog, functionsOptions, clock ?? TimeProvider.System);
         var mappingCatalog = new Runnel.Functions.Catalog.EventSourceMappingCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
         streams.DocumentChanged += mappingCatalog.Apply;
+        var functionInvoker = new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System);
+        var mappings = new Runnel.Functions.Mappings.MappingEngine(mappingCatalog, new Runnel.Functions.Mappings.MappingContext(streams.Find, firehose.Logs, functionCatalog,
+            functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions), () => opened.Leads);
         var lambda = new Functions.LambdaEndpoint(
-            new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations,
-                new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionsOptions, warnFunctions),
+            new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations, functionInvoker, functionsOptions, warnFunctions),
                 new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, new Functions.EventSourceStreams(streams), functionsOptions, clock ?? TimeProvider.System)),
             streams, app.Services.GetRequiredService<StorageHealth>(), functionsLog);
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
@@ -383,7 +388,7 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms, Pipeline = pipeline };
+        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms, Pipeline = pipeline, Mappings = mappings };
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -520,6 +525,8 @@ public sealed class RunnelServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
+            if (Mappings is not null)
+                await Mappings.DisposeAsync(); // before the logs it reads close
             await Delivery.DisposeAsync();
             Firehose.Dispose();
             MetricsExport?.Dispose();

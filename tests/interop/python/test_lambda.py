@@ -3,6 +3,7 @@
 page, invoked (RequestResponse, Event, DryRun; a function error; a timeout) and deleted, with Lambda's errors. The
 function's endpoint is a small HTTP server this file starts and stops."""
 
+import base64
 import http.server
 import json
 import threading
@@ -23,8 +24,9 @@ class FunctionEndpoint:
     """A function's code as an HTTP endpoint: echoes the event; {"fail": ...} answers 500 with Lambda's error object;
     {"sleep": s} waits s seconds first. Records each call's headers."""
 
-    def __init__(self):
+    def __init__(self, fail_first=0):
         calls = self.calls = []
+        failures = [fail_first]
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
@@ -33,7 +35,10 @@ class FunctionEndpoint:
                 calls.append({"event": event, "headers": dict(self.headers)})
                 if isinstance(event, dict) and "sleep" in event:
                     time.sleep(event["sleep"])
-                if isinstance(event, dict) and "fail" in event:
+                if failures[0] > 0:
+                    failures[0] -= 1
+                    answer, status = {"errorMessage": "failing on purpose", "errorType": "Error"}, 500
+                elif isinstance(event, dict) and "fail" in event:
                     answer, status = {"errorMessage": event["fail"], "errorType": "Error"}, 500
                 else:
                     answer, status = {"echo": event, "requestId": self.headers.get("Lambda-Runtime-Aws-Request-Id")}, 200
@@ -225,3 +230,55 @@ class EventSourceMappingTestCase(LambdaBase):
             lam().delete_event_source_mapping(UUID=uuid)
         except ClientError:
             pass
+
+
+class MappingDeliveryTestCase(LambdaBase):
+    """Mappings run (issue 20, third increment's start): a stream's records reach the function in batches, as Lambda's
+    Kinesis event, in order per shard; a batch the function fails is given again."""
+
+    def wait_for_records(self, count, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            records = [r for call in list(self.endpoint.calls) if isinstance(call["event"], dict) for r in call["event"].get("Records", [])]
+            if len(records) >= count:
+                return records
+            time.sleep(0.1)
+        self.fail(f"the function got {len(records)} of {count} records in {timeout} s")
+
+    def test_records_reach_the_function_as_lambdas_kinesis_event(self):
+        stream = self.create_stream("esm-run", 2)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        for i in range(25):
+            self.kinesis.put_record(StreamName=stream, PartitionKey=f"key-{i % 3}", Data=f"record-{i}".encode())
+        name, _ = self.create()
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        records = self.wait_for_records(25)
+        self.assertTrue(all(len(call["event"]["Records"]) <= 10 for call in self.endpoint.calls))
+        first = records[0]
+        self.assertEqual((first["eventSource"], first["eventVersion"], first["eventName"], first["awsRegion"], first["eventSourceARN"]),
+                         ("aws:kinesis", "1.0", "aws:kinesis:record", REGION, stream_arn))
+        self.assertEqual(first["invokeIdentityArn"], ROLE)
+        self.assertEqual(first["kinesis"]["kinesisSchemaVersion"], "1.0")
+        self.assertRegex(first["eventID"], r"^shardId-\d{12}:\d+$")
+        self.assertIsInstance(first["kinesis"]["approximateArrivalTimestamp"], float)
+        got = [base64.b64decode(r["kinesis"]["data"]).decode() for r in records]
+        self.assertEqual(sorted(got, key=lambda s: int(s.split("-")[1])), [f"record-{i}" for i in range(25)])
+        for key in ("key-0", "key-1", "key-2"):
+            of_key = [int(base64.b64decode(r["kinesis"]["data"]).decode().split("-")[1]) for r in records if r["kinesis"]["partitionKey"] == key]
+            self.assertEqual(of_key, sorted(of_key), key)
+
+    def test_a_batch_the_function_fails_is_given_again(self):
+        stream = self.create_stream("esm-retry", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.kinesis.put_record(StreamName=stream, PartitionKey="k", Data=json.dumps({"fail": "first time"}).encode())
+        failing = FunctionEndpoint(fail_first=1)
+        self.addCleanup(failing.close)
+        name, _ = self.create(Code={"ImageUri": failing.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON")["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        deadline = time.time() + 30
+        while len(failing.calls) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertGreaterEqual(len(failing.calls), 2)
+        self.assertEqual(failing.calls[0]["event"], failing.calls[1]["event"])

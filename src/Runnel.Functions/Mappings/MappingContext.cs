@@ -1,0 +1,27 @@
+using Runnel.Core.Model;
+using Runnel.Functions.Catalog;
+using Runnel.Functions.Invoke;
+using Runnel.Storage;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Functions.Mappings;
+
+/// <summary>What the mappings' pollers use of the server: its streams (by the name they are held under) and their shard
+/// logs, the functions and how to invoke them, the metadata store for the positions, the clock and the log.</summary>
+public sealed record MappingContext(
+    Func<string, StreamInfo?> FindStream,
+    IShardStore Logs,
+    FunctionCatalog Functions,
+    HttpFunctionInvoker Invoker,
+    IMetadataStore Metadata,
+    TimeProvider Clock,
+    string Region,
+    string ServerAccount,
+    Action<string> Warn)
+{
+    /// <summary>The pause when no shard has records to give.</summary>
+    public TimeSpan IdleWait { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest pause between two attempts of a batch the function failed.</summary>
+    public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(5);
+}

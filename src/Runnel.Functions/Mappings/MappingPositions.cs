@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Runnel.Storage.Metadata;
+
+namespace Runnel.Functions.Mappings;
+
+/// <summary>
+/// How far a mapping has given a stream's shards to its function: per shard, the log offset of the first record not
+/// yet done, in one metadata document per mapping (kind <see cref="Kind"/>, key the mapping's UUID), written after
+/// each batch the function took (or that was given up), so that a restart or a failover resumes after it. The stream's
+/// id is kept too: a stream deleted and made again under its name is read from its start. Not thread-safe: owned by
+/// the mapping's poller (one per mapping, on the node that leads).
+/// </summary>
+public sealed class MappingPositions
+{
+    public const string Kind = "event-source-mapping-position";
+
+    private readonly IMetadataStore _store;
+    private readonly string _uuid;
+    private readonly Dictionary<int, ulong> _next = [];
+    private ulong _revision;
+
+    private MappingPositions(IMetadataStore store, string uuid)
+    {
+        _store = store;
+        _uuid = uuid;
+    }
+
+    /// <summary>The stream the positions are of; -1 before any.</summary>
+    public long StreamId { get; private set; } = -1;
+
+    public static MappingPositions Load(IMetadataStore store, string uuid)
+    {
+        var positions = new MappingPositions(store, uuid);
+        if (store.ReadDocument(Kind, uuid) is { } document)
+        {
+            positions._revision = document.Revision;
+            try
+            {
+                var json = JsonNode.Parse(document.Body)!.AsObject();
+                positions.StreamId = json["streamId"]!.GetValue<long>();
+                foreach (var (shard, offset) in json["shards"]!.AsObject())
+                    positions._next[int.Parse(shard, CultureInfo.InvariantCulture)] = offset!.GetValue<ulong>();
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
+            {
+                positions._next.Clear(); // unreadable: read again from the starting position
+            }
+        }
+        return positions;
+    }
+
+    public bool TryGet(int shard, out ulong next) => _next.TryGetValue(shard, out next);
+
+    /// <summary>Moves to another stream (a new incarnation of the name): the old positions are forgotten.</summary>
+    public void Reset(long streamId)
+    {
+        StreamId = streamId;
+        _next.Clear();
+    }
+
+    /// <summary>Notes the shard's next offset and stores the positions.</summary>
+    public void Set(int shard, ulong next)
+    {
+        _next[shard] = next;
+        Save();
+    }
+
+    /// <summary>Deletes the document (the mapping is gone).</summary>
+    public static void Delete(IMetadataStore store, string uuid) => store.DeleteDocument(Kind, uuid);
+
+    private void Save()
+    {
+        var shards = new JsonObject();
+        foreach (var (shard, offset) in _next.OrderBy(p => p.Key))
+            shards[shard.ToString(CultureInfo.InvariantCulture)] = offset;
+        var body = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["streamId"] = StreamId, ["shards"] = shards }, Catalog.FunctionsJsonContext.Default.JsonObject);
+        try
+        {
+            _revision = _store.WriteDocument(Kind, _uuid, body, _revision).Revision;
+        }
+        catch (DocumentConflictException conflict)
+        {
+            // Another node wrote it (a failover): this node's positions are at least as far; write over it.
+            _revision = _store.WriteDocument(Kind, _uuid, body, conflict.Current?.Revision ?? 0).Revision;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Runnel.Server.Tests;
+
+/// <summary>
+/// An event-source mapping run by the server (issue 20): a stream's records reach the function's endpoint in batches of
+/// at most BatchSize, each once, in order; after a restart the mapping goes on from where it was, giving nothing again.
+/// </summary>
+public sealed class EventSourceMappingTests : IAsyncLifetime
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "runnel-mappings-" + Guid.NewGuid().ToString("N"));
+    private RestartableServer _host = null!;
+    private WebhookReceiver _function = null!;
+
+    public async Task InitializeAsync()
+    {
+        _function = await WebhookReceiver.StartAsync();
+        _host = new RestartableServer(_dataDir, TimeProvider.System, new RunnelOptions { Limits = new() { Enabled = false } });
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _function.DisposeAsync();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<JsonElement> LambdaAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(method, "/2015-03-31/" + path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        request.Headers.TryAddWithoutValidation("X-Amz-Date", "20260101T000000Z");
+        using var response = await _host.Client.Http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private Task PutAsync(int from, int count) =>
+        _host.Client.OkAsync("PutRecords", $$"""{"StreamName":"orders","Records":[{{string.Join(",", Enumerable.Range(from, count).Select(i =>
+            $$"""{"PartitionKey":"k","Data":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"record-{i}"))}}"}"""))}}]}""");
+
+    private List<string> Given() =>
+        [.. _function.Received.SelectMany(post => JsonDocument.Parse(post.Body).RootElement.GetProperty("Records").EnumerateArray()
+            .Select(r => Encoding.UTF8.GetString(Convert.FromBase64String(r.GetProperty("kinesis").GetProperty("data").GetString()!))))];
+
+    private async Task WaitForRecordsAsync(int count)
+    {
+        for (int i = 0; i < 400 && Given().Count < count; i++)
+            await Task.Delay(50);
+        Assert.True(Given().Count >= count, $"the function got {Given().Count} records, not {count}");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Records_reach_the_function_once_each_in_order_across_a_restart()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"orders","ShardCount":1}""");
+        await PutAsync(0, 10);
+        await LambdaAsync(HttpMethod.Post, "functions", $$$"""{"FunctionName":"consumer","Role":"arn:aws:iam::000000000000:role/r","PackageType":"Image","Code":{"ImageUri":"{{{_function.Url}}}/"}}""", HttpStatusCode.Created);
+        await LambdaAsync(HttpMethod.Post, "event-source-mappings/",
+            """{"FunctionName":"consumer","EventSourceArn":"arn:aws:kinesis:us-east-1:000000000000:stream/orders","StartingPosition":"TRIM_HORIZON","BatchSize":4}""", HttpStatusCode.Accepted);
+        await WaitForRecordsAsync(10);
+        Assert.All(_function.Received, post => Assert.True(JsonDocument.Parse(post.Body).RootElement.GetProperty("Records").GetArrayLength() <= 4));
+
+        await _host.StopAsync();
+        await _host.StartAsync();
+        await PutAsync(10, 5);
+        await WaitForRecordsAsync(15);
+        await Task.Delay(500); // anything given twice would have come by now
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"record-{i}"), Given());
+    }
+}
