@@ -260,7 +260,9 @@ public sealed class RunnelServer : IAsyncDisposable
         streams.DocumentChanged += mappingCatalog.Apply;
         var functionInvoker = new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System);
         var mappings = new Runnel.Functions.Mappings.MappingEngine(mappingCatalog, new Runnel.Functions.Mappings.MappingContext(streams.Find, firehose.Logs, functionCatalog,
-            functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions), () => opened.Leads);
+            functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions), () => opened.Leads,
+            new Functions.FailureDestinations(streams, new RecordWriter(streams.Catalog, streams.Shards, app.Services.GetRequiredService<StorageHealth>(),
+                () => streams.PreciseNowMillis, stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption)), new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
         var lambda = new Functions.LambdaEndpoint(
             new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations, functionInvoker, functionsOptions, warnFunctions),
                 new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, new Functions.EventSourceStreams(streams), functionsOptions, clock ?? TimeProvider.System)),

@@ -13,13 +13,13 @@ namespace Runnel.Functions.Mappings;
 /// </summary>
 public static class KinesisEvent
 {
-    public static byte[] Write(ReadResult read, int count, ShardInfo shard, string streamArn, string role, string region) =>
+    public static byte[] Write(ReadResult read, int start, int end, ShardInfo shard, string streamArn, string role, string region) =>
         Api.FunctionOperations.Write(json =>
         {
             json.WriteStartObject();
             json.WriteStartArray("Records");
             var records = read.Records;
-            for (int i = 0; i < count; i++)
+            for (int i = start; i < end; i++)
             {
                 var record = records[i];
                 string sequence = shard.SequenceOf(record.Offset, record.ArrivalMillis).ToString();

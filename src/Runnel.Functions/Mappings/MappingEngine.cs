@@ -16,8 +16,11 @@ public sealed class MappingEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public MappingEngine(EventSourceMappingCatalog catalog, MappingContext context, Func<bool>? leads = null)
+    private readonly IFailureDestinations? _destinations;
+
+    public MappingEngine(EventSourceMappingCatalog catalog, MappingContext context, Func<bool>? leads = null, IFailureDestinations? destinations = null)
     {
+        _destinations = destinations;
         _catalog = catalog;
         _context = context;
         _leads = leads ?? (() => true);
@@ -66,7 +69,7 @@ public sealed class MappingEngine : IAsyncDisposable
             if (_running.ContainsKey(uuid))
                 continue;
             var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            var poller = new MappingPoller(mapping, _context);
+            var poller = new MappingPoller(mapping, _context, _destinations);
             _running[uuid] = (mapping.Revision, stop, Task.Run(() => poller.RunAsync(stop.Token)));
         }
     }

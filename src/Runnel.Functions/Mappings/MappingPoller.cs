@@ -7,14 +7,15 @@ namespace Runnel.Functions.Mappings;
 /// Runs one event-source mapping: reads its stream's shards, parents before children, from each shard's position
 /// (else the mapping's starting position; a child of a reshard from its start), up to <c>BatchSize</c> records at a
 /// time (held up to <c>MaximumBatchingWindowInSeconds</c> while the batch is not full), gives each batch to the
-/// function as Lambda's Kinesis event, and moves the shard's position past it once the function took it. A batch the
-/// function fails is tried again, after a growing pause, until <c>MaximumRetryAttempts</c> (-1: until it succeeds),
-/// then given up and logged. One poller per mapping, on the node that leads; owns the mapping's positions.
+/// function as Lambda's Kinesis event (<see cref="BatchProcessor"/>: retries, bisection, record age, partial failures,
+/// on-failure destinations), and moves the shard's position past it once every record of it is done. One poller per
+/// mapping, on the node that leads; owns the mapping's positions.
 /// </summary>
-public sealed class MappingPoller(EventSourceMapping mapping, MappingContext context)
+public sealed class MappingPoller(EventSourceMapping mapping, MappingContext context, IFailureDestinations? destinations = null)
 {
     private const long MaxBatchBytes = 4L << 20; // base64 makes it under Lambda's 6 MiB payload limit
 
+    private readonly BatchProcessor _batches = new(mapping, context, destinations);
     private MappingPositions? _positions;
     private readonly Dictionary<int, long> _heldSince = []; // shards whose short batch waits out the batching window
 
@@ -86,7 +87,7 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
                 return false;
         }
         _heldSince.Remove(shard.Index);
-        await InvokeAsync(read, shard, streamArn, stop).ConfigureAwait(false);
+        await _batches.ProcessAsync(read, shard, streamArn, stop).ConfigureAwait(false);
         _positions!.Set(shard.Index, read.NextOffset);
         return true;
     }
@@ -109,32 +110,5 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
         }
         _positions.Set(shard.Index, from);
         return from;
-    }
-
-    /// <summary>Invokes the function with the batch until it takes it, or gives the batch up after the retries allowed.</summary>
-    private async Task InvokeAsync(Runnel.Storage.Records.ReadResult read, ShardInfo shard, string streamArn, CancellationToken stop)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            string functionName = mapping.FunctionArn[(mapping.FunctionArn.LastIndexOf(':') + 1)..];
-            if (context.Functions.Find(functionName) is not { } function)
-            {
-                context.Warn($"The event-source mapping {mapping.Uuid} waits for its function {mapping.FunctionArn}, which does not exist.");
-                await Task.Delay(context.MaxRetryWait, context.Clock, stop).ConfigureAwait(false);
-                continue;
-            }
-            var payload = KinesisEvent.Write(read, read.Count, shard, streamArn, function.Role, context.Region);
-            var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
-            if (outcome.FunctionError is null)
-                return;
-            if (mapping.MaximumRetryAttempts >= 0 && attempt >= mapping.MaximumRetryAttempts)
-            {
-                context.Warn($"The event-source mapping {mapping.Uuid} gave up a batch of {read.Count} records of {shard.ShardId} after {attempt + 1} attempts: "
-                    + System.Text.Encoding.UTF8.GetString(outcome.Payload));
-                return;
-            }
-            var wait = TimeSpan.FromMilliseconds(Math.Min(context.MaxRetryWait.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 16))));
-            await Task.Delay(wait, context.Clock, stop).ConfigureAwait(false);
-        }
     }
 }

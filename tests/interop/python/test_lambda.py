@@ -24,7 +24,7 @@ class FunctionEndpoint:
     """A function's code as an HTTP endpoint: echoes the event; {"fail": ...} answers 500 with Lambda's error object;
     {"sleep": s} waits s seconds first. Records each call's headers."""
 
-    def __init__(self, fail_first=0):
+    def __init__(self, fail_first=0, respond=None):
         calls = self.calls = []
         failures = [fail_first]
 
@@ -35,7 +35,9 @@ class FunctionEndpoint:
                 calls.append({"event": event, "headers": dict(self.headers)})
                 if isinstance(event, dict) and "sleep" in event:
                     time.sleep(event["sleep"])
-                if failures[0] > 0:
+                if respond is not None:
+                    status, answer = respond(event, calls)
+                elif failures[0] > 0:
                     failures[0] -= 1
                     answer, status = {"errorMessage": "failing on purpose", "errorType": "Error"}, 500
                 elif isinstance(event, dict) and "fail" in event:
@@ -282,3 +284,70 @@ class MappingDeliveryTestCase(LambdaBase):
             time.sleep(0.1)
         self.assertGreaterEqual(len(failing.calls), 2)
         self.assertEqual(failing.calls[0]["event"], failing.calls[1]["event"])
+
+
+class MappingFailureTestCase(LambdaBase):
+    """What a mapping does with a batch the function fails (issue 20): partial batch responses, bisection, and the
+    record of what it gave up in the on-failure destination (a Kinesis stream of the endpoint, in Runnel's terms)."""
+
+    def data_of(self, record):
+        return base64.b64decode(record["kinesis"]["data"]).decode()
+
+    def given(self, endpoint):
+        return [self.data_of(r) for call in list(endpoint.calls) for r in call["event"].get("Records", [])]
+
+    def wait_until(self, condition, what, timeout=30):
+        deadline = time.time() + timeout
+        while not condition():
+            if time.time() > deadline:
+                self.fail(f"timed out waiting until {what}")
+            time.sleep(0.1)
+
+    def mapped(self, tag, endpoint, count, **settings):
+        stream = self.create_stream(tag, 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": "k", "Data": f"r{i}".encode()} for i in range(count)])
+        self.addCleanup(endpoint.close)
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", **settings)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        return stream_arn
+
+    def test_a_partial_batch_response_gives_again_from_the_first_failed_item(self):
+        def respond(event, calls):
+            records = event["Records"]
+            if len(calls) == 1:  # the first batch: r2 fails
+                failed = [r["kinesis"]["sequenceNumber"] for r in records if self.data_of(r) == "r2"]
+                return 200, {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
+            return 200, {"batchItemFailures": []}
+        endpoint = FunctionEndpoint(respond=respond)
+        self.mapped("esm-partial", endpoint, 5, FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.wait_until(lambda: len(endpoint.calls) >= 2, "the batch was given again")
+        self.assertEqual(self.given(endpoint), ["r0", "r1", "r2", "r3", "r4", "r2", "r3", "r4"])
+
+    def test_bisection_isolates_a_bad_record_and_the_rest_is_delivered(self):
+        def respond(event, calls):
+            bad = any(self.data_of(r) == "r5" for r in event["Records"])
+            return (500, {"errorMessage": "poison", "errorType": "Error"}) if bad else (200, {})
+        endpoint = FunctionEndpoint(respond=respond)
+        failures = self.create_stream("esm-dlq", 1)
+        failures_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{failures}"
+        stream_arn = self.mapped("esm-bisect", endpoint, 8, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
+                                 DestinationConfig={"OnFailure": {"Destination": failures_arn}})
+        delivered = lambda: {d for call in list(endpoint.calls) if call["event"]["Records"] and not any(self.data_of(r) == "r5" for r in call["event"]["Records"])
+                             for d in (self.data_of(r) for r in call["event"]["Records"])}
+        self.wait_until(lambda: delivered() >= {f"r{i}" for i in range(8) if i != 5}, "every good record was delivered")
+        iterator = self.kinesis.get_shard_iterator(StreamName=failures, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        deadline = time.time() + 30
+        records = []
+        while not records and time.time() < deadline:
+            answer = self.kinesis.get_records(ShardIterator=iterator)
+            records, iterator = answer["Records"], answer["NextShardIterator"]
+            time.sleep(0.1)
+        self.assertEqual(len(records), 1)
+        failure = json.loads(records[0]["Data"])
+        self.assertEqual(failure["requestContext"]["condition"], "RetryAttemptsExhausted")
+        self.assertEqual(failure["responseContext"]["functionError"], "Unhandled")
+        info = failure["KinesisBatchInfo"]
+        self.assertEqual((info["batchSize"], info["streamArn"], info["shardId"]), (1, stream_arn, "shardId-000000000000"))
+        self.assertEqual(info["startSequenceNumber"], info["endSequenceNumber"])

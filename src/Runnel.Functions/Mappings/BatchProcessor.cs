@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using Runnel.Core.Model;
+using Runnel.Functions.Catalog;
+using Runnel.Storage.Records;
+
+namespace Runnel.Functions.Mappings;
+
+/// <summary>
+/// What Lambda does with one batch of a shard, in Lambda's order: records older than <c>MaximumRecordAgeInSeconds</c>
+/// are given up unseen; the rest go to the function; a function error is tried again after a growing pause, the batch
+/// first split in halves when <c>BisectBatchOnFunctionError</c> (a split does not count as a retry), until
+/// <c>MaximumRetryAttempts</c> or the records' age limit; with <c>ReportBatchItemFailures</c> a success that names
+/// failed items is taken up to the first of them and the rest tried again. What is given up is described to
+/// <c>DestinationConfig.OnFailure</c> in Lambda's invocation record. Returns when every record of the batch is done.
+/// Not thread-safe: one per poller.
+/// </summary>
+public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext context, IFailureDestinations? destinations)
+{
+    /// <summary>The records <c>[Start, End)</c> of a read.</summary>
+    private readonly record struct Range(int Start, int End)
+    {
+        public int Count => End - Start;
+    }
+
+    public async Task ProcessAsync(ReadResult read, ShardInfo shard, string streamArn, CancellationToken stop)
+    {
+        var pending = new Stack<(Range Range, int Attempts)>();
+        pending.Push((new Range(0, read.Count), 0));
+        while (pending.TryPop(out var item))
+        {
+            var (range, attempts) = item;
+            // Records too old are given up before the function sees them (Lambda's MaximumRecordAgeInSeconds).
+            int young = range.Start;
+            if (mapping.MaximumRecordAgeInSeconds >= 0)
+            {
+                long oldest = context.Clock.GetUtcNow().ToUnixTimeMilliseconds() - mapping.MaximumRecordAgeInSeconds * 1000L;
+                while (young < range.End && read.Records[young].ArrivalMillis < oldest)
+                    young++;
+                if (young > range.Start)
+                    await GiveUpAsync(read, shard, streamArn, new Range(range.Start, young), "RecordAgeExceeded", attempts, null, stop).ConfigureAwait(false);
+                range = new Range(young, range.End);
+                if (range.Count == 0)
+                    continue;
+            }
+            if (context.Functions.Find(FunctionName) is not { } function)
+            {
+                context.Warn($"The event-source mapping {mapping.Uuid} waits for its function {mapping.FunctionArn}, which does not exist.");
+                await Task.Delay(context.MaxRetryWait, context.Clock, stop).ConfigureAwait(false);
+                pending.Push((range, attempts));
+                continue;
+            }
+            var payload = KinesisEvent.Write(read, range.Start, range.End, shard, streamArn, function.Role, context.Region);
+            var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
+            int done = outcome.FunctionError is null ? DoneUpTo(read, shard, range, outcome.Payload) : range.Start;
+            if (done == range.End)
+                continue;
+            var failed = new Range(done, range.End);
+            attempts++;
+            if (outcome.FunctionError is not null && mapping.BisectBatchOnFunctionError && failed.Count > 1)
+            {
+                int middle = failed.Start + failed.Count / 2;
+                pending.Push((new Range(middle, failed.End), attempts - 1));
+                pending.Push((new Range(failed.Start, middle), attempts - 1));
+                continue;
+            }
+            if (mapping.MaximumRetryAttempts >= 0 && attempts > mapping.MaximumRetryAttempts)
+            {
+                await GiveUpAsync(read, shard, streamArn, failed, "RetryAttemptsExhausted", attempts, outcome, stop).ConfigureAwait(false);
+                continue;
+            }
+            var wait = TimeSpan.FromMilliseconds(Math.Min(context.MaxRetryWait.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempts - 1, 16))));
+            await Task.Delay(wait, context.Clock, stop).ConfigureAwait(false);
+            pending.Push((failed, attempts));
+        }
+    }
+
+    private string FunctionName => mapping.FunctionArn[(mapping.FunctionArn.LastIndexOf(':') + 1)..];
+
+    /// <summary>
+    /// How far a successful invocation took the records: all of them, unless <c>ReportBatchItemFailures</c> is on and the
+    /// answer names failed items, then up to the first of those (by sequence number); an answer naming an item not in
+    /// the batch fails the whole batch, as Lambda takes it.
+    /// </summary>
+    private int DoneUpTo(ReadResult read, ShardInfo shard, Range range, byte[] answer)
+    {
+        if (!mapping.FunctionResponseTypes.Contains("ReportBatchItemFailures"))
+            return range.End;
+        List<string> failures = [];
+        try
+        {
+            using var document = JsonDocument.Parse(answer);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("batchItemFailures", out var items)
+                || items.ValueKind != JsonValueKind.Array)
+                return range.End; // no failures reported: all succeeded
+            foreach (var item in items.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("itemIdentifier", out var id) || id.ValueKind != JsonValueKind.String
+                    || string.IsNullOrEmpty(id.GetString()))
+                    return range.Start;
+                failures.Add(id.GetString()!);
+            }
+        }
+        catch (JsonException)
+        {
+            return range.End; // an answer that is not JSON reports nothing
+        }
+        int first = range.End;
+        foreach (string failure in failures)
+        {
+            int at = -1;
+            for (int i = range.Start; i < range.End && at < 0; i++)
+                if (shard.SequenceOf(read.Records[i].Offset, read.Records[i].ArrivalMillis).ToString() == failure)
+                    at = i;
+            if (at < 0)
+                return range.Start; // not an item of this batch: the whole batch failed
+            first = Math.Min(first, at);
+        }
+        return first;
+    }
+
+    /// <summary>Drops records the mapping gives up, describing them to the on-failure destination if it has one.</summary>
+    private async Task GiveUpAsync(ReadResult read, ShardInfo shard, string streamArn, Range range, string condition, int attempts,
+        Invoke.InvocationOutcome? outcome, CancellationToken stop)
+    {
+        string? destination = mapping.DestinationConfig?["OnFailure"]?["Destination"]?.GetValue<string>();
+        context.Warn($"The event-source mapping {mapping.Uuid} gave up {range.Count} records of {shard.ShardId} ({condition}, after {attempts} invocations)"
+            + (destination is null ? "; it has no on-failure destination." : $"; described to {destination}."));
+        if (destination is null || destinations is null)
+            return;
+        var first = read.Records[range.Start];
+        var last = read.Records[range.End - 1];
+        byte[] record = Api.FunctionOperations.Write(json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("requestContext");
+            json.WriteString("requestId", Guid.NewGuid().ToString());
+            json.WriteString("functionArn", mapping.FunctionArn);
+            json.WriteString("condition", condition);
+            json.WriteNumber("approximateInvokeCount", attempts);
+            json.WriteEndObject();
+            json.WriteStartObject("responseContext");
+            json.WriteNumber("statusCode", 200);
+            json.WriteString("executedVersion", "$LATEST");
+            if (outcome?.FunctionError is { } error)
+                json.WriteString("functionError", error);
+            json.WriteEndObject();
+            json.WriteString("version", "1.0");
+            json.WriteString("timestamp", Timestamp(context.Clock.GetUtcNow().ToUnixTimeMilliseconds()));
+            json.WriteStartObject("KinesisBatchInfo");
+            json.WriteString("shardId", shard.ShardId);
+            json.WriteString("startSequenceNumber", shard.SequenceOf(first.Offset, first.ArrivalMillis).ToString());
+            json.WriteString("endSequenceNumber", shard.SequenceOf(last.Offset, last.ArrivalMillis).ToString());
+            json.WriteString("approximateArrivalOfFirstRecord", Timestamp(first.ArrivalMillis));
+            json.WriteString("approximateArrivalOfLastRecord", Timestamp(last.ArrivalMillis));
+            json.WriteNumber("batchSize", range.Count);
+            json.WriteString("streamArn", streamArn);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+        string account = mapping.FunctionArn.Split(':')[4];
+        var (delivered, reason) = await destinations.SendAsync(account, destination, shard.ShardId, record, stop).ConfigureAwait(false);
+        if (!delivered)
+            context.Warn($"The event-source mapping {mapping.Uuid} could not describe the records it gave up to {destination}: {reason}");
+    }
+
+    private static string Timestamp(long millis) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(millis).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+}
