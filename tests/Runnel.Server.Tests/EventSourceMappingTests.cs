@@ -23,9 +23,11 @@ public sealed class EventSourceMappingTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _host.DisposeAsync();
+        if (_host is not null)
+            await _host.DisposeAsync();
         await _function.DisposeAsync();
-        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+        foreach (string dir in new[] { _dataDir, _dataDir + "-age" })
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } // not there, or still held
     }
 
     private async Task<JsonElement> LambdaAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
@@ -71,5 +73,35 @@ public sealed class EventSourceMappingTests : IAsyncLifetime
         await WaitForRecordsAsync(15);
         await Task.Delay(500); // anything given twice would have come by now
         Assert.Equal(Enumerable.Range(0, 15).Select(i => $"record-{i}"), Given());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Records_older_than_the_maximum_age_are_given_up_to_the_on_failure_destination_unseen()
+    {
+        // A server whose clock the test moves: records stored now are two minutes old when the mapping starts.
+        await _host.StopAsync();
+        var clock = new ManualClock();
+        await using var host = new RestartableServer(_dataDir + "-age", clock, new RunnelOptions { Limits = new() { Enabled = false } });
+        await host.StartAsync();
+        await using var failures = await WebhookReceiver.StartAsync();
+        await host.Client.OkAsync("CreateStream", """{"StreamName":"old","ShardCount":1}""");
+        await host.Client.OkAsync("PutRecords", """{"StreamName":"old","Records":[{"PartitionKey":"k","Data":"b2xk"},{"PartitionKey":"k","Data":"b2xkZXI="}]}""");
+        clock.Advance(TimeSpan.FromMinutes(2));
+        _host = host; // LambdaAsync sends to it
+        await LambdaAsync(HttpMethod.Post, "functions", $$$"""{"FunctionName":"aged","Role":"arn:aws:iam::000000000000:role/r","PackageType":"Image","Code":{"ImageUri":"{{{_function.Url}}}/"}}""", HttpStatusCode.Created);
+        await LambdaAsync(HttpMethod.Post, "event-source-mappings/", """
+            {"FunctionName":"aged","EventSourceArn":"arn:aws:kinesis:us-east-1:000000000000:stream/old","StartingPosition":"TRIM_HORIZON",
+             "MaximumRecordAgeInSeconds":60,"DestinationConfig":{"OnFailure":{"Destination":"URL/failed"}}}
+            """.Replace("URL", failures.Url, StringComparison.Ordinal), HttpStatusCode.Accepted);
+        await failures.WaitForAsync(1);
+        var record = JsonDocument.Parse(failures.Received.First().Body).RootElement;
+        Assert.Equal("RecordAgeExceeded", record.GetProperty("requestContext").GetProperty("condition").GetString());
+        Assert.Equal(2, record.GetProperty("KinesisBatchInfo").GetProperty("batchSize").GetInt32());
+        Assert.Equal(0, record.GetProperty("requestContext").GetProperty("approximateInvokeCount").GetInt32());
+
+        await host.Client.OkAsync("PutRecords", """{"StreamName":"old","Records":[{"PartitionKey":"k","Data":"bmV3"}]}""");
+        await WaitForRecordsAsync(1);
+        Assert.Equal(["new"], Given());
+        _host = null!; // disposed by its using; DisposeAsync skips it
     }
 }
