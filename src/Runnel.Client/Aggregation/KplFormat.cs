@@ -76,16 +76,8 @@ public static class KplFormat
     public static bool TryDecode(ReadOnlyMemory<byte> data, [NotNullWhen(true)] out IReadOnlyList<UserRecord>? records)
     {
         records = null;
-        var span = data.Span;
-        if (span.Length <= Overhead || !span.StartsWith(Magic))
-            return false;
-        var message = data[Magic.Length..^ChecksumLength];
-        Span<byte> checksum = stackalloc byte[ChecksumLength];
-        MD5.HashData(message.Span, checksum);
-        if (!checksum.SequenceEqual(span[^ChecksumLength..]))
-            return false;
         var decoded = new List<DecodedRecord>();
-        if (!TryDecodeMessage(message, decoded))
+        if (!TryDecodeInto(data, decoded))
             return false;
         records = decoded.ConvertAll(d => new UserRecord(d.PartitionKey, d.ExplicitHashKey, d.Data));
         return true;
