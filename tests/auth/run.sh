@@ -30,11 +30,15 @@ check "AWS CLI v2 with the file's key" cli "$key" "$secret" kinesis list-streams
 refused "AWS CLI v2 with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" kinesis list-streams
 refused "AWS CLI v2 with an unknown key" UnrecognizedClientException cli AKIAUNKNOWN0000000 "$secret" kinesis list-streams
 refused "CloudWatch (query protocol) with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" cloudwatch list-metrics
+check "Lambda (REST) with the file's key" cli "$key" "$secret" lambda list-functions
+refused "Lambda (REST) with a wrong secret" InvalidSignatureException cli "$key" "not-the-secret" lambda list-functions
 if [[ -n $(value producer aws_access_key_id) ]]; then # a key with an IAM policy (docs/security.md)
   check "boto3 with a producer key: its policy allows writing one stream, nothing else" timeout 120 /usr/bin/python3 "$here/boto3_policy.py" \
     "$endpoint" "$key" "$secret" "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)"
   refused "AWS CLI v2 with the producer key: describe-stream-summary of another stream" AccessDeniedException \
     cli "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)" kinesis describe-stream-summary --stream-name other
+  refused "AWS CLI v2 with the producer key: lambda get-function, which its policy does not allow" AccessDeniedException \
+    cli "$(value producer aws_access_key_id)" "$(value producer aws_secret_access_key)" lambda get-function --function-name any
 fi
 if [[ -n $(value partner aws_access_key_id) ]]; then # a key of another account (docs/security.md, "Accounts")
   check "boto3 as two accounts: the same stream name is two streams, each under its own account's ARN" timeout 120 /usr/bin/python3 "$here/boto3_accounts.py" \
