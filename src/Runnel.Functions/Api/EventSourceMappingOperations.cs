@@ -97,7 +97,6 @@ public sealed partial class EventSourceMappingOperations(EventSourceMappingCatal
         var body = document.RootElement;
         var settings = Settings(body);
         string? functionArn = String(body, "FunctionName") is { } functionName ? functions.Find(request, functionName).Arn : null;
-        Find(uuid);
         var updated = catalog.Update(uuid, current => settings(current) with
         {
             FunctionArn = functionArn ?? current.FunctionArn,

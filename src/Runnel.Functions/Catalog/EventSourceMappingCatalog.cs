@@ -13,8 +13,4 @@ public sealed class EventSourceMappingCatalog(IMetadataStore store, TimeProvider
     protected override EventSourceMapping Decode(byte[] body, ulong revision) => EventSourceMappingCodec.Decode(body, revision);
 
     protected override ulong RevisionOf(EventSourceMapping item) => item.Revision;
-
-    protected override long? DueOf(EventSourceMapping item) => null;
-
-    protected override EventSourceMapping? Advanced(EventSourceMapping item, long nowMillis) => item;
 }

@@ -13,8 +13,4 @@ public sealed class FunctionCatalog(IMetadataStore store, TimeProvider clock, Ac
     protected override LambdaFunction Decode(byte[] body, ulong revision) => FunctionCodec.Decode(body, revision);
 
     protected override ulong RevisionOf(LambdaFunction item) => item.Revision;
-
-    protected override long? DueOf(LambdaFunction item) => null; // a function is Active once stored
-
-    protected override LambdaFunction? Advanced(LambdaFunction item, long nowMillis) => item;
 }

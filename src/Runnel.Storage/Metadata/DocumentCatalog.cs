@@ -45,11 +45,11 @@ public abstract class DocumentCatalog<T> where T : class
 
     protected abstract ulong RevisionOf(T item);
 
-    /// <summary>When the resource's next status change is due, Unix ms; null when none is.</summary>
-    protected abstract long? DueOf(T item);
+    /// <summary>When the resource's next status change is due, Unix ms; null when none is (by default: resources without status changes).</summary>
+    protected virtual long? DueOf(T item) => null;
 
     /// <summary>The resource with its due change made (at or after <see cref="DueOf"/>); null when the change removes it.</summary>
-    protected abstract T? Advanced(T item, long nowMillis);
+    protected virtual T? Advanced(T item, long nowMillis) => item;
 
     private long NowMillis => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -13,10 +13,6 @@ public sealed class AlarmCatalog(IMetadataStore store, TimeProvider clock, Actio
     protected override MetricAlarm Decode(byte[] body, ulong revision) => AlarmCodec.Decode(body, revision);
 
     protected override ulong RevisionOf(MetricAlarm item) => item.Revision;
-
-    protected override long? DueOf(MetricAlarm item) => null;
-
-    protected override MetricAlarm? Advanced(MetricAlarm item, long nowMillis) => item;
 }
 
 /// <summary>
