@@ -87,7 +87,10 @@ if [[ -d $acceptance ]]; then
 else
   echo "test: $acceptance not found; the shared acceptance scripts were not run"
 fi
-start_server interop --limits off
+# Node.js Lambda functions run with npm's aws-lambda-ric (scripts/install-test-deps.sh installs it).
+ric_flag=()
+[[ -f tests/interop/lambda-node/node_modules/aws-lambda-ric/index.mjs ]] && ric_flag=(--node-runtime-client tests/interop/lambda-node/node_modules/aws-lambda-ric)
+start_server interop --limits off "${ric_flag[@]}"
 export KINESIS_ENDPOINT=$url
 for suite in tests/interop/*/run.sh; do
   [[ -x $suite ]] || continue
@@ -117,8 +120,8 @@ if command -v nats-server >/dev/null 2>&1; then
   if scripts/nats-cluster.sh start "$work/nats" > "$work/nats.log" 2>&1; then
     nats_urls=$(cat "$work/nats/urls")
     # The nodes take deploy/runnel/runnel.json, as deployed, with the test's addresses and limits over it.
-    start_server node-a --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off; node_a=$url; pid_a=${server_pids##* }
-    start_server node-b --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off; node_b=$url
+    start_server node-a --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off "${ric_flag[@]}"; node_a=$url; pid_a=${server_pids##* }
+    start_server node-b --config deploy/runnel/runnel.json --host 127.0.0.1 --nats "$nats_urls" --limits off "${ric_flag[@]}"; node_b=$url
     lb=""
     if command -v haproxy >/dev/null 2>&1; then
       lb_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

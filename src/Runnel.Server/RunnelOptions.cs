@@ -90,6 +90,12 @@ public sealed record RunnelOptions
     /// input and writes the result on its standard output.</summary>
     public string? TransformCommand { get; init; }
 
+    /// <summary>The most processes one Lambda function runs at once (docs/compatibility.md, "Lambda").</summary>
+    public int FunctionConcurrency { get; init; } = 10;
+
+    /// <summary>npm's <c>aws-lambda-ric</c> directory, with which <c>nodejs</c> functions run; null: they are refused.</summary>
+    public string? NodeRuntimeClient { get; init; }
+
     /// <summary>How Firehose reaches OpenSearch and Elasticsearch domains named by DomainARN: a URL whose <c>{domain}</c>
     /// becomes the domain's name; null when only ClusterEndpoint destinations are delivered.</summary>
     public string? SearchEndpoint { get; init; }

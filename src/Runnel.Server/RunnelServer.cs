@@ -51,6 +51,9 @@ public sealed class RunnelServer : IAsyncDisposable
     /// <summary>The event-source mappings' pollers (issue 20), run where this node leads.</summary>
     private Runnel.Functions.Mappings.MappingEngine? Mappings { get; init; }
 
+    /// <summary>The processes of functions run by the Runtime API; stopped after the mappings that invoke them.</summary>
+    private Runnel.Functions.Runtime.FunctionRuntimes? FunctionRuntimes { get; init; }
+
     /// <summary>The Firehose service on this server's storage.</summary>
     public FirehoseService Firehose { get; }
 
@@ -255,10 +258,23 @@ public sealed class RunnelServer : IAsyncDisposable
         var functionCatalog = new Runnel.Functions.Catalog.FunctionCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
         streams.DocumentChanged += functionCatalog.Apply;
         var functionsOptions = new Runnel.Functions.Api.FunctionsOptions { Region = options.Region };
-        var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog, functionsOptions, clock ?? TimeProvider.System);
+        RunnelServer? server = null;
+        var runtimeOptions = new Runnel.Functions.Runtime.RuntimeOptions
+        {
+            CodeDirectory = Path.Combine(options.DataDir, "functions"),
+            MaxConcurrency = options.FunctionConcurrency,
+            NodeRuntimeClient = options.NodeRuntimeClient,
+            EndpointUrl = () => server?.Url?.ToString().TrimEnd('/'),
+        };
+        var functionLaunch = new Runnel.Functions.Runtime.FunctionLaunch(new Runnel.Functions.Catalog.FunctionCodeStore(opened.Metadata), runtimeOptions, options.Region);
+        var functionRuntimes = new Runnel.Functions.Runtime.FunctionRuntimes(functionLaunch, runtimeOptions,
+            new Runnel.Functions.Runtime.RuntimeLog(line => functionsLog.LogInformation("{Line}", line), warnFunctions), TimeProvider.System); // real time: functions read their deadlines by their own clocks
+        var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog,
+            new Runnel.Functions.Api.FunctionCode(new Runnel.Functions.Catalog.FunctionCodeStore(opened.Metadata), functionLaunch, functionRuntimes), functionsOptions, clock ?? TimeProvider.System);
         var mappingCatalog = new Runnel.Functions.Catalog.EventSourceMappingCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
         streams.DocumentChanged += mappingCatalog.Apply;
-        var functionInvoker = new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System);
+        var functionInvoker = new Runnel.Functions.Invoke.FunctionInvoker(
+            new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionRuntimes);
         var mappings = new Runnel.Functions.Mappings.MappingEngine(mappingCatalog, new Runnel.Functions.Mappings.MappingContext(streams.Find, firehose.Logs, functionCatalog,
             functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions), () => opened.Leads,
             new Functions.FailureDestinations(streams, new RecordWriter(streams.Catalog, streams.Shards, app.Services.GetRequiredService<StorageHealth>(),
@@ -390,7 +406,17 @@ public sealed class RunnelServer : IAsyncDisposable
             return endpoint.HandleAsync(context);
         });
         mark("ready to start");
-        return new RunnelServer(app, guard, opened, streams, firehose, started) { MetricsExport = metrics, MetricHistory = history, Roller = roller, Alarms = alarms, Pipeline = pipeline, Mappings = mappings };
+        server = new RunnelServer(app, guard, opened, streams, firehose, started)
+        {
+            MetricsExport = metrics,
+            MetricHistory = history,
+            Roller = roller,
+            Alarms = alarms,
+            Pipeline = pipeline,
+            Mappings = mappings,
+            FunctionRuntimes = functionRuntimes,
+        };
+        return server;
     }
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
@@ -529,6 +555,8 @@ public sealed class RunnelServer : IAsyncDisposable
             await _app.DisposeAsync();
             if (Mappings is not null)
                 await Mappings.DisposeAsync(); // before the logs it reads close
+            if (FunctionRuntimes is not null)
+                await FunctionRuntimes.DisposeAsync();
             await Delivery.DisposeAsync();
             Firehose.Dispose();
             MetricsExport?.Dispose();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Runnel.Functions.Api;
 using Runnel.Functions.Catalog;
 using Runnel.Functions.Invoke;
+using Runnel.Functions.Runtime;
 using Runnel.Storage.Metadata;
 
 namespace Runnel.Functions.Tests;
@@ -31,7 +32,9 @@ public sealed class FunctionApiTests : IDisposable
     private LambdaApi Api()
     {
         var options = new FunctionsOptions { Region = "eu-west-1" };
-        var functions = new FunctionOperations(new FunctionCatalog(_metadata, TimeProvider.System, null), options, TimeProvider.System);
+        var runtimeOptions = new RuntimeOptions { CodeDirectory = Path.Combine(_dir, "code") };
+        var launch = new FunctionLaunch(new FunctionCodeStore(_metadata), runtimeOptions, "eu-west-1");
+        var functions = new FunctionOperations(new FunctionCatalog(_metadata, TimeProvider.System, null), new FunctionCode(new FunctionCodeStore(_metadata), launch, null), options, TimeProvider.System);
         var mappings = new EventSourceMappingOperations(new EventSourceMappingCatalog(_metadata, TimeProvider.System, null), functions, new KnownStreams(), options, TimeProvider.System);
         return new LambdaApi(functions, new InvokeOperation(functions, new HttpFunctionInvoker(_http, TimeProvider.System), options), mappings);
     }

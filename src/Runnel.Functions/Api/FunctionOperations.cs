@@ -12,7 +12,7 @@ namespace Runnel.Functions.Api;
 /// order (the model's constraints, then what Runnel can run), decide with the <see cref="FunctionCatalog"/>, answer
 /// Lambda's shapes. Thread-safe.
 /// </summary>
-public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions options, TimeProvider clock)
+public sealed class FunctionOperations(FunctionCatalog catalog, FunctionCode code, FunctionsOptions options, TimeProvider clock)
 {
     private const int DefaultMaxItems = 50;
 
@@ -26,7 +26,7 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
         string role = RequiredString(body, "Role", "role");
         if (!FunctionNames.RolePattern().IsMatch(role))
             throw LambdaErrors.Validation(role, "role", @"Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+");
-        if (!body.TryGetProperty("Code", out var code) || code.ValueKind != JsonValueKind.Object)
+        if (!body.TryGetProperty("Code", out var codeGiven) || codeGiven.ValueKind != JsonValueKind.Object)
             throw LambdaErrors.Validation("null", "code", "Member must not be null");
         string? description = OptionalString(body, "Description");
         if (description is { Length: > 256 })
@@ -46,18 +46,16 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
             throw LambdaErrors.Validation(packageType, "packageType", "Member must satisfy enum value set: [Zip, Image]");
         if (timeout > 900)
             throw LambdaErrors.InvalidParameter($"{timeout} is not a valid timeout. The maximum is 900 seconds.");
-        string? imageUri = code.TryGetProperty("ImageUri", out var uri) && uri.ValueKind == JsonValueKind.String ? uri.GetString() : null;
-        if (packageType == "Image" && imageUri is null)
-            throw LambdaErrors.InvalidParameter("Please provide ImageUri when PackageType is Image.");
-        if (packageType != "Image" || !Uri.TryCreate(imageUri, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
-            throw LambdaErrors.InvalidParameter("Runnel runs a function's code from an HTTP endpoint in this version: create it with PackageType Image and "
-                + "Code.ImageUri an http:// or https:// URL that answers POSTed invocation payloads (docs/compatibility.md, \"Lambda\").");
-
+        string? runtime = OptionalString(body, "Runtime");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         if (body.TryGetProperty("Environment", out var env) && env.ValueKind == JsonValueKind.Object
             && env.TryGetProperty("Variables", out var variables) && variables.ValueKind == JsonValueKind.Object)
             foreach (var variable in variables.EnumerateObject())
                 environment[variable.Name] = variable.Value.ValueKind == JsonValueKind.String ? variable.Value.GetString()! : variable.Value.GetRawText();
+        FunctionCode.CheckVariables(environment.Keys);
+        var parts = code.Parse(body, codeGiven, packageType, runtime, handler);
+        if (catalog.Find(name) is not null)
+            throw LambdaErrors.FunctionExists(name);
 
         var function = new LambdaFunction
         {
@@ -65,20 +63,25 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
             Arn = FunctionNames.Arn(options.Region, request.AccountId, name),
             Role = role,
             PackageType = packageType,
-            Runtime = OptionalString(body, "Runtime"),
+            Runtime = runtime,
             Handler = handler,
-            ImageUri = imageUri,
+            ImageUri = parts.ImageUri,
+            EntryPoint = parts.EntryPoint,
+            Command = parts.Command,
+            WorkingDirectory = parts.WorkingDirectory,
+            CodeDirectory = parts.CodeDirectory,
             Description = description ?? "",
             Timeout = timeout,
             MemorySize = memory,
             Environment = environment,
-            CodeSha256 = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(imageUri!))),
-            CodeSize = 0,
+            CodeSha256 = Convert.ToBase64String(parts.Sha256),
+            CodeSize = parts.Size,
             LastModifiedMillis = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             RevisionId = Guid.NewGuid().ToString(),
         };
+        function = code.Store(function, parts);
         if (!catalog.TryCreate(name, function))
-            throw LambdaErrors.FunctionExists(name);
+            throw LambdaErrors.FunctionExists(name); // created meanwhile, with code of its own under its own revision
         return LambdaAnswer.Json(201, Write(json => WriteConfiguration(json, catalog.Find(name) ?? function)));
     }
 
@@ -91,9 +94,16 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
             json.WritePropertyName("Configuration");
             WriteConfiguration(json, function);
             json.WriteStartObject("Code");
-            json.WriteString("RepositoryType", "ECR");
-            json.WriteString("ImageUri", function.ImageUri);
-            json.WriteString("ResolvedImageUri", function.ImageUri);
+            if (function.PackageType == "Image")
+            {
+                json.WriteString("RepositoryType", "ECR");
+                json.WriteString("ImageUri", function.ImageUri);
+                json.WriteString("ResolvedImageUri", function.ImageUri);
+            }
+            else
+            {
+                json.WriteString("RepositoryType", "S3");
+            }
             json.WriteEndObject();
             json.WriteEndObject();
         }));
@@ -130,10 +140,11 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
         }));
     }
 
-    public LambdaAnswer Delete(LambdaRequest request, string nameOrArn)
+    public async Task<LambdaAnswer> DeleteAsync(LambdaRequest request, string nameOrArn)
     {
         var function = Find(request, nameOrArn);
         catalog.Delete(function.Name);
+        await code.DeletedAsync(function).ConfigureAwait(false);
         return LambdaAnswer.Empty(204);
     }
 
@@ -178,6 +189,18 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
         json.WriteString("State", "Active");
         json.WriteString("LastUpdateStatus", "Successful");
         json.WriteString("PackageType", f.PackageType);
+        if (f.EntryPoint.Count > 0)
+        {
+            json.WriteStartObject("ImageConfigResponse");
+            json.WriteStartObject("ImageConfig");
+            WriteStrings(json, "EntryPoint", f.EntryPoint);
+            if (f.Command.Count > 0)
+                WriteStrings(json, "Command", f.Command);
+            if (f.WorkingDirectory is { } workingDirectory)
+                json.WriteString("WorkingDirectory", workingDirectory);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
         json.WriteStartArray("Architectures");
         json.WriteStringValue("x86_64");
         json.WriteEndArray();
@@ -189,6 +212,14 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionsOptions
         json.WriteString("LogGroup", "/aws/lambda/" + f.Name);
         json.WriteEndObject();
         json.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (string value in values)
+            json.WriteStringValue(value);
+        json.WriteEndArray();
     }
 
     /// <summary>A JSON body written by <paramref name="write"/>.</summary>

@@ -8,7 +8,7 @@ namespace Runnel.Functions.Api;
 /// once, run in the background), DryRun (204); the payload must be JSON within <see cref="FunctionsOptions.MaxPayloadBytes"/>.
 /// Thread-safe.
 /// </summary>
-public sealed class InvokeOperation(FunctionOperations functions, HttpFunctionInvoker invoker, FunctionsOptions options, Action<string>? warn = null)
+public sealed class InvokeOperation(FunctionOperations functions, IFunctionInvoker invoker, FunctionsOptions options, Action<string>? warn = null)
 {
     public async Task<LambdaAnswer> InvokeAsync(LambdaRequest request, string nameOrArn, CancellationToken cancellationToken)
     {

@@ -28,7 +28,7 @@ public sealed class LambdaApi(FunctionOperations functions, InvokeOperation invo
                 if (method == "GET")
                     return Task.FromResult(functions.Get(request, s[1]));
                 if (method == "DELETE")
-                    return Task.FromResult(functions.Delete(request, s[1]));
+                    return functions.DeleteAsync(request, s[1]);
             }
             else if (s.Count == 3 && s[2] == "invocations" && method == "POST")
                 return invoke.InvokeAsync(request, s[1], cancellationToken);

@@ -37,6 +37,16 @@ public static class FunctionCodec
             json["handler"] = handler;
         if (f.ImageUri is { } imageUri)
             json["imageUri"] = imageUri;
+        if (f.EntryPoint.Count > 0)
+            json["entryPoint"] = Array(f.EntryPoint);
+        if (f.Command.Count > 0)
+            json["command"] = Array(f.Command);
+        if (f.WorkingDirectory is { } workingDirectory)
+            json["workingDirectory"] = workingDirectory;
+        if (f.CodeDirectory is { } codeDirectory)
+            json["codeDirectory"] = codeDirectory;
+        if (f.CodeChunks > 0)
+            json["codeChunks"] = f.CodeChunks;
         return JsonSerializer.SerializeToUtf8Bytes(json, FunctionsJsonContext.Default.JsonObject);
     }
 
@@ -59,6 +69,11 @@ public static class FunctionCodec
                 Runtime = json["runtime"]?.GetValue<string>(),
                 Handler = json["handler"]?.GetValue<string>(),
                 ImageUri = json["imageUri"]?.GetValue<string>(),
+                EntryPoint = Strings(json["entryPoint"]),
+                Command = Strings(json["command"]),
+                WorkingDirectory = json["workingDirectory"]?.GetValue<string>(),
+                CodeDirectory = json["codeDirectory"]?.GetValue<string>(),
+                CodeChunks = json["codeChunks"]?.GetValue<int>() ?? 0,
                 Description = json["description"]?.GetValue<string>() ?? "",
                 Timeout = json["timeout"]?.GetValue<int>() ?? 3,
                 MemorySize = json["memorySize"]?.GetValue<int>() ?? 128,
@@ -75,6 +90,10 @@ public static class FunctionCodec
             throw new InvalidDataException($"The function's document does not decode: {e.Message}", e);
         }
     }
+
+    private static JsonArray Array(IReadOnlyList<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+
+    private static string[] Strings(JsonNode? node) => node is JsonArray array ? [.. array.Select(v => v?.GetValue<string>() ?? "")] : [];
 
     private static string Required(JsonObject json, string name) =>
         json[name]?.GetValue<string>() ?? throw new InvalidDataException($"The function's document has no '{name}'.");

@@ -1,9 +1,10 @@
 namespace Runnel.Functions.Catalog;
 
 /// <summary>
-/// A function as Runnel keeps it (docs/adr/0004-functions.md): Lambda's configuration, and where its code runs. In this
-/// version a function's code is an HTTP endpoint (<see cref="PackageType"/> <c>Image</c> with <see cref="ImageUri"/> an
-/// http or https URL): an invocation's payload is POSTed to it and its answer is the function's result. Immutable.
+/// A function as Runnel keeps it (docs/adr/0004-functions.md): Lambda's configuration, and where its code runs: at an
+/// HTTP endpoint (<see cref="PackageType"/> <c>Image</c> with <see cref="ImageUri"/> an http or https URL, see
+/// <see cref="AtEndpoint"/>), or in processes that serve Lambda's Runtime API (an image's <see cref="EntryPoint"/>, or
+/// Zip code: uploaded and kept in <see cref="CodeChunks"/> chunks, or a local <see cref="CodeDirectory"/>). Immutable.
 /// </summary>
 public sealed record LambdaFunction
 {
@@ -20,8 +21,26 @@ public sealed record LambdaFunction
 
     public string? Handler { get; init; }
 
-    /// <summary>Where the function runs, for <c>Image</c>: an http or https URL.</summary>
+    /// <summary>For <c>Image</c>: an http or https URL where the function runs, or the image's name when it runs as <see cref="EntryPoint"/>.</summary>
     public string? ImageUri { get; init; }
+
+    /// <summary>For an image run as a process: ImageConfig's <c>EntryPoint</c> (the program and its first arguments).</summary>
+    public IReadOnlyList<string> EntryPoint { get; init; } = [];
+
+    /// <summary>For an image run as a process: ImageConfig's <c>Command</c> (arguments after the entry point's).</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>For an image run as a process: ImageConfig's <c>WorkingDirectory</c>.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>For Zip code used in place (<c>S3Bucket</c> <c>hot-reload</c>): its local directory.</summary>
+    public string? CodeDirectory { get; init; }
+
+    /// <summary>For Zip code uploaded (<c>ZipFile</c>): how many chunks of it the metadata store holds (<see cref="FunctionCodeStore"/>).</summary>
+    public int CodeChunks { get; init; }
+
+    /// <summary>Whether invocations are POSTed to <see cref="ImageUri"/> rather than served to a process.</summary>
+    public bool AtEndpoint => PackageType == "Image" && EntryPoint.Count == 0;
 
     public string Description { get; init; } = "";
 

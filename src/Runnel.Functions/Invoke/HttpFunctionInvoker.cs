@@ -6,9 +6,6 @@ using Runnel.Functions.Catalog;
 
 namespace Runnel.Functions.Invoke;
 
-/// <summary>What one invocation gave: the function's answer, or its error payload (<see cref="FunctionError"/> set).</summary>
-public sealed record InvocationOutcome(byte[] Payload, string? FunctionError);
-
 /// <summary>
 /// Runs an invocation of a function whose code is an HTTP endpoint (docs/compatibility.md, "Lambda"): the payload is
 /// POSTed to its <c>ImageUri</c> with the headers the Runtime API gives a runtime for the same invocation
@@ -17,7 +14,7 @@ public sealed record InvocationOutcome(byte[] Payload, string? FunctionError);
 /// failure to connect, or no answer within the function's timeout is a function error with Lambda's error payload.
 /// Thread-safe.
 /// </summary>
-public sealed class HttpFunctionInvoker(HttpClient http, TimeProvider clock)
+public sealed class HttpFunctionInvoker(HttpClient http, TimeProvider clock) : IFunctionInvoker
 {
     public async Task<InvocationOutcome> InvokeAsync(LambdaFunction function, string requestId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -41,11 +38,11 @@ public sealed class HttpFunctionInvoker(HttpClient http, TimeProvider clock)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new InvocationOutcome(Error("Sandbox.Timedout", $"RequestId: {requestId} Error: Task timed out after {function.Timeout:0.00} seconds"), "Unhandled");
+            return InvocationErrors.TimedOut(requestId, function.Timeout);
         }
         catch (HttpRequestException e)
         {
-            return new InvocationOutcome(Error("Runtime.Unavailable", $"RequestId: {requestId} Error: the function's endpoint {function.ImageUri} could not be reached: {e.Message}"), "Unhandled");
+            return InvocationErrors.Outcome("Runtime.Unavailable", $"RequestId: {requestId} Error: the function's endpoint {function.ImageUri} could not be reached: {e.Message}");
         }
     }
 
@@ -62,15 +59,6 @@ public sealed class HttpFunctionInvoker(HttpClient http, TimeProvider clock)
         {
         }
         string text = body.Length > 0 ? Encoding.UTF8.GetString(body) : fallback;
-        return Error(errorType, text);
+        return InvocationErrors.Payload(errorType, text);
     }
-
-    private static byte[] Error(string errorType, string message) =>
-        Api.FunctionOperations.Write(json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("errorType", errorType);
-            json.WriteString("errorMessage", message);
-            json.WriteEndObject();
-        });
 }

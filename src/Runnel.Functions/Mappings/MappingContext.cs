@@ -12,7 +12,7 @@ public sealed record MappingContext(
     Func<string, StreamInfo?> FindStream,
     IShardStore Logs,
     FunctionCatalog Functions,
-    HttpFunctionInvoker Invoker,
+    IFunctionInvoker Invoker,
     IMetadataStore Metadata,
     TimeProvider Clock,
     string Region,

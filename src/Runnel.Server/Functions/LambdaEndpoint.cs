@@ -22,6 +22,9 @@ public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, Storage
     /// <summary>Decides what a verified key may do; set with <see cref="Verifier"/>.</summary>
     public Auth.AccessControl? Access { get; set; }
 
+    /// <summary>The largest CreateFunction body: Lambda takes a 50 MB zip file, which base64 makes 67 MB.</summary>
+    private const long MaxCreateFunctionBytes = 70L * 1024 * 1024;
+
     /// <summary>Whether a request is Lambda's (its path is under the API's version).</summary>
     public static bool Accepts(HttpRequest request) => request.Path.StartsWithSegments("/2015-03-31", StringComparison.Ordinal);
 
@@ -33,7 +36,9 @@ public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, Storage
         http.Headers["x-amzn-RequestId"] = requestId;
         try
         {
-            long limit = streams.Options.MaxRequestBytes;
+            long limit = HttpMethods.IsPost(request.Method) && request.Path.Value?.TrimEnd('/') == "/2015-03-31/functions"
+                ? Math.Max(streams.Options.MaxRequestBytes, MaxCreateFunctionBytes) // a ZipFile of Lambda's 50 MB, in base64
+                : streams.Options.MaxRequestBytes;
             using var body = request.ContentLength > limit ? null : await Kinesis.KinesisEndpoint.ReadBodyAsync(request, limit, context.RequestAborted);
             if (body is null)
                 throw LambdaErrors.RequestTooLarge(limit);

@@ -270,6 +270,32 @@ PY
     "$(tr -d '\n' <<<"$err")" "error text"
 }
 
+test_lambda_function_from_a_zip_with_a_bootstrap() {
+  # A custom runtime (provided.al2023): the zip's bootstrap serves Lambda's Runtime API (issue 20).
+  local dir="$work/zip-$BASHPID" name="$prefix-zip-$RANDOM" out
+  mkdir -p "$dir"
+  cat > "$dir/bootstrap" <<'PY'
+#!/usr/bin/python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid, event = r.headers["Lambda-Runtime-Aws-Request-Id"], json.loads(r.read())
+    body = json.dumps({"handler": os.environ["_HANDLER"], "got": event}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+PY
+  chmod +x "$dir/bootstrap"
+  (cd "$dir" && /usr/bin/python3 -c 'import zipfile; z = zipfile.ZipFile("code.zip", "w"); z.write("bootstrap"); z.close()')
+  lam() { timeout 30 "$AWS" --endpoint-url "$endpoint" --output json lambda "$@"; }
+  out=$(lam create-function --function-name "$name" --runtime provided.al2023 --handler my.handler --zip-file "fileb://$dir/code.zip" \
+    --role "arn:aws:iam::$ACCOUNT:role/test")
+  assert_eq "Zip provided.al2023" "$(json 'd["PackageType"] + " " + d["Runtime"]' <<<"$out")" "PackageType and Runtime"
+  out=$(lam invoke --function-name "$name" --cli-binary-format raw-in-base64-out --payload '{"n": 8}' "$dir/answer.json")
+  assert_eq 200 "$(json 'd["StatusCode"]' <<<"$out")" StatusCode
+  assert_eq '{"handler": "my.handler", "got": {"n": 8}}' "$(cat "$dir/answer.json")" "the function's answer"
+  lam delete-function --function-name "$name"
+}
+
 serial=(test_list_streams_pagination)
 budget=100 # seconds: tests not started by then are reported as failed, so the suite stays under two minutes
 run_one() {
