@@ -139,6 +139,14 @@ public sealed partial class EventSourceMappingOperations(EventSourceMappingCatal
             throw LambdaErrors.InvalidParameter("MaximumRecordAgeInSeconds must be -1 (no limit) or between 60 and 604800.");
         var destination = body.TryGetProperty("DestinationConfig", out var d) && d.ValueKind == JsonValueKind.Object ? JsonNode.Parse(d.GetRawText())!.AsObject() : null;
         var filters = body.TryGetProperty("FilterCriteria", out var f) && f.ValueKind == JsonValueKind.Object ? JsonNode.Parse(f.GetRawText())!.AsObject() : null;
+        try
+        {
+            _ = Mappings.EventFilter.FromCriteria(filters);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw LambdaErrors.InvalidParameter("Invalid filter pattern definition.");
+        }
         return m => m with
         {
             BatchSize = batchSize ?? m.BatchSize,

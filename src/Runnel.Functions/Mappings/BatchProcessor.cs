@@ -12,21 +12,24 @@ namespace Runnel.Functions.Mappings;
 /// first split in halves when <c>BisectBatchOnFunctionError</c> (a split does not count as a retry), until
 /// <c>MaximumRetryAttempts</c> or the records' age limit; with <c>ReportBatchItemFailures</c> a success that names
 /// failed items is taken up to the first of them and the rest tried again. What is given up is described to
-/// <c>DestinationConfig.OnFailure</c> in Lambda's invocation record. Returns when every record of the batch is done.
-/// Not thread-safe: one per poller.
+/// <c>DestinationConfig.OnFailure</c> in Lambda's invocation record. With a tumbling window each invocation carries
+/// the window's state and must answer one (<c>{"state": {...}}</c>), else it failed. Returns when every record of the
+/// batch is done. Thread-safe: stateless (lanes of one shard call it at once, each with its own batch).
 /// </summary>
 public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext context, IFailureDestinations? destinations)
 {
-    /// <summary>The records <c>[Start, End)</c> of a read.</summary>
+    /// <summary>The records <c>batch[Start..End)</c> of a read.</summary>
     private readonly record struct Range(int Start, int End)
     {
         public int Count => End - Start;
     }
 
-    public async Task ProcessAsync(ReadResult read, ShardInfo shard, string streamArn, CancellationToken stop)
+    /// <param name="batch">Indexes of the read's records in the batch, in order.</param>
+    /// <param name="window">The shard's tumbling window, whose state the invocations carry, or null.</param>
+    public async Task ProcessAsync(ReadResult read, int[] batch, ShardInfo shard, string streamArn, TumblingWindow? window, CancellationToken stop)
     {
         var pending = new Stack<(Range Range, int Attempts)>();
-        pending.Push((new Range(0, read.Count), 0));
+        pending.Push((new Range(0, batch.Length), 0));
         while (pending.TryPop(out var item))
         {
             var (range, attempts) = item;
@@ -35,10 +38,10 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
             if (mapping.MaximumRecordAgeInSeconds >= 0)
             {
                 long oldest = context.Clock.GetUtcNow().ToUnixTimeMilliseconds() - mapping.MaximumRecordAgeInSeconds * 1000L;
-                while (young < range.End && read.Records[young].ArrivalMillis < oldest)
+                while (young < range.End && read.Records[batch[young]].ArrivalMillis < oldest)
                     young++;
                 if (young > range.Start)
-                    await GiveUpAsync(read, shard, streamArn, new Range(range.Start, young), "RecordAgeExceeded", attempts, null, stop).ConfigureAwait(false);
+                    await GiveUpAsync(read, batch, shard, streamArn, new Range(range.Start, young), "RecordAgeExceeded", attempts, null, stop).ConfigureAwait(false);
                 range = new Range(young, range.End);
                 if (range.Count == 0)
                     continue;
@@ -50,14 +53,15 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
                 pending.Push((range, attempts));
                 continue;
             }
-            var payload = KinesisEvent.Write(read, range.Start, range.End, shard, streamArn, function.Role, context.Region);
+            var payload = KinesisEvent.Write(read, batch.AsSpan(range.Start, range.Count), shard, streamArn, function.Role, context.Region, window?.Invocation());
             var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
-            int done = outcome.FunctionError is null ? DoneUpTo(read, shard, range, outcome.Payload) : range.Start;
+            bool succeeded = outcome.FunctionError is null && (window is null || window.TakeState(outcome.Payload));
+            int done = succeeded ? DoneUpTo(read, batch, shard, range, outcome.Payload) : range.Start;
             if (done == range.End)
                 continue;
             var failed = new Range(done, range.End);
             attempts++;
-            if (outcome.FunctionError is not null && mapping.BisectBatchOnFunctionError && failed.Count > 1)
+            if (!succeeded && mapping.BisectBatchOnFunctionError && failed.Count > 1)
             {
                 int middle = failed.Start + failed.Count / 2;
                 pending.Push((new Range(middle, failed.End), attempts - 1));
@@ -66,12 +70,37 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
             }
             if (mapping.MaximumRetryAttempts >= 0 && attempts > mapping.MaximumRetryAttempts)
             {
-                await GiveUpAsync(read, shard, streamArn, failed, "RetryAttemptsExhausted", attempts, outcome, stop).ConfigureAwait(false);
+                await GiveUpAsync(read, batch, shard, streamArn, failed, "RetryAttemptsExhausted", attempts, outcome, stop).ConfigureAwait(false);
                 continue;
             }
             var wait = TimeSpan.FromMilliseconds(Math.Min(context.MaxRetryWait.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempts - 1, 16))));
             await Task.Delay(wait, context.Clock, stop).ConfigureAwait(false);
             pending.Push((failed, attempts));
+        }
+    }
+
+    /// <summary>
+    /// The window's last invocation: no records, <c>isFinalInvokeForWindow</c> (and <c>isWindowTerminatedEarly</c> when
+    /// its state outgrew 1 MB), tried until it succeeds, as Lambda holds the shard until it does.
+    /// </summary>
+    public async Task CloseWindowAsync(TumblingWindow window, ShardInfo shard, string streamArn, bool early, CancellationToken stop)
+    {
+        for (int attempts = 0; ; attempts++)
+        {
+            if (attempts > 0)
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(context.MaxRetryWait.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempts - 1, 16)))), context.Clock, stop).ConfigureAwait(false);
+            if (context.Functions.Find(FunctionName) is not { } function)
+            {
+                context.Warn($"The event-source mapping {mapping.Uuid} waits for its function {mapping.FunctionArn}, which does not exist.");
+                continue;
+            }
+            var payload = KinesisEvent.Write(null, [], shard, streamArn, function.Role, context.Region, window.Invocation(final: true, terminatedEarly: early));
+            var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
+            if (outcome.FunctionError is null)
+                return;
+            if (attempts % 10 == 0)
+                context.Warn($"The event-source mapping {mapping.Uuid}: the last invocation of {shard.ShardId}'s window from {DateTimeOffset.FromUnixTimeMilliseconds(window.StartMillis):u} failed; "
+                    + "the shard waits until it succeeds, as Lambda's does.");
         }
     }
 
@@ -82,7 +111,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
     /// answer names failed items, then up to the first of those (by sequence number); an answer naming an item not in
     /// the batch fails the whole batch, as Lambda takes it.
     /// </summary>
-    private int DoneUpTo(ReadResult read, ShardInfo shard, Range range, byte[] answer)
+    private int DoneUpTo(ReadResult read, int[] batch, ShardInfo shard, Range range, byte[] answer)
     {
         if (!mapping.FunctionResponseTypes.Contains("ReportBatchItemFailures"))
             return range.End;
@@ -110,7 +139,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         {
             int at = -1;
             for (int i = range.Start; i < range.End && at < 0; i++)
-                if (shard.SequenceOf(read.Records[i].Offset, read.Records[i].ArrivalMillis).ToString() == failure)
+                if (shard.SequenceOf(read.Records[batch[i]].Offset, read.Records[batch[i]].ArrivalMillis).ToString() == failure)
                     at = i;
             if (at < 0)
                 return range.Start; // not an item of this batch: the whole batch failed
@@ -120,7 +149,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
     }
 
     /// <summary>Drops records the mapping gives up, describing them to the on-failure destination if it has one.</summary>
-    private async Task GiveUpAsync(ReadResult read, ShardInfo shard, string streamArn, Range range, string condition, int attempts,
+    private async Task GiveUpAsync(ReadResult read, int[] batch, ShardInfo shard, string streamArn, Range range, string condition, int attempts,
         Invoke.InvocationOutcome? outcome, CancellationToken stop)
     {
         string? destination = mapping.DestinationConfig?["OnFailure"]?["Destination"]?.GetValue<string>();
@@ -128,8 +157,8 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
             + (destination is null ? "; it has no on-failure destination." : $"; described to {destination}."));
         if (destination is null || destinations is null)
             return;
-        var first = read.Records[range.Start];
-        var last = read.Records[range.End - 1];
+        var first = read.Records[batch[range.Start]];
+        var last = read.Records[batch[range.End - 1]];
         byte[] record = Api.FunctionOperations.Write(json =>
         {
             json.WriteStartObject();

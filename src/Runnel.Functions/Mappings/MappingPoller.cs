@@ -4,20 +4,15 @@ using Runnel.Functions.Catalog;
 namespace Runnel.Functions.Mappings;
 
 /// <summary>
-/// Runs one event-source mapping: reads its stream's shards, parents before children, from each shard's position
-/// (else the mapping's starting position; a child of a reshard from its start), up to <c>BatchSize</c> records at a
-/// time (held up to <c>MaximumBatchingWindowInSeconds</c> while the batch is not full), gives each batch to the
-/// function as Lambda's Kinesis event (<see cref="BatchProcessor"/>: retries, bisection, record age, partial failures,
-/// on-failure destinations), and moves the shard's position past it once every record of it is done. One poller per
-/// mapping, on the node that leads; owns the mapping's positions.
+/// Runs one event-source mapping: a <see cref="ShardReader"/> per shard of its stream, all at once (Lambda polls every
+/// shard concurrently), a shard born of a reshard only once its parents were read to their end. Each reader gives its
+/// shard's records to the function in batches (<see cref="BatchProcessor"/>: retries, bisection, record age, partial
+/// failures, on-failure destinations) and moves the shard's position past them. One poller per mapping, on the node
+/// that leads; owns the mapping's positions.
 /// </summary>
 public sealed class MappingPoller(EventSourceMapping mapping, MappingContext context, IFailureDestinations? destinations = null)
 {
-    private const long MaxBatchBytes = 4L << 20; // base64 makes it under Lambda's 6 MiB payload limit
-
     private readonly BatchProcessor _batches = new(mapping, context, destinations);
-    private MappingPositions? _positions;
-    private readonly Dictionary<int, long> _heldSince = []; // shards whose short batch waits out the batching window
 
     public EventSourceMapping Mapping => mapping;
 
@@ -34,81 +29,76 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
 
     public async Task RunAsync(CancellationToken stop)
     {
-        _positions = MappingPositions.Load(context.Metadata, mapping.Uuid);
+        var positions = MappingPositions.Load(context.Metadata, mapping.Uuid);
+        var filter = EventFilter.FromCriteria(mapping.FilterCriteria); // checked when the mapping was made
         var (name, streamArn) = Source();
-        while (!stop.IsCancellationRequested)
+        var readers = new Dictionary<int, Task<bool>>();
+        long streamId = positions.StreamId;
+        CancellationTokenSource? readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        try
         {
-            bool gave = false;
-            try
+            while (!stop.IsCancellationRequested)
             {
                 if (context.FindStream(name) is { Status: not StreamStatus.Deleting } stream)
                 {
-                    if (_positions.StreamId != stream.Id)
-                        _positions.Reset(stream.Id);
+                    if (stream.Id != streamId)
+                    {
+                        // A new stream under the name (or the first sight of it): the readers of the old one stop.
+                        await readersStop.CancelAsync().ConfigureAwait(false);
+                        await Task.WhenAll(readers.Values.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+                        readers.Clear();
+                        readersStop.Dispose();
+                        readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                        if (positions.StreamId != stream.Id)
+                            positions.Reset(stream.Id);
+                        streamId = stream.Id;
+                    }
                     foreach (var shard in stream.Shards.OrderBy(s => s.Index))
-                        gave |= await GiveAsync(stream, shard, streamArn, stop).ConfigureAwait(false);
+                    {
+                        if (readers.TryGetValue(shard.Index, out var running))
+                        {
+                            if (running.IsFaulted)
+                            {
+                                context.Warn($"The event-source mapping {mapping.Uuid} could not read {shard.ShardId} ({running.Exception!.GetBaseException().Message}); it tries again.");
+                                readers.Remove(shard.Index);
+                            }
+                            else if (running.IsCompleted && !running.Result)
+                            {
+                                readers.Remove(shard.Index); // the stream changed under it: look again
+                            }
+                            continue;
+                        }
+                        if (ParentsDone(stream, shard, positions, readers))
+                            readers[shard.Index] = Task.Run(() => new ShardReader(mapping, context, _batches, positions, filter, name, stream.Id, shard.Index, streamArn)
+                                .RunAsync(readersStop.Token), CancellationToken.None);
+                    }
                 }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is IOException or InvalidOperationException or InvalidDataException)
-            {
-                context.Warn($"The event-source mapping {mapping.Uuid} could not read its stream ({e.Message}); it tries again.");
-            }
-            if (!gave)
                 await Task.Delay(context.IdleWait, context.Clock, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await readersStop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(readers.Values.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            readersStop.Dispose();
         }
     }
 
-    /// <summary>Gives the shard's next batch to the function, when it has one and its parents are done; whether it did.</summary>
-    private async Task<bool> GiveAsync(StreamInfo stream, ShardInfo shard, string streamArn, CancellationToken stop)
+    /// <summary>Whether the shard's parents (if it has any still held) were given to their end.</summary>
+    private static bool ParentsDone(StreamInfo stream, ShardInfo shard, MappingPositions positions, Dictionary<int, Task<bool>> readers)
     {
-        ulong from = await FromAsync(stream, shard, stop).ConfigureAwait(false);
-        if (shard.EndOffset is { } end && from >= end)
-            return false;
         foreach (int? parent in new[] { shard.ParentIndex, shard.AdjacentParentIndex })
-            if (parent is { } index && stream.FindShard(index) is { EndOffset: { } parentEnd } held && await FromAsync(stream, held, stop).ConfigureAwait(false) < parentEnd)
-                return false;
-        var log = await context.Logs.OpenAsync(stream.Id, shard.Index).ConfigureAwait(false);
-        using var read = await log.ReadAsync(from, mapping.BatchSize, MaxBatchBytes, 0, stop).ConfigureAwait(false);
-        if (read.Count == 0)
         {
-            if (read.NextOffset > from)
-                _positions!.Set(shard.Index, read.NextOffset); // records before it expired
-            return false;
-        }
-        if (read.Count < mapping.BatchSize && mapping.MaximumBatchingWindowInSeconds > 0)
-        {
-            long now = context.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-            long since = _heldSince.TryGetValue(shard.Index, out long held) ? held : _heldSince[shard.Index] = now;
-            if (now - since < mapping.MaximumBatchingWindowInSeconds * 1000L)
+            if (parent is not { } index || stream.FindShard(index) is not { } held)
+                continue;
+            bool done = readers.TryGetValue(index, out var reader) ? reader is { IsCompletedSuccessfully: true, Result: true }
+                : held.EndOffset is { } end && positions.TryGet(index, out ulong next) && next >= end;
+            if (!done)
                 return false;
         }
-        _heldSince.Remove(shard.Index);
-        await _batches.ProcessAsync(read, shard, streamArn, stop).ConfigureAwait(false);
-        _positions!.Set(shard.Index, read.NextOffset);
         return true;
-    }
-
-    /// <summary>Where the shard's next batch starts: its position, else the starting position (kept at once, so that a restart starts there too).</summary>
-    private async ValueTask<ulong> FromAsync(StreamInfo stream, ShardInfo shard, CancellationToken stop)
-    {
-        if (_positions!.TryGet(shard.Index, out ulong next))
-            return next;
-        ulong from = 0;
-        bool child = shard.ParentIndex is not null && stream.FindShard(shard.ParentIndex.Value) is not null;
-        if (!child && context.Logs.OpenIfPresent(stream.Id, shard.Index) is { } log)
-        {
-            from = mapping.StartingPosition switch
-            {
-                "LATEST" => log.NextOffset,
-                "AT_TIMESTAMP" => await log.FirstOffsetAtOrAfterAsync(mapping.StartingPositionTimestampMillis ?? 0, stop).ConfigureAwait(false),
-                _ => 0,
-            };
-        }
-        _positions.Set(shard.Index, from);
-        return from;
     }
 }

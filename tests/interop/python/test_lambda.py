@@ -4,6 +4,7 @@ page, invoked (RequestResponse, Event, DryRun; a function error; a timeout) and 
 function's endpoint is a small HTTP server this file starts and stops."""
 
 import base64
+import datetime
 import http.server
 import json
 import threading
@@ -11,7 +12,7 @@ import time
 
 from botocore.exceptions import ClientError
 
-from kinesis_support import ACCOUNT, REGION, KinesisTestCase, raw_request, service_client, unique_name
+from kinesis_support import ACCOUNT, REGION, KinesisTestCase, raw_request, service_client, unique_name, wait_active
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/runnel-test"
 
@@ -88,6 +89,19 @@ class LambdaBase(KinesisTestCase):
             lam().delete_function(FunctionName=name)
         except ClientError:
             pass
+
+    def data_of(self, record):
+        return base64.b64decode(record["kinesis"]["data"]).decode()
+
+    def given(self, endpoint):
+        return [self.data_of(r) for call in list(endpoint.calls) for r in call["event"].get("Records", [])]
+
+    def wait_until(self, condition, what, timeout=30):
+        deadline = time.time() + timeout
+        while not condition():
+            if time.time() > deadline:
+                self.fail(f"timed out waiting until {what}")
+            time.sleep(0.1)
 
     def assert_error(self, code, status, function, message=None, **kwargs):
         with self.assertRaises(ClientError) as caught:
@@ -290,19 +304,6 @@ class MappingFailureTestCase(LambdaBase):
     """What a mapping does with a batch the function fails (issue 20): partial batch responses, bisection, and the
     record of what it gave up in the on-failure destination (a Kinesis stream of the endpoint, in Runnel's terms)."""
 
-    def data_of(self, record):
-        return base64.b64decode(record["kinesis"]["data"]).decode()
-
-    def given(self, endpoint):
-        return [self.data_of(r) for call in list(endpoint.calls) for r in call["event"].get("Records", [])]
-
-    def wait_until(self, condition, what, timeout=30):
-        deadline = time.time() + timeout
-        while not condition():
-            if time.time() > deadline:
-                self.fail(f"timed out waiting until {what}")
-            time.sleep(0.1)
-
     def mapped(self, tag, endpoint, count, **settings):
         stream = self.create_stream(tag, 1)
         stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
@@ -351,3 +352,120 @@ class MappingFailureTestCase(LambdaBase):
         info = failure["KinesisBatchInfo"]
         self.assertEqual((info["batchSize"], info["streamArn"], info["shardId"]), (1, stream_arn, "shardId-000000000000"))
         self.assertEqual(info["startSequenceNumber"], info["endSequenceNumber"])
+
+
+class MappingSemanticsTestCase(LambdaBase):
+    """Lambda's batch semantics beyond retries (issue 20): ParallelizationFactor (batches of one shard at once, one
+    partition key's records in order), FilterCriteria (records no filter matches are skipped), TumblingWindowInSeconds
+    (state carried between a window's invocations, a final invocation per window), and a reshard under load (every
+    record given, parents before children)."""
+
+    def test_parallelization_runs_a_shards_batches_at_once_and_keeps_each_keys_order(self):
+        running, most = [0], [0]
+        lock = threading.Lock()
+
+        def respond(event, calls):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.3)
+            with lock:
+                running[0] -= 1
+            return 200, {}
+        endpoint = FunctionEndpoint(respond=respond)
+        stream = self.create_stream("esm-parallel", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": f"key-{i % 8}", "Data": f"key-{i % 8}:{i}".encode()} for i in range(160)])
+        self.addCleanup(endpoint.close)
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                                                 BatchSize=10, ParallelizationFactor=4)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        self.wait_until(lambda: len(self.given(endpoint)) >= 160, "every record was given")
+        given = self.given(endpoint)
+        self.assertEqual(sorted(given), sorted(f"key-{i % 8}:{i}" for i in range(160)))
+        self.assertGreater(most[0], 1, "the shard's batches ran one at a time")
+        for key in range(8):
+            numbers = [int(d.split(":")[1]) for d in given if d.startswith(f"key-{key}:")]
+            self.assertEqual(numbers, sorted(numbers), f"key-{key}'s records out of order")
+        self.assertTrue(all(len(call["event"]["Records"]) <= 10 for call in endpoint.calls))
+
+    def test_filter_criteria_skip_records_no_filter_matches(self):
+        endpoint = FunctionEndpoint()
+        stream = self.create_stream("esm-filter", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        records = [{"PartitionKey": "a", "Data": json.dumps({"kind": "order", "n": i}).encode()} for i in range(5)]
+        records += [{"PartitionKey": "a", "Data": json.dumps({"kind": "audit", "n": i}).encode()} for i in range(5)]
+        records += [{"PartitionKey": "vip", "Data": b"not json"}, {"PartitionKey": "a", "Data": b"not json either"}]
+        self.kinesis.put_records(StreamName=stream, Records=records)
+        self.addCleanup(endpoint.close)
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        self.assert_error("InvalidParameterValueException", 400, lam().create_event_source_mapping, "Invalid filter pattern definition.",
+                          FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                          FilterCriteria={"Filters": [{"Pattern": '{"data": {"kind": "order"}}'}]})
+        uuid = lam().create_event_source_mapping(
+            FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+            FilterCriteria={"Filters": [{"Pattern": json.dumps({"data": {"kind": ["order"], "n": [{"numeric": [">=", 2]}]}})},
+                                        {"Pattern": json.dumps({"partitionKey": [{"prefix": "vi"}]})}]})["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        self.assertEqual(lam().get_event_source_mapping(UUID=uuid)["FilterCriteria"]["Filters"][1]["Pattern"], '{"partitionKey": [{"prefix": "vi"}]}')
+        self.wait_until(lambda: len(self.given(endpoint)) >= 4, "the matching records were given")
+        time.sleep(1)  # nothing else comes
+        self.assertEqual(self.given(endpoint), [json.dumps({"kind": "order", "n": i}) for i in (2, 3, 4)] + ["not json"])
+
+    def test_a_tumbling_window_carries_state_and_ends_with_a_final_invocation(self):
+        def respond(event, calls):
+            state = dict(event["state"])
+            if not event["isFinalInvokeForWindow"]:
+                state["count"] = state.get("count", 0) + len(event["Records"])
+            return 200, {"state": state}
+        endpoint = FunctionEndpoint(respond=respond)
+        stream = self.create_stream("esm-window", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.addCleanup(endpoint.close)
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                                                 BatchSize=3, TumblingWindowInSeconds=2)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        for i in range(10):
+            self.kinesis.put_record(StreamName=stream, PartitionKey="k", Data=f"r{i}".encode())
+        finals = lambda: [call["event"] for call in list(endpoint.calls) if call["event"]["isFinalInvokeForWindow"]]
+        self.wait_until(lambda: sum(f["state"].get("count", 0) for f in finals()) >= 10, "the windows holding all 10 records closed", timeout=20)
+        events = [call["event"] for call in list(endpoint.calls)]
+        first = events[0]
+        self.assertEqual((first["shardId"], first["eventSourceARN"], first["state"], first["isWindowTerminatedEarly"]),
+                         ("shardId-000000000000", stream_arn, {}, False))
+        for event in events:
+            start, end = (datetime.datetime.strptime(event["window"][b], "%Y-%m-%dT%H:%M:%SZ") for b in ("start", "end"))
+            self.assertEqual((end - start).total_seconds(), 2)
+            self.assertEqual(start.second % 2, 0)
+            for record in event["Records"]:
+                arrived = datetime.datetime.utcfromtimestamp(record["kinesis"]["approximateArrivalTimestamp"])
+                self.assertTrue(start <= arrived < end, (start, arrived, end))
+        for final in finals():
+            self.assertEqual(final["Records"], [])
+            window = [e for e in events if e["window"] == final["window"] and not e["isFinalInvokeForWindow"]]
+            self.assertEqual(final["state"]["count"], sum(len(e["Records"]) for e in window))
+        self.assertEqual(self.given(endpoint), [f"r{i}" for i in range(10)])
+
+    def test_a_reshard_under_load_gives_every_record_parents_first(self):
+        endpoint = FunctionEndpoint()
+        stream = self.create_stream("esm-reshard", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.addCleanup(endpoint.close)
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=25)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        sent = 0
+        for round in range(6):
+            self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": f"key-{n % 4}", "Data": f"key-{n % 4}:{n}".encode()} for n in range(sent, sent + 50)])
+            sent += 50
+            if round == 2:
+                self.kinesis.update_shard_count(StreamName=stream, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+                wait_active(stream, self.kinesis)
+        self.wait_until(lambda: len(self.given(endpoint)) >= sent, f"all {sent} records were given", timeout=60)
+        given = self.given(endpoint)
+        self.assertEqual(sorted(given), sorted(f"key-{i % 4}:{i}" for i in range(sent)))
+        for key in range(4):
+            numbers = [int(d.split(":")[1]) for d in given if d.startswith(f"key-{key}:")]
+            self.assertEqual(numbers, sorted(numbers), f"key-{key}'s records out of order across the reshard")
