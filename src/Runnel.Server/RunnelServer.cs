@@ -274,14 +274,16 @@ public sealed class RunnelServer : IAsyncDisposable
         var mappingCatalog = new Runnel.Functions.Catalog.EventSourceMappingCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
         streams.DocumentChanged += mappingCatalog.Apply;
         var functionInvoker = new Runnel.Functions.Invoke.FunctionInvoker(
-            new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionRuntimes);
+            new Runnel.Functions.Invoke.HttpFunctionInvoker(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, clock ?? TimeProvider.System), functionRuntimes, streams.Metrics);
+        var eventSourceStreams = new Functions.EventSourceStreams(streams);
         var mappings = new Runnel.Functions.Mappings.MappingEngine(mappingCatalog, new Runnel.Functions.Mappings.MappingContext(streams.Find, firehose.Logs, functionCatalog,
-            functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions), () => opened.Leads,
+            functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions)
+        { Metrics = streams.Metrics, SourceProblem = eventSourceStreams.Problem }, () => opened.Leads,
             new Functions.FailureDestinations(streams, new RecordWriter(streams.Catalog, streams.Shards, app.Services.GetRequiredService<StorageHealth>(),
                 () => streams.PreciseNowMillis, stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption)), new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
         var lambda = new Functions.LambdaEndpoint(
             new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations, functionInvoker, functionsOptions, warnFunctions),
-                new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, new Functions.EventSourceStreams(streams), functionsOptions, clock ?? TimeProvider.System)),
+                new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, eventSourceStreams, functionsOptions, clock ?? TimeProvider.System, opened.Metadata)),
             streams, app.Services.GetRequiredService<StorageHealth>(), functionsLog);
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;

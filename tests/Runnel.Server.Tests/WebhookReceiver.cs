@@ -26,6 +26,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public volatile int Status = 200;
 
+    /// <summary>The body answered for a posted body; null: none.</summary>
+    public Func<string, string>? Answer { get; set; }
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -39,6 +42,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             string body = await reader.ReadToEndAsync();
             receiver!.Received.Enqueue((context.Request.Path.Value ?? "", context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
             context.Response.StatusCode = receiver.Status;
+            if (receiver.Answer is { } answer)
+                await context.Response.WriteAsync(answer(body));
         });
         await app.StartAsync();
         receiver = new WebhookReceiver(app);

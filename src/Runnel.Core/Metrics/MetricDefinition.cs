@@ -12,7 +12,7 @@ public static class MetricUnit
 /// </summary>
 public sealed record MetricDefinition(string Namespace, string Name, string Unit, double Scale = 1)
 {
-    public const string Kinesis = "AWS/Kinesis", Firehose = "AWS/Firehose";
+    public const string Kinesis = "AWS/Kinesis", Firehose = "AWS/Firehose", Lambda = "AWS/Lambda";
 
     /// <summary>A recorded value in the metric's unit.</summary>
     public double Value(long recorded) => recorded * Scale;

@@ -119,6 +119,8 @@ public sealed class MetricRegistry(bool enabled = true)
     private readonly DeliveryStreamMetrics _discardedDelivery = new("", recording: false);
     private readonly ConcurrentDictionary<string, ChannelMetrics> _channels = new(StringComparer.Ordinal);
     private readonly ChannelMetrics _discardedChannel = new("", "", "", recording: false);
+    private readonly ConcurrentDictionary<string, FunctionMetrics> _functions = new(StringComparer.Ordinal);
+    private readonly FunctionMetrics _discardedFunction = new("", recording: false);
 
     /// <summary>Whether anything is recorded (<c>--metrics off</c>: nothing, for comparing the data path's speed).</summary>
     public bool Enabled { get; } = enabled;
@@ -150,6 +152,13 @@ public sealed class MetricRegistry(bool enabled = true)
 
     /// <summary>Every channel that has delivered since the server started.</summary>
     public IEnumerable<ChannelMetrics> Channels => _channels.Values;
+
+    /// <summary>The metrics of the Lambda function of this name.</summary>
+    public FunctionMetrics Function(string name) =>
+        !Enabled ? _discardedFunction : _functions.TryGetValue(name, out var metrics) ? metrics : _functions.GetOrAdd(name, n => new FunctionMetrics(n));
+
+    /// <summary>Every function invoked since the server started.</summary>
+    public IEnumerable<FunctionMetrics> Functions => _functions.Values;
 
     /// <summary>Who writes to each stream and who reads each shard, with each reader's lag (kept with metrics on only).</summary>
     public ClientActivity Activity { get; } = new();

@@ -12,7 +12,9 @@ namespace Runnel.Functions.Api;
 /// source and the function), decide with the <see cref="EventSourceMappingCatalog"/>, answer
 /// <c>EventSourceMappingConfiguration</c>. Thread-safe.
 /// </summary>
-public sealed partial class EventSourceMappingOperations(EventSourceMappingCatalog catalog, FunctionOperations functions, IEventSourceStreams streams, FunctionsOptions options, TimeProvider clock)
+/// <param name="results">Where the pollers keep each mapping's <c>LastProcessingResult</c> (with its positions); null: not shown.</param>
+public sealed partial class EventSourceMappingOperations(EventSourceMappingCatalog catalog, FunctionOperations functions, IEventSourceStreams streams, FunctionsOptions options,
+    TimeProvider clock, Runnel.Storage.Metadata.IMetadataStore? results = null)
 {
     private const int DefaultMaxItems = 100;
 
@@ -62,7 +64,11 @@ public sealed partial class EventSourceMappingOperations(EventSourceMappingCatal
     }
 
     public LambdaAnswer Get(string uuid) =>
-        LambdaAnswer.Json(200, FunctionOperations.Write(json => WriteConfiguration(json, Find(uuid), null)));
+        LambdaAnswer.Json(200, FunctionOperations.Write(json => WriteConfiguration(json, WithResult(Find(uuid)), null)));
+
+    /// <summary>The mapping with the processing result its poller last kept.</summary>
+    private EventSourceMapping WithResult(EventSourceMapping m) =>
+        results is not null && Mappings.MappingPositions.ReadResult(results, m.Uuid) is { } result ? m with { LastProcessingResult = result } : m;
 
     public LambdaAnswer List(LambdaRequest request)
     {
@@ -83,7 +89,7 @@ public sealed partial class EventSourceMappingOperations(EventSourceMappingCatal
             json.WriteStartObject();
             json.WriteStartArray("EventSourceMappings");
             foreach (var mapping in page.Take(maxItems))
-                WriteConfiguration(json, mapping, null);
+                WriteConfiguration(json, WithResult(mapping), null);
             json.WriteEndArray();
             if (next is not null)
                 json.WriteString("NextMarker", next);

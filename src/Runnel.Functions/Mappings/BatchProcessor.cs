@@ -18,6 +18,12 @@ namespace Runnel.Functions.Mappings;
 /// </summary>
 public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext context, IFailureDestinations? destinations)
 {
+    /// <summary>Lambda's <c>LastProcessingResult</c> after a successful invocation, and after a failed one.</summary>
+    public const string Ok = "OK", FunctionCallFailed = "PROBLEM: Function call failed";
+
+    /// <summary>Where the mapping's processing result is kept; null: nowhere.</summary>
+    public MappingPositions? Positions { get; set; }
+
     /// <summary>The records <c>batch[Start..End)</c> of a read.</summary>
     private readonly record struct Range(int Start, int End)
     {
@@ -54,8 +60,10 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
                 continue;
             }
             var payload = KinesisEvent.Write(read, batch.AsSpan(range.Start, range.Count), shard, streamArn, function.Role, context.Region, window?.Invocation());
+            context.Metrics?.Function(function.Name).Batch(context.Clock.GetUtcNow().ToUnixTimeMilliseconds() - read.Records[batch[range.End - 1]].ArrivalMillis);
             var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
             bool succeeded = outcome.FunctionError is null && (window is null || window.TakeState(outcome.Payload));
+            Positions?.SetResult(succeeded ? Ok : FunctionCallFailed);
             int done = succeeded ? DoneUpTo(read, batch, shard, range, outcome.Payload) : range.Start;
             if (done == range.End)
                 continue;
@@ -189,6 +197,8 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         });
         string account = mapping.FunctionArn.Split(':')[4];
         var (delivered, reason) = await destinations.SendAsync(account, destination, shard.ShardId, record, stop).ConfigureAwait(false);
+        if (!delivered)
+            context.Metrics?.Function(FunctionName).DestinationFailed(range.Count);
         if (!delivered)
             context.Warn($"The event-source mapping {mapping.Uuid} could not describe the records it gave up to {destination}: {reason}");
     }

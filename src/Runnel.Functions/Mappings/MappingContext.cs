@@ -19,6 +19,12 @@ public sealed record MappingContext(
     string ServerAccount,
     Action<string> Warn)
 {
+    /// <summary>Where the functions' metrics are counted (IteratorAge, DestinationDeliveryFailures); null: nowhere.</summary>
+    public Runnel.Core.Metrics.MetricRegistry? Metrics { get; init; }
+
+    /// <summary>Why a mapping cannot read its source (a consumer ARN: the consumer is gone or not ACTIVE), or null when it can; null: not asked.</summary>
+    public Func<string, string?>? SourceProblem { get; init; }
+
     /// <summary>The pause when no shard has records to give.</summary>
     public TimeSpan IdleWait { get; init; } = TimeSpan.FromMilliseconds(200);
 

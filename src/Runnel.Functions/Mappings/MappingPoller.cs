@@ -30,25 +30,41 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
     public async Task RunAsync(CancellationToken stop)
     {
         var positions = MappingPositions.Load(context.Metadata, mapping.Uuid);
+        _batches.Positions = positions;
         var filter = EventFilter.FromCriteria(mapping.FilterCriteria); // checked when the mapping was made
         var (name, streamArn) = Source();
         var readers = new Dictionary<int, Task<bool>>();
         long streamId = positions.StreamId;
-        CancellationTokenSource? readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        async Task StopReadersAsync()
+        {
+            await readersStop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(readers.Values.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            readers.Clear();
+            readersStop.Dispose();
+            readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        }
         try
         {
+            string? reported = null;
             while (!stop.IsCancellationRequested)
             {
-                if (context.FindStream(name) is { Status: not StreamStatus.Deleting } stream)
+                if (ShardReader.ConsumerName(mapping.EventSourceArn) is not null && context.SourceProblem?.Invoke(mapping.EventSourceArn) is { } problem)
                 {
+                    // Read as a consumer that is gone or not ACTIVE: nothing is read until it is (Lambda's mapping fails to read too).
+                    if (problem != reported)
+                        context.Warn($"The event-source mapping {mapping.Uuid} cannot read as {mapping.EventSourceArn}: {problem}. It waits until the consumer is ACTIVE.");
+                    reported = problem;
+                    if (readers.Count > 0)
+                        await StopReadersAsync().ConfigureAwait(false);
+                    streamId = -1; // its readers start again once it can read
+                }
+                else if (context.FindStream(name) is { Status: not StreamStatus.Deleting } stream)
+                {
+                    reported = null;
                     if (stream.Id != streamId)
                     {
-                        // A new stream under the name (or the first sight of it): the readers of the old one stop.
-                        await readersStop.CancelAsync().ConfigureAwait(false);
-                        await Task.WhenAll(readers.Values.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
-                        readers.Clear();
-                        readersStop.Dispose();
-                        readersStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                        await StopReadersAsync().ConfigureAwait(false); // a new stream under the name (or the first sight of it)
                         if (positions.StreamId != stream.Id)
                             positions.Reset(stream.Id);
                         streamId = stream.Id;
@@ -68,9 +84,11 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
                             }
                             continue;
                         }
-                        if (ParentsDone(stream, shard, positions, readers))
-                            readers[shard.Index] = Task.Run(() => new ShardReader(mapping, context, _batches, positions, filter, name, stream.Id, shard.Index, streamArn)
-                                .RunAsync(readersStop.Token), CancellationToken.None);
+                        if (!ParentsDone(stream, shard, positions, readers))
+                            continue;
+                        var reader = new ShardReader(mapping, context, _batches, positions, filter, name, stream.Id, shard.Index, streamArn);
+                        var token = readersStop.Token;
+                        readers[shard.Index] = Task.Run(() => reader.RunAsync(token), CancellationToken.None);
                     }
                 }
                 await Task.Delay(context.IdleWait, context.Clock, stop).ConfigureAwait(false);

@@ -30,6 +30,9 @@ public sealed class MappingPositions
         _uuid = uuid;
     }
 
+    /// <summary>The mapping's last processing result as Lambda shows it (<c>OK</c>, <c>PROBLEM: …</c>), or null before any.</summary>
+    public string? Result { get; private set; }
+
     /// <summary>The stream the positions are of; -1 before any.</summary>
     public long StreamId { get; private set; } = -1;
 
@@ -43,6 +46,7 @@ public sealed class MappingPositions
             {
                 var json = JsonNode.Parse(document.Body)!.AsObject();
                 positions.StreamId = json["streamId"]!.GetValue<long>();
+                positions.Result = json["result"]?.GetValue<string>();
                 foreach (var (shard, offset) in json["shards"]!.AsObject())
                     positions._next[int.Parse(shard, CultureInfo.InvariantCulture)] = offset!.GetValue<ulong>();
                 if (json["windows"] is JsonObject windows)
@@ -100,6 +104,31 @@ public sealed class MappingPositions
         }
     }
 
+    /// <summary>Notes the mapping's processing result, storing it when it changed.</summary>
+    public void SetResult(string result)
+    {
+        lock (_gate)
+        {
+            if (Result == result)
+                return;
+            Result = result;
+            Save();
+        }
+    }
+
+    /// <summary>The last processing result stored for a mapping, or null.</summary>
+    public static string? ReadResult(IMetadataStore store, string uuid)
+    {
+        try
+        {
+            return store.ReadDocument(Kind, uuid) is { } document ? JsonNode.Parse(document.Body)?["result"]?.GetValue<string>() : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Deletes the document (the mapping is gone).</summary>
     public static void Delete(IMetadataStore store, string uuid) => store.DeleteDocument(Kind, uuid);
 
@@ -109,6 +138,8 @@ public sealed class MappingPositions
         foreach (var (shard, offset) in _next.OrderBy(p => p.Key))
             shards[shard.ToString(CultureInfo.InvariantCulture)] = offset;
         var json = new JsonObject { ["streamId"] = StreamId, ["shards"] = shards };
+        if (Result is not null)
+            json["result"] = Result;
         if (_windows.Count > 0)
         {
             var windows = new JsonObject();

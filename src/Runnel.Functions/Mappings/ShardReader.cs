@@ -61,6 +61,7 @@ internal sealed class ShardReader(EventSourceMapping mapping, MappingContext con
                 else
                 {
                     heldSince = null;
+                    Count(read, log.NextOffset, now);
                     await GiveAsync(read, shard, stop).ConfigureAwait(false);
                     positions.Set(shardIndex, read.NextOffset, _window);
                     continue;
@@ -69,6 +70,28 @@ internal sealed class ShardReader(EventSourceMapping mapping, MappingContext con
             await Task.Delay(context.IdleWait, context.Clock, stop).ConfigureAwait(false);
         }
         return false;
+    }
+
+    /// <summary>
+    /// Counts a read as the source's metrics count Lambda's: a consumer's as a SubscribeToShard event of it (it reads as
+    /// that consumer), a stream's as a GetRecords call (Lambda polls with them).
+    /// </summary>
+    private void Count(ReadResult read, ulong tip, long now)
+    {
+        if (context.Metrics is not { } metrics)
+            return;
+        long behind = read.NextOffset >= tip ? 0 : Math.Max(0, now - read.Records[read.Count - 1].ArrivalMillis);
+        if (ConsumerName(mapping.EventSourceArn) is { } consumer)
+            metrics.Consumer(streamName, consumer).Pushed(read.Count, read.PayloadBytes, behind);
+        else
+            metrics.Stream(streamName).GetRecords(read.PayloadBytes, read.Count, behind, 0);
+    }
+
+    /// <summary>The consumer's name when the mapping reads as a registered consumer (its source is the consumer's ARN), else null.</summary>
+    internal static string? ConsumerName(string sourceArn)
+    {
+        int at = sourceArn.IndexOf("/consumer/", StringComparison.Ordinal);
+        return at < 0 ? null : sourceArn[(at + "/consumer/".Length)..].Split(':')[0];
     }
 
     /// <summary>Gives a read's records to the function: filtered, then by lane, or by window.</summary>

@@ -213,10 +213,17 @@ public sealed class FunctionPool : IAsyncDisposable
         _ => InvocationErrors.Outcome("Runtime.ExitError", $"RequestId: {requestId} Error: Runtime exited with error: exit status {exitCode}"),
     };
 
-    /// <summary>Whether one more sandbox should start: invocations wait that the starting ones will not take (lock held).</summary>
+    /// <summary>
+    /// Whether one more sandbox should start: invocations wait that the sandboxes starting or still in their init phase
+    /// will not take (lock held).
+    /// </summary>
     private bool StartWanted()
     {
-        if (_disposed || _queued.Count <= _starting || _sandboxes.Count + _starting >= _options.MaxConcurrency)
+        int coming = _starting;
+        foreach (var sandbox in _sandboxes)
+            if (!sandbox.Ready)
+                coming++;
+        if (_disposed || _queued.Count <= coming || _sandboxes.Count + _starting >= _options.MaxConcurrency)
             return false;
         _starting++;
         return true;

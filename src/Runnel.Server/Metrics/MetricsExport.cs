@@ -73,6 +73,8 @@ public sealed class MetricsExport : IDisposable
             foreach (string destination in delivery ? FirehoseDestinations : [""])
                 AddFirehose(registry, metric, destination);
         }
+        foreach (var metric in Enum.GetValues<FunctionMetric>())
+            AddFunction(registry, metric);
         _meter.CreateObservableGauge("kinesis_shard_iterator_age_milliseconds", () => ShardIteratorAges(streams), "ms",
             "AWS/Kinesis IteratorAgeMilliseconds of a shard (enhanced monitoring): the latest GetRecords call's.");
         foreach (var metric in new[] { ShardMetric.IncomingBytes, ShardMetric.IncomingRecords, ShardMetric.OutgoingBytes, ShardMetric.OutgoingRecords,
@@ -229,6 +231,24 @@ public sealed class MetricsExport : IDisposable
             $"AWS/Firehose {definition.Name}: the sum of its samples.");
         _meter.CreateObservableCounter(name + "_samples", () => Streams().Select(s => Of(s[metric].Count, s)), null,
             $"AWS/Firehose {definition.Name}: its samples.");
+    }
+
+    /// <summary>One Lambda metric under <c>lambda_</c>: a gauge of the latest sample for ConcurrentExecutions and IteratorAge, else a counter of the sum and one of the samples.</summary>
+    private void AddFunction(MetricRegistry registry, FunctionMetric metric)
+    {
+        var definition = FunctionMetrics.Definition(metric);
+        string name = "lambda_" + Snake(definition.Name);
+        static Measurement<double> Of(double value, FunctionMetrics f) => new(value, new KeyValuePair<string, object?>("FunctionName", f.FunctionName));
+        if (metric is FunctionMetric.ConcurrentExecutions or FunctionMetric.IteratorAge)
+        {
+            _meter.CreateObservableGauge(name, () => registry.Functions.Select(f => Of(metric == FunctionMetric.ConcurrentExecutions ? f.Running : f[metric].Last, f)),
+                Unit(definition.Unit), $"AWS/Lambda {definition.Name}: {(metric == FunctionMetric.ConcurrentExecutions ? "the invocations running now" : "the latest batch's")}.");
+            return;
+        }
+        _meter.CreateObservableCounter(name, () => registry.Functions.Select(f => Of(definition.Value(f[metric].Sum), f)), Unit(definition.Unit),
+            $"AWS/Lambda {definition.Name}: the sum of its samples.");
+        _meter.CreateObservableCounter(name + "_samples", () => registry.Functions.Select(f => Of(f[metric].Count, f)), null,
+            $"AWS/Lambda {definition.Name}: its samples.");
     }
 
     private static Measurement<double> Consumer(double value, ConsumerMetrics consumer) =>

@@ -109,6 +109,9 @@ public sealed class MinuteRoller : IDisposable
         foreach (var delivery in _registry.DeliveryStreams)
             foreach (var metric in Enum.GetValues<FirehoseMetric>())
                 Take(entries, delivery[metric], delivery.Definition(metric), [new("DeliveryStreamName", delivery.DeliveryStreamName)], take);
+        foreach (var function in _registry.Functions)
+            foreach (var metric in Enum.GetValues<FunctionMetric>())
+                Take(entries, function[metric], FunctionMetrics.Definition(metric), [new("FunctionName", function.FunctionName)], take);
         foreach (var channel in _registry.Channels)
             foreach (var metric in Enum.GetValues<ChannelMetric>())
                 Take(entries, channel[metric], ChannelMetrics.Definition(metric),

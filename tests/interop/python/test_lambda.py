@@ -9,10 +9,12 @@ import http.server
 import json
 import threading
 import time
+import urllib.request
 
 from botocore.exceptions import ClientError
 
-from kinesis_support import ACCOUNT, REGION, KinesisTestCase, raw_request, service_client, unique_name, wait_active
+import kinesis_support
+from kinesis_support import ACCOUNT, REGION, KinesisTestCase, cloudwatch, raw_request, service_client, unique_name, wait_active
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/runnel-test"
 
@@ -469,3 +471,77 @@ class MappingSemanticsTestCase(LambdaBase):
         for key in range(4):
             numbers = [int(d.split(":")[1]) for d in given if d.startswith(f"key-{key}:")]
             self.assertEqual(numbers, sorted(numbers), f"key-{key}'s records out of order across the reshard")
+
+
+class MappingObservabilityTestCase(LambdaBase):
+    """What a mapping shows (issue 20): the function's AWS/Lambda metrics through CloudWatch's API and /metrics,
+    LastProcessingResult, and a registered consumer as the source (read as that consumer: its SubscribeToShardEvent
+    metrics count the records, and nothing is read while it is deregistered)."""
+
+    def window(self):
+        now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+        return now - datetime.timedelta(minutes=10), now + datetime.timedelta(minutes=2)
+
+    def statistic(self, namespace, metric, dimensions, statistic="Sum"):
+        start, end = self.window()
+        points = cloudwatch().get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=dimensions,
+                                                    StartTime=start, EndTime=end, Period=720, Statistics=[statistic])["Datapoints"]
+        return points[0][statistic] if points else None
+
+    def test_the_functions_metrics_and_the_mappings_last_processing_result(self):
+        def respond(event, calls):
+            fail = any(self.data_of(r) == "bad" for r in event["Records"])
+            return (500, {"errorMessage": "bad record", "errorType": "Error"}) if fail else (200, {})
+        endpoint = FunctionEndpoint(respond=respond)
+        self.addCleanup(endpoint.close)
+        stream = self.create_stream("esm-metrics", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": "k", "Data": f"r{i}".encode()} for i in range(6)])
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                                                 BatchSize=3, MaximumRetryAttempts=0)["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        self.assertEqual(lam().get_event_source_mapping(UUID=uuid)["LastProcessingResult"], "No records processed")
+        self.wait_until(lambda: len(endpoint.calls) >= 2, "both batches were given")
+        self.wait_until(lambda: lam().get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK", "LastProcessingResult is OK")
+        self.kinesis.put_record(StreamName=stream, PartitionKey="k", Data=b"bad")
+        self.wait_until(lambda: lam().get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "PROBLEM: Function call failed",
+                        "LastProcessingResult tells of the failure")
+        self.assertEqual(len(endpoint.calls), 3)
+
+        dimensions = [{"Name": "FunctionName", "Value": name}]
+        self.wait_until(lambda: self.statistic("AWS/Lambda", "Invocations", dimensions) == 3, "three invocations are counted")
+        self.assertEqual(self.statistic("AWS/Lambda", "Errors", dimensions), 1)
+        self.assertGreaterEqual(self.statistic("AWS/Lambda", "IteratorAge", dimensions, "Maximum"), 0)
+        self.assertGreater(self.statistic("AWS/Lambda", "Duration", dimensions, "Maximum"), 0)
+        self.assertEqual(self.statistic("AWS/Lambda", "ConcurrentExecutions", dimensions, "Maximum"), 1)
+        self.assertEqual(self.statistic("AWS/Kinesis", "GetRecords.Records", [{"Name": "StreamName", "Value": stream}]), 7)
+        listed = {m["MetricName"] for m in cloudwatch().list_metrics(Namespace="AWS/Lambda", Dimensions=dimensions)["Metrics"]}
+        self.assertTrue({"Invocations", "Errors", "Duration", "ConcurrentExecutions", "IteratorAge"} <= listed, listed)
+        exposition = urllib.request.urlopen(kinesis_support.ENDPOINT + "/metrics").read().decode()
+        lines = [line for line in exposition.splitlines() if line.startswith("lambda_invocations_total{") and f'FunctionName="{name}"' in line]
+        self.assertEqual([line.split()[-1] for line in lines], ["3"], lines)
+
+    def test_a_registered_consumer_as_the_source(self):
+        endpoint = FunctionEndpoint()
+        self.addCleanup(endpoint.close)
+        stream = self.create_stream("esm-consumer", 1)
+        stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+        consumer = self.kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="lambda")["Consumer"]
+        self.wait_until(lambda: self.kinesis.describe_stream_consumer(ConsumerARN=consumer["ConsumerARN"])["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE",
+                        "the consumer is ACTIVE")
+        self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": "k", "Data": f"r{i}".encode()} for i in range(4)])
+        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=consumer["ConsumerARN"], StartingPosition="TRIM_HORIZON")["UUID"]
+        self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
+        self.wait_until(lambda: len(self.given(endpoint)) >= 4, "the records were given")
+        self.assertEqual(endpoint.calls[0]["event"]["Records"][0]["eventSourceARN"], stream_arn)  # Lambda names the stream, not the consumer
+        dimensions = [{"Name": "ConsumerName", "Value": "lambda"}, {"Name": "StreamName", "Value": stream}]
+        self.wait_until(lambda: self.statistic("AWS/Kinesis", "SubscribeToShardEvent.Records", dimensions) == 4, "the consumer's metrics count the records")
+        self.assertIsNone(self.statistic("AWS/Kinesis", "GetRecords.Records", [{"Name": "StreamName", "Value": stream}]))
+
+        self.kinesis.deregister_stream_consumer(ConsumerARN=consumer["ConsumerARN"])
+        time.sleep(0.5)
+        self.kinesis.put_record(StreamName=stream, PartitionKey="k", Data=b"after")
+        time.sleep(1.5)
+        self.assertEqual(self.given(endpoint), ["r0", "r1", "r2", "r3"])  # not read while the consumer is gone
