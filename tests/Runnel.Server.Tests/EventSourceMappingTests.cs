@@ -67,6 +67,14 @@ public sealed class EventSourceMappingTests : IAsyncLifetime
         await WaitForRecordsAsync(10);
         Assert.All(_function.Received, post => Assert.True(JsonDocument.Parse(post.Body).RootElement.GetProperty("Records").GetArrayLength() <= 4));
 
+        // The console's pipeline map shows the function reading the stream, caught up.
+        var pipeline = JsonDocument.Parse(await _host.Client.Http.GetStringAsync("/console/api/pipeline")).RootElement;
+        var reader = pipeline.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "orders")
+            .GetProperty("consumers").EnumerateArray().Single(c => c.GetProperty("kind").GetString() == "function");
+        Assert.Equal(("consumer", "Lambda", 0L, true), (reader.GetProperty("name").GetString(), reader.GetProperty("client").GetString(),
+            reader.GetProperty("recordsBehind").GetInt64(), reader.GetProperty("reading").GetBoolean()));
+        Assert.Equal("shardId-000000000000", Assert.Single(reader.GetProperty("shards").EnumerateArray()).GetProperty("shardId").GetString());
+
         await _host.StopAsync();
         await _host.StartAsync();
         await PutAsync(10, 5);

@@ -162,6 +162,10 @@ public enum ReaderKind
     /// <summary>A Firehose delivery stream reading its Kinesis stream source (its position is kept by its
     /// <see cref="DeliveryStreamMetrics.Source"/>, not here).</summary>
     Delivery,
+
+    /// <summary>A Lambda event-source mapping reading its stream for a function (its positions are kept by its
+    /// function's <see cref="FunctionMetrics.Sources"/>, not here).</summary>
+    Function,
 }
 
 /// <summary>

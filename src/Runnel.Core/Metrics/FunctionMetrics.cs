@@ -13,9 +13,14 @@ public enum FunctionMetric
     Invocations, Errors, Duration, ConcurrentExecutions, IteratorAge, DestinationDeliveryFailures,
 }
 
-/// <summary>The metrics of one function (by name) and what each event adds to them. Thread-safe.</summary>
+/// <summary>
+/// The metrics of one function (by name) and what each event adds to them, and where its event-source mappings running
+/// on this node have read their streams to (the console's pipeline map measures their lag from it). Thread-safe.
+/// </summary>
 public sealed class FunctionMetrics(string name, bool recording = true)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SourcePosition> _sources = new(StringComparer.Ordinal);
+
     private const double Micros = 0.001;
     private readonly MetricCell[] _cells = MetricCell.For<FunctionMetric>(recording);
     private int _running;
@@ -52,6 +57,22 @@ public sealed class FunctionMetrics(string name, bool recording = true)
 
     /// <summary>A mapping gave a batch whose last record was <paramref name="millis"/> old.</summary>
     public void Batch(long millis) => this[FunctionMetric.IteratorAge].Add(Math.Max(0, millis));
+
+    /// <summary>Records the function's mappings read from their streams (not an AWS metric: the pipeline map's rate).</summary>
+    public MetricCell RecordsRead { get; } = recording ? new MetricCell() : MetricCell.Discard;
+
+    /// <summary>Where each mapping running here (by UUID) has read its stream to: per shard index, the offset below which every record was given.</summary>
+    public IReadOnlyDictionary<string, SourcePosition> Sources => _sources;
+
+    /// <summary>A mapping read <paramref name="records"/> records of <paramref name="streamName"/>; its positions are now <paramref name="readTo"/>.</summary>
+    public void MappingRead(string uuid, string streamName, IReadOnlyDictionary<int, ulong> readTo, int records)
+    {
+        RecordsRead.Add(records);
+        _sources[uuid] = new SourcePosition(streamName, readTo);
+    }
+
+    /// <summary>The mapping stopped running here (deleted, disabled, or another node leads).</summary>
+    public void MappingStopped(string uuid) => _sources.TryRemove(uuid, out _);
 
     /// <summary>A mapping could not describe <paramref name="records"/> records to its on-failure destination.</summary>
     public void DestinationFailed(int records) => this[FunctionMetric.DestinationDeliveryFailures].Add(records);

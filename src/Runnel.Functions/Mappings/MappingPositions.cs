@@ -68,6 +68,13 @@ public sealed class MappingPositions
             return _next.TryGetValue(shard, out next);
     }
 
+    /// <summary>Every shard's position now (a copy).</summary>
+    public Dictionary<int, ulong> Snapshot()
+    {
+        lock (_gate)
+            return new Dictionary<int, ulong>(_next);
+    }
+
     /// <summary>The shard's open tumbling window as kept, if any.</summary>
     public bool TryGetWindow(int shard, out long start, out string state)
     {

@@ -60,6 +60,11 @@ public sealed class PipelineView : IDisposable
                 yield return (delivery[metric], delivery[metric].Sum);
             yield return (delivery[FirehoseMetric.DeliverySuccess], Failures(delivery));
         }
+        foreach (var function in _registry.Functions)
+        {
+            yield return (function.RecordsRead, function.RecordsRead.Sum);
+            yield return (function[FunctionMetric.Errors], function[FunctionMetric.Errors].Sum);
+        }
         long now = _streams.Now.ToUnixTimeMilliseconds();
         foreach (var writer in _registry.Activity.Writers(now))
         {
@@ -149,7 +154,7 @@ public sealed class PipelineView : IDisposable
             json.WriteEndArray();
             json.WriteStartArray("consumers");
             // A reader per consumer (or client) across the shards it reads: its rate summed, its lag the worst shard's.
-            foreach (var group in readers[stream.Name].Where(r => r.Kind != ReaderKind.Delivery).GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
+            foreach (var group in readers[stream.Name].Where(r => r.Kind is not (ReaderKind.Delivery or ReaderKind.Function)).GroupBy(r => (r.Kind, r.Name)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Name, StringComparer.Ordinal))
             {
                 var active = group.SelectMany(r => r.Activities).ToList();
                 json.WriteStartObject();
@@ -209,6 +214,31 @@ public sealed class PipelineView : IDisposable
                 json.WriteBoolean("reading", m.Source is not null || elsewhere.Any(d => d.Source is not null));
                 json.WriteStartArray("shards");
                 foreach (var shard in shards)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
+                    json.WriteNumber("millisBehind", shard.MillisBehind);
+                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            foreach (var function in readers[stream.Name].Where(r => r.Kind == ReaderKind.Function).GroupBy(r => r.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                // A Lambda function an event-source mapping (running here) gives the stream's records to: its rate, lag and errors.
+                var m = _registry.Function(function.Key);
+                json.WriteStartObject();
+                json.WriteString("kind", "function");
+                json.WriteString("name", function.Key);
+                json.WriteString("client", "Lambda");
+                json.WriteNumber("recordsPerSecond", Round(Rate(m.RecordsRead)));
+                json.WriteNumber("millisBehind", function.Max(r => r.MillisBehind));
+                json.WriteNumber("recordsBehind", function.Max(r => r.RecordsBehind));
+                json.WriteNumber("errorsPerMinute", Round(Errors(m[FunctionMetric.Errors])));
+                json.WriteBoolean("reading", true);
+                json.WriteStartArray("shards");
+                foreach (var shard in function.OrderBy(r => r.ShardIndex))
                 {
                     json.WriteStartObject();
                     json.WriteString("shardId", ShardId.Format(shard.ShardIndex));

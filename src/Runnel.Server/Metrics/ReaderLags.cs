@@ -60,6 +60,7 @@ public sealed class ReaderLags(StreamService streams)
     {
         ReaderKind.Consumer => "consumer",
         ReaderKind.Delivery => "delivery",
+        ReaderKind.Function => "function",
         _ => "iterator",
     };
 
@@ -165,6 +166,25 @@ public sealed class ReaderLags(StreamService streams)
                 measured.Add(key);
                 if (records > 0 || shard.IsOpen)
                     lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Delivery, deliveryName, records, millis, null));
+            }
+        }
+        // A mapping runs on one node (the elected one), which measures it; the others do not know its position.
+        foreach (var function in streams.Metrics.Functions)
+        {
+            foreach (var source in function.Sources.Values)
+            {
+                if (streams.Find(source.StreamName) is not { Status: not StreamStatus.Deleting } stream)
+                    continue;
+                foreach (var (index, position) in source.ReadTo.OrderBy(p => p.Key))
+                {
+                    if (stream.FindShard(index) is not { } shard)
+                        continue;
+                    var key = (stream.Id, shard.Index, ReaderKind.Function, function.FunctionName, default(ClientId));
+                    var (records, millis) = await BehindAsync(stream, shard, key, position, now, cancellationToken).ConfigureAwait(false);
+                    measured.Add(key);
+                    if (records > 0 || shard.IsOpen)
+                        lags.Add(new ReaderLag(stream.Name, shard.Index, ReaderKind.Function, function.FunctionName, records, millis, null));
+                }
             }
         }
         lock (_lock)
