@@ -212,16 +212,7 @@ public sealed class PipelineView : IDisposable
                 json.WriteNumber("recordsBehind", shards.Count == 0 ? 0 : shards.Max(r => r.RecordsBehind));
                 json.WriteNumber("errorsPerMinute", Round(DeliveryErrors(m, elsewhere)));
                 json.WriteBoolean("reading", m.Source is not null || elsewhere.Any(d => d.Source is not null));
-                json.WriteStartArray("shards");
-                foreach (var shard in shards)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
-                    json.WriteNumber("millisBehind", shard.MillisBehind);
-                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
-                    json.WriteEndObject();
-                }
-                json.WriteEndArray();
+                WriteShards(json, shards);
                 json.WriteEndObject();
             }
             foreach (var function in readers[stream.Name].Where(r => r.Kind == ReaderKind.Function).GroupBy(r => r.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -237,16 +228,7 @@ public sealed class PipelineView : IDisposable
                 json.WriteNumber("recordsBehind", function.Max(r => r.RecordsBehind));
                 json.WriteNumber("errorsPerMinute", Round(Errors(m[FunctionMetric.Errors])));
                 json.WriteBoolean("reading", true);
-                json.WriteStartArray("shards");
-                foreach (var shard in function.OrderBy(r => r.ShardIndex))
-                {
-                    json.WriteStartObject();
-                    json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
-                    json.WriteNumber("millisBehind", shard.MillisBehind);
-                    json.WriteNumber("recordsBehind", shard.RecordsBehind);
-                    json.WriteEndObject();
-                }
-                json.WriteEndArray();
+                WriteShards(json, function.OrderBy(r => r.ShardIndex));
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -278,6 +260,21 @@ public sealed class PipelineView : IDisposable
         }
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>A reader's lag on each shard it reads (one lag per shard, in order).</summary>
+    private static void WriteShards(Utf8JsonWriter json, IEnumerable<ReaderLag> shards)
+    {
+        json.WriteStartArray("shards");
+        foreach (var shard in shards)
+        {
+            json.WriteStartObject();
+            json.WriteString("shardId", ShardId.Format(shard.ShardIndex));
+            json.WriteNumber("millisBehind", shard.MillisBehind);
+            json.WriteNumber("recordsBehind", shard.RecordsBehind);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
     }
 
     /// <summary>The name of the stream a delivery stream reads, or null for Direct PUT.</summary>
