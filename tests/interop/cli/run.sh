@@ -296,6 +296,43 @@ PY
   lam delete-function --function-name "$name"
 }
 
+test_lambda_event_source_mapping() {
+  # create-event-source-mapping as the issue names it: a stream's records reach a custom runtime's bootstrap, which
+  # appends each record's data to a file; the mapping is read, listed, updated and deleted (issue 20).
+  local dir="$work/esm-$BASHPID" name="$prefix-esm-$RANDOM" stream out uuid
+  mkdir -p "$dir"
+  stream=$(new_stream esm 1)
+  cat > "$dir/bootstrap" <<'PY'
+#!/usr/bin/python3
+import base64, json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid, event = r.headers["Lambda-Runtime-Aws-Request-Id"], json.loads(r.read())
+    with open(os.environ["OUT"], "a") as out:
+        for record in event["Records"]:
+            out.write(base64.b64decode(record["kinesis"]["data"]).decode() + "\n")
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=b"{}", method="POST")).read()
+PY
+  chmod +x "$dir/bootstrap"
+  (cd "$dir" && /usr/bin/python3 -c 'import zipfile; z = zipfile.ZipFile("code.zip", "w"); z.write("bootstrap"); z.close()')
+  lam() { timeout 30 "$AWS" --endpoint-url "$endpoint" --output json lambda "$@"; }
+  lam create-function --function-name "$name" --runtime provided.al2023 --handler h --zip-file "fileb://$dir/code.zip" \
+    --role "arn:aws:iam::$ACCOUNT:role/test" --environment "Variables={OUT=$dir/out.txt}" > /dev/null
+  out=$(lam create-event-source-mapping --function-name "$name" --event-source-arn "arn:aws:kinesis:$REGION:$ACCOUNT:stream/$stream" \
+    --starting-position TRIM_HORIZON --batch-size 5)
+  uuid=$(json 'd["UUID"]' <<<"$out")
+  assert_eq "Creating 5" "$(json 'd["State"] + " " + str(d["BatchSize"])' <<<"$out")" "create-event-source-mapping"
+  for i in 1 2 3; do kin put-record --stream-name "$stream" --partition-key k --data "$(printf 'record-%s' "$i" | base64)" > /dev/null; done
+  for _ in $(seq 100); do [[ $(wc -l < "$dir/out.txt" 2>/dev/null || echo 0) -ge 3 ]] && break; sleep 0.2; done
+  assert_eq "record-1 record-2 record-3" "$(tr '\n' ' ' < "$dir/out.txt" | sed 's/ $//')" "the records the function got"
+  assert_eq "Enabled" "$(lam get-event-source-mapping --uuid "$uuid" | json 'd["State"]')" "get-event-source-mapping"
+  assert_eq "$uuid" "$(lam list-event-source-mappings --function-name "$name" | json 'd["EventSourceMappings"][0]["UUID"]')" "list-event-source-mappings"
+  assert_eq "50" "$(lam update-event-source-mapping --uuid "$uuid" --batch-size 50 | json 'str(d["BatchSize"])')" "update-event-source-mapping"
+  assert_eq "Deleting" "$(lam delete-event-source-mapping --uuid "$uuid" | json 'd["State"]')" "delete-event-source-mapping"
+  lam delete-function --function-name "$name"
+}
+
 serial=(test_list_streams_pagination)
 budget=100 # seconds: tests not started by then are reported as failed, so the suite stays under two minutes
 run_one() {
