@@ -269,8 +269,8 @@ public sealed class RunnelServer : IAsyncDisposable
         var functionLaunch = new Runnel.Functions.Runtime.FunctionLaunch(new Runnel.Functions.Catalog.FunctionCodeStore(opened.Metadata), runtimeOptions, options.Region);
         var functionRuntimes = new Runnel.Functions.Runtime.FunctionRuntimes(functionLaunch, runtimeOptions,
             new Runnel.Functions.Runtime.RuntimeLog(line => functionsLog.LogInformation("{Line}", line), warnFunctions), TimeProvider.System); // real time: functions read their deadlines by their own clocks
-        var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog,
-            new Runnel.Functions.Api.FunctionCode(new Runnel.Functions.Catalog.FunctionCodeStore(opened.Metadata), functionLaunch, functionRuntimes), functionsOptions, clock ?? TimeProvider.System);
+        var functionCode = new Runnel.Functions.Api.FunctionCode(new Runnel.Functions.Catalog.FunctionCodeStore(opened.Metadata), functionLaunch, functionRuntimes);
+        var functionOperations = new Runnel.Functions.Api.FunctionOperations(functionCatalog, functionCode, functionsOptions, clock ?? TimeProvider.System);
         var mappingCatalog = new Runnel.Functions.Catalog.EventSourceMappingCatalog(opened.Metadata, clock ?? TimeProvider.System, warnFunctions);
         streams.DocumentChanged += mappingCatalog.Apply;
         var functionInvoker = new Runnel.Functions.Invoke.FunctionInvoker(
@@ -283,7 +283,8 @@ public sealed class RunnelServer : IAsyncDisposable
                 () => streams.PreciseNowMillis, stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption)), new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
         var lambda = new Functions.LambdaEndpoint(
             new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations, functionInvoker, functionsOptions, warnFunctions),
-                new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, eventSourceStreams, functionsOptions, clock ?? TimeProvider.System, opened.Metadata)),
+                new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, eventSourceStreams, functionsOptions, clock ?? TimeProvider.System, opened.Metadata),
+                new Runnel.Functions.Api.FunctionUpdates(functionCatalog, functionOperations, functionCode, functionLaunch, clock ?? TimeProvider.System)),
             streams, app.Services.GetRequiredService<StorageHealth>(), functionsLog);
         // --auth sigv4: every request's signature verified against the credentials file (docs/security.md).
         Auth.SigV4Verifier? verifier = null;

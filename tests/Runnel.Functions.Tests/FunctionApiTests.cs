@@ -146,7 +146,7 @@ public sealed class FunctionApiTests : IDisposable
             {
                 string body = await new StreamReader(context.Request.InputStream).ReadToEndAsync();
                 if (body.Contains("sleep", StringComparison.Ordinal))
-                    await Task.Delay(2500);
+                    await Task.Delay(6000);
                 context.Response.StatusCode = body.Contains("fail", StringComparison.Ordinal) ? 500 : 200;
                 string answer = body.Contains("fail", StringComparison.Ordinal)
                     ? """{"errorMessage":"boom","errorType":"Error"}"""
@@ -160,7 +160,7 @@ public sealed class FunctionApiTests : IDisposable
             }
         }
 
-        await Call("POST", "functions", CreateBody("live", $"http://127.0.0.1:{port}/", ""","Timeout":1"""));
+        await Call("POST", "functions", CreateBody("live", $"http://127.0.0.1:{port}/", ""","Timeout":3""")); // room for a loaded machine
 
         var answer = await Call("POST", "functions/live/invocations", """{"n":1}""");
         Assert.Equal(200, answer.StatusCode);

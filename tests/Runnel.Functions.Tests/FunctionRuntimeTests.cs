@@ -61,10 +61,12 @@ public sealed class FunctionRuntimeTests : IAsyncDisposable
         var runtimeOptions = new RuntimeOptions { CodeDirectory = Path.Combine(_dir, "code"), MaxConcurrency = 3, EndpointUrl = () => "http://127.0.0.1:4567" };
         var launch = new FunctionLaunch(new FunctionCodeStore(_metadata), runtimeOptions, "eu-west-1");
         _runtimes = new FunctionRuntimes(launch, runtimeOptions, new RuntimeLog(_ => { }, w => { lock (_warnings) _warnings.Add(w); }), TimeProvider.System);
-        var functions = new FunctionOperations(new FunctionCatalog(_metadata, TimeProvider.System, null), new FunctionCode(new FunctionCodeStore(_metadata), launch, _runtimes), options, TimeProvider.System);
+        var catalog = new FunctionCatalog(_metadata, TimeProvider.System, null);
+        var code = new FunctionCode(new FunctionCodeStore(_metadata), launch, _runtimes);
+        var functions = new FunctionOperations(catalog, code, options, TimeProvider.System);
         var invoker = new FunctionInvoker(new HttpFunctionInvoker(new HttpClient(), TimeProvider.System), _runtimes);
         var mappings = new EventSourceMappingOperations(new EventSourceMappingCatalog(_metadata, TimeProvider.System, null), functions, new NoStreams(), options, TimeProvider.System);
-        _api = new LambdaApi(functions, new InvokeOperation(functions, invoker, options), mappings);
+        _api = new LambdaApi(functions, new InvokeOperation(functions, invoker, options), mappings, new FunctionUpdates(catalog, functions, code, launch, TimeProvider.System));
     }
 
     private sealed class NoStreams : IEventSourceStreams
@@ -156,12 +158,12 @@ public sealed class FunctionRuntimeTests : IAsyncDisposable
     [Fact(Timeout = Timeout)]
     public async Task A_timeout_kills_the_process_and_the_next_invocation_starts_a_new_one()
     {
-        await CreateZip("slow", Zip(("bootstrap", Bootstrap)), timeout: 1);
+        await CreateZip("slow", Zip(("bootstrap", Bootstrap)), timeout: 2);
         var (warm, _) = await Invoke("slow", "{}");
         var (timedOut, error) = await Invoke("slow", """{"action":"sleep","seconds":30}""");
         Assert.Equal("Unhandled", error);
         Assert.Equal("Sandbox.Timedout", timedOut.GetProperty("errorType").GetString());
-        Assert.EndsWith("Task timed out after 1.00 seconds", timedOut.GetProperty("errorMessage").GetString());
+        Assert.EndsWith("Task timed out after 2.00 seconds", timedOut.GetProperty("errorMessage").GetString());
         var (fresh, freshError) = await Invoke("slow", "{}");
         Assert.Null(freshError);
         Assert.NotEqual(warm.GetProperty("pid").GetInt32(), fresh.GetProperty("pid").GetInt32());
@@ -233,6 +235,36 @@ public sealed class FunctionRuntimeTests : IAsyncDisposable
         var (fromDirectory, localError) = await Invoke("local", """{"from":"directory"}""");
         Assert.Null(localError);
         Assert.Equal(code, fromDirectory.GetProperty("env").GetProperty("LAMBDA_TASK_ROOT").GetString());
+    }
+
+    [Fact(Timeout = Timeout)]
+    public async Task New_code_and_configuration_run_in_new_processes()
+    {
+        await CreateZip("changing", Zip(("bootstrap", Bootstrap)));
+        var (before, _) = await Invoke("changing", """{"v":1}""");
+        string revision = JsonDocument.Parse((await Call("GET", "functions/changing")).Body).RootElement.GetProperty("Configuration").GetProperty("RevisionId").GetString()!;
+
+        var configured = await Call("PUT", "functions/changing/configuration", $$"""{"Timeout":7,"MemorySize":256,"Environment":{"Variables":{"MINE":"changed"} },"RevisionId":"{{revision}}"}""");
+        Assert.Equal(200, configured.StatusCode);
+        var configuration = JsonDocument.Parse(configured.Body).RootElement;
+        Assert.Equal((7, 256), (configuration.GetProperty("Timeout").GetInt32(), configuration.GetProperty("MemorySize").GetInt32()));
+        Assert.NotEqual(revision, configuration.GetProperty("RevisionId").GetString());
+        var (after, _) = await Invoke("changing", "{}");
+        Assert.NotEqual(before.GetProperty("pid").GetInt32(), after.GetProperty("pid").GetInt32());
+        Assert.Equal(("changed", "256"), (after.GetProperty("env").GetProperty("MINE").GetString(), after.GetProperty("env").GetProperty("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").GetString()));
+
+        var stale = await Assert.ThrowsAsync<LambdaException>(() => Call("PUT", "functions/changing/code", $$"""{"ZipFile":"{{Zip(("bootstrap", Bootstrap))}}","RevisionId":"{{revision}}"}"""));
+        Assert.Equal(("PreconditionFailedException", 412), (stale.ErrorType, stale.StatusCode));
+
+        string echo = Bootstrap.Replace("\"echo\": event", "\"echo\": event, \"version\": 2", StringComparison.Ordinal);
+        var updated = await Call("PUT", "functions/changing/code", $$"""{"ZipFile":"{{Zip(("bootstrap", echo))}}"}""");
+        Assert.Equal(200, updated.StatusCode);
+        var (newCode, error) = await Invoke("changing", "{}");
+        Assert.Null(error);
+        Assert.Equal(2, newCode.GetProperty("version").GetInt32());
+        Assert.Single(_metadata.ReadDocuments(FunctionCodeStore.Kind).Select(d => d.Key.Split('/')[1]).Distinct()); // the old code is gone
+        var imageUri = await Assert.ThrowsAsync<LambdaException>(() => Call("PUT", "functions/changing/code", """{"ImageUri":"repo/image:2"}"""));
+        Assert.Equal("Please don't provide ImageUri when updating a function with packageType Zip.", imageUri.Message);
     }
 
     [Fact(Timeout = Timeout)]

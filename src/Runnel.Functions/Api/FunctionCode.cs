@@ -51,10 +51,36 @@ public sealed class FunctionCode(FunctionCodeStore store, FunctionLaunch launch,
         if (imageUri is null)
             throw LambdaErrors.InvalidParameter("Please provide ImageUri when PackageType is Image.");
         var config = body.TryGetProperty("ImageConfig", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
-        string[] entryPoint = Strings(config, "EntryPoint");
-        string[] command = Strings(config, "Command");
-        string? workingDirectory = String(config, "WorkingDirectory");
-        if (entryPoint.Length > 0)
+        return Image(imageUri, Strings(config, "EntryPoint"), Strings(config, "Command"), String(config, "WorkingDirectory"));
+    }
+
+    /// <summary>
+    /// UpdateFunctionCode's code for a function as it is: a Zip function takes a new ZipFile or hot-reload directory
+    /// (its runtime and handler as they are), an image a new ImageUri (its ImageConfig as it is).
+    /// </summary>
+    public CodeParts ParseUpdate(JsonElement body, LambdaFunction current)
+    {
+        if (current.PackageType == "Image")
+        {
+            if (String(body, "ZipFile") is not null || String(body, "S3Bucket") is not null)
+                throw LambdaErrors.InvalidParameter("Please don't provide ZipFile, S3Bucket or S3Key when updating a function with packageType Image.");
+            string imageUri = String(body, "ImageUri") ?? throw LambdaErrors.InvalidParameter("Please provide ImageUri when updating a function with packageType Image.");
+            return Image(imageUri, current.EntryPoint, current.Command, current.WorkingDirectory);
+        }
+        if (String(body, "ImageUri") is not null)
+            throw LambdaErrors.InvalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.");
+        return ParseZip(body, current.Runtime, current.Handler);
+    }
+
+    /// <summary>Checks an image's configuration given on its own (UpdateFunctionConfiguration), as a new one for the function.</summary>
+    public static CodeParts ImageConfig(JsonElement config, LambdaFunction current) =>
+        Image(current.ImageUri ?? "", Strings(config, "EntryPoint") is { Length: > 0 } entryPoint ? entryPoint : current.EntryPoint,
+            config.TryGetProperty("Command", out _) ? Strings(config, "Command") : current.Command,
+            config.TryGetProperty("WorkingDirectory", out _) ? String(config, "WorkingDirectory") : current.WorkingDirectory);
+
+    private static CodeParts Image(string imageUri, IReadOnlyList<string> entryPoint, IReadOnlyList<string> command, string? workingDirectory)
+    {
+        if (entryPoint.Count > 0)
         {
             if (workingDirectory is not null && !Directory.Exists(workingDirectory))
                 throw LambdaErrors.InvalidParameter($"ImageConfig.WorkingDirectory {workingDirectory} is not a directory on this server.");
@@ -65,6 +91,7 @@ public sealed class FunctionCode(FunctionCodeStore store, FunctionLaunch launch,
                 Command = command,
                 WorkingDirectory = workingDirectory,
                 Sha256 = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\0', [imageUri, .. entryPoint, .. command]))),
+                Size = 0,
             };
         }
         if (!Uri.TryCreate(imageUri, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
@@ -123,6 +150,15 @@ public sealed class FunctionCode(FunctionCodeStore store, FunctionLaunch launch,
     public LambdaFunction Store(LambdaFunction function, CodeParts parts) => parts.Zip is { } zip
         ? function with { CodeChunks = store.Save(function.Name, Convert.ToHexStringLower(parts.Sha256), zip) }
         : function;
+
+    /// <summary>After a function's code changed: drops the old uploaded code and stops the processes running it (the next invocation starts the new code).</summary>
+    public async Task ReplacedAsync(LambdaFunction old, LambdaFunction updated)
+    {
+        if (old.CodeChunks > 0 && old.CodeSha256 != updated.CodeSha256)
+            store.Delete(old.Name, Convert.ToHexStringLower(Convert.FromBase64String(old.CodeSha256)), old.CodeChunks);
+        if (runtimes is not null)
+            await runtimes.ForgetAsync(old.Name).ConfigureAwait(false);
+    }
 
     /// <summary>Drops a deleted function's code and stops its processes.</summary>
     public async Task DeletedAsync(LambdaFunction function)

@@ -24,35 +24,14 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionCode cod
         if (name.Length > 64)
             throw LambdaErrors.Validation(name, "functionName", "Member must have length less than or equal to 64");
         string role = RequiredString(body, "Role", "role");
-        if (!FunctionNames.RolePattern().IsMatch(role))
-            throw LambdaErrors.Validation(role, "role", @"Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+");
+        var settings = FunctionSettings.Parse(body);
         if (!body.TryGetProperty("Code", out var codeGiven) || codeGiven.ValueKind != JsonValueKind.Object)
             throw LambdaErrors.Validation("null", "code", "Member must not be null");
-        string? description = OptionalString(body, "Description");
-        if (description is { Length: > 256 })
-            throw LambdaErrors.Validation(description, "description", "Member must have length less than or equal to 256");
-        int timeout = OptionalInt(body, "Timeout") ?? 3;
-        if (timeout < 1)
-            throw LambdaErrors.Validation(timeout.ToString(CultureInfo.InvariantCulture), "timeout", "Member must have value greater than or equal to 1");
-        int memory = OptionalInt(body, "MemorySize") ?? 128;
-        if (memory is < 128 or > 10240)
-            throw LambdaErrors.Validation(memory.ToString(CultureInfo.InvariantCulture), "memorySize",
-                memory < 128 ? "Member must have value greater than or equal to 128" : "Member must have value less than or equal to 10240");
-        string? handler = OptionalString(body, "Handler");
-        if (handler is { Length: > 128 })
-            throw LambdaErrors.Validation(handler, "handler", "Member must have length less than or equal to 128");
         string packageType = OptionalString(body, "PackageType") ?? "Zip";
         if (packageType is not ("Zip" or "Image"))
             throw LambdaErrors.Validation(packageType, "packageType", "Member must satisfy enum value set: [Zip, Image]");
-        if (timeout > 900)
-            throw LambdaErrors.InvalidParameter($"{timeout} is not a valid timeout. The maximum is 900 seconds.");
-        string? runtime = OptionalString(body, "Runtime");
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (body.TryGetProperty("Environment", out var env) && env.ValueKind == JsonValueKind.Object
-            && env.TryGetProperty("Variables", out var variables) && variables.ValueKind == JsonValueKind.Object)
-            foreach (var variable in variables.EnumerateObject())
-                environment[variable.Name] = variable.Value.ValueKind == JsonValueKind.String ? variable.Value.GetString()! : variable.Value.GetRawText();
-        FunctionCode.CheckVariables(environment.Keys);
+        settings.CheckValues();
+        string? runtime = settings.Runtime, handler = settings.Handler;
         var parts = code.Parse(body, codeGiven, packageType, runtime, handler);
         if (catalog.Find(name) is not null)
             throw LambdaErrors.FunctionExists(name);
@@ -70,10 +49,10 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionCode cod
             Command = parts.Command,
             WorkingDirectory = parts.WorkingDirectory,
             CodeDirectory = parts.CodeDirectory,
-            Description = description ?? "",
-            Timeout = timeout,
-            MemorySize = memory,
-            Environment = environment,
+            Description = settings.Description ?? "",
+            Timeout = settings.Timeout ?? 3,
+            MemorySize = settings.MemorySize ?? 128,
+            Environment = settings.Environment ?? new Dictionary<string, string>(StringComparer.Ordinal),
             CodeSha256 = Convert.ToBase64String(parts.Sha256),
             CodeSize = parts.Size,
             LastModifiedMillis = clock.GetUtcNow().ToUnixTimeMilliseconds(),

@@ -5,7 +5,7 @@ namespace Runnel.Functions.Api;
 /// to the operation that parses, decides and answers it. Paths it does not know are <c>UnknownOperationException</c>,
 /// as Lambda's front answers them. Thread-safe.
 /// </summary>
-public sealed class LambdaApi(FunctionOperations functions, InvokeOperation invoke, EventSourceMappingOperations mappings)
+public sealed class LambdaApi(FunctionOperations functions, InvokeOperation invoke, EventSourceMappingOperations mappings, FunctionUpdates? updates = null)
 {
     /// <summary>The path prefix of every operation.</summary>
     public const string PathPrefix = "/2015-03-31/";
@@ -34,6 +34,10 @@ public sealed class LambdaApi(FunctionOperations functions, InvokeOperation invo
                 return invoke.InvokeAsync(request, s[1], cancellationToken);
             else if (s.Count == 3 && s[2] == "configuration" && method == "GET")
                 return Task.FromResult(functions.GetConfiguration(request, s[1]));
+            else if (s.Count == 3 && s[2] == "configuration" && method == "PUT" && updates is not null)
+                return updates.ConfigurationAsync(request, s[1]);
+            else if (s.Count == 3 && s[2] == "code" && method == "PUT" && updates is not null)
+                return updates.CodeAsync(request, s[1]);
         }
         if (s.Count >= 1 && s[0] == "event-source-mappings")
         {

@@ -102,6 +102,8 @@ public sealed class LambdaEndpoint(LambdaApi api, StreamService streams, Storage
         ("event-source-mappings", _, _, true) => "GetEventSourceMapping",
         ("event-source-mappings", _, _, false) => "ListEventSourceMappings",
         (_, "POST", "invocations", _) => "InvokeFunction",
+        (_, "PUT", "code", _) => "UpdateFunctionCode",
+        (_, "PUT", "configuration", _) => "UpdateFunctionConfiguration",
         (_, "GET", "configuration", _) => "GetFunctionConfiguration",
         (_, "GET", _, true) => "GetFunction",
         (_, "GET", _, false) => "ListFunctions",

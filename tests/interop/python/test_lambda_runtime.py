@@ -97,6 +97,19 @@ class RuntimeApiTestCase(KinesisTestCase):
         code = lam().get_function(FunctionName=name)["Code"]
         self.assertEqual(code["RepositoryType"], "S3")
 
+        # New code and configuration: the next invocation runs them, in a new process.
+        revision = lam().get_function(FunctionName=name)["Configuration"]["RevisionId"]
+        updated = lam().update_function_code(FunctionName=name, ZipFile=zipped({"bootstrap": BOOTSTRAP.replace('"echo": event', '"echo": event, "v": 2')}),
+                                             RevisionId=revision)
+        self.assertNotEqual(updated["RevisionId"], revision)
+        self.assertNotEqual(updated["CodeSha256"], created["CodeSha256"])
+        newer, error = self.invoke(name, {"n": 4})
+        self.assertEqual((newer.get("v"), error), (2, None))
+        configured = lam().update_function_configuration(FunctionName=name, Timeout=9, Description="changed")
+        self.assertEqual((configured["Timeout"], configured["Description"]), (9, "changed"))
+        with self.assertRaises(lam().exceptions.PreconditionFailedException):
+            lam().update_function_configuration(FunctionName=name, Timeout=5, RevisionId=revision)
+
     def test_a_nodejs_function_runs_with_aws_lambda_ric(self):
         name, created = self.create("node", Runtime="nodejs20.x", Handler="index.handler", Code={"ZipFile": zipped({"index.js": NODE_HANDLER})})
         answer, error = self.invoke(name, {"hello": "node"})
