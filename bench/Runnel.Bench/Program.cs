@@ -15,6 +15,7 @@ const string usage = """
       runnel-bench encodings [options]  PutRecords and drain in JSON and CBOR, over HTTP/1.1 and h2c
       runnel-bench jetstream [options]  JetStream's own publish latency: the floor under a cluster's put-to-visible
       runnel-bench firehose [options]   PutRecordBatch into a delivery stream with a local S3 directory: records/s and delivery lag
+      runnel-bench lambda [options]     records given by an event-source mapping to a function (HTTP or Runtime API): records/s
       runnel-bench producer [options]   Runnel.Client's KinesisProducer against PutRecord per record and PutRecords batches: records/s
       runnel-bench soak [options]       a bounded run at a steady rate with fan-out, pollers and slow connections: losses, memory and latency drift
 
@@ -150,6 +151,18 @@ try
                 var options = FirehoseScenario.Options.Parse(cl);
                 cl.RejectUnknown();
                 return await FirehoseScenario.RunAsync(options, Console.Out) ? 0 : 1;
+            }
+        case "lambda":
+            {
+                var cl = new CommandLine(rest, new HashSet<string> { "help" });
+                if (cl.Flag("help"))
+                {
+                    Console.WriteLine(LambdaScenario.Options.Help);
+                    return 0;
+                }
+                var options = LambdaScenario.Options.Parse(cl);
+                cl.RejectUnknown();
+                return await LambdaScenario.RunAsync(options, Console.Out) ? 0 : 1;
             }
         case "producer":
             {
