@@ -90,6 +90,10 @@ public sealed record RunnelOptions
     /// input and writes the result on its standard output.</summary>
     public string? TransformCommand { get; init; }
 
+    /// <summary>Whether Lambda functions' code runs in processes here (the Runtime API forms); null: when the server listens
+    /// on a loopback address only, or verifies signatures (docs/security.md, "Functions").</summary>
+    public bool? FunctionProcesses { get; init; }
+
     /// <summary>The most processes one Lambda function runs at once (docs/compatibility.md, "Lambda").</summary>
     public int FunctionConcurrency { get; init; } = 10;
 

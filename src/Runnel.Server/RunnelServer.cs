@@ -263,6 +263,7 @@ public sealed class RunnelServer : IAsyncDisposable
         {
             CodeDirectory = Path.Combine(options.DataDir, "functions"),
             MaxConcurrency = options.FunctionConcurrency,
+            ProcessesRefused = FunctionProcessesRefused(options),
             NodeRuntimeClient = options.NodeRuntimeClient,
             EndpointUrl = () => server?.Url?.ToString().TrimEnd('/'),
         };
@@ -421,6 +422,18 @@ public sealed class RunnelServer : IAsyncDisposable
         };
         return server;
     }
+
+    /// <summary>Why Lambda functions' code may not run in processes here (docs/security.md, "Functions"), or null.</summary>
+    internal static string? FunctionProcessesRefused(RunnelOptions options) => options.FunctionProcesses switch
+    {
+        true => null,
+        false => "This server runs no function code in processes (--function-processes off): give the function's code as an HTTP endpoint "
+            + "(PackageType Image, Code.ImageUri an http:// or https:// URL).",
+        null when options.VerifySignatures || IPAddress.Parse(options.Host).Equals(IPAddress.Loopback) || IPAddress.Parse(options.Host).Equals(IPAddress.IPv6Loopback) => null,
+        null => $"This server listens on {options.Host} without --auth sigv4, so it runs no function code in processes (anyone who reaches it could run "
+            + "commands): serve with --auth sigv4, or on 127.0.0.1, or allow it with --function-processes on; or give the code as an HTTP endpoint "
+            + "(PackageType Image, Code.ImageUri an http:// or https:// URL).",
+    };
 
     /// <summary>Where Lambda processor functions run (<see cref="RunnelOptions.TransformEndpoint"/> or <see cref="RunnelOptions.TransformCommand"/>), or null.</summary>
     private static Runnel.Firehose.Transform.ITransformFunction? Transforms(RunnelOptions options) =>

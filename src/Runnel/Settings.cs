@@ -43,6 +43,7 @@ public static class Settings
         new("--s3-path-style", "on|off", "with --s3-endpoint: path-style bucket addressing, which most S3-compatible stores need (default on)"),
         new("--transform-endpoint", "URL", "where Firehose's Lambda processor functions run: an HTTP URL ({function} becomes the function's name) taking the transformation event and answering the result"),
         new("--transform-command", "COMMAND", "or a command (/bin/sh -c, FUNCTION_NAME set) reading the event on stdin and writing the result on stdout"),
+        new("--function-processes", "on|off", "run Lambda functions' code in processes on this machine (the Runtime API forms; default on when listening on 127.0.0.1 only or with --auth sigv4, off otherwise: anyone who can call CreateFunction could run commands here)"),
         new("--function-concurrency", "N", "most processes one Lambda function runs at once; more invocations wait for one (default 10)", 1, 1000),
         new("--node-runtime-client", "DIR", "npm's aws-lambda-ric package directory (…/node_modules/aws-lambda-ric), with which Lambda functions of nodejs runtimes run; without it they are refused"),
         new("--search-endpoint", "URL", "how Firehose reaches OpenSearch/Elasticsearch domains named by DomainARN ({domain} becomes the domain's name); ClusterEndpoint destinations need none"),
@@ -190,6 +191,7 @@ public static class Settings
             TransformCommand = Get("transform-command"),
             SearchEndpoint = Get("search-endpoint"),
             FunctionConcurrency = Int("function-concurrency", defaults.FunctionConcurrency),
+            FunctionProcesses = Get("function-processes") is null ? null : OnOff("function-processes"),
             NodeRuntimeClient = Get("node-runtime-client") is { } ric
                 ? File.Exists(Path.Combine(ric, "index.mjs")) ? Path.GetFullPath(ric) : throw new ArgumentException($"--node-runtime-client {ric} is not npm's aws-lambda-ric directory (it has no index.mjs); install it with: npm install aws-lambda-ric")
                 : null,

@@ -267,6 +267,26 @@ public sealed class FunctionRuntimeTests : IAsyncDisposable
         Assert.Equal("Please don't provide ImageUri when updating a function with packageType Zip.", imageUri.Message);
     }
 
+    [Fact]
+    public void A_server_that_runs_no_processes_refuses_code_that_needs_them_and_takes_endpoints()
+    {
+        var options = new RuntimeOptions { CodeDirectory = Path.Combine(_dir, "code"), ProcessesRefused = "no processes here" };
+        var code = new FunctionCode(new FunctionCodeStore(_metadata), new FunctionLaunch(new FunctionCodeStore(_metadata), options, "eu-west-1"), null);
+        using var zip = JsonDocument.Parse($$"""{"ZipFile":"{{Zip(("bootstrap", Bootstrap))}}"}""");
+        var refused = Assert.Throws<LambdaException>(() => code.Parse(zip.RootElement, zip.RootElement, "Zip", "provided.al2023", "h"));
+        Assert.Equal(("InvalidParameterValueException", "no processes here"), (refused.ErrorType, refused.Message));
+        using var image = JsonDocument.Parse("""{"ImageConfig":{"EntryPoint":["/bin/true"]},"Code":{"ImageUri":"local/x"}}""");
+        Assert.Throws<LambdaException>(() => code.Parse(image.RootElement, image.RootElement.GetProperty("Code"), "Image", null, null));
+        using var endpoint = JsonDocument.Parse("""{"Code":{"ImageUri":"http://127.0.0.1:9/"}}""");
+        Assert.Equal("http://127.0.0.1:9/", code.Parse(endpoint.RootElement, endpoint.RootElement.GetProperty("Code"), "Image", null, null).ImageUri);
+        var launch = Assert.Throws<LaunchException>(() => new FunctionLaunch(new FunctionCodeStore(_metadata), options, "eu-west-1").For(new LambdaFunction
+        {
+            Name = "old", Arn = "arn:aws:lambda:eu-west-1:123456789012:function:old", Role = Role, PackageType = "Zip", Runtime = "provided.al2023",
+            CodeSha256 = "", LastModifiedMillis = 0, RevisionId = "r",
+        }));
+        Assert.Equal(("Runtime.Unavailable", "no processes here"), (launch.ErrorType, launch.Message)); // made before the server stopped running them
+    }
+
     [Fact(Timeout = Timeout)]
     public async Task CreateFunction_refuses_code_it_cannot_run_in_lambdas_words()
     {

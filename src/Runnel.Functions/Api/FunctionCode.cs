@@ -40,10 +40,14 @@ public sealed class FunctionCode(FunctionCodeStore store, FunctionLaunch launch,
     /// <summary>LocalStack's bucket name for code used in place from a local directory; Runnel takes the same.</summary>
     public const string HotReloadBucket = "hot-reload";
 
-    public CodeParts Parse(JsonElement body, JsonElement code, string packageType, string? runtime, string? handler)
-    {
-        return packageType == "Image" ? ParseImage(body, code) : ParseZip(code, runtime, handler);
-    }
+    public CodeParts Parse(JsonElement body, JsonElement code, string packageType, string? runtime, string? handler) =>
+        Allowed(packageType == "Image" ? ParseImage(body, code) : ParseZip(code, runtime, handler));
+
+    /// <summary>The code, unless it runs in processes and this server runs none (then Lambda's error, saying why).</summary>
+    private CodeParts Allowed(CodeParts parts) =>
+        parts.ImageUri is not null && parts.EntryPoint.Count == 0 || launch.ProcessesRefused is not { } refused
+            ? parts
+            : throw LambdaErrors.InvalidParameter(refused);
 
     private static CodeParts ParseImage(JsonElement body, JsonElement code)
     {
@@ -65,11 +69,11 @@ public sealed class FunctionCode(FunctionCodeStore store, FunctionLaunch launch,
             if (String(body, "ZipFile") is not null || String(body, "S3Bucket") is not null)
                 throw LambdaErrors.InvalidParameter("Please don't provide ZipFile, S3Bucket or S3Key when updating a function with packageType Image.");
             string imageUri = String(body, "ImageUri") ?? throw LambdaErrors.InvalidParameter("Please provide ImageUri when updating a function with packageType Image.");
-            return Image(imageUri, current.EntryPoint, current.Command, current.WorkingDirectory);
+            return Allowed(Image(imageUri, current.EntryPoint, current.Command, current.WorkingDirectory));
         }
         if (String(body, "ImageUri") is not null)
             throw LambdaErrors.InvalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.");
-        return ParseZip(body, current.Runtime, current.Handler);
+        return Allowed(ParseZip(body, current.Runtime, current.Handler));
     }
 
     /// <summary>Checks an image's configuration given on its own (UpdateFunctionConfiguration), as a new one for the function.</summary>

@@ -24,9 +24,14 @@ public sealed class FunctionLaunch(FunctionCodeStore code, RuntimeOptions option
     public bool Runs(string runtime) => runtime.StartsWith("provided", StringComparison.Ordinal)
         || (runtime.StartsWith("nodejs", StringComparison.Ordinal) && options.NodeRuntimeClient is not null);
 
-    /// <exception cref="LaunchException">The code is missing or names nothing to run.</exception>
+    /// <summary>Why this server runs no function code in processes, or null when it does (<see cref="RuntimeOptions.ProcessesRefused"/>).</summary>
+    public string? ProcessesRefused => options.ProcessesRefused;
+
+    /// <exception cref="LaunchException">The code is missing or names nothing to run, or this server runs none.</exception>
     public LaunchSpec For(LambdaFunction function)
     {
+        if (options.ProcessesRefused is { } refused)
+            throw new LaunchException("Runtime.Unavailable", refused);
         if (function.PackageType == "Image")
         {
             string directory = function.WorkingDirectory ?? Environment.CurrentDirectory;

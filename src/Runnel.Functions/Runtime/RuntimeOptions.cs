@@ -6,6 +6,13 @@ public sealed record RuntimeOptions
     /// <summary>Where uploaded Zip code is unpacked (a directory of the node's own, under its data directory).</summary>
     public required string CodeDirectory { get; init; }
 
+    /// <summary>
+    /// Why this server runs no function code in processes (the Runtime API forms), or null when it does. A function's
+    /// code is whatever its creator gave, run as the server's user: a server reachable beyond this machine without
+    /// signatures checked would run anyone's commands.
+    /// </summary>
+    public string? ProcessesRefused { get; init; }
+
     /// <summary>The most processes one function runs at once; more invocations wait for one to be free.</summary>
     public int MaxConcurrency { get; init; } = 10;
 
