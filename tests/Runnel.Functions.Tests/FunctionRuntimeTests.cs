@@ -281,8 +281,14 @@ public sealed class FunctionRuntimeTests : IAsyncDisposable
         Assert.Equal("http://127.0.0.1:9/", code.Parse(endpoint.RootElement, endpoint.RootElement.GetProperty("Code"), "Image", null, null).ImageUri);
         var launch = Assert.Throws<LaunchException>(() => new FunctionLaunch(new FunctionCodeStore(_metadata), options, "eu-west-1").For(new LambdaFunction
         {
-            Name = "old", Arn = "arn:aws:lambda:eu-west-1:123456789012:function:old", Role = Role, PackageType = "Zip", Runtime = "provided.al2023",
-            CodeSha256 = "", LastModifiedMillis = 0, RevisionId = "r",
+            Name = "old",
+            Arn = "arn:aws:lambda:eu-west-1:123456789012:function:old",
+            Role = Role,
+            PackageType = "Zip",
+            Runtime = "provided.al2023",
+            CodeSha256 = "",
+            LastModifiedMillis = 0,
+            RevisionId = "r",
         }));
         Assert.Equal(("Runtime.Unavailable", "no processes here"), (launch.ErrorType, launch.Message)); // made before the server stopped running them
     }
