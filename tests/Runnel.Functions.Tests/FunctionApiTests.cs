@@ -179,6 +179,41 @@ public sealed class FunctionApiTests : IDisposable
         await serving;
     }
 
+    /// <summary>Counts invocations and fails each with a function error.</summary>
+    private sealed class FailingInvoker : IFunctionInvoker
+    {
+        public int Calls;
+
+        public Task<InvocationOutcome> InvokeAsync(LambdaFunction function, string requestId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            return Task.FromResult(InvocationErrors.Outcome("Error", "always"));
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_asynchronous_invocation_that_fails_is_tried_twice_more()
+    {
+        var options = new FunctionsOptions { Region = "eu-west-1", AsyncRetryWaits = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20)] };
+        var runtimeOptions = new RuntimeOptions { CodeDirectory = Path.Combine(_dir, "code") };
+        var launch = new FunctionLaunch(new FunctionCodeStore(_metadata), runtimeOptions, "eu-west-1");
+        var functions = new FunctionOperations(new FunctionCatalog(_metadata, TimeProvider.System, null), new FunctionCode(new FunctionCodeStore(_metadata), launch, null), options, TimeProvider.System);
+        var invoker = new FailingInvoker();
+        var warnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var invoke = new InvokeOperation(functions, invoker, options, warnings.Enqueue);
+        var request = (string path, string body, Dictionary<string, string> headers) =>
+            new LambdaRequest("POST", path.Split('/'), new Dictionary<string, string>(), headers, Encoding.UTF8.GetBytes(body), Account);
+        functions.Create(request("functions", CreateBody("async", "http://127.0.0.1:9/"), []));
+
+        var accepted = await invoke.InvokeAsync(request("functions/async/invocations", "{}", new() { ["X-Amz-Invocation-Type"] = "Event" }), "async", CancellationToken.None);
+        Assert.Equal(202, accepted.StatusCode);
+        for (int i = 0; i < 200 && Volatile.Read(ref invoker.Calls) < 3; i++)
+            await Task.Delay(20);
+        await Task.Delay(200); // no fourth
+        Assert.Equal(3, Volatile.Read(ref invoker.Calls));
+        Assert.Contains(warnings, w => w.Contains("attempt 3; given up", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_mapping_is_created_described_updated_kept_and_deleted_with_lambdas_checks()
     {

@@ -127,6 +127,9 @@ public sealed class FunctionOperations(FunctionCatalog catalog, FunctionCode cod
         return LambdaAnswer.Empty(204);
     }
 
+    /// <summary>The function of this name as stored now, or null when it was deleted.</summary>
+    public LambdaFunction? Current(string name) => catalog.Find(name);
+
     /// <summary>The function named, or Lambda's not-found error.</summary>
     public LambdaFunction Find(LambdaRequest request, string nameOrArn)
     {
