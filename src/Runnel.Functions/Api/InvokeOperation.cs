@@ -55,7 +55,15 @@ public sealed class InvokeOperation(FunctionOperations functions, IFunctionInvok
     {
         for (int attempt = 0; ; attempt++)
         {
-            var outcome = await invoker.InvokeAsync(function, requestId, payload, CancellationToken.None).ConfigureAwait(false);
+            Invoke.InvocationOutcome outcome;
+            try
+            {
+                outcome = await invoker.InvokeAsync(function, requestId, payload, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the server stopped meanwhile
+            }
             if (outcome.FunctionError is null)
                 return;
             bool again = attempt < options.AsyncRetryWaits.Count;
