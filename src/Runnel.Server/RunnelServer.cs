@@ -280,8 +280,7 @@ public sealed class RunnelServer : IAsyncDisposable
         var mappings = new Runnel.Functions.Mappings.MappingEngine(mappingCatalog, new Runnel.Functions.Mappings.MappingContext(streams.Find, firehose.Logs, functionCatalog,
             functionInvoker, opened.Metadata, clock ?? TimeProvider.System, options.Region, options.AccountId, warnFunctions)
         { Metrics = streams.Metrics, SourceProblem = eventSourceStreams.Problem }, () => opened.Leads,
-            new Functions.FailureDestinations(streams, new RecordWriter(streams.Catalog, streams.Shards, app.Services.GetRequiredService<StorageHealth>(),
-                () => streams.PreciseNowMillis, stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption)), new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
+            new Functions.FailureDestinations(streams, endpoint.Writer, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }));
         var lambda = new Functions.LambdaEndpoint(
             new Runnel.Functions.Api.LambdaApi(functionOperations, new Runnel.Functions.Api.InvokeOperation(functionOperations, functionInvoker, functionsOptions, warnFunctions),
                 new Runnel.Functions.Api.EventSourceMappingOperations(mappingCatalog, functionOperations, eventSourceStreams, functionsOptions, clock ?? TimeProvider.System, opened.Metadata),

@@ -27,6 +27,9 @@ public sealed class KinesisEndpoint(StreamService streams, KinesisOperations ope
     private readonly ControlPlaneLimits rateLimits = new(streams);
     private readonly RecordWriter writer = new(streams.Catalog, streams.Shards, health, () => streams.PreciseNowMillis,
         stream => streams.Keyring?.SealingKey(stream.Id, stream.Encryption));
+    /// <summary>How records are written to streams (stateless): also the on-failure destinations' of Lambda's mappings.</summary>
+    public RecordWriter Writer => writer;
+
     private readonly IdleMemoryRelease idleMemory = new(streams.Clock); // gives memory back to the OS when requests stop
 
     public const string TargetPrefix = "Kinesis_20131202";
