@@ -13,6 +13,9 @@ public sealed record EventSourceMapping
 
     public required string FunctionArn { get; init; }
 
+    /// <summary>The function's name: the last part of <see cref="FunctionArn"/>.</summary>
+    public string FunctionName => FunctionArn[(FunctionArn.LastIndexOf(':') + 1)..];
+
     /// <summary>The stream's ARN, or a consumer's (then records are read as that consumer).</summary>
     public required string EventSourceArn { get; init; }
 

@@ -112,7 +112,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         }
     }
 
-    private string FunctionName => mapping.FunctionArn[(mapping.FunctionArn.LastIndexOf(':') + 1)..];
+    private string FunctionName => mapping.FunctionName;
 
     /// <summary>
     /// How far a successful invocation took the records: all of them, unless <c>ReportBatchItemFailures</c> is on and the

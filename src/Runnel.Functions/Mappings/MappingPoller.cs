@@ -99,7 +99,7 @@ public sealed class MappingPoller(EventSourceMapping mapping, MappingContext con
         }
         finally
         {
-            context.Metrics?.Function(mapping.FunctionArn[(mapping.FunctionArn.LastIndexOf(':') + 1)..]).MappingStopped(mapping.Uuid);
+            context.Metrics?.Function(mapping.FunctionName).MappingStopped(mapping.Uuid);
             await readersStop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(readers.Values.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
             readersStop.Dispose();

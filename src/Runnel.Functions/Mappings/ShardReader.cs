@@ -182,7 +182,7 @@ internal sealed class ShardReader(EventSourceMapping mapping, MappingContext con
             record.ArrivalMillis / 1000m, read.Data(record));
     }
 
-    private string FunctionName => mapping.FunctionArn[(mapping.FunctionArn.LastIndexOf(':') + 1)..];
+    private string FunctionName => mapping.FunctionName;
 
     /// <summary>The lane of a partition key (FNV-1a of its bytes): the same key, the same lane, so its records stay in order.</summary>
     internal static int LaneOf(ReadOnlySpan<byte> key, int lanes)
