@@ -19,6 +19,16 @@ public sealed partial class ClusterServerTests
             var delivered = await FirehoseObjects.WaitForAsync(Path.Combine(objects, "cluster"), records, seconds: 30);
             Assert.Equal(records.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
             Assert.True(a.Delivery.Delivering.Contains(name) ^ b.Delivery.Delivering.Contains(name), "exactly one node delivers");
+
+            // Deleted through the node that does not deliver: the delivering node hears of it and lets the log go. It
+            // went on asking JetStream for the deleted log's tip every second, for as long as it ran.
+            var deliverer = a.Delivery.Delivering.Contains(name) ? a : b;
+            var other = deliverer == a ? bClient : aClient;
+            long log = deliverer.Firehose.Catalog.All().Single(s => s.Name == name).LogId!.Value;
+            await other.OkAsync("Firehose_20150804.DeleteDeliveryStream", "{\"DeliveryStreamName\":\"" + name + "\"}");
+            await EventuallyAsync(() => Task.FromResult(!deliverer.Delivery.Delivering.Contains(name)), "the delivering node stops delivering");
+            await Task.Delay(500); // a request sent just before that
+            Assert.Empty(await JetStreamRequestsAsync(Runnel.Storage.JetStream.JetStreamShardStore.StreamNameOf(log, 0), TimeSpan.FromSeconds(3)));
         }
         finally
         {
@@ -72,5 +82,23 @@ public sealed partial class ClusterServerTests
             await b.DisposeAsync();
             try { Directory.Delete(objects, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>The JetStream API requests about the JetStream stream <paramref name="stream"/> that any node sends within <paramref name="listen"/>.</summary>
+    private async Task<List<string>> JetStreamRequestsAsync(string stream, TimeSpan listen)
+    {
+        await using var connection = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Cluster.Urls });
+        var seen = new List<string>();
+        using var stop = new CancellationTokenSource(listen);
+        try
+        {
+            await foreach (var request in connection.SubscribeAsync<byte[]>("$JS.API.>", cancellationToken: stop.Token))
+                if (request.Subject.EndsWith("." + stream, StringComparison.Ordinal))
+                    seen.Add(request.Subject);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return seen;
     }
 }

@@ -21,6 +21,13 @@ public sealed class FirehoseService : IDisposable
         Logs = logs;
         Clock = clock;
         Catalog = new DeliveryStreamCatalog(metadata, clock, warn);
+        // A DirectPut stream deleted here or on another node: this node's handles on its log go (on a cluster, a node
+        // that had read it went on asking JetStream for the deleted log's tip every second).
+        Catalog.Removed += stream =>
+        {
+            if (stream.LogId is { } log)
+                logs.ForgetStream(log);
+        };
         Channels = new Channels.ChannelService(this, warn);
         _transitions = clock.CreateTimer(_ =>
         {

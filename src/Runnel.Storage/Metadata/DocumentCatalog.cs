@@ -34,6 +34,10 @@ public abstract class DocumentCatalog<T> where T : class
     /// <summary>Raised after a resource was stored or changed here or on another node (null: it was deleted), with its name.</summary>
     public event Action<string, T?>? Changed;
 
+    /// <summary>Raised after a resource was deleted here or on another node, with what this node held of it last (so
+    /// that what it owned, such as a delivery stream's log, can be let go on every node).</summary>
+    public event Action<T>? Removed;
+
     /// <summary>What the resources are called in the operator's warnings ("delivery stream").</summary>
     protected abstract string Noun { get; }
 
@@ -179,10 +183,11 @@ public abstract class DocumentCatalog<T> where T : class
     {
         var item = document is null ? null : Decode(document);
         bool changed;
+        T? removed = null;
         lock (_lock)
         {
             if (item is null)
-                changed = _items.Remove(name);
+                changed = _items.Remove(name, out removed);
             else if (!_items.TryGetValue(name, out var held) || RevisionOf(held) < RevisionOf(item))
             {
                 _items[name] = item;
@@ -193,6 +198,8 @@ public abstract class DocumentCatalog<T> where T : class
         }
         if (changed)
             Changed?.Invoke(name, item);
+        if (removed is not null)
+            Removed?.Invoke(removed);
         return item;
     }
 
