@@ -19,6 +19,10 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     // JetStream stream anew for the orphan sweep and keep its log open on this node.
     private readonly ConcurrentDictionary<long, byte> _deleted = new();
 
+    // Openings under way, by stream: forgetting the stream stops them. A node that went on making a deleted stream's
+    // JetStream stream (asking again while unanswered) and the node deleting it kept each other's requests unanswered.
+    private readonly ConcurrentDictionary<(long Stream, int Shard), CancellationTokenSource> _opening = new();
+
     public static string StreamNameOf(long streamId, int shardIndex) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{streamId}_{shardIndex}");
 
@@ -78,18 +82,30 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
 
     private async Task<JetStreamShardLog> OpenNowAsync(long streamId, int shardIndex)
     {
+        using var forgotten = new CancellationTokenSource();
+        _opening[(streamId, shardIndex)] = forgotten;
         try
         {
-            var log = await JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings).ConfigureAwait(false);
+            if (_deleted.ContainsKey(streamId))
+                throw DeletedStream.Error(streamId);
+            var log = await JetStreamShardLog.OpenAsync(js, StreamNameOf(streamId, shardIndex), SubjectOf(streamId, shardIndex), settings, forgotten.Token).ConfigureAwait(false);
             if (!_deleted.ContainsKey(streamId))
                 return log;
             // Deleted while it opened: not kept (the JetStream stream it may have made again is the sweep's).
             log.Dispose();
             throw DeletedStream.Error(streamId);
         }
+        catch (OperationCanceledException) when (forgotten.IsCancellationRequested)
+        {
+            throw DeletedStream.Error(streamId);
+        }
         catch (Exception e) when (e is NATS.Client.Core.NatsException or TimeoutException)
         {
             throw new StorageUnavailableException($"JetStream could not open the log of shard {shardIndex} of stream {streamId}: {e.Message}", e);
+        }
+        finally
+        {
+            _opening.TryRemove(new KeyValuePair<(long, int), CancellationTokenSource>((streamId, shardIndex), forgotten));
         }
     }
 
@@ -103,6 +119,18 @@ public sealed class JetStreamShardStore(INatsJSContext js, JetStreamSettings set
     public void ForgetStream(long streamId)
     {
         _deleted.TryAdd(streamId, 0);
+        foreach (var (key, opening) in _opening)
+            if (key.Stream == streamId)
+            {
+                try
+                {
+                    opening.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // that opening just ended
+                }
+            }
         foreach (var key in _open.Keys.Where(k => k.Stream == streamId).ToList())
             if (_open.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Dispose();

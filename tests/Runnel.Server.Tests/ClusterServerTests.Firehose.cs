@@ -84,6 +84,57 @@ public sealed partial class ClusterServerTests
         }
     }
 
+    [Fact(Timeout = 120000)]
+    public async Task A_delivery_stream_deleted_as_the_elected_node_starts_delivering_it_is_deleted_at_once_and_leaves_no_log()
+    {
+        var (a, aClient, _) = await NodeAsync();
+        var (b, bClient, _) = await NodeAsync();
+        await using var connection = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Cluster.Urls });
+        var js = new NATS.Client.JetStream.NatsJSContext(connection);
+        try
+        {
+            var elected = await LeaderOfAsync(a, b);
+            var other = elected == a ? bClient : aClient;
+            // Deleted through the other node as soon as it is made: the elected node is making the stream's log in
+            // JetStream to deliver it just then. The two nodes' requests once kept each other unanswered (the delete
+            // waited 10 s, or failed with a 500 after 15 s while the stream was gone already).
+            for (int i = 0; i < 3; i++)
+            {
+                string name = ServerFixture.UniqueName("fh-gone");
+                await other.OkAsync("Firehose_20150804.CreateDeliveryStream", "{\"DeliveryStreamName\":\"" + name + "\",\"ExtendedS3DestinationConfiguration\":{" +
+                    "\"RoleARN\":\"arn:aws:iam::000000000000:role/r\",\"BucketARN\":\"arn:aws:s3:::cluster\"}}");
+                long log = (elected == a ? b : a).Firehose.Catalog.All().Single(s => s.Name == name).LogId!.Value;
+                await other.OkAsync("Firehose_20150804.DeleteDeliveryStream", "{\"DeliveryStreamName\":\"" + name + "\"}");
+                Assert.Equal("ResourceNotFoundException", (await other.CallAsync("Firehose_20150804.DescribeDeliveryStream", "{\"DeliveryStreamName\":\"" + name + "\"}"))
+                    .Body.GetProperty("__type").GetString());
+                // No log is left behind: deleted, or (made again by a request sent before the elected node heard of
+                // the deletion) swept as an orphan.
+                await EventuallyAsync(() => Task.FromResult(!elected.Delivery.Delivering.Contains(name)), "the elected node stops delivering");
+                string logName = Runnel.Storage.JetStream.JetStreamShardStore.StreamNameOf(log, 0);
+                await EventuallyAsync(async () =>
+                {
+                    elected.SweepOrphans();
+                    try
+                    {
+                        await js.GetStreamAsync(logName);
+                        return false;
+                    }
+                    catch (NATS.Client.JetStream.NatsJSApiException e) when (e.Error.Code == 404)
+                    {
+                        return true;
+                    }
+                }, "the deleted delivery stream's log is gone");
+            }
+        }
+        finally
+        {
+            aClient.Dispose();
+            bClient.Dispose();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
     /// <summary>The JetStream API requests about the JetStream stream <paramref name="stream"/> that any node sends within <paramref name="listen"/>.</summary>
     private async Task<List<string>> JetStreamRequestsAsync(string stream, TimeSpan listen)
     {

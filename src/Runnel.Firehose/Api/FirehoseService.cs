@@ -11,12 +11,14 @@ namespace Runnel.Firehose.Api;
 public sealed class FirehoseService : IDisposable
 {
     private readonly ITimer _transitions;
+    private readonly Action<string>? _warn;
 
     /// <param name="leads">Whether this node does the once-only work now (storing due status changes): always on one
     /// node; on a cluster, while it holds the lease.</param>
     public FirehoseService(FirehoseOptions options, IMetadataStore metadata, IShardStore logs, TimeProvider clock, Action<string>? warn = null, Func<bool>? leads = null)
     {
         Options = options;
+        _warn = warn;
         Metadata = metadata;
         Logs = logs;
         Clock = clock;
@@ -98,7 +100,16 @@ public sealed class FirehoseService : IDisposable
         Metadata.DeleteDocument(Delivery.DeliveryPosition.Kind, stream.Name);
         if (stream.LogId is { } log)
         {
-            Logs.DeleteStream(log);
+            try
+            {
+                Logs.DeleteStream(log);
+            }
+            catch (StorageUnavailableException e)
+            {
+                // The stream is deleted (its description is gone): the claim goes too, so that the elected node's sweep
+                // of orphaned logs deletes the log.
+                _warn?.Invoke($"Delivery stream {stream.Name} is deleted, but its log (id {log}) could not be deleted yet ({e.Message}); the elected node's sweep deletes it within a minute.");
+            }
             LogOwners.Release(Metadata, log);
         }
     }

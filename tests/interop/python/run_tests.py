@@ -17,6 +17,16 @@ class SummaryResult(unittest.TestResult):
     def __init__(self):
         super().__init__()
         self.failed_ids = set()
+        self.durations = []
+        self._started = 0.0
+
+    def startTest(self, test):
+        super().startTest(test)
+        self._started = time.monotonic()
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.durations.append((time.monotonic() - self._started, test.id()))
 
     @property
     def passed(self):
@@ -74,7 +84,9 @@ def main():
     if left:
         print(f"note: deleted {len(left)} stream(s) left behind: {', '.join(left)}")
     failed = len(result.failed_ids)
-    print(f"python: ran {result.testsRun} tests in {time.monotonic() - started:.1f}s against {kinesis_support.ENDPOINT}")
+    print(f"python: ran {result.testsRun} tests in {time.monotonic() - started:.1f}s against {kinesis_support.ENDPOINT}; the slowest:")
+    for seconds, test_id in sorted(result.durations, reverse=True)[:12]:
+        print(f"  {seconds:6.1f}s {test_id}")
     print(f"{result.passed} passed, {failed} failed")
     return 1 if failed else 0
 
