@@ -132,7 +132,7 @@ public sealed class DeliveryEngine : IAsyncDisposable
         }
         // Each started on its own: one that cannot start (its log or position unreadable now) holds back no other.
         foreach (var stream in wanted.Values)
-            if (!_workers.ContainsKey(stream.Name) && Starting($"Delivery stream {stream.Name}", () => Start(stream)) is { } worker)
+            if (!_workers.ContainsKey(stream.Name) && Starting($"Delivery stream {stream.Name}", () => Start(stream), () => _service.Catalog.Find(stream.Name) is null) is { } worker)
                 _workers[stream.Name] = worker;
         foreach (var (key, channel) in channels)
             if (!_workers.ContainsKey(key) && Starting($"Channel {channel.Name}", () => Start(channel)) is { } worker)
@@ -140,8 +140,9 @@ public sealed class DeliveryEngine : IAsyncDisposable
     }
 
     /// <summary>A worker started, or null, with a warning (at most every 30 s for one worker), when it cannot start now
-    /// (it is tried again at the next reconciliation, every second).</summary>
-    private DeliveryWorker? Starting(string what, Func<DeliveryWorker?> start)
+    /// (it is tried again at the next reconciliation, every second); without one when <paramref name="deleted"/> says
+    /// its log is gone because it was deleted meanwhile.</summary>
+    private DeliveryWorker? Starting(string what, Func<DeliveryWorker?> start, Func<bool>? deleted = null)
     {
         try
         {
@@ -149,6 +150,10 @@ public sealed class DeliveryEngine : IAsyncDisposable
             lock (_startFailures)
                 _startFailures.Remove(what);
             return worker;
+        }
+        catch (ObjectDisposedException) when (deleted?.Invoke() == true)
+        {
+            return null; // deleted as it started: the next reconciliation forgets it
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -306,12 +306,12 @@ class MappingFailureTestCase(LambdaBase):
     """What a mapping does with a batch the function fails (issue 20): partial batch responses, bisection, and the
     record of what it gave up in the on-failure destination (a Kinesis stream of the endpoint, in Runnel's terms)."""
 
-    def mapped(self, tag, endpoint, count, **settings):
+    def mapped(self, tag, endpoint, count, function_timeout=None, **settings):
         stream = self.create_stream(tag, 1)
         stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
         self.kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": "k", "Data": f"r{i}".encode()} for i in range(count)])
         self.addCleanup(endpoint.close)
-        name, _ = self.create(Code={"ImageUri": endpoint.url})
+        name, _ = self.create(Code={"ImageUri": endpoint.url}, **({"Timeout": function_timeout} if function_timeout else {}))
         uuid = lam().create_event_source_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", **settings)["UUID"]
         self.addCleanup(EventSourceMappingTestCase.drop_mapping, uuid)
         return stream_arn
@@ -335,20 +335,29 @@ class MappingFailureTestCase(LambdaBase):
         endpoint = FunctionEndpoint(respond=respond)
         failures = self.create_stream("esm-dlq", 1)
         failures_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{failures}"
-        stream_arn = self.mapped("esm-bisect", endpoint, 8, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
+        # A long function timeout: with no retries, a good record whose call a loaded machine answered late would be
+        # given up too.
+        stream_arn = self.mapped("esm-bisect", endpoint, 8, function_timeout=60, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
                                  DestinationConfig={"OnFailure": {"Destination": failures_arn}})
         delivered = lambda: {d for call in list(endpoint.calls) if call["event"]["Records"] and not any(self.data_of(r) == "r5" for r in call["event"]["Records"])
                              for d in (self.data_of(r) for r in call["event"]["Records"])}
-        self.wait_until(lambda: delivered() >= {f"r{i}" for i in range(8) if i != 5}, "every good record was delivered", timeout=60)
-        iterator = self.kinesis.get_shard_iterator(StreamName=failures, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+        def given_up():
+            answer = self.kinesis.get_records(ShardIterator=self.kinesis.get_shard_iterator(
+                StreamName=failures, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"])
+            return [json.loads(r["Data"]) for r in answer["Records"]]
+        try:
+            self.wait_until(lambda: delivered() >= {f"r{i}" for i in range(8) if i != 5}, "every good record was delivered", timeout=60)
+        except AssertionError as e:
+            calls = [[self.data_of(r) for r in call["event"]["Records"]] for call in list(endpoint.calls)]
+            raise AssertionError(f"{e}; the function was called with {calls}; given up: {given_up()}") from None
         deadline = time.time() + 30
         records = []
         while not records and time.time() < deadline:
-            answer = self.kinesis.get_records(ShardIterator=iterator)
-            records, iterator = answer["Records"], answer["NextShardIterator"]
+            records = given_up()
             time.sleep(0.1)
-        self.assertEqual(len(records), 1)
-        failure = json.loads(records[0]["Data"])
+        self.assertEqual(len(records), 1, records)
+        failure = records[0]
         self.assertEqual(failure["requestContext"]["condition"], "RetryAttemptsExhausted")
         self.assertEqual(failure["responseContext"]["functionError"], "Unhandled")
         info = failure["KinesisBatchInfo"]
