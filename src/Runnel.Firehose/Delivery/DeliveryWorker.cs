@@ -61,11 +61,12 @@ internal sealed class DeliveryWorker : IAsyncDisposable
     private async Task RunAsync()
     {
         var cancel = _stop.Token;
-        string? lastProblem = null;
+        string? lastProblem = null, lastStepProblem = null;
         while (!cancel.IsCancellationRequested)
         {
             long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             TimeSpan wait = _longestWait;
+            bool stepFailed = false;
             try
             {
                 long? due = await _delivery.PumpAsync(now, cancel).ConfigureAwait(false);
@@ -85,12 +86,25 @@ internal sealed class DeliveryWorker : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e)
+            catch (ObjectDisposedException) when (_log is not null)
             {
-                // The position is stored only after a delivery: whatever failed here is read and delivered again.
-                _warn($"{Label}: the delivery step failed ({e.GetType().Name}: {e.Message}); it runs again in a second.");
+                // The log was closed under the step: its stream was deleted (here or on another node) or the server is
+                // stopping, and the engine stops this worker next. Nothing to warn of.
                 wait = LongestWait;
             }
+            catch (Exception e)
+            {
+                // The position is stored only after a delivery: whatever failed here is read and delivered again. The
+                // same failure, step after step (a Kinesis source deleted under it), is warned of once.
+                string stepProblem = $"{e.GetType().Name}: {e.Message}";
+                if (stepProblem != lastStepProblem)
+                    _warn($"{Label}: the delivery step failed ({stepProblem}); it runs again every second until it succeeds.");
+                lastStepProblem = stepProblem;
+                stepFailed = true;
+                wait = LongestWait;
+            }
+            if (!stepFailed)
+                lastStepProblem = null;
             try
             {
                 await _wake.WaitAsync(wait, cancel).ConfigureAwait(false);
