@@ -34,8 +34,22 @@ fi
 
 # AWS's Lambda Runtime Interface Client for Node.js: the Lambda tests run Node.js functions with it (about a minute
 # the first time: its install script builds a native addon; 4.0.2 declares Node >= 22 and works on Debian's Node 20).
+# A build is kept in the user's cache, keyed by the package files, Node's version and the machine, so that a fresh
+# checkout on the same machine unpacks it in a second instead.
 ric=$root/tests/interop/lambda-node
 if [[ -f $ric/package.json && ( ! -f $ric/node_modules/aws-lambda-ric/index.mjs || $ric/package.json -nt $ric/node_modules ) ]]; then
-  echo "install-test-deps: installing aws-lambda-ric in tests/interop/lambda-node (builds a native addon, about a minute)"
-  (cd "$ric" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+  key=$( (cat "$ric/package.json" "$ric/package-lock.json" 2>/dev/null; node --version; uname -m) | sha256sum | cut -c1-16)
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/runnel/lambda-node-$key.tar.gz
+  if [[ -f $cache ]] && rm -rf "$ric/node_modules" && tar -xzf "$cache" -C "$ric" 2>/dev/null && [[ -f $ric/node_modules/aws-lambda-ric/index.mjs ]]; then
+    echo "install-test-deps: aws-lambda-ric unpacked from $cache"
+    touch "$ric/node_modules"
+  else
+    echo "install-test-deps: installing aws-lambda-ric in tests/interop/lambda-node (builds a native addon, about a minute)"
+    (cd "$ric" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+    if mkdir -p "$(dirname "$cache")" 2>/dev/null && tar -czf "$cache.$$" -C "$ric" node_modules 2>/dev/null; then
+      mv "$cache.$$" "$cache"
+    else
+      rm -f "$cache.$$"
+    fi
+  fi
 fi
