@@ -428,7 +428,7 @@ public sealed class RunnelServer : IAsyncDisposable
         true => null,
         false => "This server runs no function code in processes (--function-processes off): give the function's code as an HTTP endpoint "
             + "(PackageType Image, Code.ImageUri an http:// or https:// URL).",
-        null when options.VerifySignatures || IPAddress.Parse(options.Host).Equals(IPAddress.Loopback) || IPAddress.Parse(options.Host).Equals(IPAddress.IPv6Loopback) => null,
+        null when options.VerifySignatures || IPAddress.Parse(options.Host) is var host && (host.Equals(IPAddress.Loopback) || host.Equals(IPAddress.IPv6Loopback)) => null,
         null => $"This server listens on {options.Host} without --auth sigv4, so it runs no function code in processes (anyone who reaches it could run "
             + "commands): serve with --auth sigv4, or on 127.0.0.1, or allow it with --function-processes on; or give the code as an HTTP endpoint "
             + "(PackageType Image, Code.ImageUri an http:// or https:// URL).",

@@ -66,7 +66,6 @@ internal sealed class DeliveryWorker : IAsyncDisposable
         {
             long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             TimeSpan wait = _longestWait;
-            bool stepFailed = false;
             try
             {
                 long? due = await _delivery.PumpAsync(now, cancel).ConfigureAwait(false);
@@ -81,6 +80,7 @@ internal sealed class DeliveryWorker : IAsyncDisposable
                     await TrimAsync(now, cancel).ConfigureAwait(false);
                     _nextTrimMillis = now + (long)TrimEvery.TotalMilliseconds;
                 }
+                lastStepProblem = null;
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -100,11 +100,8 @@ internal sealed class DeliveryWorker : IAsyncDisposable
                 if (stepProblem != lastStepProblem)
                     _warn($"{Label}: the delivery step failed ({stepProblem}); it runs again every second until it succeeds.");
                 lastStepProblem = stepProblem;
-                stepFailed = true;
                 wait = LongestWait;
             }
-            if (!stepFailed)
-                lastStepProblem = null;
             try
             {
                 await _wake.WaitAsync(wait, cancel).ConfigureAwait(false);

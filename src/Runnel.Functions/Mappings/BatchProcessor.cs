@@ -52,7 +52,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
                 if (range.Count == 0)
                     continue;
             }
-            if (context.Functions.Find(FunctionName) is not { } function)
+            if (context.Functions.Find(mapping.FunctionName) is not { } function)
             {
                 context.Warn($"The event-source mapping {mapping.Uuid} waits for its function {mapping.FunctionArn}, which does not exist.");
                 await Task.Delay(context.MaxRetryWait, context.Clock, stop).ConfigureAwait(false);
@@ -97,7 +97,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         {
             if (attempts > 0)
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(context.MaxRetryWait.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempts - 1, 16)))), context.Clock, stop).ConfigureAwait(false);
-            if (context.Functions.Find(FunctionName) is not { } function)
+            if (context.Functions.Find(mapping.FunctionName) is not { } function)
             {
                 context.Warn($"The event-source mapping {mapping.Uuid} waits for its function {mapping.FunctionArn}, which does not exist.");
                 continue;
@@ -111,8 +111,6 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
                     + "the shard waits until it succeeds, as Lambda's does.");
         }
     }
-
-    private string FunctionName => mapping.FunctionName;
 
     /// <summary>
     /// How far a successful invocation took the records: all of them, unless <c>ReportBatchItemFailures</c> is on and the
@@ -198,9 +196,10 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         string account = mapping.FunctionArn.Split(':')[4];
         var (delivered, reason) = await destinations.SendAsync(account, destination, shard.ShardId, record, stop).ConfigureAwait(false);
         if (!delivered)
-            context.Metrics?.Function(FunctionName).DestinationFailed(range.Count);
-        if (!delivered)
+        {
+            context.Metrics?.Function(mapping.FunctionName).DestinationFailed(range.Count);
             context.Warn($"The event-source mapping {mapping.Uuid} could not describe the records it gave up to {destination}: {reason}");
+        }
     }
 
     private static string Timestamp(long millis) =>

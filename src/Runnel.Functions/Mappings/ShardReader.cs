@@ -64,7 +64,7 @@ internal sealed class ShardReader(EventSourceMapping mapping, MappingContext con
                     Count(read, log.NextOffset, now);
                     await GiveAsync(read, shard, stop).ConfigureAwait(false);
                     positions.Set(shardIndex, read.NextOffset, _window);
-                    context.Metrics?.Function(FunctionName).MappingRead(mapping.Uuid, streamName, positions.Snapshot(), read.Count);
+                    context.Metrics?.Function(mapping.FunctionName).MappingRead(mapping.Uuid, streamName, positions.Snapshot(), read.Count);
                     continue;
                 }
             }
@@ -181,8 +181,6 @@ internal sealed class ShardReader(EventSourceMapping mapping, MappingContext con
         return filter!.Matches(System.Text.Encoding.UTF8.GetString(read.PartitionKey(record)), shard.SequenceOf(record.Offset, record.ArrivalMillis).ToString(),
             record.ArrivalMillis / 1000m, read.Data(record));
     }
-
-    private string FunctionName => mapping.FunctionName;
 
     /// <summary>The lane of a partition key (FNV-1a of its bytes): the same key, the same lane, so its records stay in order.</summary>
     internal static int LaneOf(ReadOnlySpan<byte> key, int lanes)
