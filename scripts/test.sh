@@ -9,19 +9,22 @@ passed=0 failed=0
 tally() { # tally SUITE-NAME OUTPUT-FILE: adds the last "N passed, N failed" line of a suite
   local line p f
   line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
-  if [[ -z $line ]]; then echo "test: $1 printed no result; counting it as 1 failure"; failed=$((failed + 1)); return; fi
+  if [[ -z $line ]]; then echo "test: $1 printed no result; counting it as 1 failure"; failed=$((failed + 1)); phase_started=$SECONDS; return; fi
   p=${line%% passed*}; f=${line##*passed, }; f=${f%% failed*}
   passed=$((passed + p)); failed=$((failed + f))
-  echo "test: $1: $line"
+  echo "test: $1: $line ($((SECONDS - phase_started)) s)"
+  phase_started=$SECONDS
 }
 
 scripts/install-test-deps.sh || echo "test: installing test dependencies failed; interop suites may fail"
 
+echo "test: test dependencies ready ($SECONDS s)"; phase_started=$SECONDS
 echo "test: building (Release)"
 if ! dotnet build Runnel.slnx -c Release -v quiet -nologo > .tmp-build.log 2>&1; then
   cat .tmp-build.log; echo "0 passed, 1 failed"; exit 1
 fi
 rm -f .tmp-build.log
+echo "test: built ($((SECONDS - phase_started)) s)"; phase_started=$SECONDS
 
 work=$(mktemp -d)
 # A development master key made by a server under test (encryption at rest) goes here, not into the user's ~/.config.
@@ -72,11 +75,20 @@ server_pids=""
 
 run_suite() { # run_suite NAME COMMAND...
   local name=$1; shift
+  local log before=() i=0
+  for log in "$work"/server-*.log; do [[ -f $log ]] && before+=("$(wc -l < "$log")"); done
   timeout 600 "$@" > "$work/$name.log" 2>&1
-  local rc=$?
+  local rc=$? failed_before=$failed
   if ((rc != 0)) && ! grep -qE '[0-9]+ passed, [0-9]+ failed' "$work/$name.log"; then cat "$work/$name.log"; fi
   grep -E "FAIL|Error|error" "$work/$name.log" | head -20
   tally "$name" "$work/$name.log"
+  if ((failed > failed_before)); then # what the servers warned of meanwhile, so that a failure in CI can be understood
+    for log in "$work"/server-*.log; do
+      [[ -f $log ]] || continue
+      tail -n +"$((${before[i]:-0} + 1))" "$log" | grep -E "warn:|fail:" | tail -15 | sed "s|^|$(basename "$log" .log): |"
+      i=$((i + 1))
+    done
+  fi
 }
 
 start_server defaults

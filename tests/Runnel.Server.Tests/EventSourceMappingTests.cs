@@ -84,6 +84,25 @@ public sealed class EventSourceMappingTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task An_invocation_under_way_when_the_server_stops_is_let_finish_and_its_batch_is_not_given_again()
+    {
+        await _host.Client.OkAsync("CreateStream", """{"StreamName":"orders","ShardCount":1}""");
+        await LambdaAsync(HttpMethod.Post, "functions", $$$"""{"FunctionName":"slow","Role":"arn:aws:iam::000000000000:role/r","PackageType":"Image","Code":{"ImageUri":"{{{_function.Url}}}/"}}""", HttpStatusCode.Created);
+        await LambdaAsync(HttpMethod.Post, "event-source-mappings/",
+            """{"FunctionName":"slow","EventSourceArn":"arn:aws:kinesis:us-east-1:000000000000:stream/orders","StartingPosition":"TRIM_HORIZON"}""", HttpStatusCode.Accepted);
+        _function.Delay = TimeSpan.FromSeconds(1); // the function takes a second over each batch
+        await PutAsync(0, 3);
+        await WaitForRecordsAsync(3); // the function has the batch and has not answered yet
+        await _host.StopAsync();
+        _function.Delay = TimeSpan.Zero;
+        await _host.StartAsync();
+        await PutAsync(3, 2);
+        await WaitForRecordsAsync(5);
+        await Task.Delay(500); // anything given twice would have come by now
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"record-{i}"), Given());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_tumbling_windows_state_survives_a_restart()
     {
         // The function counts the window's records in its state; the final invocation reports the count.

@@ -71,7 +71,8 @@ public sealed class FirehoseHttpEndpointTests : IAsyncLifetime
     public async Task A_failing_endpoint_gets_the_batch_retried_with_one_request_id_then_the_records_go_to_the_S3_backup()
     {
         _status = 503;
-        await CreateAsync("failing", 2);
+        // 5 s: time enough for a retry even on a loaded machine (the retry duration counts from the first attempt).
+        await CreateAsync("failing", 5);
         var records = Enumerable.Range(0, 10).Select(i => $"kept-{i}").ToList();
         await _host.Client.OkAsync("Firehose_20150804.PutRecordBatch", FirehoseObjects.Batch("failing", records));
 

@@ -26,6 +26,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public volatile int Status = 200;
 
+    /// <summary>How long each post waits, once kept, before it is answered.</summary>
+    public TimeSpan Delay { get; set; }
+
     /// <summary>The body answered for a posted body; null: none.</summary>
     public Func<string, string>? Answer { get; set; }
 
@@ -41,6 +44,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             string body = await reader.ReadToEndAsync();
             receiver!.Received.Enqueue((context.Request.Path.Value ?? "", context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+            if (receiver.Delay > TimeSpan.Zero)
+                await Task.Delay(receiver.Delay);
             context.Response.StatusCode = receiver.Status;
             if (receiver.Answer is { } answer)
                 await context.Response.WriteAsync(answer(body));

@@ -38,6 +38,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         pending.Push((new Range(0, batch.Length), 0));
         while (pending.TryPop(out var item))
         {
+            stop.ThrowIfCancellationRequested(); // no new invocation once the mapping stops: what is not done is given again
             var (range, attempts) = item;
             // Records too old are given up before the function sees them (Lambda's MaximumRecordAgeInSeconds).
             int young = range.Start;
@@ -61,7 +62,7 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
             }
             var payload = KinesisEvent.Write(read, batch.AsSpan(range.Start, range.Count), shard, streamArn, function.Role, context.Region, window?.Invocation());
             context.Metrics?.Function(function.Name).Batch(context.Clock.GetUtcNow().ToUnixTimeMilliseconds() - read.Records[batch[range.End - 1]].ArrivalMillis);
-            var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
+            var outcome = await InvokeAsync(function, payload, stop).ConfigureAwait(false);
             bool succeeded = outcome.FunctionError is null && (window is null || window.TakeState(outcome.Payload));
             Positions?.SetResult(succeeded ? Ok : FunctionCallFailed);
             int done = succeeded ? DoneUpTo(read, batch, shard, range, outcome.Payload) : range.Start;
@@ -103,13 +104,25 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
                 continue;
             }
             var payload = KinesisEvent.Write(null, [], shard, streamArn, function.Role, context.Region, window.Invocation(final: true, terminatedEarly: early));
-            var outcome = await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, stop).ConfigureAwait(false);
+            var outcome = await InvokeAsync(function, payload, stop).ConfigureAwait(false);
             if (outcome.FunctionError is null)
                 return;
             if (attempts % 10 == 0)
                 context.Warn($"The event-source mapping {mapping.Uuid}: the last invocation of {shard.ShardId}'s window from {DateTimeOffset.FromUnixTimeMilliseconds(window.StartMillis):u} failed; "
                     + "the shard waits until it succeeds, as Lambda's does.");
         }
+    }
+
+    /// <summary>
+    /// One invocation. One under way when the mapping stops (the server shuts down, the mapping is disabled or deleted) is
+    /// given <see cref="MappingContext.StopGrace"/> to end, as Lambda lets a batch in flight finish: its answer is taken
+    /// and the position stored, so that the batch is not given again after a restart.
+    /// </summary>
+    private async Task<Invoke.InvocationOutcome> InvokeAsync(LambdaFunction function, byte[] payload, CancellationToken stop)
+    {
+        using var grace = new CancellationTokenSource();
+        using (stop.Register(() => grace.CancelAfter(context.StopGrace)))
+            return await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, grace.Token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -154,12 +167,32 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         return first;
     }
 
+    /// <summary>A function error payload's <c>errorType: errorMessage</c>, shortened, for the log.</summary>
+    private static string ErrorSummary(byte[] payload)
+    {
+        string text;
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            text = root.ValueKind == JsonValueKind.Object
+                ? $"{(root.TryGetProperty("errorType", out var type) ? type.ToString() : "error")}: {(root.TryGetProperty("errorMessage", out var message) ? message.ToString() : root.GetRawText())}"
+                : root.GetRawText();
+        }
+        catch (JsonException)
+        {
+            text = System.Text.Encoding.UTF8.GetString(payload);
+        }
+        return text.Length <= 300 ? text : string.Concat(text.AsSpan(0, 300), "…");
+    }
+
     /// <summary>Drops records the mapping gives up, describing them to the on-failure destination if it has one.</summary>
     private async Task GiveUpAsync(ReadResult read, int[] batch, ShardInfo shard, string streamArn, Range range, string condition, int attempts,
         Invoke.InvocationOutcome? outcome, CancellationToken stop)
     {
         string? destination = mapping.DestinationConfig?["OnFailure"]?["Destination"]?.GetValue<string>();
-        context.Warn($"The event-source mapping {mapping.Uuid} gave up {range.Count} records of {shard.ShardId} ({condition}, after {attempts} invocations)"
+        context.Warn($"The event-source mapping {mapping.Uuid} gave up {range.Count} records of {shard.ShardId} ({condition}, after {attempts} invocations"
+            + (outcome?.FunctionError is null ? ")" : $"; the last failed with {ErrorSummary(outcome.Payload)})")
             + (destination is null ? "; it has no on-failure destination." : $"; described to {destination}."));
         if (destination is null || destinations is null)
             return;

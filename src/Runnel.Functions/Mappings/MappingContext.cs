@@ -28,6 +28,9 @@ public sealed record MappingContext(
     /// <summary>The pause when no shard has records to give.</summary>
     public TimeSpan IdleWait { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long an invocation under way when its mapping stops is given to end before it is cancelled.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The longest pause between two attempts of a batch the function failed.</summary>
     public TimeSpan MaxRetryWait { get; init; } = TimeSpan.FromSeconds(5);
 }

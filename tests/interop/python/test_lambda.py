@@ -9,6 +9,7 @@ import http.server
 import json
 import threading
 import time
+import traceback
 import urllib.request
 
 from botocore.exceptions import ClientError
@@ -60,7 +61,17 @@ class FunctionEndpoint:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        connections, errors = self.connections, self.errors = [0], []
+
+        class Server(http.server.ThreadingHTTPServer):
+            def verify_request(self, request, client_address):
+                connections[0] += 1  # every connection accepted, whether or not a call is made on it
+                return True
+
+            def handle_error(self, request, client_address):
+                errors.append(traceback.format_exc(limit=3))
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/invoke"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -350,7 +361,8 @@ class MappingFailureTestCase(LambdaBase):
             self.wait_until(lambda: delivered() >= {f"r{i}" for i in range(8) if i != 5}, "every good record was delivered", timeout=60)
         except AssertionError as e:
             calls = [[self.data_of(r) for r in call["event"]["Records"]] for call in list(endpoint.calls)]
-            raise AssertionError(f"{e}; the function was called with {calls}; given up: {given_up()}") from None
+            raise AssertionError(f"{e}; the function was called with {calls} on {endpoint.connections[0]} connections (errors: {endpoint.errors}); "
+                                 f"given up: {given_up()}") from None
         deadline = time.time() + 30
         records = []
         while not records and time.time() < deadline:
