@@ -41,7 +41,7 @@ public sealed class JetStreamLease : IAsyncDisposable
     public static async Task<JetStreamLease> OpenAsync(INatsJSContext js, string bucket, string nodeId, TimeSpan lease, int replicas, TimeProvider clock, CancellationToken cancellationToken = default)
     {
         var config = new NatsKVConfig(bucket) { History = 1, MaxAge = lease, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File };
-        await Unanswered.RetryAsync(async () => await new NatsKVContext(js).CreateOrUpdateStoreAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
+        await Unanswered.RetryWithinAsync(async within => await new NatsKVContext(js).CreateOrUpdateStoreAsync(config, within).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
         return new JetStreamLease(new KeyValueCas(js, bucket), nodeId, lease, clock);
     }
 

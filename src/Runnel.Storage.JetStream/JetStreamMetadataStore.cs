@@ -54,7 +54,7 @@ public sealed class JetStreamMetadataStore : IMetadataStore
     {
         var context = new NatsKVContext(js);
         var config = new NatsKVConfig(bucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File };
-        var kv = await Unanswered.RetryAsync(async () => await context.CreateOrUpdateStoreAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
+        var kv = await Unanswered.RetryWithinAsync(async within => await context.CreateOrUpdateStoreAsync(config, within).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
         return new JetStreamMetadataStore(js, kv, bucket);
     }
 

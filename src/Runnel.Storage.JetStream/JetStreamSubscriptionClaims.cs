@@ -31,7 +31,7 @@ public sealed class JetStreamSubscriptionClaims : ISubscriptionClaims, IAsyncDis
     public static async Task<JetStreamSubscriptionClaims> OpenAsync(INatsJSContext js, string bucket, int replicas, CancellationToken cancellationToken = default)
     {
         var config = new NatsKVConfig(bucket) { History = 1, MaxAge = TimeSpan.FromHours(1), NumberOfReplicas = replicas, Storage = NatsKVStorageType.File };
-        var kv = await Unanswered.RetryAsync(async () => await new NatsKVContext(js).CreateOrUpdateStoreAsync(config, cancellationToken).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
+        var kv = await Unanswered.RetryWithinAsync(async within => await new NatsKVContext(js).CreateOrUpdateStoreAsync(config, within).ConfigureAwait(false), cancellationToken, Unanswered.StartBudget, startUp: true).ConfigureAwait(false);
         var claims = new JetStreamSubscriptionClaims(kv, new KeyValueCas(js, bucket));
         claims._watching = Task.Run(() => claims.WatchAsync(claims._stop.Token));
         return claims;

@@ -12,8 +12,8 @@ public static class Unanswered
 {
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long a bucket's creation at start-up is asked again: a fresh cluster's first R3 streams, made by
-    /// two nodes starting at once, took about 30 s here on a loaded two-core machine.</summary>
+    /// <summary>How long a bucket's creation at start-up is asked again: a fresh cluster still electing its leaders,
+    /// or servers too loaded to answer.</summary>
     public static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(60);
 
     /// <summary>Whether <paramref name="e"/> means the request went unanswered (or JetStream said it is not ready),
@@ -72,10 +72,11 @@ public static class Unanswered
     /// As <see cref="RetryAsync{T}"/>, for a request safe to repeat that may be sent while a leader is being
     /// elected: such a request is never answered, and waiting the connection's whole request timeout for it (10 s)
     /// stalled every append behind a shard's first opening (a stream's creation by two nodes at once, a read of its
-    /// last message before its leader was elected). Each attempt waits 1 s for its answer, then 2, then 4: a machine
-    /// too loaded to answer at once still gets one.
+    /// last message before its leader was elected; the buckets made by nodes starting at once, three requests of 10 s
+    /// each). Each attempt waits 1 s for its answer, then 2, then 4: a machine too loaded to answer at once still gets
+    /// one. <paramref name="budget"/> and <paramref name="startUp"/> are <see cref="RetryAsync{T}"/>'s.
     /// </summary>
-    public static Task<T> RetryWithinAsync<T>(Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken)
+    public static Task<T> RetryWithinAsync<T>(Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken, TimeSpan? budget = null, bool startUp = false)
     {
         int attempt = 0;
         return RetryAsync(async () =>
@@ -91,6 +92,6 @@ public static class Unanswered
             {
                 throw new TimeoutException($"JetStream did not answer within {wait.TotalSeconds:0} s.");
             }
-        }, cancellationToken);
+        }, cancellationToken, budget, startUp);
     }
 }
