@@ -129,13 +129,19 @@ public sealed partial class ClusterFirehoseFaultTests(NatsClusterFixture nats, I
                 Assert.Equal(0, await DeliveredByAsync(other, name)); // no other node delivers while it lives
 
             // Kill while acknowledged records wait undelivered: writers slowed by a loaded machine may have let the
-            // buffers drain, so wait (bounded) for new acknowledgements to be waiting again.
+            // buffers drain, so wait (bounded) for new acknowledgements to be waiting again. And kill just after an
+            // object was written (within half a second; the buffers' interval is 1 or 2 s): killed just before a
+            // flush, the node could still write everything out in between (seen once in CI).
             var acknowledgedBeforeKill = new HashSet<string>(StringComparer.Ordinal);
+            bool JustWritten() => DateTime.UtcNow - NewestObjectWritten(bucket) < TimeSpan.FromMilliseconds(500);
             await EventuallyAsync(() =>
             {
+                if (!JustWritten())
+                    return Task.FromResult(false);
                 acknowledgedBeforeKill = load.AcknowledgedRecords.ToHashSet(StringComparer.Ordinal);
-                return Task.FromResult(acknowledgedBeforeKill.Except(FirehoseObjects.Records(bucket), StringComparer.Ordinal).Any());
-            }, "acknowledged records wait undelivered on the elected node", seconds: 30);
+                bool waiting = acknowledgedBeforeKill.Except(FirehoseObjects.Records(bucket), StringComparer.Ordinal).Any();
+                return Task.FromResult(waiting && JustWritten());
+            }, "acknowledged records wait undelivered on the elected node, just after it wrote an object", seconds: 30, pollMillis: 20);
             // Those acknowledged since the check count too: were the ones checked delivered in between, those are not yet.
             acknowledgedBeforeKill.UnionWith(load.AcknowledgedRecords);
             await elected.KillAsync();
@@ -278,15 +284,19 @@ public sealed partial class ClusterFirehoseFaultTests(NatsClusterFixture nats, I
     [GeneratedRegex(@"^firehose_delivery_to_s3_records(?:_total)?\{(?<labels>[^}]*)\}\s+(?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex DeliveredRecords();
 
-    private static async Task EventuallyAsync(Func<Task<bool>> check, string what, int seconds = 30)
+    private static async Task EventuallyAsync(Func<Task<bool>> check, string what, int seconds = 30, int pollMillis = 100)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
         while (!await check())
         {
             Assert.True(DateTime.UtcNow < deadline, what);
-            await Task.Delay(100);
+            await Task.Delay(pollMillis);
         }
     }
+
+    /// <summary>When the newest object of the bucket was written (UTC); the start of time when it has none.</summary>
+    private static DateTime NewestObjectWritten(string bucket) =>
+        FirehoseObjects.Keys(bucket).Select(key => File.GetLastWriteTimeUtc(Path.Combine(bucket, key))).DefaultIfEmpty(DateTime.MinValue).Max();
 
     private static bool Has(JsonElement element, string property) => element.TryGetProperty(property, out JsonElement _);
 
