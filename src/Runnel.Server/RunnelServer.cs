@@ -386,6 +386,8 @@ public sealed class RunnelServer : IAsyncDisposable
         var clusterActivity = options.Metrics && opened is ClusterStorage cluster
             ? new Metrics.ClusterActivity(cluster.NodeId, opened.Metadata, streams.Metrics, clock ?? TimeProvider.System, message => activityLog.LogWarning("{Message}", message))
             : null;
+        if (clusterActivity is not null)
+            streams.DocumentChanged += clusterActivity.Apply;
         var pipeline = options.Metrics ? new Metrics.PipelineView(streams, firehose, lags, clock ?? TimeProvider.System, clusterActivity) : null;
         var console = options.Console ? new Console.ConsoleEndpoint() : null;
         app.Run(context =>

@@ -40,6 +40,8 @@ public sealed class ClusterActivityTests : IDisposable
         using var second = new ClusterActivity("node-2", _store, new MetricRegistry(), _clock, _ => { });
 
         first.Publish();
+        Assert.Empty(second.Refresh().Writers); // nothing until the store's follow tells of it
+        Relay(second);
         var seen = second.Refresh();
         var writer = Assert.Single(seen.Writers);
         Assert.Equal(("orders", producer, 4L, 40L, 1L, 1L, now), (writer.StreamName, writer.Client, writer.Records, writer.Bytes, writer.Requests, writer.FailedRecords.Value, writer.LastSeenMillis));
@@ -51,26 +53,53 @@ public sealed class ClusterActivityTests : IDisposable
         Assert.Equal(4, Assert.Single(seen.Streams, s => s.Name == "orders").IncomingRecords.Value);
         var delivery = Assert.Single(seen.Deliveries, d => d.Name == "archive");
         Assert.Equal(("orders", 9UL, 2UL), (delivery.Source!.StreamName, delivery.Source.ReadTo[0], delivery.Source.ReadTo[1]));
+        Relay(first);
         Assert.Empty(first.Refresh().Writers); // its own is not another's
 
         // The next snapshot updates the same mirror (a rate is the growth of one object's counter).
         one.Activity.Writer("orders", producer).Wrote(2, 20, 0, now);
         first.Publish();
+        Relay(second);
         var again = Assert.Single(second.Refresh().Writers);
         Assert.Same(writer, again);
         Assert.Equal(6, again.Records);
 
         // A newer format's snapshot is skipped, not misread.
         _store.WriteDocument(ActivitySnapshot.Kind, "node-3", Encoding.UTF8.GetBytes("""{"v":2,"node":"node-3"}"""), 0);
+        Relay(second);
         Assert.Single(second.Refresh().Writers);
 
         // A node that has not published for longer than the staleness limit is taken for gone.
         _clock.Advance(ClusterActivity.Staleness + TimeSpan.FromSeconds(1));
         Assert.Empty(second.Refresh().Writers);
         first.Publish();
+        Relay(second);
         Assert.Single(second.Refresh().Writers);
 
         first.Dispose();
         Assert.Null(_store.ReadDocument(ActivitySnapshot.Kind, "node-1"));
+        second.Apply(new MetadataChange.DocumentDeleted(ActivitySnapshot.Kind, "node-1")); // as the follow reports it
+        Assert.Empty(second.Refresh().Writers);
+    }
+
+    [Fact]
+    public void A_node_started_later_reads_the_snapshots_already_published()
+    {
+        var one = new MetricRegistry();
+        one.Activity.Writer("orders", new ClientId("AKIDPRODUCER", "Boto3")).Wrote(1, 10, 1, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        using var first = new ClusterActivity("node-1", _store, one, _clock, _ => { });
+        first.Publish();
+
+        using var second = new ClusterActivity("node-2", _store, new MetricRegistry(), _clock, _ => { });
+        Assert.Equal("orders", Assert.Single(second.Refresh().Writers).StreamName); // read from the store as it started; no follow yet
+        second.Apply(new MetadataChange.DocumentWritten(new MetadataDocument(ActivitySnapshot.Kind, "node-1", [], 0))); // an older revision
+        Assert.Single(second.Refresh().Writers); // is not taken over the newer
+    }
+
+    /// <summary>What the metadata store's follow tells a node of the snapshots published (the embedded store has none).</summary>
+    private void Relay(ClusterActivity to)
+    {
+        foreach (var document in _store.ReadDocuments(ActivitySnapshot.Kind))
+            to.Apply(new MetadataChange.DocumentWritten(document));
     }
 }

@@ -83,8 +83,11 @@ public sealed class RemoteActivity
 /// <summary>
 /// Makes the pipeline view cluster-wide: every <see cref="PublishInterval"/> this node writes what it served
 /// (<see cref="ActivitySnapshot"/>) to the metadata store's documents (kind <see cref="ActivitySnapshot.Kind"/>, key the
-/// node's id), off the request path, and <see cref="Refresh"/> reads the other nodes' snapshots published within
+/// node's id), off the request path, and <see cref="Refresh"/> turns the other nodes' snapshots published within
 /// <see cref="Staleness"/> (older ones are those of nodes stopped or cut off, and are left out) into mirror entries.
+/// The snapshots are read from the store once, then kept as the store's follow reports them (<see cref="Apply"/>):
+/// listing them at every refresh made JetStream create and delete a consumer each time, every 5 s per node and at
+/// every poll of an open console.
 /// Snapshots not rewritten for <see cref="Abandoned"/> are deleted by whichever node sees them. Only on a cluster (one
 /// node has no one to tell). Thread-safe: a refresh at a time; the timer's publish runs beside it.
 /// </summary>
@@ -109,6 +112,7 @@ public sealed class ClusterActivity : IDisposable
     private ulong _revision;
     private bool _warned;
     private Dictionary<(string Node, string Kind, string Key), object> _mirrors = [];
+    private readonly Dictionary<string, MetadataDocument> _snapshots = []; // the other nodes', by node id; locked
     private RemoteActivity _current = RemoteActivity.None;
 
     public ClusterActivity(string node, IMetadataStore metadata, MetricRegistry registry, TimeProvider clock, Action<string> warn)
@@ -118,7 +122,27 @@ public sealed class ClusterActivity : IDisposable
         _registry = registry;
         _clock = clock;
         _warn = warn;
+        foreach (var document in metadata.ReadDocuments(ActivitySnapshot.Kind))
+            Apply(new MetadataChange.DocumentWritten(document));
         _timer = clock.CreateTimer(_ => Tick(), null, PublishInterval, PublishInterval);
+    }
+
+    /// <summary>Takes another node's snapshot written or deleted, as the metadata store's follow reports it.</summary>
+    public void Apply(MetadataChange change)
+    {
+        lock (_snapshots)
+        {
+            switch (change)
+            {
+                case MetadataChange.DocumentWritten { Document: var document } when document.Kind == ActivitySnapshot.Kind && document.Key != _node:
+                    if (!_snapshots.TryGetValue(document.Key, out var held) || held.Revision < document.Revision)
+                        _snapshots[document.Key] = document;
+                    break;
+                case MetadataChange.DocumentDeleted deleted when deleted.Kind == ActivitySnapshot.Kind:
+                    _snapshots.Remove(deleted.Key);
+                    break;
+            }
+        }
     }
 
     /// <summary>The mirrors as the last refresh left them.</summary>
@@ -172,9 +196,12 @@ public sealed class ClusterActivity : IDisposable
     {
         long now = NowMillis;
         var snapshots = new List<ActivitySnapshot>();
-        foreach (var document in _metadata.ReadDocuments(ActivitySnapshot.Kind))
+        List<MetadataDocument> held;
+        lock (_snapshots)
+            held = [.. _snapshots.Values];
+        foreach (var document in held)
         {
-            if (document.Key == _node || ActivitySnapshot.Decode(document.Body) is not { } snapshot)
+            if (ActivitySnapshot.Decode(document.Body) is not { } snapshot)
                 continue;
             if (snapshot.AtMillis >= now - (long)Staleness.TotalMilliseconds)
                 snapshots.Add(snapshot);
@@ -183,6 +210,7 @@ public sealed class ClusterActivity : IDisposable
                 try
                 {
                     _metadata.DeleteDocument(ActivitySnapshot.Kind, document.Key, document.Revision);
+                    Apply(new MetadataChange.DocumentDeleted(ActivitySnapshot.Kind, document.Key));
                 }
                 catch (DocumentConflictException)
                 {
