@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Runnel.Functions.Catalog;
 
 namespace Runnel.Functions.Invoke;
@@ -24,6 +25,25 @@ public static class InvocationErrors
             json.WriteString("errorMessage", message);
             json.WriteEndObject();
         });
+
+    /// <summary>A function error payload's <c>errorType: errorMessage</c>, shortened, for the log.</summary>
+    public static string Summary(byte[] payload)
+    {
+        string text;
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            text = root.ValueKind == JsonValueKind.Object
+                ? $"{(root.TryGetProperty("errorType", out var type) ? type.ToString() : "error")}: {(root.TryGetProperty("errorMessage", out var message) ? message.ToString() : root.GetRawText())}"
+                : root.GetRawText();
+        }
+        catch (JsonException)
+        {
+            text = System.Text.Encoding.UTF8.GetString(payload);
+        }
+        return text.Length <= 300 ? text : string.Concat(text.AsSpan(0, 300), "…");
+    }
 
     public static InvocationOutcome TimedOut(string requestId, int seconds) =>
         Outcome("Sandbox.Timedout", $"RequestId: {requestId} Error: Task timed out after {seconds:0.00} seconds");

@@ -167,32 +167,13 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
         return first;
     }
 
-    /// <summary>A function error payload's <c>errorType: errorMessage</c>, shortened, for the log.</summary>
-    private static string ErrorSummary(byte[] payload)
-    {
-        string text;
-        try
-        {
-            using var document = JsonDocument.Parse(payload);
-            var root = document.RootElement;
-            text = root.ValueKind == JsonValueKind.Object
-                ? $"{(root.TryGetProperty("errorType", out var type) ? type.ToString() : "error")}: {(root.TryGetProperty("errorMessage", out var message) ? message.ToString() : root.GetRawText())}"
-                : root.GetRawText();
-        }
-        catch (JsonException)
-        {
-            text = System.Text.Encoding.UTF8.GetString(payload);
-        }
-        return text.Length <= 300 ? text : string.Concat(text.AsSpan(0, 300), "…");
-    }
-
     /// <summary>Drops records the mapping gives up, describing them to the on-failure destination if it has one.</summary>
     private async Task GiveUpAsync(ReadResult read, int[] batch, ShardInfo shard, string streamArn, Range range, string condition, int attempts,
         Invoke.InvocationOutcome? outcome, CancellationToken stop)
     {
         string? destination = mapping.DestinationConfig?["OnFailure"]?["Destination"]?.GetValue<string>();
         context.Warn($"The event-source mapping {mapping.Uuid} gave up {range.Count} records of {shard.ShardId} ({condition}, after {attempts} invocations"
-            + (outcome?.FunctionError is null ? ")" : $"; the last failed with {ErrorSummary(outcome.Payload)})")
+            + (outcome?.FunctionError is null ? ")" : $"; the last failed with {Invoke.InvocationErrors.Summary(outcome.Payload)})")
             + (destination is null ? "; it has no on-failure destination." : $"; described to {destination}."));
         if (destination is null || destinations is null)
             return;
