@@ -116,10 +116,12 @@ public sealed class BatchProcessor(EventSourceMapping mapping, MappingContext co
     /// <summary>
     /// One invocation. One under way when the mapping stops (the server shuts down, the mapping is disabled or deleted) is
     /// given <see cref="MappingContext.StopGrace"/> to end, as Lambda lets a batch in flight finish: its answer is taken
-    /// and the position stored, so that the batch is not given again after a restart.
+    /// and the position stored, so that the batch is not given again after a restart. None starts once it stopped
+    /// (a window's final invocation after the last batch's included).
     /// </summary>
     private async Task<Invoke.InvocationOutcome> InvokeAsync(LambdaFunction function, byte[] payload, CancellationToken stop)
     {
+        stop.ThrowIfCancellationRequested();
         using var grace = new CancellationTokenSource();
         using (stop.Register(() => grace.CancelAfter(context.StopGrace)))
             return await context.Invoker.InvokeAsync(function, Guid.NewGuid().ToString(), payload, grace.Token).ConfigureAwait(false);
